@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "string-util.h"
+#include "banned.h"
+
+static inline void closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((unsigned long long) st.st_size > max_size)
+                return -EFBIG;
+
+        size_t allocated = (size_t) st.st_size + 1, size = 0;
+        _cleanup_free_ char *buf = malloc(allocated);
+        if (!buf)
+                return -ENOMEM;
+
+        /* The file may grow while we read it: keep reading until EOF, within the limit. */
+        for (;;) {
+                if (size + 1 >= allocated) {
+                        if (allocated > max_size)
+                                return -EFBIG;
+                        size_t n = MIN(allocated * 2, max_size + 1);
+                        char *p = realloc(buf, n);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = n;
+                }
+                ssize_t k = read(fd, buf + size, allocated - size - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        if (size > max_size)
+                return -EFBIG;
+
+        buf[size] = 0;
+        *ret_data = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *content, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = strprintf("%s.tmp.XXXXXX", path);
+        if (!tmp)
+                return -ENOMEM;
+
+        /* mkostemp() creates the file 0600, so a key is never readable by others, not even briefly. */
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        int r = 0;
+        const char *p = content;
+        size_t left = size;
+        while (left > 0) {
+                ssize_t k = write(fd, p, left);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                p += k;
+                left -= (size_t) k;
+        }
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return fsync_directory_of(path);
+
+fail:
+        (void) unlink(tmp);
+        return r;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+
+#include "macro.h"
+
+typedef enum LogLevel {
+        LOG_LEVEL_ERROR,
+        LOG_LEVEL_WARNING,
+        LOG_LEVEL_INFO,
+        LOG_LEVEL_DEBUG,
+} LogLevel;
+
+void log_set_max_level(LogLevel level);
+LogLevel log_get_max_level(void);
+
+/* Logs one message to stderr. When err is non-zero, "%m" in fmt expands to strerror(err). Returns
+ * -abs(err), so that "return log_error_errno(r, ...);" propagates the error. */
+int log_internal(LogLevel level, int err, const char *fmt, ...) _printf_(3, 4);
+
+#define log_error(...) log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...) log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_error_errno(err, ...) log_internal(LOG_LEVEL_ERROR, (err), __VA_ARGS__)

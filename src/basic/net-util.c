@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "net-util.h"
+#include "banned.h"
+
+int ip_addr_parse(const char *s, IpAddr *ret) {
+        IpAddr a = {};
+
+        if (inet_pton(AF_INET, s, a.bytes) == 1)
+                a.family = AF_INET;
+        else if (inet_pton(AF_INET6, s, a.bytes) == 1)
+                a.family = AF_INET6;
+        else
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+static void mask_bits(IpAddr *a, unsigned prefixlen, bool set) {
+        for (unsigned i = 0; i < ip_addr_bits(a) / 8; i++) {
+                unsigned lo = i * 8;
+                uint8_t hostmask = prefixlen >= lo + 8 ? 0 : prefixlen <= lo ? 0xFF : (uint8_t) (0xFF >> (prefixlen - lo));
+                if (set)
+                        a->bytes[i] |= hostmask;
+                else
+                        a->bytes[i] &= (uint8_t) ~hostmask;
+        }
+}
+
+int ip_prefix_parse(const char *s, IpPrefix *ret, bool *ret_host_bits_set) {
+        if (ret_host_bits_set)
+                *ret_host_bits_set = false;
+
+        const char *slash = strchr(s, '/');
+        if (!slash || slash == s || slash - s >= IP_ADDR_STRLEN)
+                return -EINVAL;
+
+        char addr[IP_ADDR_STRLEN];
+        memcpy(addr, s, (size_t) (slash - s));
+        addr[slash - s] = 0;
+
+        IpPrefix p = {};
+        if (ip_addr_parse(addr, &p.addr) < 0)
+                return -EINVAL;
+
+        const char *len = slash + 1;
+        if (!isdigit((unsigned char) len[0]) || strlen(len) > 3)
+                return -EINVAL;
+        char *end;
+        unsigned long l = strtoul(len, &end, 10);
+        if (*end || l > ip_addr_bits(&p.addr) || (len[0] == '0' && len[1]))
+                return -EINVAL;
+        p.prefixlen = (unsigned) l;
+
+        IpAddr masked = p.addr;
+        mask_bits(&masked, p.prefixlen, false);
+        if (ip_addr_cmp(&masked, &p.addr) != 0) {
+                if (ret_host_bits_set)
+                        *ret_host_bits_set = true;
+                return -EINVAL;
+        }
+        *ret = p;
+        return 0;
+}
+
+void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]) {
+        if (!inet_ntop(a->family, a->bytes, buf, IP_ADDR_STRLEN))
+                buf[0] = 0;
+}
+
+int ip_addr_cmp(const IpAddr *a, const IpAddr *b) {
+        if (a->family != b->family)
+                return a->family < b->family ? -1 : 1;
+        return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+}
+
+bool ip_prefix_contains(const IpPrefix *p, const IpAddr *a) {
+        if (p->addr.family != a->family)
+                return false;
+        IpAddr masked = *a;
+        mask_bits(&masked, p->prefixlen, false);
+        return ip_addr_cmp(&masked, &p->addr) == 0;
+}
+
+bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b) {
+        if (a->addr.family != b->addr.family)
+                return false;
+        /* Two prefixes overlap exactly when the shorter one contains the other's network address. */
+        const IpPrefix *outer = a->prefixlen <= b->prefixlen ? a : b;
+        const IpPrefix *inner = outer == a ? b : a;
+        return ip_prefix_contains(outer, &inner->addr);
+}
+
+void ip_prefix_last(const IpPrefix *p, IpAddr *ret) {
+        *ret = p->addr;
+        mask_bits(ret, p->prefixlen, true);
+}
+
+int ip_prefix_nth(const IpPrefix *p, uint64_t n, IpAddr *ret) {
+        IpAddr a = p->addr;
+        unsigned nbytes = ip_addr_bits(&a) / 8;
+
+        for (unsigned i = nbytes; i-- > 0 && n > 0;) {
+                uint64_t sum = a.bytes[i] + (n & 0xFF);
+                a.bytes[i] = (uint8_t) sum;
+                n = (n >> 8) + (sum >> 8);
+        }
+        if (n > 0 || !ip_prefix_contains(p, &a))
+                return -ERANGE;
+        *ret = a;
+        return 0;
+}
+
+int mac_addr_normalize(const char *s, char ret[static 18]) {
+        if (strlen(s) != 17)
+                return -EINVAL;
+        for (unsigned i = 0; i < 17; i++) {
+                char c = s[i];
+                if (i % 3 == 2) {
+                        if (c != ':' && c != '-')
+                                return -EINVAL;
+                        ret[i] = ':';
+                } else {
+                        if (!isxdigit((unsigned char) c))
+                                return -EINVAL;
+                        ret[i] = (char) tolower((unsigned char) c);
+                }
+        }
+        ret[17] = 0;
+        return 0;
+}

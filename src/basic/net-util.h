@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* An IPv4 or IPv6 address, kept as 16 bytes in network order (IPv4 in the first 4) so that prefix
+ * arithmetic is the same code for both. */
+typedef struct IpAddr {
+        int family; /* AF_INET or AF_INET6 */
+        uint8_t bytes[16];
+} IpAddr;
+
+typedef struct IpPrefix {
+        IpAddr addr; /* the network address: host bits are zero */
+        unsigned prefixlen;
+} IpPrefix;
+
+#define IP_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+static inline unsigned ip_addr_bits(const IpAddr *a) {
+        return a->family == AF_INET ? 32 : 128;
+}
+
+/* Parses a plain address: no prefix, no zone, no surrounding space. */
+int ip_addr_parse(const char *s, IpAddr *ret);
+/* Parses "ADDR/LEN". Host bits must be zero (192.168.1.0/24, not 192.168.1.5/24): -EINVAL otherwise,
+ * with *ret_host_bits_set (if given) set to true, so callers can say why. */
+int ip_prefix_parse(const char *s, IpPrefix *ret, bool *ret_host_bits_set);
+
+void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]);
+int ip_addr_cmp(const IpAddr *a, const IpAddr *b);
+
+bool ip_prefix_contains(const IpPrefix *p, const IpAddr *a);
+bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b);
+/* The last address of the prefix (the IPv4 broadcast address). */
+void ip_prefix_last(const IpPrefix *p, IpAddr *ret);
+/* The network address plus n, e.g. n=1 gives the first host. -ERANGE when that leaves the prefix. */
+int ip_prefix_nth(const IpPrefix *p, uint64_t n, IpAddr *ret);
+
+/* Parses a MAC address "aa:bb:cc:dd:ee:ff" (any case, ':' or '-') into canonical lowercase with ':'. */
+int mac_addr_normalize(const char *s, char ret[static 18]);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "string-util.h"
+#include "banned.h"
+
+bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t ls = strlen(s), lx = strlen(suffix);
+        return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+size_t levenshtein(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        _cleanup_free_ size_t *row = calloc(lb + 1, sizeof(size_t));
+        if (!row)
+                return SIZE_MAX;
+
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                        row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *nearest_word(const char *s, const char *const *words) {
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX;
+
+        /* Comparing against a very long string would be slow and pointless: nothing known is that long. */
+        if (strlen(s) > 64)
+                return NULL;
+
+        for (const char *const *w = words; *w; w++) {
+                size_t d = levenshtein(s, *w);
+                if (d < best_d) {
+                        best_d = d;
+                        best = *w;
+                }
+        }
+        /* A suggestion must be closer than a random word: allow about one edit per three characters. */
+        if (best && best_d <= MAX((size_t) 2, strlen(best) / 3) && best_d < strlen(best))
+                return best;
+        return NULL;
+}
+
+static int strbuf_reserve(StrBuf *b, size_t extra) {
+        if (b->len + extra + 1 <= b->allocated)
+                return 0;
+        size_t n = MAX(b->allocated * 2, b->len + extra + 1);
+        n = MAX(n, (size_t) 64);
+        char *p = realloc(b->s, n);
+        if (!p)
+                return -ENOMEM;
+        b->s = p;
+        b->allocated = n;
+        return 0;
+}
+
+int strbuf_appendn(StrBuf *b, const char *s, size_t n) {
+        if (strbuf_reserve(b, n) < 0)
+                return -ENOMEM;
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = 0;
+        return 0;
+}
+
+int strbuf_append(StrBuf *b, const char *s) {
+        return strbuf_appendn(b, s, strlen(s));
+}
+
+int strbuf_vprintf(StrBuf *b, const char *fmt, va_list ap) {
+        va_list aq;
+        va_copy(aq, ap);
+        int n = vsnprintf(NULL, 0, fmt, aq);
+        va_end(aq);
+        if (n < 0)
+                return -EINVAL;
+        if (strbuf_reserve(b, (size_t) n) < 0)
+                return -ENOMEM;
+        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        b->len += (size_t) n;
+        return 0;
+}
+
+int strbuf_printf(StrBuf *b, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = strbuf_vprintf(b, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+void strbuf_done(StrBuf *b) {
+        free(b->s);
+        *b = (StrBuf) {};
+}
+
+char *strbuf_steal(StrBuf *b) {
+        char *s = b->s ? b->s : strdup("");
+        *b = (StrBuf) {};
+        return s;
+}
+
+char *strprintf(const char *fmt, ...) {
+        StrBuf b = {};
+        va_list ap;
+        va_start(ap, fmt);
+        int r = strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                strbuf_done(&b);
+                return NULL;
+        }
+        return strbuf_steal(&b);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "macro.h"
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* Edit distance, used to suggest the nearest known word for a typo. */
+size_t levenshtein(const char *a, const char *b);
+
+/* Returns the element of words[] (NULL-terminated) closest to s, or NULL when none is close enough to be a
+ * plausible typo. */
+const char *nearest_word(const char *s, const char *const *words);
+
+/* A growable string. All functions return 0 or -ENOMEM; on failure the buffer keeps its old content. */
+typedef struct StrBuf {
+        char *s;
+        size_t len;
+        size_t allocated;
+} StrBuf;
+
+int strbuf_append(StrBuf *b, const char *s);
+int strbuf_appendn(StrBuf *b, const char *s, size_t n);
+int strbuf_printf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
+int strbuf_vprintf(StrBuf *b, const char *fmt, va_list ap) _printf_(2, 0);
+void strbuf_done(StrBuf *b);
+/* Hands out the string (never NULL, "" for an empty buffer) and resets the buffer. */
+char *strbuf_steal(StrBuf *b);
+
+/* asprintf() that returns NULL on failure. */
+char *strprintf(const char *fmt, ...) _printf_(1, 2);
+

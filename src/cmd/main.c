@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "macro.h"
+#include "string-util.h"
+#include "banned.h"
+
+#ifndef PROJECT_VERSION
+#define PROJECT_VERSION "0"
+#endif
+
+typedef struct Verb {
+        const char *name;
+        int min_args, max_args; /* positional arguments after the command */
+        unsigned options;       /* OptionFlag: what the command accepts */
+        int (*handler)(int argc, char **argv, const Options *o);
+        const char *args; /* for the usage line */
+        const char *summary;
+        const char *description;
+} Verb;
+
+/* The one table of commands: dispatch, `help` and `help COMMAND` all come from here. */
+static const Verb verbs[] = {
+        { "validate", 0, 0, OPT_INVENTORY | OPT_OUTPUT | OPT_STRICT, cmd_validate, "",
+          "Check an inventory and report every problem",
+          "Reads cluster.yaml, nodes/*.yaml and services/*.yaml and reports every problem at once, each as\n"
+          "FILE:LINE:COL: error: MESSAGE with the offending line. Nothing is written.\n"
+          "Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 unreadable or bad usage." },
+        { "plan", 0, 0, OPT_INVENTORY | OPT_OUTPUT, cmd_plan, "",
+          "Show what the cluster will be",
+          "Validates the inventory, then shows each node with its roles, systemd targets and services, the\n"
+          "first master, the etcd bootstrap order, the Kafka quorum, the Ceph monitors, the Kubernetes\n"
+          "service addresses and which node serves what. Nothing is written." },
+        { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
+        { "version", 0, 0, 0, cmd_version, "", "Show the version", NULL },
+};
+
+static const struct {
+        unsigned flag;
+        const char *usage;
+        const char *help;
+} option_help[] = {
+        { OPT_INVENTORY, "--inventory DIR", "the inventory folder (default " DEFAULT_INVENTORY ")" },
+        { OPT_OUTPUT, "--output text|json", "output format (default text)" },
+        { OPT_STRICT, "--strict", "treat warnings as errors" },
+};
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return verbs + i;
+        return NULL;
+}
+
+static const char *nearest_verb(const char *name) {
+        const char *names[ELEMENTSOF(verbs) + 1];
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                names[i] = verbs[i].name;
+        names[ELEMENTSOF(verbs)] = NULL;
+        return nearest_word(name, names);
+}
+
+static void print_main_help(FILE *f) {
+        fprintf(f, "Usage: clusterboot COMMAND [OPTIONS]\n\n"
+                   "Provision a bare-metal cluster from one inventory: every machine boots the same image,\n"
+                   "finds out which node it is, and the cluster assembles itself.\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(f, "\nRun 'clusterboot help COMMAND' for a command's options.\n"
+                   "Exit status: 0 done, 1 failed or invalid, 2 usage or unreadable input, 75 retry later.\n");
+}
+
+static void print_verb_help(const Verb *v, FILE *f) {
+        fprintf(f, "Usage: clusterboot %s%s%s%s\n\n%s.\n", v->name, v->args[0] ? " " : "", v->args,
+                v->options ? " [OPTIONS]" : "", v->summary);
+        if (v->description)
+                fprintf(f, "\n%s\n", v->description);
+        if (v->options) {
+                fprintf(f, "\nOptions:\n");
+                for (size_t i = 0; i < ELEMENTSOF(option_help); i++)
+                        if (v->options & option_help[i].flag)
+                                fprintf(f, "  %-20s %s\n", option_help[i].usage, option_help[i].help);
+                fprintf(f, "  %-20s %s\n", "-h, --help", "show this help");
+        }
+}
+
+int cmd_help(int argc, char **argv, const Options *o) {
+        (void) o;
+        if (argc == 0) {
+                print_main_help(stdout);
+                return EXIT_DONE;
+        }
+        const Verb *v = find_verb(argv[0]);
+        if (!v) {
+                const char *near = nearest_verb(argv[0]);
+                log_error("unknown command '%s'%s%s%s", argv[0], near ? "; did you mean '" : "", near ?: "",
+                          near ? "'?" : "");
+                return EXIT_USAGE;
+        }
+        print_verb_help(v, stdout);
+        return EXIT_DONE;
+}
+
+int cmd_version(int argc, char **argv, const Options *o) {
+        (void) argc, (void) argv, (void) o;
+        printf("clusterboot %s\n", PROJECT_VERSION);
+        return EXIT_DONE;
+}
+
+static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *ret_first_arg) {
+        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "inventory", required_argument, NULL, ARG_INVENTORY },
+                { "output", required_argument, NULL, ARG_OUTPUT },
+                { "strict", no_argument, NULL, ARG_STRICT },
+                {},
+        };
+
+        optind = 0; /* also resets getopt's state */
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                unsigned need = c == ARG_INVENTORY ? OPT_INVENTORY : c == ARG_OUTPUT ? OPT_OUTPUT : c == ARG_STRICT ? OPT_STRICT : 0;
+                if (need && !(v->options & need)) {
+                        log_error("'%s' does not take %s; see 'clusterboot help %s'", v->name, argv[optind - 1],
+                                  v->name);
+                        return -1;
+                }
+                switch (c) {
+                case 'h':
+                        print_verb_help(v, stdout);
+                        return 0;
+                case ARG_INVENTORY:
+                        o->inventory = optarg;
+                        break;
+                case ARG_OUTPUT:
+                        if (streq(optarg, "text"))
+                                o->output = OUTPUT_TEXT;
+                        else if (streq(optarg, "json"))
+                                o->output = OUTPUT_JSON;
+                        else {
+                                log_error("--output must be text or json, not '%s'", optarg);
+                                return -1;
+                        }
+                        break;
+                case ARG_STRICT:
+                        o->strict = true;
+                        break;
+                case ':':
+                        log_error("%s needs a value; see 'clusterboot help %s'", argv[optind - 1], v->name);
+                        return -1;
+                default:
+                        log_error("unknown option '%s'; see 'clusterboot help %s'", argv[optind - 1], v->name);
+                        return -1;
+                }
+        }
+        *ret_first_arg = optind;
+        return 1;
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2) {
+                print_main_help(stderr);
+                return EXIT_USAGE;
+        }
+        const char *name = argv[1];
+        if (streq(name, "--help") || streq(name, "-h"))
+                name = "help";
+        else if (streq(name, "--version"))
+                name = "version";
+
+        const Verb *v = find_verb(name);
+        if (!v) {
+                const char *near = nearest_verb(name);
+                if (near)
+                        log_error("unknown command '%s'; did you mean '%s'?", name, near);
+                else
+                        log_error("unknown command '%s'; run 'clusterboot help' for the list", name);
+                return EXIT_USAGE;
+        }
+
+        Options o = { .inventory = DEFAULT_INVENTORY };
+        int first;
+        int r = parse_options(v, argc - 1, argv + 1, &o, &first);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_DONE;
+
+        int nargs = argc - 1 - first;
+        if (nargs < v->min_args || nargs > v->max_args) {
+                log_error("'%s' takes %s%s; see 'clusterboot help %s'", v->name,
+                          v->max_args == 0 ? "no arguments" : "at most one argument", "", v->name);
+                return EXIT_USAGE;
+        }
+        return v->handler(nargs, argv + 1 + first, &o);
+}

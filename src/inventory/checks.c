@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <string.h>
+
+#include "checks.h"
+#include "net-util.h"
+#include "string-util.h"
+#include "banned.h"
+
+static bool is_lower_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool is_dns_label(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_lower_alnum(s[i]) && s[i] != '-')
+                        return false;
+        return true;
+}
+
+const char *check_dns_label(const char *s) {
+        return is_dns_label(s) ? NULL
+                               : "a DNS label (1-63 lowercase letters, digits or '-', not starting or ending "
+                                 "with '-')";
+}
+
+const char *check_dns_name(const char *s) {
+        static const char *const expected = "a DNS name (dot-separated DNS labels, at most 253 characters)";
+        size_t n = strlen(s);
+        if (n == 0 || n > 253)
+                return expected;
+
+        char label[64];
+        const char *p = s;
+        for (;;) {
+                const char *dot = strchr(p, '.');
+                size_t len = dot ? (size_t) (dot - p) : strlen(p);
+                if (len >= sizeof(label))
+                        return expected;
+                memcpy(label, p, len);
+                label[len] = 0;
+                if (!is_dns_label(label))
+                        return expected;
+                if (!dot)
+                        return NULL;
+                p = dot + 1;
+        }
+}
+
+const char *check_hostname_prefix(const char *s) {
+        /* The prefix plus six hex digits must still be a DNS label. */
+        size_t n = strlen(s);
+        if (n == 0 || n > 57 || s[0] == '-')
+                goto bad;
+        for (size_t i = 0; i < n; i++)
+                if (!is_lower_alnum(s[i]) && s[i] != '-')
+                        goto bad;
+        return NULL;
+bad:
+        return "the start of a DNS label (1-57 lowercase letters, digits or '-', not starting with '-')";
+}
+
+const char *check_ip_addr(const char *s) {
+        IpAddr a;
+        return ip_addr_parse(s, &a) < 0 ? "an IPv4 or IPv6 address" : NULL;
+}
+
+const char *check_ip_prefix(const char *s) {
+        IpPrefix p;
+        bool host_bits;
+        if (ip_prefix_parse(s, &p, &host_bits) >= 0)
+                return NULL;
+        return host_bits ? "a network address in CIDR notation with the host bits zero (like 192.168.1.0/24)"
+                         : "a network in CIDR notation (like 192.168.1.0/24)";
+}
+
+const char *check_mac_addr(const char *s) {
+        char buf[18];
+        return mac_addr_normalize(s, buf) < 0 ? "a MAC address (six hex pairs separated by ':')" : NULL;
+}
+
+const char *check_bootstrap_token(const char *s) {
+        /* kubeadm's format: [a-z0-9]{6}.[a-z0-9]{16} */
+        if (strlen(s) != 23 || s[6] != '.')
+                goto bad;
+        for (size_t i = 0; i < 23; i++)
+                if (i != 6 && !is_lower_alnum(s[i]))
+                        goto bad;
+        return NULL;
+bad:
+        return "a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}";
+}
+
+static bool is_qualified_name(const char *s, size_t n) {
+        /* Kubernetes' qualified name part: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, at most 63. */
+        if (n == 0 || n > 63 || !isalnum((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.", s[i]))
+                        return false;
+        return true;
+}
+
+const char *check_label_key(const char *s) {
+        static const char *const expected =
+                "a Kubernetes label key ([prefix/]name: name up to 63 letters, digits, '-', '_', '.')";
+        const char *slash = strchr(s, '/');
+        if (slash) {
+                size_t plen = (size_t) (slash - s);
+                char prefix[254];
+                if (plen == 0 || plen >= sizeof(prefix))
+                        return expected;
+                memcpy(prefix, s, plen);
+                prefix[plen] = 0;
+                if (check_dns_name(prefix))
+                        return expected;
+                s = slash + 1;
+        }
+        return is_qualified_name(s, strlen(s)) ? NULL : expected;
+}
+
+const char *check_label_value(const char *s) {
+        size_t n = strlen(s);
+        return n == 0 || is_qualified_name(s, n) ? NULL
+                                                 : "a Kubernetes label value (up to 63 letters, digits, '-', "
+                                                   "'_', '.', starting and ending with a letter or digit)";
+}
+
+const char *check_taint(const char *s) {
+        static const char *const expected =
+                "a taint KEY[=VALUE]:EFFECT with EFFECT NoSchedule, PreferNoSchedule or NoExecute";
+        const char *colon = strrchr(s, ':');
+        if (!colon)
+                return expected;
+        const char *effect = colon + 1;
+        if (!streq(effect, "NoSchedule") && !streq(effect, "PreferNoSchedule") && !streq(effect, "NoExecute"))
+                return expected;
+
+        char kv[512];
+        size_t n = (size_t) (colon - s);
+        if (n == 0 || n >= sizeof(kv))
+                return expected;
+        memcpy(kv, s, n);
+        kv[n] = 0;
+        char *eq = strchr(kv, '=');
+        if (eq) {
+                *eq = 0;
+                if (check_label_value(eq + 1))
+                        return expected;
+        }
+        return check_label_key(kv) ? expected : NULL;
+}
+
+const char *check_version(const char *s) {
+        /* MAJOR.MINOR.PATCH, digits only: the versions lock and download names are built from it. */
+        int dots = 0;
+        bool digit = false;
+        for (const char *p = s; *p; p++) {
+                if (*p == '.') {
+                        if (!digit)
+                                goto bad;
+                        dots++;
+                        digit = false;
+                } else if (*p >= '0' && *p <= '9')
+                        digit = true;
+                else
+                        goto bad;
+        }
+        if (dots == 2 && digit)
+                return NULL;
+bad:
+        return "a version MAJOR.MINOR.PATCH (like 1.29.1)";
+}
+
+const char *check_device_path(const char *s) {
+        if (!startswith(s, "/dev/") || strlen(s) <= 5 || strstr(s, "/../") || endswith(s, "/.."))
+                return "a block device path under /dev/";
+        return NULL;
+}
+
+const char *check_interface_name(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 15 || streq(s, ".") || streq(s, ".."))
+                goto bad;
+        for (size_t i = 0; i < n; i++)
+                if (!isgraph((unsigned char) s[i]) || s[i] == '/' || s[i] == ':')
+                        goto bad;
+        return NULL;
+bad:
+        return "a network interface name (1-15 characters, no '/', ':' or spaces)";
+}
+
+const char *check_mqtt_acl(const char *s) {
+        static const char *const expected = "an ACL rule 'read|write|readwrite|deny TOPIC'";
+        static const char *const access[] = { "read ", "write ", "readwrite ", "deny " };
+        for (size_t i = 0; i < 4; i++)
+                if (startswith(s, access[i])) {
+                        const char *topic = s + strlen(access[i]);
+                        if (!*topic || strchr(topic, ' ') || strchr(topic, '\n'))
+                                return expected;
+                        return NULL;
+                }
+        return expected;
+}
+
+const char *check_mqtt_user(const char *s) {
+        /* The user name goes into mosquitto's password file as "name:hash". */
+        size_t n = strlen(s);
+        if (n == 0 || n > 64)
+                goto bad;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.@", s[i]))
+                        goto bad;
+        return NULL;
+bad:
+        return "a user name (1-64 letters, digits, '-', '_', '.', '@')";
+}
+
+const char *check_config_key(const char *s) {
+        /* Keys of merged configuration (server.properties, ceph.conf, command-line flags) are written into
+         * those files verbatim, so nothing that could end a line or a key may be in them. */
+        size_t n = strlen(s);
+        if (n == 0 || n > 128)
+                goto bad;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.", s[i]) && !(s[i] == ' ' && i > 0 && i < n - 1))
+                        goto bad;
+        return NULL;
+bad:
+        return "a configuration key (letters, digits, '-', '_', '.', inner spaces)";
+}
+
+const char *check_config_value(const char *s) {
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < 0x20 && *p != '\t')
+                        return "a single-line value (no newlines or control characters)";
+        return NULL;
+}

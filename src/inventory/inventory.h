@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "model.h"
+#include "report.h"
+
+/* The one loader every command uses: reads DIR/cluster.yaml, DIR/nodes/ *.yaml and DIR/services/ *.yaml,
+ * parses them into the model, merges each node's entry with its node file and applies defaults.
+ *
+ * Problems with the inventory's content go to the report (the Inventory is still returned, as complete as
+ * the input allowed). A negative errno is returned only when the inventory cannot be read at all (the
+ * directory is missing, a file is unreadable): that is a usage error, not an invalid inventory. */
+int inventory_load(const char *dir, Report *report, Inventory **ret);
+
+/* The same from files already in memory (for the fuzzer and tests): names are relative to the inventory
+ * ("cluster.yaml", "nodes/a.yaml"), shown under prefix (may be NULL); the set is taken over. */
+int inventory_load_sources(const char *prefix, SourceSet *sources, Report *report, Inventory **ret);
+
+void inventory_free(Inventory *inv);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Inventory *, inventory_free);
+
+/* Semantic checks across the whole inventory: everything schema_parse() cannot see alone. */
+void inventory_validate(Inventory *inv, Report *report);
+
+/* Loads and validates; what `validate`, `plan` and every later command start with. */
+int inventory_load_and_validate(const char *dir, Report *report, Inventory **ret);
+
+const Node *inventory_find_node(const Inventory *inv, const char *name);

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "string-util.h"
+#include "banned.h"
+
+void report_init(Report *r, SourceSet *sources) {
+        *r = (Report) { .sources = sources };
+}
+
+void report_done(Report *r) {
+        for (size_t i = 0; i < r->n_diags; i++) {
+                free(r->diags[i].file);
+                free(r->diags[i].path);
+                free(r->diags[i].message);
+                free(r->diags[i].hint);
+        }
+        free(r->diags);
+        *r = (Report) {};
+}
+
+static void report_addv(Report *r, Severity sev, const char *file, Loc loc, const char *path, const char *hint,
+                        const char *fmt, va_list ap) {
+        StrBuf msg = {};
+        if (strbuf_vprintf(&msg, fmt, ap) < 0 || !GREEDY_REALLOC(r->diags, r->allocated, r->n_diags + 1)) {
+                strbuf_done(&msg);
+                r->oom = true;
+                return;
+        }
+
+        Diagnostic d = {
+                .severity = sev,
+                .loc = loc,
+                .message = strbuf_steal(&msg),
+                .file = file ? strdup(file) : NULL,
+                .path = path && *path ? strdup(path) : NULL,
+                .hint = hint ? strdup(hint) : NULL,
+                .seq = r->n_diags,
+        };
+        r->diags[r->n_diags++] = d;
+        if (sev == SEVERITY_ERROR)
+                r->n_errors++;
+        else
+                r->n_warnings++;
+}
+
+void report_add(Report *r, Severity sev, Loc loc, const char *path, const char *hint, const char *fmt, ...) {
+        const char *file = r->sources && loc.file < r->sources->n_files ? r->sources->files[loc.file].name : NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        report_addv(r, sev, file, loc, path, hint, fmt, ap);
+        va_end(ap);
+}
+
+void report_add_file(Report *r, Severity sev, const char *file, const char *hint, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        report_addv(r, sev, file, (Loc) { .file = UINT32_MAX }, NULL, hint, fmt, ap);
+        va_end(ap);
+}
+
+static int diag_cmp(const void *a, const void *b) {
+        const Diagnostic *x = a, *y = b;
+        /* Problems with the inventory as a whole come first, then by file in load order. */
+        uint32_t fx = x->file ? x->loc.file : 0, fy = y->file ? y->loc.file : 0;
+        if (!x->file != !y->file)
+                return x->file ? 1 : -1;
+        if (fx != fy)
+                return fx < fy ? -1 : 1;
+        if (x->loc.line != y->loc.line)
+                return x->loc.line < y->loc.line ? -1 : 1;
+        if (x->loc.col != y->loc.col)
+                return x->loc.col < y->loc.col ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void report_sort(Report *r) {
+        if (r->n_diags > 1)
+                qsort(r->diags, r->n_diags, sizeof(Diagnostic), diag_cmp);
+}
+
+const char *severity_to_string(Severity s) {
+        return s == SEVERITY_ERROR ? "error" : "warning";
+}
+
+/* Prints the source line, with control characters and bytes that are not UTF-8 replaced, and a caret line
+ * that lines up under it (tabs are repeated so the terminal expands both lines alike). */
+static void print_excerpt(SourceFile *sf, Loc loc, FILE *f) {
+        size_t len;
+        const char *line = source_line(sf, loc.line, &len);
+        if (!line)
+                return;
+        /* A 1 MB line helps nobody: show its start. */
+        bool cut = len > 200;
+        if (cut)
+                len = 200;
+
+        fprintf(f, "%5u | ", loc.line);
+        StrBuf caret = {};
+        uint32_t col = 1;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = (unsigned char) line[i];
+                size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+                bool ok = w > 0 && i + w <= len;
+                for (size_t k = 1; ok && k < w; k++)
+                        ok = ((unsigned char) line[i + k] & 0xC0) == 0x80;
+
+                if (!ok || (c < 0x20 && c != '\t') || c == 0x7F) {
+                        fputc('?', f);
+                        w = 1;
+                } else
+                        fwrite(line + i, 1, w, f);
+
+                if (col < loc.col)
+                        (void) strbuf_append(&caret, c == '\t' ? "\t" : " ");
+                else if (col < loc.col + MAX(loc.len, 1u))
+                        (void) strbuf_append(&caret, col == loc.col ? "^" : "~");
+                i += w;
+                col++;
+        }
+        if (col <= loc.col) {
+                /* The problem is at the end of the line (say, a missing value). */
+                for (; col < loc.col; col++)
+                        (void) strbuf_append(&caret, " ");
+                (void) strbuf_append(&caret, "^");
+        }
+        fprintf(f, "%s\n      | %s\n", cut ? " ..." : "", strempty(caret.s));
+        strbuf_done(&caret);
+}
+
+void report_print_text(Report *r, FILE *f) {
+        for (size_t i = 0; i < r->n_diags; i++) {
+                Diagnostic *d = r->diags + i;
+                const char *sev = severity_to_string(d->severity);
+
+                if (!d->file)
+                        fprintf(f, "%s: %s\n", sev, d->message);
+                else if (!loc_is_set(d->loc))
+                        fprintf(f, "%s: %s: %s\n", d->file, sev, d->message);
+                else {
+                        fprintf(f, "%s:%u:%u: %s: %s\n", d->file, d->loc.line, d->loc.col, sev, d->message);
+                        if (r->sources && d->loc.file < r->sources->n_files)
+                                print_excerpt(&r->sources->files[d->loc.file], d->loc, f);
+                }
+                if (d->hint)
+                        fprintf(f, "      = hint: %s\n", d->hint);
+        }
+        if (r->oom)
+                fprintf(f, "error: out of memory: some problems were not recorded\n");
+}
+
+int report_print_json(Report *r, FILE *f, bool strict) {
+        json_t *list = json_array();
+        json_t *root = json_pack("{s:b,s:I,s:I,s:o}", "valid",
+                                 r->n_errors == 0 && (!strict || r->n_warnings == 0) && !r->oom, "errors",
+                                 (json_int_t) r->n_errors, "warnings", (json_int_t) r->n_warnings, "diagnostics",
+                                 list);
+        if (!root)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < r->n_diags; i++) {
+                Diagnostic *d = r->diags + i;
+                json_t *o = json_pack("{s:s,s:s}", "severity", severity_to_string(d->severity), "message",
+                                      d->message);
+                if (!o) {
+                        json_decref(root);
+                        return -ENOMEM;
+                }
+                if (d->file)
+                        json_object_set_new(o, "file", json_string(d->file));
+                if (loc_is_set(d->loc)) {
+                        json_object_set_new(o, "line", json_integer(d->loc.line));
+                        json_object_set_new(o, "column", json_integer(d->loc.col));
+                }
+                if (d->path)
+                        json_object_set_new(o, "path", json_string(d->path));
+                if (d->hint)
+                        json_object_set_new(o, "hint", json_string(d->hint));
+                json_array_append_new(list, o);
+        }
+
+        int rr = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', f);
+        json_decref(root);
+        return rr < 0 ? -EIO : 0;
+}
