@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "net-util.h"
+#include "tap.h"
+
+static const char *fmt(const IpAddr *a) {
+        static char buf[IP_ADDR_STRLEN];
+        ip_addr_format(a, buf);
+        return buf;
+}
+
+TEST(test_addr_parse) {
+        IpAddr a;
+        ASSERT_INT_EQ(ip_addr_parse("192.168.1.10", &a), 0);
+        ASSERT_INT_EQ(a.family, AF_INET);
+        ASSERT_STREQ(fmt(&a), "192.168.1.10");
+        ASSERT_INT_EQ(ip_addr_parse("fd00::1", &a), 0);
+        ASSERT_INT_EQ(a.family, AF_INET6);
+        ASSERT_TRUE(ip_addr_parse("192.168.1.256", &a) < 0);
+        ASSERT_TRUE(ip_addr_parse("192.168.1.1/24", &a) < 0);
+        ASSERT_TRUE(ip_addr_parse(" 192.168.1.1", &a) < 0);
+        ASSERT_TRUE(ip_addr_parse("", &a) < 0);
+}
+
+TEST(test_prefix_parse) {
+        IpPrefix p;
+        bool host_bits;
+        ASSERT_INT_EQ(ip_prefix_parse("10.96.0.0/12", &p, &host_bits), 0);
+        ASSERT_INT_EQ(p.prefixlen, 12);
+        ASSERT_TRUE(ip_prefix_parse("10.96.0.1/12", &p, &host_bits) < 0);
+        ASSERT_TRUE(host_bits);
+        ASSERT_TRUE(ip_prefix_parse("10.0.0.0/33", &p, &host_bits) < 0);
+        ASSERT_TRUE(!host_bits);
+        ASSERT_TRUE(ip_prefix_parse("10.0.0.0/", &p, NULL) < 0);
+        ASSERT_TRUE(ip_prefix_parse("10.0.0.0/08", &p, NULL) < 0);
+        ASSERT_TRUE(ip_prefix_parse("/8", &p, NULL) < 0);
+        ASSERT_INT_EQ(ip_prefix_parse("0.0.0.0/0", &p, NULL), 0);
+        ASSERT_INT_EQ(ip_prefix_parse("fd00::/64", &p, NULL), 0);
+        ASSERT_INT_EQ(p.prefixlen, 64);
+}
+
+TEST(test_contains_overlaps) {
+        IpPrefix node, pod, svc, inner;
+        IpAddr a;
+        ip_prefix_parse("192.168.1.0/24", &node, NULL);
+        ip_prefix_parse("10.244.0.0/16", &pod, NULL);
+        ip_prefix_parse("10.96.0.0/12", &svc, NULL);
+        ip_prefix_parse("10.100.0.0/16", &inner, NULL);
+        ip_addr_parse("192.168.1.77", &a);
+        ASSERT_TRUE(ip_prefix_contains(&node, &a));
+        ip_addr_parse("192.168.2.1", &a);
+        ASSERT_TRUE(!ip_prefix_contains(&node, &a));
+        ASSERT_TRUE(!ip_prefix_overlaps(&node, &pod));
+        ASSERT_TRUE(!ip_prefix_overlaps(&pod, &svc));
+        ASSERT_TRUE(ip_prefix_overlaps(&svc, &inner));
+        ASSERT_TRUE(ip_prefix_overlaps(&inner, &svc));
+        ip_addr_parse("fd00::1", &a);
+        ASSERT_TRUE(!ip_prefix_contains(&node, &a)); /* another family is never inside */
+}
+
+TEST(test_nth_and_last) {
+        IpPrefix svc, small, v6;
+        IpAddr a;
+        ip_prefix_parse("10.96.0.0/12", &svc, NULL);
+        ASSERT_INT_EQ(ip_prefix_nth(&svc, 1, &a), 0);
+        ASSERT_STREQ(fmt(&a), "10.96.0.1");
+        ASSERT_INT_EQ(ip_prefix_nth(&svc, 10, &a), 0);
+        ASSERT_STREQ(fmt(&a), "10.96.0.10");
+        ASSERT_INT_EQ(ip_prefix_nth(&svc, 300, &a), 0);
+        ASSERT_STREQ(fmt(&a), "10.96.1.44");
+        ip_prefix_last(&svc, &a);
+        ASSERT_STREQ(fmt(&a), "10.111.255.255");
+        ip_prefix_parse("10.0.0.0/29", &small, NULL);
+        ASSERT_TRUE(ip_prefix_nth(&small, 10, &a) < 0);
+        ASSERT_INT_EQ(ip_prefix_nth(&small, 7, &a), 0);
+        ip_prefix_parse("fd00:10:96::/112", &v6, NULL);
+        ASSERT_INT_EQ(ip_prefix_nth(&v6, 10, &a), 0);
+        ASSERT_STREQ(fmt(&a), "fd00:10:96::a");
+}
+
+TEST(test_mac_normalize) {
+        char mac[18];
+        ASSERT_INT_EQ(mac_addr_normalize("52:54:00:AB:cd:EF", mac), 0);
+        ASSERT_STREQ(mac, "52:54:00:ab:cd:ef");
+        ASSERT_INT_EQ(mac_addr_normalize("52-54-00-ab-cd-ef", mac), 0);
+        ASSERT_STREQ(mac, "52:54:00:ab:cd:ef");
+        ASSERT_TRUE(mac_addr_normalize("52:54:00:ab:cd", mac) < 0);
+        ASSERT_TRUE(mac_addr_normalize("52:54:00:ab:cd:eg", mac) < 0);
+        ASSERT_TRUE(mac_addr_normalize("5254.00ab.cdef.", mac) < 0);
+}
+
+int main(void) {
+        RUN(test_addr_parse);
+        RUN(test_prefix_parse);
+        RUN(test_contains_overlaps);
+        RUN(test_nth_and_last);
+        RUN(test_mac_normalize);
+        return tap_done();
+}
