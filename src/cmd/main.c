@@ -125,7 +125,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
                 unsigned need = c == ARG_INVENTORY ? OPT_INVENTORY : c == ARG_OUTPUT ? OPT_OUTPUT : c == ARG_STRICT ? OPT_STRICT : 0;
                 if (need && !(v->options & need)) {
                         log_error("'%s' does not take %s; see 'clusterboot help %s'", v->name, argv[optind - 1],

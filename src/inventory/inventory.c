@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checks.h"
 #include "fileio.h"
@@ -41,7 +42,7 @@ static const Field networking_fields[] = {
 static const Schema networking_schema = { "cluster.networking", networking_fields };
 
 static const Field bootstrap_fields[] = {
-        { "token", FIELD_STRING, CN(bootstrap.token) - CN(bootstrap), .check = check_bootstrap_token },
+        { "token", FIELD_STRING, CN(bootstrap.token) - CN(bootstrap), .check = check_bootstrap_token, .secret = true },
         END,
 };
 static const Schema bootstrap_schema = { "cluster.bootstrap", bootstrap_fields };
@@ -172,7 +173,8 @@ static const Field ceph_fields[] = {
         { "osd_pool_default_min_size", FIELD_INT, CC(osd_pool_default_min_size), .min = 1, .max = 10 },
         { "public_network", FIELD_STRING, CC(public_network), .check = check_ip_prefix },
         { "cluster_network", FIELD_STRING, CC(cluster_network), .check = check_ip_prefix },
-        { "extra_config", FIELD_SECTIONS, CC(extra_config), .key_check = check_config_key, .check = check_config_value },
+        { "extra_config", FIELD_SECTIONS, CC(extra_config), .name_check = check_config_key, .key_check = check_config_key,
+          .check = check_config_value },
         END,
 };
 static const Schema ceph_schema = { "ceph", ceph_fields };
@@ -329,6 +331,16 @@ int inventory_load(const char *dir, Report *report, Inventory **ret) {
         r = add_file(&set, dir, "cluster.yaml", report);
         if (r < 0 && r != -ENOENT)
                 return r;
+        if (r == -ENOENT) {
+                _cleanup_free_ char *yml = strprintf("%s/cluster.yml", dir);
+                if (!yml)
+                        return -ENOMEM;
+                if (access(yml, F_OK) >= 0) {
+                        _cleanup_free_ char *name = source_display_name(dir, "cluster.yml");
+                        report_add_file(report, SEVERITY_WARNING, name ?: "cluster.yml", "rename it to cluster.yaml",
+                                        "file ignored: inventory files end in .yaml");
+                }
+        }
         r = add_folder(&set, dir, "nodes", report);
         if (r < 0)
                 return r;
@@ -340,6 +352,13 @@ int inventory_load(const char *dir, Report *report, Inventory **ret) {
 }
 
 /* --- parsing --- */
+
+static char *file_base(const char *rel, const char *dir) {
+        /* "nodes/worker-01.yaml" -> "worker-01" */
+        size_t skip = strlen(dir) + 1, n = strlen(rel) - skip - strlen(".yaml");
+        return strndup(rel + skip, n);
+}
+
 
 static const YNode *root_mapping(Inventory *inv, uint32_t file, YNode *root, const char *expected, Report *report) {
         if (root->kind == YNODE_MAPPING)
@@ -378,12 +397,11 @@ static void parse_node_file(Inventory *inv, uint32_t file, const YNode *root, Re
 
 static void parse_service_file(Inventory *inv, uint32_t file, YNode *root, Report *report) {
         SourceFile *sf = &inv->sources.files[file];
-        _cleanup_free_ char *base = strdup(sf->rel + strlen("services/"));
+        _cleanup_free_ char *base = file_base(sf->rel, "services");
         if (!base) {
                 report->oom = true;
                 return;
         }
-        base[strlen(base) - strlen(".yaml")] = 0;
 
         Service s = service_from_string(base);
         if (s < 0) {
@@ -620,12 +638,11 @@ static void match_node_files(Inventory *inv, Report *report) {
         for (size_t i = 0; i < inv->n_node_files; i++) {
                 const NodeFile *f = inv->node_files + i;
                 const char *rel = inv->sources.files[f->file].rel;
-                _cleanup_free_ char *base = strdup(rel + strlen("nodes/"));
+                _cleanup_free_ char *base = file_base(rel, "nodes");
                 if (!base) {
                         report->oom = true;
                         return;
                 }
-                base[strlen(base) - strlen(".yaml")] = 0;
 
                 if (f->name.v && !streq(f->name.v, base))
                         report_add(report, SEVERITY_ERROR, f->name.loc, NULL, NULL,
@@ -648,6 +665,20 @@ static void match_node_files(Inventory *inv, Report *report) {
                 if (n->file)
                         continue; /* a duplicate node name: reported by validation */
                 merge_node_file(n, f, report);
+        }
+}
+
+/* A node file that exists but did not parse leaves its node without a file; remember that, so the node is
+ * not also blamed for what the file would have said. */
+static void mark_broken_node_files(Inventory *inv) {
+        for (uint32_t i = 0; i < inv->sources.n_files; i++) {
+                const char *rel = inv->sources.files[i].rel;
+                if (!startswith(rel, "nodes/") || !endswith(rel, ".yaml"))
+                        continue;
+                _cleanup_free_ char *base = file_base(rel, "nodes");
+                Node *n = base ? (Node *) inventory_find_node(inv, base) : NULL;
+                if (n && !n->file)
+                        n->file_broken = true;
         }
 }
 
@@ -718,11 +749,26 @@ static int build_nodes(Inventory *inv, Report *report) {
         if (n > 1)
                 qsort(inv->nodes, n, sizeof(Node), node_name_cmp);
 
-        match_node_files(inv, report);
+        /* Without cluster.yaml's node list every node file would be "unknown": that says nothing new. */
+        if (inv->node_entries.set) {
+                match_node_files(inv, report);
+                mark_broken_node_files(inv);
+        }
         for (size_t i = 0; i < n; i++)
                 if (node_set_macs(inv->nodes + i) < 0)
                         return -ENOMEM;
         return assign_kafka_ids(inv);
+}
+
+static void mark_broken(Inventory *inv, uint32_t file) {
+        const char *rel = inv->sources.files[file].rel;
+        if (startswith(rel, "services/")) {
+                _cleanup_free_ char *base = file_base(rel, "services");
+                Service s = base ? service_from_string(base) : _SERVICE_INVALID;
+                if (s >= 0)
+                        inv->service_file_broken[s] = true;
+        }
+        /* Node files are matched by name in build_nodes(), which looks for broken ones there. */
 }
 
 int inventory_load_sources(const char *prefix, SourceSet *sources, Report *report, Inventory **ret) {
@@ -747,8 +793,10 @@ int inventory_load_sources(const char *prefix, SourceSet *sources, Report *repor
                 _cleanup_(ynode_freep) YNode *root = yaml_tree_parse(&inv->sources, i, report);
                 if (is_cluster)
                         have_cluster = true;
-                if (!root)
+                if (!root) {
+                        mark_broken(inv, i);
                         continue;
+                }
 
                 if (is_cluster) {
                         if (root_mapping(inv, i, root, "'cluster' and 'nodes'", report))

@@ -212,6 +212,7 @@ typedef struct DnsConfig {
 typedef struct Node {
         const ClusterNodeEntry *entry;
         const NodeFile *file; /* NULL when there is no nodes/<name>.yaml */
+        bool file_broken;     /* nodes/<name>.yaml exists but could not be parsed */
         const char *name;
         const char *hostname;
         IpAddr ip;
@@ -243,6 +244,10 @@ typedef struct Inventory {
         KafkaConfig kafka;
         MqttConfig mqtt;
         DnsConfig dns;
+
+        /* Files that could not be parsed: checks that would need their content are skipped, since their
+         * errors would only follow from the one already reported. */
+        bool service_file_broken[_SERVICE_MAX];
 
         /* Derived after parsing: */
         bool services[_SERVICE_MAX];

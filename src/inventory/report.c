@@ -25,7 +25,9 @@ void report_done(Report *r) {
 }
 
 static void report_addv(Report *r, Severity sev, const char *file, Loc loc, const char *path, const char *hint,
-                        const char *fmt, va_list ap) {
+                        bool secret, const char *fmt, va_list ap) _printf_(8, 0);
+static void report_addv(Report *r, Severity sev, const char *file, Loc loc, const char *path, const char *hint,
+                        bool secret, const char *fmt, va_list ap) {
         StrBuf msg = {};
         if (strbuf_vprintf(&msg, fmt, ap) < 0 || !GREEDY_REALLOC(r->diags, r->allocated, r->n_diags + 1)) {
                 strbuf_done(&msg);
@@ -41,6 +43,7 @@ static void report_addv(Report *r, Severity sev, const char *file, Loc loc, cons
                 .path = path && *path ? strdup(path) : NULL,
                 .hint = hint ? strdup(hint) : NULL,
                 .seq = r->n_diags,
+                .secret = secret,
         };
         r->diags[r->n_diags++] = d;
         if (sev == SEVERITY_ERROR)
@@ -53,14 +56,22 @@ void report_add(Report *r, Severity sev, Loc loc, const char *path, const char *
         const char *file = r->sources && loc.file < r->sources->n_files ? r->sources->files[loc.file].name : NULL;
         va_list ap;
         va_start(ap, fmt);
-        report_addv(r, sev, file, loc, path, hint, fmt, ap);
+        report_addv(r, sev, file, loc, path, hint, false, fmt, ap);
+        va_end(ap);
+}
+
+void report_add_secret(Report *r, Loc loc, const char *path, const char *fmt, ...) {
+        const char *file = r->sources && loc.file < r->sources->n_files ? r->sources->files[loc.file].name : NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        report_addv(r, SEVERITY_ERROR, file, loc, path, NULL, true, fmt, ap);
         va_end(ap);
 }
 
 void report_add_file(Report *r, Severity sev, const char *file, const char *hint, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        report_addv(r, sev, file, (Loc) { .file = UINT32_MAX }, NULL, hint, fmt, ap);
+        report_addv(r, sev, file, (Loc) { .file = UINT32_MAX }, NULL, hint, false, fmt, ap);
         va_end(ap);
 }
 
@@ -144,7 +155,7 @@ void report_print_text(Report *r, FILE *f) {
                         fprintf(f, "%s: %s: %s\n", d->file, sev, d->message);
                 else {
                         fprintf(f, "%s:%u:%u: %s: %s\n", d->file, d->loc.line, d->loc.col, sev, d->message);
-                        if (r->sources && d->loc.file < r->sources->n_files)
+                        if (r->sources && d->loc.file < r->sources->n_files && !d->secret)
                                 print_excerpt(&r->sources->files[d->loc.file], d->loc, f);
                 }
                 if (d->hint)

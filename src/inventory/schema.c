@@ -132,6 +132,13 @@ static bool check_scalar(Walker *w, const Field *f, const YNode *n) {
         }
         if (f->check) {
                 const char *expected = f->check(n->value);
+                if (expected && f->secret) {
+                        /* The report would show the secret twice: in the message and in the quoted line. */
+                        report_add_secret(w->report, n->loc, path_str(w),
+                                          "'%s' must be %s (the value is secret and not shown)", path_leaf(w),
+                                          expected);
+                        return false;
+                }
                 if (expected) {
                         error_at(w, n, NULL, "'%s' must be %s, got %s", path_leaf(w), expected,
                                  quote(n->value).s);
@@ -315,11 +322,9 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                 }
                 for (size_t i = 0; i + 1 < n->n_items; i += 2) {
                         const YNode *k = n->items[i], *v = n->items[i + 1];
-                        Field names = { .choices = f->choices, .noun = f->noun };
-                        if (!check_scalar(w, &names, k))
-                                continue;
+                        Field names = { .choices = f->choices, .noun = f->noun, .check = f->name_check };
                         size_t old = path_push_key(w, k->value);
-                        if (expect_kind(w, v, YNODE_MAPPING, "a mapping", NULL)) {
+                        if (check_scalar(w, &names, k) && expect_kind(w, v, YNODE_MAPPING, "a mapping", NULL)) {
                                 Section *sec = sl->items + sl->n;
                                 if (strval_set(&sec->name, k) < 0)
                                         w->report->oom = true;

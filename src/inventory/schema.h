@@ -41,7 +41,10 @@ typedef struct Field {
         /* FIELD_STRING and FIELD_STRING_LIST items; FIELD_SECTIONS section names: */
         const char *const *choices; /* NULL-terminated */
         const char *noun;           /* what a choice is called: "role", "service" */
+        bool secret; /* never quote the value or show its line in a diagnostic */
         ValueCheck check; /* FIELD_KV and FIELD_SECTIONS: for the innermost values */
+        /* FIELD_SECTIONS: check for the section names (when there are no choices). */
+        ValueCheck name_check;
         /* FIELD_KV and FIELD_SECTIONS: check for the keys of the innermost mapping. */
         ValueCheck key_check;
 } Field;

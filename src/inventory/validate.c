@@ -260,7 +260,7 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
         }
 
         const StrList *osd = f ? &f->ceph.osd_devices : NULL;
-        if (n->roles[ROLE_CEPH_OSD] && inv->services[SERVICE_CEPH] && (!osd || osd->n == 0)) {
+        if (n->roles[ROLE_CEPH_OSD] && inv->services[SERVICE_CEPH] && !n->file_broken && (!osd || osd->n == 0)) {
                 _cleanup_free_ char *hint = strprintf("list its disks in nodes/%s.yaml: node: { ceph: { osd_devices: [/dev/sdb] } }",
                                                       n->name);
                 report_add(r, SEVERITY_ERROR, osd && osd->set ? osd->loc : node_loc(n), NULL, hint,
@@ -321,7 +321,8 @@ static void check_counts(Inventory *inv, Report *r) {
                                    "no node has role ceph-osd, but the ceph service is enabled");
 
                 const CephConfig *c = &inv->ceph;
-                if (count[ROLE_CEPH_OSD] > 0 && (size_t) c->osd_pool_default_size.v > count[ROLE_CEPH_OSD]) {
+                bool broken = inv->service_file_broken[SERVICE_CEPH];
+                if (!broken && count[ROLE_CEPH_OSD] > 0 && (size_t) c->osd_pool_default_size.v > count[ROLE_CEPH_OSD]) {
                         _cleanup_free_ char *hint = strprintf("set osd_pool_default_size in services/ceph.yaml to at most %zu, or add ceph-osd nodes",
                                                               count[ROLE_CEPH_OSD]);
                         report_add(r, SEVERITY_ERROR, count_loc(inv, c->osd_pool_default_size.loc, c->loc), NULL, hint,
@@ -330,7 +331,7 @@ static void check_counts(Inventory *inv, Report *r) {
                                    c->osd_pool_default_size.v, c->osd_pool_default_size.set ? "" : " (the default)",
                                    count[ROLE_CEPH_OSD]);
                 }
-                if (c->osd_pool_default_min_size.v > c->osd_pool_default_size.v)
+                if (!broken && c->osd_pool_default_min_size.v > c->osd_pool_default_size.v)
                         report_error(r, count_loc(inv, c->osd_pool_default_min_size.loc, c->loc), NULL,
                                      "ceph osd_pool_default_min_size %" PRId64 " is larger than osd_pool_default_size %" PRId64,
                                      c->osd_pool_default_min_size.v, c->osd_pool_default_size.v);
@@ -341,7 +342,8 @@ static void check_counts(Inventory *inv, Report *r) {
                 if (count[ROLE_KAFKA_BROKER] == 0)
                         report_add(r, SEVERITY_WARNING, nodes, NULL, "give a node the kafka-broker role, or remove kafka from cluster.services",
                                    "no node has role kafka-broker, but the kafka service is enabled");
-                else if ((size_t) k->default_replication_factor.v > count[ROLE_KAFKA_BROKER]) {
+                else if (!inv->service_file_broken[SERVICE_KAFKA] &&
+                         (size_t) k->default_replication_factor.v > count[ROLE_KAFKA_BROKER]) {
                         _cleanup_free_ char *hint = strprintf("set default_replication_factor in services/kafka.yaml to at most %zu, or add brokers",
                                                               count[ROLE_KAFKA_BROKER]);
                         report_add(r, SEVERITY_ERROR, count_loc(inv, k->default_replication_factor.loc, k->loc), NULL, hint,
