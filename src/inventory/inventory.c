@@ -384,13 +384,11 @@ static void parse_node_file(Inventory *inv, uint32_t file, const YNode *root, Re
         schema_parse(&node_file_schema, root, &nfr, "", report);
         if (!loc_is_set(nfr.node.loc)) /* no "node:" mapping: reported */
                 return;
-        NodeFile *p = realloc(inv->node_files, (inv->n_node_files + 1) * sizeof(NodeFile));
-        if (!p) {
+        if (!GREEDY_REALLOC(inv->node_files, inv->node_files_allocated, inv->n_node_files + 1)) {
                 schema_free(&node_schema, &nfr.node);
                 report->oom = true;
                 return;
         }
-        inv->node_files = p;
         nfr.node.file = file;
         inv->node_files[inv->n_node_files++] = nfr.node;
 }

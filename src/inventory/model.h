@@ -238,6 +238,7 @@ typedef struct Inventory {
         } node_entries;
         NodeFile *node_files;
         size_t n_node_files;
+        size_t node_files_allocated;
 
         KubernetesConfig kubernetes;
         CephConfig ceph;

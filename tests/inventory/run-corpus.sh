@@ -10,6 +10,7 @@
 #
 # Usage: run-corpus.sh CLUSTERBOOT [CORPUS_DIR]   (UPDATE=1 rewrites the expected files: review the diff)
 set -u
+shopt -s nullglob
 bin=$(realpath "$1")
 corpus=$(realpath "${2:-$(dirname "$0")}")
 tmp=$(mktemp -d)
