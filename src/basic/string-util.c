@@ -117,6 +117,44 @@ char *strbuf_steal(StrBuf *b) {
         return s;
 }
 
+size_t utf8_char_len(const unsigned char *p) {
+        size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+        if (n < 2)
+                return n;
+        uint32_t cp = p[0] & (0x7F >> n);
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+                return 0;
+        return n;
+}
+
+char *str_escape_display(const char *s) {
+        StrBuf b = {};
+        const unsigned char *p = (const unsigned char *) s;
+
+        while (*p) {
+                size_t n = utf8_char_len(p);
+                int r;
+                if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
+                        r = strbuf_printf(&b, "\\x%02X", *p);
+                        n = 1;
+                } else
+                        r = strbuf_appendn(&b, (const char *) p, n);
+                if (r < 0) {
+                        strbuf_done(&b);
+                        return NULL;
+                }
+                p += n;
+        }
+        return strbuf_steal(&b);
+}
+
 char *strprintf(const char *fmt, ...) {
         StrBuf b = {};
         va_list ap;

@@ -47,6 +47,13 @@ void strbuf_done(StrBuf *b);
 /* Hands out the string (never NULL, "" for an empty buffer) and resets the buffer. */
 char *strbuf_steal(StrBuf *b);
 
+/* The length in bytes of the UTF-8 character at p (1-4), or 0 when p does not start a valid one. */
+size_t utf8_char_len(const unsigned char *p);
+
+/* A copy of s fit to print on a terminal or put in JSON: control characters and bytes that are not UTF-8
+ * become \xNN. NULL on allocation failure. */
+char *str_escape_display(const char *s);
+
 /* asprintf() that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
 

@@ -363,7 +363,7 @@ static char *file_base(const char *rel, const char *dir) {
 static const YNode *root_mapping(Inventory *inv, uint32_t file, YNode *root, const char *expected, Report *report) {
         if (root->kind == YNODE_MAPPING)
                 return root;
-        report_add(report, SEVERITY_ERROR, root->loc, NULL, NULL, "%s must hold a mapping with the key %s, not %s",
+        report_add(report, SEVERITY_ERROR, root->loc, NULL, NULL, "%s must hold a mapping with the %s, not %s",
                    inv->sources.files[file].rel, expected, ynode_describe(root));
         return NULL;
 }
@@ -376,6 +376,7 @@ static void parse_cluster_file(Inventory *inv, uint32_t file, const YNode *root,
         inv->node_entries.n = cfr.nodes.n;
         inv->node_entries.loc = cfr.nodes.loc;
         inv->node_entries.set = cfr.nodes.set;
+        inv->node_entries.dropped = cfr.nodes.dropped;
         (void) file;
 }
 
@@ -411,7 +412,7 @@ static void parse_service_file(Inventory *inv, uint32_t file, YNode *root, Repor
                 return;
         }
 
-        _cleanup_free_ char *key = strprintf("'%s'", base);
+        _cleanup_free_ char *key = strprintf("key '%s'", base);
         if (!key || !root_mapping(inv, file, root, key, report))
                 return;
 
@@ -471,6 +472,8 @@ static int apply_defaults(Inventory *inv) {
         default_int(&ceph->osd_pool_default_min_size, 2);
         /* Derived defaults keep the location of the value they come from, so a problem with the ceph
          * network points at node_cidr when that is where it was written. */
+        ceph->public_network_derived = !ceph->public_network.v;
+        ceph->cluster_network_derived = !ceph->cluster_network.v;
         if (c->networking.node_cidr.v)
                 r = r ?: default_str(&ceph->public_network, c->networking.node_cidr.v, c->networking.node_cidr.loc);
         if (ceph->public_network.v)
@@ -524,6 +527,7 @@ static void parse_prefix(const StrVal *v, IpPrefix *ret, bool *ret_valid) {
 
 static void derive_services(Inventory *inv) {
         const StrList *l = &inv->cluster.services;
+        inv->services_known = loc_is_set(inv->cluster.loc) && !l->dropped;
         for (Service s = 0; s < _SERVICE_MAX; s++)
                 inv->services[s] = !l->set;
         for (size_t i = 0; i < l->n; i++) {
@@ -797,10 +801,10 @@ int inventory_load_sources(const char *prefix, SourceSet *sources, Report *repor
                 }
 
                 if (is_cluster) {
-                        if (root_mapping(inv, i, root, "'cluster' and 'nodes'", report))
+                        if (root_mapping(inv, i, root, "keys 'cluster' and 'nodes'", report))
                                 parse_cluster_file(inv, i, root, report);
                 } else if (is_node) {
-                        if (root_mapping(inv, i, root, "'node'", report))
+                        if (root_mapping(inv, i, root, "key 'node'", report))
                                 parse_node_file(inv, i, root, report);
                 } else
                         parse_service_file(inv, i, root, report);

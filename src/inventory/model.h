@@ -169,6 +169,7 @@ typedef struct CephConfig {
         StrVal public_network;
         StrVal cluster_network;
         SectionList extra_config;
+        bool public_network_derived, cluster_network_derived; /* defaults taken from another value */
 } CephConfig;
 
 typedef struct KafkaConfig {
@@ -197,6 +198,7 @@ typedef struct MqttConfig {
                 size_t n;
                 Loc loc;
                 bool set;
+                bool dropped;
         } users;
 } MqttConfig;
 
@@ -235,6 +237,7 @@ typedef struct Inventory {
                 size_t n;
                 Loc loc;
                 bool set;
+                bool dropped; /* an item was not a mapping (reported) */
         } node_entries;
         NodeFile *node_files;
         size_t n_node_files;
@@ -251,6 +254,7 @@ typedef struct Inventory {
         bool service_file_broken[_SERVICE_MAX];
 
         /* Derived after parsing: */
+        bool services_known; /* cluster.services could be read (or was left out): inv->services is true */
         bool services[_SERVICE_MAX];
         Node *nodes; /* sorted by name */
         size_t n_nodes;

@@ -25,9 +25,9 @@ void report_done(Report *r) {
 }
 
 static void report_addv(Report *r, Severity sev, const char *file, Loc loc, const char *path, const char *hint,
-                        bool secret, const char *fmt, va_list ap) _printf_(8, 0);
+                        const char *fmt, va_list ap) _printf_(7, 0);
 static void report_addv(Report *r, Severity sev, const char *file, Loc loc, const char *path, const char *hint,
-                        bool secret, const char *fmt, va_list ap) {
+                        const char *fmt, va_list ap) {
         StrBuf msg = {};
         if (strbuf_vprintf(&msg, fmt, ap) < 0 || !GREEDY_REALLOC(r->diags, r->allocated, r->n_diags + 1)) {
                 strbuf_done(&msg);
@@ -35,16 +35,26 @@ static void report_addv(Report *r, Severity sev, const char *file, Loc loc, cons
                 return;
         }
 
+        /* Messages quote what users wrote: escape it, so that it can neither drive the terminal nor
+         * break JSON output. */
         Diagnostic d = {
                 .severity = sev,
                 .loc = loc,
-                .message = strbuf_steal(&msg),
-                .file = file ? strdup(file) : NULL,
-                .path = path && *path ? strdup(path) : NULL,
-                .hint = hint ? strdup(hint) : NULL,
+                .message = str_escape_display(strempty(msg.s)),
+                .file = file ? str_escape_display(file) : NULL,
+                .path = path && *path ? str_escape_display(path) : NULL,
+                .hint = hint ? str_escape_display(hint) : NULL,
                 .seq = r->n_diags,
-                .secret = secret,
         };
+        strbuf_done(&msg);
+        if (!d.message || (file && !d.file) || (path && *path && !d.path) || (hint && !d.hint)) {
+                free(d.message);
+                free(d.file);
+                free(d.path);
+                free(d.hint);
+                r->oom = true;
+                return;
+        }
         r->diags[r->n_diags++] = d;
         if (sev == SEVERITY_ERROR)
                 r->n_errors++;
@@ -56,22 +66,14 @@ void report_add(Report *r, Severity sev, Loc loc, const char *path, const char *
         const char *file = r->sources && loc.file < r->sources->n_files ? r->sources->files[loc.file].name : NULL;
         va_list ap;
         va_start(ap, fmt);
-        report_addv(r, sev, file, loc, path, hint, false, fmt, ap);
-        va_end(ap);
-}
-
-void report_add_secret(Report *r, Loc loc, const char *path, const char *fmt, ...) {
-        const char *file = r->sources && loc.file < r->sources->n_files ? r->sources->files[loc.file].name : NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        report_addv(r, SEVERITY_ERROR, file, loc, path, NULL, true, fmt, ap);
+        report_addv(r, sev, file, loc, path, hint, fmt, ap);
         va_end(ap);
 }
 
 void report_add_file(Report *r, Severity sev, const char *file, const char *hint, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        report_addv(r, sev, file, (Loc) { .file = UINT32_MAX }, NULL, hint, false, fmt, ap);
+        report_addv(r, sev, file, (Loc) { .file = UINT32_MAX }, NULL, hint, fmt, ap);
         va_end(ap);
 }
 
@@ -99,29 +101,60 @@ const char *severity_to_string(Severity s) {
         return s == SEVERITY_ERROR ? "error" : "warning";
 }
 
+/* Keys whose values are secret; a value written after one of them, or after a key that is close enough to be
+ * a misspelling of one, is masked in excerpts, whatever the diagnostic is about (a syntax error, a duplicate
+ * key, a wrong type). */
+static const char *const secret_keys[] = { "token", NULL };
+
+static bool is_key_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Masks, in place and keeping the width, the values that follow secret keys in one line of YAML. */
+static void mask_secrets(char *line, size_t len) {
+        for (size_t i = 0; i < len; i++) {
+                if (line[i] != ':')
+                        continue;
+                size_t end = i, start;
+                if (end > 0 && (line[end - 1] == '"' || line[end - 1] == '\''))
+                        end--;
+                for (start = end; start > 0 && is_key_char(line[start - 1]);)
+                        start--;
+                if (start == end || end - start > 32)
+                        continue;
+                char key[33];
+                memcpy(key, line + start, end - start);
+                key[end - start] = 0;
+                if (!nearest_word(key, secret_keys))
+                        continue;
+                for (size_t j = i + 1; j < len && line[j] != ',' && line[j] != '}'; j++)
+                        if (line[j] != ' ')
+                                line[j] = '*';
+        }
+}
+
 /* Prints the source line, with control characters and bytes that are not UTF-8 replaced, and a caret line
  * that lines up under it (tabs are repeated so the terminal expands both lines alike). */
 static void print_excerpt(SourceFile *sf, Loc loc, FILE *f) {
         size_t len;
-        const char *line = source_line(sf, loc.line, &len);
-        if (!line)
+        const char *src = source_line(sf, loc.line, &len);
+        if (!src)
                 return;
         /* A 1 MB line helps nobody: show its start. */
         bool cut = len > 200;
         if (cut)
                 len = 200;
+        char line[200];
+        memcpy(line, src, len);
+        mask_secrets(line, len);
 
         fprintf(f, "%5u | ", loc.line);
         StrBuf caret = {};
         uint32_t col = 1;
         for (size_t i = 0; i < len;) {
                 unsigned char c = (unsigned char) line[i];
-                size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-                bool ok = w > 0 && i + w <= len;
-                for (size_t k = 1; ok && k < w; k++)
-                        ok = ((unsigned char) line[i + k] & 0xC0) == 0x80;
-
-                if (!ok || (c < 0x20 && c != '\t') || c == 0x7F) {
+                size_t w = utf8_char_len((const unsigned char *) line + i);
+                if (w == 0 || i + w > len || (c < 0x20 && c != '\t') || c == 0x7F) {
                         fputc('?', f);
                         w = 1;
                 } else
@@ -155,7 +188,7 @@ void report_print_text(Report *r, FILE *f) {
                         fprintf(f, "%s: %s: %s\n", d->file, sev, d->message);
                 else {
                         fprintf(f, "%s:%u:%u: %s: %s\n", d->file, d->loc.line, d->loc.col, sev, d->message);
-                        if (r->sources && d->loc.file < r->sources->n_files && !d->secret)
+                        if (r->sources && d->loc.file < r->sources->n_files)
                                 print_excerpt(&r->sources->files[d->loc.file], d->loc, f);
                 }
                 if (d->hint)

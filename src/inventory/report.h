@@ -23,7 +23,6 @@ typedef struct Diagnostic {
         char *message; /* one line, no trailing period */
         char *hint;    /* how to fix it, or NULL */
         size_t seq;    /* insertion order, to keep sorting stable */
-        bool secret;   /* the line holds a secret: do not quote it */
 } Diagnostic;
 
 typedef struct Report {
@@ -48,9 +47,6 @@ void report_add_file(Report *r, Severity sev, const char *file, const char *hint
 
 #define report_error(r, loc, path, ...) report_add((r), SEVERITY_ERROR, (loc), (path), NULL, __VA_ARGS__)
 #define report_warning(r, loc, path, ...) report_add((r), SEVERITY_WARNING, (loc), (path), NULL, __VA_ARGS__)
-/* An error about a secret value: its source line is not quoted. The message must not contain the value. */
-void report_add_secret(Report *r, Loc loc, const char *path, const char *fmt, ...) _printf_(4, 5);
-
 /* Sorts by file, line, column, then the order of discovery. */
 void report_sort(Report *r);
 

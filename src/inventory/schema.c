@@ -23,8 +23,13 @@ static Quoted quote(const char *v) {
         size_t n = strlen(v);
         if (n <= 40)
                 snprintf(q.s, sizeof(q.s), "'%s'", v);
-        else
-                snprintf(q.s, sizeof(q.s), "'%.32s...'", v);
+        else {
+                /* Cut before a character, not inside one: the message must stay UTF-8. */
+                size_t cut = 32;
+                while (cut > 0 && ((unsigned char) v[cut] & 0xC0) == 0x80)
+                        cut--;
+                snprintf(q.s, sizeof(q.s), "'%.*s...'", (int) cut, v);
+        }
         return q;
 }
 
@@ -133,10 +138,9 @@ static bool check_scalar(Walker *w, const Field *f, const YNode *n) {
         if (f->check) {
                 const char *expected = f->check(n->value);
                 if (expected && f->secret) {
-                        /* The report would show the secret twice: in the message and in the quoted line. */
-                        report_add_secret(w->report, n->loc, path_str(w),
-                                          "'%s' must be %s (the value is secret and not shown)", path_leaf(w),
-                                          expected);
+                        /* The excerpt masks it too (report.c). */
+                        error_at(w, n, NULL, "'%s' must be %s (the value is secret and not shown)", path_leaf(w),
+                                 expected);
                         return false;
                 }
                 if (expected) {
@@ -185,6 +189,8 @@ static void parse_kv(Walker *w, const Field *f, const YNode *map, KVList *kv) {
         }
         for (size_t i = 0; i < n; i++) {
                 const YNode *k = map->items[2 * i], *v = map->items[2 * i + 1];
+                if (k->invalid || v->invalid)
+                        continue;
                 size_t old = path_push_key(w, k->value);
                 if (f->key_check) {
                         const char *expected = f->key_check(k->value);
@@ -222,6 +228,8 @@ static void parse_kv(Walker *w, const Field *f, const YNode *map, KVList *kv) {
 static void parse_mapping(Walker *w, const Schema *s, const YNode *map, void *obj);
 
 static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
+        if (n->invalid)
+                return;
         if (ynode_is_null(n)) {
                 /* "key:" with no value leaves an optional key unset, as if it were not written. */
                 if (f->required)
@@ -292,7 +300,7 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                 for (size_t i = 0; i < n->n_items; i++) {
                         size_t old = path_push_index(w, i);
                         const YNode *item = n->items[i];
-                        if (expect_string(w, item) && check_scalar(w, f, item)) {
+                        if (!item->invalid && expect_string(w, item) && check_scalar(w, f, item)) {
                                 if (strval_set(l->items + l->n, item) < 0)
                                         w->report->oom = true;
                                 else
@@ -322,6 +330,8 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                 }
                 for (size_t i = 0; i + 1 < n->n_items; i += 2) {
                         const YNode *k = n->items[i], *v = n->items[i + 1];
+                        if (k->invalid)
+                                continue;
                         Field names = { .choices = f->choices, .noun = f->noun, .check = f->name_check };
                         size_t old = path_push_key(w, k->value);
                         if (check_scalar(w, &names, k) && expect_kind(w, v, YNODE_MAPPING, "a mapping", NULL)) {
@@ -349,6 +359,7 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                         size_t n;
                         Loc loc;
                         bool set;
+                        bool dropped;
                 } *ol = slot;
                 if (!expect_kind(w, n, YNODE_SEQUENCE, "a list", NULL))
                         return;
@@ -364,6 +375,8 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                         const YNode *item = n->items[i];
                         if (expect_kind(w, item, YNODE_MAPPING, "a mapping", NULL))
                                 parse_mapping(w, f->sub, item, (char *) ol->items + ol->n++ * f->elem_size);
+                        else
+                                ol->dropped = true;
                         path_pop(w, old);
                 }
                 return;
@@ -405,6 +418,8 @@ static void parse_mapping(Walker *w, const Schema *s, const YNode *map, void *ob
         for (size_t i = 0; i + 1 < map->n_items; i += 2) {
                 const YNode *k = map->items[i], *v = map->items[i + 1];
                 size_t idx;
+                if (k->invalid)
+                        continue;
                 const Field *f = find_field(s, k->value, &idx);
                 if (!f) {
                         report_unknown_key(w, s, k);

@@ -21,7 +21,7 @@ typedef enum FieldType {
         FIELD_KV,          /* KVList: name -> plain value */
         FIELD_SECTIONS,    /* SectionList: name -> (name -> plain value) */
         FIELD_OBJECT,      /* a struct described by sub; its first member is a Loc */
-        FIELD_OBJECT_LIST, /* struct { T *items; size_t n; Loc loc; bool set; } of elements described by sub */
+        FIELD_OBJECT_LIST, /* struct { T *items; size_t n; Loc loc; bool set, dropped; } of elements of sub */
 } FieldType;
 
 /* Returns NULL when value is acceptable, else a description of what is expected ("an IPv4 or IPv6

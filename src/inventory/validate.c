@@ -24,6 +24,7 @@ typedef struct Occurrence {
         char key[IP_ADDR_STRLEN + 24];
         const char *node;
         Loc loc;
+        bool derived; /* not written but derived from another value (a hostname from the name) */
 } Occurrence;
 
 static int occurrence_cmp(const void *a, const void *b) {
@@ -39,6 +40,12 @@ static void report_duplicates(Inventory *inv, Report *r, Occurrence *occ, size_t
         for (size_t i = 1; i < n; i++) {
                 size_t first = i - 1;
                 while (i < n && streq(occ[i].key, occ[first].key)) {
+                        /* Two derived values clash only because what they derive from does, and that has
+                         * been reported. */
+                        if (occ[i].derived && occ[first].derived) {
+                                i++;
+                                continue;
+                        }
                         const char *file = occ[first].loc.file < inv->sources.n_files
                                                    ? inv->sources.files[occ[first].loc.file].name
                                                    : "?";
@@ -78,7 +85,8 @@ static void check_unique_nodes(Inventory *inv, Report *r) {
 
         for (size_t i = 0; i < n; i++) {
                 const Node *node = inv->nodes + i;
-                occ[i] = (Occurrence) { .node = node->name, .loc = node->hostname_loc };
+                occ[i] = (Occurrence) { .node = node->name, .loc = node->hostname_loc,
+                                        .derived = node->hostname == node->name };
                 snprintf(occ[i].key, sizeof(occ[i].key), "%s", node->hostname);
         }
         report_duplicates(inv, r, occ, n, "hostname");
@@ -230,7 +238,7 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
                                      n->name);
         }
 
-        if (e->roles.set && e->roles.n == 0)
+        if (e->roles.set && e->roles.n == 0 && !e->roles.dropped)
                 report_add(r, SEVERITY_ERROR, e->roles.loc, NULL, "give it at least one role, e.g. roles: [worker]",
                            "node '%s' has no roles", n->name);
 
@@ -250,7 +258,7 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
                                 break;
                         }
                 Service s = role_service(role);
-                if (!inv->services[s]) {
+                if (inv->services_known && !inv->services[s]) {
                         _cleanup_free_ char *hint = strprintf("add %s to cluster.services, or remove the role",
                                                               service_to_string(s));
                         report_add(r, SEVERITY_ERROR, e->roles.items[i].loc, NULL, hint,
@@ -260,7 +268,8 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
         }
 
         const StrList *osd = f ? &f->ceph.osd_devices : NULL;
-        if (n->roles[ROLE_CEPH_OSD] && inv->services[SERVICE_CEPH] && !n->file_broken && (!osd || osd->n == 0)) {
+        if (n->roles[ROLE_CEPH_OSD] && inv->services[SERVICE_CEPH] && !n->file_broken && (!osd || osd->n == 0) &&
+            !(osd && osd->dropped)) {
                 _cleanup_free_ char *hint = strprintf("list its disks in nodes/%s.yaml: node: { ceph: { osd_devices: [/dev/sdb] } }",
                                                       n->name);
                 report_add(r, SEVERITY_ERROR, osd && osd->set ? osd->loc : node_loc(n), NULL, hint,
@@ -299,8 +308,18 @@ static void check_counts(Inventory *inv, Report *r) {
                         count[role] += inv->nodes[i].roles[role];
 
         Loc nodes = inv->node_entries.loc;
-        if (!loc_is_set(nodes))
-                return; /* no nodes list at all: reported as missing */
+        if (!loc_is_set(nodes) || !inv->services_known)
+                return; /* no nodes list or no cluster section: reported as missing */
+
+        /* With a node or a role rejected, every count is a guess: what it would say follows from the error
+         * already reported. */
+        for (size_t i = 0; i < inv->node_entries.n; i++) {
+                const ClusterNodeEntry *e = inv->node_entries.items + i;
+                if (!e->name.v || !e->roles.set || e->roles.dropped)
+                        return;
+        }
+        if (inv->node_entries.dropped)
+                return;
 
         if (inv->services[SERVICE_KUBERNETES] && count[ROLE_MASTER] == 0)
                 report_add(r, SEVERITY_ERROR, nodes, NULL,
@@ -376,6 +395,10 @@ static void check_ceph_networks(Inventory *inv, Report *r) {
                 if (!n->ip_valid || !(n->roles[ROLE_CEPH_MON] || n->roles[ROLE_CEPH_OSD]))
                         continue;
                 ip_addr_format(&n->ip, ip);
+                /* A node outside node_cidr was reported as such; a network derived from node_cidr would only
+                 * say it again. */
+                if (c->public_network_derived && inv->node_cidr_valid && !ip_prefix_contains(&inv->node_cidr, &n->ip))
+                        continue;
                 if (!pub_reported && !ip_prefix_contains(&inv->ceph_public_network, &n->ip)) {
                         report_add(r, SEVERITY_ERROR, c->public_network.loc, NULL,
                                    "ceph daemons bind to their node's address in the public network",
@@ -383,7 +406,7 @@ static void check_ceph_networks(Inventory *inv, Report *r) {
                                    n->name, ip);
                         pub_reported = true;
                 }
-                if (!clu_reported && n->roles[ROLE_CEPH_OSD] &&
+                if (!clu_reported && !c->cluster_network_derived && n->roles[ROLE_CEPH_OSD] &&
                     !ip_prefix_contains(&inv->ceph_cluster_network, &n->ip)) {
                         report_add(r, SEVERITY_ERROR, c->cluster_network.loc, NULL,
                                    "OSDs replicate over the cluster network from their node's address",

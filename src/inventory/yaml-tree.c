@@ -63,12 +63,28 @@ typedef struct Builder {
         size_t depth;
         YNode *root;
         unsigned n_documents;
+        size_t skipped; /* bytes of a byte order mark not given to libyaml */
         bool failed;
 } Builder;
 
 static void builder_error(Builder *b, yaml_mark_t mark, const char *msg) {
         report_error(b->report, mark_to_loc(b->file, mark, mark), NULL, "%s", msg);
         b->failed = true;
+}
+
+static Loc offset_to_loc(Builder *b, size_t offset) {
+        SourceFile *sf = &b->sources->files[b->file];
+        Loc l = { .file = b->file, .line = 1, .col = 1 };
+
+        offset += b->skipped;
+        for (size_t i = 0; i < offset && i < sf->size; i++) {
+                if (sf->data[i] == '\n') {
+                        l.line++;
+                        l.col = 1;
+                } else if (((unsigned char) sf->data[i] & 0xC0) != 0x80)
+                        l.col++; /* count characters, not continuation bytes */
+        }
+        return l;
 }
 
 static void describe_syntax_error(Builder *b, yaml_parser_t *p) {
@@ -82,8 +98,22 @@ static void describe_syntax_error(Builder *b, yaml_parser_t *p) {
                 report_add(b->report, SEVERITY_ERROR, mark_to_loc(b->file, m, m), NULL,
                            "replace the tab with spaces", "tab character in indentation; YAML allows only spaces");
         } else if (p->error == YAML_READER_ERROR) {
-                report_add(b->report, SEVERITY_ERROR, mark_to_loc(b->file, m, m), NULL,
+                /* The reader gives a byte offset, not a mark; for a bad trailing byte, it is that byte's, but the
+                 * character to fix starts at its lead byte. */
+                size_t off = p->problem_offset + b->skipped;
+                if (startswith(p->problem, "invalid trailing") || startswith(p->problem, "incomplete"))
+                        while (off > b->skipped && off <= sf->size && ((unsigned char) sf->data[off - 1] & 0xC0) == 0x80)
+                                off--;
+                if (startswith(p->problem, "invalid trailing") && off > b->skipped)
+                        off--;
+                report_add(b->report, SEVERITY_ERROR, offset_to_loc(b, off - b->skipped), NULL,
                            "save the file as UTF-8", "not valid UTF-8: %s", p->problem);
+        } else if (p->context && (startswith(p->context, "while parsing a flow") ||
+                                  startswith(p->context, "while scanning a quoted"))) {
+                /* An unclosed [ { or quote is found where the file ends or the next thing begins; the place
+                 * to fix is where it was opened. */
+                report_error(b->report, mark_to_loc(b->file, p->context_mark, p->context_mark), NULL,
+                             "YAML syntax error: %s %s", p->problem, p->context);
         } else if (p->context)
                 report_error(b->report, mark_to_loc(b->file, m, m), NULL, "YAML syntax error: %s %s", p->problem,
                              p->context);
@@ -181,7 +211,7 @@ static int handle_event(Builder *b, yaml_event_t *e) {
                         report_error(b->report, n->loc, NULL, "value is too long (%zu bytes; at most %d)",
                                      e->data.scalar.length, YAML_MAX_SCALAR);
                         n->value = strdup("");
-                        n->quoted = true;
+                        n->invalid = true;
                 } else {
                         n->len = e->data.scalar.length;
                         n->value = malloc(n->len + 1);
@@ -234,7 +264,11 @@ YNode *yaml_tree_parse(SourceSet *sources, uint32_t file, Report *report) {
                 report->oom = true;
                 return NULL;
         }
-        yaml_parser_set_input_string(&parser, (const unsigned char *) sf->data, sf->size);
+        /* Inventory files are UTF-8. libyaml skips a byte order mark only when it detects the encoding
+         * itself, which would also let UTF-16 in; skip a UTF-8 one here instead. */
+        if (sf->size >= 3 && memcmp(sf->data, "\xEF\xBB\xBF", 3) == 0)
+                b.skipped = 3;
+        yaml_parser_set_input_string(&parser, (const unsigned char *) sf->data + b.skipped, sf->size - b.skipped);
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
         for (;;) {

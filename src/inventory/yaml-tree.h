@@ -24,6 +24,7 @@ typedef struct YNode {
         char *value;
         size_t len;
         bool quoted;
+        bool invalid; /* reported already (a value too long): to be skipped without further messages */
         /* Sequences: items. Mappings: keys at even and values at odd indexes. */
         struct YNode **items;
         size_t n_items;

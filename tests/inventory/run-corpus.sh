@@ -6,6 +6,7 @@
 #   broken/NAME/expected        the exact output (stdout and stderr) of `clusterboot validate --inventory .`
 #                               run inside the inventory
 #   broken/NAME/exit            the expected exit status, when it is not 1
+#   broken/NAME/args            more arguments for validate (e.g. --output json)
 #   valid/NAME/                 an inventory that must validate with --strict (no errors, no warnings)
 #
 # Usage: run-corpus.sh CLUSTERBOOT [CORPUS_DIR]   (UPDATE=1 rewrites the expected files: review the diff)
@@ -31,7 +32,9 @@ for case in "$corpus"/broken/*/; do
         cp -r "$case/inventory/." "$inv/"
     fi
     want_rc=$(cat "$case/exit" 2>/dev/null || echo 1)
-    out=$(cd "$inv" && "$bin" validate --inventory . 2>&1)
+    args=()
+    [ -f "$case/args" ] && read -r -a args < "$case/args"
+    out=$(cd "$inv" && "$bin" validate --inventory . "${args[@]}" 2>&1)
     rc=$?
     if [ "${UPDATE:-0}" = 1 ]; then
         printf '%s\n' "$out" > "$case/expected"
