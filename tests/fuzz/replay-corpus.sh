@@ -5,6 +5,6 @@ bin=$1
 shift
 files=()
 for d in "$@"; do
-    [ -d "$d" ] && for f in "$d"/*; do [ -f "$f" ] && files+=("$f"); done
+    [ -d "$d" ] && for f in "$d"/*; do [ -f "$f" ] && [ "$(basename "$f")" != README.md ] && files+=("$f"); done
 done
 exec "$bin" "${files[@]}"

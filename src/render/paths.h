@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Where things live on a node (SPEC "On the node"; the seeds' layout). Every path is absolute as seen on
+ * the node; commands with --root DIR put them under DIR. */
+
+#define CLUSTER_CONFIG_DIR "/etc/cluster-config"
+#define NODE_IDENTITY_PATH CLUSTER_CONFIG_DIR "/node-identity"
+#define CURRENT_NODE_PATH CLUSTER_CONFIG_DIR "/current-node.yaml"
+#define ENVIRONMENT_DIR CLUSTER_CONFIG_DIR "/environment"
+
+#define KUBERNETES_DIR "/etc/kubernetes"
+#define PKI_DIR KUBERNETES_DIR "/pki"
+#define ETCD_PKI_DIR PKI_DIR "/etcd"
+#define KUBELET_DIR "/var/lib/kubelet"
+#define KUBELET_PKI_DIR KUBELET_DIR "/pki"
+
+#define ETCD_DATA_DIR "/var/lib/etcd"
+#define KAFKA_CONFIG_DIR "/etc/kafka"
+#define KAFKA_DATA_DIR "/var/lib/kafka"
+#define CEPH_CONFIG_DIR "/etc/ceph"
+#define CEPH_DATA_DIR "/var/lib/ceph"
+#define MOSQUITTO_CONFIG_DIR "/etc/mosquitto"
+#define MOSQUITTO_DATA_DIR "/var/lib/mosquitto"
+#define COREDNS_CONFIG_DIR "/etc/coredns"
+#define CONTAINERD_CONFIG_DIR "/etc/containerd"
+
+#define STATE_DIR "/var/lib/cluster-state"
+
+#define SYSTEMD_UNIT_DIR "/usr/lib/systemd/system"
+#define SYSTEMD_ADMIN_DIR "/etc/systemd/system"
+#define NETWORKD_DIR "/etc/systemd/network"
+#define NM_CONNECTIONS_DIR "/etc/NetworkManager/system-connections"

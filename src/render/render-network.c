@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The node's network identity: a systemd-networkd .network for its NIC with the inventory's address,
+ * gateway and DNS (the seed hard-coded 192.168.1.1 and 8.8.8.8), /etc/hostname, and /etc/hosts naming every
+ * node of the cluster. */
+#include <errno.h>
+
+#include "paths.h"
+#include "renderers.h"
+#include "banned.h"
+
+static int render_networkd(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        const Node *n = c->node;
+        const char *iface = n->file ? n->file->network.interface.v : NULL;
+        char ip[IP_ADDR_STRLEN];
+        StrBuf b = {};
+        int r;
+
+        r = render_header(&b, "#");
+        r = r ?: strbuf_append(&b, "\n[Match]\n");
+        if (n->n_macs > 0) {
+                r = r ?: strbuf_append(&b, "MACAddress=");
+                for (size_t i = 0; i < n->n_macs; i++)
+                        r = r ?: strbuf_printf(&b, "%s%s", i ? " " : "", n->macs[i]);
+                r = r ?: strbuf_append(&b, "\n");
+        }
+        if (iface)
+                r = r ?: strbuf_printf(&b, "Name=%s\n", iface);
+        if (n->n_macs == 0 && !iface)
+                /* Nothing names the NIC: take the wired one(s). Give the node a MAC or an interface to be
+                 * exact. */
+                r = r ?: strbuf_append(&b, "Type=ether\n");
+
+        render_ip(&n->ip, ip);
+        r = r ?: strbuf_printf(&b, "\n[Network]\nAddress=%s/%u\n", ip, inv->node_cidr.prefixlen);
+        if (inv->cluster.networking.gateway.v)
+                r = r ?: strbuf_printf(&b, "Gateway=%s\n", inv->cluster.networking.gateway.v);
+        for (size_t i = 0; i < inv->cluster.networking.dns_servers.n; i++)
+                r = r ?: strbuf_printf(&b, "DNS=%s\n", inv->cluster.networking.dns_servers.items[i].v);
+        if (inv->cluster.domain.v)
+                r = r ?: strbuf_printf(&b, "Domains=%s\n", inv->cluster.domain.v);
+        /* Addresses come from the inventory only: no DHCP, no router advertisements to add others. */
+        r = r ?: strbuf_append(&b, "DHCP=no\nIPv6AcceptRA=no\nLinkLocalAddressing=no\n");
+        r = r ?: strbuf_append(&b, "\n[Link]\nRequiredForOnline=yes\n");
+
+        r = r ?: render_set_add(out, NETWORKD_DIR "/10-clusterboot.network", 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+static int render_hostname(const RenderContext *c, RenderSet *out) {
+        StrBuf b = {};
+        int r = strbuf_printf(&b, "%s\n", c->node->hostname);
+        r = r ?: render_set_add(out, "/etc/hostname", 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+static int render_hosts(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        const char *domain = inv->cluster.domain.v;
+        StrBuf b = {};
+        int r;
+
+        r = render_header(&b, "#");
+        r = r ?: strbuf_append(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\n");
+        for (size_t i = 0; i < inv->n_nodes; i++) {
+                const Node *n = inv->nodes + i;
+                char ip[IP_ADDR_STRLEN];
+                render_ip(&n->ip, ip);
+                if (domain)
+                        r = r ?: strbuf_printf(&b, "%s\t%s.%s %s", ip, n->hostname, domain, n->hostname);
+                else
+                        r = r ?: strbuf_printf(&b, "%s\t%s", ip, n->hostname);
+                /* The node name is how other nodes' configuration refers to it, when it differs. */
+                if (!streq(n->name, n->hostname))
+                        r = r ?: strbuf_printf(&b, " %s", n->name);
+                r = r ?: strbuf_append(&b, "\n");
+        }
+        r = r ?: render_set_add(out, "/etc/hosts", 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+int render_network(const RenderContext *c, RenderSet *out) {
+        if (!c->node->ip_valid)
+                return -EINVAL;
+        int r = render_networkd(c, out);
+        r = r ?: render_hostname(c, out);
+        return r ?: render_hosts(c, out);
+}
