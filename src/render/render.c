@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "render.h"
 #include "renderers.h"
@@ -57,13 +59,47 @@ void render_set_sort(RenderSet *s) {
                 qsort(s->files, s->n, sizeof(RenderedFile), file_cmp);
 }
 
-int render_node(const Inventory *inv, const Node *node, RenderSet *out, const char **ret_failed) {
+int cluster_ids_derive(const Inventory *inv, ClusterIds *ret) {
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        _cleanup_free_ char *seed = strprintf("clusterboot:%s:%s", strempty(inv->cluster.name.v),
+                                              strempty(inv->cluster.networking.node_cidr.v));
+        if (!seed)
+                return -ENOMEM;
+        if (!SHA256((const unsigned char *) seed, strlen(seed), md))
+                return -EIO;
+
+        /* A version 8 (custom) UUID, RFC 9562: variant and version bits set, the rest from the hash. */
+        md[6] = (md[6] & 0x0F) | 0x80;
+        md[8] = (md[8] & 0x3F) | 0x80;
+        snprintf(ret->ceph_fsid, sizeof(ret->ceph_fsid),
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
+                 md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+
+        /* Kafka's id is a UUID too, written in URL-safe base64; use the hash's other half. */
+        unsigned char b64[32];
+        if (EVP_EncodeBlock(b64, md + 16, 16) != 24)
+                return -EIO;
+        for (size_t i = 0; i < 22; i++)
+                ret->kafka_cluster_id[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char) b64[i];
+        ret->kafka_cluster_id[22] = 0;
+        return 0;
+}
+
+int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, RenderSet *out,
+                const char **ret_failed) {
         const Node *first = NULL;
         for (size_t i = 0; i < inv->n_nodes && !first; i++)
                 if (inv->nodes[i].roles[ROLE_MASTER])
                         first = inv->nodes + i;
 
-        RenderContext c = { .inv = inv, .node = node, .first_master = first };
+        ClusterIds derived;
+        if (!ids) {
+                int r = cluster_ids_derive(inv, &derived);
+                if (r < 0)
+                        return r;
+                ids = &derived;
+        }
+        RenderContext c = { .inv = inv, .node = node, .first_master = first, .ids = ids };
         for (size_t i = 0; i < n_renderers; i++) {
                 if (renderers[i].applies && !renderers[i].applies(node))
                         continue;

@@ -32,11 +32,22 @@ void render_set_done(RenderSet *s);
 /* Sorts by path, for stable output. */
 void render_set_sort(RenderSet *s);
 
+/* Identifiers the whole cluster shares. They belong to the secrets bundle (`clusterboot secrets init`);
+ * until one is given, they are derived from the cluster's name and node network, so that every node renders
+ * the same values without talking to the others. */
+typedef struct ClusterIds {
+        char ceph_fsid[37];        /* a UUID: "8c2f...-..." */
+        char kafka_cluster_id[23]; /* 16 bytes in URL-safe base64 without padding, as kafka-storage wants */
+} ClusterIds;
+
+int cluster_ids_derive(const Inventory *inv, ClusterIds *ret);
+
 /* What a renderer sees. */
 typedef struct RenderContext {
         const Inventory *inv;
         const Node *node;
         const Node *first_master;
+        const ClusterIds *ids;
 } RenderContext;
 
 typedef struct Renderer {
@@ -49,8 +60,10 @@ typedef struct Renderer {
 extern const Renderer renderers[];
 extern const size_t n_renderers;
 
-/* Runs every renderer that applies to the node. On failure *ret_failed names the renderer. */
-int render_node(const Inventory *inv, const Node *node, RenderSet *out, const char **ret_failed);
+/* Runs every renderer that applies to the node (ids may be NULL: derived). On failure *ret_failed names the
+ * renderer. */
+int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, RenderSet *out,
+                const char **ret_failed);
 
 /* --- syntax helpers, shared by renderers --- */
 
