@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
     build-essential meson ninja-build pkg-config
-    libyaml-dev libjansson-dev libssl-dev
+    libyaml-dev libjansson-dev libssl-dev libsystemd-dev
     clang        # libFuzzer for the fuzz tests
     python3      # the test summary and bench/gen-inventory.py
     time         # /usr/bin/time for bench/

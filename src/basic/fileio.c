@@ -39,12 +39,13 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
         if (!buf)
                 return -ENOMEM;
 
-        /* The file may grow while we read it: keep reading until EOF, within the limit. */
+        /* The file may grow while we read it: keep reading until EOF. The buffer may grow to max_size + 2, so
+         * that one byte past the limit can be read and tell "too big" from "exactly max_size". */
         for (;;) {
                 if (size + 1 >= allocated) {
-                        if (allocated > max_size)
+                        if (size > max_size)
                                 return -EFBIG;
-                        size_t n = MIN(allocated * 2, max_size + 1);
+                        size_t n = MIN(MAX(allocated * 2, (size_t) 64), max_size + 2);
                         char *p = realloc(buf, n);
                         if (!p)
                                 return -ENOMEM;

@@ -22,12 +22,19 @@ typedef enum OptionFlag {
         OPT_INVENTORY = 1 << 0,
         OPT_OUTPUT = 1 << 1,
         OPT_STRICT = 1 << 2,
+        OPT_ROOT = 1 << 3,
+        OPT_NODE = 1 << 4,
+        OPT_DRY_RUN = 1 << 5,
 } OptionFlag;
 
 typedef struct Options {
         const char *inventory;
+        bool inventory_set; /* given on the command line; else it defaults to ROOT/etc/cluster-config */
         OutputFormat output;
         bool strict;
+        const char *root; /* NULL: the real root */
+        const char *node;
+        bool dry_run;
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -36,8 +43,24 @@ int cmd_help(int argc, char **argv, const Options *o);
 int cmd_version(int argc, char **argv, const Options *o);
 int cmd_validate(int argc, char **argv, const Options *o);
 int cmd_plan(int argc, char **argv, const Options *o);
+int cmd_detect(int argc, char **argv, const Options *o);
+int cmd_render(int argc, char **argv, const Options *o);
+int cmd_network(int argc, char **argv, const Options *o);
+int cmd_activate(int argc, char **argv, const Options *o);
+int cmd_firstboot(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */
 typedef struct Inventory Inventory;
 int cmd_load_inventory(const Options *o, bool json_report, Inventory **ret);
+
+/* The node to act as: --node NAME, else the name `detect` wrote to ROOT/etc/cluster-config/node-identity.
+ * Logs and returns an exit code on failure. */
+typedef struct Node Node;
+int cmd_resolve_node(const Options *o, const Inventory *inv, const Node **ret);
+
+/* The stages behind detect, render and activate, for firstboot to chain. Each logs and returns an exit code.
+ * cmd_run_detect() sets *ret_node to NULL for an auto-registered machine. */
+int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node);
+int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only);
+int cmd_run_activate(const Options *o, const Node *node);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "fs-util.h"
 #include "log.h"
 #include "macro.h"
 #include "string-util.h"
@@ -36,6 +37,27 @@ static const Verb verbs[] = {
           "Validates the inventory, then shows each node with its roles, systemd targets and services, the\n"
           "first master, the etcd bootstrap order, the Kafka quorum, the Ceph monitors, the Kubernetes\n"
           "service addresses and which node serves what. Nothing is written." },
+        { "detect", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_OUTPUT | OPT_DRY_RUN, cmd_detect, "",
+          "Find out which node this machine is",
+          "Matches the machine against the inventory: the kernel command line (clusterboot.node=NAME), the MAC\n"
+          "of any physical NIC, the DMI product UUID, the serial number, then the hostname. Two candidates\n"
+          "are an error, never a guess. Writes /etc/cluster-config/node-identity and current-node.yaml." },
+        { "network", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT, cmd_network, "",
+          "Write the node's network configuration",
+          "Renders the systemd-networkd .network for the node's NIC (address, gateway and DNS from the\n"
+          "inventory), /etc/hostname and /etc/hosts with every node of the cluster." },
+        { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT, cmd_render, "",
+          "Write the configuration of every service of the node's roles",
+          "Renders environment files and configuration for the node's services and writes each file\n"
+          "atomically; files that are already right are not touched." },
+        { "activate", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT, cmd_activate, "",
+          "Enable the systemd targets of the node's roles",
+          "Enables the target of every role the node has and disables those of roles it does not have.\n"
+          "With --root the links are made offline, as 'systemctl --root=DIR enable' would; without,\n"
+          "through systemd, which also starts and stops the targets." },
+        { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_firstboot, "",
+          "Run detect, network, render and activate in order",
+          "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
         { "version", 0, 0, 0, cmd_version, "", "Show the version", NULL },
 };
@@ -48,6 +70,9 @@ static const struct {
         { OPT_INVENTORY, "--inventory DIR", "the inventory folder (default " DEFAULT_INVENTORY ")" },
         { OPT_OUTPUT, "--output text|json", "output format (default text)" },
         { OPT_STRICT, "--strict", "treat warnings as errors" },
+        { OPT_ROOT, "--root DIR", "act on the tree under DIR instead of / (for images and tests)" },
+        { OPT_NODE, "--node NAME", "act as this node instead of the detected one" },
+        { OPT_DRY_RUN, "--dry-run", "show what would change, change nothing" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -113,20 +138,28 @@ int cmd_version(int argc, char **argv, const Options *o) {
 }
 
 static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *ret_first_arg) {
-        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT };
+        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT, ARG_ROOT, ARG_NODE, ARG_DRY_RUN };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "inventory", required_argument, NULL, ARG_INVENTORY },
                 { "output", required_argument, NULL, ARG_OUTPUT },
                 { "strict", no_argument, NULL, ARG_STRICT },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "node", required_argument, NULL, ARG_NODE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 {},
+        };
+        static const unsigned flag_of[] = {
+                [ARG_INVENTORY - ARG_INVENTORY] = OPT_INVENTORY, [ARG_OUTPUT - ARG_INVENTORY] = OPT_OUTPUT,
+                [ARG_STRICT - ARG_INVENTORY] = OPT_STRICT,       [ARG_ROOT - ARG_INVENTORY] = OPT_ROOT,
+                [ARG_NODE - ARG_INVENTORY] = OPT_NODE,           [ARG_DRY_RUN - ARG_INVENTORY] = OPT_DRY_RUN,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
-                unsigned need = c == ARG_INVENTORY ? OPT_INVENTORY : c == ARG_OUTPUT ? OPT_OUTPUT : c == ARG_STRICT ? OPT_STRICT : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_DRY_RUN ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         log_error("'%s' does not take %s; see 'clusterboot help %s'", v->name, argv[optind - 1],
                                   v->name);
@@ -138,6 +171,16 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         return 0;
                 case ARG_INVENTORY:
                         o->inventory = optarg;
+                        o->inventory_set = true;
+                        break;
+                case ARG_ROOT:
+                        o->root = optarg;
+                        break;
+                case ARG_NODE:
+                        o->node = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
                         break;
                 case ARG_OUTPUT:
                         if (streq(optarg, "text"))
@@ -193,9 +236,18 @@ int main(int argc, char **argv) {
 
         int nargs = argc - 1 - first;
         if (nargs < v->min_args || nargs > v->max_args) {
-                log_error("'%s' takes %s%s; see 'clusterboot help %s'", v->name,
-                          v->max_args == 0 ? "no arguments" : "at most one argument", "", v->name);
+                log_error("'%s' takes %s; see 'clusterboot help %s'", v->name,
+                          v->max_args == 0 ? "no arguments" : "at most one argument", v->name);
                 return EXIT_USAGE;
+        }
+
+        /* The inventory of a tree under --root is that tree's own, unless one is named. */
+        _cleanup_free_ char *inventory = NULL;
+        if (o.root && !o.inventory_set) {
+                inventory = path_join_root(o.root, DEFAULT_INVENTORY);
+                if (!inventory)
+                        return log_error("out of memory"), EXIT_FAILED;
+                o.inventory = inventory;
         }
         return v->handler(nargs, argv + 1 + first, &o);
 }

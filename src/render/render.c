@@ -85,7 +85,7 @@ int cluster_ids_derive(const Inventory *inv, ClusterIds *ret) {
         return 0;
 }
 
-int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, RenderSet *out,
+int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, const char *only, RenderSet *out,
                 const char **ret_failed) {
         const Node *first = NULL;
         for (size_t i = 0; i < inv->n_nodes && !first; i++)
@@ -100,7 +100,11 @@ int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, R
                 ids = &derived;
         }
         RenderContext c = { .inv = inv, .node = node, .first_master = first, .ids = ids };
+        bool found = false;
         for (size_t i = 0; i < n_renderers; i++) {
+                if (only && !streq(only, renderers[i].name))
+                        continue;
+                found = true;
                 if (renderers[i].applies && !renderers[i].applies(node))
                         continue;
                 int r = renderers[i].render(&c, out);
@@ -110,6 +114,8 @@ int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, R
                         return r;
                 }
         }
+        if (only && !found)
+                return -ENOENT;
         render_set_sort(out);
         return 0;
 }

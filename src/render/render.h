@@ -60,9 +60,9 @@ typedef struct Renderer {
 extern const Renderer renderers[];
 extern const size_t n_renderers;
 
-/* Runs every renderer that applies to the node (ids may be NULL: derived). On failure *ret_failed names the
- * renderer. */
-int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, RenderSet *out,
+/* Runs every renderer that applies to the node, or only the one named only (ids may be NULL: derived). On
+ * failure *ret_failed names the renderer. -ENOENT: no renderer is called only. */
+int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, const char *only, RenderSet *out,
                 const char **ret_failed);
 
 /* --- syntax helpers, shared by renderers --- */

@@ -29,6 +29,14 @@ bool node_is_dns_server(const Node *n) {
 /* In the order of IMPLEMENTATION.md's boot flow. */
 const Renderer renderers[] = {
         { "network", NULL, render_network },
+        { "containerd", node_runs_kubelet, render_containerd },
+        { "etcd", node_is_master, render_etcd },
+        { "kubernetes", node_is_master, render_kubernetes },
+        { "kubelet", node_runs_kubelet, render_kubelet },
+        { "kafka", node_is_kafka_broker, render_kafka },
+        { "ceph", node_is_ceph, render_ceph },
+        { "mosquitto", node_is_mqtt_broker, render_mosquitto },
+        { "coredns", node_is_dns_server, render_coredns },
         /* RENDERERS: one line per renderer, added with its render-<name>.c */
 };
 

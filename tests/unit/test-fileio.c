@@ -53,6 +53,12 @@ TEST(test_read_limits) {
         char path[64], *data;
         snprintf(path, sizeof(path), "%s/key", dir);
         ASSERT_INT_EQ(read_full_file(path, 3, &data, NULL), -EFBIG);
+        /* A file of exactly the limit is fine ("public\n" is 7 bytes). */
+        size_t size;
+        ASSERT_INT_EQ(read_full_file(path, 7, &data, &size), 0);
+        ASSERT_INT_EQ(size, 7);
+        free(data);
+        ASSERT_INT_EQ(read_full_file(path, 6, &data, NULL), -EFBIG);
         ASSERT_INT_EQ(read_full_file(dir, 100, &data, NULL), -EISDIR);
         ASSERT_INT_EQ(read_full_file("/nonexistent/x", 100, &data, NULL), -ENOENT);
 }

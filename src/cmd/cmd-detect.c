@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "identity.h"
+#include "inventory.h"
+#include "log.h"
+#include "render-identity.h"
+#include "writer.h"
+#include "banned.h"
+
+static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
+        const Options *o = userdata;
+        if (o->output == OUTPUT_TEXT && res != WRITE_UNCHANGED)
+                printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
+}
+
+int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node) {
+        Facts facts;
+        Identity id;
+        _cleanup_free_ char *problem = NULL;
+
+        int r = facts_read(o->root, &facts);
+        if (r < 0)
+                return log_error_errno(r, "cannot read what this machine is: %m"), EXIT_FAILED;
+
+        r = identity_match(inv, &facts, &id, &problem);
+        facts_done(&facts);
+        if (r < 0) {
+                if (problem)
+                        log_error("%s", problem);
+                else
+                        log_error_errno(r, "identity: %m");
+                return EXIT_FAILED;
+        }
+
+        const char *name = id.node ? id.node->name : id.auto_name;
+        if (o->output == OUTPUT_JSON) {
+                json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "node", name, "selector", selector_to_string(id.selector),
+                                      "matched", id.matched, "auto_registered", id.node == NULL);
+                if (j && id.interface)
+                        json_object_set_new(j, "interface", json_string(id.interface));
+                if (j && !id.node)
+                        json_object_set_new(j, "role", json_string(id.auto_role));
+                json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(j);
+        } else
+                printf("This machine is %s%s: %s %s%s%s\n", name, id.node ? "" : " (auto-registered)",
+                       selector_to_string(id.selector), id.matched, id.interface ? " on " : "", id.interface ?: "");
+
+        RenderSet set = {};
+        const RenderedFile *failed = NULL;
+        r = render_identity(&id, &set);
+        if (r >= 0)
+                r = render_set_write(&set, o->root, o->dry_run, on_write, (void *) o, &failed);
+        if (r < 0)
+                log_error_errno(r, "cannot write %s: %m", failed ? failed->path : "the node identity");
+        render_set_done(&set);
+
+        if (r >= 0 && ret_node)
+                *ret_node = id.node;
+        identity_done(&id);
+        return r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+int cmd_detect(int argc, char **argv, const Options *o) {
+        Inventory *inv = NULL;
+        int r = cmd_load_inventory(o, false, &inv);
+        if (r != EXIT_DONE)
+                return r;
+        r = cmd_run_detect(o, inv, NULL);
+        inventory_free(inv);
+        return r;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "inventory.h"
+#include "log.h"
+#include "render.h"
+#include "writer.h"
+#include "banned.h"
+
+typedef struct Tally {
+        const Options *o;
+        json_t *files;
+        unsigned count[3];
+} Tally;
+
+static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
+        Tally *t = userdata;
+        t->count[res]++;
+        if (t->files)
+                json_array_append_new(t->files, json_pack("{s:s,s:s}", "path", f->path, "result",
+                                                          write_result_to_string(res)));
+        else if (res != WRITE_UNCHANGED)
+                printf("  %s%s %s\n", t->o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
+}
+
+int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only) {
+        RenderSet set = {};
+        const char *failed_renderer = NULL;
+        const RenderedFile *failed_file = NULL;
+        Tally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
+
+        int r = render_node(inv, node, NULL, only, &set, &failed_renderer);
+        if (r < 0) {
+                log_error_errno(r, "cannot render %s for node '%s': %m", failed_renderer ?: only ?: "?", node->name);
+                goto finish;
+        }
+        r = render_set_write(&set, o->root, o->dry_run, on_write, &t, &failed_file);
+        if (r < 0) {
+                /* Each file is written whole or not at all; those before this one are done. */
+                log_error_errno(r, "cannot write %s: %m", failed_file ? failed_file->path : "?");
+                goto finish;
+        }
+
+        if (t.files) {
+                json_t *j = json_pack("{s:s,s:b,s:o}", "node", node->name, "dry_run", o->dry_run, "files", t.files);
+                t.files = NULL;
+                json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(j);
+        } else
+                printf("%s: %zu file%s: %u created, %u updated, %u unchanged%s\n", node->name, set.n,
+                       set.n == 1 ? "" : "s", t.count[WRITE_CREATED], t.count[WRITE_UPDATED],
+                       t.count[WRITE_UNCHANGED], o->dry_run ? " (dry run: nothing written)" : "");
+finish:
+        json_decref(t.files);
+        render_set_done(&set);
+        return r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+static int run(const Options *o, const char *only) {
+        Inventory *inv = NULL;
+        const Node *node;
+        int r = cmd_load_inventory(o, false, &inv);
+        if (r != EXIT_DONE)
+                return r;
+        r = cmd_resolve_node(o, inv, &node);
+        if (r == EXIT_DONE)
+                r = cmd_run_render(o, inv, node, only);
+        inventory_free(inv);
+        return r;
+}
+
+int cmd_render(int argc, char **argv, const Options *o) {
+        return run(o, NULL);
+}
+
+int cmd_network(int argc, char **argv, const Options *o) {
+        return run(o, "network");
+}

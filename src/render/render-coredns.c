@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CoreDNS on a dns-server node: the cluster's zone answered from a hosts file that names every node,
+ * and everything else forwarded to the inventory's upstream servers. Both server blocks bind the same
+ * addresses: CoreDNS requires that of blocks sharing a port (plugin/bind, "Avoiding Listener
+ * Contention"). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+#include "renderers.h"
+#include "banned.h"
+
+static char *hosts_path(const Inventory *inv) {
+        return strprintf(COREDNS_CONFIG_DIR "/hosts.%s", inv->dns.zone.v);
+}
+
+/* The node's address and the loopback one, so that the node itself can use its server. */
+static int write_bind(StrBuf *b, const Node *n) {
+        char ip[IP_ADDR_STRLEN];
+        render_ip(&n->ip, ip);
+        return strbuf_printf(b, "    bind %s 127.0.0.1%s\n", ip, n->ip.family == AF_INET6 ? " ::1" : "");
+}
+
+static int render_corefile(const RenderContext *c, RenderSet *out) {
+        const DnsConfig *d = &c->inv->dns;
+        _cleanup_free_ char *hosts = hosts_path(c->inv);
+        StrBuf b = {};
+        int r;
+
+        if (!hosts)
+                return -ENOMEM;
+        r = render_header(&b, "#");
+
+        /* No fallthrough: a name in the zone that is not a node is NXDOMAIN here, never asked upstream. */
+        r = r ?: strbuf_printf(&b, "\n%s:%" PRId64 " {\n", d->zone.v, d->port.v);
+        r = r ?: write_bind(&b, c->node);
+        r = r ?: strbuf_printf(&b, "    hosts %s\n", hosts);
+        r = r ?: strbuf_append(&b, "    errors\n"
+                                   "    cache 30\n"
+                                   "    reload\n"
+                                   "}\n");
+
+        r = r ?: strbuf_printf(&b, "\n.:%" PRId64 " {\n", d->port.v);
+        r = r ?: write_bind(&b, c->node);
+        if (d->forwarders.n > 0) {
+                r = r ?: strbuf_append(&b, "    forward .");
+                for (size_t i = 0; i < d->forwarders.n; i++)
+                        r = r ?: strbuf_printf(&b, " %s", d->forwarders.items[i].v);
+                r = r ?: strbuf_append(&b, "\n");
+        } else
+                /* Nothing to forward to: names outside the zone fail at once instead of timing out. */
+                r = r ?: strbuf_append(&b, "    # no forwarders in the inventory (dns.forwarders, "
+                                           "cluster.networking.dns_servers)\n");
+        r = r ?: strbuf_append(&b, "    errors\n"
+                                   "    cache 30\n"
+                                   "    loop\n"
+                                   "    reload\n"
+                                   "}\n");
+
+        r = r ?: render_set_add(out, COREDNS_CONFIG_DIR "/Corefile", 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+static int render_zone_hosts(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        const char *zone = inv->dns.zone.v;
+        _cleanup_free_ char *path = hosts_path(inv);
+        StrBuf b = {};
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = render_header(&b, "#");
+        r = r ?: strbuf_append(&b, "\n");
+        for (size_t i = 0; i < inv->n_nodes && r >= 0; i++) {
+                const Node *n = inv->nodes + i;
+                char ip[IP_ADDR_STRLEN];
+                if (!n->ip_valid)
+                        continue;
+                render_ip(&n->ip, ip);
+                /* Names must be fully qualified: the hosts plugin serves only names inside its zone. */
+                r = strbuf_printf(&b, "%s\t%s.%s", ip, n->hostname, zone);
+                if (!streq(n->name, n->hostname))
+                        r = r ?: strbuf_printf(&b, " %s.%s", n->name, zone);
+                r = r ?: strbuf_append(&b, "\n");
+        }
+        r = r ?: render_set_add(out, path, 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+int render_coredns(const RenderContext *c, RenderSet *out) {
+        if (!c->node->ip_valid || !c->inv->dns.zone.v)
+                return -EINVAL;
+        int r = render_corefile(c, out);
+        return r ?: render_zone_hosts(c, out);
+}
