@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Bad input to the first-boot commands: a clear error, a non-zero exit, and no partial files left behind.
+# Usage: test-firstboot-errors.sh CLUSTERBOOT EXAMPLES_DIR
+set -u
+bin=$(realpath "$1")
+inv=$(realpath "$2")/homelab
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fail=0
+check() { # NAME EXPECTED_RC OUTPUT_PATTERN -- COMMAND...
+    local name=$1 want_rc=$2 pattern=$3
+    shift 4
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    n=$((n + 1))
+    if [ "$rc" = "$want_rc" ] && grep -qE -- "$pattern" <<< "$out"; then
+        echo "ok $n - $name"
+    else
+        fail=$((fail + 1))
+        echo "not ok $n - $name (exit $rc, expected $want_rc and /$pattern/)"
+        printf '%s\n' "$out" | sed 's/^/# /'
+    fi
+}
+assert() { # NAME CONDITION...
+    local name=$1
+    shift
+    n=$((n + 1))
+    if "$@"; then echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
+}
+
+check "render for a node not in the inventory" 1 "node 'nope' is not in the inventory" -- \
+    "$bin" render --inventory "$inv" --node nope --root "$tmp/r1"
+assert "... wrote nothing" test ! -e "$tmp/r1"
+
+check "render before detect says what to do" 1 "run 'clusterboot detect' first" -- \
+    "$bin" render --inventory "$inv" --root "$tmp/r2"
+
+echo "not a directory" > "$tmp/file"
+check "an unwritable root is a clear error" 1 "cannot write /etc/.*: Not a directory" -- \
+    "$bin" render --inventory "$inv" --node master-01 --root "$tmp/file/root"
+
+# A previous run killed mid-write leaves a temporary file and, at worst, an old file: both are repaired.
+mkdir -p "$tmp/r3/etc"
+printf '127.0.0.1 local' > "$tmp/r3/etc/hosts"
+printf 'half a fi' > "$tmp/r3/etc/hosts.tmp.Ab12Cd"
+check "render over a half-written previous render" 0 "updated /etc/hosts" -- \
+    "$bin" render --inventory "$inv" --node master-01 --root "$tmp/r3"
+assert "... the leftover temporary file is gone" test ! -e "$tmp/r3/etc/hosts.tmp.Ab12Cd"
+assert "... /etc/hosts is whole" grep -q "192.168.1.14.*storage-01" "$tmp/r3/etc/hosts"
+assert "... and no temporary file is left anywhere" test -z "$(find "$tmp/r3" -name '*.tmp.*')"
+
+check "--dry-run writes nothing" 0 "would be created /etc/hostname" -- \
+    "$bin" render --inventory "$inv" --node worker-01 --root "$tmp/r4" --dry-run
+assert "... indeed nothing" test ! -e "$tmp/r4"
+
+mkdir -p "$tmp/r5/sys/class/net/eth0/device"
+echo 52:54:00:99:99:99 > "$tmp/r5/sys/class/net/eth0/address"
+check "detect on an unknown machine says what it saw" 1 "no node matches this machine \(MACs: eth0=52:54:00:99:99:99" -- \
+    "$bin" detect --inventory "$inv" --root "$tmp/r5"
+assert "... and writes no identity" test ! -e "$tmp/r5/etc/cluster-config/node-identity"
+
+check "activate --output json" 0 '"target": "kubernetes-master.target"' -- \
+    "$bin" activate --inventory "$inv" --node master-01 --root "$tmp/r6" --output json
+
+echo "1..$n"
+[ "$fail" = 0 ]
