@@ -31,7 +31,8 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
         const RenderedFile *failed_file = NULL;
         Tally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
 
-        int r = render_node(inv, node, NULL, only, &set, &failed_renderer);
+        RenderOptions opts = { .network_backend = o->network_backend };
+        int r = render_node(inv, node, &opts, only, &set, &failed_renderer);
         if (r < 0) {
                 log_error_errno(r, "cannot render %s for node '%s': %m", failed_renderer ?: only ?: "?", node->name);
                 goto finish;

@@ -25,6 +25,7 @@ typedef enum OptionFlag {
         OPT_ROOT = 1 << 3,
         OPT_NODE = 1 << 4,
         OPT_DRY_RUN = 1 << 5,
+        OPT_NETWORK_BACKEND = 1 << 6,
 } OptionFlag;
 
 typedef struct Options {
@@ -35,6 +36,7 @@ typedef struct Options {
         const char *root; /* NULL: the real root */
         const char *node;
         bool dry_run;
+        int network_backend; /* NetworkBackend */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "fs-util.h"
+#include "render.h"
 #include "log.h"
 #include "macro.h"
 #include "string-util.h"
@@ -42,11 +43,11 @@ static const Verb verbs[] = {
           "Matches the machine against the inventory: the kernel command line (clusterboot.node=NAME), the MAC\n"
           "of any physical NIC, the DMI product UUID, the serial number, then the hostname. Two candidates\n"
           "are an error, never a guess. Writes /etc/cluster-config/node-identity and current-node.yaml." },
-        { "network", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT, cmd_network, "",
+        { "network", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND, cmd_network, "",
           "Write the node's network configuration",
           "Renders the systemd-networkd .network for the node's NIC (address, gateway and DNS from the\n"
           "inventory), /etc/hostname and /etc/hosts with every node of the cluster." },
-        { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT, cmd_render, "",
+        { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND, cmd_render, "",
           "Write the configuration of every service of the node's roles",
           "Renders environment files and configuration for the node's services and writes each file\n"
           "atomically; files that are already right are not touched." },
@@ -55,7 +56,7 @@ static const Verb verbs[] = {
           "Enables the target of every role the node has and disables those of roles it does not have.\n"
           "With --root the links are made offline, as 'systemctl --root=DIR enable' would; without,\n"
           "through systemd, which also starts and stops the targets." },
-        { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_firstboot, "",
+        { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND, cmd_firstboot, "",
           "Run detect, network, render and activate in order",
           "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
@@ -73,6 +74,7 @@ static const struct {
         { OPT_ROOT, "--root DIR", "act on the tree under DIR instead of / (for images and tests)" },
         { OPT_NODE, "--node NAME", "act as this node instead of the detected one" },
         { OPT_DRY_RUN, "--dry-run", "show what would change, change nothing" },
+        { OPT_NETWORK_BACKEND, "--network-backend B", "networkd (default) or networkmanager (a keyfile)" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -138,7 +140,7 @@ int cmd_version(int argc, char **argv, const Options *o) {
 }
 
 static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *ret_first_arg) {
-        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT, ARG_ROOT, ARG_NODE, ARG_DRY_RUN };
+        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT, ARG_ROOT, ARG_NODE, ARG_DRY_RUN, ARG_NETWORK_BACKEND };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "inventory", required_argument, NULL, ARG_INVENTORY },
@@ -147,19 +149,21 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "node", required_argument, NULL, ARG_NODE },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "network-backend", required_argument, NULL, ARG_NETWORK_BACKEND },
                 {},
         };
         static const unsigned flag_of[] = {
                 [ARG_INVENTORY - ARG_INVENTORY] = OPT_INVENTORY, [ARG_OUTPUT - ARG_INVENTORY] = OPT_OUTPUT,
                 [ARG_STRICT - ARG_INVENTORY] = OPT_STRICT,       [ARG_ROOT - ARG_INVENTORY] = OPT_ROOT,
                 [ARG_NODE - ARG_INVENTORY] = OPT_NODE,           [ARG_DRY_RUN - ARG_INVENTORY] = OPT_DRY_RUN,
+                [ARG_NETWORK_BACKEND - ARG_INVENTORY] = OPT_NETWORK_BACKEND,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_DRY_RUN ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_NETWORK_BACKEND ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         log_error("'%s' does not take %s; see 'clusterboot help %s'", v->name, argv[optind - 1],
                                   v->name);
@@ -181,6 +185,13 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;
+                        break;
+                case ARG_NETWORK_BACKEND:
+                        o->network_backend = network_backend_from_string(optarg);
+                        if (o->network_backend < 0) {
+                                log_error("--network-backend must be networkd or networkmanager, not '%s'", optarg);
+                                return -1;
+                        }
                         break;
                 case ARG_OUTPUT:
                         if (streq(optarg, "text"))

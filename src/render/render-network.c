@@ -48,6 +48,46 @@ static int render_networkd(const RenderContext *c, RenderSet *out) {
         return r;
 }
 
+/* NetworkManager's keyfile format (nm-settings-keyfile(5)). NM ignores keyfiles readable by others: 0600. */
+static int render_nm_keyfile(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        const Node *n = c->node;
+        const char *iface = n->file ? n->file->network.interface.v : NULL;
+        const StrList *dns = &inv->cluster.networking.dns_servers;
+        char ip[IP_ADDR_STRLEN];
+        bool v6 = n->ip.family == AF_INET6;
+        StrBuf b = {};
+        int r;
+
+        r = render_header(&b, "#");
+        r = r ?: strbuf_append(&b, "\n[connection]\nid=clusterboot\ntype=ethernet\nautoconnect=true\n");
+        if (iface)
+                r = r ?: strbuf_printf(&b, "interface-name=%s\n", iface);
+        if (n->n_macs > 0)
+                /* A connection matches one MAC; with several, the first listed is the NIC to configure. */
+                r = r ?: strbuf_printf(&b, "\n[ethernet]\nmac-address=%s\n", n->macs[0]);
+
+        render_ip(&n->ip, ip);
+        r = r ?: strbuf_printf(&b, "\n[%s]\nmethod=manual\naddress1=%s/%u", v6 ? "ipv6" : "ipv4", ip,
+                               inv->node_cidr.prefixlen);
+        if (inv->cluster.networking.gateway.v)
+                r = r ?: strbuf_printf(&b, ",%s", inv->cluster.networking.gateway.v);
+        r = r ?: strbuf_append(&b, "\n");
+        if (dns->n > 0) {
+                r = r ?: strbuf_append(&b, "dns=");
+                for (size_t i = 0; i < dns->n; i++)
+                        r = r ?: strbuf_printf(&b, "%s;", dns->items[i].v);
+                r = r ?: strbuf_append(&b, "\n");
+        }
+        if (inv->cluster.domain.v)
+                r = r ?: strbuf_printf(&b, "dns-search=%s;\n", inv->cluster.domain.v);
+        r = r ?: strbuf_printf(&b, "\n[%s]\nmethod=disabled\n", v6 ? "ipv4" : "ipv6");
+
+        r = r ?: render_set_add(out, NM_CONNECTIONS_DIR "/clusterboot.nmconnection", 0600, &b);
+        strbuf_done(&b);
+        return r;
+}
+
 static int render_hostname(const RenderContext *c, RenderSet *out) {
         StrBuf b = {};
         int r = strbuf_printf(&b, "%s\n", c->node->hostname);
@@ -85,7 +125,8 @@ static int render_hosts(const RenderContext *c, RenderSet *out) {
 int render_network(const RenderContext *c, RenderSet *out) {
         if (!c->node->ip_valid)
                 return -EINVAL;
-        int r = render_networkd(c, out);
+        int r = c->network_backend == NETWORK_BACKEND_NETWORKMANAGER ? render_nm_keyfile(c, out)
+                                                                      : render_networkd(c, out);
         r = r ?: render_hostname(c, out);
         return r ?: render_hosts(c, out);
 }

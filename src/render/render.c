@@ -85,8 +85,24 @@ int cluster_ids_derive(const Inventory *inv, ClusterIds *ret) {
         return 0;
 }
 
-int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, const char *only, RenderSet *out,
+const char *network_backend_to_string(NetworkBackend b) {
+        static const char *const table[_NETWORK_BACKEND_MAX] = {
+                [NETWORK_BACKEND_NETWORKD] = "networkd",
+                [NETWORK_BACKEND_NETWORKMANAGER] = "networkmanager",
+        };
+        return b >= 0 && b < _NETWORK_BACKEND_MAX ? table[b] : NULL;
+}
+
+NetworkBackend network_backend_from_string(const char *s) {
+        for (NetworkBackend b = 0; b < _NETWORK_BACKEND_MAX; b++)
+                if (streq(s, network_backend_to_string(b)))
+                        return b;
+        return _NETWORK_BACKEND_INVALID;
+}
+
+int render_node(const Inventory *inv, const Node *node, const RenderOptions *opts, const char *only, RenderSet *out,
                 const char **ret_failed) {
+        const ClusterIds *ids = opts ? opts->ids : NULL;
         const Node *first = NULL;
         for (size_t i = 0; i < inv->n_nodes && !first; i++)
                 if (inv->nodes[i].roles[ROLE_MASTER])
@@ -99,7 +115,13 @@ int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, c
                         return r;
                 ids = &derived;
         }
-        RenderContext c = { .inv = inv, .node = node, .first_master = first, .ids = ids };
+        RenderContext c = {
+                .inv = inv,
+                .node = node,
+                .first_master = first,
+                .ids = ids,
+                .network_backend = opts ? opts->network_backend : NETWORK_BACKEND_NETWORKD,
+        };
         bool found = false;
         for (size_t i = 0; i < n_renderers; i++) {
                 if (only && !streq(only, renderers[i].name))

@@ -42,12 +42,29 @@ typedef struct ClusterIds {
 
 int cluster_ids_derive(const Inventory *inv, ClusterIds *ret);
 
+typedef enum NetworkBackend {
+        NETWORK_BACKEND_NETWORKD,       /* systemd-networkd .network (the default) */
+        NETWORK_BACKEND_NETWORKMANAGER, /* a NetworkManager keyfile */
+        _NETWORK_BACKEND_MAX,
+        _NETWORK_BACKEND_INVALID = -1,
+} NetworkBackend;
+
+const char *network_backend_to_string(NetworkBackend b);
+NetworkBackend network_backend_from_string(const char *s);
+
+/* Choices made outside the inventory (by the image or the command line). NULL means the defaults. */
+typedef struct RenderOptions {
+        const ClusterIds *ids; /* NULL: derived */
+        NetworkBackend network_backend;
+} RenderOptions;
+
 /* What a renderer sees. */
 typedef struct RenderContext {
         const Inventory *inv;
         const Node *node;
         const Node *first_master;
         const ClusterIds *ids;
+        NetworkBackend network_backend;
 } RenderContext;
 
 typedef struct Renderer {
@@ -60,9 +77,9 @@ typedef struct Renderer {
 extern const Renderer renderers[];
 extern const size_t n_renderers;
 
-/* Runs every renderer that applies to the node, or only the one named only (ids may be NULL: derived). On
- * failure *ret_failed names the renderer. -ENOENT: no renderer is called only. */
-int render_node(const Inventory *inv, const Node *node, const ClusterIds *ids, const char *only, RenderSet *out,
+/* Runs every renderer that applies to the node, or only the one named only (opts may be NULL: defaults).
+ * On failure *ret_failed names the renderer. -ENOENT: no renderer is called only. */
+int render_node(const Inventory *inv, const Node *node, const RenderOptions *opts, const char *only, RenderSet *out,
                 const char **ret_failed);
 
 /* --- syntax helpers, shared by renderers --- */

@@ -64,5 +64,14 @@ assert "... and writes no identity" test ! -e "$tmp/r5/etc/cluster-config/node-i
 check "activate --output json" 0 '"target": "kubernetes-master.target"' -- \
     "$bin" activate --inventory "$inv" --node master-01 --root "$tmp/r6" --output json
 
+check "network --network-backend networkmanager writes a keyfile" 0 "created /etc/NetworkManager/system-connections/clusterboot.nmconnection" -- \
+    "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r7" --network-backend networkmanager
+nm=$tmp/r7/etc/NetworkManager/system-connections/clusterboot.nmconnection
+assert "... readable by root only, as NetworkManager requires" test "$(stat -c %a "$nm")" = 600
+assert "... with the node's address, prefix and gateway" grep -qx "address1=192.168.1.12/24,192.168.1.1" "$nm"
+assert "... and no networkd file" test ! -e "$tmp/r7/etc/systemd/network/10-clusterboot.network"
+check "an unknown backend is a usage error" 2 "must be networkd or networkmanager" -- \
+    "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r8" --network-backend ifupdown
+
 echo "1..$n"
 [ "$fail" = 0 ]
