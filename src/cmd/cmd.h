@@ -50,6 +50,7 @@ int cmd_render(int argc, char **argv, const Options *o);
 int cmd_network(int argc, char **argv, const Options *o);
 int cmd_activate(int argc, char **argv, const Options *o);
 int cmd_firstboot(int argc, char **argv, const Options *o);
+int cmd_install(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

@@ -59,6 +59,11 @@ static const Verb verbs[] = {
         { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND, cmd_firstboot, "",
           "Run detect, network, render and activate in order",
           "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
+        { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_install, "",
+          "Put clusterboot, its units and an inventory into an image tree",
+          "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/usr/lib/systemd/system and the\n"
+          "validated inventory to ROOT/etc/cluster-config, and enables cluster-detect.service and\n"
+          "cluster-bootstrap.service. Needs --root and --inventory. Installing twice changes nothing." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
         { "version", 0, 0, 0, cmd_version, "", "Show the version", NULL },
 };

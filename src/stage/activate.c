@@ -41,50 +41,56 @@ static bool link_is(const char *path, const char *target) {
         return streq(buf, target);
 }
 
+int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_run, ActivateChange *ret) {
+        _cleanup_free_ char *wants = path_join_root(root, WANTS_DIR);
+        _cleanup_free_ char *link = wants ? strprintf("%s/%s", wants, unit) : NULL;
+        _cleanup_free_ char *dest = strprintf("%s/%s", SYSTEMD_UNIT_DIR, unit);
+        if (!link || !dest)
+                return -ENOMEM;
+
+        /* lstat: a dangling link is still there to remove. */
+        struct stat st;
+        bool exists = lstat(link, &st) >= 0;
+        ActivateChange change;
+        if (enable)
+                change = exists && link_is(link, dest) ? ACTIVATE_UNCHANGED_ON : ACTIVATE_ENABLED;
+        else
+                change = exists ? ACTIVATE_DISABLED : ACTIVATE_UNCHANGED_OFF;
+
+        if (!dry_run && change == ACTIVATE_ENABLED) {
+                int r = mkdir_p(wants, 0755);
+                if (r < 0)
+                        return r;
+                /* Replace whatever is there (a stale link to elsewhere) atomically. */
+                _cleanup_free_ char *tmp = strprintf("%s.tmp", link);
+                if (!tmp)
+                        return -ENOMEM;
+                (void) unlink(tmp);
+                if (symlink(dest, tmp) < 0)
+                        return -errno;
+                if (rename(tmp, link) < 0) {
+                        r = -errno;
+                        (void) unlink(tmp);
+                        return r;
+                }
+        } else if (!dry_run && change == ACTIVATE_DISABLED) {
+                if (unlink(link) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        *ret = change;
+        return 0;
+}
+
 int activate_offline(const char *root, const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata) {
         const char *targets[_ROLE_MAX];
         bool want[_ROLE_MAX];
         activate_targets(roles, targets, want);
 
-        _cleanup_free_ char *wants = path_join_root(root, WANTS_DIR);
-        if (!wants)
-                return -ENOMEM;
-
         for (Role r = 0; r < _ROLE_MAX; r++) {
-                _cleanup_free_ char *link = strprintf("%s/%s", wants, targets[r]);
-                _cleanup_free_ char *dest = strprintf("%s/%s", SYSTEMD_UNIT_DIR, targets[r]);
-                if (!link || !dest)
-                        return -ENOMEM;
-
-                /* lstat: a dangling link is still there to remove. */
-                struct stat st;
-                bool exists = lstat(link, &st) >= 0;
                 ActivateChange change;
-                if (want[r])
-                        change = exists && link_is(link, dest) ? ACTIVATE_UNCHANGED_ON : ACTIVATE_ENABLED;
-                else
-                        change = exists ? ACTIVATE_DISABLED : ACTIVATE_UNCHANGED_OFF;
-
-                if (!dry_run && change == ACTIVATE_ENABLED) {
-                        int k = mkdir_p(wants, 0755);
-                        if (k < 0)
-                                return k;
-                        /* Replace whatever is there (a stale link to elsewhere) atomically. */
-                        _cleanup_free_ char *tmp = strprintf("%s.tmp", link);
-                        if (!tmp)
-                                return -ENOMEM;
-                        (void) unlink(tmp);
-                        if (symlink(dest, tmp) < 0)
-                                return -errno;
-                        if (rename(tmp, link) < 0) {
-                                k = -errno;
-                                (void) unlink(tmp);
-                                return k;
-                        }
-                } else if (!dry_run && change == ACTIVATE_DISABLED) {
-                        if (unlink(link) < 0 && errno != ENOENT)
-                                return -errno;
-                }
+                int k = unit_link_offline(root, targets[r], want[r], dry_run, &change);
+                if (k < 0)
+                        return k;
                 if (cb)
                         cb(targets[r], change, userdata);
         }

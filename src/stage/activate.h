@@ -26,6 +26,10 @@ void activate_targets(const bool roles[_ROLE_MAX], const char *ret_targets[_ROLE
  * With dry_run nothing is changed; the callback says what would be. */
 int activate_offline(const char *root, const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata);
 
+/* Enables (or disables) one unit offline under root, for a unit whose [Install] says
+ * WantedBy=multi-user.target. */
+int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_run, ActivateChange *ret);
+
 /* Live, through systemd's D-Bus API: EnableUnitFiles/DisableUnitFiles, a daemon reload, then start the wanted
  * targets and stop the others. */
 int activate_live(const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata);

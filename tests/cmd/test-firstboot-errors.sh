@@ -73,5 +73,29 @@ assert "... and no networkd file" test ! -e "$tmp/r7/etc/systemd/network/10-clus
 check "an unknown backend is a usage error" 2 "must be networkd or networkmanager" -- \
     "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r8" --network-backend ifupdown
 
+# An image tree: install, then boot it (a fake machine with master-01's MAC), then install again.
+img=$tmp/image
+check "install puts the binary, the units and the inventory into a tree" 0 "enabled cluster-detect.service" -- \
+    "$bin" install --root "$img" --inventory "$inv"
+check "... the binary runs from the tree" 0 "^clusterboot [0-9]" -- "$img/usr/bin/clusterboot" --version
+assert "... cluster-detect.service is enabled" test -L "$img/etc/systemd/system/multi-user.target.wants/cluster-detect.service"
+mkdir -p "$img/sys/class/net/ens3/device"
+echo 52:54:00:12:34:10 > "$img/sys/class/net/ens3/address"
+check "the installed binary's first boot finds its node in the installed inventory" 0 "This machine is master-01" -- \
+    "$img/usr/bin/clusterboot" firstboot --root "$img"
+check "installing again changes nothing" 0 "^installed" -- "$bin" install --root "$img" --inventory "$inv"
+n=$((n + 1))
+if "$bin" install --root "$img" --inventory "$inv" | grep -qE '(created|updated|enabled) '; then
+    fail=$((fail + 1)); echo "not ok $n - ... not a single file"
+else
+    echo "ok $n - ... not a single file"
+fi
+cp -r "$inv" "$tmp/broken"
+sed -i 's/roles: \[master, dns-server\]/roles: [mastr, dns-server]/' "$tmp/broken/cluster.yaml"
+check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
+    "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
+assert "... and writes nothing" test ! -e "$tmp/image2"
+check "install without --inventory is a usage error" 2 "needs --inventory" -- "$bin" install --root "$tmp/image3"
+
 echo "1..$n"
 [ "$fail" = 0 ]

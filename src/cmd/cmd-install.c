@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Puts clusterboot into a tree that becomes an image: the binary, its systemd units, the inventory, and the
+ * two services enabled that make first boot happen. Every file goes through the same atomic, idempotent
+ * writer as rendered configuration, so installing twice changes nothing. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "activate.h"
+#include "cmd.h"
+#include "embedded-files.h"
+#include "fileio.h"
+#include "inventory.h"
+#include "log.h"
+#include "paths.h"
+#include "render.h"
+#include "writer.h"
+#include "banned.h"
+
+#define BINARY_PATH "/usr/bin/clusterboot"
+
+static int add_copy(RenderSet *set, const char *path, mode_t mode, const char *data, size_t size) {
+        StrBuf b = {};
+        int r = strbuf_appendn(&b, data, size);
+        r = r ?: render_set_add(set, path, mode, &b);
+        strbuf_done(&b);
+        return r;
+}
+
+static int collect(const Inventory *inv, RenderSet *set) {
+        _cleanup_free_ char *self = NULL;
+        size_t size;
+        int r = read_full_file("/proc/self/exe", 256u * 1024u * 1024u, &self, &size);
+        if (r < 0)
+                return log_error_errno(r, "cannot read this program (/proc/self/exe): %m");
+        r = add_copy(set, BINARY_PATH, 0755, self, size);
+
+        for (size_t i = 0; r >= 0 && i < n_embedded_files; i++)
+                r = add_copy(set, embedded_files[i].path, embedded_files[i].mode, embedded_files[i].content,
+                             embedded_files[i].size);
+
+        /* The inventory as it was validated, from memory: what is installed is what was checked. */
+        for (size_t i = 0; r >= 0 && i < inv->sources.n_files; i++) {
+                const SourceFile *sf = inv->sources.files + i;
+                _cleanup_free_ char *path = strprintf("%s/%s", CLUSTER_CONFIG_DIR, sf->rel);
+                r = path ? add_copy(set, path, 0644, sf->data, sf->size) : -ENOMEM;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot collect the files to install: %m");
+        render_set_sort(set);
+        return 0;
+}
+
+static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
+        const Options *o = userdata;
+        if (res != WRITE_UNCHANGED)
+                printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
+}
+
+int cmd_install(int argc, char **argv, const Options *o) {
+        if (!o->root) {
+                log_error("install needs --root DIR: it fills a tree that becomes an image");
+                return EXIT_USAGE;
+        }
+        if (!o->inventory_set) {
+                log_error("install needs --inventory DIR: the inventory to put into the image");
+                return EXIT_USAGE;
+        }
+
+        Inventory *inv = NULL;
+        int r = cmd_load_inventory(o, false, &inv);
+        if (r != EXIT_DONE)
+                return r;
+
+        RenderSet set = {};
+        const RenderedFile *failed = NULL;
+        r = collect(inv, &set);
+        if (r >= 0) {
+                r = render_set_write(&set, o->root, o->dry_run, on_write, (void *) o, &failed);
+                if (r < 0)
+                        log_error_errno(r, "cannot write %s: %m", failed ? failed->path : "?");
+        }
+
+        static const char *const services[] = { "cluster-detect.service", "cluster-bootstrap.service" };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(services); i++) {
+                ActivateChange change;
+                r = unit_link_offline(o->root, services[i], true, o->dry_run, &change);
+                if (r < 0)
+                        log_error_errno(r, "cannot enable %s: %m", services[i]);
+                else if (change == ACTIVATE_ENABLED)
+                        printf("  %senabled %s\n", o->dry_run ? "would be " : "", services[i]);
+        }
+
+        if (r >= 0)
+                printf("installed clusterboot, %zu unit and sysusers.d files and the inventory of cluster '%s' "
+                       "(%zu nodes) into %s%s\n",
+                       n_embedded_files, inv->cluster.name.v, inv->n_nodes, o->root,
+                       o->dry_run ? " (dry run: nothing written)" : "");
+        render_set_done(&set);
+        inventory_free(inv);
+        return r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
