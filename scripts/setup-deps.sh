@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Installs what clusterboot needs to build and test on Debian (12 or later). Run as root; safe to re-run.
+# Installs what clusterboot needs to build (and, with --tests, to run its tests) on Debian 12 or later.
+# Run as root; safe to re-run.
 set -euo pipefail
 
+# What building needs.
 packages=(
-    build-essential meson ninja-build pkg-config
+    build-essential meson ninja-build pkg-config python3
     libyaml-dev libjansson-dev libssl-dev libsystemd-dev
-    clang        # libFuzzer for the fuzz tests
-    python3      # the test summary and bench/gen-inventory.py
-    time         # /usr/bin/time for bench/
 )
+# What the tests need besides: the real programs that read what clusterboot renders.
+if [ "${1:-}" = --tests ]; then
+    packages+=(
+        clang                           # libFuzzer
+        time hyperfine                  # bench/
+        openssl iproute2 util-linux     # test certificates, network namespaces, unshare
+        systemd                         # systemd-analyze verify, systemctl --root
+        mosquitto mosquitto-clients     # the rendered mosquitto.conf and ACL
+        ceph-mon ceph-common            # ceph-mon --mkfs with the rendered ceph.conf
+        etcd-server etcd-client         # etcd from the rendered environment file
+        containerd                      # containerd config dump of the rendered config.toml
+    )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

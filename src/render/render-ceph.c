@@ -49,10 +49,11 @@ static ConfSection *conf_section(Conf *c, const char *name) {
         return c->sections + c->n++;
 }
 
-/* Ceph reads ' ', '-' and '_' in option names as the same character. */
+/* Ceph reads ' ' and '_' in option names in ceph.conf as the same character (not '-': ceph-conf 16 takes
+ * "auth-client-required" for an option of its own). */
 static bool ceph_key_eq(const char *a, const char *b) {
         for (;; a++, b++) {
-                char x = *a == ' ' || *a == '-' ? '_' : *a, y = *b == ' ' || *b == '-' ? '_' : *b;
+                char x = *a == ' ' ? '_' : *a, y = *b == ' ' ? '_' : *b;
                 if (x != y)
                         return false;
                 if (!x)
@@ -78,20 +79,13 @@ static int conf_set(ConfSection *s, const char *key, char *value) {
         return 0;
 }
 
-/* A value that the ceph.conf parser would cut short ('#' and ';' start comments, surrounding space is
- * dropped, a trailing '\' continues the line) goes in double quotes, with '"' and '\' escaped. */
-static bool value_needs_quotes(const char *v) {
-        size_t len = strlen(v);
-        return strpbrk(v, "#;\"\\") ||
-               (len > 0 && (strchr(" \t", v[0]) || strchr(" \t", v[len - 1])));
-}
-
-static char *value_quote(const char *v) {
+/* ceph.conf's parser ends a value at '#' or ';' (a comment) even inside double quotes, and reads '\' and a
+ * leading '"' specially: those characters are escaped with '\', which it always understands. */
+static char *value_escape(const char *v) {
         StrBuf b = {};
-        int r = strbuf_append(&b, "\"");
+        int r = strbuf_append(&b, "");
         for (const char *p = v; r >= 0 && *p; p++)
-                r = *p == '"' || *p == '\\' ? strbuf_printf(&b, "\\%c", *p) : strbuf_appendn(&b, p, 1);
-        r = r ?: strbuf_append(&b, "\"");
+                r = strchr("#;\"\\", *p) ? strbuf_printf(&b, "\\%c", *p) : strbuf_appendn(&b, p, 1);
         if (r < 0) {
                 strbuf_done(&b);
                 return NULL;
@@ -106,13 +100,8 @@ static int conf_write(const Conf *c, StrBuf *b) {
                 r = strbuf_append(b, "\n");
                 r = r ?: render_ini_section(b, s->name);
                 for (size_t j = 0; j < s->n && r >= 0; j++) {
-                        const ConfKV *kv = s->kvs + j;
-                        if (!value_needs_quotes(kv->value)) {
-                                r = render_ini_kv(b, kv->key, kv->value);
-                                continue;
-                        }
-                        _cleanup_free_ char *q = value_quote(kv->value);
-                        r = q ? render_ini_kv(b, kv->key, q) : -ENOMEM;
+                        _cleanup_free_ char *v = value_escape(s->kvs[j].value);
+                        r = v ? render_ini_kv(b, s->kvs[j].key, v) : -ENOMEM;
                 }
         }
         return r;
