@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Kubernetes renderers (etcd, control plane, kubelet, containerd) against the examples and small
+ * in-memory inventories: etcd's bootstrap order, agreement with `clusterboot plan`, extra_args merging,
+ * valid YAML, and stable output. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "inventory.h"
+#include "plan.h"
+#include "render.h"
+#include "renderers.h"
+#include "tap.h"
+
+static const char *examples;
+static Report report;
+
+static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", NULL };
+
+static bool is_k8s_renderer(const char *name) {
+        for (size_t i = 0; k8s_renderers[i]; i++)
+                if (streq(k8s_renderers[i], name))
+                        return true;
+        return false;
+}
+
+/* Runs this issue's renderers from the table, as render_node() would (applies() decides), and nothing else:
+ * the other renderers have their own tests. */
+static int render_k8s(const Inventory *inv, const char *node_name, RenderSet *out) {
+        const Node *n = inventory_find_node(inv, node_name);
+        if (!n)
+                return -ENOENT;
+        ClusterIds ids;
+        int r = cluster_ids_derive(inv, &ids);
+        if (r < 0)
+                return r;
+        RenderContext c = { .inv = inv, .node = n, .first_master = plan_first_master(inv), .ids = &ids };
+        for (size_t i = 0; i < n_renderers; i++) {
+                if (!is_k8s_renderer(renderers[i].name) || (renderers[i].applies && !renderers[i].applies(n)))
+                        continue;
+                r = renderers[i].render(&c, out);
+                if (r < 0)
+                        return r;
+        }
+        render_set_sort(out);
+        return 0;
+}
+
+static Inventory *load_example(const char *name) {
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/%s", examples, name);
+        Inventory *inv = NULL;
+        report_done(&report);
+        report_init(&report, NULL);
+        if (inventory_load_and_validate(dir, &report, &inv) < 0 || report.n_errors > 0) {
+                inventory_free(inv);
+                return NULL;
+        }
+        return inv;
+}
+
+/* Loads an inventory from (name, content) pairs, NULL-terminated; NULL when it is not valid. */
+static Inventory *load_mem(const char *const *files) {
+        SourceSet set = {};
+        Inventory *inv = NULL;
+        report_done(&report);
+        report_init(&report, NULL);
+        for (size_t i = 0; files[i]; i += 2)
+                source_set_add(&set, NULL, files[i], strdup(files[i + 1]), strlen(files[i + 1]));
+        if (inventory_load_sources(NULL, &set, &report, &inv) < 0)
+                return NULL;
+        inventory_validate(inv, &report);
+        if (report.n_errors > 0) {
+                report_print_text(&report, stdout);
+                inventory_free(inv);
+                return NULL;
+        }
+        return inv;
+}
+
+/* The value of KEY="..." in an environment file, unescaped; NULL when the key is not set. */
+static char *env_get(const RenderSet *s, const char *path, const char *key) {
+        const RenderedFile *f = render_set_find(s, path);
+        if (!f)
+                return NULL;
+        size_t klen = strlen(key);
+        for (const char *line = f->content; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                if (strncmp(line, key, klen) != 0 || line[klen] != '=' || line[klen + 1] != '"')
+                        continue;
+                StrBuf b = {};
+                for (const char *p = line + klen + 2; *p && *p != '"'; p++) {
+                        if (*p == '\\' && p[1])
+                                p++;
+                        strbuf_appendn(&b, p, 1);
+                }
+                return strbuf_steal(&b);
+        }
+        return NULL;
+}
+
+static size_t count_env_keys(const RenderSet *s, const char *path, const char *key) {
+        const RenderedFile *f = render_set_find(s, path);
+        size_t n = 0, klen = strlen(key);
+        for (const char *line = f ? f->content : NULL; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strncmp(line, key, klen) == 0 && line[klen] == '=')
+                        n++;
+        return n;
+}
+
+/* How often "--name=" starts a word of args, and the value of its first occurrence. */
+static size_t flag_count(const char *args, const char *name, char **ret_value) {
+        char needle[256];
+        snprintf(needle, sizeof(needle), "--%s=", name);
+        size_t n = 0, len = strlen(needle);
+        if (ret_value)
+                *ret_value = NULL;
+        for (const char *p = args; (p = strstr(p, needle)); p += len) {
+                if (p != args && p[-1] != ' ')
+                        continue;
+                if (n++ == 0 && ret_value) {
+                        const char *end = strchr(p + len, ' ');
+                        *ret_value = strndup(p + len, end ? (size_t) (end - p - len) : strlen(p + len));
+                }
+        }
+        return n;
+}
+
+static bool flag_is(const char *args, const char *name, const char *expected) {
+        char *v = NULL;
+        size_t n = flag_count(args, name, &v);
+        bool ok = n == 1 && v && streq(v, expected);
+        if (!ok)
+                printf("# --%s: %zu times, first value '%s', expected once '%s'\n", name, n, v ? v : "(none)",
+                       expected);
+        free(v);
+        return ok;
+}
+
+/* The flags' names are in order, so the same inventory gives the same line, and a reader finds them. */
+static bool flags_sorted(const char *args) {
+        const char *prev = NULL;
+        size_t prev_len = 0;
+        for (const char *p = args; p && *p;) {
+                const char *eq = strchr(p, '='), *sp = strchr(p, ' ');
+                if (!eq || strncmp(p, "--", 2) != 0)
+                        return false;
+                size_t len = (size_t) (eq - p);
+                if (prev) {
+                        int c = strncmp(prev, p, MIN(prev_len, len));
+                        if (c > 0 || (c == 0 && prev_len >= len))
+                                return false;
+                }
+                prev = p;
+                prev_len = len;
+                p = sp ? sp + 1 : NULL;
+        }
+        return true;
+}
+
+#define ETCD_ENV "/etc/cluster-config/environment/etcd.env"
+#define APISERVER_ENV "/etc/cluster-config/environment/kube-apiserver.env"
+#define CONTROLLER_MANAGER_ENV "/etc/cluster-config/environment/kube-controller-manager.env"
+#define SCHEDULER_ENV "/etc/cluster-config/environment/kube-scheduler.env"
+#define KUBELET_ENV "/etc/cluster-config/environment/kubelet.env"
+#define KUBELET_CONFIG "/var/lib/kubelet/config.yaml"
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+
+#define ASSERT_ENV(set, path, key, expected)                                                                 \
+        do {                                                                                                 \
+                char *_v = env_get((set), (path), (key));                                                    \
+                bool _ok = _v && streq(_v, (expected));                                                      \
+                if (!_ok)                                                                                    \
+                        printf("# %s: %s=\"%s\"\n", (path), (key), _v ? _v : "(unset)");                    \
+                free(_v);                                                                                    \
+                ASSERT_TRUE(_ok);                                                                            \
+        } while (0)
+
+TEST(test_ha_etcd_bootstrap_order) {
+        Inventory *inv = load_example("ha");
+        ASSERT_NOT_NULL(inv);
+        static const struct {
+                const char *node, *state, *cluster;
+        } want[] = {
+                { "master-01", "new", "master-01=https://10.20.0.11:2380" },
+                { "master-02", "existing", "master-01=https://10.20.0.11:2380,master-02=https://10.20.0.12:2380" },
+                { "master-03", "existing",
+                  "master-01=https://10.20.0.11:2380,master-02=https://10.20.0.12:2380,"
+                  "master-03=https://10.20.0.13:2380" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                RenderSet s = {};
+                ASSERT_INT_EQ(render_k8s(inv, want[i].node, &s), 0);
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_NAME", want[i].node);
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER_STATE", want[i].state);
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER", want[i].cluster);
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER_TOKEN", "ha");
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_DATA_DIR", "/var/lib/etcd");
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_CLIENT_CERT_AUTH", "true");
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_PEER_CLIENT_CERT_AUTH", "true");
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_PEER_TRUSTED_CA_FILE", "/etc/kubernetes/pki/etcd/ca.crt");
+                ASSERT_TRUE(strncmp(render_set_find(&s, ETCD_ENV)->content, "# Generated by clusterboot", 26) == 0);
+                render_set_done(&s);
+        }
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "master-02", &s), 0);
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_LISTEN_PEER_URLS", "https://10.20.0.12:2380");
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_LISTEN_CLIENT_URLS", "https://10.20.0.12:2379,https://127.0.0.1:2379");
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_ADVERTISE_PEER_URLS", "https://10.20.0.12:2380");
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_ADVERTISE_CLIENT_URLS", "https://10.20.0.12:2379");
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+/* The renderers and `plan` agree on the first master and the etcd order. */
+TEST(test_ha_agrees_with_plan) {
+        Inventory *inv = load_example("ha");
+        ASSERT_NOT_NULL(inv);
+        json_t *plan = plan_build(inv);
+        ASSERT_NOT_NULL(plan);
+        json_t *order = json_object_get(json_object_get(plan, "kubernetes"), "etcd_bootstrap_order");
+        ASSERT_INT_EQ(json_array_size(order), 3);
+        for (size_t i = 0; i < json_array_size(order); i++) {
+                json_t *e = json_array_get(order, i);
+                RenderSet s = {};
+                ASSERT_INT_EQ(render_k8s(inv, json_string_value(json_object_get(e, "node")), &s), 0);
+                ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER_STATE",
+                           json_string_value(json_object_get(e, "initial_cluster_state")));
+                render_set_done(&s);
+        }
+
+        const char *dns = json_string_value(json_object_get(json_object_get(plan, "kubernetes"), "cluster_dns_ip"));
+        ASSERT_STREQ(dns, "10.96.0.10");
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "worker-02", &s), 0);
+        const RenderedFile *f = render_set_find(&s, KUBELET_CONFIG);
+        ASSERT_NOT_NULL(f);
+        char want[64];
+        snprintf(want, sizeof(want), "clusterDNS:\n- \"%s\"\n", dns);
+        ASSERT_NOT_NULL(strstr(f->content, want));
+        render_set_done(&s);
+        json_decref(plan);
+        inventory_free(inv);
+}
+
+TEST(test_ha_control_plane_flags) {
+        Inventory *inv = load_example("ha");
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "master-02", &s), 0);
+
+        char *api = env_get(&s, APISERVER_ENV, "KUBE_APISERVER_ARGS");
+        ASSERT_NOT_NULL(api);
+        ASSERT_TRUE(flags_sorted(api));
+        ASSERT_TRUE(flag_is(api, "etcd-servers", "https://10.20.0.11:2379,https://10.20.0.12:2379,https://10.20.0.13:2379"));
+        ASSERT_TRUE(flag_is(api, "advertise-address", "10.20.0.12"));
+        ASSERT_TRUE(flag_is(api, "secure-port", "6443"));
+        ASSERT_TRUE(flag_is(api, "service-cluster-ip-range", "10.96.0.0/12"));
+        ASSERT_TRUE(flag_is(api, "service-account-issuer", "https://kubernetes.default.svc.cluster.local"));
+        ASSERT_TRUE(flag_is(api, "etcd-certfile", "/etc/kubernetes/pki/apiserver-etcd-client.crt"));
+        ASSERT_TRUE(flag_is(api, "authorization-mode", "Node,RBAC"));
+        ASSERT_TRUE(flag_is(api, "enable-admission-plugins", "NodeRestriction"));
+        ASSERT_TRUE(flag_is(api, "requestheader-client-ca-file", "/etc/kubernetes/pki/front-proxy-ca.crt"));
+        free(api);
+
+        char *cm = env_get(&s, CONTROLLER_MANAGER_ENV, "KUBE_CONTROLLER_MANAGER_ARGS");
+        ASSERT_NOT_NULL(cm);
+        ASSERT_TRUE(flags_sorted(cm));
+        ASSERT_TRUE(flag_is(cm, "cluster-cidr", "10.244.0.0/16"));
+        ASSERT_TRUE(flag_is(cm, "allocate-node-cidrs", "true"));
+        ASSERT_TRUE(flag_is(cm, "kubeconfig", "/etc/kubernetes/controller-manager.conf"));
+        ASSERT_TRUE(flag_is(cm, "controllers", "*,bootstrapsigner,tokencleaner"));
+        free(cm);
+
+        char *sched = env_get(&s, SCHEDULER_ENV, "KUBE_SCHEDULER_ARGS");
+        ASSERT_NOT_NULL(sched);
+        ASSERT_TRUE(flag_is(sched, "kubeconfig", "/etc/kubernetes/scheduler.conf"));
+        ASSERT_TRUE(flag_is(sched, "leader-elect", "true"));
+        free(sched);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key) {
+        if (!map || map->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(doc, p->key);
+                if (k && k->type == YAML_SCALAR_NODE && streq((const char *) k->data.scalar.value, key))
+                        return yaml_document_get_node(doc, p->value);
+        }
+        return NULL;
+}
+
+/* The scalar at a dotted path, or NULL. */
+static const char *yaml_get(yaml_document_t *doc, const char *path) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", path);
+        yaml_node_t *n = yaml_document_get_root_node(doc);
+        for (char *part = buf, *dot; n && part; part = dot ? dot + 1 : NULL) {
+                dot = strchr(part, '.');
+                if (dot)
+                        *dot = 0;
+                n = map_get(doc, n, part);
+        }
+        return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
+}
+
+TEST(test_kubelet_config_is_yaml) {
+        Inventory *inv = load_example("ha");
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "master-01", &s), 0);
+        const RenderedFile *f = render_set_find(&s, KUBELET_CONFIG);
+        ASSERT_NOT_NULL(f);
+        ASSERT_TRUE(strncmp(f->content, "# Generated by clusterboot", 26) == 0);
+
+        yaml_parser_t parser;
+        yaml_document_t doc;
+        ASSERT_TRUE(yaml_parser_initialize(&parser));
+        yaml_parser_set_input_string(&parser, (const unsigned char *) f->content, f->size);
+        bool loaded = yaml_parser_load(&parser, &doc);
+        yaml_parser_delete(&parser);
+        ASSERT_TRUE(loaded);
+        ASSERT_STREQ(yaml_get(&doc, "apiVersion"), "kubelet.config.k8s.io/v1beta1");
+        ASSERT_STREQ(yaml_get(&doc, "kind"), "KubeletConfiguration");
+        ASSERT_STREQ(yaml_get(&doc, "cgroupDriver"), "systemd");
+        ASSERT_STREQ(yaml_get(&doc, "clusterDomain"), "cluster.local");
+        ASSERT_STREQ(yaml_get(&doc, "authentication.x509.clientCAFile"), "/etc/kubernetes/pki/ca.crt");
+        ASSERT_STREQ(yaml_get(&doc, "authentication.anonymous.enabled"), "false");
+        ASSERT_STREQ(yaml_get(&doc, "authentication.webhook.enabled"), "true");
+        ASSERT_STREQ(yaml_get(&doc, "authorization.mode"), "Webhook");
+        ASSERT_STREQ(yaml_get(&doc, "serverTLSBootstrap"), "true");
+        ASSERT_STREQ(yaml_get(&doc, "rotateCertificates"), "true");
+        ASSERT_STREQ(yaml_get(&doc, "containerRuntimeEndpoint"), "unix:///run/containerd/containerd.sock");
+        ASSERT_NULL(yaml_get(&doc, "staticPodPath"));
+        yaml_node_t *dns = map_get(&doc, yaml_document_get_root_node(&doc), "clusterDNS");
+        bool dns_ok = dns && dns->type == YAML_SEQUENCE_NODE &&
+                      dns->data.sequence.items.top - dns->data.sequence.items.start == 1;
+        if (dns_ok) {
+                yaml_node_t *ip = yaml_document_get_node(&doc, *dns->data.sequence.items.start);
+                dns_ok = ip && ip->type == YAML_SCALAR_NODE && streq((const char *) ip->data.scalar.value, "10.96.0.10");
+        }
+        yaml_document_delete(&doc);
+        ASSERT_TRUE(dns_ok);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+TEST(test_workers_get_kubelet_not_etcd) {
+        Inventory *inv = load_example("ha");
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "worker-01", &s), 0);
+        ASSERT_NULL(render_set_find(&s, ETCD_ENV));
+        ASSERT_NULL(render_set_find(&s, APISERVER_ENV));
+        ASSERT_NULL(render_set_find(&s, CONTROLLER_MANAGER_ENV));
+        ASSERT_NULL(render_set_find(&s, SCHEDULER_ENV));
+        ASSERT_NOT_NULL(render_set_find(&s, KUBELET_CONFIG));
+        ASSERT_NOT_NULL(render_set_find(&s, CONTAINERD_CONFIG));
+        ASSERT_INT_EQ(s.n, 3);
+
+        char *args = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
+        ASSERT_NOT_NULL(args);
+        ASSERT_TRUE(flags_sorted(args));
+        ASSERT_TRUE(flag_is(args, "node-ip", "10.20.0.21"));
+        ASSERT_TRUE(flag_is(args, "hostname-override", "worker-01"));
+        ASSERT_TRUE(flag_is(args, "node-labels", "topology.kubernetes.io/zone=zone-1"));
+        ASSERT_TRUE(flag_is(args, "config", "/var/lib/kubelet/config.yaml"));
+        ASSERT_TRUE(flag_is(args, "kubeconfig", "/etc/kubernetes/kubelet.conf"));
+        ASSERT_TRUE(flag_is(args, "bootstrap-kubeconfig", "/etc/kubernetes/bootstrap-kubelet.conf"));
+        ASSERT_INT_EQ(flag_count(args, "register-with-taints", NULL), 0);
+        free(args);
+
+        const char *toml = render_set_find(&s, CONTAINERD_CONFIG)->content;
+        ASSERT_NOT_NULL(strstr(toml, "\nversion = 2\n"));
+        ASSERT_NOT_NULL(strstr(toml, "SystemdCgroup = true\n"));
+        ASSERT_NOT_NULL(strstr(toml, "sandbox_image = \"registry.k8s.io/pause:3.9\"\n"));
+        ASSERT_NOT_NULL(strstr(toml, "bin_dir = \"/usr/lib/cni\"\n"));
+        ASSERT_NOT_NULL(strstr(toml, "conf_dir = \"/etc/cni/net.d\"\n"));
+        render_set_done(&s);
+
+        /* A master runs everything. */
+        ASSERT_INT_EQ(render_k8s(inv, "master-03", &s), 0);
+        ASSERT_INT_EQ(s.n, 7);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+TEST(test_same_bytes_twice) {
+        static const char *const names[] = { "homelab", "ha" };
+        for (size_t e = 0; e < ELEMENTSOF(names); e++) {
+                Inventory *inv = load_example(names[e]);
+                ASSERT_NOT_NULL(inv);
+                for (size_t i = 0; i < inv->n_nodes; i++) {
+                        RenderSet a = {}, b = {};
+                        ASSERT_INT_EQ(render_k8s(inv, inv->nodes[i].name, &a), 0);
+                        ASSERT_INT_EQ(render_k8s(inv, inv->nodes[i].name, &b), 0);
+                        ASSERT_INT_EQ(a.n, b.n);
+                        for (size_t j = 0; j < a.n; j++) {
+                                ASSERT_STREQ(a.files[j].path, b.files[j].path);
+                                ASSERT_INT_EQ(a.files[j].size, b.files[j].size);
+                                ASSERT_TRUE(memcmp(a.files[j].content, b.files[j].content, a.files[j].size) == 0);
+                                ASSERT_INT_EQ(a.files[j].mode, b.files[j].mode);
+                        }
+                        render_set_done(&a);
+                        render_set_done(&b);
+                }
+                inventory_free(inv);
+        }
+}
+
+TEST(test_homelab_single_master) {
+        Inventory *inv = load_example("homelab");
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "master-01", &s), 0);
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER_STATE", "new");
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER", "master-01=https://192.168.1.10:2380");
+        char *api = env_get(&s, APISERVER_ENV, "KUBE_APISERVER_ARGS");
+        ASSERT_NOT_NULL(api);
+        /* services/kubernetes.yaml adds one flag to the apiserver. */
+        ASSERT_TRUE(flag_is(api, "audit-log-maxage", "30"));
+        ASSERT_TRUE(flag_is(api, "etcd-servers", "https://192.168.1.10:2379"));
+        ASSERT_TRUE(flags_sorted(api));
+        free(api);
+        char *kubelet = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
+        ASSERT_NOT_NULL(kubelet);
+        ASSERT_TRUE(flag_is(kubelet, "node-labels", "zone=rack-1"));
+        free(kubelet);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+#define CLUSTER_HEAD                                                                                         \
+        "cluster:\n"                                                                                         \
+        "  name: t\n"                                                                                        \
+        "  services: [kubernetes]\n"                                                                         \
+        "  networking:\n"                                                                                    \
+        "    node_cidr: 10.0.0.0/24\n"                                                                       \
+        "    pod_cidr: 10.244.0.0/16\n"                                                                      \
+        "    service_cidr: 10.96.0.0/12\n"                                                                   \
+        "    cluster_domain: k8s.example\n"                                                                  \
+        "nodes:\n"                                                                                           \
+        "  - { name: m, ip: 10.0.0.10, roles: [master] }\n"                                                  \
+        "  - { name: w, ip: 10.0.0.20, roles: [worker] }\n"
+
+TEST(test_extra_args_override) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD,
+                "nodes/w.yaml",
+                "node:\n"
+                "  name: w\n"
+                "  hostname: w-host\n"
+                "  labels: { zone: b, disk: ssd, arch.example.com/gpu: \"true\" }\n"
+                "  taints: [\"dedicated=db:NoSchedule\", \"spot:PreferNoSchedule\"]\n",
+                "services/kubernetes.yaml",
+                "kubernetes:\n"
+                "  version: \"1.31.2\"\n"
+                "  api_server_port: 8443\n"
+                "  extra_args:\n"
+                "    kube-apiserver: { authorization-mode: \"Node,RBAC,Webhook\", \"--v\": \"2\", audit-log-maxage: \"7\" }\n"
+                "    kube-controller-manager: { node-cidr-mask-size: \"26\", leader-elect: \"false\" }\n"
+                "    kube-scheduler: { v: \"3\" }\n"
+                "    kubelet: { max-pods: \"50\", node-ip: 10.0.0.99 }\n"
+                "    etcd: { data-dir: /srv/etcd, quota-backend-bytes: \"8589934592\" }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "m", &s), 0);
+
+        char *api = env_get(&s, APISERVER_ENV, "KUBE_APISERVER_ARGS");
+        ASSERT_NOT_NULL(api);
+        ASSERT_TRUE(flags_sorted(api));
+        ASSERT_TRUE(flag_is(api, "authorization-mode", "Node,RBAC,Webhook"));
+        ASSERT_TRUE(flag_is(api, "v", "2"));
+        ASSERT_TRUE(flag_is(api, "audit-log-maxage", "7"));
+        ASSERT_TRUE(flag_is(api, "secure-port", "8443"));
+        ASSERT_TRUE(flag_is(api, "service-account-issuer", "https://kubernetes.default.svc.k8s.example"));
+        ASSERT_NULL(strstr(api, "---v"));
+        free(api);
+
+        char *cm = env_get(&s, CONTROLLER_MANAGER_ENV, "KUBE_CONTROLLER_MANAGER_ARGS");
+        ASSERT_NOT_NULL(cm);
+        ASSERT_TRUE(flags_sorted(cm));
+        ASSERT_TRUE(flag_is(cm, "leader-elect", "false"));
+        ASSERT_TRUE(flag_is(cm, "node-cidr-mask-size", "26"));
+        free(cm);
+
+        char *sched = env_get(&s, SCHEDULER_ENV, "KUBE_SCHEDULER_ARGS");
+        ASSERT_NOT_NULL(sched);
+        ASSERT_TRUE(flag_is(sched, "v", "3"));
+        free(sched);
+
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_DATA_DIR", "/srv/etcd");
+        ASSERT_INT_EQ(count_env_keys(&s, ETCD_ENV, "ETCD_DATA_DIR"), 1);
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_QUOTA_BACKEND_BYTES", "8589934592");
+
+        /* kube 1.31 pins a newer pause image. */
+        ASSERT_NOT_NULL(strstr(render_set_find(&s, CONTAINERD_CONFIG)->content, "pause:3.10\""));
+        render_set_done(&s);
+
+        ASSERT_INT_EQ(render_k8s(inv, "w", &s), 0);
+        char *kubelet = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
+        ASSERT_NOT_NULL(kubelet);
+        ASSERT_TRUE(flags_sorted(kubelet));
+        ASSERT_TRUE(flag_is(kubelet, "node-ip", "10.0.0.99"));
+        ASSERT_TRUE(flag_is(kubelet, "max-pods", "50"));
+        ASSERT_TRUE(flag_is(kubelet, "hostname-override", "w-host"));
+        ASSERT_TRUE(flag_is(kubelet, "node-labels", "arch.example.com/gpu=true,disk=ssd,zone=b"));
+        ASSERT_TRUE(flag_is(kubelet, "register-with-taints", "dedicated=db:NoSchedule,spot:PreferNoSchedule"));
+        free(kubelet);
+        ASSERT_NOT_NULL(strstr(render_set_find(&s, KUBELET_CONFIG)->content, "clusterDomain: k8s.example\n"));
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+/* The unit passes $KUBE_*_ARGS unquoted, which systemd splits at whitespace: such a value cannot be one flag. */
+TEST(test_extra_args_whitespace_refused) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD,
+                "services/kubernetes.yaml",
+                "kubernetes:\n"
+                "  extra_args:\n"
+                "    kube-scheduler: { feature-gates: \"A=true, B=false\" }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "m", &s), -EINVAL);
+        render_set_done(&s);
+        /* A worker runs no scheduler: unaffected. */
+        ASSERT_INT_EQ(render_k8s(inv, "w", &s), 0);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+TEST(test_ipv6_urls) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                "cluster:\n"
+                "  name: six\n"
+                "  services: [kubernetes]\n"
+                "  networking:\n"
+                "    node_cidr: fd00:10::/64\n"
+                "    pod_cidr: fd00:244::/56\n"
+                "    service_cidr: fd00:96::/112\n"
+                "nodes:\n"
+                "  - { name: a, ip: \"fd00:10::a\", roles: [master] }\n"
+                "  - { name: b, ip: \"fd00:10::b\", roles: [master] }\n"
+                "  - { name: c, ip: \"fd00:10::c\", roles: [master] }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "b", &s), 0);
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_INITIAL_CLUSTER", "a=https://[fd00:10::a]:2380,b=https://[fd00:10::b]:2380");
+        ASSERT_ENV(&s, ETCD_ENV, "ETCD_LISTEN_CLIENT_URLS", "https://[fd00:10::b]:2379,https://[::1]:2379");
+        char *api = env_get(&s, APISERVER_ENV, "KUBE_APISERVER_ARGS");
+        ASSERT_NOT_NULL(api);
+        ASSERT_TRUE(flag_is(api, "etcd-servers",
+                            "https://[fd00:10::a]:2379,https://[fd00:10::b]:2379,https://[fd00:10::c]:2379"));
+        ASSERT_TRUE(flag_is(api, "advertise-address", "fd00:10::b"));
+        free(api);
+        ASSERT_NOT_NULL(strstr(render_set_find(&s, KUBELET_CONFIG)->content, "clusterDNS:\n- fd00:96::a\n"));
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+int main(int argc, char **argv) {
+        examples = argc > 1 ? argv[1] : "examples";
+        RUN(test_ha_etcd_bootstrap_order);
+        RUN(test_ha_agrees_with_plan);
+        RUN(test_ha_control_plane_flags);
+        RUN(test_kubelet_config_is_yaml);
+        RUN(test_workers_get_kubelet_not_etcd);
+        RUN(test_same_bytes_twice);
+        RUN(test_homelab_single_master);
+        RUN(test_extra_args_override);
+        RUN(test_extra_args_whitespace_refused);
+        RUN(test_ipv6_urls);
+        report_done(&report);
+        return tap_done();
+}
