@@ -82,14 +82,17 @@ int cmd_install(int argc, char **argv, const Options *o) {
                         log_error_errno(r, "cannot write %s: %m", failed ? failed->path : "?");
         }
 
-        static const char *const services[] = { "cluster-detect.service", "cluster-bootstrap.service" };
+        static const UnitLink services[] = {
+                { "cluster-detect.service", "multi-user.target", "cluster-detect.service", true },
+                { "cluster-bootstrap.service", "multi-user.target", "cluster-bootstrap.service", true },
+        };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(services); i++) {
                 ActivateChange change;
-                r = unit_link_offline(o->root, services[i], true, o->dry_run, &change);
+                r = unit_link_offline(o->root, services + i, o->dry_run, &change);
                 if (r < 0)
-                        log_error_errno(r, "cannot enable %s: %m", services[i]);
+                        log_error_errno(r, "cannot enable %s: %m", services[i].unit);
                 else if (change == ACTIVATE_ENABLED)
-                        printf("  %senabled %s\n", o->dry_run ? "would be " : "", services[i]);
+                        printf("  %senabled %s\n", o->dry_run ? "would be " : "", services[i].unit);
         }
 
         if (r >= 0)

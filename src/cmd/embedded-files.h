@@ -7,7 +7,7 @@
 /* Files built into the binary (tools/embed-files.py): the systemd units and sysusers.d entries that
  * `clusterboot install` puts into an image. */
 typedef struct EmbeddedFile {
-        const char *path; /* where it goes: "/usr/lib/systemd/system/etcd.service" */
+        const char *path; /* where it goes: "/etc/systemd/system/etcd.service" */
         mode_t mode;
         size_t size;
         const char *content;

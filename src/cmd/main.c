@@ -61,7 +61,7 @@ static const Verb verbs[] = {
           "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
         { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
-          "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/usr/lib/systemd/system and the\n"
+          "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"
           "validated inventory to ROOT/etc/cluster-config, and enables cluster-detect.service and\n"
           "cluster-bootstrap.service. Needs --root and --inventory. Installing twice changes nothing." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },

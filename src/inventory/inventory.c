@@ -720,6 +720,16 @@ static int assign_kafka_ids(Inventory *inv) {
         return 0;
 }
 
+static void assign_osd_ids(Inventory *inv) {
+        int64_t next = 0;
+        for (size_t i = 0; i < inv->n_nodes; i++) {
+                Node *n = inv->nodes + i;
+                n->n_osds = n->roles[ROLE_CEPH_OSD] && n->file ? n->file->ceph.osd_devices.n : 0;
+                n->first_osd_id = next;
+                next += (int64_t) n->n_osds;
+        }
+}
+
 static int build_nodes(Inventory *inv, Report *report) {
         size_t n = 0;
         inv->nodes = calloc(inv->node_entries.n ?: 1, sizeof(Node));
@@ -759,6 +769,7 @@ static int build_nodes(Inventory *inv, Report *report) {
         for (size_t i = 0; i < n; i++)
                 if (node_set_macs(inv->nodes + i) < 0)
                         return -ENOMEM;
+        assign_osd_ids(inv);
         return assign_kafka_ids(inv);
 }
 

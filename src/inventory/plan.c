@@ -31,11 +31,7 @@ static json_t *strlist_json(const StrList *l) {
         return a;
 }
 
-static size_t osd_count(const Node *n) {
-        return n->roles[ROLE_CEPH_OSD] && n->file ? n->file->ceph.osd_devices.n : 0;
-}
-
-json_t *plan_node_units(const Inventory *inv, const Node *n, int64_t first_osd_id) {
+json_t *plan_node_units(const Inventory *inv, const Node *n) {
         json_t *u = json_array();
         if (!u)
                 return NULL;
@@ -55,8 +51,8 @@ json_t *plan_node_units(const Inventory *inv, const Node *n, int64_t first_osd_i
                 json_array_append_new(u, json_sprintf("ceph-mon@%s.service", n->name));
                 json_array_append_new(u, json_sprintf("ceph-mgr@%s.service", n->name));
         }
-        for (size_t i = 0; i < osd_count(n); i++)
-                json_array_append_new(u, json_sprintf("ceph-osd@%" PRId64 ".service", first_osd_id + (int64_t) i));
+        for (size_t i = 0; i < n->n_osds; i++)
+                json_array_append_new(u, json_sprintf("ceph-osd@%" PRId64 ".service", n->first_osd_id + (int64_t) i));
         if (n->roles[ROLE_KAFKA_BROKER])
                 json_array_append_new(u, json_string("kafka.service"));
         if (n->roles[ROLE_MQTT_BROKER])
@@ -67,7 +63,7 @@ json_t *plan_node_units(const Inventory *inv, const Node *n, int64_t first_osd_i
         return u;
 }
 
-static json_t *node_json(const Inventory *inv, const Node *n, int64_t first_osd_id) {
+static json_t *node_json(const Inventory *inv, const Node *n) {
         json_t *roles = json_array(), *targets = json_array(), *macs = json_array();
         for (Role r = 0; r < _ROLE_MAX; r++)
                 if (n->roles[r]) {
@@ -79,7 +75,7 @@ static json_t *node_json(const Inventory *inv, const Node *n, int64_t first_osd_
 
         json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "name", n->name, "hostname", n->hostname, "ip",
                               ip_json(&n->ip), "mac_addresses", macs, "roles", roles, "targets", targets, "units",
-                              plan_node_units(inv, n, first_osd_id));
+                              plan_node_units(inv, n));
         if (o && n->kafka_node_id >= 0)
                 json_object_set_new(o, "kafka_node_id", json_integer(n->kafka_node_id));
         if (o && n->file && n->file->network.interface.v)
@@ -172,8 +168,6 @@ static json_t *ceph_json(const Inventory *inv) {
         const CephConfig *c = &inv->ceph;
         json_t *osds = json_array();
         StrBuf mon_host = {};
-        int64_t id = 0;
-
         for (size_t i = 0; i < inv->n_nodes; i++) {
                 const Node *n = inv->nodes + i;
                 if (n->roles[ROLE_CEPH_MON]) {
@@ -181,8 +175,8 @@ static json_t *ceph_json(const Inventory *inv) {
                         ip_addr_format(&n->ip, ip);
                         (void) strbuf_printf(&mon_host, "%s%s", mon_host.len ? "," : "", ip);
                 }
-                for (size_t j = 0; j < osd_count(n); j++)
-                        json_array_append_new(osds, json_pack("{s:I,s:s,s:s}", "id", (json_int_t) id++, "node", n->name,
+                for (size_t j = 0; j < n->n_osds; j++)
+                        json_array_append_new(osds, json_pack("{s:I,s:s,s:s}", "id", (json_int_t) (n->first_osd_id + (int64_t) j), "node", n->name,
                                                               "device", n->file->ceph.osd_devices.items[j].v));
         }
         json_t *o = json_pack("{s:o,s:s,s:o,s:I,s:I,s:o,s:o}", "monitors", nodes_with_role(inv, ROLE_CEPH_MON, 3300),
@@ -204,11 +198,8 @@ json_t *plan_build(const Inventory *inv) {
                 if (inv->services[s])
                         json_array_append_new(services, json_string(service_to_string(s)));
 
-        int64_t osd_id = 0;
-        for (size_t i = 0; i < inv->n_nodes; i++) {
-                json_array_append_new(nodes, node_json(inv, inv->nodes + i, osd_id));
-                osd_id += (int64_t) osd_count(inv->nodes + i);
-        }
+        for (size_t i = 0; i < inv->n_nodes; i++)
+                json_array_append_new(nodes, node_json(inv, inv->nodes + i));
 
         json_t *o = json_pack("{s:s,s:o,s:o,s:{s:s,s:o,s:o,s:s,s:s,s:s},s:o}", "cluster", c->name.v, "domain",
                               str_or_null(c->domain.v), "services", services, "networking", "node_cidr",

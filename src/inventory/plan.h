@@ -14,6 +14,5 @@ json_t *plan_build(const Inventory *inv);
 /* The first master: the first node by name with role master/control-plane (SPEC "State machine"). */
 const Node *plan_first_master(const Inventory *inv);
 
-/* The systemd units a node runs for its roles, in start order; first_osd_id numbers its OSDs. Returns a
- * JSON array of strings. */
-json_t *plan_node_units(const Inventory *inv, const Node *n, int64_t first_osd_id);
+/* The systemd units a node runs for its roles, in start order. Returns a JSON array of strings. */
+json_t *plan_node_units(const Inventory *inv, const Node *n);

@@ -27,7 +27,10 @@
 
 #define STATE_DIR "/var/lib/cluster-state"
 
-#define SYSTEMD_UNIT_DIR "/usr/lib/systemd/system"
+/* Our units go to the administrator's directory, not /usr/lib/systemd/system: there they take precedence over
+ * the units the distribution's containerd, mosquitto and ceph packages ship under the same names, and a
+ * package upgrade does not overwrite them. */
 #define SYSTEMD_ADMIN_DIR "/etc/systemd/system"
+#define UNIT_INSTALL_DIR SYSTEMD_ADMIN_DIR
 #define NETWORKD_DIR "/etc/systemd/network"
 #define NM_CONNECTIONS_DIR "/etc/NetworkManager/system-connections"

@@ -107,17 +107,6 @@ static int conf_write(const Conf *c, StrBuf *b) {
         return r;
 }
 
-static size_t osd_count(const Node *n) {
-        return n->roles[ROLE_CEPH_OSD] && n->file ? n->file->ceph.osd_devices.n : 0;
-}
-
-static int64_t first_osd_id(const Inventory *inv, const Node *node) {
-        int64_t id = 0;
-        for (size_t i = 0; i < inv->n_nodes && inv->nodes + i != node; i++)
-                id += (int64_t) osd_count(inv->nodes + i);
-        return id;
-}
-
 /* "[v2:IP:3300,v1:IP:6789],[...]": both messenger protocols, every monitor, in name order. */
 static char *mon_host(const Inventory *inv) {
         StrBuf b = {};
@@ -210,10 +199,10 @@ static int render_ceph_conf(const RenderContext *c, RenderSet *out) {
 static int render_ceph_env(const RenderContext *c, RenderSet *out) {
         const Node *n = c->node;
         StrBuf ids = {}, devices = {}, b = {};
-        int64_t id = first_osd_id(c->inv, n);
+        int64_t id = n->first_osd_id;
         int r = 0;
 
-        for (size_t i = 0; i < osd_count(n) && r >= 0; i++) {
+        for (size_t i = 0; i < n->n_osds && r >= 0; i++) {
                 r = strbuf_printf(&ids, "%s%" PRId64, i ? " " : "", id + (int64_t) i);
                 r = r ?: strbuf_printf(&devices, "%s%s", i ? " " : "", n->file->ceph.osd_devices.items[i].v);
         }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,8 +16,6 @@
 #include "string-util.h"
 #include "banned.h"
 
-#define WANTS_DIR SYSTEMD_ADMIN_DIR "/multi-user.target.wants"
-
 const char *activate_change_to_string(ActivateChange c) {
         static const char *const table[] = {
                 [ACTIVATE_UNCHANGED_ON] = "enabled (unchanged)",
@@ -25,11 +26,56 @@ const char *activate_change_to_string(ActivateChange c) {
         return table[c];
 }
 
-void activate_targets(const bool roles[_ROLE_MAX], const char *ret_targets[_ROLE_MAX], bool ret_want[_ROLE_MAX]) {
-        for (Role r = 0; r < _ROLE_MAX; r++) {
-                ret_targets[r] = role_target(r);
-                ret_want[r] = roles[r];
+/* The Ceph templates and the targets their instances are wanted by (units/ceph-*@.service [Install]). */
+static const struct {
+        const char *file;
+        const char *wanted_by;
+} ceph_templates[] = {
+        { "ceph-mon@.service", "ceph-mon.target" },
+        { "ceph-mgr@.service", "ceph-mon.target" },
+        { "ceph-osd@.service", "ceph-osd.target" },
+};
+
+static int add(UnitLink **links, size_t *n, size_t *allocated, bool want, const char *wanted_by,
+               const char *file, const char *fmt, ...) _printf_(7, 8);
+static int add(UnitLink **links, size_t *n, size_t *allocated, bool want, const char *wanted_by,
+               const char *file, const char *fmt, ...) {
+        if (!GREEDY_REALLOC(*links, *allocated, *n + 1))
+                return -ENOMEM;
+        UnitLink *l = *links + (*n)++;
+        *l = (UnitLink) { .want = want };
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(l->unit, sizeof(l->unit), fmt, ap);
+        va_end(ap);
+        snprintf(l->wanted_by, sizeof(l->wanted_by), "%s", wanted_by);
+        snprintf(l->file, sizeof(l->file), "%s", file ?: l->unit);
+        return 0;
+}
+
+int activate_links(const Node *n, UnitLink **ret, size_t *ret_n) {
+        UnitLink *links = NULL;
+        size_t count = 0, allocated = 0;
+        int r = 0;
+
+        for (Role role = 0; role < _ROLE_MAX && r >= 0; role++)
+                r = add(&links, &count, &allocated, n->roles[role], "multi-user.target", NULL, "%s", role_target(role));
+        if (n->roles[ROLE_CEPH_MON]) {
+                r = r ?: add(&links, &count, &allocated, true, "ceph-mon.target", "ceph-mon@.service",
+                             "ceph-mon@%s.service", n->name);
+                r = r ?: add(&links, &count, &allocated, true, "ceph-mon.target", "ceph-mgr@.service",
+                             "ceph-mgr@%s.service", n->name);
         }
+        for (size_t i = 0; i < n->n_osds && r >= 0; i++)
+                r = add(&links, &count, &allocated, true, "ceph-osd.target", "ceph-osd@.service",
+                        "ceph-osd@%" PRId64 ".service", n->first_osd_id + (int64_t) i);
+        if (r < 0) {
+                free(links);
+                return r;
+        }
+        *ret = links;
+        *ret_n = count;
+        return 0;
 }
 
 static bool link_is(const char *path, const char *target) {
@@ -41,10 +87,11 @@ static bool link_is(const char *path, const char *target) {
         return streq(buf, target);
 }
 
-int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_run, ActivateChange *ret) {
-        _cleanup_free_ char *wants = path_join_root(root, WANTS_DIR);
-        _cleanup_free_ char *link = wants ? strprintf("%s/%s", wants, unit) : NULL;
-        _cleanup_free_ char *dest = strprintf("%s/%s", SYSTEMD_UNIT_DIR, unit);
+int unit_link_offline(const char *root, const UnitLink *l, bool dry_run, ActivateChange *ret) {
+        _cleanup_free_ char *wants = strprintf("%s/%s.wants", SYSTEMD_ADMIN_DIR, l->wanted_by);
+        _cleanup_free_ char *dir = wants ? path_join_root(root, wants) : NULL;
+        _cleanup_free_ char *link = dir ? strprintf("%s/%s", dir, l->unit) : NULL;
+        _cleanup_free_ char *dest = strprintf("%s/%s", UNIT_INSTALL_DIR, l->file);
         if (!link || !dest)
                 return -ENOMEM;
 
@@ -52,13 +99,13 @@ int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_
         struct stat st;
         bool exists = lstat(link, &st) >= 0;
         ActivateChange change;
-        if (enable)
+        if (l->want)
                 change = exists && link_is(link, dest) ? ACTIVATE_UNCHANGED_ON : ACTIVATE_ENABLED;
         else
                 change = exists ? ACTIVATE_DISABLED : ACTIVATE_UNCHANGED_OFF;
 
         if (!dry_run && change == ACTIVATE_ENABLED) {
-                int r = mkdir_p(wants, 0755);
+                int r = mkdir_p(dir, 0755);
                 if (r < 0)
                         return r;
                 /* Replace whatever is there (a stale link to elsewhere) atomically. */
@@ -81,23 +128,75 @@ int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_
         return 0;
 }
 
-int activate_offline(const char *root, const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata) {
-        const char *targets[_ROLE_MAX];
-        bool want[_ROLE_MAX];
-        activate_targets(roles, targets, want);
+static bool in_links(const UnitLink *links, size_t n, const char *unit) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(links[i].unit, unit))
+                        return true;
+        return false;
+}
 
-        for (Role r = 0; r < _ROLE_MAX; r++) {
-                ActivateChange change;
-                int k = unit_link_offline(root, targets[r], want[r], dry_run, &change);
-                if (k < 0)
-                        return k;
-                if (cb)
-                        cb(targets[r], change, userdata);
+/* Ceph instances linked under their targets that the node no longer needs. */
+static int stale_instances(const char *root, const UnitLink *links, size_t n, UnitLink **ret, size_t *ret_n) {
+        UnitLink *stale = NULL;
+        size_t count = 0, allocated = 0;
+
+        for (size_t t = 0; t < ELEMENTSOF(ceph_templates); t++) {
+                _cleanup_free_ char *wants = strprintf("%s/%s.wants", SYSTEMD_ADMIN_DIR, ceph_templates[t].wanted_by);
+                _cleanup_free_ char *dir = wants ? path_join_root(root, wants) : NULL;
+                _cleanup_free_ char *prefix = strndup(ceph_templates[t].file, strlen(ceph_templates[t].file) - strlen(".service"));
+                if (!dir || !prefix) {
+                        free(stale);
+                        return -ENOMEM;
+                }
+                DIR *d = opendir(dir);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        /* "ceph-osd@" + id + ".service" */
+                        if (!startswith(de->d_name, prefix) || !endswith(de->d_name, ".service") ||
+                            streq(de->d_name, ceph_templates[t].file) || in_links(links, n, de->d_name) ||
+                            strlen(de->d_name) >= sizeof(stale->unit))
+                                continue;
+                        if (add(&stale, &count, &allocated, false, ceph_templates[t].wanted_by, ceph_templates[t].file,
+                                "%s", de->d_name) < 0) {
+                                closedir(d);
+                                free(stale);
+                                return -ENOMEM;
+                        }
+                }
+                closedir(d);
+        }
+        *ret = stale;
+        *ret_n = count;
+        return 0;
+}
+
+int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
+        _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
+        size_t n_links, n_stale;
+        int r = activate_links(n, &links, &n_links);
+        if (r < 0)
+                return r;
+        r = stale_instances(root, links, n_links, &stale, &n_stale);
+        if (r < 0)
+                return r;
+
+        for (size_t pass = 0; pass < 2; pass++) {
+                const UnitLink *list = pass ? stale : links;
+                for (size_t i = 0; i < (pass ? n_stale : n_links); i++) {
+                        ActivateChange change;
+                        r = unit_link_offline(root, list + i, dry_run, &change);
+                        if (r < 0)
+                                return r;
+                        if (cb)
+                                cb(list[i].unit, change, userdata);
+                }
         }
         return 0;
 }
 
-static int call_unit_files(sd_bus *bus, const char *method, const char *const *units, size_t n, bool enable) {
+static int call_unit_files(sd_bus *bus, const char *method, const UnitLink *links, size_t n, bool want) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -108,11 +207,13 @@ static int call_unit_files(sd_bus *bus, const char *method, const char *const *u
                 return r;
         r = sd_bus_message_open_container(m, 'a', "s");
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(m, "s", units[i]);
+                if (links[i].want == want)
+                        r = sd_bus_message_append(m, "s", links[i].unit);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
+        /* EnableUnitFiles(files, runtime, force); DisableUnitFiles(files, runtime) */
         if (r >= 0)
-                r = enable ? sd_bus_message_append(m, "bb", false, true) : sd_bus_message_append(m, "b", false);
+                r = want ? sd_bus_message_append(m, "bb", false, true) : sd_bus_message_append(m, "b", false);
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, 0, &error, &reply);
@@ -129,35 +230,36 @@ static int call_unit(sd_bus *bus, const char *method, const char *unit) {
         return r;
 }
 
-int activate_live(const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata) {
+int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        const char *targets[_ROLE_MAX], *on[_ROLE_MAX], *off[_ROLE_MAX];
-        bool want[_ROLE_MAX];
-        size_t n_on = 0, n_off = 0;
-        int r;
+        _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
+        size_t n_links, n_stale;
+        int r = activate_links(n, &links, &n_links);
+        if (r < 0)
+                return r;
+        r = stale_instances(NULL, links, n_links, &stale, &n_stale);
+        if (r < 0)
+                return r;
 
-        activate_targets(roles, targets, want);
-        for (Role i = 0; i < _ROLE_MAX; i++) {
-                if (want[i])
-                        on[n_on++] = targets[i];
-                else
-                        off[n_off++] = targets[i];
-        }
-
-        /* What is enabled now, to report changes; the same links as offline, in the real root. */
-        bool was[_ROLE_MAX];
-        for (Role i = 0; i < _ROLE_MAX; i++) {
-                _cleanup_free_ char *link = strprintf("%s/%s", WANTS_DIR, targets[i]);
-                was[i] = link && access(link, F_OK) >= 0;
+        /* What is enabled now, to report changes: the same links as offline, in the real root. */
+        _cleanup_free_ ActivateChange *change = calloc(n_links + n_stale + 1, sizeof(ActivateChange));
+        if (!change)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_links + n_stale; i++) {
+                r = unit_link_offline(NULL, i < n_links ? links + i : stale + i - n_links, true, change + i);
+                if (r < 0)
+                        return r;
         }
 
         if (!dry_run) {
                 r = sd_bus_default_system(&bus);
                 if (r < 0)
                         return r;
-                if (n_on > 0 && (r = call_unit_files(bus, "EnableUnitFiles", on, n_on, true)) < 0)
+                if ((r = call_unit_files(bus, "EnableUnitFiles", links, n_links, true)) < 0)
                         return r;
-                if (n_off > 0 && (r = call_unit_files(bus, "DisableUnitFiles", off, n_off, false)) < 0)
+                if ((r = call_unit_files(bus, "DisableUnitFiles", links, n_links, false)) < 0)
+                        return r;
+                if (n_stale > 0 && (r = call_unit_files(bus, "DisableUnitFiles", stale, n_stale, false)) < 0)
                         return r;
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
@@ -165,19 +267,18 @@ int activate_live(const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb
                 sd_bus_error_free(&error);
                 if (r < 0)
                         return r;
-                for (size_t i = 0; i < n_on; i++)
-                        if ((r = call_unit(bus, "StartUnit", on[i])) < 0)
+                for (size_t i = 0; i < n_links + n_stale; i++) {
+                        const UnitLink *l = i < n_links ? links + i : stale + i - n_links;
+                        if (l->want)
+                                r = call_unit(bus, "StartUnit", l->unit);
+                        else if (change[i] == ACTIVATE_DISABLED)
+                                r = call_unit(bus, "StopUnit", l->unit);
+                        if (r < 0)
                                 return r;
-                for (Role i = 0; i < _ROLE_MAX; i++)
-                        if (!want[i] && was[i] && (r = call_unit(bus, "StopUnit", targets[i])) < 0)
-                                return r;
+                }
         }
 
-        for (Role i = 0; i < _ROLE_MAX; i++)
-                if (cb)
-                        cb(targets[i],
-                           want[i] ? (was[i] ? ACTIVATE_UNCHANGED_ON : ACTIVATE_ENABLED)
-                                   : (was[i] ? ACTIVATE_DISABLED : ACTIVATE_UNCHANGED_OFF),
-                           userdata);
+        for (size_t i = 0; cb && i < n_links + n_stale; i++)
+                cb(i < n_links ? links[i].unit : stale[i - n_links].unit, change[i], userdata);
         return 0;
 }

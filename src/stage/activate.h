@@ -2,11 +2,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "model.h"
 
-/* Turns the systemd targets of a node's roles on and those of roles it does not have off (SPEC "Roles";
- * the seeds' cluster-activate-roles.sh). Idempotent: a second run changes nothing. */
+/* Turns the systemd units of a node's roles on and those of roles it does not have off (SPEC "Roles"; the
+ * seeds' cluster-activate-roles.sh): the role targets, and the Ceph template instances a target cannot name
+ * statically (ceph-mon@NAME, ceph-mgr@NAME, ceph-osd@ID). Idempotent: a second run changes nothing. */
 
 typedef enum ActivateChange {
         ACTIVATE_UNCHANGED_ON,
@@ -15,23 +17,31 @@ typedef enum ActivateChange {
         ACTIVATE_DISABLED,
 } ActivateChange;
 
-typedef void (*ActivateCallback)(const char *target, ActivateChange change, void *userdata);
+typedef void (*ActivateCallback)(const char *unit, ActivateChange change, void *userdata);
 
-/* The targets wanted for a node (roles[]: true for each role it has), in role order. */
-void activate_targets(const bool roles[_ROLE_MAX], const char *ret_targets[_ROLE_MAX], bool ret_want[_ROLE_MAX]);
+/* One enablement: the link WANTED_BY.wants/UNIT -> UNIT_INSTALL_DIR/FILE, as `systemctl enable` makes
+ * it from the unit's [Install] WantedBy=. FILE is the template for an instance. */
+typedef struct UnitLink {
+        char unit[80];
+        char wanted_by[32];
+        char file[80];
+        bool want;
+} UnitLink;
 
-/* Offline, under root: the links `systemctl --root=ROOT enable TARGET` makes for our targets, whose
- * [Install] section says WantedBy=multi-user.target:
- *   ROOT/etc/systemd/system/multi-user.target.wants/TARGET -> /usr/lib/systemd/system/TARGET
- * With dry_run nothing is changed; the callback says what would be. */
-int activate_offline(const char *root, const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata);
+/* Every link that concerns the node: its role targets (want set for the roles it has, clear for the
+ * others) and the Ceph instances it needs. *ret is malloc()ed. */
+int activate_links(const Node *n, UnitLink **ret, size_t *ret_n);
 
-/* Enables (or disables) one unit offline under root, for a unit whose [Install] says
- * WantedBy=multi-user.target. */
-int unit_link_offline(const char *root, const char *unit, bool enable, bool dry_run, ActivateChange *ret);
+/* Offline, under root, making and removing the links themselves; Ceph instances linked under their
+ * targets that the node no longer needs (an OSD removed from the inventory) are unlinked too. With
+ * dry_run nothing is changed; the callback says what would be. */
+int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata);
 
-/* Live, through systemd's D-Bus API: EnableUnitFiles/DisableUnitFiles, a daemon reload, then start the wanted
- * targets and stop the others. */
-int activate_live(const bool roles[_ROLE_MAX], bool dry_run, ActivateCallback cb, void *userdata);
+/* Live, through systemd's D-Bus API: EnableUnitFiles/DisableUnitFiles, a daemon reload, then start the
+ * wanted targets and stop the others that were on. */
+int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userdata);
+
+/* One link, offline (also for install's cluster-detect.service). */
+int unit_link_offline(const char *root, const UnitLink *l, bool dry_run, ActivateChange *ret);
 
 const char *activate_change_to_string(ActivateChange c);

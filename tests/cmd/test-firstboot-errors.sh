@@ -61,7 +61,7 @@ check "detect on an unknown machine says what it saw" 1 "no node matches this ma
     "$bin" detect --inventory "$inv" --root "$tmp/r5"
 assert "... and writes no identity" test ! -e "$tmp/r5/etc/cluster-config/node-identity"
 
-check "activate --output json" 0 '"target": "kubernetes-master.target"' -- \
+check "activate --output json" 0 '"unit": "kubernetes-master.target"' -- \
     "$bin" activate --inventory "$inv" --node master-01 --root "$tmp/r6" --output json
 
 check "network --network-backend networkmanager writes a keyfile" 0 "created /etc/NetworkManager/system-connections/clusterboot.nmconnection" -- \

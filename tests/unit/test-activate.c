@@ -13,69 +13,103 @@
 static char root[64];
 static unsigned changes;
 
-static void count(const char *target, ActivateChange change, void *userdata) {
-        (void) target, (void) userdata;
+static void count(const char *unit, ActivateChange change, void *userdata) {
+        (void) unit, (void) userdata;
         changes += change == ACTIVATE_ENABLED || change == ACTIVATE_DISABLED;
 }
 
-static bool linked(const char *target) {
+/* Is WANTED_BY.wants/UNIT the link `systemctl --root=DIR enable` makes for a unit installed in
+ * /etc/systemd/system (FILE: the unit file, the template for an instance)? */
+static bool linked(const char *wanted_by, const char *unit, const char *file) {
         char path[256], buf[PATH_MAX], want[128];
-        snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/%s", root, target);
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.wants/%s", root, wanted_by, unit);
         ssize_t n = readlink(path, buf, sizeof(buf) - 1);
         if (n < 0)
                 return false;
         buf[n] = 0;
-        /* What `systemctl --root=DIR enable` makes for a unit in /usr/lib/systemd/system. */
-        snprintf(want, sizeof(want), "/usr/lib/systemd/system/%s", target);
+        snprintf(want, sizeof(want), "/etc/systemd/system/%s", file ?: unit);
         return strcmp(buf, want) == 0;
 }
 
-static bool exists(const char *target) {
+static bool exists(const char *wanted_by, const char *unit) {
         char path[256];
         struct stat st;
-        snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/%s", root, target);
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.wants/%s", root, wanted_by, unit);
         return lstat(path, &st) == 0;
 }
 
+#define MU "multi-user.target"
+
 TEST(test_enable_and_idempotent) {
-        bool roles[_ROLE_MAX] = { [ROLE_MASTER] = true, [ROLE_DNS_SERVER] = true };
+        Node n = { .name = "m1", .roles = { [ROLE_MASTER] = true, [ROLE_DNS_SERVER] = true } };
         changes = 0;
-        ASSERT_INT_EQ(activate_offline(root, roles, false, count, NULL), 0);
+        ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
         ASSERT_INT_EQ(changes, 2);
-        ASSERT_TRUE(linked("kubernetes-master.target"));
-        ASSERT_TRUE(linked("dns.target"));
-        ASSERT_TRUE(!exists("kafka.target"));
+        ASSERT_TRUE(linked(MU, "kubernetes-master.target", NULL));
+        ASSERT_TRUE(linked(MU, "dns.target", NULL));
+        ASSERT_TRUE(!exists(MU, "kafka.target"));
 
         changes = 0;
-        ASSERT_INT_EQ(activate_offline(root, roles, false, count, NULL), 0);
+        ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
         ASSERT_INT_EQ(changes, 0);
 }
 
 TEST(test_roles_change) {
         /* The node lost dns-server and gained kafka-broker. */
-        bool roles[_ROLE_MAX] = { [ROLE_MASTER] = true, [ROLE_KAFKA_BROKER] = true };
+        Node n = { .name = "m1", .roles = { [ROLE_MASTER] = true, [ROLE_KAFKA_BROKER] = true } };
         changes = 0;
-        ASSERT_INT_EQ(activate_offline(root, roles, false, count, NULL), 0);
+        ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
         ASSERT_INT_EQ(changes, 2);
-        ASSERT_TRUE(!exists("dns.target"));
-        ASSERT_TRUE(linked("kafka.target"));
-        ASSERT_TRUE(linked("kubernetes-master.target"));
+        ASSERT_TRUE(!exists(MU, "dns.target"));
+        ASSERT_TRUE(linked(MU, "kafka.target", NULL));
+        ASSERT_TRUE(linked(MU, "kubernetes-master.target", NULL));
 }
 
 TEST(test_stale_link_and_dry_run) {
         char path[256];
-        snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/kafka.target", root);
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/" MU ".wants/kafka.target", root);
         unlink(path);
         ASSERT_INT_EQ(symlink("/nonexistent/kafka.target", path), 0);
 
-        bool roles[_ROLE_MAX] = { [ROLE_MASTER] = true, [ROLE_KAFKA_BROKER] = true };
+        Node n = { .name = "m1", .roles = { [ROLE_MASTER] = true, [ROLE_KAFKA_BROKER] = true } };
         changes = 0;
-        ASSERT_INT_EQ(activate_offline(root, roles, true, count, NULL), 0);
-        ASSERT_INT_EQ(changes, 1);            /* it would fix the link ... */
-        ASSERT_TRUE(!linked("kafka.target")); /* ... but a dry run does not */
+        ASSERT_INT_EQ(activate_offline(root, &n, true, count, NULL), 0);
+        ASSERT_INT_EQ(changes, 1);                      /* it would fix the link ... */
+        ASSERT_TRUE(!linked(MU, "kafka.target", NULL)); /* ... but a dry run does not */
 
-        ASSERT_INT_EQ(activate_offline(root, roles, false, count, NULL), 0);
-        ASSERT_TRUE(linked("kafka.target"));
+        ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
+        ASSERT_TRUE(linked(MU, "kafka.target", NULL));
+}
+
+TEST(test_ceph_instances) {
+        /* A ceph-mon.target cannot name ceph-mon@storage-01: the instances are linked under it. */
+        Node n = { .name = "storage-01",
+                   .roles = { [ROLE_CEPH_MON] = true, [ROLE_CEPH_OSD] = true },
+                   .n_osds = 2,
+                   .first_osd_id = 3 };
+        ASSERT_INT_EQ(activate_offline(root, &n, false, NULL, NULL), 0);
+        ASSERT_TRUE(linked(MU, "ceph-mon.target", NULL));
+        ASSERT_TRUE(linked(MU, "ceph-osd.target", NULL));
+        ASSERT_TRUE(linked("ceph-mon.target", "ceph-mon@storage-01.service", "ceph-mon@.service"));
+        ASSERT_TRUE(linked("ceph-mon.target", "ceph-mgr@storage-01.service", "ceph-mgr@.service"));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@4.service", "ceph-osd@.service"));
+        ASSERT_TRUE(!exists(MU, "kubernetes-master.target")); /* roles it lost since the last test */
+
+        /* One disk removed from the inventory: its OSD instance goes, the other stays. */
+        n.n_osds = 1;
+        changes = 0;
+        ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
+        ASSERT_INT_EQ(changes, 1);
+        ASSERT_TRUE(!exists("ceph-osd.target", "ceph-osd@4.service"));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+
+        /* No longer a monitor: the instances go with the target. */
+        n.roles[ROLE_CEPH_MON] = false;
+        ASSERT_INT_EQ(activate_offline(root, &n, false, NULL, NULL), 0);
+        ASSERT_TRUE(!exists(MU, "ceph-mon.target"));
+        ASSERT_TRUE(!exists("ceph-mon.target", "ceph-mon@storage-01.service"));
+        ASSERT_TRUE(!exists("ceph-mon.target", "ceph-mgr@storage-01.service"));
 }
 
 int main(void) {
@@ -85,6 +119,7 @@ int main(void) {
         RUN(test_enable_and_idempotent);
         RUN(test_roles_change);
         RUN(test_stale_link_and_dry_run);
+        RUN(test_ceph_instances);
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
         if (system(cmd) != 0)
