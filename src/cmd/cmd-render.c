@@ -5,6 +5,7 @@
 #include "cmd.h"
 #include "inventory.h"
 #include "log.h"
+#include "manifest.h"
 #include "render.h"
 #include "writer.h"
 #include "banned.h"
@@ -13,7 +14,17 @@ typedef struct Tally {
         const Options *o;
         json_t *files;
         unsigned count[3];
+        unsigned removed;
 } Tally;
+
+static void on_remove(const char *path, void *userdata) {
+        Tally *t = userdata;
+        t->removed++;
+        if (t->files)
+                json_array_append_new(t->files, json_pack("{s:s,s:s}", "path", path, "result", "removed"));
+        else
+                printf("  %sremoved %s\n", t->o->dry_run ? "would be " : "", path);
+}
 
 static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
         Tally *t = userdata;
@@ -43,6 +54,12 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
                 log_error_errno(r, "cannot write %s: %m", failed_file ? failed_file->path : "?");
                 goto finish;
         }
+        /* Only after everything new is in place: what render no longer makes goes. */
+        r = render_prune(&set, only, o->root, o->dry_run, on_remove, &t);
+        if (r < 0) {
+                log_error_errno(r, "cannot remove files rendered before and no longer wanted: %m");
+                goto finish;
+        }
 
         if (t.files) {
                 json_t *j = json_pack("{s:s,s:b,s:o}", "node", node->name, "dry_run", o->dry_run, "files", t.files);
@@ -51,9 +68,9 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
                 putchar('\n');
                 json_decref(j);
         } else
-                printf("%s: %zu file%s: %u created, %u updated, %u unchanged%s\n", node->name, set.n,
+                printf("%s: %zu file%s: %u created, %u updated, %u unchanged, %u removed%s\n", node->name, set.n,
                        set.n == 1 ? "" : "s", t.count[WRITE_CREATED], t.count[WRITE_UPDATED],
-                       t.count[WRITE_UNCHANGED], o->dry_run ? " (dry run: nothing written)" : "");
+                       t.count[WRITE_UNCHANGED], t.removed, o->dry_run ? " (dry run: nothing written)" : "");
 finish:
         json_decref(t.files);
         render_set_done(&set);

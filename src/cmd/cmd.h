@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "bundle.h"
+
 /* The command layer: the only code that prints results, logs at info level, and chooses exit codes. */
 
 enum {
@@ -26,6 +28,9 @@ typedef enum OptionFlag {
         OPT_NODE = 1 << 4,
         OPT_DRY_RUN = 1 << 5,
         OPT_NETWORK_BACKEND = 1 << 6,
+        OPT_OUT = 1 << 7,
+        OPT_ROTATE = 1 << 8,
+        OPT_SECRETS = 1 << 9,
 } OptionFlag;
 
 typedef struct Options {
@@ -37,6 +42,9 @@ typedef struct Options {
         const char *node;
         bool dry_run;
         int network_backend; /* NetworkBackend */
+        const char *out;     /* secrets init: the bundle folder */
+        bool rotate[_BUNDLE_ITEM_MAX];
+        const char *secrets; /* the bundle to take keys and CAs from */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -51,6 +59,8 @@ int cmd_network(int argc, char **argv, const Options *o);
 int cmd_activate(int argc, char **argv, const Options *o);
 int cmd_firstboot(int argc, char **argv, const Options *o);
 int cmd_install(int argc, char **argv, const Options *o);
+int cmd_secrets(int argc, char **argv, const Options *o);
+int cmd_pki(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

@@ -45,8 +45,9 @@ static const Verb verbs[] = {
           "are an error, never a guess. Writes /etc/cluster-config/node-identity and current-node.yaml." },
         { "network", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND, cmd_network, "",
           "Write the node's network configuration",
-          "Renders the systemd-networkd .network for the node's NIC (address, gateway and DNS from the\n"
-          "inventory), /etc/hostname and /etc/hosts with every node of the cluster." },
+          "Renders the node's NIC configuration (address, gateway and DNS from the inventory) as a\n"
+          "systemd-networkd .network or, with --network-backend networkmanager, a NetworkManager keyfile;\n"
+          "and /etc/hostname and /etc/hosts with every node of the cluster." },
         { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND, cmd_render, "",
           "Write the configuration of every service of the node's roles",
           "Renders environment files and configuration for the node's services and writes each file\n"
@@ -57,13 +58,30 @@ static const Verb verbs[] = {
           "With --root the links are made offline, as 'systemctl --root=DIR enable' would; without,\n"
           "through systemd, which also starts and stops the targets." },
         { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND, cmd_firstboot, "",
-          "Run detect, network, render and activate in order",
+          "Run detect, render (network included) and activate in order",
           "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
         { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"
-          "validated inventory to ROOT/etc/cluster-config, and enables cluster-detect.service and\n"
-          "cluster-bootstrap.service. Needs --root and --inventory. Installing twice changes nothing." },
+          "validated inventory to ROOT/etc/cluster-config (removing inventory files the source no longer\n"
+          "has), and enables cluster-detect.service. Needs --root and --inventory. Installing twice\n"
+          "changes nothing." },
+        { "secrets", 1, 1, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT, cmd_secrets, "init",
+          "Make the cluster's secrets bundle",
+          "Makes what the cluster shares: the Kubernetes, front-proxy and etcd CAs, the service-account key\n"
+          "pair, the front-proxy client certificate, a bootstrap token, the join secret, the Ceph fsid and\n"
+          "keyrings (mon., client.admin, client.bootstrap-osd, client.bootstrap-mds), passwords and the\n"
+          "password file for the MQTT users, and the Kafka cluster id, in --out DIR. What exists is kept;\n"
+          "--rotate ITEM (ca, front-proxy-ca, front-proxy-client, sa, etcd-ca, bootstrap-token,\n"
+          "join-secret, ceph, mqtt, kafka-cluster-id) makes one anew. Keys are 0600 from creation; no secret\n"
+          "is ever printed." },
+        { "pki", 1, 1, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_DRY_RUN | OPT_OUTPUT, cmd_pki,
+          "node|check|renew", "Issue, check or renew a node's certificates",
+          "node: the node's certificates, keys and kubeconfigs with kubeadm's names, subjects, usages and\n"
+          "SANs, and the service secrets its roles need, from the bundle (--secrets DIR); certificates that\n"
+          "are still right are kept. check: every file present with the right mode, keys matching, chains\n"
+          "verifying, names and addresses present, expiry (a warning under 30 days); exit 1 on a problem.\n"
+          "renew: issue every certificate of the node anew from the bundle's CAs." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
         { "version", 0, 0, 0, cmd_version, "", "Show the version", NULL },
 };
@@ -80,6 +98,9 @@ static const struct {
         { OPT_NODE, "--node NAME", "act as this node instead of the detected one" },
         { OPT_DRY_RUN, "--dry-run", "show what would change, change nothing" },
         { OPT_NETWORK_BACKEND, "--network-backend B", "networkd (default) or networkmanager (a keyfile)" },
+        { OPT_OUT, "--out DIR", "the folder of the secrets bundle to make" },
+        { OPT_ROTATE, "--rotate ITEM", "make this item of the bundle anew (repeatable)" },
+        { OPT_SECRETS, "--secrets DIR", "the cluster's secrets bundle" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -145,7 +166,18 @@ int cmd_version(int argc, char **argv, const Options *o) {
 }
 
 static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *ret_first_arg) {
-        enum { ARG_INVENTORY = 0x100, ARG_OUTPUT, ARG_STRICT, ARG_ROOT, ARG_NODE, ARG_DRY_RUN, ARG_NETWORK_BACKEND };
+        enum {
+                ARG_INVENTORY = 0x100,
+                ARG_OUTPUT,
+                ARG_STRICT,
+                ARG_ROOT,
+                ARG_NODE,
+                ARG_DRY_RUN,
+                ARG_NETWORK_BACKEND,
+                ARG_OUT,
+                ARG_ROTATE,
+                ARG_SECRETS,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "inventory", required_argument, NULL, ARG_INVENTORY },
@@ -155,6 +187,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "node", required_argument, NULL, ARG_NODE },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "network-backend", required_argument, NULL, ARG_NETWORK_BACKEND },
+                { "out", required_argument, NULL, ARG_OUT },
+                { "rotate", required_argument, NULL, ARG_ROTATE },
+                { "secrets", required_argument, NULL, ARG_SECRETS },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -162,15 +197,19 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_STRICT - ARG_INVENTORY] = OPT_STRICT,       [ARG_ROOT - ARG_INVENTORY] = OPT_ROOT,
                 [ARG_NODE - ARG_INVENTORY] = OPT_NODE,           [ARG_DRY_RUN - ARG_INVENTORY] = OPT_DRY_RUN,
                 [ARG_NETWORK_BACKEND - ARG_INVENTORY] = OPT_NETWORK_BACKEND,
+                [ARG_OUT - ARG_INVENTORY] = OPT_OUT,
+                [ARG_ROTATE - ARG_INVENTORY] = OPT_ROTATE,
+                [ARG_SECRETS - ARG_INVENTORY] = OPT_SECRETS,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
-        int c;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_NETWORK_BACKEND ? flag_of[c - ARG_INVENTORY] : 0;
+        int c, index;
+        while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_SECRETS ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
-                        log_error("'%s' does not take %s; see 'clusterboot help %s'", v->name, argv[optind - 1],
+                        /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
+                        log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
                                   v->name);
                         return -1;
                 }
@@ -191,6 +230,23 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 case ARG_DRY_RUN:
                         o->dry_run = true;
                         break;
+                case ARG_OUT:
+                        o->out = optarg;
+                        break;
+                case ARG_SECRETS:
+                        o->secrets = optarg;
+                        break;
+                case ARG_ROTATE: {
+                        BundleItem item = bundle_item_from_string(optarg);
+                        if (item < 0) {
+                                log_error("--rotate takes ca, front-proxy-ca, front-proxy-client, sa, etcd-ca, "
+                                          "bootstrap-token, join-secret, ceph, mqtt or kafka-cluster-id, not '%s'",
+                                          optarg);
+                                return -1;
+                        }
+                        o->rotate[item] = true;
+                        break;
+                }
                 case ARG_NETWORK_BACKEND:
                         o->network_backend = network_backend_from_string(optarg);
                         if (o->network_backend < 0) {
@@ -252,8 +308,12 @@ int main(int argc, char **argv) {
 
         int nargs = argc - 1 - first;
         if (nargs < v->min_args || nargs > v->max_args) {
-                log_error("'%s' takes %s; see 'clusterboot help %s'", v->name,
-                          v->max_args == 0 ? "no arguments" : "at most one argument", v->name);
+                if (v->max_args == 0)
+                        log_error("'%s' takes no arguments; see 'clusterboot help %s'", v->name, v->name);
+                else
+                        log_error("'%s' takes %s %s; see 'clusterboot help %s'", v->name,
+                                  v->min_args == v->max_args ? "one argument:" : "at most one argument:", v->args,
+                                  v->name);
                 return EXIT_USAGE;
         }
 

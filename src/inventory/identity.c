@@ -164,6 +164,7 @@ typedef struct Match {
         const char *interface;
         bool ambiguous;
         const Node *other;
+        const char *other_value;
 } Match;
 
 static void match_add(Match *m, const Node *n, const char *value, const char *interface) {
@@ -172,6 +173,7 @@ static void match_add(Match *m, const Node *n, const char *value, const char *in
         } else if (m->node != n && !m->ambiguous) {
                 m->ambiguous = true;
                 m->other = n;
+                m->other_value = value;
         }
 }
 
@@ -181,8 +183,14 @@ static bool str_eq_ci(const char *a, const char *b) {
 
 static int finish(const Match *m, Selector sel, Identity *ret, char **ret_problem) {
         if (m->ambiguous) {
-                *ret_problem = strprintf("%s %s matches both node '%s' and node '%s'; refusing to guess",
-                                         selector_to_string(sel), m->value, m->node->name, m->other->name);
+                if (streq(m->value, m->other_value))
+                        *ret_problem = strprintf("%s %s matches both node '%s' and node '%s'; refusing to guess",
+                                                 selector_to_string(sel), m->value, m->node->name, m->other->name);
+                else
+                        *ret_problem = strprintf("this machine has the %s of node '%s' (%s) and of node '%s' (%s); "
+                                                 "refusing to guess",
+                                                 selector_to_string(sel), m->node->name, m->value, m->other->name,
+                                                 m->other_value);
                 return -ENOTUNIQ;
         }
         *ret = (Identity) {

@@ -110,22 +110,36 @@ static bool is_key_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
+/* Is there a secret key at position colon (a ':') of line? */
+static bool secret_key_before(const char *line, size_t colon) {
+        size_t end = colon, start;
+        if (end > 0 && (line[end - 1] == '"' || line[end - 1] == '\''))
+                end--;
+        for (start = end; start > 0 && is_key_char(line[start - 1]);)
+                start--;
+        if (start == end || end - start > 32)
+                return false;
+        char key[33];
+        memcpy(key, line + start, end - start);
+        key[end - start] = 0;
+        return nearest_word(key, secret_keys) != NULL;
+}
+
+/* Does the line end with a secret key whose value follows on the next lines ("token:", "token: |")? */
+static bool opens_secret_value(const char *line, size_t len) {
+        for (size_t i = len; i-- > 0;) {
+                if (line[i] == ':')
+                        return secret_key_before(line, i);
+                if (!strchr(" \t|>-+", line[i]))
+                        return false;
+        }
+        return false;
+}
+
 /* Masks, in place and keeping the width, the values that follow secret keys in one line of YAML. */
 static void mask_secrets(char *line, size_t len) {
         for (size_t i = 0; i < len; i++) {
-                if (line[i] != ':')
-                        continue;
-                size_t end = i, start;
-                if (end > 0 && (line[end - 1] == '"' || line[end - 1] == '\''))
-                        end--;
-                for (start = end; start > 0 && is_key_char(line[start - 1]);)
-                        start--;
-                if (start == end || end - start > 32)
-                        continue;
-                char key[33];
-                memcpy(key, line + start, end - start);
-                key[end - start] = 0;
-                if (!nearest_word(key, secret_keys))
+                if (line[i] != ':' || !secret_key_before(line, i))
                         continue;
                 for (size_t j = i + 1; j < len && line[j] != ',' && line[j] != '}'; j++)
                         if (line[j] != ' ')
@@ -144,9 +158,26 @@ static void print_excerpt(SourceFile *sf, Loc loc, FILE *f) {
         bool cut = len > 200;
         if (cut)
                 len = 200;
-        char line[200];
+        /* Zero-padded: utf8_char_len() may look up to three bytes past a cut character. */
+        char line[200 + 4] = {};
         memcpy(line, src, len);
         mask_secrets(line, len);
+        /* A value on the lines after its key ("token:\n  abc..." or a block scalar) is masked whole. */
+        for (uint32_t prev = loc.line; prev-- > 1;) {
+                size_t plen;
+                const char *p = source_line(sf, prev, &plen);
+                if (!p || plen > 200)
+                        break;
+                if (opens_secret_value(p, plen)) {
+                        for (size_t j = 0; j < len; j++)
+                                if (line[j] != ' ')
+                                        line[j] = '*';
+                        break;
+                }
+                /* Only lines of the same value: stop at a line that is not more indented than ours. */
+                if (strspn(p, " ") >= strspn(line, " ") || prev + 3 < loc.line)
+                        break;
+        }
 
         fprintf(f, "%5u | ", loc.line);
         StrBuf caret = {};

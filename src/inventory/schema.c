@@ -288,8 +288,10 @@ static void parse_field(Walker *w, const Field *f, const YNode *n, void *slot) {
                 _cleanup_free_ char *hint = n->kind == YNODE_SCALAR ? strprintf("write a list: %s: [%s]", f->key,
                                                                                 n->value)
                                                                      : NULL;
-                if (!expect_kind(w, n, YNODE_SEQUENCE, "a list", hint))
+                if (!expect_kind(w, n, YNODE_SEQUENCE, "a list", hint)) {
+                        l->dropped = true; /* written, but not usable: checks that need it stand down */
                         return;
+                }
                 l->loc = n->loc;
                 l->set = true;
                 l->items = calloc(n->n_items ?: 1, sizeof(StrVal));

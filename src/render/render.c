@@ -129,7 +129,10 @@ int render_node(const Inventory *inv, const Node *node, const RenderOptions *opt
                 found = true;
                 if (renderers[i].applies && !renderers[i].applies(node))
                         continue;
+                size_t before = out->n;
                 int r = renderers[i].render(&c, out);
+                for (size_t k = before; k < out->n; k++)
+                        out->files[k].renderer = renderers[i].name;
                 if (r < 0) {
                         if (ret_failed)
                                 *ret_failed = renderers[i].name;

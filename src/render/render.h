@@ -13,6 +13,7 @@
 
 typedef struct RenderedFile {
         char *path; /* absolute, as on the node: "/etc/cluster-config/environment/etcd.env" */
+        const char *renderer; /* which renderer made it (set by render_node()), or NULL */
         mode_t mode;
         char *content;
         size_t size;

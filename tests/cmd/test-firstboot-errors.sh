@@ -73,6 +73,17 @@ assert "... and no networkd file" test ! -e "$tmp/r7/etc/systemd/network/10-clus
 check "an unknown backend is a usage error" 2 "must be networkd or networkmanager" -- \
     "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r8" --network-backend ifupdown
 
+# What render made before and no longer makes goes: the other backend's file; the files of lost roles.
+check "switching the network backend removes the other backend's file" 0 "removed /etc/NetworkManager/system-connections/clusterboot.nmconnection" -- \
+    "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r7" --network-backend networkd
+check "... and back" 0 "removed /etc/systemd/network/10-clusterboot.network" -- \
+    "$bin" network --inventory "$inv" --node worker-02 --root "$tmp/r7" --network-backend networkmanager
+"$bin" render --inventory "$inv" --node master-01 --root "$tmp/r9" > /dev/null
+check "a node that lost the master role loses etcd's configuration" 0 "removed /etc/cluster-config/environment/etcd.env" -- \
+    "$bin" render --inventory "$inv" --node worker-01 --root "$tmp/r9"
+assert "... and the control plane's" test ! -e "$tmp/r9/etc/cluster-config/environment/kube-apiserver.env"
+assert "... but keeps what it still renders" test -e "$tmp/r9/etc/cluster-config/environment/kubelet.env"
+
 # An image tree: install, then boot it (a fake machine with master-01's MAC), then install again.
 img=$tmp/image
 check "install puts the binary, the units and the inventory into a tree" 0 "enabled cluster-detect.service" -- \

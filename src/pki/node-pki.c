@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "fs-util.h"
+#include "node-pki.h"
+#include "paths.h"
+#include "secret-formats.h"
+#include "string-util.h"
+#include "x509.h"
+#include "yaml-writer.h"
+#include "banned.h"
+
+enum { CA_KUBERNETES, CA_ETCD, CA_FRONT_PROXY };
+
+#define RENEW_BEFORE (30 * 24 * 3600)
+
+static const struct {
+        mode_t mode;
+        bool secret;
+} sources[_SRC_MAX] = {
+        [SRC_CA_CRT] = { 0644, false },
+        [SRC_CA_KEY] = { 0600, true },
+        [SRC_FRONT_PROXY_CA_CRT] = { 0644, false },
+        [SRC_FRONT_PROXY_CA_KEY] = { 0600, true },
+        [SRC_FRONT_PROXY_CLIENT_CRT] = { 0644, false },
+        [SRC_FRONT_PROXY_CLIENT_KEY] = { 0600, true },
+        [SRC_SA_KEY] = { 0600, true },
+        [SRC_SA_PUB] = { 0644, false },
+        [SRC_ETCD_CA_CRT] = { 0644, false },
+        [SRC_ETCD_CA_KEY] = { 0600, true },
+        [SRC_CEPH_MON_KEYRING] = { 0600, true },
+        [SRC_CEPH_ADMIN_KEYRING] = { 0600, true },
+        [SRC_CEPH_BOOTSTRAP_OSD_KEYRING] = { 0600, true },
+        [SRC_CEPH_BOOTSTRAP_MDS_KEYRING] = { 0600, true },
+        [SRC_MQTT_PASSWD] = { 0600, true },
+};
+
+void pki_plan_done(PkiPlan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                PkiEntry *e = p->entries + i;
+                free(e->common_name);
+                for (char **d = e->dns_names; d && *d; d++)
+                        free(*d);
+                free(e->dns_names);
+                free(e->ips);
+                free(e->server);
+        }
+        free(p->entries);
+        *p = (PkiPlan) {};
+}
+
+static PkiEntry *add(PkiPlan *p, PkiKind kind, const char *path) {
+        if (!GREEDY_REALLOC(p->entries, p->allocated, p->n + 1))
+                return NULL;
+        PkiEntry *e = p->entries + p->n++;
+        *e = (PkiEntry) { .kind = kind, .path = path };
+        return e;
+}
+
+static int add_copy(PkiPlan *p, PkiSource src, const char *path) {
+        PkiEntry *e = add(p, PKI_COPY, path);
+        if (!e)
+                return -ENOMEM;
+        e->source = src;
+        return 0;
+}
+
+/* names: NULL-terminated; duplicates dropped. */
+static int set_names(PkiEntry *e, const char *const *names, const IpAddr *ips, size_t n_ips) {
+        size_t n = 0;
+        while (names && names[n])
+                n++;
+        e->dns_names = calloc(n + 1, sizeof(char *));
+        e->ips = calloc(n_ips + 1, sizeof(IpAddr));
+        if (!e->dns_names || !e->ips)
+                return -ENOMEM;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = streq(e->dns_names[j], names[i]);
+                if (!dup && !(e->dns_names[k++] = strdup(names[i])))
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_ips; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < e->n_ips && !dup; j++)
+                        dup = ip_addr_cmp(e->ips + j, ips + i) == 0;
+                if (!dup)
+                        e->ips[e->n_ips++] = ips[i];
+        }
+        return 0;
+}
+
+static int add_leaf(PkiPlan *p, PkiKind kind, const char *path, int ca, const char *cn, const char *org, unsigned usage,
+                    const char *const *names, const IpAddr *ips, size_t n_ips, const char *server) {
+        PkiEntry *e = add(p, kind, path);
+        if (!e)
+                return -ENOMEM;
+        e->ca = ca;
+        e->organization = org;
+        e->usage = usage;
+        e->common_name = strdup(cn);
+        e->server = server ? strdup(server) : NULL;
+        if (!e->common_name || (server && !e->server))
+                return -ENOMEM;
+        return set_names(e, names, ips, n_ips);
+}
+
+static char *api_url(const Inventory *inv, const Node *n) {
+        char ip[IP_ADDR_STRLEN];
+        ip_addr_format(&n->ip, ip);
+        bool v6 = n->ip.family == AF_INET6;
+        return strprintf("https://%s%s%s:%" PRId64, v6 ? "[" : "", ip, v6 ? "]" : "", inv->kubernetes.api_server_port.v);
+}
+
+int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
+        PkiPlan p = {};
+        const char *domain = inv->cluster.domain.v;
+        const char *cluster_domain = inv->cluster.networking.cluster_domain.v;
+        const Node *first = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < inv->n_nodes && !first; i++)
+                if (inv->nodes[i].roles[ROLE_MASTER])
+                        first = inv->nodes + i;
+
+        _cleanup_free_ char *fqdn = domain ? strprintf("%s.%s", n->hostname, domain) : NULL;
+        _cleanup_free_ char *svc = strprintf("kubernetes.default.svc.%s", strempty(cluster_domain));
+        _cleanup_free_ char *node_cn = strprintf("system:node:%s", n->name);
+        /* A master talks to its own API server; other nodes to the first master's. */
+        _cleanup_free_ char *own_url = api_url(inv, n);
+        _cleanup_free_ char *first_url = first ? api_url(inv, first) : NULL;
+        if ((domain && !fqdn) || !svc || !node_cn || !own_url || (first && !first_url))
+                return -ENOMEM;
+        const char *node_names[] = { n->hostname, n->name, fqdn, NULL };
+        IpAddr loop4, loop6, api_ip;
+        ip_addr_parse("127.0.0.1", &loop4);
+        ip_addr_parse("::1", &loop6);
+
+        bool kubelet = n->roles[ROLE_MASTER] || n->roles[ROLE_WORKER];
+        if (kubelet && inv->services[SERVICE_KUBERNETES]) {
+                const char *url = n->roles[ROLE_MASTER] ? own_url : first_url;
+                r = r ?: add_copy(&p, SRC_CA_CRT, PKI_DIR "/ca.crt");
+                r = r ?: add_leaf(&p, PKI_LEAF, KUBELET_PKI_DIR "/kubelet.crt", CA_KUBERNETES, node_cn, "system:nodes",
+                                  CERT_USAGE_SERVER, node_names, &n->ip, 1, NULL);
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/kubelet.conf", CA_KUBERNETES, node_cn,
+                                  "system:nodes", CERT_USAGE_CLIENT, NULL, NULL, 0, url);
+        }
+
+        if (n->roles[ROLE_MASTER] && inv->services[SERVICE_KUBERNETES]) {
+                const char *api_names[] = { "kubernetes", "kubernetes.default", "kubernetes.default.svc", svc,
+                                            n->name, n->hostname, fqdn, NULL };
+                IpAddr api_ips[3] = { n->ip, loop4 };
+                size_t n_api_ips = 2;
+                if (inv->service_cidr_valid && ip_prefix_nth(&inv->service_cidr, 1, &api_ip) >= 0)
+                        api_ips[n_api_ips++] = api_ip;
+                const char *etcd_names[] = { n->name, n->hostname, "localhost", NULL };
+                IpAddr etcd_ips[3] = { n->ip, loop4, loop6 };
+
+                r = r ?: add_copy(&p, SRC_CA_KEY, PKI_DIR "/ca.key");
+                r = r ?: add_copy(&p, SRC_FRONT_PROXY_CA_CRT, PKI_DIR "/front-proxy-ca.crt");
+                r = r ?: add_copy(&p, SRC_FRONT_PROXY_CA_KEY, PKI_DIR "/front-proxy-ca.key");
+                r = r ?: add_copy(&p, SRC_FRONT_PROXY_CLIENT_CRT, PKI_DIR "/front-proxy-client.crt");
+                r = r ?: add_copy(&p, SRC_FRONT_PROXY_CLIENT_KEY, PKI_DIR "/front-proxy-client.key");
+                r = r ?: add_copy(&p, SRC_SA_KEY, PKI_DIR "/sa.key");
+                r = r ?: add_copy(&p, SRC_SA_PUB, PKI_DIR "/sa.pub");
+                r = r ?: add_copy(&p, SRC_ETCD_CA_CRT, ETCD_PKI_DIR "/ca.crt");
+                r = r ?: add_copy(&p, SRC_ETCD_CA_KEY, ETCD_PKI_DIR "/ca.key");
+                r = r ?: add_leaf(&p, PKI_LEAF, PKI_DIR "/apiserver.crt", CA_KUBERNETES, "kube-apiserver", NULL,
+                                  CERT_USAGE_SERVER, api_names, api_ips, n_api_ips, NULL);
+                r = r ?: add_leaf(&p, PKI_LEAF, PKI_DIR "/apiserver-kubelet-client.crt", CA_KUBERNETES,
+                                  "kube-apiserver-kubelet-client", "system:masters", CERT_USAGE_CLIENT, NULL, NULL, 0, NULL);
+                r = r ?: add_leaf(&p, PKI_LEAF, PKI_DIR "/apiserver-etcd-client.crt", CA_ETCD, "kube-apiserver-etcd-client",
+                                  NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, NULL);
+                r = r ?: add_leaf(&p, PKI_LEAF, ETCD_PKI_DIR "/server.crt", CA_ETCD, n->name, NULL,
+                                  CERT_USAGE_SERVER | CERT_USAGE_CLIENT, etcd_names, etcd_ips, 3, NULL);
+                r = r ?: add_leaf(&p, PKI_LEAF, ETCD_PKI_DIR "/peer.crt", CA_ETCD, n->name, NULL,
+                                  CERT_USAGE_SERVER | CERT_USAGE_CLIENT, etcd_names, etcd_ips, 3, NULL);
+                r = r ?: add_leaf(&p, PKI_LEAF, ETCD_PKI_DIR "/healthcheck-client.crt", CA_ETCD,
+                                  "kube-etcd-healthcheck-client", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, NULL);
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/admin.conf", CA_KUBERNETES, "kubernetes-admin",
+                                  "system:masters", CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/controller-manager.conf", CA_KUBERNETES,
+                                  "system:kube-controller-manager", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/scheduler.conf", CA_KUBERNETES,
+                                  "system:kube-scheduler", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+        }
+
+        if (n->roles[ROLE_MQTT_BROKER] && inv->services[SERVICE_MQTT]) {
+                const char *names[] = { n->hostname, n->name, fqdn, "localhost", NULL };
+                IpAddr ips[2] = { n->ip, loop4 };
+                r = r ?: add_copy(&p, SRC_CA_CRT, MOSQUITTO_CONFIG_DIR "/certs/ca.crt");
+                r = r ?: add_leaf(&p, PKI_LEAF, MOSQUITTO_CONFIG_DIR "/certs/server.crt", CA_KUBERNETES, n->hostname, NULL,
+                                  CERT_USAGE_SERVER, names, ips, 2, NULL);
+                r = r ?: add_copy(&p, SRC_MQTT_PASSWD, MOSQUITTO_CONFIG_DIR "/passwd");
+        }
+
+        if (inv->services[SERVICE_CEPH]) {
+                if (n->roles[ROLE_CEPH_MON]) {
+                        r = r ?: add_copy(&p, SRC_CEPH_MON_KEYRING, CEPH_CONFIG_DIR "/ceph.mon.keyring");
+                        r = r ?: add_copy(&p, SRC_CEPH_ADMIN_KEYRING, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
+                        r = r ?: add_copy(&p, SRC_CEPH_BOOTSTRAP_MDS_KEYRING, CEPH_CONFIG_DIR "/ceph.bootstrap-mds.keyring");
+                }
+                /* Role-scoped: only OSD nodes get the key that can create OSDs. */
+                if (n->roles[ROLE_CEPH_OSD])
+                        r = r ?: add_copy(&p, SRC_CEPH_BOOTSTRAP_OSD_KEYRING, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring");
+        }
+
+        if (r < 0) {
+                pki_plan_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+static X509 *entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
+        switch (e->ca) {
+        case CA_ETCD:
+                *ret_key = b->etcd_ca_key;
+                return b->etcd_ca;
+        case CA_FRONT_PROXY:
+                *ret_key = b->front_proxy_ca_key;
+                return b->front_proxy_ca;
+        default:
+                *ret_key = b->ca_key;
+                return b->ca;
+        }
+}
+
+static int source_text(const Bundle *b, PkiSource s, char **ret) {
+        size_t size;
+        switch (s) {
+        case SRC_CA_CRT:
+                return pki_cert_to_pem(b->ca, ret, &size);
+        case SRC_CA_KEY:
+                return pki_key_to_pem(b->ca_key, ret, &size);
+        case SRC_FRONT_PROXY_CA_CRT:
+                return pki_cert_to_pem(b->front_proxy_ca, ret, &size);
+        case SRC_FRONT_PROXY_CA_KEY:
+                return pki_key_to_pem(b->front_proxy_ca_key, ret, &size);
+        case SRC_FRONT_PROXY_CLIENT_CRT:
+                return pki_cert_to_pem(b->front_proxy_client, ret, &size);
+        case SRC_FRONT_PROXY_CLIENT_KEY:
+                return pki_key_to_pem(b->front_proxy_client_key, ret, &size);
+        case SRC_SA_KEY:
+                return pki_key_to_pem(b->sa_key, ret, &size);
+        case SRC_SA_PUB:
+                return pki_public_key_to_pem(b->sa_key, ret, &size);
+        case SRC_ETCD_CA_CRT:
+                return pki_cert_to_pem(b->etcd_ca, ret, &size);
+        case SRC_ETCD_CA_KEY:
+                return pki_key_to_pem(b->etcd_ca_key, ret, &size);
+        case SRC_CEPH_MON_KEYRING:
+                return bundle_ceph_keyring(b, CEPH_MON, ret);
+        case SRC_CEPH_ADMIN_KEYRING:
+                return bundle_ceph_keyring(b, CEPH_CLIENT_ADMIN, ret);
+        case SRC_CEPH_BOOTSTRAP_OSD_KEYRING:
+                return bundle_ceph_keyring(b, CEPH_BOOTSTRAP_OSD, ret);
+        case SRC_CEPH_BOOTSTRAP_MDS_KEYRING:
+                return bundle_ceph_keyring(b, CEPH_BOOTSTRAP_MDS, ret);
+        case SRC_MQTT_PASSWD:
+                *ret = strdup(strempty(b->mqtt_passwd));
+                return *ret ? 0 : -ENOMEM;
+        default:
+                return -EINVAL;
+        }
+}
+
+static int add_secret_text(RenderSet *out, const char *path, mode_t mode, char *text) {
+        StrBuf sb = {};
+        int r = strbuf_append(&sb, text);
+        r = r ?: render_set_add(out, path, mode, &sb);
+        if (sb.s)
+                OPENSSL_cleanse(sb.s, sb.len);
+        strbuf_done(&sb);
+        return r;
+}
+
+static char *key_path(const char *crt) {
+        /* "x.crt" -> "x.key" */
+        size_t n = strlen(crt);
+        return n > 4 && endswith(crt, ".crt") ? strprintf("%.*s.key", (int) (n - 4), crt) : NULL;
+}
+
+/* Does the certificate say what the entry wants, from the right CA, for long enough? */
+static bool leaf_good(const PkiEntry *e, X509 *cert, EVP_PKEY *key, X509 *ca, time_t now) {
+        int64_t left;
+        if (!pki_key_matches(cert, key) || pki_cert_verify(cert, ca, now) < 0 ||
+            pki_cert_expires_in(cert, now, &left) < 0 || left < RENEW_BEFORE)
+                return false;
+        char cn[256];
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) < 0 ||
+            !streq(cn, e->common_name))
+                return false;
+        for (char **d = e->dns_names; d && *d; d++)
+                if (!pki_cert_has_dns(cert, *d))
+                        return false;
+        for (size_t i = 0; i < e->n_ips; i++)
+                if (!pki_cert_has_ip(cert, e->ips + i))
+                        return false;
+        return true;
+}
+
+static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_t now, EVP_PKEY **ret_key,
+                 X509 **ret_cert) {
+        EVP_PKEY *ca_key;
+        X509 *ca = entry_ca(b, e, &ca_key);
+        const char *orgs[] = { e->organization, NULL };
+        CertSpec spec = {
+                .common_name = e->common_name,
+                .organizations = e->organization ? orgs : NULL,
+                .dns_names = (const char *const *) e->dns_names,
+                .ips = e->ips,
+                .n_ips = e->n_ips,
+                .usage = e->usage,
+                .validity_days = PKI_LEAF_VALIDITY_DAYS,
+                .not_before = now,
+        };
+        KeyAlgorithm alg = key_algorithm_from_string(strempty(inv->kubernetes.pki.key_algorithm.v));
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        int r = pki_key_generate(alg < 0 ? KEY_ECDSA_P256 : alg, &key);
+        r = r ?: pki_cert_issue(key, &spec, ca, ca_key, ret_cert);
+        if (r < 0)
+                return r;
+        *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
+static int read_under(const char *root, const char *path, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *full = path_join_root(root, path);
+        return full ? read_full_file(full, 1024 * 1024, ret, ret_size) : -ENOMEM;
+}
+
+static char *base64(const char *data, size_t size) {
+        char *out = malloc(4 * ((size + 2) / 3) + 1);
+        if (out)
+                EVP_EncodeBlock((unsigned char *) out, (const unsigned char *) data, (int) size);
+        return out;
+}
+
+/* The value of "key: value" in a kubeconfig we wrote, base64-decoded. */
+static char *kubeconfig_field(const char *text, const char *field, size_t *ret_size) {
+        const char *p = strstr(text, field);
+        if (!p)
+                return NULL;
+        p += strlen(field);
+        p += strspn(p, " ");
+        size_t n = strcspn(p, "\n");
+        unsigned char *out = malloc(n + 1);
+        if (!out)
+                return NULL;
+        int len = EVP_DecodeBlock(out, (const unsigned char *) p, (int) n);
+        if (len < 0) {
+                free(out);
+                return NULL;
+        }
+        while (len > 0 && n > 0 && p[n - 1] == '=') /* EVP_DecodeBlock counts the padding */
+                len--, n--;
+        out[len] = 0;
+        *ret_size = (size_t) len;
+        return (char *) out;
+}
+
+static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle *b, X509 *cert, EVP_PKEY *key, char **ret) {
+        _cleanup_free_ char *ca_pem = NULL, *cert_pem = NULL;
+        char *key_pem = NULL;
+        size_t ca_size, cert_size, key_size;
+        int r = pki_cert_to_pem(b->ca, &ca_pem, &ca_size);
+        r = r ?: pki_cert_to_pem(cert, &cert_pem, &cert_size);
+        r = r ?: pki_key_to_pem(key, &key_pem, &key_size);
+        if (r < 0) {
+                secret_free(key_pem);
+                return r;
+        }
+        _cleanup_free_ char *ca64 = base64(ca_pem, ca_size), *cert64 = base64(cert_pem, cert_size);
+        char *key64 = base64(key_pem, key_size);
+        secret_free(key_pem);
+        const char *cluster = inv->cluster.name.v;
+        _cleanup_free_ char *context = strprintf("%s@%s", e->common_name, cluster);
+        StrBuf sb = {};
+        YamlWriter w;
+        if (!ca64 || !cert64 || !key64 || !context) {
+                secret_free(key64);
+                return -ENOMEM;
+        }
+
+        r = yaml_writer_init(&w, &sb);
+        if (r >= 0) {
+                yaml_writer_map_start(&w);
+                yaml_writer_key_str(&w, "apiVersion", "v1");
+                yaml_writer_key_str(&w, "kind", "Config");
+                yaml_writer_str(&w, "clusters");
+                yaml_writer_seq_start(&w, false);
+                yaml_writer_map_start(&w);
+                yaml_writer_str(&w, "cluster");
+                yaml_writer_map_start(&w);
+                yaml_writer_key_str(&w, "certificate-authority-data", ca64);
+                yaml_writer_key_str(&w, "server", e->server);
+                yaml_writer_map_end(&w);
+                yaml_writer_key_str(&w, "name", cluster);
+                yaml_writer_map_end(&w);
+                yaml_writer_seq_end(&w);
+                yaml_writer_str(&w, "contexts");
+                yaml_writer_seq_start(&w, false);
+                yaml_writer_map_start(&w);
+                yaml_writer_str(&w, "context");
+                yaml_writer_map_start(&w);
+                yaml_writer_key_str(&w, "cluster", cluster);
+                yaml_writer_key_str(&w, "user", e->common_name);
+                yaml_writer_map_end(&w);
+                yaml_writer_key_str(&w, "name", context);
+                yaml_writer_map_end(&w);
+                yaml_writer_seq_end(&w);
+                yaml_writer_key_str(&w, "current-context", context);
+                yaml_writer_str(&w, "users");
+                yaml_writer_seq_start(&w, false);
+                yaml_writer_map_start(&w);
+                yaml_writer_key_str(&w, "name", e->common_name);
+                yaml_writer_str(&w, "user");
+                yaml_writer_map_start(&w);
+                yaml_writer_key_str(&w, "client-certificate-data", cert64);
+                yaml_writer_key_str(&w, "client-key-data", key64);
+                yaml_writer_map_end(&w);
+                yaml_writer_map_end(&w);
+                yaml_writer_seq_end(&w);
+                yaml_writer_map_end(&w);
+                r = yaml_writer_finish(&w);
+        }
+        secret_free(key64);
+        if (r < 0) {
+                if (sb.s)
+                        OPENSSL_cleanse(sb.s, sb.len);
+                strbuf_done(&sb);
+                return r;
+        }
+        *ret = strbuf_steal(&sb);
+        return 0;
+}
+
+/* A kubeconfig on disk that still says the right thing, with a good certificate: keep it. */
+static bool kubeconfig_good(const PkiEntry *e, const Bundle *b, const char *root, time_t now) {
+        char *text = NULL, *cert_pem = NULL, *key_pem = NULL;
+        size_t size, cert_size, key_size;
+        X509 *cert = NULL;
+        EVP_PKEY *key = NULL;
+        bool good = false;
+
+        if (read_under(root, e->path, &text, &size) < 0)
+                return false;
+        _cleanup_free_ char *server = strprintf("server: %s\n", e->server);
+        if (server && strstr(text, server) && (cert_pem = kubeconfig_field(text, "client-certificate-data:", &cert_size)) &&
+            (key_pem = kubeconfig_field(text, "client-key-data:", &key_size)) &&
+            pki_cert_from_pem(cert_pem, cert_size, &cert) >= 0 && pki_key_from_pem(key_pem, key_size, &key) >= 0)
+                good = leaf_good(e, cert, key, b->ca, now);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        free(cert_pem);
+        secret_free(key_pem);
+        secret_free(text);
+        return good;
+}
+
+static bool disk_leaf_good(const PkiEntry *e, const Bundle *b, const char *root, time_t now) {
+        _cleanup_free_ char *kp = key_path(e->path);
+        _cleanup_free_ char *cert_pem = NULL;
+        char *key_pem = NULL;
+        size_t cs, ks;
+        X509 *cert = NULL;
+        EVP_PKEY *key = NULL, *ca_key;
+        bool good = false;
+        if (kp && read_under(root, e->path, &cert_pem, &cs) >= 0 && read_under(root, kp, &key_pem, &ks) >= 0 &&
+            pki_cert_from_pem(cert_pem, cs, &cert) >= 0 && pki_key_from_pem(key_pem, ks, &key) >= 0)
+                good = leaf_good(e, cert, key, entry_ca(b, e, &ca_key), now);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        secret_free(key_pem);
+        return good;
+}
+
+int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, const char *root, bool force, time_t now,
+                   RenderSet *out) {
+        int r = 0;
+        for (size_t i = 0; i < p->n && r >= 0; i++) {
+                const PkiEntry *e = p->entries + i;
+                char *text = NULL;
+
+                if (e->kind == PKI_COPY) {
+                        r = source_text(b, e->source, &text);
+                        r = r ?: add_secret_text(out, e->path, sources[e->source].mode, text);
+                        secret_free(text);
+                        continue;
+                }
+
+                if (!force && (e->kind == PKI_LEAF ? disk_leaf_good(e, b, root, now) : kubeconfig_good(e, b, root, now)))
+                        continue;
+
+                EVP_PKEY *key = NULL;
+                X509 *cert = NULL;
+                r = issue(inv, e, b, now, &key, &cert);
+                if (r >= 0 && e->kind == PKI_LEAF) {
+                        _cleanup_free_ char *kp = key_path(e->path);
+                        size_t size;
+                        r = kp ? pki_cert_to_pem(cert, &text, &size) : -EINVAL;
+                        r = r ?: add_secret_text(out, e->path, 0644, text);
+                        free(text);
+                        text = NULL;
+                        r = r ?: pki_key_to_pem(key, &text, &size);
+                        r = r ?: add_secret_text(out, kp, 0600, text);
+                } else if (r >= 0) {
+                        r = kubeconfig_text(inv, e, b, cert, key, &text);
+                        r = r ?: add_secret_text(out, e->path, 0600, text);
+                }
+                secret_free(text);
+                X509_free(cert);
+                EVP_PKEY_free(key);
+        }
+        if (r >= 0)
+                render_set_sort(out);
+        return r;
+}
+
+/* --- pki check --- */
+
+typedef struct Checker {
+        const char *root;
+        time_t now;
+        PkiCheckCallback cb;
+        void *userdata;
+        int errors;
+} Checker;
+
+static void finding(Checker *c, const char *path, bool ok, bool warning, const char *fmt, ...) _printf_(5, 6);
+static void finding(Checker *c, const char *path, bool ok, bool warning, const char *fmt, ...) {
+        char what[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        if (!ok && !warning)
+                c->errors++;
+        if (c->cb)
+                c->cb(path, ok, warning, what, c->userdata);
+}
+
+static bool check_mode(Checker *c, const char *path, mode_t want) {
+        _cleanup_free_ char *full = path_join_root(c->root, path);
+        struct stat st;
+        if (!full || stat(full, &st) < 0) {
+                finding(c, path, false, false, "missing");
+                return false;
+        }
+        if ((st.st_mode & 07777) != want) {
+                /* A key readable by others is an error; anything else off is worth a warning. */
+                bool bad = (want & 077) == 0 && (st.st_mode & 077) != 0;
+                finding(c, path, false, !bad, "mode %04o, expected %04o", (unsigned) (st.st_mode & 07777), (unsigned) want);
+                return !bad;
+        }
+        return true;
+}
+
+static X509 *load_cert(Checker *c, const char *path) {
+        _cleanup_free_ char *pem = NULL;
+        size_t size;
+        X509 *cert = NULL;
+        if (read_under(c->root, path, &pem, &size) < 0 || pki_cert_from_pem(pem, size, &cert) < 0)
+                return NULL;
+        return cert;
+}
+
+static void check_cert(Checker *c, const PkiEntry *e, const char *path, X509 *cert, EVP_PKEY *key, X509 *ca) {
+        int64_t left;
+        if (key && !pki_key_matches(cert, key))
+                finding(c, path, false, false, "the key does not match the certificate");
+        if (!ca)
+                finding(c, path, false, false, "no CA certificate on the node to verify it with");
+        else if (pki_cert_verify(cert, ca, c->now) < 0)
+                finding(c, path, false, false, "does not verify against the cluster's CA (or has expired)");
+        for (char **d = e->dns_names; d && *d; d++)
+                if (!pki_cert_has_dns(cert, *d))
+                        finding(c, path, false, false, "SAN %s missing", *d);
+        for (size_t i = 0; i < e->n_ips; i++)
+                if (!pki_cert_has_ip(cert, e->ips + i)) {
+                        char ip[IP_ADDR_STRLEN];
+                        ip_addr_format(e->ips + i, ip);
+                        finding(c, path, false, false, "SAN IP %s missing", ip);
+                }
+        if (pki_cert_expires_in(cert, c->now, &left) >= 0) {
+                if (left <= 0)
+                        finding(c, path, false, false, "expired");
+                else if (left < RENEW_BEFORE)
+                        finding(c, path, true, true, "expires in %" PRId64 " days; run 'clusterboot pki renew'",
+                                left / 86400);
+                else
+                        finding(c, path, true, false, "valid for %" PRId64 " more days", left / 86400);
+        }
+}
+
+int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback cb, void *userdata) {
+        Checker c = { .root = root, .now = now, .cb = cb, .userdata = userdata };
+        const char *ca_paths[3] = { NULL, ETCD_PKI_DIR "/ca.crt", PKI_DIR "/front-proxy-ca.crt" };
+
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].kind == PKI_COPY && p->entries[i].source == SRC_CA_CRT && !ca_paths[0])
+                        ca_paths[0] = p->entries[i].path;
+
+        for (size_t i = 0; i < p->n; i++) {
+                const PkiEntry *e = p->entries + i;
+                if (e->kind == PKI_COPY) {
+                        check_mode(&c, e->path, sources[e->source].mode);
+                        continue;
+                }
+
+                X509 *ca = ca_paths[e->ca] ? load_cert(&c, ca_paths[e->ca]) : NULL;
+                X509 *cert = NULL;
+                EVP_PKEY *key = NULL;
+                if (e->kind == PKI_LEAF) {
+                        _cleanup_free_ char *kp = key_path(e->path);
+                        char *pem = NULL;
+                        size_t size;
+                        bool ok = check_mode(&c, e->path, 0644);
+                        ok = check_mode(&c, kp, 0600) && ok;
+                        cert = load_cert(&c, e->path);
+                        if (kp && read_under(root, kp, &pem, &size) >= 0)
+                                (void) pki_key_from_pem(pem, size, &key);
+                        secret_free(pem);
+                        if (!cert || !key)
+                                finding(&c, e->path, false, false, "cannot read the certificate or its key");
+                } else if (check_mode(&c, e->path, 0600)) {
+                        char *text = NULL, *cert_pem = NULL, *key_pem = NULL;
+                        size_t size, cs, ks;
+                        if (read_under(root, e->path, &text, &size) >= 0 &&
+                            (cert_pem = kubeconfig_field(text, "client-certificate-data:", &cs)) &&
+                            (key_pem = kubeconfig_field(text, "client-key-data:", &ks))) {
+                                (void) pki_cert_from_pem(cert_pem, cs, &cert);
+                                (void) pki_key_from_pem(key_pem, ks, &key);
+                        }
+                        if (!cert || !key)
+                                finding(&c, e->path, false, false, "no client certificate and key in the kubeconfig");
+                        free(cert_pem);
+                        secret_free(key_pem);
+                        secret_free(text);
+                }
+                if (cert)
+                        check_cert(&c, e, e->path, cert, key, ca);
+                X509_free(cert);
+                EVP_PKEY_free(key);
+                X509_free(ca);
+        }
+        return c.errors;
+}

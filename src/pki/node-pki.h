@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "model.h"
+#include "render.h"
+
+/* A node's certificates, keys, kubeconfigs and service secrets (`clusterboot pki node`), with kubeadm's
+ * names, subjects, key usages and SANs, for what its roles need and nothing more. */
+
+typedef enum PkiKind {
+        PKI_COPY,       /* a file made from the bundle as it is: a CA certificate, a CA key, a keyring */
+        PKI_LEAF,       /* a certificate and key issued for this node */
+        PKI_KUBECONFIG, /* a kubeconfig with a client certificate issued for this node */
+} PkiKind;
+
+typedef enum PkiSource {
+        SRC_CA_CRT,
+        SRC_CA_KEY,
+        SRC_FRONT_PROXY_CA_CRT,
+        SRC_FRONT_PROXY_CA_KEY,
+        SRC_FRONT_PROXY_CLIENT_CRT,
+        SRC_FRONT_PROXY_CLIENT_KEY,
+        SRC_SA_KEY,
+        SRC_SA_PUB,
+        SRC_ETCD_CA_CRT,
+        SRC_ETCD_CA_KEY,
+        SRC_CEPH_MON_KEYRING,
+        SRC_CEPH_ADMIN_KEYRING,
+        SRC_CEPH_BOOTSTRAP_OSD_KEYRING,
+        SRC_CEPH_BOOTSTRAP_MDS_KEYRING,
+        SRC_MQTT_PASSWD,
+        _SRC_MAX,
+} PkiSource;
+
+/* One thing the node should have. */
+typedef struct PkiEntry {
+        PkiKind kind;
+        PkiSource source; /* PKI_COPY */
+        const char *path; /* .crt for a leaf (its key is the same path with .key), the file otherwise */
+        char *common_name;
+        const char *organization;
+        unsigned usage;   /* CertUsage */
+        int ca;           /* which CA signs it: 0 kubernetes, 1 etcd, 2 front-proxy */
+        char **dns_names; /* NULL-terminated */
+        IpAddr *ips;
+        size_t n_ips;
+        char *server; /* kubeconfig: the API server URL */
+} PkiEntry;
+
+typedef struct PkiPlan {
+        PkiEntry *entries;
+        size_t n;
+        size_t allocated;
+} PkiPlan;
+
+/* What the node should have (pure: from the inventory alone). */
+int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret);
+void pki_plan_done(PkiPlan *p);
+
+/* The files to write under root for the plan: certificates are issued only where the one on disk is
+ * missing, does not match its key, is not signed by the bundle's CA, lacks a wanted name, or expires within
+ * renew_before seconds (0 means 30 days); force issues every leaf anew (pki renew). */
+int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, const char *root, bool force,
+                   time_t now, RenderSet *out);
+
+/* One finding of pki_check(). */
+typedef void (*PkiCheckCallback)(const char *path, bool ok, bool warning, const char *what, void *userdata);
+
+/* Checks what is under root against the plan: present, modes (keys 0600), key matches certificate, chain
+ * verifies against the CA on the node, names and addresses present, not expired (a warning under 30
+ * days). Returns the number of errors (warnings not counted), or a negative errno. */
+int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback cb, void *userdata);
