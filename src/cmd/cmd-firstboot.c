@@ -16,7 +16,9 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
         if (r != EXIT_DONE)
                 return r;
 
-        printf("[1/3] detect\n");
+        /* With the bundle on the machine (the "embedded" secret policy) the node makes its own certificates. */
+        unsigned steps = o->secrets ? 4 : 3, step = 1;
+        printf("[%u/%u] detect\n", step++, steps);
         r = cmd_run_detect(o, inv, &node);
         if (r == EXIT_DONE && !node) {
                 log_error("this machine was auto-registered; rendering for nodes not in the inventory is not "
@@ -24,11 +26,15 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
                 r = EXIT_FAILED;
         }
         if (r == EXIT_DONE) {
-                printf("[2/3] render\n");
+                printf("[%u/%u] render\n", step++, steps);
                 r = cmd_run_render(o, inv, node, NULL);
         }
+        if (r == EXIT_DONE && o->secrets) {
+                printf("[%u/%u] pki\n", step++, steps);
+                r = cmd_run_pki(o, inv, node, false);
+        }
         if (r == EXIT_DONE) {
-                printf("[3/3] activate\n");
+                printf("[%u/%u] activate\n", step++, steps);
                 r = cmd_run_activate(o, node);
         }
         inventory_free(inv);

@@ -2,15 +2,18 @@
 /* Puts clusterboot into a tree that becomes an image: the binary, its systemd units, the inventory, and the
  * two services enabled that make first boot happen. Every file goes through the same atomic, idempotent
  * writer as rendered configuration, so installing twice changes nothing. */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "activate.h"
 #include "cmd.h"
 #include "embedded-files.h"
 #include "fileio.h"
+#include "fs-util.h"
 #include "inventory.h"
 #include "log.h"
 #include "paths.h"
@@ -52,6 +55,41 @@ static int collect(const Inventory *inv, RenderSet *set) {
         return 0;
 }
 
+/* Inventory files in the tree that the source no longer has: a node removed from the cluster would otherwise
+ * stay in the image (and its file fail validation as a node file for an unknown node). */
+static int remove_stale_inventory(const Options *o, const RenderSet *set) {
+        static const char *const dirs[] = { CLUSTER_CONFIG_DIR "/nodes", CLUSTER_CONFIG_DIR "/services" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *dir = path_join_root(o->root, dirs[i]);
+                if (!dir)
+                        return -ENOMEM;
+                DIR *d = opendir(dir);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                int r = 0;
+                while ((de = readdir(d)) && r >= 0) {
+                        if (!endswith(de->d_name, ".yaml"))
+                                continue;
+                        _cleanup_free_ char *path = strprintf("%s/%s", dirs[i], de->d_name);
+                        if (!path) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        if (render_set_find(set, path))
+                                continue;
+                        if (!o->dry_run && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                                r = -errno;
+                        else
+                                printf("  %sremoved %s\n", o->dry_run ? "would be " : "", path);
+                }
+                closedir(d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
         const Options *o = userdata;
         if (res != WRITE_UNCHANGED)
@@ -80,6 +118,8 @@ int cmd_install(int argc, char **argv, const Options *o) {
                 r = render_set_write(&set, o->root, o->dry_run, on_write, (void *) o, &failed);
                 if (r < 0)
                         log_error_errno(r, "cannot write %s: %m", failed ? failed->path : "?");
+                else if ((r = remove_stale_inventory(o, &set)) < 0)
+                        log_error_errno(r, "cannot remove inventory files the source no longer has: %m");
         }
 
         /* cluster-bootstrap.service is installed but not enabled: the bootstrap command it runs does not

@@ -44,19 +44,13 @@ static int load_bundle(const Options *o, Bundle *ret) {
 }
 
 /* pki node and pki renew: the node's files, issued where missing or no longer right (all with renew). */
-static int pki_node(const Options *o, bool renew) {
-        Inventory *inv = NULL;
-        const Node *node;
+int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew) {
         Bundle b = {};
         PkiPlan plan = {};
         RenderSet set = {};
         const RenderedFile *failed = NULL;
 
-        int r = cmd_load_inventory(o, false, &inv);
-        if (r != EXIT_DONE)
-                return r;
-        r = cmd_resolve_node(o, inv, &node);
-        r = r ?: load_bundle(o, &b);
+        int r = load_bundle(o, &b);
         if (r != EXIT_DONE)
                 goto finish;
 
@@ -91,6 +85,18 @@ finish:
         render_set_done(&set);
         pki_plan_done(&plan);
         bundle_done(&b);
+        return r;
+}
+
+static int pki_node(const Options *o, bool renew) {
+        Inventory *inv = NULL;
+        const Node *node;
+        int r = cmd_load_inventory(o, false, &inv);
+        if (r != EXIT_DONE)
+                return r;
+        r = cmd_resolve_node(o, inv, &node);
+        if (r == EXIT_DONE)
+                r = cmd_run_pki(o, inv, node, renew);
         inventory_free(inv);
         return r;
 }

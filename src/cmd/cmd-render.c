@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "inventory.h"
+#include "bundle.h"
 #include "log.h"
 #include "manifest.h"
 #include "render.h"
@@ -43,7 +44,24 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
         Tally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
 
         RenderOptions opts = { .network_backend = o->network_backend };
-        int r = render_node(inv, node, &opts, only, &set, &failed_renderer);
+        ClusterIds ids = {};
+        int r;
+        if (o->secrets) {
+                /* The bundle's Ceph fsid and Kafka cluster id, rather than ones derived from the inventory. */
+                Bundle b = {};
+                const char *missing = NULL;
+                r = bundle_load(o->secrets, &b, &missing);
+                if (r < 0) {
+                        log_error_errno(r, "cannot load the secrets bundle %s%s%s: %m", o->secrets,
+                                        missing ? ": " : "", missing ?: "");
+                        goto finish;
+                }
+                snprintf(ids.ceph_fsid, sizeof(ids.ceph_fsid), "%s", b.ceph_fsid);
+                snprintf(ids.kafka_cluster_id, sizeof(ids.kafka_cluster_id), "%s", b.kafka_cluster_id);
+                bundle_done(&b);
+                opts.ids = &ids;
+        }
+        r = render_node(inv, node, &opts, only, &set, &failed_renderer);
         if (r < 0) {
                 log_error_errno(r, "cannot render %s for node '%s': %m", failed_renderer ?: only ?: "?", node->name);
                 goto finish;

@@ -77,3 +77,4 @@ int cmd_resolve_node(const Options *o, const Inventory *inv, const Node **ret);
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node);
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only);
 int cmd_run_activate(const Options *o, const Node *node);
+int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew);

@@ -48,7 +48,8 @@ static const Verb verbs[] = {
           "Renders the node's NIC configuration (address, gateway and DNS from the inventory) as a\n"
           "systemd-networkd .network or, with --network-backend networkmanager, a NetworkManager keyfile;\n"
           "and /etc/hostname and /etc/hosts with every node of the cluster." },
-        { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND, cmd_render, "",
+        { "render", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_OUTPUT | OPT_NETWORK_BACKEND | OPT_SECRETS,
+          cmd_render, "",
           "Write the configuration of every service of the node's roles",
           "Renders environment files and configuration for the node's services and writes each file\n"
           "atomically; files that are already right are not touched." },
@@ -57,9 +58,11 @@ static const Verb verbs[] = {
           "Enables the target of every role the node has and disables those of roles it does not have.\n"
           "With --root the links are made offline, as 'systemctl --root=DIR enable' would; without,\n"
           "through systemd, which also starts and stops the targets." },
-        { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND, cmd_firstboot, "",
+        { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND | OPT_SECRETS, cmd_firstboot, "",
           "Run detect, render (network included) and activate in order",
-          "What cluster-detect.service runs at boot. Each step is idempotent: a second run changes nothing." },
+          "What cluster-detect.service runs at boot. With --secrets DIR (the bundle is on the machine) the\n"
+          "node also makes its certificates (as 'pki node'). Each step is idempotent: a second run changes\n"
+          "nothing." },
         { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"

@@ -215,6 +215,8 @@ static int make_sans(const CertSpec *spec, const char *extra_dns, GENERAL_NAMES 
                 names[n_names++] = extra_dns;
         qsort(names, n_names, sizeof(char *), cmp_strp);
 
+        if (spec->n_ips > 0 && !spec->ips)
+                return -EINVAL;
         for (size_t i = 0; i < spec->n_ips; i++)
                 if (!ip_family_valid(spec->ips[i].family))
                         return -EINVAL;

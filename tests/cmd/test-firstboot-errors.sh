@@ -103,6 +103,12 @@ else
 fi
 cp -r "$inv" "$tmp/broken"
 sed -i 's/roles: \[master, dns-server\]/roles: [mastr, dns-server]/' "$tmp/broken/cluster.yaml"
+cp -r "$inv" "$tmp/smaller"
+rm "$tmp/smaller/nodes/worker-02.yaml"
+sed -i '/name: worker-02/,+3d' "$tmp/smaller/cluster.yaml"
+sed -i 's/osd_pool_default_size: 2/osd_pool_default_size: 1/' "$tmp/smaller/services/ceph.yaml"
+check "install of an inventory that lost a node removes that node's file" 0 "removed /etc/cluster-config/nodes/worker-02.yaml" -- \
+    "$bin" install --root "$img" --inventory "$tmp/smaller"
 check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
     "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
 assert "... and writes nothing" test ! -e "$tmp/image2"
