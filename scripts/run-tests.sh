@@ -18,6 +18,21 @@ ninja -C build-test || exit 1
 meson test -C build-test --print-errorlogs
 meson_rc=$?
 
+# The optimizer finds warnings (maybe-uninitialized) that -O0 does not: the release build must compile too.
+extra_passed=0
+extra_failed=0
+if [ ! -d build-release ]; then
+    meson setup build-release --buildtype=release >/dev/null || exit 1
+fi
+if ninja -C build-release >/dev/null; then
+    echo "ok - release build (-O3, -Werror) compiles"
+    extra_passed=$((extra_passed + 1))
+else
+    ninja -C build-release | tail -20
+    echo "not ok - release build (-O3, -Werror) compiles"
+    extra_failed=$((extra_failed + 1))
+fi
+
 fuzz_passed=0
 fuzz_failed=0
 if [ "$fuzz_seconds" -gt 0 ]; then
@@ -50,7 +65,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     fi
 fi
 
-python3 - "$fuzz_passed" "$fuzz_failed" "$meson_rc" <<'PY'
+python3 - "$((fuzz_passed + extra_passed))" "$((fuzz_failed + extra_failed))" "$meson_rc" <<'PY'
 import json, re, sys
 passed, failed = int(sys.argv[1]), int(sys.argv[2])
 meson_rc = int(sys.argv[3])

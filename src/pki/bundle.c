@@ -513,7 +513,7 @@ int bundle_init(const Inventory *inv, const char *dir, const bool rotate[_BUNDLE
                         make = true;
 
                 if (i == BUNDLE_MQTT) {
-                        bool changed;
+                        bool changed = false;
                         if (!make)
                                 r = load_item(dir, i, &b);
                         r = r ?: sync_mqtt(inv, dir, !make, &b, out, &changed);

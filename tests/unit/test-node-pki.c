@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "inventory.h"
+#include "node-pki.h"
+#include "tap.h"
+#include "writer.h"
+#include "x509.h"
+
+static const char *examples;
+static Inventory *inv;
+static Bundle bundle;
+static char dir[64];
+
+static bool plan_has(const PkiPlan *p, const char *path) {
+        for (size_t i = 0; i < p->n; i++)
+                if (strcmp(p->entries[i].path, path) == 0)
+                        return true;
+        return false;
+}
+
+TEST(test_only_what_roles_need) {
+        PkiPlan p = {};
+        /* A worker: the CA certificate, its kubelet certificate and kubeconfig; no CA key, no etcd. */
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "kafka-01"), &p), 0);
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/ca.crt"));
+        ASSERT_TRUE(plan_has(&p, "/var/lib/kubelet/pki/kubelet.crt"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kubelet.conf"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/ca.key"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/etcd/server.crt"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/ceph/ceph.bootstrap-osd.keyring"));
+        pki_plan_done(&p);
+
+        /* An OSD node gets the key that creates OSDs; a monitor-only node would not. */
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "worker-02"), &p), 0);
+        ASSERT_TRUE(plan_has(&p, "/etc/ceph/ceph.bootstrap-osd.keyring"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/ceph/ceph.client.admin.keyring"));
+        pki_plan_done(&p);
+
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "master-01"), &p), 0);
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/apiserver.crt"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/etcd/peer.crt"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/admin.conf"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/sa.key"));
+        pki_plan_done(&p);
+
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "worker-01"), &p), 0);
+        ASSERT_TRUE(plan_has(&p, "/etc/mosquitto/certs/server.crt"));
+        ASSERT_TRUE(plan_has(&p, "/etc/mosquitto/passwd"));
+        pki_plan_done(&p);
+}
+
+static unsigned findings_bad;
+static char last_bad[256];
+static void on_finding(const char *path, bool ok, bool warning, const char *what, void *userdata) {
+        (void) userdata;
+        if (!ok || warning) {
+                findings_bad++;
+                snprintf(last_bad, sizeof(last_bad), "%s: %s", path, what);
+        }
+}
+
+TEST(test_issue_keep_check) {
+        const Node *m = inventory_find_node(inv, "master-01");
+        PkiPlan p = {};
+        RenderSet set = {};
+        time_t now = time(NULL);
+        ASSERT_INT_EQ(pki_plan_node(inv, m, &p), 0);
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now, &set), 0);
+        ASSERT_INT_EQ(render_set_write(&set, dir, false, NULL, NULL, NULL), 0);
+        size_t first = set.n;
+        render_set_done(&set);
+
+        /* Keys are 0600, whatever they are. */
+        char path[256];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/etc/kubernetes/pki/apiserver.key", dir);
+        ASSERT_INT_EQ(stat(path, &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+
+        /* A second run issues nothing: only the copies from the bundle are in the set, unchanged. */
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now, &set), 0);
+        ASSERT_TRUE(set.n < first);
+        for (size_t i = 0; i < set.n; i++)
+                ASSERT_TRUE(strstr(set.files[i].path, "apiserver.crt") == NULL);
+        render_set_done(&set);
+
+        findings_bad = 0;
+        ASSERT_INT_EQ(pki_check(&p, dir, now, on_finding, NULL), 0);
+        ASSERT_INT_EQ(findings_bad, 0);
+
+        /* Eleven months on: everything expires within 30 days: warnings, not errors. */
+        findings_bad = 0;
+        ASSERT_INT_EQ(pki_check(&p, dir, now + 340 * 86400, on_finding, NULL), 0);
+        ASSERT_TRUE(findings_bad > 0);
+        ASSERT_TRUE(strstr(last_bad, "expires in") != NULL);
+        /* ... and then pki node would reissue them. */
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now + 340 * 86400, &set), 0);
+        ASSERT_TRUE(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt") != NULL);
+        render_set_done(&set);
+
+        /* A readable key is an error; so is a certificate that lacks the node's address. */
+        ASSERT_INT_EQ(chmod(path, 0644), 0);
+        ASSERT_TRUE(pki_check(&p, dir, now, on_finding, NULL) >= 1);
+        ASSERT_INT_EQ(chmod(path, 0600), 0);
+        char src[256], dst[256];
+        snprintf(src, sizeof(src), "%s/etc/kubernetes/pki/apiserver-kubelet-client.crt", dir);
+        snprintf(dst, sizeof(dst), "%s/etc/kubernetes/pki/apiserver.crt", dir);
+        ASSERT_INT_EQ(rename(src, dst), 0);
+        findings_bad = 0;
+        ASSERT_TRUE(pki_check(&p, dir, now, on_finding, NULL) >= 2); /* key mismatch, SANs missing */
+
+        /* pki renew (force) reissues every leaf, and check is clean again. */
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, true, now, &set), 0);
+        ASSERT_INT_EQ(render_set_write(&set, dir, false, NULL, NULL, NULL), 0);
+        render_set_done(&set);
+        ASSERT_INT_EQ(pki_check(&p, dir, now, on_finding, NULL), 0);
+        pki_plan_done(&p);
+}
+
+int main(int argc, char **argv) {
+        examples = argc > 1 ? argv[1] : "examples";
+        char path[512];
+        Report report;
+        report_init(&report, NULL);
+        snprintf(path, sizeof(path), "%s/homelab", examples);
+        if (inventory_load_and_validate(path, &report, &inv) < 0)
+                return 1;
+        snprintf(dir, sizeof(dir), "/tmp/test-node-pki-XXXXXX");
+        if (!mkdtemp(dir))
+                return 1;
+        char bundle_dir[128];
+        snprintf(bundle_dir, sizeof(bundle_dir), "%s/bundle", dir);
+        RenderSet set = {};
+        unsigned created;
+        if (bundle_init(inv, bundle_dir, NULL, &bundle, &set, &created, NULL) < 0)
+                return 1;
+        render_set_done(&set);
+
+        RUN(test_only_what_roles_need);
+        RUN(test_issue_keep_check);
+
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+                return 1;
+        bundle_done(&bundle);
+        inventory_free(inv);
+        report_done(&report);
+        return tap_done();
+}
