@@ -48,15 +48,10 @@ int cmd_run_activate(const Options *o, const Node *node) {
         return EXIT_DONE;
 }
 
+static int run(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
+        return cmd_run_activate(o, node);
+}
+
 int cmd_activate(int argc, char **argv, const Options *o) {
-        Inventory *inv = NULL;
-        const Node *node;
-        int r = cmd_load_inventory(o, false, &inv);
-        if (r != EXIT_DONE)
-                return r;
-        r = cmd_resolve_node(o, inv, &node);
-        if (r == EXIT_DONE)
-                r = cmd_run_activate(o, node);
-        inventory_free(inv);
-        return r;
+        return cmd_for_node(o, run, NULL);
 }

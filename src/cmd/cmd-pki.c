@@ -88,17 +88,8 @@ finish:
         return r;
 }
 
-static int pki_node(const Options *o, bool renew) {
-        Inventory *inv = NULL;
-        const Node *node;
-        int r = cmd_load_inventory(o, false, &inv);
-        if (r != EXIT_DONE)
-                return r;
-        r = cmd_resolve_node(o, inv, &node);
-        if (r == EXIT_DONE)
-                r = cmd_run_pki(o, inv, node, renew);
-        inventory_free(inv);
-        return r;
+static int run_pki(const Options *o, const Inventory *inv, const Node *node, const void *renew) {
+        return cmd_run_pki(o, inv, node, renew != NULL);
 }
 
 typedef struct CheckTally {
@@ -159,9 +150,9 @@ static int pki_check_cmd(const Options *o) {
 
 int cmd_pki(int argc, char **argv, const Options *o) {
         if (streq(argv[0], "node"))
-                return pki_node(o, false);
+                return cmd_for_node(o, run_pki, NULL);
         if (streq(argv[0], "renew"))
-                return pki_node(o, true);
+                return cmd_for_node(o, run_pki, "renew");
         if (streq(argv[0], "check"))
                 return pki_check_cmd(o);
         log_error("unknown pki command '%s'; they are: node, check, renew", argv[0]);

@@ -95,23 +95,14 @@ finish:
         return r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
-static int run(const Options *o, const char *only) {
-        Inventory *inv = NULL;
-        const Node *node;
-        int r = cmd_load_inventory(o, false, &inv);
-        if (r != EXIT_DONE)
-                return r;
-        r = cmd_resolve_node(o, inv, &node);
-        if (r == EXIT_DONE)
-                r = cmd_run_render(o, inv, node, only);
-        inventory_free(inv);
-        return r;
+static int run(const Options *o, const Inventory *inv, const Node *node, const void *only) {
+        return cmd_run_render(o, inv, node, only);
 }
 
 int cmd_render(int argc, char **argv, const Options *o) {
-        return run(o, NULL);
+        return cmd_for_node(o, run, NULL);
 }
 
 int cmd_network(int argc, char **argv, const Options *o) {
-        return run(o, "network");
+        return cmd_for_node(o, run, "network");
 }

@@ -11,6 +11,19 @@
 #include "string-util.h"
 #include "banned.h"
 
+int cmd_for_node(const Options *o, NodeCommand fn, const void *arg) {
+        Inventory *inv = NULL;
+        const Node *node;
+        int r = cmd_load_inventory(o, false, &inv);
+        if (r != EXIT_DONE)
+                return r;
+        r = cmd_resolve_node(o, inv, &node);
+        if (r == EXIT_DONE)
+                r = fn(o, inv, node, arg);
+        inventory_free(inv);
+        return r;
+}
+
 int cmd_resolve_node(const Options *o, const Inventory *inv, const Node **ret) {
         _cleanup_free_ char *from_file = NULL;
         const char *name = o->node;

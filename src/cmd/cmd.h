@@ -72,6 +72,10 @@ int cmd_load_inventory(const Options *o, bool json_report, Inventory **ret);
 typedef struct Node Node;
 int cmd_resolve_node(const Options *o, const Inventory *inv, const Node **ret);
 
+/* Loads the inventory, resolves the node (cmd_resolve_node()) and runs fn for it. */
+typedef int (*NodeCommand)(const Options *o, const Inventory *inv, const Node *node, const void *arg);
+int cmd_for_node(const Options *o, NodeCommand fn, const void *arg);
+
 /* The stages behind detect, render and activate, for firstboot to chain. Each logs and returns an exit code.
  * cmd_run_detect() sets *ret_node to NULL for an auto-registered machine. */
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node);
