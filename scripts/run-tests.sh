@@ -40,7 +40,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
         if [ ! -d build-fuzz ]; then
             CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
         fi
-        if ninja -C build-fuzz >/dev/null; then
+        if ninja -C build-fuzz tests/fuzz/fuzz-inventory >/dev/null; then
             corpus=$(mktemp -d)
             echo "fuzz-inventory: libFuzzer for ${fuzz_seconds}s"
             # libFuzzer reads every file of a seed folder: give it the regressions without their README.
@@ -58,6 +58,8 @@ if [ "$fuzz_seconds" -gt 0 ]; then
             fi
             rm -rf "$corpus" "$seeds"
         else
+            ninja -C build-fuzz tests/fuzz/fuzz-inventory | grep -E 'error' | head -20
+            echo "not ok - fuzz-inventory: the libFuzzer build failed"
             fuzz_failed=1
         fi
     else

@@ -29,7 +29,7 @@ static inline void freep(void *p) {
 
 /* Defines NAME##p(), a cleanup function that calls FUNC on a pointer variable when it is not NULL. */
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                              \
-        static inline void func##p(type *p) {                                                                \
+        _unused_ static inline void func##p(type *p) {                                                       \
                 if (*p)                                                                                      \
                         func(*p);                                                                            \
         }
