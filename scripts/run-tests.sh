@@ -40,7 +40,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
         if [ ! -d build-fuzz ]; then
             CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
         fi
-        if ninja -C build-fuzz tests/fuzz/fuzz-inventory >/dev/null; then
+        if ninja -C build-fuzz tests/fuzz/fuzz-inventory tests/fuzz/fuzz-inventory-corpus >/dev/null; then
             corpus=$(mktemp -d)
             echo "fuzz-inventory: libFuzzer for ${fuzz_seconds}s"
             # libFuzzer reads every file of a seed folder: give it the regressions without their README.
