@@ -324,7 +324,9 @@ static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_
                 .n_ips = e->n_ips,
                 .usage = e->usage,
                 .validity_days = PKI_LEAF_VALIDITY_DAYS,
-                .not_before = now,
+                /* Backdated like the CAs (x509.c), so a node whose clock runs a little ahead of the API
+                 * server's does not present a certificate that is not yet valid there. */
+                .not_before = now - 5 * 60,
         };
         KeyAlgorithm alg = key_algorithm_from_string(strempty(inv->kubernetes.pki.key_algorithm.v));
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
