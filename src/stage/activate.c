@@ -230,6 +230,26 @@ static int call_unit(sd_bus *bus, const char *method, const char *unit) {
         return r;
 }
 
+/* PID 1's own socket, as systemctl uses it: cluster-detect.service runs before dbus.socket listens (it is
+ * ordered before network-pre.target, long before sysinit.target), so the system bus may not be there yet.
+ * Found by the nspawn test: on a second boot, with nothing to render, activate lost that race every time. */
+static int bus_open_systemd(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        if (geteuid() != 0)
+                return sd_bus_default_system(ret);
+
+        /* These return 1 on success too: test for failure, not for zero. */
+        int r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return sd_bus_default_system(ret);
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
 int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
@@ -252,7 +272,7 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
         }
 
         if (!dry_run) {
-                r = sd_bus_default_system(&bus);
+                r = bus_open_systemd(&bus);
                 if (r < 0)
                         return r;
                 if ((r = call_unit_files(bus, "EnableUnitFiles", links, n_links, true)) < 0)
