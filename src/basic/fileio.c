@@ -85,6 +85,10 @@ static int fsync_directory_of(const char *path) {
 }
 
 int write_file_atomic(const char *path, const void *content, size_t size, mode_t mode) {
+        return write_file_atomic_gid(path, content, size, mode, (gid_t) -1);
+}
+
+int write_file_atomic_gid(const char *path, const void *content, size_t size, mode_t mode, gid_t gid) {
         _cleanup_free_ char *tmp = strprintf("%s.tmp.XXXXXX", path);
         if (!tmp)
                 return -ENOMEM;
@@ -108,7 +112,7 @@ int write_file_atomic(const char *path, const void *content, size_t size, mode_t
                 p += k;
                 left -= (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if ((gid != (gid_t) -1 && fchown(fd, (uid_t) -1, gid) < 0) || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -121,4 +125,34 @@ int write_file_atomic(const char *path, const void *content, size_t size, mode_t
 fail:
         (void) unlink(tmp);
         return r;
+}
+
+int group_lookup(const char *root, const char *name, gid_t *ret) {
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        if (!root || streq(root, "/"))
+                path = strdup("/etc/group");
+        else
+                path = strprintf("%s/etc/group", root);
+        if (!path)
+                return -ENOMEM;
+        int r = read_full_file(path, 4 * 1024 * 1024, &data, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ENOENT : r;
+
+        /* name:password:gid:members */
+        size_t n = strlen(name);
+        for (const char *line = data; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                if (strncmp(line, name, n) != 0 || line[n] != ':')
+                        continue;
+                const char *p = strchr(line + n + 1, ':');
+                if (!p)
+                        return -EBADMSG;
+                char *end;
+                unsigned long gid = strtoul(p + 1, &end, 10);
+                if (end == p + 1 || *end != ':')
+                        return -EBADMSG;
+                *ret = (gid_t) gid;
+                return 0;
+        }
+        return -ENOENT;
 }

@@ -15,6 +15,21 @@ typedef enum LogLevel {
 void log_set_max_level(LogLevel level);
 LogLevel log_get_max_level(void);
 
+/* Where messages go (SPEC "Logs"): text on stderr for a person; one JSON object per line (timestamp, level,
+ * node, stage, message); or the journal with those as fields. log_setup() chooses from $CLUSTERBOOT_LOG
+ * (text, json, journal), else the journal when stderr is the journal stream systemd gave the service
+ * ($JOURNAL_STREAM), else text. */
+typedef enum LogTarget {
+        LOG_TARGET_TEXT,
+        LOG_TARGET_JSON,
+        LOG_TARGET_JOURNAL,
+} LogTarget;
+
+void log_setup(void);
+void log_set_target(LogTarget t);
+/* What every message is about; NULL clears. The strings must outlive their use. */
+void log_set_context(const char *node, const char *stage);
+
 /* Logs one message to stderr. When err is non-zero, "%m" in fmt expands to strerror(err). Returns
  * -abs(err), so that "return log_error_errno(r, ...);" propagates the error. */
 int log_internal(LogLevel level, int err, const char *fmt, ...) _printf_(3, 4);

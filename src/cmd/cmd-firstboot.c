@@ -18,6 +18,7 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
 
         /* With the bundle on the machine (the "embedded" secret policy) the node makes its own certificates. */
         unsigned steps = o->secrets ? 4 : 3, step = 1;
+        log_set_context(NULL, "detect");
         printf("[%u/%u] detect\n", step++, steps);
         r = cmd_run_detect(o, inv, &node);
         if (r == EXIT_DONE && !node) {
@@ -26,17 +27,21 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
                 r = EXIT_FAILED;
         }
         if (r == EXIT_DONE) {
+                log_set_context(node->name, "render");
                 printf("[%u/%u] render\n", step++, steps);
                 r = cmd_run_render(o, inv, node, NULL);
         }
         if (r == EXIT_DONE && o->secrets) {
+                log_set_context(node->name, "pki");
                 printf("[%u/%u] pki\n", step++, steps);
                 r = cmd_run_pki(o, inv, node, false);
         }
         if (r == EXIT_DONE) {
+                log_set_context(node->name, "activate");
                 printf("[%u/%u] activate\n", step++, steps);
                 r = cmd_run_activate(o, node);
         }
+        log_set_context(NULL, NULL);
         inventory_free(inv);
         return r;
 }

@@ -63,6 +63,13 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
         }
         WriteTally t = { .o = o };
         k = render_set_write(&set, o->root, o->dry_run, on_write, &t, &failed);
+        if (k == -ENOENT && failed && failed->group) {
+                log_error("cannot write %s: the group '%s' that must read it does not exist in %s/etc/group; "
+                          "install the service's package first",
+                          failed->path, failed->group, o->root ?: "");
+                r = EXIT_FAILED;
+                goto finish;
+        }
         if (k < 0) {
                 log_error_errno(k, "cannot write %s: %m", failed ? failed->path : "?");
                 r = EXIT_FAILED;

@@ -18,8 +18,11 @@ int cmd_for_node(const Options *o, NodeCommand fn, const void *arg) {
         if (r != EXIT_DONE)
                 return r;
         r = cmd_resolve_node(o, inv, &node);
-        if (r == EXIT_DONE)
+        if (r == EXIT_DONE) {
+                log_set_context(node->name, NULL);
                 r = fn(o, inv, node, arg);
+                log_set_context(NULL, NULL);
+        }
         inventory_free(inv);
         return r;
 }

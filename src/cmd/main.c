@@ -285,6 +285,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
 int main(int argc, char **argv) {
         /* Progress lines reach the journal as they happen, and in order with errors on stderr. */
         setvbuf(stdout, NULL, _IOLBF, 0);
+        log_setup();
 
         if (argc < 2) {
                 print_main_help(stderr);

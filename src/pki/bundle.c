@@ -323,7 +323,7 @@ static int make_ca(KeyAlgorithm alg, const char *cn, EVP_PKEY **ret_key, X509 **
         return 0;
 }
 
-static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, const char *dir, Bundle *b,
+static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, bool rotating, const char *dir, Bundle *b,
                      RenderSet *out) {
         int r = 0;
         switch (item) {
@@ -367,9 +367,12 @@ static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, co
                 r = random_string("0123456789abcdef", 64, &b->join_secret);
                 return r ?: add_text(out, dir, "join-secret", 0600, b->join_secret, true);
         case BUNDLE_CEPH: {
+                /* The same fsid render derives without the bundle, so a node renders one ceph.conf whether
+                 * it has the bundle or not; --rotate ceph makes a random one. */
+                ClusterIds ids;
                 char fsid[37];
-                r = uuid_generate_v4(fsid);
-                b->ceph_fsid = r >= 0 ? strdup(fsid) : NULL;
+                r = rotating ? uuid_generate_v4(fsid) : cluster_ids_derive(inv, &ids);
+                b->ceph_fsid = r >= 0 ? strdup(rotating ? fsid : ids.ceph_fsid) : NULL;
                 if (r >= 0 && !b->ceph_fsid)
                         r = -ENOMEM;
                 r = r ?: add_text(out, dir, "ceph/fsid", 0644, b->ceph_fsid, true);
@@ -384,9 +387,19 @@ static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, co
                 }
                 return r;
         }
-        case BUNDLE_KAFKA_CLUSTER_ID:
-                r = kafka_cluster_id_generate(&b->kafka_cluster_id);
+        case BUNDLE_KAFKA_CLUSTER_ID: {
+                /* As the fsid: render's derived id unless rotated. */
+                ClusterIds ids;
+                if (rotating)
+                        r = kafka_cluster_id_generate(&b->kafka_cluster_id);
+                else {
+                        r = cluster_ids_derive(inv, &ids);
+                        b->kafka_cluster_id = r >= 0 ? strdup(ids.kafka_cluster_id) : NULL;
+                        if (r >= 0 && !b->kafka_cluster_id)
+                                r = -ENOMEM;
+                }
                 return r ?: add_text(out, dir, "kafka/cluster-id", 0644, b->kafka_cluster_id, true);
+        }
         default:
                 return -EINVAL;
         }
@@ -394,9 +407,15 @@ static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, co
 
 int bundle_ceph_keyring(const Bundle *b, CephEntity e, char **ret) {
         StrBuf text = {};
-        /* ceph-mon --mkfs wants the admin key in the mon keyring too, as the seed imported it. */
-        CephEntity list[2] = { e, CEPH_CLIENT_ADMIN };
-        size_t n = e == CEPH_MON ? 2 : 1;
+        /* ceph-mon --mkfs imports the mon keyring into the monitor's auth database: it must hold every
+         * entity the cluster's nodes authenticate as from the start, or the monitor makes its own
+         * bootstrap keys and refuses the bundle's (found by tests/pki-e2e/test-ceph-mon.sh). */
+        CephEntity list[_CEPH_ENTITY_MAX] = { e };
+        size_t n = 1;
+        if (e == CEPH_MON)
+                for (CephEntity other = 0; other < _CEPH_ENTITY_MAX; other++)
+                        if (other != CEPH_MON)
+                                list[n++] = other;
         int r = 0;
         for (size_t i = 0; i < n && r >= 0; i++) {
                 char *entry;
@@ -521,7 +540,7 @@ int bundle_init(const Inventory *inv, const char *dir, const bool rotate[_BUNDLE
                         continue;
                 }
                 if (make) {
-                        r = make_item(inv, alg, i, dir, &b, out);
+                        r = make_item(inv, alg, i, rotate && rotate[i], dir, &b, out);
                         made[i] = true;
                         created++;
                 } else {
@@ -530,7 +549,7 @@ int bundle_init(const Inventory *inv, const char *dir, const bool rotate[_BUNDLE
                         if (r >= 0 && i == BUNDLE_BOOTSTRAP_TOKEN && inv->cluster.bootstrap.token.v &&
                             !streq(inv->cluster.bootstrap.token.v, b.bootstrap_token)) {
                                 secret_free(TAKE_PTR(b.bootstrap_token));
-                                r = make_item(inv, alg, i, dir, &b, out);
+                                r = make_item(inv, alg, i, false, dir, &b, out);
                                 created++;
                         }
                 }

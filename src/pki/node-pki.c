@@ -22,9 +22,13 @@ enum { CA_KUBERNETES, CA_ETCD, CA_FRONT_PROXY };
 
 #define RENEW_BEFORE (30 * 24 * 3600)
 
+/* mosquitto opens its password file and TLS key after dropping root to its own user. */
+#define MOSQUITTO_GROUP "mosquitto"
+
 static const struct {
         mode_t mode;
         bool secret;
+        const char *group;
 } sources[_SRC_MAX] = {
         [SRC_CA_CRT] = { 0644, false },
         [SRC_CA_KEY] = { 0600, true },
@@ -40,7 +44,7 @@ static const struct {
         [SRC_CEPH_ADMIN_KEYRING] = { 0600, true },
         [SRC_CEPH_BOOTSTRAP_OSD_KEYRING] = { 0600, true },
         [SRC_CEPH_BOOTSTRAP_MDS_KEYRING] = { 0600, true },
-        [SRC_MQTT_PASSWD] = { 0600, true },
+        [SRC_MQTT_PASSWD] = { 0640, true, MOSQUITTO_GROUP },
 };
 
 void pki_plan_done(PkiPlan *p) {
@@ -201,6 +205,8 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                 r = r ?: add_copy(&p, SRC_CA_CRT, MOSQUITTO_CONFIG_DIR "/certs/ca.crt");
                 r = r ?: add_leaf(&p, PKI_LEAF, MOSQUITTO_CONFIG_DIR "/certs/server.crt", CA_KUBERNETES, n->hostname, NULL,
                                   CERT_USAGE_SERVER, names, ips, 2, NULL);
+                if (r >= 0)
+                        p.entries[p.n - 1].key_group = MOSQUITTO_GROUP;
                 r = r ?: add_copy(&p, SRC_MQTT_PASSWD, MOSQUITTO_CONFIG_DIR "/passwd");
         }
 
@@ -276,10 +282,10 @@ static int source_text(const Bundle *b, PkiSource s, char **ret) {
         }
 }
 
-static int add_secret_text(RenderSet *out, const char *path, mode_t mode, char *text) {
+static int add_secret_text(RenderSet *out, const char *path, mode_t mode, const char *group, char *text) {
         StrBuf sb = {};
         int r = strbuf_append(&sb, text);
-        r = r ?: render_set_add(out, path, mode, &sb);
+        r = r ?: render_set_add_group(out, path, mode, group, &sb);
         if (sb.s)
                 OPENSSL_cleanse(sb.s, sb.len);
         strbuf_done(&sb);
@@ -498,7 +504,7 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
 
                 if (e->kind == PKI_COPY) {
                         r = source_text(b, e->source, &text);
-                        r = r ?: add_secret_text(out, e->path, sources[e->source].mode, text);
+                        r = r ?: add_secret_text(out, e->path, sources[e->source].mode, sources[e->source].group, text);
                         secret_free(text);
                         continue;
                 }
@@ -513,14 +519,14 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                         _cleanup_free_ char *kp = key_path(e->path);
                         size_t size;
                         r = kp ? pki_cert_to_pem(cert, &text, &size) : -EINVAL;
-                        r = r ?: add_secret_text(out, e->path, 0644, text);
+                        r = r ?: add_secret_text(out, e->path, 0644, NULL, text);
                         free(text);
                         text = NULL;
                         r = r ?: pki_key_to_pem(key, &text, &size);
-                        r = r ?: add_secret_text(out, kp, 0600, text);
+                        r = r ?: add_secret_text(out, kp, e->key_group ? 0640 : 0600, e->key_group, text);
                 } else if (r >= 0) {
                         r = kubeconfig_text(inv, e, b, cert, key, &text);
-                        r = r ?: add_secret_text(out, e->path, 0600, text);
+                        r = r ?: add_secret_text(out, e->path, 0600, NULL, text);
                 }
                 secret_free(text);
                 X509_free(cert);
@@ -630,7 +636,7 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
                         char *pem = NULL;
                         size_t size;
                         bool ok = check_mode(&c, e->path, 0644);
-                        ok = check_mode(&c, kp, 0600) && ok;
+                        ok = check_mode(&c, kp, e->key_group ? 0640 : 0600) && ok;
                         cert = load_cert(&c, e->path);
                         if (kp && read_under(root, kp, &pem, &size) >= 0)
                                 (void) pki_key_from_pem(pem, size, &key);

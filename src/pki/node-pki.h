@@ -49,6 +49,7 @@ typedef struct PkiEntry {
         IpAddr *ips;
         size_t n_ips;
         char *server; /* kubeconfig: the API server URL */
+        const char *key_group; /* a group that must read the key (then 0640 root:group), or NULL */
 } PkiEntry;
 
 typedef struct PkiPlan {

@@ -151,6 +151,9 @@ static int build_global(const RenderContext *c, ConfSection *g) {
         r = r ?: conf_set(g, "auth_cluster_required", strdup("cephx"));
         r = r ?: conf_set(g, "auth_service_required", strdup("cephx"));
         r = r ?: conf_set(g, "auth_client_required", strdup("cephx"));
+        /* Every daemon and client here is current: refuse the insecure global_id reclaim (CVE-2021-20288)
+         * instead of running with the health warning Ceph raises while it is allowed. */
+        r = r ?: conf_set(g, "auth_allow_insecure_global_id_reclaim", strdup("false"));
         r = r ?: conf_set(g, "osd_pool_default_size", strprintf("%" PRId64, ceph->osd_pool_default_size.v));
         r = r ?: conf_set(g, "osd_pool_default_min_size", strprintf("%" PRId64, ceph->osd_pool_default_min_size.v));
         if (c->node->ip.family == AF_INET6) {

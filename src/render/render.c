@@ -34,6 +34,13 @@ int render_set_add(RenderSet *s, const char *path, mode_t mode, StrBuf *b) {
         return 0;
 }
 
+int render_set_add_group(RenderSet *s, const char *path, mode_t mode, const char *group, StrBuf *b) {
+        int r = render_set_add(s, path, mode, b);
+        if (r >= 0)
+                s->files[s->n - 1].group = group;
+        return r;
+}
+
 const RenderedFile *render_set_find(const RenderSet *s, const char *path) {
         for (size_t i = 0; i < s->n; i++)
                 if (streq(s->files[i].path, path))

@@ -14,6 +14,7 @@
 typedef struct RenderedFile {
         char *path; /* absolute, as on the node: "/etc/cluster-config/environment/etcd.env" */
         const char *renderer; /* which renderer made it (set by render_node()), or NULL */
+        const char *group;    /* a group that must read it (owner root), or NULL for root's */
         mode_t mode;
         char *content;
         size_t size;
@@ -28,6 +29,8 @@ typedef struct RenderSet {
 /* Adds a file, taking the content of b (which is reset). A path already in the set is -EEXIST: two
  * renderers must never write the same file. */
 int render_set_add(RenderSet *s, const char *path, mode_t mode, StrBuf *b);
+/* The same for a file that group (a static string) must read: mode 0640 root:group, say. */
+int render_set_add_group(RenderSet *s, const char *path, mode_t mode, const char *group, StrBuf *b);
 const RenderedFile *render_set_find(const RenderSet *s, const char *path);
 void render_set_done(RenderSet *s);
 /* Sorts by path, for stable output. */

@@ -43,11 +43,12 @@ static void remove_stale_temporaries(const char *path) {
         closedir(d);
 }
 
-static WriteResult compare(const char *full, const RenderedFile *f) {
+static WriteResult compare(const char *full, const RenderedFile *f, gid_t gid) {
         struct stat st;
         if (lstat(full, &st) < 0)
                 return WRITE_CREATED;
-        if (!S_ISREG(st.st_mode) || (st.st_mode & 07777) != f->mode || (size_t) st.st_size != f->size)
+        if (!S_ISREG(st.st_mode) || (st.st_mode & 07777) != f->mode || (size_t) st.st_size != f->size ||
+            (gid != (gid_t) -1 && st.st_gid != gid))
                 return WRITE_UPDATED;
 
         char *data;
@@ -67,12 +68,23 @@ int render_set_write(const RenderSet *s, const char *root, bool dry_run, WriteCa
                 if (!full)
                         return -ENOMEM;
 
-                WriteResult res = compare(full, f);
+                gid_t gid = (gid_t) -1;
+                if (f->group) {
+                        /* The group of the tree being written: an image's /etc/group, not the host's. */
+                        int r = group_lookup(root, f->group, &gid);
+                        if (r < 0) {
+                                if (ret_failed)
+                                        *ret_failed = f;
+                                return r == -ENOENT ? -ENOENT : r;
+                        }
+                }
+
+                WriteResult res = compare(full, f, gid);
                 if (res != WRITE_UNCHANGED && !dry_run) {
                         int r = mkdir_parents(full, 0755);
                         if (r >= 0) {
                                 remove_stale_temporaries(full);
-                                r = write_file_atomic(full, f->content, f->size, f->mode);
+                                r = write_file_atomic_gid(full, f->content, f->size, f->mode, gid);
                         }
                         if (r < 0) {
                                 if (ret_failed)

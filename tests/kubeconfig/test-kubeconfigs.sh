@@ -96,6 +96,10 @@ run() { # run DESCRIPTION COMMAND...: a test point on the exit status; output on
 
 run "secrets init" "$cb" secrets init --inventory "$inventory" --out "$work/bundle"
 for node in master-01 worker-01; do
+        # worker-01 is also the MQTT broker: its node has the mosquitto package's group, which pki node gives
+        # the broker's key to.
+        mkdir -p "$work/$node/etc"
+        grep '^mosquitto:' /etc/group >"$work/$node/etc/group" 2>/dev/null || echo "mosquitto:x:$(id -g):" >"$work/$node/etc/group"
         run "pki node $node" "$cb" pki node --inventory "$inventory" --node "$node" --secrets "$work/bundle" \
                 --root "$work/$node"
 done
