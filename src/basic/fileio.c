@@ -72,6 +72,15 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
         return 0;
 }
 
+int fsync_directory(const char *dir) {
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
 static int fsync_directory_of(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
@@ -85,10 +94,10 @@ static int fsync_directory_of(const char *path) {
 }
 
 int write_file_atomic(const char *path, const void *content, size_t size, mode_t mode) {
-        return write_file_atomic_gid(path, content, size, mode, (gid_t) -1);
+        return write_file_atomic_gid(path, content, size, mode, (gid_t) -1, true);
 }
 
-int write_file_atomic_gid(const char *path, const void *content, size_t size, mode_t mode, gid_t gid) {
+int write_file_atomic_gid(const char *path, const void *content, size_t size, mode_t mode, gid_t gid, bool sync_dir) {
         _cleanup_free_ char *tmp = strprintf("%s.tmp.XXXXXX", path);
         if (!tmp)
                 return -ENOMEM;
@@ -120,7 +129,7 @@ int write_file_atomic_gid(const char *path, const void *content, size_t size, mo
                 r = -errno;
                 goto fail;
         }
-        return fsync_directory_of(path);
+        return sync_dir ? fsync_directory_of(path) : 0;
 
 fail:
         (void) unlink(tmp);

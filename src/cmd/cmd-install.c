@@ -47,7 +47,9 @@ static int collect(const Inventory *inv, RenderSet *set) {
         for (size_t i = 0; r >= 0 && i < inv->sources.n_files; i++) {
                 const SourceFile *sf = inv->sources.files + i;
                 _cleanup_free_ char *path = strprintf("%s/%s", CLUSTER_CONFIG_DIR, sf->rel);
-                r = path ? add_copy(set, path, 0644, sf->data, sf->size) : -ENOMEM;
+                /* cluster.yaml may carry the bootstrap token: then only root reads it. */
+                bool secret = streq(sf->rel, "cluster.yaml") && inv->cluster.bootstrap.token.v;
+                r = path ? add_copy(set, path, secret ? 0600 : 0644, sf->data, sf->size) : -ENOMEM;
         }
         if (r < 0)
                 return log_error_errno(r, "cannot collect the files to install: %m");

@@ -16,10 +16,16 @@
 typedef struct WriteTally {
         const Options *o;
         unsigned changed;
+        json_t *files;
 } WriteTally;
 
 static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
         WriteTally *t = userdata;
+        char mode[8];
+        snprintf(mode, sizeof(mode), "%04o", (unsigned) f->mode);
+        if (t->files)
+                json_array_append_new(t->files, json_pack("{s:s,s:s,s:s}", "path", f->path, "mode", mode, "result",
+                                                          write_result_to_string(res)));
         if (res == WRITE_UNCHANGED)
                 return;
         t->changed++;
@@ -49,6 +55,7 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
         PkiPlan plan = {};
         RenderSet set = {};
         const RenderedFile *failed = NULL;
+        WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
 
         int r = load_bundle(o, &b);
         if (r != EXIT_DONE)
@@ -61,7 +68,6 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
                 r = EXIT_FAILED;
                 goto finish;
         }
-        WriteTally t = { .o = o };
         k = render_set_write(&set, o->root, o->dry_run, on_write, &t, &failed);
         if (k == -ENOENT && failed && failed->group) {
                 log_error("cannot write %s: the group '%s' that must read it does not exist in %s/etc/group; "
@@ -79,16 +85,14 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
                 printf("%s: %zu PKI files, %u written%s\n", node->name, plan.n, t.changed,
                        o->dry_run ? " (dry run: nothing written)" : "");
         else {
-                json_t *files = json_array();
-                for (size_t i = 0; i < set.n; i++)
-                        json_array_append_new(files, json_pack("{s:s,s:i}", "path", set.files[i].path, "mode",
-                                                               (int) set.files[i].mode));
-                json_t *j = json_pack("{s:s,s:o,s:b}", "node", node->name, "written", files, "dry_run", o->dry_run);
+                json_t *j = json_pack("{s:s,s:o,s:b}", "node", node->name, "files", t.files, "dry_run", o->dry_run);
+                t.files = NULL;
                 json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 putchar('\n');
                 json_decref(j);
         }
 finish:
+        json_decref(t.files);
         render_set_done(&set);
         pki_plan_done(&plan);
         bundle_done(&b);

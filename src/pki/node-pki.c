@@ -216,7 +216,8 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                         r = r ?: add_copy(&p, SRC_CEPH_ADMIN_KEYRING, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
                         r = r ?: add_copy(&p, SRC_CEPH_BOOTSTRAP_MDS_KEYRING, CEPH_CONFIG_DIR "/ceph.bootstrap-mds.keyring");
                 }
-                /* Role-scoped: only OSD nodes get the key that can create OSDs. */
+                /* Role-scoped: of the other nodes, only OSD nodes get the key that can create OSDs (monitors
+                 * hold every key in their auth database, and so in ceph.mon.keyring). */
                 if (n->roles[ROLE_CEPH_OSD])
                         r = r ?: add_copy(&p, SRC_CEPH_BOOTSTRAP_OSD_KEYRING, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring");
         }
@@ -455,6 +456,13 @@ static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle
         return 0;
 }
 
+/* A key readable by more than it should be may have leaked: it is not kept. */
+static bool mode_is(const char *root, const char *path, mode_t want) {
+        _cleanup_free_ char *full = path_join_root(root, path);
+        struct stat st;
+        return full && stat(full, &st) >= 0 && (st.st_mode & 07777) == want;
+}
+
 /* A kubeconfig on disk that still says the right thing, with a good certificate: keep it. */
 static bool kubeconfig_good(const PkiEntry *e, const Bundle *b, const char *root, time_t now) {
         char *text = NULL, *cert_pem = NULL, *key_pem = NULL;
@@ -463,7 +471,7 @@ static bool kubeconfig_good(const PkiEntry *e, const Bundle *b, const char *root
         EVP_PKEY *key = NULL;
         bool good = false;
 
-        if (read_under(root, e->path, &text, &size) < 0)
+        if (!mode_is(root, e->path, 0600) || read_under(root, e->path, &text, &size) < 0)
                 return false;
         _cleanup_free_ char *server = strprintf("server: %s\n", e->server);
         if (server && strstr(text, server) && (cert_pem = kubeconfig_field(text, "client-certificate-data:", &cert_size)) &&
@@ -480,6 +488,8 @@ static bool kubeconfig_good(const PkiEntry *e, const Bundle *b, const char *root
 
 static bool disk_leaf_good(const PkiEntry *e, const Bundle *b, const char *root, time_t now) {
         _cleanup_free_ char *kp = key_path(e->path);
+        if (!kp || !mode_is(root, kp, e->key_group ? 0640 : 0600))
+                return false;
         _cleanup_free_ char *cert_pem = NULL;
         char *key_pem = NULL;
         size_t cs, ks;
@@ -568,8 +578,8 @@ static bool check_mode(Checker *c, const char *path, mode_t want) {
                 return false;
         }
         if ((st.st_mode & 07777) != want) {
-                /* A key readable by others is an error; anything else off is worth a warning. */
-                bool bad = (want & 077) == 0 && (st.st_mode & 077) != 0;
+                /* Access beyond what was wanted, for a secret, is an error; anything else off a warning. */
+                bool bad = (want & 004) == 0 && (st.st_mode & ~want & 077) != 0;
                 finding(c, path, false, !bad, "mode %04o, expected %04o", (unsigned) (st.st_mode & 07777), (unsigned) want);
                 return !bad;
         }
@@ -624,7 +634,19 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
         for (size_t i = 0; i < p->n; i++) {
                 const PkiEntry *e = p->entries + i;
                 if (e->kind == PKI_COPY) {
-                        check_mode(&c, e->path, sources[e->source].mode);
+                        /* Certificates from the bundle expire too (the front-proxy client after a year). */
+                        int64_t left;
+                        X509 *cert = check_mode(&c, e->path, sources[e->source].mode) && endswith(e->path, ".crt")
+                                             ? load_cert(&c, e->path)
+                                             : NULL;
+                        if (cert && pki_cert_expires_in(cert, c.now, &left) >= 0) {
+                                if (left <= 0)
+                                        finding(&c, e->path, false, false, "expired");
+                                else if (left < RENEW_BEFORE)
+                                        finding(&c, e->path, true, true,
+                                                "expires in %" PRId64 " days; rotate it in the bundle", left / 86400);
+                        }
+                        X509_free(cert);
                         continue;
                 }
 

@@ -2,9 +2,10 @@
 /* The kubelet on masters and workers: its KubeletConfiguration (written with libyaml's emitter) and an
  * environment file with the flags that must stay flags (kubeconfigs, node identity, labels, taints).
  *
- * It joins with a bootstrap token (bootstrap-kubelet.conf) and gets its client certificate by CSR; its
- * serving certificate is requested the same way (serverTLSBootstrap). The control plane runs as systemd
- * services, so the kubelet runs no static pods: staticPodPath is left unset. */
+ * Its client certificate comes in kubelet.conf (pki node) or by CSR with a bootstrap token
+ * (bootstrap-kubelet.conf); its serving certificate is the one `pki node` issues for the node's names and
+ * address (/var/lib/kubelet/pki/kubelet.crt), not a CSR that nothing in the cluster would approve. The
+ * control plane runs as systemd services, so the kubelet runs no static pods: staticPodPath is left unset. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -74,7 +75,9 @@ static int render_kubelet_config(const RenderContext *c, RenderSet *out) {
         yaml_writer_key_str(&w, "clusterDomain", strempty(inv->cluster.networking.cluster_domain.v));
         yaml_writer_key_str(&w, "containerRuntimeEndpoint", CONTAINERD_SOCKET);
         yaml_key_bool(&w, "rotateCertificates", true);
-        yaml_key_bool(&w, "serverTLSBootstrap", true);
+        yaml_writer_key_str(&w, "tlsCertFile", KUBELET_PKI_DIR "/kubelet.crt");
+        yaml_writer_key_str(&w, "tlsPrivateKeyFile", KUBELET_PKI_DIR "/kubelet.key");
+        yaml_key_bool(&w, "serverTLSBootstrap", false);
         yaml_writer_map_end(&w);
 
         r = yaml_writer_finish(&w);

@@ -139,7 +139,8 @@ for m in master-02 master-03; do
                 return 2
         }
         if wait_for 30 add; then
-                id=$(sed -nE 's/^Member ([0-9a-f]+) added.*/\1/p' "$work/add-$m.log")
+                # etcdctl prints the id with %16x: a short one is padded with spaces.
+                id=$(sed -nE 's/^Member +([0-9a-f]+) added.*/\1/p' "$work/add-$m.log")
                 member_id[$m]=$id
                 # What etcd says the new member must start with agrees with the rendered file (as a set).
                 said=$(sed -nE 's/^ETCD_INITIAL_CLUSTER="(.*)"$/\1/p' "$work/add-$m.log" | tr , '\n' | sort | paste -sd,)

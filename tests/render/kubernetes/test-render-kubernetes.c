@@ -331,7 +331,8 @@ TEST(test_kubelet_config_is_yaml) {
         ASSERT_STREQ(yaml_get(&doc, "authentication.anonymous.enabled"), "false");
         ASSERT_STREQ(yaml_get(&doc, "authentication.webhook.enabled"), "true");
         ASSERT_STREQ(yaml_get(&doc, "authorization.mode"), "Webhook");
-        ASSERT_STREQ(yaml_get(&doc, "serverTLSBootstrap"), "true");
+        ASSERT_STREQ(yaml_get(&doc, "serverTLSBootstrap"), "false");
+        ASSERT_STREQ(yaml_get(&doc, "tlsCertFile"), "/var/lib/kubelet/pki/kubelet.crt");
         ASSERT_STREQ(yaml_get(&doc, "rotateCertificates"), "true");
         ASSERT_STREQ(yaml_get(&doc, "containerRuntimeEndpoint"), "unix:///run/containerd/containerd.sock");
         ASSERT_NULL(yaml_get(&doc, "staticPodPath"));
