@@ -31,6 +31,7 @@ typedef enum OptionFlag {
         OPT_OUT = 1 << 7,
         OPT_ROTATE = 1 << 8,
         OPT_SECRETS = 1 << 9,
+        OPT_YES = 1 << 10,
 } OptionFlag;
 
 typedef struct Options {
@@ -45,6 +46,7 @@ typedef struct Options {
         const char *out;     /* secrets init: the bundle folder */
         bool rotate[_BUNDLE_ITEM_MAX];
         const char *secrets; /* the bundle to take keys and CAs from */
+        bool yes;            /* reset: really */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -61,6 +63,8 @@ int cmd_firstboot(int argc, char **argv, const Options *o);
 int cmd_install(int argc, char **argv, const Options *o);
 int cmd_secrets(int argc, char **argv, const Options *o);
 int cmd_pki(int argc, char **argv, const Options *o);
+int cmd_status(int argc, char **argv, const Options *o);
+int cmd_reset(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

@@ -85,6 +85,14 @@ static const Verb verbs[] = {
           "are still right are kept. check: every file present with the right mode, keys matching, chains\n"
           "verifying, names and addresses present, expiry (a warning under 30 days); exit 1 on a problem.\n"
           "renew: issue every certificate of the node anew from the bundle's CAs." },
+        { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
+          "Show this node's bootstrap state and its services",
+          "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
+          "etcd member id, the steps done, and the state of every unit of its roles as systemd reports it." },
+        { "reset", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_YES | OPT_DRY_RUN, cmd_reset, "",
+          "Forget this node's bootstrap state",
+          "Removes the state files and step markers of /var/lib/cluster-state, so that the next boot sets\n"
+          "the node up again. Service data is not touched. Needs --yes." },
         { "help", 0, 1, 0, cmd_help, "[COMMAND]", "Show help for clusterboot or one command", NULL },
         { "version", 0, 0, 0, cmd_version, "", "Show the version", NULL },
 };
@@ -104,6 +112,7 @@ static const struct {
         { OPT_OUT, "--out DIR", "the folder of the secrets bundle to make" },
         { OPT_ROTATE, "--rotate ITEM", "make this item of the bundle anew (repeatable)" },
         { OPT_SECRETS, "--secrets DIR", "the cluster's secrets bundle" },
+        { OPT_YES, "--yes", "really do it" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -180,6 +189,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_OUT,
                 ARG_ROTATE,
                 ARG_SECRETS,
+                ARG_YES,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -193,6 +203,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "out", required_argument, NULL, ARG_OUT },
                 { "rotate", required_argument, NULL, ARG_ROTATE },
                 { "secrets", required_argument, NULL, ARG_SECRETS },
+                { "yes", no_argument, NULL, ARG_YES },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -203,13 +214,14 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_OUT - ARG_INVENTORY] = OPT_OUT,
                 [ARG_ROTATE - ARG_INVENTORY] = OPT_ROTATE,
                 [ARG_SECRETS - ARG_INVENTORY] = OPT_SECRETS,
+                [ARG_YES - ARG_INVENTORY] = OPT_YES,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
         while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_SECRETS ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_YES ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
                         log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
@@ -232,6 +244,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;
+                        break;
+                case ARG_YES:
+                        o->yes = true;
                         break;
                 case ARG_OUT:
                         o->out = optarg;

@@ -250,6 +250,39 @@ static int bus_open_systemd(sd_bus **ret) {
         return 0;
 }
 
+int units_active_state(const char *const *units, size_t n, char ***ret_states) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r = bus_open_systemd(&bus);
+        if (r < 0)
+                return r;
+        char **states = calloc(n + 1, sizeof(char *));
+        if (!states)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                const char *path;
+                /* LoadUnit, not GetUnit: a unit nothing has loaded yet is "inactive", not an error. */
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply, "s", units[i]);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "o", &path);
+                if (r >= 0)
+                        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+                                                       "org.freedesktop.systemd1.Unit", "ActiveState", &error,
+                                                       &states[i]);
+                sd_bus_error_free(&error);
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(states[i]);
+                free(states);
+                return r;
+        }
+        *ret_states = states;
+        return 0;
+}
+
 int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;

@@ -45,3 +45,7 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
 int unit_link_offline(const char *root, const UnitLink *l, bool dry_run, ActivateChange *ret);
 
 const char *activate_change_to_string(ActivateChange c);
+
+/* The ActiveState of each unit ("active", "failed", "inactive", ...) from the running systemd; ret_states
+ * gets n malloc()ed strings. -ENOENT... errors as sd-bus reports them. */
+int units_active_state(const char *const *units, size_t n, char ***ret_states);

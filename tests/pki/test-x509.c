@@ -665,6 +665,8 @@ TEST(test_bad_specs) {
         ASSERT_INT_EQ(pki_ca_create(NULL, &ca_spec, &cert), -EINVAL);
 
         ASSERT_INT_EQ(pki_cert_issue(admin_key, &no_usage, ca, ca_key, &cert), -EINVAL);
+        no_usage.usage = CERT_USAGE_SERVER | 1u << 7;
+        ASSERT_INT_EQ(pki_cert_issue(admin_key, &no_usage, ca, ca_key, &cert), -EINVAL);
         /* No intermediate CAs; the CA's own key; a CA. */
         ASSERT_INT_EQ(pki_cert_issue(admin_key, &ca_spec, ca, ca_key, &cert), -EINVAL);
         ASSERT_INT_EQ(pki_cert_issue(admin_key, &spec, ca, other_ca_key, &cert), -EINVAL);
