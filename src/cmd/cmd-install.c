@@ -124,10 +124,9 @@ int cmd_install(int argc, char **argv, const Options *o) {
                         log_error_errno(r, "cannot remove inventory files the source no longer has: %m");
         }
 
-        /* cluster-bootstrap.service is installed but not enabled: the bootstrap command it runs does not
-         * exist yet, and enabled it would fail on every boot. */
         static const UnitLink services[] = {
                 { "cluster-detect.service", "multi-user.target", "cluster-detect.service", true },
+                { "cluster-bootstrap.service", "multi-user.target", "cluster-bootstrap.service", true },
         };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(services); i++) {
                 ActivateChange change;

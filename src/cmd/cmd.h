@@ -32,6 +32,8 @@ typedef enum OptionFlag {
         OPT_ROTATE = 1 << 8,
         OPT_SECRETS = 1 << 9,
         OPT_YES = 1 << 10,
+        OPT_STAGE = 1 << 11,
+        OPT_RETRY_TIMEOUT = 1 << 12,
 } OptionFlag;
 
 typedef struct Options {
@@ -47,6 +49,8 @@ typedef struct Options {
         bool rotate[_BUNDLE_ITEM_MAX];
         const char *secrets; /* the bundle to take keys and CAs from */
         bool yes;            /* reset: really */
+        const char *stage;   /* bootstrap: only this stage */
+        unsigned retry_timeout; /* bootstrap: seconds to keep retrying a stage that cannot proceed yet */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -65,6 +69,7 @@ int cmd_secrets(int argc, char **argv, const Options *o);
 int cmd_pki(int argc, char **argv, const Options *o);
 int cmd_status(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
+int cmd_bootstrap(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

@@ -67,8 +67,8 @@ static const Verb verbs[] = {
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"
           "validated inventory to ROOT/etc/cluster-config (removing inventory files the source no longer\n"
-          "has), and enables cluster-detect.service. Needs --root and --inventory. Installing twice\n"
-          "changes nothing." },
+          "has), and enables cluster-detect.service and cluster-bootstrap.service. Needs --root and\n"
+          "--inventory. Installing twice changes nothing." },
         { "secrets", 1, 1, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT, cmd_secrets, "init",
           "Make the cluster's secrets bundle",
           "Makes what the cluster shares: the Kubernetes, front-proxy and etcd CAs, the service-account key\n"
@@ -85,6 +85,13 @@ static const Verb verbs[] = {
           "are still right are kept. check: every file present with the right mode, keys matching, chains\n"
           "verifying, names and addresses present, expiry (a warning under 30 days); exit 1 on a problem.\n"
           "renew: issue every certificate of the node anew from the bundle's CAs." },
+        { "bootstrap", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_STAGE | OPT_RETRY_TIMEOUT, cmd_bootstrap, "",
+          "Bring this node into the cluster (what cluster-bootstrap.service runs)",
+          "Runs the bootstrap stages of the node's roles in order, each idempotent: on masters, etcd-member\n"
+          "(the first master makes a one-member etcd cluster; the others are added as learners) then, once\n"
+          "etcd.service is started, etcd-ready (healthy, promoted; the node is bootstrapped or joined). A\n"
+          "stage that cannot proceed yet is retried with backoff for --retry-timeout seconds (default 300),\n"
+          "then the command exits 75 for systemd to restart it. --stage NAME runs one stage alone." },
         { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
@@ -113,6 +120,8 @@ static const struct {
         { OPT_ROTATE, "--rotate ITEM", "make this item of the bundle anew (repeatable)" },
         { OPT_SECRETS, "--secrets DIR", "the cluster's secrets bundle" },
         { OPT_YES, "--yes", "really do it" },
+        { OPT_STAGE, "--stage NAME", "run only this bootstrap stage" },
+        { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -190,6 +199,8 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_ROTATE,
                 ARG_SECRETS,
                 ARG_YES,
+                ARG_STAGE,
+                ARG_RETRY_TIMEOUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -204,6 +215,8 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "rotate", required_argument, NULL, ARG_ROTATE },
                 { "secrets", required_argument, NULL, ARG_SECRETS },
                 { "yes", no_argument, NULL, ARG_YES },
+                { "stage", required_argument, NULL, ARG_STAGE },
+                { "retry-timeout", required_argument, NULL, ARG_RETRY_TIMEOUT },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -215,13 +228,15 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_ROTATE - ARG_INVENTORY] = OPT_ROTATE,
                 [ARG_SECRETS - ARG_INVENTORY] = OPT_SECRETS,
                 [ARG_YES - ARG_INVENTORY] = OPT_YES,
+                [ARG_STAGE - ARG_INVENTORY] = OPT_STAGE,
+                [ARG_RETRY_TIMEOUT - ARG_INVENTORY] = OPT_RETRY_TIMEOUT,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
         while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_YES ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_RETRY_TIMEOUT ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
                         log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
@@ -245,6 +260,19 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 case ARG_DRY_RUN:
                         o->dry_run = true;
                         break;
+                case ARG_STAGE:
+                        o->stage = optarg;
+                        break;
+                case ARG_RETRY_TIMEOUT: {
+                        char *end;
+                        unsigned long seconds = strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || seconds > 86400) {
+                                log_error("--retry-timeout takes seconds (0 to 86400), not '%s'", optarg);
+                                return -1;
+                        }
+                        o->retry_timeout = (unsigned) seconds;
+                        break;
+                }
                 case ARG_YES:
                         o->yes = true;
                         break;
@@ -322,7 +350,7 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
-        Options o = { .inventory = DEFAULT_INVENTORY };
+        Options o = { .inventory = DEFAULT_INVENTORY, .retry_timeout = 300 };
         int first;
         int r = parse_options(v, argc - 1, argv + 1, &o, &first);
         if (r <= 0)

@@ -250,6 +250,14 @@ static int bus_open_systemd(sd_bus **ret) {
         return 0;
 }
 
+int units_start(const char *const *units, size_t n) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r = bus_open_systemd(&bus);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = call_unit(bus, "StartUnit", units[i]);
+        return r;
+}
+
 int units_active_state(const char *const *units, size_t n, char ***ret_states) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r = bus_open_systemd(&bus);

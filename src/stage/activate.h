@@ -46,6 +46,9 @@ int unit_link_offline(const char *root, const UnitLink *l, bool dry_run, Activat
 
 const char *activate_change_to_string(ActivateChange c);
 
+/* Starts units (StartUnit, mode "replace") through the running systemd. */
+int units_start(const char *const *units, size_t n);
+
 /* The ActiveState of each unit ("active", "failed", "inactive", ...) from the running systemd; ret_states
  * gets n malloc()ed strings. -ENOENT... errors as sd-bus reports them. */
 int units_active_state(const char *const *units, size_t n, char ***ret_states);

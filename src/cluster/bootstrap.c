@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "fileio.h"
+#include "fs-util.h"
+#include "paths.h"
+#include "render.h"
+#include "state.h"
+#include "writer.h"
+#include "string-util.h"
+#include "banned.h"
+
+#define ETCD_JOIN_ENV ENVIRONMENT_DIR "/etcd-join.env"
+
+static void set_message(BootstrapContext *c, const char *fmt, ...) _printf_(2, 3);
+static void set_message(BootstrapContext *c, const char *fmt, ...) {
+        StrBuf b = {};
+        va_list ap;
+        va_start(ap, fmt);
+        (void) strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        free(c->message);
+        c->message = strbuf_steal(&b);
+}
+
+int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node *node, const char *root) {
+        *c = (BootstrapContext) { .inv = inv, .node = node, .root = root, .timeout_ms = 5000 };
+        /* kubeadm's healthcheck client: a client certificate of the etcd CA on every master. */
+        char *ca = path_join_root(root, ETCD_PKI_DIR "/ca.crt");
+        char *cert = path_join_root(root, ETCD_PKI_DIR "/healthcheck-client.crt");
+        char *key = path_join_root(root, ETCD_PKI_DIR "/healthcheck-client.key");
+        if (!ca || !cert || !key) {
+                free(ca), free(cert), free(key);
+                return -ENOMEM;
+        }
+        c->tls = (EtcdTls) { .ca_file = ca, .cert_file = cert, .key_file = key };
+        return 0;
+}
+
+void bootstrap_context_done(BootstrapContext *c) {
+        free((char *) c->tls.ca_file);
+        free((char *) c->tls.cert_file);
+        free((char *) c->tls.key_file);
+        free(c->message);
+        *c = (BootstrapContext) {};
+}
+
+static char *url(const Node *n, int port) {
+        char ip[IP_ADDR_STRLEN];
+        ip_addr_format(&n->ip, ip);
+        bool v6 = n->ip.family == AF_INET6;
+        return strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+}
+
+/* The client URLs of the other masters, in name order (the first master first). */
+static int other_endpoints(const BootstrapContext *c, char ***ret, size_t *ret_n) {
+        char **e = calloc(c->inv->n_nodes + 1, sizeof(char *));
+        size_t n = 0;
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->inv->n_nodes; i++) {
+                const Node *m = c->inv->nodes + i;
+                if (!m->roles[ROLE_MASTER] || m == c->node)
+                        continue;
+                if (!(e[n++] = url(m, 2379))) {
+                        for (size_t k = 0; k < n; k++)
+                                free(e[k]);
+                        free(e);
+                        return -ENOMEM;
+                }
+        }
+        *ret = e;
+        *ret_n = n;
+        return 0;
+}
+
+static void free_strv(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static const Node *first_master(const Inventory *inv) {
+        for (size_t i = 0; i < inv->n_nodes; i++)
+                if (inv->nodes[i].roles[ROLE_MASTER])
+                        return inv->nodes + i;
+        return NULL;
+}
+
+/* etcd has run here before: its data directory has a member. */
+static bool has_etcd_data(const char *root) {
+        _cleanup_free_ char *p = path_join_root(root, ETCD_DATA_DIR "/member");
+        struct stat st;
+        return p && stat(p, &st) >= 0 && S_ISDIR(st.st_mode);
+}
+
+static int write_join_env(BootstrapContext *c, const char *initial_cluster) {
+        RenderSet set = {};
+        StrBuf b = {};
+        int r = render_header(&b, "#");
+        r = r ?: strbuf_append(&b, "# The members when this master was added (etcd member add); they override etcd.env.\n");
+        r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER", initial_cluster);
+        r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER_STATE", "existing");
+        r = r ?: render_set_add(&set, ETCD_JOIN_ENV, 0644, &b);
+        r = r ?: render_set_write(&set, c->root, false, NULL, NULL, NULL);
+        strbuf_done(&b);
+        render_set_done(&set);
+        return r;
+}
+
+static int remove_join_env(BootstrapContext *c) {
+        _cleanup_free_ char *p = path_join_root(c->root, ETCD_JOIN_ENV);
+        if (!p)
+                return -ENOMEM;
+        return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static const EtcdMember *find_by_peer(const EtcdMemberList *l, const char *peer) {
+        for (size_t i = 0; i < l->n; i++)
+                for (size_t k = 0; k < l->members[i].n_peer_urls; k++)
+                        if (streq(l->members[i].peer_urls[k], peer))
+                                return l->members + i;
+        return NULL;
+}
+
+static int record_member(BootstrapContext *c, uint64_t id) {
+        char hex[32];
+        snprintf(hex, sizeof(hex), "%" PRIx64, id);
+        return cluster_state_set_etcd_member_id(c->root, hex);
+}
+
+/* Joins the cluster the other masters run: reuse, replace or add our member, then etcd-join.env. */
+static int join(BootstrapContext *c, char **endpoints, size_t n, const char *peer) {
+        EtcdMemberList list = {}, after = {};
+        _cleanup_free_ char *initial = NULL; /* before any goto: the cleanup runs at finish */
+        uint64_t id = 0;
+        int r = etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list);
+        if (r < 0) {
+                set_message(c, "no etcd cluster answers yet on the other masters; waiting");
+                return r == -EAGAIN ? -EAGAIN : r;
+        }
+
+        const EtcdMember *m = find_by_peer(&list, peer);
+        if (m && !m->name[0]) {
+                /* Added by an earlier run that died before etcd started: the add stands, reuse it. */
+                id = m->id;
+                after = list;
+                list = (EtcdMemberList) {};
+        } else {
+                if (m) {
+                        /* Started before, but our data is gone: a reinstalled master. Replace the stale member. */
+                        r = etcd_member_remove((const char *const *) endpoints, n, &c->tls, c->timeout_ms, m->id);
+                        if (r < 0 && r != -ENOENT) {
+                                set_message(c, "cannot remove the stale member %" PRIx64 " of this master", m->id);
+                                goto finish;
+                        }
+                }
+                r = etcd_member_add((const char *const *) endpoints, n, &c->tls, c->timeout_ms, peer, true, &id, &after);
+                if (r < 0) {
+                        set_message(c, "cannot add this master to the etcd cluster yet");
+                        goto finish;
+                }
+        }
+
+        initial = etcd_initial_cluster(&after, c->node->name, peer);
+        /* NULL: EAGAIN while another added member has not started yet (etcd needs them all listed). */
+        r = initial ? write_join_env(c, initial) : -errno;
+        r = r ?: record_member(c, id);
+        r = r ?: cluster_state_set_role(c->root, "master");
+        if (r >= 0)
+                set_message(c, "added to the etcd cluster as learner %" PRIx64 "; starts as existing with %s", id,
+                            initial);
+finish:
+        etcd_member_list_done(&list);
+        etcd_member_list_done(&after);
+        return r;
+}
+
+int bootstrap_etcd_member(BootstrapContext *c) {
+        ClusterState s;
+        int r = cluster_state_load(c->root, &s);
+        if (r < 0)
+                return r;
+        bool settled = s.state != BOOTSTRAP_UNINITIALIZED || cluster_state_step_done(&s, "etcd-member");
+        cluster_state_done(&s);
+
+        /* etcd ran here before: it knows its cluster. Never make another. */
+        if (settled || has_etcd_data(c->root)) {
+                set_message(c, "etcd has been set up on this node before; nothing to do");
+                return 0;
+        }
+
+        char **endpoints;
+        size_t n;
+        r = other_endpoints(c, &endpoints, &n);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *peer = url(c->node, 2380);
+        if (!peer) {
+                free_strv(endpoints, n);
+                return -ENOMEM;
+        }
+
+        if (c->node == first_master(c->inv)) {
+                EtcdMemberList list = {};
+                r = n > 0 ? etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list) : -EAGAIN;
+                etcd_member_list_done(&list);
+                if (r >= 0)
+                        /* A cluster runs without us: this first master was reinstalled. Join it. */
+                        r = join(c, endpoints, n, peer);
+                else if (r == -EAGAIN) {
+                        /* Nobody else has a cluster: make the one-member cluster etcd.env describes. */
+                        r = remove_join_env(c);
+                        r = r ?: cluster_state_set_role(c->root, "first-master");
+                        if (r >= 0)
+                                set_message(c, "first master: starts a one-member etcd cluster");
+                }
+        } else
+                r = join(c, endpoints, n, peer);
+
+        free_strv(endpoints, n);
+        return r < 0 ? r : cluster_state_mark_step(c->root, "etcd-member", time(NULL));
+}
+
+int bootstrap_etcd_ready(BootstrapContext *c) {
+        ClusterState s;
+        int r = cluster_state_load(c->root, &s);
+        if (r < 0)
+                return r;
+        bool done = s.state != BOOTSTRAP_UNINITIALIZED;
+        bool first = s.node_role && streq(s.node_role, "first-master");
+        uint64_t id = s.etcd_member_id ? strtoull(s.etcd_member_id, NULL, 16) : 0;
+        cluster_state_done(&s);
+        if (done) {
+                set_message(c, "already %s", first ? "bootstrapped" : "joined");
+                return 0;
+        }
+
+        _cleanup_free_ char *self = url(c->node, 2379);
+        if (!self)
+                return -ENOMEM;
+        r = etcd_endpoint_health(self, &c->tls, c->timeout_ms);
+        if (r < 0 && !(r == -EAGAIN && id != 0)) {
+                set_message(c, "etcd on this node is not healthy yet");
+                return r;
+        }
+
+        if (id != 0) {
+                /* A learner serves no member API: promote through the others. */
+                char **endpoints;
+                size_t n;
+                r = other_endpoints(c, &endpoints, &n);
+                if (r < 0)
+                        return r;
+                r = etcd_member_promote((const char *const *) endpoints, n, &c->tls, c->timeout_ms, id);
+                if (r == -EALREADY)
+                        r = 0; /* promoted by an earlier run that died before recording it */
+                if (r < 0 && r != -EAGAIN) {
+                        /* Promoted by an earlier run that died before recording it? Then it votes already. */
+                        EtcdMemberList list = {};
+                        if (etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list) >= 0)
+                                for (size_t i = 0; i < list.n; i++)
+                                        if (list.members[i].id == id && !list.members[i].is_learner)
+                                                r = 0;
+                        etcd_member_list_done(&list);
+                }
+                free_strv(endpoints, n);
+                if (r == -EAGAIN) {
+                        set_message(c, "learner %" PRIx64 " has not caught up with the leader yet", id);
+                        return r;
+                }
+                if (r < 0) {
+                        set_message(c, "cannot promote learner %" PRIx64, id);
+                        return r;
+                }
+        }
+
+        r = cluster_state_set(c->root, first ? BOOTSTRAP_BOOTSTRAPPED : BOOTSTRAP_JOINED);
+        r = r ?: cluster_state_mark_step(c->root, "etcd-ready", time(NULL));
+        if (r >= 0)
+                set_message(c, "%s", first ? "etcd cluster made: bootstrapped" : "promoted to a voting member: joined");
+        return r;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A client of etcd's v3 JSON gateway (POST https://HOST:2379/v3/...), with libcurl and mutual TLS, for
+ * the bootstrap state machine's membership steps (SPEC "State machine": the first master starts a
+ * one-member cluster; every other master is added as a learner, starts with state "existing", and is
+ * promoted once caught up; a stale member of the same name is replaced). Functions return 0 or a negative
+ * errno and do not log; -EAGAIN means "not possible yet, retry" (no endpoint reachable, the cluster busy,
+ * the learner not caught up). -EAGAIN does not say that no cluster exists: a learner or a member without
+ * a leader answers too, with -EAGAIN.
+ * Other errors: -ENOENT no such member, -EEXIST the peer URL is a member already, -EALREADY (promote)
+ * the member votes already, -EACCES TLS authentication failed either way or etcd refused the client,
+ * -ENOKEY the TLS files cannot be loaded, -EINVAL a bad argument or a request etcd calls invalid, -EBADMSG
+ * or -EMSGSIZE (over 1 MiB) an answer that is not etcd's, -EIO any other failure.
+ * Only https:// is spoken, never through a proxy; libcurl reads the key file itself. */
+
+typedef struct EtcdTls {
+        const char *ca_file;   /* the etcd CA */
+        const char *cert_file; /* a client certificate the etcd CA signed (apiserver-etcd-client, ...) */
+        const char *key_file;
+} EtcdTls;
+
+typedef struct EtcdMember {
+        uint64_t id;
+        char *name; /* never NULL; "" for a member added but not yet started */
+        char **peer_urls;
+        size_t n_peer_urls;
+        char **client_urls;
+        size_t n_client_urls;
+        bool is_learner;
+} EtcdMember;
+
+typedef struct EtcdMemberList {
+        uint64_t cluster_id;
+        EtcdMember *members;
+        size_t n;
+} EtcdMemberList;
+
+void etcd_member_list_done(EtcdMemberList *l);
+
+/* Each call tries the endpoints ("https://10.20.0.11:2379", ...) in order until one answers; timeout_ms
+ * (> 0) bounds each attempt. An endpoint that cannot be reached, or that cannot serve the request right
+ * now (a learner, no leader), is skipped; the answer of the first that serves it is returned. When none
+ * does: the first error other than "unreachable" (-EACCES, ...), else -EAGAIN. Outputs are written only
+ * on success. */
+int etcd_member_list(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                     EtcdMemberList *ret);
+/* Adds a member with peer_url (as a learner if learner); returns its id and the member list after the
+ * add, from which ETCD_INITIAL_CLUSTER for the new member is built. ret_id and ret_after may be NULL.
+ * An add is not idempotent: after -EAGAIN (it may have been applied) or -EEXIST, list the members. */
+int etcd_member_add(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                    const char *peer_url, bool learner, uint64_t *ret_id, EtcdMemberList *ret_after);
+/* Promotes a learner; -EAGAIN while it has not caught up with the leader. */
+int etcd_member_promote(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                        uint64_t id);
+int etcd_member_remove(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                       uint64_t id);
+/* GET /health of one endpoint: 0 healthy, -EAGAIN not (yet) or unreachable, < 0 other errors. etcd 3.4
+ * calls a started learner healthy. */
+int etcd_endpoint_health(const char *endpoint, const EtcdTls *tls, unsigned timeout_ms);
+
+/* "name1=https://ip1:2380,name2=..." for ETCD_INITIAL_CLUSTER: the started members of the list, plus
+ * self (name, peer_url) for the member just added (which has no name yet: the member with self_peer_url,
+ * or appended when the list does not have it), sorted by name. etcd wants every member of the cluster
+ * in it, so NULL with errno EAGAIN when another member has not started yet (its name is unknown), EEXIST
+ * when another member has self_name (a stale member: remove it first), EINVAL for a name or URL that
+ * cannot be written there (empty, or with ',' or '='), ENOMEM. */
+char *etcd_initial_cluster(const EtcdMemberList *l, const char *self_name, const char *self_peer_url);
+
+/* The gateway's answers, parsed apart from the transport (for the tests and the fuzzer). */
+/* A MemberListResponse, or a MemberAddResponse (then ret_added_id, if not NULL, gets the new member's id)
+ * as JSON: header.cluster_id and members[], uint64 as decimal strings. -EBADMSG when it is not one. */
+int etcd_parse_member_list(const char *body, size_t size, uint64_t *ret_added_id, EtcdMemberList *ret);
+/* The error an answer with HTTP status http_status (not 200) stands for; body is etcd's
+ * {"error":...,"code":<gRPC code>,"message":...}. Sets *ret_skip (if not NULL) when another endpoint may
+ * serve the request (gRPC "Unavailable": a learner, no leader, ...). */
+int etcd_parse_error(long http_status, const char *body, size_t size, bool *ret_skip);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "activate.h"
+#include "bootstrap.h"
+#include "cmd.h"
+#include "inventory.h"
+#include "log.h"
+#include "banned.h"
+
+typedef struct Stage {
+        const char *name;
+        int (*run)(BootstrapContext *c);
+        const char *start_after; /* a unit to start (live) before the next stage, or NULL */
+} Stage;
+
+/* In order. Steps for Kubernetes, Ceph, Kafka, MQTT and DNS join this table as they are made real. */
+static const Stage master_stages[] = {
+        { "etcd-member", bootstrap_etcd_member, "etcd.service" },
+        { "etcd-ready", bootstrap_etcd_ready, NULL },
+};
+
+/* Exponential backoff with jitter: 1 s, 2 s, 4 s ... at most 30 s, each +-20%. */
+static unsigned next_delay_ms(unsigned attempt) {
+        unsigned base = attempt >= 5 ? 30000 : 1000u << attempt;
+        unsigned char r;
+        if (RAND_bytes(&r, 1) != 1)
+                r = 128;
+        return base * 8 / 10 + (unsigned) ((uint64_t) base * 4 / 10 * r / 255);
+}
+
+/* Runs a stage until done, a hard error, or the retry budget is spent (then -EAGAIN: exit 75). */
+static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
+        time_t deadline = time(NULL) + (time_t) o->retry_timeout;
+        for (unsigned attempt = 0;; attempt++) {
+                log_set_context(c->node->name, s->name);
+                int r = s->run(c);
+                if (r >= 0) {
+                        printf("[%s] %s\n", s->name, c->message ?: "done");
+                        return 0;
+                }
+                if (r != -EAGAIN) {
+                        log_error_errno(r, "%s: %m", c->message ?: s->name);
+                        return r;
+                }
+                unsigned delay = next_delay_ms(attempt);
+                if (time(NULL) + (time_t) (delay / 1000) > deadline) {
+                        log_error("%s; giving up for now (exit 75: systemd retries the unit)", c->message ?: s->name);
+                        return -EAGAIN;
+                }
+                log_info("%s; retrying in %u.%u s", c->message ?: s->name, delay / 1000, (delay % 1000) / 100);
+                usleep(delay * 1000u);
+        }
+}
+
+static int bootstrap(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
+        BootstrapContext c;
+        int r;
+
+        if (!node->roles[ROLE_MASTER]) {
+                /* Workers, brokers and storage nodes get their stages with the components (Kubernetes, Ceph,
+                 * Kafka): what exists today is etcd's, on masters. */
+                printf("%s: no bootstrap stage for its roles yet\n", node->name);
+                return EXIT_DONE;
+        }
+        if (o->root && !o->stage) {
+                log_error("under --root, run one --stage at a time: services are started by whoever runs that tree");
+                return EXIT_USAGE;
+        }
+
+        r = bootstrap_context_init(&c, inv, node, o->root);
+        if (r < 0)
+                return log_error_errno(r, "out of memory"), EXIT_FAILED;
+
+        bool found = false;
+        for (size_t i = 0; i < ELEMENTSOF(master_stages) && r >= 0; i++) {
+                const Stage *s = master_stages + i;
+                if (o->stage && !streq(o->stage, s->name))
+                        continue;
+                found = true;
+                r = run_stage(o, &c, s);
+                if (r >= 0 && s->start_after && !o->stage) {
+                        const char *unit = s->start_after;
+                        r = units_start(&unit, 1);
+                        if (r < 0)
+                                log_error_errno(r, "cannot start %s: %m", unit);
+                }
+        }
+        log_set_context(NULL, NULL);
+        bootstrap_context_done(&c);
+        if (!found) {
+                log_error("unknown stage '%s'; the stages are etcd-member and etcd-ready", o->stage);
+                return EXIT_USAGE;
+        }
+        return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+int cmd_bootstrap(int argc, char **argv, const Options *o) {
+        return cmd_for_node(o, bootstrap, NULL);
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions run through wait_for look unreachable
+# The bootstrap state machine's etcd stages against real etcd 3.4, for the three masters of examples/ha,
+# each in its own network namespace on a bridge (tests/pki-e2e/lib.sh), started out of order, re-run,
+# crashed and reinstalled. `clusterboot bootstrap --stage etcd-member` runs before a master's etcd starts,
+# `--stage etcd-ready` after; this script plays systemd's part: it starts etcd from the rendered etcd.env
+# and, when bootstrap wrote one, etcd-join.env, exactly as units/etcd.service's EnvironmentFile= lines do.
+#
+# Usage: test-bootstrap-etcd.sh CLUSTERBOOT EXAMPLES_DIR
+cb=$(realpath "${1:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")
+inv=$(realpath "${2:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")/ha
+# shellcheck source=../pki-e2e/lib.sh
+. "$(dirname "$0")/../pki-e2e/lib.sh"
+
+need ip etcd etcdctl
+export ETCDCTL_API=3
+
+masters=(master-01 master-02 master-03)
+declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13)
+declare -A ns=() etcd_pid=()
+bundle=$work/bundle
+brns=${tag}br
+
+check "secrets init for examples/ha" "$work/secrets.log" "$cb" secrets init --inventory "$inv" --out "$bundle"
+for m in "${masters[@]}"; do
+        check "$m: pki node and render" "$work/prep-$m.log" bash -c \
+                "'$cb' pki node --inventory '$inv' --node $m --secrets '$bundle' --root '$work/root-$m' &&
+                 '$cb' render --inventory '$inv' --node $m --root '$work/root-$m'"
+done
+[ "$failed" = 0 ] || finish
+
+if ns_bridge "$brns" 2>"$work/net.log"; then
+        i=0
+        for m in "${masters[@]}"; do
+                i=$((i + 1))
+                ns[$m]=${tag}m$i
+                { ns_add "${ns[$m]}" && ns_lan "$brns" "${ns[$m]}" "${ip[$m]}/24" "v$i"; } 2>>"$work/net.log" ||
+                        { not_ok "network namespace for $m" "$work/net.log"; finish; }
+        done
+        ok "three namespaces on one bridge carry 10.20.0.11-13/24"
+else
+        not_ok "bridge namespace" "$work/net.log"
+        finish
+fi
+
+root() { echo "$work/root-$1"; }
+# bootstrap NODE STAGE [ARGS]: clusterboot bootstrap inside the node's namespace; output in bootstrap-NODE.log.
+bootstrap() {
+        local m=$1 stage=$2
+        shift 2
+        ip netns exec "${ns[$m]}" "$cb" bootstrap --inventory "$inv" --node "$m" --root "$(root "$m")" \
+                --stage "$stage" "$@" >"$work/bootstrap-$m.log" 2>&1
+}
+# The environment as units/etcd.service gives it: etcd.env, then etcd-join.env overriding; paths under root.
+etcd_env() { # NODE
+        local r f line k v
+        r=$(root "$1")
+        declare -A vars=()
+        for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-join.env"; do
+                [ -f "$f" ] || continue
+                while IFS= read -r line; do
+                        [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue
+                        k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
+                        [[ $v =~ ^\"(.*)\"$ ]] && v=${BASH_REMATCH[1]}
+                        case $k in ETCD_DATA_DIR | ETCD_*_FILE) v=$r$v ;; esac
+                        vars[$k]=$v
+                done <"$f"
+        done
+        for k in "${!vars[@]}"; do printf '%s=%s\n' "$k" "${vars[$k]}"; done
+}
+start_etcd() { # NODE
+        local m=$1 vars=()
+        mapfile -t vars < <(etcd_env "$m")
+        ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
+        etcd_pid[$m]=$!
+        pids+=("$!")
+}
+stop_etcd() { # NODE, as kill -9 would
+        kill -KILL "${etcd_pid[$1]}" 2>/dev/null
+        wait "${etcd_pid[$1]}" 2>/dev/null
+}
+ctl() { # NODE ARGS...: etcdctl from NODE's namespace against every master
+        local m=$1 p
+        p=$(root "$m")/etc/kubernetes/pki
+        shift
+        ip netns exec "${ns[$m]}" etcdctl --dial-timeout=3s --command-timeout=10s \
+                --endpoints="https://10.20.0.11:2379,https://10.20.0.12:2379,https://10.20.0.13:2379" \
+                --cacert="$p/etcd/ca.crt" --cert="$p/apiserver-etcd-client.crt" --key="$p/apiserver-etcd-client.key" "$@"
+}
+state_of() { cat "$(root "$1")/var/lib/cluster-state/bootstrap-state" 2>/dev/null; }
+voters() { ctl master-01 member list -w json 2>/dev/null | python3 -c '
+import json, sys
+m = json.load(sys.stdin).get("members", [])
+print(sum(1 for x in m if not x.get("isLearner") and x.get("name")), len(m))'; }
+cluster_ids() { # the distinct cluster ids all three report
+        ctl master-01 endpoint status -w json 2>/dev/null | python3 -c '
+import json, sys
+print(len({e["Status"]["header"]["cluster_id"] for e in json.load(sys.stdin)}))'; }
+expect() { # NAME WANT_RC NODE STAGE [ARGS]
+        local name=$1 want=$2
+        shift 2
+        bootstrap "$@"
+        local rc=$?
+        if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)" "$work/bootstrap-$1.log"; fi
+}
+
+# 1. Boot order reversed: master-03 comes first and finds no cluster: "not yet" (75), nothing changed.
+expect "master-03 first: etcd-member waits for a cluster (exit 75)" 75 master-03 etcd-member --retry-timeout 0
+[ ! -e "$(root master-03)/etc/cluster-config/environment/etcd-join.env" ] &&
+        ok "... and wrote nothing" || not_ok "... wrote etcd-join.env anyway"
+
+# 2. The first master makes the one-member cluster.
+expect "master-01: etcd-member (first master: a one-member cluster)" 0 master-01 etcd-member --retry-timeout 0
+start_etcd master-01
+expect "master-01: etcd-ready once etcd runs: bootstrapped" 0 master-01 etcd-ready --retry-timeout 30
+[ "$(state_of master-01)" = bootstrapped ] && ok "master-01's state file says bootstrapped" ||
+        not_ok "master-01's state file says '$(state_of master-01)'"
+
+# 3. The others join, one after the other, as learners promoted once caught up.
+for m in master-03 master-02; do
+        expect "$m: etcd-member adds it as a learner" 0 "$m" etcd-member --retry-timeout 30
+        grep -q 'ETCD_INITIAL_CLUSTER_STATE="existing"' "$(root "$m")/etc/cluster-config/environment/etcd-join.env" 2>/dev/null &&
+                ok "... etcd-join.env says existing" || not_ok "... no etcd-join.env with state existing"
+        start_etcd "$m"
+        expect "$m: etcd-ready promotes it: joined" 0 "$m" etcd-ready --retry-timeout 60
+        [ "$(state_of "$m")" = joined ] && ok "$m's state file says joined" || not_ok "$m's state file says '$(state_of "$m")'"
+done
+[ "$(voters)" = "3 3" ] && ok "three voting members, no learner left" || not_ok "members (voting, all): $(voters)"
+[ "$(cluster_ids)" = 1 ] && ok "one cluster id on all three" || not_ok "cluster ids: $(cluster_ids)"
+
+# 4. A reboot: every stage again changes nothing.
+rerun_ok=1
+for m in "${masters[@]}"; do
+        for s in etcd-member etcd-ready; do
+                bootstrap "$m" "$s" --retry-timeout 0 || rerun_ok=0
+        done
+done
+[ "$rerun_ok" = 1 ] && [ "$(voters)" = "3 3" ] && ok "re-running every stage on every master changes nothing" ||
+        not_ok "a re-run failed or changed the members ($(voters))"
+
+# 5. A crash right after `member add`, before anything was recorded: the next run reuses that member.
+stop_etcd master-03
+"$cb" reset --yes --root "$(root master-03)" >/dev/null
+rm -rf "$(root master-03)/var/lib/etcd" "$(root master-03)/etc/cluster-config/environment/etcd-join.env"
+ctl master-01 member remove "$(ctl master-01 member list | awk -F', ' '$3 == "master-03" {print $1}')" >/dev/null
+expect "master-03 reinstalled: etcd-member" 0 master-03 etcd-member --retry-timeout 30
+"$cb" reset --yes --root "$(root master-03)" >/dev/null   # the crash: nothing of that run was kept
+rm -f "$(root master-03)/etc/cluster-config/environment/etcd-join.env"
+expect "... crashed before etcd started; the next etcd-member" 0 master-03 etcd-member --retry-timeout 30
+n_members=$(voters | cut -d' ' -f2)
+[ "$n_members" = 3 ] && ok "... reused the member it had added (3 members, not 4)" || not_ok "... members: $(voters)"
+start_etcd master-03
+expect "... and joins: etcd-ready" 0 master-03 etcd-ready --retry-timeout 60
+
+# 6. A reinstalled master (data wiped, same name) with its old member still in the cluster: replaced.
+stop_etcd master-02
+"$cb" reset --yes --root "$(root master-02)" >/dev/null
+rm -rf "$(root master-02)/var/lib/etcd" "$(root master-02)/etc/cluster-config/environment/etcd-join.env"
+expect "master-02 reinstalled: etcd-member replaces its stale member" 0 master-02 etcd-member --retry-timeout 60
+start_etcd master-02
+expect "... and it joins again" 0 master-02 etcd-ready --retry-timeout 90
+[ "$(voters)" = "3 3" ] && ok "still three voting members" || not_ok "members (voting, all): $(voters)"
+[ "$(cluster_ids)" = 1 ] && ok "still one cluster id" || not_ok "cluster ids: $(cluster_ids)"
+
+finish

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The etcd client without an etcd: ETCD_INITIAL_CLUSTER from member lists, and the parsing of answers
+ * etcd 3.4.23's gateway gave (recorded with curl). The real thing is test-etcd-membership.sh. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcd-client.h"
+#include "macro.h"
+#include "tap.h"
+
+#define STR(s) (s), strlen(s)
+
+/* A hand-built list: what member list says once master-01 and master-02 run and master-03 was added. */
+static char *u01[] = { (char *) "https://10.20.0.11:2380" }, *u02[] = { (char *) "https://10.20.0.12:2380" },
+            *u03[] = { (char *) "https://10.20.0.13:2380" }, *c01[] = { (char *) "https://10.20.0.11:2379" },
+            *u03old[] = { (char *) "https://10.20.0.23:2380" };
+
+static EtcdMemberList three(EtcdMember *m) {
+        m[0] = (EtcdMember) { .id = 2, .name = (char *) "master-02", .peer_urls = u02, .n_peer_urls = 1 };
+        m[1] = (EtcdMember) { .id = 3, .name = (char *) "", .peer_urls = u03, .n_peer_urls = 1, .is_learner = true };
+        m[2] = (EtcdMember) { .id = 1, .name = (char *) "master-01", .peer_urls = u01, .n_peer_urls = 1,
+                              .client_urls = c01, .n_client_urls = 1 };
+        return (EtcdMemberList) { .cluster_id = 42, .members = m, .n = 3 };
+}
+
+TEST(test_initial_cluster_after_add) {
+        EtcdMember m[3];
+        EtcdMemberList l = three(m);
+        char *s = etcd_initial_cluster(&l, "master-03", "https://10.20.0.13:2380");
+        /* Sorted by name: the order of the rendered etcd.env, whatever order etcd lists them in. */
+        ASSERT_STREQ(s, "master-01=https://10.20.0.11:2380,master-02=https://10.20.0.12:2380,"
+                        "master-03=https://10.20.0.13:2380");
+        free(s);
+}
+
+TEST(test_initial_cluster_self_missing) {
+        /* A list from before the add: self is appended. */
+        EtcdMember m[3];
+        EtcdMemberList l = three(m);
+        l.n = 1;
+        l.members = m + 2;
+        char *s = etcd_initial_cluster(&l, "master-02", "https://10.20.0.12:2380");
+        ASSERT_STREQ(s, "master-01=https://10.20.0.11:2380,master-02=https://10.20.0.12:2380");
+        free(s);
+}
+
+TEST(test_initial_cluster_self_started) {
+        /* Called again after our etcd started (it has its name now): the same answer. */
+        EtcdMember m[3];
+        EtcdMemberList l = three(m);
+        m[1].name = (char *) "master-03";
+        char *s = etcd_initial_cluster(&l, "master-03", "https://10.20.0.13:2380");
+        ASSERT_STREQ(s, "master-01=https://10.20.0.11:2380,master-02=https://10.20.0.12:2380,"
+                        "master-03=https://10.20.0.13:2380");
+        free(s);
+}
+
+TEST(test_initial_cluster_two_peer_urls) {
+        char *two[] = { (char *) "https://10.20.0.11:2380", (char *) "https://[fd00::11]:2380" };
+        EtcdMember m[3];
+        EtcdMemberList l = three(m);
+        m[2].peer_urls = two;
+        m[2].n_peer_urls = 2;
+        char *s = etcd_initial_cluster(&l, "master-03", "https://10.20.0.13:2380");
+        ASSERT_STREQ(s, "master-01=https://10.20.0.11:2380,master-01=https://[fd00::11]:2380,"
+                        "master-02=https://10.20.0.12:2380,master-03=https://10.20.0.13:2380");
+        free(s);
+}
+
+TEST(test_initial_cluster_refused) {
+        EtcdMember m[3];
+        EtcdMemberList l = three(m);
+
+        /* Another member without a name: etcd wants it listed, under a name nobody knows yet. */
+        errno = 0;
+        ASSERT_NULL(etcd_initial_cluster(&l, "master-02b", "https://10.20.0.14:2380"));
+        ASSERT_INT_EQ(errno, EAGAIN);
+
+        /* A stale member of our name with another peer URL: remove it first. */
+        m[1].name = (char *) "master-03";
+        m[1].peer_urls = u03old;
+        m[1].is_learner = false;
+        errno = 0;
+        ASSERT_NULL(etcd_initial_cluster(&l, "master-03", "https://10.20.0.13:2380"));
+        ASSERT_INT_EQ(errno, EEXIST);
+
+        /* What cannot be written into "name=url,...". */
+        m[1].name = (char *) "master-03";
+        m[1].peer_urls = u03;
+        errno = 0;
+        ASSERT_NULL(etcd_initial_cluster(&l, "bad,name", "https://10.20.0.14:2380"));
+        ASSERT_INT_EQ(errno, EINVAL);
+        errno = 0;
+        ASSERT_NULL(etcd_initial_cluster(&l, "", "https://10.20.0.14:2380"));
+        ASSERT_INT_EQ(errno, EINVAL);
+        m[0].name = (char *) "master=02";
+        errno = 0;
+        ASSERT_NULL(etcd_initial_cluster(&l, "master-04", "https://10.20.0.14:2380"));
+        ASSERT_INT_EQ(errno, EINVAL);
+}
+
+/* Recorded from etcd 3.4.23: POST /v3/cluster/member/list {} on a one-member cluster. */
+static const char list_one[] =
+        "{\"header\":{\"cluster_id\":\"2037210783374497686\",\"member_id\":\"13195394291058371180\","
+        "\"raft_term\":\"2\"},\"members\":[{\"ID\":\"13195394291058371180\",\"name\":\"p1\","
+        "\"peerURLs\":[\"http://127.0.0.1:2380\"],\"clientURLs\":[\"http://127.0.0.1:2379\"]}]}";
+
+/* ... and POST /v3/cluster/member/add {"peerURLs":["http://127.0.0.1:2390"],"isLearner":true}. */
+static const char add_learner[] =
+        "{\"header\":{\"cluster_id\":\"2037210783374497686\",\"member_id\":\"13195394291058371180\","
+        "\"raft_term\":\"2\"},\"member\":{\"ID\":\"1974168223691946220\",\"peerURLs\":[\"http://127.0.0.1:2390\"],"
+        "\"isLearner\":true},\"members\":[{\"ID\":\"1974168223691946220\",\"peerURLs\":[\"http://127.0.0.1:2390\"],"
+        "\"isLearner\":true},{\"ID\":\"13195394291058371180\",\"name\":\"p1\",\"peerURLs\":"
+        "[\"http://127.0.0.1:2380\"],\"clientURLs\":[\"http://127.0.0.1:2379\"]}]}";
+
+TEST(test_parse_list) {
+        EtcdMemberList l = {};
+        ASSERT_INT_EQ(etcd_parse_member_list(STR(list_one), NULL, &l), 0);
+        ASSERT_TRUE(l.cluster_id == UINT64_C(2037210783374497686));
+        ASSERT_INT_EQ(l.n, 1);
+        ASSERT_TRUE(l.members[0].id == UINT64_C(13195394291058371180));
+        ASSERT_STREQ(l.members[0].name, "p1");
+        ASSERT_INT_EQ(l.members[0].n_peer_urls, 1);
+        ASSERT_STREQ(l.members[0].peer_urls[0], "http://127.0.0.1:2380");
+        ASSERT_INT_EQ(l.members[0].n_client_urls, 1);
+        ASSERT_STREQ(l.members[0].client_urls[0], "http://127.0.0.1:2379");
+        ASSERT_TRUE(!l.members[0].is_learner);
+        etcd_member_list_done(&l);
+        etcd_member_list_done(&l); /* done twice is harmless */
+}
+
+TEST(test_parse_add) {
+        EtcdMemberList l = {};
+        uint64_t id = 0;
+        ASSERT_INT_EQ(etcd_parse_member_list(STR(add_learner), &id, &l), 0);
+        ASSERT_TRUE(id == UINT64_C(1974168223691946220));
+        ASSERT_INT_EQ(l.n, 2);
+        /* The new member: no name (not started), no client URLs, a learner. */
+        ASSERT_TRUE(l.members[0].id == id);
+        ASSERT_STREQ(l.members[0].name, "");
+        ASSERT_INT_EQ(l.members[0].n_client_urls, 0);
+        ASSERT_TRUE(l.members[0].is_learner);
+        char *s = etcd_initial_cluster(&l, "p2", "http://127.0.0.1:2390");
+        ASSERT_STREQ(s, "p1=http://127.0.0.1:2380,p2=http://127.0.0.1:2390");
+        free(s);
+        etcd_member_list_done(&l);
+
+        /* A list answer has no "member": not an add answer. */
+        ASSERT_INT_EQ(etcd_parse_member_list(STR(list_one), &id, &l), -EBADMSG);
+}
+
+TEST(test_parse_bad) {
+        static const char *const bad[] = {
+                "",
+                "not json",
+                "[]",
+                "{}",
+                "{\"header\":{}}",
+                /* uint64 is a decimal string in protobuf's JSON; a number, a sign, hex, or 2^64 is not one */
+                "{\"header\":{\"cluster_id\":2037210783374497686}}",
+                "{\"header\":{\"cluster_id\":\"-1\"}}",
+                "{\"header\":{\"cluster_id\":\"0x1c45\"}}",
+                "{\"header\":{\"cluster_id\":\"18446744073709551616\"}}",
+                "{\"header\":{\"cluster_id\":\"\"}}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":{}}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{}]}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{\"ID\":\"1\",\"name\":7}]}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{\"ID\":\"1\",\"peerURLs\":\"x\"}]}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{\"ID\":\"1\",\"peerURLs\":[1]}]}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{\"ID\":\"1\",\"isLearner\":\"true\"}]}",
+                "{\"header\":{\"cluster_id\":\"1\",\"cluster_id\":\"2\"}}",
+                "{\"header\":{\"cluster_id\":\"1\"},\"members\":[{\"ID\":\"1\",\"name\":\"a\\u0000b\"}]}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                EtcdMemberList l = { .cluster_id = 99 };
+                int r = etcd_parse_member_list(STR(bad[i]), NULL, &l);
+                if (r != -EBADMSG)
+                        TAP_FAIL("%s: %d, expected -EBADMSG", bad[i], r);
+                ASSERT_TRUE(l.cluster_id == 99 && !l.members); /* untouched */
+        }
+        EtcdMemberList l;
+        ASSERT_INT_EQ(etcd_parse_member_list(NULL, 0, NULL, &l), -EBADMSG);
+
+        /* The largest uint64, and fields a later etcd may add, are fine. */
+        static const char max[] = "{\"header\":{\"cluster_id\":\"18446744073709551615\",\"x\":1},"
+                                  "\"members\":[{\"ID\":\"1\",\"new_field\":[]}]}";
+        ASSERT_INT_EQ(etcd_parse_member_list(STR(max), NULL, &l), 0);
+        ASSERT_TRUE(l.cluster_id == UINT64_MAX);
+        ASSERT_STREQ(l.members[0].name, "");
+        etcd_member_list_done(&l);
+}
+
+/* What etcd 3.4 answers, and what that means. */
+TEST(test_parse_error) {
+        static const struct {
+                long status;
+                const char *body;
+                int error;
+                bool skip;
+        } cases[] = {
+                { 412, "{\"error\":\"etcdserver: can only promote a learner member which is in sync with leader\","
+                       "\"message\":\"etcdserver: can only promote a learner member which is in sync with leader\","
+                       "\"code\":9}", -EAGAIN, false },
+                { 412, "{\"error\":\"etcdserver: can only promote a learner member\",\"message\":\"etcdserver: can "
+                       "only promote a learner member\",\"code\":9}", -EALREADY, false },
+                { 503, "{\"error\":\"etcdserver: unhealthy cluster\",\"message\":\"etcdserver: unhealthy cluster\","
+                       "\"code\":14}", -EAGAIN, true },
+                { 404, "{\"error\":\"etcdserver: member not found\",\"message\":\"etcdserver: member not found\","
+                       "\"code\":5}", -ENOENT, false },
+                { 412, "{\"error\":\"etcdserver: Peer URLs already exists\",\"message\":\"etcdserver: Peer URLs "
+                       "already exists\",\"code\":9}", -EEXIST, false },
+                { 412, "{\"error\":\"etcdserver: member ID already exist\",\"message\":\"etcdserver: member ID "
+                       "already exist\",\"code\":9}", -EEXIST, false },
+                { 412, "{\"error\":\"etcdserver: too many learner members in cluster\",\"message\":\"etcdserver: too "
+                       "many learner members in cluster\",\"code\":9}", -EAGAIN, false },
+                { 500, "{\"error\":\"etcdserver: re-configuration failed due to not enough started members\","
+                       "\"message\":\"etcdserver: re-configuration failed due to not enough started members\","
+                       "\"code\":2}", -EAGAIN, false },
+                /* Another endpoint may serve these. */
+                { 503, "{\"error\":\"etcdserver: rpc not supported for learner\",\"message\":\"etcdserver: rpc not "
+                       "supported for learner\",\"code\":14}", -EAGAIN, true },
+                { 503, "{\"error\":\"etcdserver: no leader\",\"message\":\"etcdserver: no leader\",\"code\":14}",
+                  -EAGAIN, true },
+                { 400, "{\"error\":\"invalid character 'o' in literal null (expecting 'u')\",\"message\":\"invalid "
+                       "character 'o' in literal null (expecting 'u')\",\"code\":3}", -EINVAL, false },
+                { 403, "{\"error\":\"etcdserver: permission denied\",\"message\":\"etcdserver: permission denied\","
+                       "\"code\":7}", -EACCES, false },
+                { 500, "{\"error\":\"etcdserver: corrupt cluster\",\"message\":\"etcdserver: corrupt cluster\","
+                       "\"code\":15}", -EIO, false },
+                /* Not etcd's error body. */
+                { 404, "Not Found\n", -EIO, false },
+                { 502, "<html>Bad Gateway</html>", -EAGAIN, true },
+                { 500, "", -EIO, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                bool skip = !cases[i].skip;
+                int r = etcd_parse_error(cases[i].status, STR(cases[i].body), &skip);
+                if (r != cases[i].error || skip != cases[i].skip)
+                        TAP_FAIL("%ld %s: %d skip=%d, expected %d skip=%d", cases[i].status, cases[i].body, r, skip,
+                                 cases[i].error, cases[i].skip);
+        }
+        ASSERT_INT_EQ(etcd_parse_error(500, NULL, 0, NULL), -EIO);
+}
+
+/* Refused before anything is sent: nothing here contacts a network. */
+TEST(test_arguments) {
+        const EtcdTls tls = { "/nonexistent/ca.crt", "/nonexistent/c.crt", "/nonexistent/c.key" };
+        const EtcdTls no_key = { "/nonexistent/ca.crt", "/nonexistent/c.crt", NULL };
+        const char *ep[] = { "https://10.20.0.11:2379" };
+        const char *plain[] = { "http://127.0.0.1:9" };
+        EtcdMemberList l = {};
+        uint64_t id = 7;
+
+        ASSERT_INT_EQ(etcd_member_list(ep, 0, &tls, 1000, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_member_list(ep, 1, &no_key, 1000, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_member_list(ep, 1, NULL, 1000, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_member_list(ep, 1, &tls, 0, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_member_add(ep, 1, &tls, 1000, "", true, &id, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_endpoint_health(NULL, &tls, 1000), -EINVAL);
+        ASSERT_TRUE(id == 7 && l.n == 0 && !l.members);
+        /* Only https: libcurl refuses the URL before it connects. */
+        ASSERT_INT_EQ(etcd_member_list(plain, 1, &tls, 200, &l), -EINVAL);
+        ASSERT_INT_EQ(etcd_endpoint_health(plain[0], &tls, 200), -EINVAL);
+}
+
+int main(void) {
+        RUN(test_initial_cluster_after_add);
+        RUN(test_initial_cluster_self_missing);
+        RUN(test_initial_cluster_self_started);
+        RUN(test_initial_cluster_two_peer_urls);
+        RUN(test_initial_cluster_refused);
+        RUN(test_parse_list);
+        RUN(test_parse_add);
+        RUN(test_parse_bad);
+        RUN(test_parse_error);
+        RUN(test_arguments);
+        return tap_done();
+}

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions run through wait_for look unreachable
+# The etcd client library (src/cluster/etcd-client.c) against real etcd 3.4, through etcd-member-tool,
+# which makes one library call per run: every membership step of SPEC's bootstrap rule is done by it, not
+# by etcdctl (etcdctl only reads, to check what the tool says). master-01 starts a one-member cluster;
+# master-02 and master-03 are each added as a learner, started with the ETCD_INITIAL_CLUSTER the add's
+# answer gives, and promoted once caught up; master-03 is then reinstalled (stopped, removed, data wiped,
+# added and started again). Endpoints that cannot answer are skipped; none answering is exit 75 (-EAGAIN).
+#
+# TLS material, etcd.env and the network come from what clusterboot makes for examples/ha, as in
+# tests/pki-e2e/test-etcd-cluster.sh, whose lib.sh this sources: a namespace holding a bridge and one
+# namespace per master (10.20.0.11-13/24); 10.20.0.99 on the bridge is nobody. Nothing is added to the
+# root namespace and no other address is contacted.
+#
+# Usage: test-etcd-membership.sh CLUSTERBOOT ETCD_MEMBER_TOOL EXAMPLES_DIR
+cb=$(realpath "${1:?usage: $0 CLUSTERBOOT ETCD_MEMBER_TOOL EXAMPLES_DIR}")
+tool=$(realpath "${2:?usage: $0 CLUSTERBOOT ETCD_MEMBER_TOOL EXAMPLES_DIR}")
+inv=$(realpath "${3:?usage: $0 CLUSTERBOOT ETCD_MEMBER_TOOL EXAMPLES_DIR}")/ha
+# shellcheck source=../pki-e2e/lib.sh
+. "$(dirname "$0")/../pki-e2e/lib.sh"
+
+need ip etcd etcdctl openssl python3
+export ETCDCTL_API=3
+
+masters=(master-01 master-02 master-03)
+declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13)
+declare -A ns=() etcd_pid=() member_id=()
+nobody=10.20.0.99
+bundle=$work/bundle
+brns=${tag}br
+
+# --- what clusterboot makes -----------------------------------------------------------------------
+check "secrets init for examples/ha" "$work/secrets.log" "$cb" secrets init --inventory "$inv" --out "$bundle"
+for m in "${masters[@]}"; do
+        root=$work/root-$m
+        make_root() {
+                "$cb" pki node --inventory "$inv" --node "$m" --secrets "$bundle" --root "$root" &&
+                        "$cb" render --inventory "$inv" --node "$m" --root "$root" &&
+                        [ -f "$root/etc/cluster-config/environment/etcd.env" ] &&
+                        [ -f "$root/etc/kubernetes/pki/apiserver-etcd-client.key" ]
+        }
+        check "$m: pki node and render" "$work/root-$m.log" make_root
+done
+[ "$failed" = 0 ] || finish
+
+# The environment file as systemd's EnvironmentFile= reads it, with ETCD_DATA_DIR and ETCD_*_FILE moved
+# under the root. Prints NAME=VALUE lines.
+etcd_env() { # ROOT
+        local root=$1 line k v
+        while IFS= read -r line; do
+                [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue
+                k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
+                [[ $v =~ ^\"(.*)\"$ ]] && v=${BASH_REMATCH[1]}
+                case $k in
+                ETCD_DATA_DIR | ETCD_*_FILE) v=$root$v ;;
+                esac
+                printf '%s=%s\n' "$k" "$v"
+        done <"$root/etc/cluster-config/environment/etcd.env"
+}
+env_get() { # ROOT KEY
+        etcd_env "$1" | sed -n "s/^$2=//p"
+}
+
+# --- the network --------------------------------------------------------------------------------
+if ns_bridge "$brns" 2>"$work/net.log"; then
+        i=0
+        for m in "${masters[@]}"; do
+                i=$((i + 1))
+                ns[$m]=${tag}m$i
+                { ns_add "${ns[$m]}" && ns_lan "$brns" "${ns[$m]}" "${ip[$m]}/24" "v$i"; } 2>>"$work/net.log" ||
+                        { not_ok "network namespace for $m" "$work/net.log"; finish; }
+        done
+        ok "three namespaces on one bridge carry 10.20.0.11-13/24"
+else
+        not_ok "bridge namespace" "$work/net.log"
+        finish
+fi
+
+# --- helpers ------------------------------------------------------------------------------------
+pki() { echo "$work/root-$1/etc/kubernetes/pki"; }
+ep() { echo "https://${ip[$1]}:2379"; }
+peer() { echo "https://${ip[$1]}:2380"; }
+
+# mt NODE ENDPOINTS ARGS...: etcd-member-tool inside NODE's namespace with NODE's apiserver-etcd-client
+# certificate; MT_TIMEOUT (ms) bounds each attempt.
+mt() {
+        local m=$1 eps=$2
+        shift 2
+        ip netns exec "${ns[$m]}" "$tool" --timeout-ms "${MT_TIMEOUT:-3000}" --endpoints "$eps" \
+                --ca "$(pki "$m")/etcd/ca.crt" --cert "$(pki "$m")/apiserver-etcd-client.crt" \
+                --key "$(pki "$m")/apiserver-etcd-client.key" "$@"
+}
+# For wait_for: the tool's 75 (-EAGAIN) is "not yet", any other failure is final.
+retry75() {
+        "$@"
+        case $? in
+        0) return 0 ;;
+        75) return 1 ;;
+        *) return 2 ;;
+        esac
+}
+# expect_exit STATUS NAME LOG COMMAND...: one test point, passing when COMMAND exits with STATUS.
+expect_exit() {
+        local want=$1 name=$2 log=$3 rc
+        shift 3
+        "$@" >"$log" 2>&1
+        rc=$?
+        if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)" "$log"; fi
+}
+# expect_exit_after75 SECONDS STATUS NAME LOG COMMAND...: the same once COMMAND stops exiting with 75 (a
+# member change right after a promotion is refused as "unhealthy cluster" for a few seconds).
+expect_exit_after75() {
+        local deadline=$(($(date +%s) + $1)) want=$2 name=$3 log=$4 rc
+        shift 4
+        while :; do
+                "$@" >"$log" 2>&1
+                rc=$?
+                if [ "$rc" != 75 ] || [ "$(date +%s)" -ge "$deadline" ]; then break; fi
+                sleep 0.5
+        done
+        if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)" "$log"; fi
+}
+# ctl NODE ENDPOINTS ARGS...: etcdctl, only to read what etcd itself says.
+ctl() {
+        local m=$1 eps=$2
+        shift 2
+        ip netns exec "${ns[$m]}" etcdctl --dial-timeout=3s --command-timeout=10s --endpoints="$eps" \
+                --cacert="$(pki "$m")/etcd/ca.crt" --cert="$(pki "$m")/apiserver-etcd-client.crt" \
+                --key="$(pki "$m")/apiserver-etcd-client.key" "$@"
+}
+
+# start_etcd NODE [ETCD_INITIAL_CLUSTER]: etcd from NODE's rendered etcd.env, the initial cluster replaced
+# by the given one.
+start_etcd() {
+        local m=$1 vars=() i
+        mapfile -t vars < <(etcd_env "$work/root-$m")
+        if [ -n "${2:-}" ]; then
+                for i in "${!vars[@]}"; do
+                        [[ ${vars[i]} == ETCD_INITIAL_CLUSTER=* ]] && vars[i]="ETCD_INITIAL_CLUSTER=$2"
+                done
+        fi
+        ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
+        etcd_pid[$m]=$!
+        pids+=("$!")
+}
+# stop_etcd NODE: TERM, KILL after 5 s; the PID leaves the cleanup list once reaped.
+stop_etcd() {
+        local p=${etcd_pid[$1]} keep=() q
+        kill -TERM "$p" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+        for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+        pids=("${keep[@]}")
+}
+
+# The lines the tool prints for a list: "cluster ID" and "member ID NAME voter|learner PEERS CLIENTS".
+list_to() { # FILE NODE ENDPOINTS
+        local out=$1 m=$2 eps=$3
+        mt "$m" "$eps" list >"$out" 2>&1
+}
+members_summary() { # FILE: "NAME:ROLE ..." sorted
+        awk '$1 == "member" { print $3 ":" $4 }' "$1" | sort | paste -sd' '
+}
+cluster_id_of() { awk '$1 == "cluster" { print $2 }' "$1"; }
+id_of() { awk -v n="$2" '$1 == "member" && $3 == n { print $2 }' "$1"; } # FILE NAME
+
+# What etcdctl says: "cluster_id id:name:role ..." with ids in decimal, sorted.
+ctl_summary() { # NODE ENDPOINTS
+        ctl "$1" "$2" member list -w json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+ms = ["%d:%s:%s" % (m["ID"], m.get("name") or "-", "learner" if m.get("isLearner") else "voter") for m in j["members"]]
+print(j["header"]["cluster_id"], " ".join(sorted(ms)))'
+}
+tool_summary() { # FILE: the same from the tool's list
+        echo "$(cluster_id_of "$1") $(awk '$1 == "member" { print $2 ":" $3 ":" $4 }' "$1" | sort | paste -sd' ')"
+}
+
+# --- master-01 alone ----------------------------------------------------------------------------
+t0=$(date +%s)
+start_etcd master-01
+health() { kill -0 "${etcd_pid[$1]}" 2>/dev/null || return 2; retry75 mt "$1" "$(ep "$1")" health; }
+if wait_for 30 health master-01; then
+        ok "master-01: etcd starts alone (state new); the tool's GET /health over TLS says healthy"
+else
+        not_ok "master-01: etcd starts alone and is healthy" "$work/etcd-master-01.log"
+        finish
+fi
+
+list_to "$work/list-1.out" master-01 "$(ep master-01)"
+cid=$(cluster_id_of "$work/list-1.out")
+if [ "$(members_summary "$work/list-1.out")" = "master-01:voter" ] && [[ $cid =~ ^[1-9][0-9]*$ ]]; then
+        ok "list: one voting member master-01, cluster id $cid"
+else
+        not_ok "list: one member and a cluster id" "$work/list-1.out"
+fi
+want=$(ctl_summary master-01 "$(ep master-01)" 2>"$work/ctl-1.err")
+got=$(tool_summary "$work/list-1.out")
+if [ "$got" = "$want" ]; then
+        ok "... the same cluster id and member id as etcdctl says ($got)"
+else
+        not_ok "... tool says '$got', etcdctl '$want'" "$work/ctl-1.err"
+fi
+note "master-01 up and listed in $(($(date +%s) - t0)) s"
+
+# --- master-02 and master-03 join as learners and are promoted --------------------------------
+members_so_far=$(ep master-01)
+want_ic=$(peer master-01)
+want_ic="master-01=$want_ic"
+for m in master-02 master-03; do
+        t0=$(date +%s)
+        want_ic+=",$m=$(peer "$m")"
+        # etcd refuses a member change ("unhealthy cluster", 75) until every voter has been connected
+        # for a while, so right after a promotion this is retried.
+        add() { retry75 mt master-01 "$members_so_far" add "$m" "$(peer "$m")" >"$work/add-$m.out" 2>&1; }
+        if ! wait_for 30 add; then
+                not_ok "$m: add as a learner" "$work/add-$m.out"
+                finish
+        fi
+        id=$(sed -n 's/^id //p' "$work/add-$m.out")
+        ic=$(sed -n 's/^ETCD_INITIAL_CLUSTER=//p' "$work/add-$m.out")
+        member_id[$m]=$id
+        rendered=$(env_get "$work/root-$m" ETCD_INITIAL_CLUSTER)
+        if [[ $id =~ ^[1-9][0-9]*$ ]] && [ "$ic" = "$want_ic" ] && [ "$ic" = "$rendered" ] &&
+                grep -q "^member $id - learner $(peer "$m") -$" "$work/add-$m.out"; then
+                ok "$m: added as a learner (id $id, no name yet); ETCD_INITIAL_CLUSTER from the answer equals the rendered one"
+        else
+                not_ok "$m: add (id '$id', initial cluster '$ic', rendered '$rendered')" "$work/add-$m.out"
+        fi
+
+        expect_exit 75 "$m: promote before it runs is refused with 75 (not in sync with the leader)" \
+                "$work/promote-early-$m.out" mt master-01 "$members_so_far" promote "$id"
+
+        # Started with the tool's initial cluster (state existing): it joins and publishes its name.
+        start_etcd "$m" "$ic"
+        started() {
+                kill -0 "${etcd_pid[$m]}" 2>/dev/null || return 2
+                mt master-01 "$members_so_far" list >"$work/list-$m.out" 2>&1 || return 1
+                grep -q "^member $id $m learner " "$work/list-$m.out"
+        }
+        if wait_for 60 started; then
+                ok "$m: etcd starts with that ETCD_INITIAL_CLUSTER and joins as learner $m"
+        else
+                not_ok "$m: etcd starts with the tool's ETCD_INITIAL_CLUSTER" "$work/etcd-$m.log" "$work/list-$m.out"
+                finish
+        fi
+
+        # A learner serves no member API ("rpc not supported for learner"): skipped for the next one.
+        expect_exit 0 "$m: list with the learner's endpoint first: skipped, the next answers" \
+                "$work/list-skip-$m.out" mt master-01 "$(ep "$m"),$members_so_far" list
+        expect_exit 75 "$m: list with only the learner's endpoint: 75" \
+                "$work/list-learner-$m.out" mt "$m" "$(ep "$m")" list
+        mt "$m" "$(ep "$m")" health >"$work/health-learner-$m.out" 2>&1
+        note "$m: /health of the learner: exit $?"
+
+        tries=0
+        promote() {
+                tries=$((tries + 1))
+                retry75 mt master-01 "$members_so_far" promote "$id" >"$work/promote-$m.out" 2>&1
+        }
+        if wait_for 60 promote; then
+                ok "$m: promoted to a voting member once caught up (attempt $tries of the retry loop)"
+        else
+                not_ok "$m: promote within 60 s ($tries attempts)" "$work/promote-$m.out" "$work/etcd-$m.log"
+                finish
+        fi
+        expect_exit 6 "$m: promoting it again: 6 (-EALREADY, a voter)" \
+                "$work/promote-again-$m.out" mt master-01 "$members_so_far" promote "$id"
+        members_so_far+=",$(ep "$m")"
+        note "$m joined in $(($(date +%s) - t0)) s"
+done
+
+all_eps=$members_so_far
+list_to "$work/list-3.out" master-02 "$all_eps"
+s=$(members_summary "$work/list-3.out")
+if [ "$s" = "master-01:voter master-02:voter master-03:voter" ] && [ "$(cluster_id_of "$work/list-3.out")" = "$cid" ] &&
+        [ "$(grep -c '^member .* https://10\.20\.0\.1[123]:2379$' "$work/list-3.out")" = 3 ]; then
+        ok "list: three started voting members master-01..03 in cluster $cid"
+else
+        not_ok "list: three voting members (got '$s')" "$work/list-3.out"
+fi
+want=$(ctl_summary master-03 "$all_eps" 2>"$work/ctl-3.err")
+got=$(tool_summary "$work/list-3.out")
+if [ "$got" = "$want" ]; then ok "... as etcdctl says"; else not_ok "... tool says '$got', etcdctl '$want'" "$work/ctl-3.err"; fi
+for m in "${masters[@]}"; do
+        expect_exit 0 "health of $m" "$work/health-$m.out" mt "$m" "$(ep "$m")" health
+done
+expect_exit_after75 30 4 "adding master-03's peer URL again: 4 (-EEXIST)" "$work/add-dup.out" \
+        mt master-01 "$all_eps" add master-03 "$(peer master-03)"
+
+# --- master-03 is reinstalled: removed, wiped, added and started again ----------------------------
+t0=$(date +%s)
+stop_etcd master-03
+old=${member_id[master-03]}
+two_eps="$(ep master-01),$(ep master-02)"
+remove() { retry75 mt master-01 "$two_eps" remove "$old" >"$work/remove.out" 2>&1; }
+if wait_for 30 remove; then
+        list_to "$work/list-removed.out" master-01 "$two_eps"
+        s=$(members_summary "$work/list-removed.out")
+        if [ "$s" = "master-01:voter master-02:voter" ]; then
+                ok "master-03 stopped and removed (id $old): two members left"
+        else
+                not_ok "after remove: '$s'" "$work/list-removed.out"
+        fi
+else
+        not_ok "remove master-03" "$work/remove.out"
+        finish
+fi
+expect_exit 3 "removing it again: 3 (-ENOENT)" "$work/remove-again.out" mt master-01 "$two_eps" remove "$old"
+expect_exit 3 "promoting the removed id: 3 (-ENOENT)" "$work/promote-removed.out" mt master-01 "$two_eps" promote "$old"
+
+rm -rf "$work/root-master-03/var/lib/etcd"
+add3() { retry75 mt master-01 "$two_eps" add master-03 "$(peer master-03)" >"$work/readd.out" 2>&1; }
+if wait_for 30 add3; then
+        id=$(sed -n 's/^id //p' "$work/readd.out")
+        ic=$(sed -n 's/^ETCD_INITIAL_CLUSTER=//p' "$work/readd.out")
+        if [[ $id =~ ^[1-9][0-9]*$ ]] && [ "$id" != "$old" ] && [ "$ic" = "$want_ic" ]; then
+                ok "master-03 added again: a new id $id, the same ETCD_INITIAL_CLUSTER"
+        else
+                not_ok "master-03 added again (id '$id', old $old, initial cluster '$ic')" "$work/readd.out"
+        fi
+else
+        not_ok "master-03 added again" "$work/readd.out"
+        finish
+fi
+start_etcd master-03 "$ic"
+tries=0
+promote3() {
+        kill -0 "${etcd_pid[master-03]}" 2>/dev/null || return 2
+        tries=$((tries + 1))
+        retry75 mt master-01 "$two_eps" promote "$id" >"$work/repromote.out" 2>&1
+}
+if wait_for 60 promote3; then
+        ok "master-03 with a wiped data dir rejoins and is promoted (attempt $tries)"
+else
+        not_ok "master-03 rejoins" "$work/repromote.out" "$work/etcd-master-03.log"
+        finish
+fi
+list_to "$work/list-rejoined.out" master-03 "$all_eps"
+if [ "$(members_summary "$work/list-rejoined.out")" = "master-01:voter master-02:voter master-03:voter" ] &&
+        [ "$(id_of "$work/list-rejoined.out" master-03)" = "$id" ]; then
+        ok "list: three voting members again, master-03 with its new id"
+else
+        not_ok "list after the rejoin" "$work/list-rejoined.out"
+fi
+read_back() {
+        ctl master-01 "$(ep master-01)" put /clusterboot/membership "ok-$$" &&
+                [ "$(ctl master-03 "$(ep master-03)" get --print-value-only /clusterboot/membership)" = "ok-$$" ]
+}
+check "a write through master-01 is read back from the rejoined master-03" "$work/rw.log" read_back
+note "master-03 reinstalled in $(($(date +%s) - t0)) s"
+
+# --- endpoints that do not answer -----------------------------------------------------------------
+t0=$(date +%s%N)
+MT_TIMEOUT=1000 expect_exit 0 "an unreachable endpoint first ($nobody) is skipped" "$work/skip.out" \
+        mt master-01 "https://$nobody:2379,$(ep master-01)" list
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$(members_summary "$work/skip.out")" = "master-01:voter master-02:voter master-03:voter" ] && [ "$ms" -lt 5000 ]; then
+        ok "... the next one answered the whole list, in $ms ms (1000 ms per attempt)"
+else
+        not_ok "... list through the second endpoint ($ms ms)" "$work/skip.out"
+fi
+MT_TIMEOUT=1000 expect_exit 75 "no endpoint answers (nobody, a closed port): 75" "$work/none.out" \
+        mt master-01 "https://$nobody:2379,https://${ip[master-01]}:2390" list
+MT_TIMEOUT=1000 expect_exit 75 "... promote too: 75" "$work/none-promote.out" \
+        mt master-01 "https://$nobody:2379,https://${ip[master-01]}:2390" promote "$id"
+MT_TIMEOUT=1000 expect_exit 75 "... health of a closed port: 75" "$work/none-health.out" \
+        mt master-01 "https://${ip[master-01]}:2390" health
+
+# --- TLS that must fail ---------------------------------------------------------------------------
+other=$work/other-ca
+mkdir -p "$other"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=etcd-ca \
+        -keyout "$other/ca.key" -out "$other/ca.crt" >"$other/log" 2>&1 &&
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=kube-apiserver-etcd-client \
+                -keyout "$other/client.key" -out "$other/client.csr" >>"$other/log" 2>&1 &&
+        printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' >"$other/ext" &&
+        openssl x509 -req -in "$other/client.csr" -CA "$other/ca.crt" -CAkey "$other/ca.key" -CAcreateserial \
+                -days 2 -extfile "$other/ext" -out "$other/client.crt" >>"$other/log" 2>&1; then
+        p=$(pki master-01)
+        raw() { ip netns exec "${ns[master-01]}" "$tool" --timeout-ms 3000 --endpoints "$(ep master-01)" "$@"; }
+        expect_exit 5 "a server whose CA we do not trust: 5 (-EACCES)" "$work/tls-server.out" \
+                raw --ca "$other/ca.crt" --cert "$p/apiserver-etcd-client.crt" --key "$p/apiserver-etcd-client.key" list
+        expect_exit 5 "a client certificate of another CA, refused by etcd: 5 (-EACCES)" "$work/tls-client.out" \
+                raw --ca "$p/etcd/ca.crt" --cert "$other/client.crt" --key "$other/client.key" list
+        expect_exit 7 "a key file that is not there: 7 (-ENOKEY)" "$work/tls-nokey.out" \
+                raw --ca "$p/etcd/ca.crt" --cert "$p/apiserver-etcd-client.crt" --key "$other/missing.key" list
+else
+        not_ok "openssl makes another CA" "$other/log"
+fi
+
+alive=0
+for m in "${masters[@]}"; do kill -0 "${etcd_pid[$m]}" 2>/dev/null && alive=$((alive + 1)); done
+if [ "$alive" = 3 ]; then ok "all three etcd processes still run"; else not_ok "only $alive etcd processes run"; fi
+
+finish
