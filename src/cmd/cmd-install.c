@@ -9,7 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
 #include "activate.h"
+#include "bundle.h"
 #include "cmd.h"
 #include "embedded-files.h"
 #include "fileio.h"
@@ -28,6 +32,51 @@ static int add_copy(RenderSet *set, const char *path, mode_t mode, const char *d
         int r = strbuf_appendn(&b, data, size);
         r = r ?: render_set_add(set, path, mode, &b);
         strbuf_done(&b);
+        return r;
+}
+
+/* The bundle's files, with their modes, into ROOT/etc/cluster-config/secrets (the embedded policy). */
+static int collect_bundle(const char *dir, const char *rel, RenderSet *set) {
+        _cleanup_free_ char *path = rel ? strprintf("%s/%s", dir, rel) : strdup(dir);
+        if (!path)
+                return -ENOMEM;
+        DIR *d = opendir(path);
+        if (!d)
+                return -errno;
+        struct dirent *de;
+        int r = 0;
+        while (r >= 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sub = rel ? strprintf("%s/%s", rel, de->d_name) : strdup(de->d_name);
+                _cleanup_free_ char *full = sub ? strprintf("%s/%s", dir, sub) : NULL;
+                struct stat st;
+                if (!full) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (stat(full, &st) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        r = collect_bundle(dir, sub, set);
+                        continue;
+                }
+                if (!S_ISREG(st.st_mode) || strstr(de->d_name, ".tmp."))
+                        continue;
+                char *data;
+                size_t size;
+                r = read_full_file(full, 1024 * 1024, &data, &size);
+                if (r < 0)
+                        break;
+                _cleanup_free_ char *dest = strprintf("%s/%s", SECRETS_BUNDLE_DIR, sub);
+                /* Everything of the bundle is root's alone on the node, certificates included. */
+                r = dest ? add_copy(set, dest, 0600, data, size) : -ENOMEM;
+                OPENSSL_cleanse(data, size);
+                free(data);
+        }
+        closedir(d);
         return r;
 }
 
@@ -53,7 +102,6 @@ static int collect(const Inventory *inv, RenderSet *set) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot collect the files to install: %m");
-        render_set_sort(set);
         return 0;
 }
 
@@ -116,6 +164,29 @@ int cmd_install(int argc, char **argv, const Options *o) {
         RenderSet set = {};
         const RenderedFile *failed = NULL;
         r = collect(inv, &set);
+        if (r >= 0 && o->secrets) {
+                /* Check it is a whole bundle before putting it into an image. */
+                Bundle b = {};
+                const char *missing = NULL;
+                r = bundle_load(o->secrets, &b, &missing);
+                bundle_done(&b);
+                if (r < 0)
+                        log_error_errno(r, "%s is not a whole secrets bundle%s%s: %m", o->secrets,
+                                        missing ? ": " : "", missing ?: "");
+                else if ((r = collect_bundle(o->secrets, NULL, &set)) < 0)
+                        log_error_errno(r, "cannot read the secrets bundle %s: %m", o->secrets);
+        }
+        if (r >= 0)
+                render_set_sort(&set);
+        if (r >= 0 && o->secrets && !o->dry_run) {
+                /* Not even listable by others. */
+                _cleanup_free_ char *dir = path_join_root(o->root, SECRETS_BUNDLE_DIR);
+                r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
+                if (r >= 0 && chmod(dir, 0700) < 0)
+                        r = -errno;
+                if (r < 0)
+                        log_error_errno(r, "cannot make %s: %m", SECRETS_BUNDLE_DIR);
+        }
         if (r >= 0) {
                 r = render_set_write(&set, o->root, o->dry_run, on_write, (void *) o, &failed);
                 if (r < 0)

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "fs-util.h"
+#include "paths.h"
 #include "render.h"
 #include "log.h"
 #include "macro.h"
@@ -63,12 +65,13 @@ static const Verb verbs[] = {
           "What cluster-detect.service runs at boot. With --secrets DIR (the bundle is on the machine) the\n"
           "node also makes its certificates (as 'pki node'). Each step is idempotent: a second run changes\n"
           "nothing." },
-        { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN, cmd_install, "",
+        { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_SECRETS, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"
           "validated inventory to ROOT/etc/cluster-config (removing inventory files the source no longer\n"
-          "has), and enables cluster-detect.service and cluster-bootstrap.service. Needs --root and\n"
-          "--inventory. Installing twice changes nothing." },
+          "has), and enables cluster-detect.service and cluster-bootstrap.service. With --secrets DIR the\n"
+          "bundle goes to ROOT/etc/cluster-config/secrets (0600): every node then makes its own\n"
+          "certificates at first boot. Needs --root and --inventory. Installing twice changes nothing." },
         { "secrets", 1, 1, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT, cmd_secrets, "init",
           "Make the cluster's secrets bundle",
           "Makes what the cluster shares: the Kubernetes, front-proxy and etcd CAs, the service-account key\n"
@@ -365,6 +368,18 @@ int main(int argc, char **argv) {
                                   v->min_args == v->max_args ? "one argument:" : "at most one argument:", v->args,
                                   v->name);
                 return EXIT_USAGE;
+        }
+
+        /* The embedded secret policy: a bundle in the tree's /etc/cluster-config/secrets is used by the
+         * commands that take one, unless another is named. */
+        _cleanup_free_ char *embedded = NULL;
+        if ((v->options & OPT_SECRETS) && !o.secrets && v->handler != cmd_install) {
+                embedded = path_join_root(o.root, SECRETS_BUNDLE_DIR "/kubernetes/ca.crt");
+                if (embedded && access(embedded, F_OK) >= 0) {
+                        free(embedded);
+                        embedded = path_join_root(o.root, SECRETS_BUNDLE_DIR);
+                        o.secrets = embedded;
+                }
         }
 
         /* The inventory of a tree under --root is that tree's own, unless one is named. */

@@ -8,6 +8,9 @@
 #define NODE_IDENTITY_PATH CLUSTER_CONFIG_DIR "/node-identity"
 #define CURRENT_NODE_PATH CLUSTER_CONFIG_DIR "/current-node.yaml"
 #define ENVIRONMENT_DIR CLUSTER_CONFIG_DIR "/environment"
+/* The secrets bundle on a node under the "embedded" policy (the seeds' option A): install --secrets puts
+ * it there, and render, pki and firstboot use it when it is there. */
+#define SECRETS_BUNDLE_DIR CLUSTER_CONFIG_DIR "/secrets"
 
 #define KUBERNETES_DIR "/etc/kubernetes"
 #define PKI_DIR KUBERNETES_DIR "/pki"

@@ -109,6 +109,21 @@ sed -i '/name: worker-02/,+3d' "$tmp/smaller/cluster.yaml"
 sed -i 's/osd_pool_default_size: 2/osd_pool_default_size: 1/' "$tmp/smaller/services/ceph.yaml"
 check "install of an inventory that lost a node removes that node's file" 0 "removed /etc/cluster-config/nodes/worker-02.yaml" -- \
     "$bin" install --root "$img" --inventory "$tmp/smaller"
+# The embedded secret policy: the bundle in the image, and each node makes its certificates at first boot.
+"$bin" secrets init --inventory "$inv" --out "$tmp/bundle" >/dev/null
+emb=$tmp/image-embedded
+check "install --secrets puts the bundle into the image" 0 "installed" -- \
+    "$bin" install --root "$emb" --inventory "$inv" --secrets "$tmp/bundle"
+assert "... in a folder only root can list" test "$(stat -c %a "$emb/etc/cluster-config/secrets")" = 700
+assert "... every file 0600" test -z "$(find "$emb/etc/cluster-config/secrets" -type f ! -perm 600)"
+mkdir -p "$emb/sys/class/net/eth0/device"
+echo 52:54:00:12:34:10 > "$emb/sys/class/net/eth0/address"
+check "the image's first boot makes the node's certificates from it" 0 "\[3/4\] pki" -- \
+    "$emb/usr/bin/clusterboot" firstboot --root "$emb"
+assert "... the API server's certificate is there" test -f "$emb/etc/kubernetes/pki/apiserver.crt"
+check "install refuses an incomplete bundle" 1 "is not a whole secrets bundle" -- \
+    "$bin" install --root "$tmp/image4" --inventory "$inv" --secrets "$tmp"
+
 check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
     "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
 assert "... and writes nothing" test ! -e "$tmp/image2"
