@@ -50,14 +50,6 @@ void log_setup(void) {
                 target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT;
 }
 
-void log_set_max_level(LogLevel level) {
-        max_level = level;
-}
-
-LogLevel log_get_max_level(void) {
-        return max_level;
-}
-
 int log_internal(LogLevel level, int err, const char *fmt, ...) {
         int ret = err < 0 ? err : -err;
 

@@ -12,8 +12,6 @@ typedef enum LogLevel {
         LOG_LEVEL_DEBUG,
 } LogLevel;
 
-void log_set_max_level(LogLevel level);
-LogLevel log_get_max_level(void);
 
 /* Where messages go (SPEC "Logs"): text on stderr for a person; one JSON object per line (timestamp, level,
  * node, stage, message); or the journal with those as fields. log_setup() chooses from $CLUSTERBOOT_LOG

@@ -25,15 +25,6 @@ bool ynode_is_null(const YNode *n) {
                streq(n->value, "NULL");
 }
 
-const char *ynode_kind_to_string(YNodeKind k) {
-        static const char *const table[] = {
-                [YNODE_SCALAR] = "scalar",
-                [YNODE_SEQUENCE] = "list",
-                [YNODE_MAPPING] = "mapping",
-        };
-        return table[k];
-}
-
 const char *ynode_describe(const YNode *n) {
         if (n->kind == YNODE_SEQUENCE)
                 return "a list";

@@ -42,6 +42,5 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(YNode *, ynode_free);
 
 /* A null is an empty plain scalar, "~" or "null": "key:" with nothing after it. */
 bool ynode_is_null(const YNode *n);
-const char *ynode_kind_to_string(YNodeKind k);
 /* What a user would call the node: "a mapping", "a list", "a string", "null", "an integer". */
 const char *ynode_describe(const YNode *n);

@@ -34,10 +34,6 @@ static const struct {
         [BUNDLE_KAFKA_CLUSTER_ID] = { "kafka-cluster-id", { "kafka/cluster-id" } },
 };
 
-const char *bundle_item_to_string(BundleItem i) {
-        return i >= 0 && i < _BUNDLE_ITEM_MAX ? items[i].name : NULL;
-}
-
 BundleItem bundle_item_from_string(const char *s) {
         for (BundleItem i = 0; i < _BUNDLE_ITEM_MAX; i++)
                 if (streq(s, items[i].name))

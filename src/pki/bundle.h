@@ -36,7 +36,6 @@ typedef enum BundleItem {
         _BUNDLE_ITEM_INVALID = -1,
 } BundleItem;
 
-const char *bundle_item_to_string(BundleItem i); /* "ca", "etcd-ca", "ceph", ... (for --rotate) */
 BundleItem bundle_item_from_string(const char *s);
 
 typedef enum CephEntity {
