@@ -12,7 +12,6 @@ typedef enum LogLevel {
         LOG_LEVEL_DEBUG,
 } LogLevel;
 
-
 /* Where messages go (SPEC "Logs"): text on stderr for a person; one JSON object per line (timestamp, level,
  * node, stage, message); or the journal with those as fields. log_setup() chooses from $CLUSTERBOOT_LOG
  * (text, json, journal), else the journal when stderr is the journal stream systemd gave the service
