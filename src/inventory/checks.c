@@ -233,6 +233,15 @@ bad:
         return "a configuration key (letters, digits, '-', '_', '.', inner spaces)";
 }
 
+const char *check_flag_value(const char *s) {
+        /* Kubernetes components get their flags as one environment variable that systemd splits at
+         * whitespace ($KUBE_APISERVER_ARGS): a value with a space would become two arguments. */
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p <= ' ')
+                        return "a command-line flag value without spaces or control characters";
+        return NULL;
+}
+
 const char *check_config_value(const char *s) {
         for (const char *p = s; *p; p++)
                 if ((unsigned char) *p < 0x20 && *p != '\t')
