@@ -6,7 +6,7 @@ set -euo pipefail
 # What building needs.
 packages=(
     build-essential meson ninja-build pkg-config python3
-    libyaml-dev libjansson-dev libssl-dev libsystemd-dev libcurl4-openssl-dev
+    libyaml-dev libjansson-dev libssl-dev libsystemd-dev libcurl4-openssl-dev libevent-dev
 )
 # What the tests need besides: the real programs that read what clusterboot renders.
 if [ "${1:-}" = --tests ]; then

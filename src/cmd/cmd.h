@@ -70,6 +70,7 @@ int cmd_pki(int argc, char **argv, const Options *o);
 int cmd_status(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
+int cmd_serve(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

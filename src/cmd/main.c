@@ -95,6 +95,12 @@ static const Verb verbs[] = {
           "etcd.service is started, etcd-ready (healthy, promoted; the node is bootstrapped or joined). A\n"
           "stage that cannot proceed yet is retried with backoff for --retry-timeout seconds (default 300),\n"
           "then the command exits 75 for systemd to restart it. --stage NAME runs one stage alone." },
+        { "serve", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS, cmd_serve, "",
+          "Serve joins: issue certificates to nodes joining the cluster (on masters)",
+          "Runs the join service on the master's IP and 127.0.0.1, HTTPS port 9443, until SIGTERM. A node\n"
+          "proves it holds the join secret and sends certificate requests; it gets certificates only for\n"
+          "the names and addresses the inventory gives it, the CA, and the keyrings its roles need; a master\n"
+          "may also ask for the CA bundle. Every decision is logged, never a secret." },
         { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"

@@ -32,7 +32,7 @@ cb=$(readlink -f "$cb")
 
 node=storage-01
 suite=bookworm
-include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,iproute2
+include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2
 cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
 cache=$cache_dir/$suite-minbase
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}

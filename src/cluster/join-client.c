@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "join-client.h"
+#include "join-protocol.h"
+#include "secret-formats.h"
+#include "string-util.h"
+#include "banned.h"
+
+#define ANSWER_MAX (1024 * 1024)
+
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata) {
+        StrBuf *b = userdata;
+        size_t n = size * nmemb;
+        if (b->len + n > ANSWER_MAX || strbuf_appendn(b, p, n) < 0)
+                return 0; /* makes curl fail the transfer */
+        return n;
+}
+
+/* One HTTPS request; verifies the server against ca_pem, or not at all when it is NULL (then the caller
+ * must check a proof). */
+static int http_request(const JoinClientOptions *o, const char *url, const char *post, long *ret_status,
+                        char **ret_body) {
+        CURL *c = curl_easy_init();
+        if (!c)
+                return -ENOMEM;
+        StrBuf answer = {};
+        struct curl_blob ca = { .data = (void *) o->ca_pem, .len = o->ca_pem ? strlen(o->ca_pem) : 0,
+                                .flags = CURL_BLOB_COPY };
+        struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+        CURLcode e = curl_easy_setopt(c, CURLOPT_URL, url);
+        e = e ?: curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+        e = e ?: curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_sec > 0 ? o->timeout_sec : 30L);
+        e = e ?: curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        e = e ?: curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        e = e ?: curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+        e = e ?: curl_easy_setopt(c, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
+        if (o->ca_pem)
+                e = e ?: curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+        else {
+                e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+                e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        if (post) {
+                e = e ?: curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+                e = e ?: curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+        }
+        e = e ?: curl_easy_perform(c);
+        long status = 0;
+        if (e == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_slist_free_all(headers);
+        curl_easy_cleanup(c);
+        if (e != CURLE_OK) {
+                strbuf_done(&answer);
+                return -EIO;
+        }
+        *ret_status = status;
+        *ret_body = strbuf_steal(&answer);
+        return 0;
+}
+
+static char *error_reason(const char *body) {
+        _cleanup_(json_decrefp) json_t *j = json_loads(body, 0, NULL);
+        const char *s = json_string_value(json_object_get(j, "error"));
+        return str_escape_display(s ?: "(no reason given)");
+}
+
+/* The CA from cluster-info, accepted only with a good proof. */
+static int discover_ca(const JoinClientOptions *o, char **ret_ca) {
+        char nonce[JOIN_NONCE_HEX + 1];
+        int r = join_nonce_generate(nonce);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *url = strprintf("%s/v1/cluster-info?nonce=%s", o->url, nonce);
+        _cleanup_free_ char *body = NULL;
+        _cleanup_(json_decrefp) json_t *info = NULL;
+        long status;
+        if (!url)
+                return -ENOMEM;
+        r = http_request(o, url, NULL, &status, &body);
+        if (r < 0)
+                return r;
+        if (status != 200)
+                return -EBADMSG;
+        r = join_response_verify(body, strlen(body), o->secret, nonce, &info);
+        if (r < 0)
+                return -EBADMSG;
+        const char *ca = json_string_value(json_object_get(info, "ca"));
+        if (!ca)
+                return -EBADMSG;
+        char *s = strdup(ca);
+        if (!s)
+                return -ENOMEM;
+        *ret_ca = s;
+        return 0;
+}
+
+int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs, bool ca_bundle, json_t **ret,
+                     long *ret_status, char **ret_error) {
+        _cleanup_free_ char *learned = NULL, *url = NULL, *body = NULL;
+        _cleanup_secret_free_ char *answer = NULL;
+        char nonce[JOIN_NONCE_HEX + 1];
+        long status = 0;
+        int r;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        JoinClientOptions opts = *o;
+        if (!opts.ca_pem) {
+                r = discover_ca(o, &learned);
+                if (r < 0)
+                        goto finish;
+                opts.ca_pem = learned;
+        }
+        if (opts.ca_hash && join_check_ca_hash(opts.ca_pem, opts.ca_hash) < 0) {
+                r = -EBADMSG;
+                goto finish;
+        }
+        url = strprintf("%s/v1/join", o->url);
+        r = url ? join_nonce_generate(nonce) : -ENOMEM;
+        r = r ?: join_request_build(o->secret, node, time(NULL), nonce, csrs, ca_bundle, &body);
+        r = r ?: http_request(&opts, url, body, &status, &answer);
+        if (r < 0)
+                goto finish;
+        if (ret_status)
+                *ret_status = status;
+        if (status != 200) {
+                if (ret_error)
+                        *ret_error = error_reason(answer);
+                r = -EACCES;
+                goto finish;
+        }
+        r = join_response_verify(answer, strlen(answer), o->secret, nonce, ret) < 0 ? -EBADMSG : 0;
+finish:
+        curl_global_cleanup();
+        return r;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* The client of the join service (join-protocol.h), through libcurl. The server is trusted by the
+ * Kubernetes CA when the image carries it; otherwise the client first fetches cluster-info and accepts its
+ * CA only when the answer proves that the server knows the join secret (and, with ca_hash, when the CA is
+ * the pinned one). Nothing but the cluster-info nonce is sent before that, and every answer's proof is
+ * checked too. */
+
+typedef struct JoinClientOptions {
+        const char *url;     /* https://ADDRESS:PORT */
+        const char *secret;  /* the join secret */
+        const char *ca_pem;  /* the Kubernetes CA certificate, or NULL */
+        const char *ca_hash; /* "sha256:HEX" (pki_spki_hash()), or NULL */
+        long timeout_sec;    /* per request; 0: 30 */
+} JoinClientOptions;
+
+/* Asks for the certificates csrs names (NAME -> PEM CSR) and, with ca_bundle, the CA bundle. Returns the
+ * verified answer in *ret (without its proof). -EACCES when the server refused: *ret_status is its HTTP
+ * status and *ret_error its reason; -EBADMSG when the server failed its proof or the CA pin (it is not the
+ * cluster's: nothing is taken from it); -EIO when it could not be reached. */
+int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs, bool ca_bundle, json_t **ret,
+                     long *ret_status, char **ret_error);

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "join-protocol.h"
+#include "join-server.h"
+#include "log.h"
+#include "net-util.h"
+#include "secret-formats.h"
+#include "string-util.h"
+#include "x509.h"
+#include "banned.h"
+
+#define RATE_BUCKETS_MAX 4096
+#define REQUEST_TIMEOUT_SEC 10
+
+
+typedef struct RateBucket {
+        char ip[IP_ADDR_STRLEN];
+        double tokens;
+        double last; /* monotonic seconds */
+} RateBucket;
+
+struct JoinServer {
+        const Inventory *inv;
+        const Node *self;
+        const Bundle *bundle;
+        struct event_base *base;
+        struct evhttp *http;
+        struct event *sigterm, *sigint;
+        SSL_CTX *ssl_ctx;
+        NonceCache nonces;
+        RateBucket *buckets;
+        size_t n_buckets, allocated_buckets;
+};
+
+static double monotonic_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void bucket_refill(RateBucket *b, double now) {
+        b->tokens = MIN((double) JOIN_RATE_BURST, b->tokens + (now - b->last) * JOIN_RATE_PER_SEC);
+        b->last = now;
+}
+
+/* Takes a token from the client's bucket; false when it has none left (or when too many clients are
+ * tracked and none of them is idle). */
+static bool rate_allow(JoinServer *s, const char *ip) {
+        double now = monotonic_now();
+        for (size_t i = 0; i < s->n_buckets; i++) {
+                RateBucket *b = s->buckets + i;
+                if (!streq(b->ip, ip))
+                        continue;
+                bucket_refill(b, now);
+                if (b->tokens < 1)
+                        return false;
+                b->tokens -= 1;
+                return true;
+        }
+        if (s->n_buckets >= RATE_BUCKETS_MAX) {
+                /* Forget clients whose bucket has filled up again: they are as new. */
+                size_t kept = 0;
+                for (size_t i = 0; i < s->n_buckets; i++) {
+                        bucket_refill(s->buckets + i, now);
+                        if (s->buckets[i].tokens < JOIN_RATE_BURST)
+                                s->buckets[kept++] = s->buckets[i];
+                }
+                s->n_buckets = kept;
+                if (kept >= RATE_BUCKETS_MAX)
+                        return false;
+        }
+        if (!GREEDY_REALLOC(s->buckets, s->allocated_buckets, s->n_buckets + 1))
+                return false;
+        RateBucket *b = s->buckets + s->n_buckets++;
+        *b = (RateBucket) { .tokens = JOIN_RATE_BURST - 1, .last = now };
+        snprintf(b->ip, sizeof(b->ip), "%s", ip);
+        return true;
+}
+
+static void send_json(struct evhttp_request *req, int code, const char *reason_phrase, const char *body) {
+        struct evbuffer *buf = evbuffer_new();
+        if (buf)
+                evbuffer_add(buf, body, strlen(body));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+        evhttp_send_reply(req, code, reason_phrase, buf);
+        if (buf)
+                evbuffer_free(buf);
+}
+
+static void refuse(struct evhttp_request *req, const char *ip, const char *node, int code, const char *reason) {
+        log_warning("join: client %s%s%s: refused (%d): %s", ip, node ? " node " : "", strempty(node), code, reason);
+        _cleanup_(json_decrefp) json_t *j = json_pack("{s:s}", "error", reason);
+        _cleanup_free_ char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        const char *phrase = code == 400 ? "Bad Request" : code == 401 ? "Unauthorized" : code == 403 ? "Forbidden" :
+                             code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" :
+                             code == 413 ? "Payload Too Large" : code == 429 ? "Too Many Requests" :
+                             "Internal Server Error";
+        send_json(req, code, phrase, body ?: "{\"error\":\"out of memory\"}");
+}
+
+static int errno_to_status(int r) {
+        switch (r) {
+        case -EINVAL:
+                return 400;
+        case -E2BIG:
+                return 413;
+        case -ETIME:
+        case -EBADMSG:
+        case -EALREADY:
+                return 401;
+        case -ENOENT:
+        case -EPERM:
+                return 403;
+        case -EBUSY:
+                return 429;
+        default:
+                return 500;
+        }
+}
+
+static void reply_sealed(struct evhttp_request *req, const char *ip, const char *node, json_t *resp,
+                         const char *secret, const char *nonce) {
+        char *body = NULL;
+        if (join_response_seal(resp, secret, nonce, &body) < 0) {
+                refuse(req, ip, node, 500, "cannot make the answer");
+                return;
+        }
+        send_json(req, 200, "OK", body);
+        secret_free(body); /* may hold keyrings and CA keys */
+}
+
+static void handle_cluster_info(JoinServer *s, struct evhttp_request *req, const char *ip, const char *query) {
+        struct evkeyvalq params = {};
+        if (!query || evhttp_parse_query_str(query, &params) < 0) {
+                refuse(req, ip, NULL, 400, "bad or missing nonce");
+                return;
+        }
+        const char *nonce = evhttp_find_header(&params, "nonce");
+        bool good = nonce && strlen(nonce) == JOIN_NONCE_HEX && strspn(nonce, "0123456789abcdef") == JOIN_NONCE_HEX;
+        _cleanup_(json_decrefp) json_t *resp = NULL;
+        if (!good)
+                refuse(req, ip, NULL, 400, "bad or missing nonce");
+        else if (join_cluster_info(s->bundle, &resp) < 0)
+                refuse(req, ip, NULL, 500, "cannot make the answer");
+        else {
+                log_info("join: client %s: cluster-info served", ip);
+                reply_sealed(req, ip, NULL, resp, s->bundle->join_secret, nonce);
+        }
+        evhttp_clear_headers(&params);
+}
+
+static void handle_join(JoinServer *s, struct evhttp_request *req, const char *ip) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t size = evbuffer_get_length(in);
+        if (size > JOIN_BODY_MAX) {
+                refuse(req, ip, NULL, 413, "request too large");
+                return;
+        }
+        const char *body = (const char *) evbuffer_pullup(in, -1);
+        JoinRequest jr = {};
+        const char *reason = "internal error";
+        _cleanup_(json_decrefp) json_t *resp = NULL;
+        _cleanup_free_ char *names = NULL;
+        time_t now = time(NULL);
+
+        int r = join_request_parse(body ?: "", size, &jr, &reason);
+        if (r < 0) {
+                refuse(req, ip, NULL, errno_to_status(r), reason);
+                return;
+        }
+        r = join_request_verify(&jr, s->bundle->join_secret, now, &reason);
+        /* Remembered only once authentic, so that nobody can fill the cache without the secret. */
+        if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
+                reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        if (r >= 0)
+                r = join_issue(s->inv, s->bundle, &jr, now, &resp, &names, &reason);
+        if (r < 0)
+                refuse(req, ip, jr.node, errno_to_status(r), reason);
+        else {
+                log_info("join: client %s node %s: issued certificates [%s]%s", ip, jr.node, names,
+                         jr.ca_bundle ? " and the CA bundle" : "");
+                reply_sealed(req, ip, jr.node, resp, s->bundle->join_secret, jr.nonce);
+        }
+        join_request_done(&jr);
+}
+
+static void handle(struct evhttp_request *req, void *userdata) {
+        JoinServer *s = userdata;
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        char *peer = NULL;
+        ev_uint16_t port = 0;
+        if (conn)
+                evhttp_connection_get_peer(conn, &peer, &port);
+        const char *ip = peer ?: "?";
+
+        if (!rate_allow(s, ip)) {
+                refuse(req, ip, NULL, 429, "rate limit exceeded");
+                return;
+        }
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        enum evhttp_cmd_type method = evhttp_request_get_command(req);
+        if (streq_ptr(path, "/v1/join")) {
+                if (method == EVHTTP_REQ_POST)
+                        handle_join(s, req, ip);
+                else
+                        refuse(req, ip, NULL, 405, "use POST");
+        } else if (streq_ptr(path, "/v1/cluster-info")) {
+                if (method == EVHTTP_REQ_GET)
+                        handle_cluster_info(s, req, ip, evhttp_uri_get_query(uri));
+                else
+                        refuse(req, ip, NULL, 405, "use GET");
+        } else
+                refuse(req, ip, NULL, 404, "no such endpoint");
+}
+
+static struct bufferevent *make_bufferevent(struct event_base *base, void *userdata) {
+        JoinServer *s = userdata;
+        SSL *ssl = SSL_new(s->ssl_ctx);
+        if (!ssl)
+                return NULL;
+        struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                                 BEV_OPT_CLOSE_ON_FREE);
+        if (bev)
+                bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+        return bev;
+}
+
+/* The server's own certificate: from the Kubernetes CA, for the master's names and the loopback. */
+static int make_ssl_ctx(const Node *self, const Bundle *b, SSL_CTX **ret) {
+        const char *names[] = { self->name, self->hostname, "localhost", NULL };
+        IpAddr ips[2];
+        size_t n_ips = 0;
+        if (self->ip_valid)
+                ips[n_ips++] = self->ip;
+        ip_addr_parse("127.0.0.1", ips + n_ips++);
+        CertSpec spec = {
+                .common_name = "clusterboot-join",
+                .dns_names = names,
+                .ips = ips,
+                .n_ips = n_ips,
+                .usage = CERT_USAGE_SERVER,
+        };
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        int r = pki_key_generate(KEY_ECDSA_P256, &key);
+        r = r ?: pki_cert_issue(key, &spec, b->ca, b->ca_key, &cert);
+        if (r < 0)
+                return r;
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        if (!ctx)
+                return -ENOMEM;
+        if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 || SSL_CTX_use_certificate(ctx, cert) != 1 ||
+            SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+                SSL_CTX_free(ctx);
+                return -EIO;
+        }
+        *ret = ctx;
+        return 0;
+}
+
+int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, JoinServer **ret) {
+        if (!b->join_secret || !*b->join_secret || !b->ca || !b->ca_key)
+                return -EINVAL;
+        JoinServer *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        *s = (JoinServer) { .inv = inv, .self = self, .bundle = b };
+        int r = make_ssl_ctx(self, b, &s->ssl_ctx);
+        if (r < 0)
+                goto fail;
+        r = -ENOMEM;
+        s->base = event_base_new();
+        s->http = s->base ? evhttp_new(s->base) : NULL;
+        if (!s->http)
+                goto fail;
+        evhttp_set_bevcb(s->http, make_bufferevent, s);
+        evhttp_set_gencb(s->http, handle, s);
+        /* Bodies up to four times the limit reach handle_join(), which logs and answers 413 with a reason;
+         * beyond that libevent answers 413 itself before buffering them (unlogged). */
+        evhttp_set_max_body_size(s->http, 4 * JOIN_BODY_MAX);
+        evhttp_set_max_headers_size(s->http, 16 * 1024);
+        evhttp_set_timeout(s->http, REQUEST_TIMEOUT_SEC);
+        evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+        /* Answer 413 to a body over the limit instead of only dropping the connection. */
+        evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
+        *ret = s;
+        return 0;
+fail:
+        join_server_free(s);
+        return r;
+}
+
+int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
+        errno = 0;
+        if (!evhttp_bind_socket_with_handle(s->http, address, port))
+                return errno > 0 ? -errno : -EADDRNOTAVAIL;
+        return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short events, void *userdata) {
+        JoinServer *s = userdata;
+        log_info("join: signal %d, stopping", (int) sig);
+        event_base_loopbreak(s->base);
+}
+
+int join_server_run(JoinServer *s, void (*ready)(void)) {
+        s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
+        s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
+        if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
+                return -ENOMEM;
+        if (ready)
+                ready();
+        return event_base_dispatch(s->base) < 0 ? -EIO : 0;
+}
+
+void join_server_free(JoinServer *s) {
+        if (!s)
+                return;
+        if (s->sigterm)
+                event_free(s->sigterm);
+        if (s->sigint)
+                event_free(s->sigint);
+        if (s->http)
+                evhttp_free(s->http);
+        if (s->base)
+                event_base_free(s->base);
+        SSL_CTX_free(s->ssl_ctx);
+        nonce_cache_done(&s->nonces);
+        free(s->buckets);
+        free(s);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdint.h>
+
+#include "bundle.h"
+#include "model.h"
+
+/* The join service (`clusterboot serve`): HTTPS through libevent's evhttp and bufferevent_openssl. Its
+ * certificate is issued at start from the bundle's Kubernetes CA (CN clusterboot-join; the master's name
+ * and IP, localhost and 127.0.0.1) and kept in memory. Requests are rate-limited per client IP, bodies
+ * limited to JOIN_BODY_MAX; every decision is logged (client, node, decision, reason), never a secret. */
+
+typedef struct JoinServer JoinServer;
+
+/* inv, self and b must outlive the server. */
+int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, JoinServer **ret);
+int join_server_listen(JoinServer *s, const char *address, uint16_t port);
+/* Serves until SIGTERM or SIGINT; ready is called once (may be NULL) when the loop starts. */
+int join_server_run(JoinServer *s, void (*ready)(void));
+void join_server_free(JoinServer *s);
+
+/* The rate limit: a token bucket per client IP. */
+#define JOIN_RATE_PER_SEC 5
+#define JOIN_RATE_BURST 20

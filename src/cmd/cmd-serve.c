@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bundle.h"
+#include "cmd.h"
+#include "inventory.h"
+#include "join-protocol.h"
+#include "join-server.h"
+#include "log.h"
+#include "string-util.h"
+#include "banned.h"
+
+static void notify_ready(void) {
+        log_info("join: serving");
+        sd_notify(0, "READY=1\nSTATUS=Serving joins");
+}
+
+/* $CLUSTERBOOT_JOIN_LISTEN=ADDRESS:PORT (for tests) replaces the master's IP and 127.0.0.1 on JOIN_PORT. */
+static int listen_override(JoinServer *s, const char *spec) {
+        const char *colon = strrchr(spec, ':');
+        char *end = NULL;
+        if (!colon || colon == spec)
+                return -EINVAL;
+        errno = 0;
+        unsigned long port = strtoul(colon + 1, &end, 10);
+        if (errno || !end || *end || port == 0 || port > 65535)
+                return -EINVAL;
+        _cleanup_free_ char *addr = strndup(spec, (size_t) (colon - spec));
+        if (!addr)
+                return -ENOMEM;
+        return join_server_listen(s, addr, (uint16_t) port);
+}
+
+static int serve(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
+        Bundle b = {};
+        JoinServer *s = NULL;
+        const char *missing = NULL;
+        int r = EXIT_FAILED;
+
+        if (!node->roles[ROLE_MASTER]) {
+                log_error("node '%s' is not a master: only masters serve joins", node->name);
+                return EXIT_FAILED;
+        }
+        if (!o->secrets) {
+                log_error("this needs the cluster's secrets bundle: --secrets DIR");
+                return EXIT_USAGE;
+        }
+        int k = bundle_load(o->secrets, &b, &missing);
+        if (k < 0) {
+                log_error_errno(k, "cannot load the secrets bundle %s%s%s: %m", o->secrets, missing ? ": " : "",
+                                missing ?: "");
+                goto finish;
+        }
+        k = join_server_new(inv, node, &b, &s);
+        if (k < 0) {
+                log_error_errno(k, "cannot set up the join service: %m");
+                goto finish;
+        }
+        const char *spec = getenv("CLUSTERBOOT_JOIN_LISTEN");
+        if (spec) {
+                k = listen_override(s, spec);
+                if (k < 0) {
+                        log_error_errno(k, "cannot listen on %s: %m", spec);
+                        goto finish;
+                }
+        } else {
+                char ip[IP_ADDR_STRLEN];
+                ip_addr_format(&node->ip, ip);
+                k = join_server_listen(s, ip, JOIN_PORT);
+                if (k < 0) {
+                        log_error_errno(k, "cannot listen on %s port %d: %m", ip, JOIN_PORT);
+                        goto finish;
+                }
+                k = join_server_listen(s, "127.0.0.1", JOIN_PORT);
+                if (k < 0) {
+                        log_error_errno(k, "cannot listen on 127.0.0.1 port %d: %m", JOIN_PORT);
+                        goto finish;
+                }
+        }
+        k = join_server_run(s, notify_ready);
+        if (k < 0) {
+                log_error_errno(k, "the join service failed: %m");
+                goto finish;
+        }
+        r = EXIT_DONE;
+finish:
+        join_server_free(s);
+        bundle_done(&b);
+        return r;
+}
+
+int cmd_serve(int argc, char **argv, const Options *o) {
+        (void) argc, (void) argv;
+        return cmd_for_node(o, serve, NULL);
+}

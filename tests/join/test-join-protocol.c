@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "inventory.h"
+#include "join-protocol.h"
+#include "node-pki.h"
+#include "paths.h"
+#include "report.h"
+#include "secret-formats.h"
+#include "string-util.h"
+#include "tap.h"
+#include "x509.h"
+
+static Inventory *inv;
+static Bundle bundle;
+static const char *SECRET = "test-join-secret-0123456789abcdef";
+static const char *NONCE = "00112233445566778899aabbccddeeff";
+
+/* A request for node with one CSR (name -> a CSR for a new key with subject cn). */
+static char *make_request(const char *secret, const char *node, time_t now, const char *nonce, const char *name,
+                          const char *cn, bool ca_bundle) {
+        json_t *csrs = json_object();
+        if (name) {
+                EVP_PKEY *key = NULL;
+                char *pem = NULL;
+                if (pki_key_generate(KEY_ECDSA_P256, &key) < 0 || join_csr_make(key, cn, &pem) < 0)
+                        abort();
+                json_object_set_new(csrs, name, json_string(pem));
+                free(pem);
+                EVP_PKEY_free(key);
+        }
+        char *body = NULL;
+        if (join_request_build(secret, node, now, nonce, csrs, ca_bundle, &body) < 0)
+                abort();
+        json_decref(csrs);
+        return body;
+}
+
+/* Parses, verifies and issues; returns the errno and the answer. */
+static int decide(const char *body, const char *secret, time_t now, json_t **ret, const char **ret_reason) {
+        JoinRequest r = {};
+        char *names = NULL;
+        int k = join_request_parse(body, strlen(body), &r, ret_reason);
+        k = k ?: join_request_verify(&r, secret, now, ret_reason);
+        k = k ?: join_issue(inv, &bundle, &r, now, ret, &names, ret_reason);
+        free(names);
+        join_request_done(&r);
+        return k;
+}
+
+TEST(test_round_trip) {
+        time_t now = time(NULL);
+        char *body = make_request(SECRET, "worker-01", now, NONCE, "kubelet", "whatever", false);
+        JoinRequest r = {};
+        const char *reason = NULL;
+        int k = join_request_parse(body, strlen(body), &r, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, 0);
+        ASSERT_STREQ(r.node, "worker-01");
+        ASSERT_STREQ(r.nonce, NONCE);
+        ASSERT_INT_EQ(r.timestamp, now);
+        ASSERT_TRUE(!r.ca_bundle);
+        ASSERT_INT_EQ(json_object_size(r.csrs), 1);
+        k = join_request_verify(&r, SECRET, now + 10, &reason);
+        join_request_done(&r);
+        ASSERT_INT_EQ(k, 0);
+}
+
+TEST(test_tampered_wrong_secret_stale) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        char *body = make_request(SECRET, "worker-01", now, NONCE, "kubelet", "x", false);
+        /* Another node's name in the same request: same length, so only the MAC can tell. */
+        char *p = strstr(body, "\"worker-01\"");
+        ASSERT_NOT_NULL(p);
+        p[9] = '2';
+        int k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -EBADMSG);
+        ASSERT_STREQ(reason, "bad mac");
+        ASSERT_NULL(resp);
+
+        body = make_request("another-secret", "worker-01", now, NONCE, "kubelet", "x", false);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -EBADMSG);
+
+        body = make_request(SECRET, "worker-01", now - JOIN_MAX_SKEW - 1, NONCE, "kubelet", "x", false);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -ETIME);
+        ASSERT_STREQ(reason, "stale");
+        body = make_request(SECRET, "worker-01", now + JOIN_MAX_SKEW + 1, NONCE, "kubelet", "x", false);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -ETIME);
+}
+
+TEST(test_malformed) {
+        const char *reason = NULL;
+        JoinRequest r = {};
+        static const char *const bad[] = {
+                "", "[]", "{\"node\":\"a\"}", "{\"node\":1,\"timestamp\":1,\"nonce\":\"x\",\"csrs\":{},\"mac\":\"y\"}",
+                "{\"node\":\"a\",\"node\":\"b\"}",
+                "{\"node\":\"a\",\"timestamp\":1,\"nonce\":\"00112233445566778899aabbccddeeff\",\"csrs\":{},"
+                "\"mac\":\"00\",\"extra\":1}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                reason = NULL;
+                ASSERT_INT_EQ(join_request_parse(bad[i], strlen(bad[i]), &r, &reason), -EINVAL);
+                ASSERT_NOT_NULL(reason);
+        }
+}
+
+TEST(test_replay_cache) {
+        NonceCache c = {};
+        time_t now = 1000000;
+        ASSERT_INT_EQ(nonce_cache_add(&c, NONCE, now), 0);
+        int k = nonce_cache_add(&c, NONCE, now + 5);
+        int later = nonce_cache_add(&c, NONCE, now + JOIN_NONCE_TTL + 1); /* forgotten by then */
+        nonce_cache_done(&c);
+        ASSERT_INT_EQ(k, -EALREADY);
+        ASSERT_INT_EQ(later, 0);
+}
+
+TEST(test_proof) {
+        json_t *resp = NULL, *got = NULL;
+        char *body = NULL;
+        ASSERT_INT_EQ(join_cluster_info(&bundle, &resp), 0);
+        int k = join_response_seal(resp, "not-the-cluster-secret", NONCE, &body);
+        json_decref(resp);
+        ASSERT_INT_EQ(k, 0);
+        int wrong = join_response_verify(body, strlen(body), SECRET, NONCE, &got);
+        int right = join_response_verify(body, strlen(body), "not-the-cluster-secret", NONCE, &got);
+        json_decref(got);
+        got = NULL;
+        int other_nonce = join_response_verify(body, strlen(body), "not-the-cluster-secret",
+                                               "ffeeddccbbaa99887766554433221100", &got);
+        free(body);
+        ASSERT_INT_EQ(wrong, -EBADMSG);
+        ASSERT_INT_EQ(right, 0);
+        ASSERT_INT_EQ(other_nonce, -EBADMSG);
+}
+
+TEST(test_names_from_inventory_only) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        /* The CSR asks to be master-01 and the API server; the certificate is worker-01's kubelet's. */
+        char *body = make_request(SECRET, "worker-01", now, NONCE, "kubelet", "system:node:master-01", false);
+        int k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, 0);
+        const char *pem = json_string_value(json_object_get(json_object_get(resp, "certificates"), "kubelet"));
+        ASSERT_NOT_NULL(pem);
+        X509 *cert = NULL;
+        ASSERT_INT_EQ(pki_cert_from_pem(pem, strlen(pem), &cert), 0);
+        IpAddr own, master;
+        ip_addr_parse("192.168.1.11", &own);
+        ip_addr_parse("192.168.1.10", &master);
+        char cn[256] = "";
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+        bool ok = pki_cert_has_dns(cert, "worker-01") && pki_cert_has_ip(cert, &own) &&
+                  !pki_cert_has_dns(cert, "master-01") && !pki_cert_has_ip(cert, &master) &&
+                  pki_cert_verify(cert, bundle.ca, now) == 0 && streq(cn, "system:node:worker-01");
+        X509_free(cert);
+        /* worker-01 (mqtt-broker) has no Ceph role: no keyring; nor the CA bundle. */
+        json_t *material = json_object_get(resp, "role_material");
+        bool no_osd_key = !json_object_get(material, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring");
+        bool has_passwd = json_object_get(material, MOSQUITTO_CONFIG_DIR "/passwd") != NULL;
+        bool no_bundle = !json_object_get(resp, "ca_bundle");
+        json_decref(resp);
+        ASSERT_TRUE(ok);
+        ASSERT_TRUE(no_osd_key);
+        ASSERT_TRUE(has_passwd);
+        ASSERT_TRUE(no_bundle);
+}
+
+TEST(test_role_scoped_material) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        char *body = make_request(SECRET, "worker-02", now, NONCE, NULL, NULL, false);
+        int k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, 0);
+        json_t *material = json_object_get(resp, "role_material");
+        bool osd = json_object_get(material, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring") != NULL;
+        bool no_admin = !json_object_get(material, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
+        json_decref(resp);
+        ASSERT_TRUE(osd);
+        ASSERT_TRUE(no_admin);
+}
+
+TEST(test_entitlement) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        char *body = make_request(SECRET, "worker-01", now, NONCE, NULL, NULL, true);
+        int k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -EPERM);
+        ASSERT_NULL(resp);
+
+        body = make_request(SECRET, "worker-01", now, NONCE, "apiserver", "kube-apiserver", false);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -EPERM);
+
+        body = make_request(SECRET, "nosuch-node", now, NONCE, NULL, NULL, false);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -ENOENT);
+        ASSERT_STREQ(reason, "unknown node");
+
+        body = make_request(SECRET, "master-01", now, NONCE, "etcd/peer", "x", true);
+        k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, 0);
+        json_t *cab = json_object_get(resp, "ca_bundle");
+        bool has_ca_key = json_object_get(cab, PKI_DIR "/ca.key") && json_object_get(cab, PKI_DIR "/sa.key") &&
+                          json_object_get(cab, ETCD_PKI_DIR "/ca.key");
+        const char *pem = json_string_value(json_object_get(json_object_get(resp, "certificates"), "etcd/peer"));
+        X509 *cert = NULL;
+        bool etcd_signed = pem && pki_cert_from_pem(pem, strlen(pem), &cert) == 0 &&
+                           pki_cert_verify(cert, bundle.etcd_ca, now) == 0 && pki_cert_has_dns(cert, "master-01");
+        X509_free(cert);
+        json_decref(resp);
+        ASSERT_TRUE(has_ca_key);
+        ASSERT_TRUE(etcd_signed);
+}
+
+TEST(test_bad_csr) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        json_t *csrs = json_pack("{s:s}", "kubelet", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n");
+        char *body = NULL;
+        ASSERT_INT_EQ(join_request_build(SECRET, "worker-01", now, NONCE, csrs, false, &body), 0);
+        json_decref(csrs);
+        int k = decide(body, SECRET, now, &resp, &reason);
+        free(body);
+        ASSERT_INT_EQ(k, -EINVAL);
+        ASSERT_STREQ(reason, "bad csr");
+}
+
+TEST(test_cert_names) {
+        PkiPlan plan = {};
+        const Node *m = inventory_find_node(inv, "master-01");
+        ASSERT_NOT_NULL(m);
+        ASSERT_INT_EQ(pki_plan_node(inv, m, &plan), 0);
+        StrBuf all = {};
+        for (size_t i = 0; i < plan.n; i++) {
+                char *n = NULL;
+                if (join_cert_name(plan.entries + i, &n) >= 0)
+                        strbuf_printf(&all, "%s ", n);
+                free(n);
+        }
+        pki_plan_done(&plan);
+        char *s = strbuf_steal(&all);
+        bool ok = strstr(s, "kubelet ") && strstr(s, "kubelet.conf ") && strstr(s, "apiserver ") &&
+                  strstr(s, "etcd/server ") && strstr(s, "admin.conf ");
+        printf("# names: %s\n", s);
+        free(s);
+        ASSERT_TRUE(ok);
+}
+
+int main(int argc, char **argv) {
+        const char *examples = argc > 1 ? argv[1] : "examples";
+        char path[512], dir[] = "/tmp/test-join-protocol-XXXXXX";
+        Report report;
+        report_init(&report, NULL);
+        snprintf(path, sizeof(path), "%s/homelab", examples);
+        if (inventory_load_and_validate(path, &report, &inv) < 0 || !mkdtemp(dir))
+                return 1;
+        char bundle_dir[128];
+        snprintf(bundle_dir, sizeof(bundle_dir), "%s/bundle", dir);
+        RenderSet set = {};
+        unsigned created;
+        if (bundle_init(inv, bundle_dir, NULL, &bundle, &set, &created, NULL) < 0)
+                return 1;
+        render_set_done(&set);
+        rmdir(dir);
+
+        RUN(test_round_trip);
+        RUN(test_tampered_wrong_secret_stale);
+        RUN(test_malformed);
+        RUN(test_replay_cache);
+        RUN(test_proof);
+        RUN(test_names_from_inventory_only);
+        RUN(test_role_scoped_material);
+        RUN(test_entitlement);
+        RUN(test_bad_csr);
+        RUN(test_cert_names);
+
+        bundle_done(&bundle);
+        inventory_free(inv);
+        report_done(&report);
+        return tap_done();
+}

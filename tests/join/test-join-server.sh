@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `clusterboot serve` for examples/homelab's master-01 on 127.0.0.1 (through the testing-only
+# $CLUSTERBOOT_JOIN_LISTEN, as the master's own IP is not on this machine), driven by join-tool and curl:
+# a valid join, a wrong secret, a replay, a body over the limit, a worker asking for the CA bundle, the
+# rate limit, and a second server with another bundle whose proof the client must refuse. Only 127.0.0.1
+# is addressed; the servers are stopped by the trap. Secrets are never printed.
+#
+# Usage: test-join-server.sh CLUSTERBOOT JOIN_TOOL EXAMPLES_DIR
+set -u
+cb=$(realpath "$1")
+tool=$(realpath "$2")
+inv=$(realpath "$3")/homelab
+work=$(mktemp -d "${TMPDIR:-/tmp}/cb-join.XXXXXX")
+pids=()
+n=0
+failed=0
+
+cleanup() {
+        local p
+        for p in "${pids[@]}"; do
+                kill -TERM "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+
+check() {
+        local what=$1
+        shift
+        n=$((n + 1))
+        if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
+}
+
+quiet() { "$@" >/dev/null; }
+
+# Starts a server on 127.0.0.1:PORT with BUNDLE, logging to LOG; waits until it says it serves.
+start_server() {
+        local port=$1 bundle=$2 log=$3
+        CLUSTERBOOT_JOIN_LISTEN=127.0.0.1:$port "$cb" serve --inventory "$inv" --node master-01 \
+                --secrets "$bundle" 2>"$log" &
+        pids+=($!)
+        for _ in $(seq 1 100); do
+                grep -q "join: serving" "$log" 2>/dev/null && return 0
+                kill -0 "${pids[-1]}" 2>/dev/null || return 1
+                sleep 0.1
+        done
+        return 1
+}
+
+# POSTs a file to the join endpoint; prints the HTTP status.
+post() {
+        curl -s --cacert "$work/bundle/kubernetes/ca.crt" -o "$work/answer" -w '%{http_code}' \
+                -H 'Content-Type: application/json' --data-binary "@$1" "$url/v1/join"
+}
+
+"$cb" secrets init --inventory "$inv" --out "$work/bundle" >/dev/null || exit 1
+"$cb" secrets init --inventory "$inv" --out "$work/bundle2" >/dev/null || exit 1
+secret=$(cat "$work/bundle/join-secret")
+ca=$work/bundle/kubernetes/ca.crt
+
+port=$((20000 + RANDOM % 20000))
+port2=$((port + 1))
+url=https://127.0.0.1:$port
+check "the server starts and listens" start_server "$port" "$work/bundle" "$work/server.log"
+
+# A valid join of worker-01 with the CA the image carries.
+mkdir -p "$work/w1" "$work/w1b" "$work/bad" "$work/rate"
+check "worker-01 joins" quiet "$tool" join "$url" "$secret" worker-01 "$work/w1" --ca "$ca" kubelet
+check "openssl verifies its kubelet certificate" quiet openssl verify -CAfile "$ca" "$work/w1/kubelet.crt"
+sans=$(openssl x509 -in "$work/w1/kubelet.crt" -noout -ext subjectAltName 2>/dev/null | tail -n +2)
+echo "# kubelet SANs: $sans"
+only_own() {
+        local san
+        grep -q "DNS:worker-01" <<<"$sans" && grep -q "IP Address:192.168.1.11" <<<"$sans" || return 1
+        for san in $(tr -d ' ' <<<"$sans" | tr ',' ' '); do
+                case $san in DNS:worker-01 | DNS:worker-01.*| IPAddress:192.168.1.11) ;; *) return 1 ;; esac
+        done
+}
+check "its SANs are worker-01's and no other" only_own
+check "the key stayed with the node and matches" \
+        test "$(openssl x509 -in "$work/w1/kubelet.crt" -noout -pubkey)" = "$(openssl pkey -in "$work/w1/kubelet.key" -pubout)"
+
+# Without the CA: discovery through cluster-info, trusted by its proof (and a pinned hash).
+hash=sha256:$(openssl x509 -in "$ca" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex | sed 's/.*= //')
+check "worker-01 joins by discovery and the CA hash" quiet "$tool" join "$url" "$secret" worker-01 "$work/w1b" --ca-hash "$hash" kubelet
+check "a wrong CA hash is refused" test "$("$tool" join "$url" "$secret" worker-01 "$work/bad" \
+        --ca-hash sha256:0000000000000000000000000000000000000000000000000000000000000000 kubelet)" = "untrusted server"
+
+# Refusals.
+out=$("$tool" join "$url" wrong-secret worker-01 "$work/bad" --ca "$ca" kubelet)
+check "a wrong join secret is 401 bad mac" test "$out" = "refused 401: bad mac"
+check "nothing was issued for it" test ! -e "$work/bad/kubelet.crt"
+out=$("$tool" join "$url" "$secret" worker-01 "$work/bad" --ca "$ca" --ca-bundle)
+check "a worker asking for the CA bundle is 403" test "$out" = "refused 403: not entitled to the CA bundle: not a master"
+out=$("$tool" join "$url" "$secret" worker-01 "$work/bad" --ca "$ca" apiserver)
+check "a worker asking for the API server's certificate is 403" test "${out%%:*}" = "refused 403"
+
+"$tool" build "$secret" worker-01 kubelet >"$work/request.json"
+check "a request is accepted once" test "$(post "$work/request.json")" = 200
+check "the same request again is 401" test "$(post "$work/request.json")" = 401
+check "with the reason replayed" grep -q '"error":"replayed"' "$work/answer"
+head -c 70000 /dev/zero | tr '\0' a >"$work/big.json"
+check "a body over 64 KiB is 413" test "$(post "$work/big.json")" = 413
+check "the 413 says why" grep -q '"error":"request too large"' "$work/answer"
+head -c 2000000 /dev/zero | tr '\0' a >"$work/huge.json"
+check "a body of 2 MB is 413 too" test "$(post "$work/huge.json")" = 413
+printf '{"node":"worker-01"' >"$work/broken.json"
+check "malformed JSON is 400 with a reason" test "$(post "$work/broken.json")" = 400
+check "the 400 says why" grep -q '"error":"not a JSON object"' "$work/answer"
+
+# The rate limit: a burst from 127.0.0.1 gets 429s.
+codes=$(for _ in $(seq 1 40); do
+        curl -s --cacert "$ca" -o /dev/null -w '%{http_code}\n' "$url/v1/cluster-info?nonce=bad" &
+done; wait)
+check "a burst over the rate limit gets 429" grep -q 429 <<<"$codes"
+sleep 2
+check "the server still serves a valid join afterwards" quiet "$tool" join "$url" "$secret" worker-02 "$work/rate" --ca "$ca" kubelet
+check "worker-02 (ceph-osd) got the bootstrap-osd keyring" \
+        grep -q "material /etc/ceph/ceph.bootstrap-osd.keyring" <("$tool" join "$url" "$secret" worker-02 "$work/rate" --ca "$ca")
+check "worker-01 did not" \
+        bash -c "! '$tool' join '$url' '$secret' worker-01 '$work/rate' --ca '$ca' | grep -q ceph"
+check "master-01 gets the CA bundle" \
+        grep -q "the CA bundle" <("$tool" join "$url" "$secret" master-01 "$work/rate" --ca "$ca" --ca-bundle)
+
+# A server that does not know the join secret (another bundle): the client refuses it.
+check "a second server with another bundle starts" start_server "$port2" "$work/bundle2" "$work/server2.log"
+out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" kubelet)
+check "the client refuses a server whose proof is wrong" test "$out" = "untrusted server"
+out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" --ca "$ca" kubelet)
+check "and one whose certificate is not from the cluster's CA" test "${out%%:*}" = "failed"
+
+check "the log has decisions" grep -q "node worker-01: issued certificates \[kubelet\]" "$work/server.log"
+check "the log has the refusals with reasons" grep -q "refused (401): replayed" "$work/server.log"
+check "no secret in the log" bash -c "! grep -qF -- '$secret' '$work/server.log' '$work/server2.log'"
+
+# Both servers stop cleanly on SIGTERM (under ASan this also checks for leaks).
+for p in "${pids[@]}"; do kill -TERM "$p"; done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+pids=()
+check "the servers stop on SIGTERM with status 0" test "$rc" = 0
+if [ "$rc" != 0 ]; then sed 's/^/# /' "$work/server.log" | grep -v "join: client" | tail -20; fi
+
+echo "1..$n"
+exit $failed
