@@ -105,8 +105,8 @@ static bool has_etcd_data(const char *root) {
 static int write_join_env(BootstrapContext *c, const char *initial_cluster) {
         RenderSet set = {};
         StrBuf b = {};
-        int r = render_header(&b, "#");
-        r = r ?: strbuf_append(&b, "# The members when this master was added (etcd member add); they override etcd.env.\n");
+        int r = strbuf_append(&b, "# Written by `clusterboot bootstrap --stage etcd-member` when this master was added to the\n"
+                                  "# etcd cluster: the members at that moment. Overrides etcd.env; do not edit.\n");
         r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER", initial_cluster);
         r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER_STATE", "existing");
         r = r ?: render_set_add(&set, ETCD_JOIN_ENV, 0644, &b);
@@ -121,6 +121,13 @@ static int remove_join_env(BootstrapContext *c) {
         if (!p)
                 return -ENOMEM;
         return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static const EtcdMember *find_by_name(const EtcdMemberList *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->members[i].name, name))
+                        return l->members + i;
+        return NULL;
 }
 
 static const EtcdMember *find_by_peer(const EtcdMemberList *l, const char *peer) {
@@ -149,6 +156,9 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
         }
 
         const EtcdMember *m = find_by_peer(&list, peer);
+        /* Our name at another address: this master was reinstalled with a new one. That member is stale. */
+        if (!m)
+                m = find_by_name(&list, c->node->name);
         if (m && !m->name[0]) {
                 /* Added by an earlier run that died before etcd started: the add stands, reuse it. */
                 id = m->id;
@@ -194,8 +204,11 @@ int bootstrap_etcd_member(BootstrapContext *c) {
 
         /* etcd ran here before: it knows its cluster. Never make another. */
         if (settled || has_etcd_data(c->root)) {
+                /* After a reset the role is gone: say it again, so etcd-ready records the right state. */
+                if (!settled)
+                        r = cluster_state_set_role(c->root, c->node == first_master(c->inv) ? "first-master" : "master");
                 set_message(c, "etcd has been set up on this node before; nothing to do");
-                return 0;
+                return r;
         }
 
         char **endpoints;
@@ -236,7 +249,7 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
         if (r < 0)
                 return r;
         bool done = s.state != BOOTSTRAP_UNINITIALIZED;
-        bool first = s.node_role && streq(s.node_role, "first-master");
+        bool first = s.node_role ? streq(s.node_role, "first-master") : c->node == first_master(c->inv);
         uint64_t id = s.etcd_member_id ? strtoull(s.etcd_member_id, NULL, 16) : 0;
         cluster_state_done(&s);
         if (done) {
@@ -286,6 +299,8 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
         r = cluster_state_set(c->root, first ? BOOTSTRAP_BOOTSTRAPPED : BOOTSTRAP_JOINED);
         r = r ?: cluster_state_mark_step(c->root, "etcd-ready", time(NULL));
         if (r >= 0)
-                set_message(c, "%s", first ? "etcd cluster made: bootstrapped" : "promoted to a voting member: joined");
+                set_message(c, "%s", first ? "etcd cluster made: bootstrapped"
+                                           : id != 0 ? "promoted to a voting member: joined"
+                                                     : "a voting member already: joined");
         return r;
 }

@@ -199,7 +199,8 @@ int cluster_state_reset(const char *root, bool dry_run, void (*cb)(const char *p
         ClusterState s = {};
         int r = cluster_state_load(root, &s);
         if (r == -EBADMSG)
-                r = 0; /* a state file that says nothing known: reset is how to get rid of it */
+                /* A state file that says nothing known: reset is how to get rid of it, markers included. */
+                r = load_steps(root, &s);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < s.n_steps; i++) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include "activate.h"
 #include "bootstrap.h"
 #include "cmd.h"
+#include "fs-util.h"
+#include "paths.h"
 #include "inventory.h"
 #include "log.h"
 #include "banned.h"
@@ -34,9 +38,15 @@ static unsigned next_delay_ms(unsigned attempt) {
         return base * 8 / 10 + (unsigned) ((uint64_t) base * 4 / 10 * r / 255);
 }
 
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 /* Runs a stage until done, a hard error, or the retry budget is spent (then -EAGAIN: exit 75). */
 static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
-        time_t deadline = time(NULL) + (time_t) o->retry_timeout;
+        uint64_t deadline = now_ms() + (uint64_t) o->retry_timeout * 1000;
         for (unsigned attempt = 0;; attempt++) {
                 log_set_context(c->node->name, s->name);
                 int r = s->run(c);
@@ -49,7 +59,7 @@ static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
                         return r;
                 }
                 unsigned delay = next_delay_ms(attempt);
-                if (time(NULL) + (time_t) (delay / 1000) > deadline) {
+                if (now_ms() + delay > deadline) {
                         log_error("%s; giving up for now (exit 75: systemd retries the unit)", c->message ?: s->name);
                         return -EAGAIN;
                 }
@@ -58,10 +68,42 @@ static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
         }
 }
 
+static bool stage_exists(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(master_stages); i++)
+                if (streq(master_stages[i].name, name))
+                        return true;
+        return false;
+}
+
+/* etcd.service's ExecStartPre and cluster-bootstrap.service may run a stage at the same moment: one at a
+ * time, or both could `member add` this master. The lock goes with the process. */
+static int lock_state(const char *root) {
+        _cleanup_free_ char *dir = path_join_root(root, STATE_DIR);
+        _cleanup_free_ char *path = dir ? strprintf("%s/.bootstrap.lock", dir) : NULL;
+        if (!path)
+                return -ENOMEM;
+        int r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 static int bootstrap(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
         BootstrapContext c;
         int r;
 
+        if (o->stage && !stage_exists(o->stage)) {
+                log_error("unknown stage '%s'; the stages are etcd-member and etcd-ready", o->stage);
+                return EXIT_USAGE;
+        }
         if (!node->roles[ROLE_MASTER]) {
                 /* Workers, brokers and storage nodes get their stages with the components (Kubernetes, Ceph,
                  * Kafka): what exists today is etcd's, on masters. */
@@ -73,16 +115,19 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
                 return EXIT_USAGE;
         }
 
+        int lock = lock_state(o->root);
+        if (lock < 0)
+                return log_error_errno(lock, "cannot lock the bootstrap state: %m"), EXIT_FAILED;
         r = bootstrap_context_init(&c, inv, node, o->root);
-        if (r < 0)
+        if (r < 0) {
+                close(lock);
                 return log_error_errno(r, "out of memory"), EXIT_FAILED;
+        }
 
-        bool found = false;
         for (size_t i = 0; i < ELEMENTSOF(master_stages) && r >= 0; i++) {
                 const Stage *s = master_stages + i;
                 if (o->stage && !streq(o->stage, s->name))
                         continue;
-                found = true;
                 r = run_stage(o, &c, s);
                 if (r >= 0 && s->start_after && !o->stage) {
                         const char *unit = s->start_after;
@@ -93,10 +138,7 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
         }
         log_set_context(NULL, NULL);
         bootstrap_context_done(&c);
-        if (!found) {
-                log_error("unknown stage '%s'; the stages are etcd-member and etcd-ready", o->stage);
-                return EXIT_USAGE;
-        }
+        close(lock);
         return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 

@@ -60,7 +60,7 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                 printf("state:           %s (since %s)\n", bootstrap_state_to_string(s.state), since);
                 printf("role:            %s\n", s.node_role ?: "-");
                 printf("etcd member id:  %s\n", s.etcd_member_id ?: "-");
-                printf("steps done:      %s\n", s.n_steps ? "" : "none");
+                printf("steps done:%s\n", s.n_steps ? "" : "      none");
                 for (size_t i = 0; i < s.n_steps; i++) {
                         char when[32];
                         format_time(s.steps[i].when, when);

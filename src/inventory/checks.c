@@ -233,6 +233,18 @@ bad:
         return "a configuration key (letters, digits, '-', '_', '.', inner spaces)";
 }
 
+const char *check_flag_name(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 128)
+                goto bad;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.", s[i]))
+                        goto bad;
+        return NULL;
+bad:
+        return "a command-line flag name (letters, digits, '-', '_', '.')";
+}
+
 const char *check_flag_value(const char *s) {
         /* Kubernetes components get their flags as one environment variable that systemd splits at
          * whitespace ($KUBE_APISERVER_ARGS): a value with a space would become two arguments. */

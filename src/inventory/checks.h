@@ -26,3 +26,4 @@ const char *check_config_key(const char *s);
 bool is_dns_label(const char *s);
 const char *check_config_value(const char *s);
 const char *check_flag_value(const char *s);
+const char *check_flag_name(const char *s);

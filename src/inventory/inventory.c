@@ -162,7 +162,7 @@ static const Field kubernetes_fields[] = {
         { "pki", FIELD_OBJECT, KC(pki), .sub = &pki_schema },
         { "cni", FIELD_STRING, KC(cni), .choices = cnis, .noun = "CNI" },
         { "extra_args", FIELD_SECTIONS, KC(extra_args), .choices = k8s_components, .noun = "component",
-          .key_check = check_config_key, .check = check_flag_value },
+          .key_check = check_flag_name, .check = check_flag_value },
         END,
 };
 static const Schema kubernetes_schema = { "kubernetes", kubernetes_fields };

@@ -48,6 +48,12 @@ TEST(test_garbage_state) {
         ASSERT_INT_EQ(write_file_atomic(path, "half-done\n", 10, 0644), 0);
         ClusterState s;
         ASSERT_INT_EQ(cluster_state_load(root, &s), -EBADMSG);
+        /* reset is how to get out of that, step markers included. */
+        ASSERT_INT_EQ(cluster_state_reset(root, false, NULL, NULL), 0);
+        ASSERT_INT_EQ(cluster_state_load(root, &s), 0);
+        ASSERT_INT_EQ(s.state, BOOTSTRAP_UNINITIALIZED);
+        ASSERT_INT_EQ(s.n_steps, 0);
+        cluster_state_done(&s);
 }
 
 static unsigned removed;
@@ -57,6 +63,10 @@ static void count(const char *path, void *userdata) {
 }
 
 TEST(test_reset) {
+        ASSERT_INT_EQ(cluster_state_mark_step(root, "etcd", 1000), 0);
+        ASSERT_INT_EQ(cluster_state_mark_step(root, "kubelet", 2000), 0);
+        ASSERT_INT_EQ(cluster_state_set_role(root, "master"), 0);
+        ASSERT_INT_EQ(cluster_state_set_etcd_member_id(root, "1"), 0);
         ASSERT_INT_EQ(cluster_state_set(root, BOOTSTRAP_JOINED), 0);
         removed = 0;
         ASSERT_INT_EQ(cluster_state_reset(root, true, count, NULL), 0); /* dry run */
