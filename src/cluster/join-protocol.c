@@ -305,24 +305,9 @@ static int csr_public_key(const char *pem, EVP_PKEY **ret) {
         return 0;
 }
 
-static X509 *entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
-        /* PkiEntry.ca: 0 kubernetes, 1 etcd, 2 front-proxy (node-pki.h). */
-        switch (e->ca) {
-        case 1:
-                *ret_key = b->etcd_ca_key;
-                return b->etcd_ca;
-        case 2:
-                *ret_key = b->front_proxy_ca_key;
-                return b->front_proxy_ca;
-        default:
-                *ret_key = b->ca_key;
-                return b->ca;
-        }
-}
-
 static int issue_for(const PkiEntry *e, const Bundle *b, EVP_PKEY *key, time_t now, char **ret_pem) {
         EVP_PKEY *ca_key;
-        X509 *ca = entry_ca(b, e, &ca_key);
+        X509 *ca = pki_entry_ca(b, e, &ca_key);
         const char *orgs[] = { e->organization, NULL };
         CertSpec spec = {
                 .common_name = e->common_name,
@@ -356,45 +341,6 @@ static bool source_is_ca_bundle(PkiSource s) {
                 return true;
         default:
                 return false;
-        }
-}
-
-static int source_text(const Bundle *b, PkiSource s, char **ret) {
-        size_t size;
-        switch (s) {
-        case SRC_CA_CRT:
-                return pki_cert_to_pem(b->ca, ret, &size);
-        case SRC_CA_KEY:
-                return pki_key_to_pem(b->ca_key, ret, &size);
-        case SRC_FRONT_PROXY_CA_CRT:
-                return pki_cert_to_pem(b->front_proxy_ca, ret, &size);
-        case SRC_FRONT_PROXY_CA_KEY:
-                return pki_key_to_pem(b->front_proxy_ca_key, ret, &size);
-        case SRC_FRONT_PROXY_CLIENT_CRT:
-                return pki_cert_to_pem(b->front_proxy_client, ret, &size);
-        case SRC_FRONT_PROXY_CLIENT_KEY:
-                return pki_key_to_pem(b->front_proxy_client_key, ret, &size);
-        case SRC_SA_KEY:
-                return pki_key_to_pem(b->sa_key, ret, &size);
-        case SRC_SA_PUB:
-                return pki_public_key_to_pem(b->sa_key, ret, &size);
-        case SRC_ETCD_CA_CRT:
-                return pki_cert_to_pem(b->etcd_ca, ret, &size);
-        case SRC_ETCD_CA_KEY:
-                return pki_key_to_pem(b->etcd_ca_key, ret, &size);
-        case SRC_CEPH_MON_KEYRING:
-                return bundle_ceph_keyring(b, CEPH_MON, ret);
-        case SRC_CEPH_ADMIN_KEYRING:
-                return bundle_ceph_keyring(b, CEPH_CLIENT_ADMIN, ret);
-        case SRC_CEPH_BOOTSTRAP_OSD_KEYRING:
-                return bundle_ceph_keyring(b, CEPH_BOOTSTRAP_OSD, ret);
-        case SRC_CEPH_BOOTSTRAP_MDS_KEYRING:
-                return bundle_ceph_keyring(b, CEPH_BOOTSTRAP_MDS, ret);
-        case SRC_MQTT_PASSWD:
-                *ret = strdup(strempty(b->mqtt_passwd));
-                return *ret ? 0 : -ENOMEM;
-        default:
-                return -EINVAL;
         }
 }
 
@@ -440,7 +386,7 @@ static int copies(const Bundle *b, const PkiPlan *plan, bool ca_bundle, json_t *
                 if (e->kind != PKI_COPY || source_is_ca_bundle(e->source) != ca_bundle)
                         continue;
                 char *text = NULL;
-                int r = source_text(b, e->source, &text);
+                int r = pki_source_text(b, e->source, &text);
                 r = r ?: set_text(out, e->path, text);
                 if (r < 0)
                         return r;

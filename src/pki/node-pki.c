@@ -230,7 +230,7 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
         return 0;
 }
 
-static X509 *entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
+X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
         switch (e->ca) {
         case CA_ETCD:
                 *ret_key = b->etcd_ca_key;
@@ -244,7 +244,7 @@ static X509 *entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
         }
 }
 
-static int source_text(const Bundle *b, PkiSource s, char **ret) {
+int pki_source_text(const Bundle *b, PkiSource s, char **ret) {
         size_t size;
         switch (s) {
         case SRC_CA_CRT:
@@ -321,7 +321,7 @@ static bool leaf_good(const PkiEntry *e, X509 *cert, EVP_PKEY *key, X509 *ca, ti
 static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_t now, EVP_PKEY **ret_key,
                  X509 **ret_cert) {
         EVP_PKEY *ca_key;
-        X509 *ca = entry_ca(b, e, &ca_key);
+        X509 *ca = pki_entry_ca(b, e, &ca_key);
         const char *orgs[] = { e->organization, NULL };
         CertSpec spec = {
                 .common_name = e->common_name,
@@ -498,7 +498,7 @@ static bool disk_leaf_good(const PkiEntry *e, const Bundle *b, const char *root,
         bool good = false;
         if (kp && read_under(root, e->path, &cert_pem, &cs) >= 0 && read_under(root, kp, &key_pem, &ks) >= 0 &&
             pki_cert_from_pem(cert_pem, cs, &cert) >= 0 && pki_key_from_pem(key_pem, ks, &key) >= 0)
-                good = leaf_good(e, cert, key, entry_ca(b, e, &ca_key), now);
+                good = leaf_good(e, cert, key, pki_entry_ca(b, e, &ca_key), now);
         X509_free(cert);
         EVP_PKEY_free(key);
         secret_free(key_pem);
@@ -513,7 +513,7 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                 char *text = NULL;
 
                 if (e->kind == PKI_COPY) {
-                        r = source_text(b, e->source, &text);
+                        r = pki_source_text(b, e->source, &text);
                         r = r ?: add_secret_text(out, e->path, sources[e->source].mode, sources[e->source].group, text);
                         secret_free(text);
                         continue;

@@ -58,6 +58,11 @@ typedef struct PkiPlan {
         size_t allocated;
 } PkiPlan;
 
+/* The CA (and its key) that signs entry e. */
+X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key);
+/* The text of a file copied from the bundle (a PEM, a keyring, the password file); free with secret_free(). */
+int pki_source_text(const Bundle *b, PkiSource s, char **ret);
+
 /* What the node should have (pure: from the inventory alone). */
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret);
 void pki_plan_done(PkiPlan *p);
