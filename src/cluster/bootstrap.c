@@ -188,6 +188,8 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
         if (r >= 0)
                 set_message(c, "added to the etcd cluster as learner %" PRIx64 "; starts as existing with %s", id,
                             initial);
+        else
+                set_message(c, "added to the etcd cluster as learner %" PRIx64 " but cannot record it", id);
 finish:
         etcd_member_list_done(&list);
         etcd_member_list_done(&after);

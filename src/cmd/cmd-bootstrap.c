@@ -44,12 +44,23 @@ static uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-/* Runs a stage until done, a hard error, or the retry budget is spent (then -EAGAIN: exit 75). */
+static int lock_state(const char *root);
+
+/* Runs a stage until done, a hard error, or the retry budget is spent (then -EAGAIN: exit 75). The lock
+ * is held for one attempt at a time, never while waiting or while etcd starts: etcd.service's
+ * ExecStartPre runs a stage too, and holding it across units_start() deadlocked the two (found by
+ * tests/e2e/test-nspawn-etcd-cluster.sh). */
 static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
         uint64_t deadline = now_ms() + (uint64_t) o->retry_timeout * 1000;
         for (unsigned attempt = 0;; attempt++) {
                 log_set_context(c->node->name, s->name);
+                free(c->message);
+                c->message = NULL;
+                int lock = lock_state(o->root);
+                if (lock < 0)
+                        return log_error_errno(lock, "cannot lock the bootstrap state: %m");
                 int r = s->run(c);
+                close(lock);
                 if (r >= 0) {
                         printf("[%s] %s\n", s->name, c->message ?: "done");
                         return 0;
@@ -76,7 +87,7 @@ static bool stage_exists(const char *name) {
 }
 
 /* etcd.service's ExecStartPre and cluster-bootstrap.service may run a stage at the same moment: one at a
- * time, or both could `member add` this master. The lock goes with the process. */
+ * time, or both could `member add` this master. */
 static int lock_state(const char *root) {
         _cleanup_free_ char *dir = path_join_root(root, STATE_DIR);
         _cleanup_free_ char *path = dir ? strprintf("%s/.bootstrap.lock", dir) : NULL;
@@ -115,14 +126,9 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
                 return EXIT_USAGE;
         }
 
-        int lock = lock_state(o->root);
-        if (lock < 0)
-                return log_error_errno(lock, "cannot lock the bootstrap state: %m"), EXIT_FAILED;
         r = bootstrap_context_init(&c, inv, node, o->root);
-        if (r < 0) {
-                close(lock);
+        if (r < 0)
                 return log_error_errno(r, "out of memory"), EXIT_FAILED;
-        }
 
         for (size_t i = 0; i < ELEMENTSOF(master_stages) && r >= 0; i++) {
                 const Stage *s = master_stages + i;
@@ -138,7 +144,6 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
         }
         log_set_context(NULL, NULL);
         bootstrap_context_done(&c);
-        close(lock);
         return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 

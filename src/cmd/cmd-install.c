@@ -208,6 +208,26 @@ int cmd_install(int argc, char **argv, const Options *o) {
                         printf("  %senabled %s\n", o->dry_run ? "would be " : "", services[i].unit);
         }
 
+        /* Distribution packages enable their own etcd.service, containerd.service, mosquitto.service...:
+         * under those names our units would then start on every node, outside the role targets. Only the
+         * targets of a node's roles may pull them in. */
+        for (size_t i = 0; r >= 0 && i < n_embedded_files; i++) {
+                const char *name = strrchr(embedded_files[i].path, '/') + 1;
+                if (!endswith(name, ".service") || startswith(name, "cluster-") || strchr(name, '@'))
+                        continue;
+                UnitLink l = { .want = false };
+                snprintf(l.unit, sizeof(l.unit), "%s", name);
+                snprintf(l.wanted_by, sizeof(l.wanted_by), "multi-user.target");
+                snprintf(l.file, sizeof(l.file), "%s", name);
+                ActivateChange change;
+                r = unit_link_offline(o->root, &l, o->dry_run, &change);
+                if (r < 0)
+                        log_error_errno(r, "cannot disable %s: %m", name);
+                else if (change == ACTIVATE_DISABLED)
+                        printf("  %sdisabled %s (enabled by its package; the role targets start it)\n",
+                               o->dry_run ? "would be " : "", name);
+        }
+
         if (r >= 0)
                 printf("installed clusterboot, %zu unit and sysusers.d files and the inventory of cluster '%s' "
                        "(%zu nodes) into %s%s\n",

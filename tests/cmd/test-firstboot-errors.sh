@@ -124,6 +124,14 @@ assert "... the API server's certificate is there" test -f "$emb/etc/kubernetes/
 check "install refuses an incomplete bundle" 1 "is not a whole secrets bundle" -- \
     "$bin" install --root "$tmp/image4" --inventory "$inv" --secrets "$tmp"
 
+# A distribution package enabled its own etcd.service: install takes that back (the targets start it).
+img5=$tmp/image5
+mkdir -p "$img5/etc/systemd/system/multi-user.target.wants"
+ln -s /lib/systemd/system/etcd.service "$img5/etc/systemd/system/multi-user.target.wants/etcd.service"
+check "install disables services their packages enabled" 0 "disabled etcd.service" -- \
+    "$bin" install --root "$img5" --inventory "$inv"
+assert "... the link is gone" test ! -L "$img5/etc/systemd/system/multi-user.target.wants/etcd.service"
+
 check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
     "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
 assert "... and writes nothing" test ! -e "$tmp/image2"

@@ -1,0 +1,684 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2317 # functions called through check look unreachable
+# Self-assembly of etcd under a real systemd: the three masters of examples/ha booted at once as
+# systemd-nspawn containers, each from its own copy of one image, on one bridge, with nothing done by hand
+# inside them. In each container, with no other help:
+#   cluster-detect.service     clusterboot firstboot: detect, render, pki (from the bundle embedded in the
+#                              image by `install --secrets`), activate -> kubernetes-master.target ->
+#                              etcd.service, whose ExecStartPre is `clusterboot bootstrap --stage etcd-member`
+#   cluster-bootstrap.service  clusterboot bootstrap: etcd-member, start etcd.service, etcd-ready
+# kube-apiserver, kubelet, ceph-mon, coredns ... fail for lack of binaries: expected, not looked at.
+#
+# Scenarios, one run:
+#   1  all three boot at once: master-01 bootstrapped, the others joined, three voting members, one cluster
+#   3  the roots of scenario 1 booted again, all at once: still that cluster, nothing re-added
+#   2  fresh roots, master-01 boots CB_E2E_LATE seconds (default 45) after the others: they wait, then join
+#      (inside the stage: etcd.service's ExecStartPre retries for 120 s, `clusterboot bootstrap` for 300 s;
+#      CB_E2E_LATE=130 makes the ExecStartPre give up with exit 75 and systemd restart etcd.service)
+# In every scenario, a process of etcd.service (ExecStartPre included) or cluster-bootstrap.service that
+# fails with anything but exit 75 ("not yet", retried by systemd) fails the test: waiting is the stages'
+# job, a failure is a bug even when a retry papers over it.
+#
+# Identity: the containers' NICs are veths, and detect by design takes MACs only from physical NICs (those
+# with a /sys/class/net/IF/device link; SPEC "Identity": "MAC (any physical NIC)"), so a container cannot
+# be recognised by its MAC. Each copy of the image therefore gets the node's name in /etc/hostname (the
+# last selector; a MAC match would still win). The MAC still matters: the rendered
+# 10-clusterboot.network matches the NIC by it, and that is how each container gets 10.20.0.1x/24.
+#
+# The network: a bridge in a network namespace of the test's own; per boot and machine a veth pair whose
+# one end (a port of that bridge) stays in that namespace and whose other end carries the master's MAC and
+# is moved into the container by `systemd-nspawn --network-interface=`. Nothing gets an address on the
+# host; only 10.20.0.11-13 are ever contacted, and only from inside the containers.
+#
+# Observation without a bus: the image has cb-e2e-report.service, which waits (bounded) until
+# cluster-bootstrap.service and etcd.service are active and etcd lists three started voting members, then
+# writes the state files, `systemctl show`, `etcdctl member list` / `endpoint status` (JSON, with the
+# node's healthcheck-client certificate) and the units' journals to /var/lib/cb-e2e/out in its root,
+# which the host reads. The host stops the containers (SIGTERM: a clean poweroff) once all three reported.
+#
+# Each container runs in a cgroup of its own (three `--keep-unit` containers in one cgroup would share
+# nspawn's "payload" subtree) and sees /sys read-only in nspawn's mount namespace, so that nspawn does not
+# wait for udev to initialise the veth (on a host without udevd it never would).
+#
+# The Debian rootfs (minbase plus etcd-server and etcd-client) is made once by debootstrap into a cache
+# outside the repository, next to test-nspawn-firstboot.sh's (a separate folder and stamp):
+#   CLUSTERBOOT_TEST_CACHE   cache folder (default /var/cache/clusterboot-test); the cache is kept
+#   CLUSTERBOOT_TEST_MIRROR  Debian mirror for debootstrap (default http://deb.debian.org/debian)
+#   TMPDIR                   where the per-run copies go (default /var/tmp; about 2 GB)
+#   CB_E2E_LATE              seconds master-01 boots late in scenario 2 (default 45)
+#   KEEP_WORK=1              keep the work folder (roots, reports) for a post-mortem
+# Needs root, systemd-nspawn, unshare, ip, python3, and debootstrap while there is no cache; skipped
+# where they are missing or nspawn cannot run a container.
+#
+# Usage: test-nspawn-etcd-cluster.sh CLUSTERBOOT [EXAMPLES_DIR]
+set -u
+
+cb=${1:?usage: $0 CLUSTERBOOT [EXAMPLES_DIR]}
+examples=${2:-$(cd "$(dirname "$0")/../../examples" && pwd)}
+cb=$(readlink -f "$cb")
+inv=$examples/ha
+
+suite=bookworm
+include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2,etcd-server,etcd-client
+cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
+cache=$cache_dir/$suite-minbase-etcd
+mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
+late=${CB_E2E_LATE:-45}
+settle=120 # how long a report waits for the cluster, from master-01's boot
+
+masters=(master-01 master-02 master-03)
+declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13)
+declare -A mac=([master-01]=52:54:00:20:00:11 [master-02]=52:54:00:20:00:12 [master-03]=52:54:00:20:00:13)
+declare -A num=([master-01]=1 [master-02]=2 [master-03]=3)
+declare -A pid=() # machine -> systemd-nspawn's PID, while it runs
+
+plan=27
+n=0
+failed=0
+t_start=$(date +%s)
+tag=cbe$$          # every name this run makes on the host carries it
+brns=${tag}br      # the bridge's network namespace
+work=
+cgroups=()         # cgroup folders made for the containers, removed after them
+declare -A rootset=([s1]=s1 [s3]=s1 [s2]=s2) # scenario -> its roots (3 boots the roots of 1 again)
+
+echo "1..$plan"
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+note() { echo "# $*"; }
+not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
+    local name=$1 f
+    shift
+    n=$((n + 1)); failed=$((failed + 1))
+    echo "not ok $n - $name"
+    for f; do
+        [ -s "$f" ] || continue
+        echo "# --- ${f#"$work"/} (last 30 lines)"
+        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /'
+    done
+    return 0
+}
+# check NAME COMMAND... [-- FILE...]: one point, passing when COMMAND exits 0; on failure its output and
+# the FILEs are shown.
+check() {
+    local name=$1 out
+    shift
+    local cmd=() files=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
+    [ $# -gt 0 ] && shift && files=("$@")
+    if out=$("${cmd[@]}" 2>&1); then
+        ok "$name"
+        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+    else
+        not_ok "$name" "${files[@]}"
+        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+    fi
+    return 0
+}
+skip_rest() {
+    while [ "$n" -lt "$plan" ]; do
+        n=$((n + 1))
+        echo "ok $n # SKIP $1"
+    done
+    exit 0
+}
+elapsed() { echo $(($(date +%s) - t_start)); }
+
+# ---- containers ----
+# stop_all: SIGTERM makes nspawn power its container off; SIGKILL for what is left after 30 s.
+stop_all() {
+    local m
+    for m in "${!pid[@]}"; do kill -TERM "${pid[$m]}" 2>/dev/null; done
+    for _ in $(seq 1 300); do
+        local alive=0
+        for m in "${!pid[@]}"; do kill -0 "${pid[$m]}" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for m in "${!pid[@]}"; do
+        if kill -0 "${pid[$m]}" 2>/dev/null; then
+            note "$m: no poweroff within 30 s, killing systemd-nspawn"
+            kill -KILL "${pid[$m]}" 2>/dev/null
+        fi
+        wait "${pid[$m]}" 2>/dev/null
+        unset "pid[$m]"
+    done
+    remove_cgroups
+}
+remove_cgroups() { # after the containers are gone: the folders the launcher listed
+    local d
+    [ -n "${CB_E2E_CGROUPS:-}" ] && [ -f "$CB_E2E_CGROUPS" ] && mapfile -t cgroups <"$CB_E2E_CGROUPS" && : >"$CB_E2E_CGROUPS"
+    for d in "${cgroups[@]}"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    cgroups=()
+}
+cleanup() {
+    stop_all
+    local m
+    for m in "${masters[@]}"; do ip link del "$tag${num[$m]}" 2>/dev/null; done
+    ip netns del "$brns" 2>/dev/null
+    if [ -n "$work" ]; then
+        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- can it run here? ----
+[ "$(id -u)" = 0 ] || skip_rest "needs root (debootstrap, systemd-nspawn, network namespaces)"
+for p in systemd-nspawn unshare ip python3 systemctl; do
+    command -v "$p" >/dev/null || skip_rest "$p is not installed"
+done
+[ -x "$cb" ] || { not_ok "clusterboot binary $cb exists"; skip_rest "no clusterboot binary"; }
+[ -f "$inv/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
+ip netns add "${tag}probe" 2>/dev/null || skip_rest "cannot create a network namespace here"
+ip netns del "${tag}probe"
+
+# ---- the rootfs cache, made once ----
+stamp="debootstrap --variant=minbase --include=$include $suite"
+mkdir -p "$cache_dir" || skip_rest "cannot create $cache_dir"
+exec 9>"$cache_dir/.lock"
+flock 9 # two runs at once build the cache once
+if [ -f "$cache/.clusterboot-test" ] && [ "$(cat "$cache/.clusterboot-test")" = "$stamp" ]; then
+    note "rootfs: reusing $cache"
+    ok "Debian $suite minbase rootfs with etcd cached in $cache"
+else
+    command -v debootstrap >/dev/null || skip_rest "debootstrap is not installed and there is no $cache"
+    note "rootfs: building $cache with $stamp ($mirror)"
+    t0=$(date +%s)
+    rm -rf "$cache" "$cache.tmp"
+    if debootstrap --variant=minbase --include="$include" "$suite" "$cache.tmp" "$mirror" \
+            >"$cache.debootstrap.log" 2>&1; then
+        echo "$stamp" >"$cache.tmp/.clusterboot-test"
+        mv "$cache.tmp" "$cache"
+        note "rootfs: debootstrap took $(($(date +%s) - t0)) s"
+        ok "Debian $suite minbase rootfs with etcd made in $cache"
+    else
+        tail -n 5 "$cache.debootstrap.log" | sed 's/^/#   /'
+        rm -rf "$cache.tmp"
+        skip_rest "debootstrap failed after $(($(date +%s) - t0)) s (mirror unreachable?), see $cache.debootstrap.log"
+    fi
+fi
+flock -u 9
+t_start=$(date +%s) # the time budget counts from here
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/cb-e2e-etcd.XXXXXX")
+image=$work/image
+
+# launch NAME COMMAND...: COMMAND (systemd-nspawn) in a cgroup of its own and with /sys read-only in a
+# mount namespace of its own; the same PID all along (exec). Under systemd, a delegated scope; otherwise a
+# child of the current cgroup in the name=systemd and the unified hierarchies.
+cat >"$work/launch" <<'EOF'
+#!/bin/bash
+name=$1
+shift
+ro_sys=(unshare -m --propagation private bash -c 'mount -o remount,bind,ro /sys && exec "$@"' launch)
+if [ -d /run/systemd/system ]; then
+    exec systemd-run --scope --quiet --collect -p Delegate=yes --unit="$name" -- "${ro_sys[@]}" "$@"
+fi
+while IFS=: read -r _ ctrl path; do
+    case $ctrl in
+    name=systemd) mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/ { print $2; exit }' /proc/mounts) ;;
+    "") mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) ;;
+    *) continue ;;
+    esac
+    [ -n "$mnt" ] || continue
+    d=$mnt${path%/}/$name
+    mkdir -p "$d" && echo "$d" >>"$CB_E2E_CGROUPS" && echo $$ >"$d/cgroup.procs" || exit 97
+done </proc/self/cgroup
+exec "${ro_sys[@]}" "$@"
+EOF
+chmod 0755 "$work/launch"
+export CB_E2E_CGROUPS=$work/cgroups.list
+
+# ---- the image ----
+make_image() {
+    local t0 lib
+    t0=$(date +%s)
+    cp -a "$cache" "$image" || return 1
+    rm -f "$image/.clusterboot-test"
+    note "image: copied the rootfs in $(($(date +%s) - t0)) s"
+
+    "$cb" secrets init --inventory "$inv" --out "$work/bundle" >"$work/secrets.log" 2>&1 || return 1
+    # The embedded secret policy: the bundle goes into the image, every node makes its own certificates.
+    "$cb" install --root "$image" --inventory "$inv" --secrets "$work/bundle" >"$work/install.log" 2>&1 || return 1
+    # units/etcd.service runs /usr/local/bin/etcd; Debian's etcd-server has /usr/bin/etcd (3.4).
+    ln -sfn /usr/bin/etcd "$image/usr/local/bin/etcd" || return 1
+    # Debian's etcd-server enabled its own etcd.service in multi-user.target; `clusterboot install`
+    # disabled it (the role targets start etcd, on masters only).
+    [ ! -e "$image/etc/systemd/system/multi-user.target.wants/etcd.service" ] || return 1
+    # systemd-networkd applies the rendered 10-clusterboot.network; wait-online makes network-online.target.
+    systemctl --root="$image" enable systemd-networkd.service >"$work/networkd.log" 2>&1 || return 1
+    [ -L "$image/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service" ] || return 1
+    # A persistent journal, read by journalctl -D on the host when a report is missing.
+    mkdir -p "$image/var/log/journal" "$image/var/lib/cb-e2e" || return 1
+
+    # An ASan/UBSan build (scripts/run-tests.sh) needs the sanitizer runtimes, which the image lacks.
+    for lib in $(ldd "$cb" | awk '$3 ~ /^\// && $1 ~ /^lib(a|ub|l|t)san/ { print $3 }'); do
+        [ -e "$image$lib" ] || cp -L "$lib" "$image$lib" || return 1
+    done
+    # Every library the binary links is in the image (a new dependency needs its package in include=).
+    local missing
+    missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
+    [ -z "$missing" ] || { echo "the image lacks: $missing (add the package to include= in $0)" >>"$work/install.log"; return 1; }
+
+    mkdir -p "$image/usr/local/sbin"
+    cat >"$image/etc/systemd/system/cb-e2e-report.service" <<'EOF'
+[Unit]
+Description=clusterboot e2e test: report how etcd assembled, for the host
+After=cluster-detect.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/cb-e2e-report
+TimeoutStartSec=10min
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    cat >"$image/usr/local/sbin/cb-e2e-report" <<EOF
+#!/bin/sh
+# Written by tests/e2e/test-nspawn-etcd-cluster.sh: once this master's part is done and etcd has three
+# started voting members (at most /etc/cb-e2e-settle seconds after boot), what the host asserts on goes
+# to \$d/out.
+d=/var/lib/cb-e2e
+out=\$d/out.tmp
+rm -rf "\$out" "\$d/out"
+mkdir -p "\$out"
+pki=/etc/kubernetes/pki/etcd
+ctl() {
+    etcdctl --endpoints="https://\$addr:2379" --cacert=\$pki/ca.crt --cert=\$pki/healthcheck-client.crt \\
+        --key=\$pki/healthcheck-client.key --dial-timeout=3s --command-timeout=10s "\$@"
+}
+# Seconds since this container's PID 1 started (/proc/uptime is the host's).
+since_boot() {
+    awk -v hz="\$(getconf CLK_TCK)" -v st="\$(cut -d' ' -f22 /proc/1/stat)" '{ printf "%d", \$1 - st / hz }' /proc/uptime
+}
+settled() {
+    addr=\$(ip -4 -o addr show scope global | awk '{ sub("/.*", "", \$4); print \$4; exit }')
+    [ -n "\$addr" ] &&
+        [ "\$(systemctl is-active cluster-bootstrap.service)" = active ] &&
+        [ "\$(systemctl is-active etcd.service)" = active ] || return 1
+    m=\$(ctl member list -w json 2>/dev/null) || return 1
+    [ "\$(printf '%s' "\$m" | grep -o '"name":"[^"]' | wc -l)" = 3 ] && ! printf '%s' "\$m" | grep -q '"isLearner":true'
+}
+limit=\$(cat /etc/cb-e2e-settle 2>/dev/null || echo $settle)
+while :; do
+    settled && break
+    up=\$(since_boot)
+    [ "\$up" -ge "\$limit" ] && { echo "not settled \$up s after boot" >"\$out/timeout"; break; }
+    sleep 1
+done
+echo "booted \$(since_boot)" >"\$out/when"
+cat /etc/cluster-config/node-identity >"\$out/node-identity" 2>&1
+for f in bootstrap-state node-role etcd-member-id; do
+    cat /var/lib/cluster-state/\$f >"\$out/\$f" 2>&1
+done
+for u in cluster-detect cluster-bootstrap etcd; do
+    systemctl show \$u.service -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainCode \\
+        -p ExecMainStatus >"\$out/\$u.show" 2>&1
+done
+ip -br addr >"\$out/addr" 2>&1
+ip -br link >>"\$out/addr" 2>&1
+ctl member list -w json >"\$out/members.json" 2>"\$out/members.err"
+ctl endpoint status -w json >"\$out/status.json" 2>"\$out/status.err"
+journalctl --sync
+for u in cluster-detect cluster-bootstrap etcd systemd-networkd; do
+    journalctl -b -o short-monotonic --no-pager -u \$u.service >"\$out/\$u.log" 2>&1
+done
+mv "\$out" "\$d/out"
+EOF
+    chmod 0755 "$image/usr/local/sbin/cb-e2e-report"
+    ln -sf /etc/systemd/system/cb-e2e-report.service \
+        "$image/etc/systemd/system/multi-user.target.wants/cb-e2e-report.service"
+}
+if make_image; then
+    ok "image: clusterboot install --secrets (examples/ha), etcd 3.4, systemd-networkd, the report unit"
+else
+    not_ok "image: clusterboot install --secrets (examples/ha), etcd 3.4, systemd-networkd, the report unit" \
+        "$work/secrets.log" "$work/install.log" "$work/networkd.log"
+    skip_rest "no image"
+fi
+
+# Can nspawn run a container here at all (privileges, a seccomp or cgroup setup that forbids it)?
+if ! "$work/launch" "${tag}probe" systemd-nspawn -q --register=no --keep-unit --private-network \
+        --link-journal=no -D "$image" /bin/true >"$work/probe.log" 2>&1; then
+    tail -n 5 "$work/probe.log" | sed 's/^/#   /'
+    remove_cgroups
+    skip_rest "systemd-nspawn cannot run a container here"
+fi
+remove_cgroups
+
+# ---- the network: br0 in a namespace of its own ----
+if ip netns add "$brns" && ip -n "$brns" link set lo up && ip -n "$brns" link add br0 type bridge &&
+        ip -n "$brns" link set br0 up; then
+    ok "bridge br0 in network namespace $brns (no address on the host)"
+else
+    not_ok "bridge br0 in network namespace $brns"
+    skip_rest "no bridge"
+fi
+
+# root_of SCENARIO MACHINE
+root_of() { echo "$work/roots-${rootset[$1]}/$2"; }
+# new_roots SCENARIO: a copy of the image per master; the node's name in /etc/hostname (see the top), and
+# a machine id of its own as any installed machine has.
+new_roots() {
+    local s=$1 m r t0
+    t0=$(date +%s)
+    for m in "${masters[@]}"; do
+        r=$(root_of "$s" "$m")
+        mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
+        printf '%s\n' "$m" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
+        tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id" || return 1
+    done
+    note "$s: three copies of the image in $(($(date +%s) - t0)) s"
+}
+# boot SCENARIO MACHINE: a fresh veth pair (the previous one went with the container's namespace), then
+# the container, in the background.
+boot() {
+    local s=$1 m=$2 i=${num[$2]} host_if=$tag${num[$2]}
+    ip link del "$host_if" 2>/dev/null
+    ip -n "$brns" link del "p$i" 2>/dev/null
+    ip link add "$host_if" address "${mac[$m]}" type veth peer name "p$i" netns "$brns" &&
+        ip -n "$brns" link set "p$i" master br0 && ip -n "$brns" link set "p$i" up || return 1
+    mkdir -p "$work/$s/logs"
+    "$work/launch" "$tag-$s-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
+        --console=read-only -D "$(root_of "$s" "$m")" --machine="$tag-$m" --network-interface="$host_if" \
+        >"$work/$s/logs/$m.console" 2>&1 &
+    pid[$m]=$!
+    echo "$m $(date +%s)" >>"$work/$s/logs/boot-times"
+}
+# wait_reports SCENARIO SECONDS: until each running master has written its report, or SECONDS passed.
+wait_reports() {
+    local s=$1 deadline=$(($(date +%s) + $2)) m missing
+    while :; do
+        missing=
+        for m in "${masters[@]}"; do
+            [ -d "$(root_of "$s" "$m")/var/lib/cb-e2e/out" ] && continue
+            [ -n "${pid[$m]:-}" ] && kill -0 "${pid[$m]}" 2>/dev/null && missing="$missing $m"
+        done
+        [ -z "$missing" ] && return 0
+        [ "$(date +%s)" -ge "$deadline" ] && { note "$s: no report from$missing after $2 s"; return 1; }
+        sleep 1
+    done
+}
+# collect SCENARIO: the reports (and, without one, the journal) of each master into $work/SCENARIO/NODE.
+collect() {
+    local s=$1 m r o
+    stop_all
+    for m in "${masters[@]}"; do
+        r=$(root_of "$s" "$m") o=$work/$s/report-$m
+        rm -rf "$o"
+        if [ -d "$r/var/lib/cb-e2e/out" ]; then
+            cp -a "$r/var/lib/cb-e2e/out" "$o"
+        else
+            mkdir -p "$o"
+            journalctl -D "$r/var/log/journal" -b -o short-monotonic --no-pager \
+                -u cluster-detect.service -u cluster-bootstrap.service -u etcd.service \
+                -u cb-e2e-report.service >"$o/journal-from-host.log" 2>&1
+        fi
+        cp "$work/$s/logs/$m.console" "$o/console.log" 2>/dev/null
+    done
+}
+rep() { echo "$work/$1/report-$2"; } # SCENARIO MACHINE
+
+# ---- assertions on one scenario's reports ----
+all_reported() { # SCENARIO
+    local m bad=0
+    for m in "${masters[@]}"; do
+        if [ ! -f "$(rep "$1" "$m")/when" ]; then
+            echo "$m: no report"; bad=1
+        elif [ -f "$(rep "$1" "$m")/timeout" ]; then
+            echo "$m: $(cat "$(rep "$1" "$m")/timeout")"; bad=1
+        fi
+    done
+    return $bad
+}
+show_is() { # SCENARIO MACHINE UNIT LINE...: `systemctl show` of UNIT in MACHINE's report has each LINE
+    local f
+    f=$(rep "$1" "$2")/$3.show
+    shift 3
+    local l
+    for l; do grep -qxF -- "$l" "$f" 2>/dev/null || { echo "$(basename "$(dirname "$f")"): ${f##*/} lacks $l: $(tr '\n' ' ' <"$f" 2>/dev/null)"; return 1; }; done
+}
+detected() { # SCENARIO
+    local m bad=0
+    for m in "${masters[@]}"; do
+        show_is "$1" "$m" cluster-detect ActiveState=active Result=success || bad=1
+        [ "$(cat "$(rep "$1" "$m")/node-identity" 2>/dev/null)" = "$m" ] ||
+            { echo "$m: node-identity is '$(cat "$(rep "$1" "$m")/node-identity" 2>/dev/null)'"; bad=1; }
+    done
+    return $bad
+}
+addressed() { # SCENARIO: each container's NIC (the veth with the master's MAC) has the inventory's address
+    local m bad=0
+    for m in "${masters[@]}"; do
+        grep -Eq "^$tag${num[$m]}(@[^ ]*)? +UP +${ip[$m]}/24( |$)" "$(rep "$1" "$m")/addr" 2>/dev/null ||
+            { echo "$m: no ${ip[$m]}/24 on $tag${num[$m]}: $(tr '\n' ';' <"$(rep "$1" "$m")/addr" 2>/dev/null)"; bad=1; }
+    done
+    return $bad
+}
+states() { # SCENARIO: bootstrap-state of master-01, -02, -03
+    local m bad=0 want
+    for m in "${masters[@]}"; do
+        want=joined
+        [ "$m" = master-01 ] && want=bootstrapped
+        [ "$(cat "$(rep "$1" "$m")/bootstrap-state" 2>/dev/null)" = "$want" ] ||
+            { echo "$m: bootstrap-state '$(cat "$(rep "$1" "$m")/bootstrap-state" 2>/dev/null)', want $want"; bad=1; }
+    done
+    return $bad
+}
+units_active() { # SCENARIO UNIT SUBSTATE
+    local m bad=0
+    for m in "${masters[@]}"; do
+        show_is "$1" "$m" "$2" ActiveState=active "SubState=$3" Result=success || bad=1
+    done
+    return $bad
+}
+# members SCENARIO: from every master, three voting members master-01..03 with their peer URLs, the same
+# member ids from all three, and one cluster id; writes "CLUSTER_ID ID,ID,ID" to $work/SCENARIO/cluster.
+members() {
+    python3 - "$work/$1" "$work/$1/cluster" <<'EOF'
+import json, sys
+d, out = sys.argv[1], sys.argv[2]
+masters = {"master-01": "10.20.0.11", "master-02": "10.20.0.12", "master-03": "10.20.0.13"}
+bad, id_sets, cluster_ids = [], {}, {}
+for m, ip in masters.items():
+    try:
+        with open(f"{d}/report-{m}/members.json") as f:
+            ml = json.load(f)
+    except (OSError, ValueError) as e:
+        bad.append(f"{m}: no member list ({e})")
+        continue
+    mem = ml.get("members", [])
+    names = sorted(x.get("name", "") for x in mem)
+    if names != sorted(masters):
+        bad.append(f"{m}: members {names}")
+    for x in mem:
+        if x.get("isLearner"):
+            bad.append(f"{m}: {x.get('name') or hex(x['ID'])} is a learner")
+        if x.get("name") in masters and x.get("peerURLs") != [f"https://{masters[x['name']]}:2380"]:
+            bad.append(f"{m}: {x['name']} has peer URLs {x.get('peerURLs')}")
+    id_sets[m] = sorted(x["ID"] for x in mem)
+    cluster_ids[m] = ml["header"]["cluster_id"]
+    try:
+        with open(f"{d}/report-{m}/status.json") as f:
+            st = json.load(f)
+        cluster_ids[m + " (endpoint status)"] = st[0]["Status"]["header"]["cluster_id"]
+    except (OSError, ValueError, LookupError) as e:
+        bad.append(f"{m}: no endpoint status ({e})")
+if len({tuple(v) for v in id_sets.values()}) > 1:
+    bad.append(f"different member ids: {id_sets}")
+if len(set(cluster_ids.values())) != 1:
+    bad.append(f"cluster ids: { {k: hex(v) for k, v in cluster_ids.items()} }")
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+cid = next(iter(cluster_ids.values()))
+ids = next(iter(id_sets.values()))
+with open(out, "w") as f:
+    f.write(f"{cid:x} {','.join(f'{i:x}' for i in ids)}\n")
+print(f"cluster {cid:x}, members {', '.join(f'{i:x}' for i in ids)}")
+EOF
+}
+# log_has SCENARIO MACHINE UNIT ERE: a line of UNIT's journal in MACHINE's report matches
+log_has() {
+    grep -Eq -- "$4" "$(rep "$1" "$2")/$3.log" 2>/dev/null || { echo "$2: no '$4' in $3's journal"; return 1; }
+}
+# What systemd saw on the way, for the record: restarts, failed attempts, exits 75.
+record() { # SCENARIO
+    local m r f t
+    for m in "${masters[@]}"; do
+        r=$(rep "$1" "$m")
+        f=$(cat "$r/etcd.log" "$r/cluster-bootstrap.log" 2>/dev/null | grep -cE 'code=(exited, status=[1-9]|killed|dumped)')
+        t=$(cat "$r/etcd.log" "$r/cluster-bootstrap.log" 2>/dev/null | grep -c 'status=75/')
+        note "$1 $m: etcd.service NRestarts $(sed -n 's/^NRestarts=//p' "$r/etcd.show" 2>/dev/null)," \
+            "cluster-bootstrap.service NRestarts $(sed -n 's/^NRestarts=//p' "$r/cluster-bootstrap.show" 2>/dev/null)," \
+            "$f failed processes ($t of them exit 75); reported $(cut -d' ' -f2 "$r/when" 2>/dev/null) s after its boot"
+    done
+}
+# no_failed_attempts SCENARIO: neither etcd.service (its ExecStartPre included) nor cluster-bootstrap.service
+# failed on the way, but for exit 75 ("not yet", which systemd retries): any other exit status, a signal
+# or a timeout is a bug.
+no_failed_attempts() {
+    local m r bad=0 l u
+    for m in "${masters[@]}"; do
+        r=$(rep "$1" "$m")
+        for u in etcd cluster-bootstrap; do
+            l=$(grep -E "code=(exited, status=[1-9]|killed|dumped)|Failed with result '(timeout|signal|core-dump)" \
+                "$r/$u.log" 2>/dev/null | grep -v 'status=75/' | head -n 3)
+            [ -z "$l" ] || { echo "$m $u.service:"; printf '%s\n' "$l" | sed 's/^/  /'; bad=1; }
+        done
+    done
+    return $bad
+}
+
+# run_scenario SCENARIO LATE: boots the three (master-01 LATE seconds after the others), waits for the
+# reports, powers the containers off and collects.
+run_scenario() {
+    local s=$1 delay=$2 t0 m rc=0
+    t0=$(date +%s)
+    for m in "${masters[@]}"; do
+        rm -rf "$(root_of "$s" "$m")/var/lib/cb-e2e/out" "$(root_of "$s" "$m")/var/lib/cb-e2e/out.tmp"
+        # The report's bound counts from its own boot: master-01's is the latest.
+        if [ "$m" = master-01 ]; then echo "$settle"; else echo $((settle + delay)); fi \
+            >"$(root_of "$s" "$m")/etc/cb-e2e-settle"
+    done
+    for m in master-02 master-03; do boot "$s" "$m" || rc=1; done
+    [ "$delay" -gt 0 ] && sleep "$delay"
+    boot "$s" master-01 || rc=1
+    [ "$rc" = 0 ] || note "$s: could not set up a veth pair"
+    wait_reports "$s" $((settle + 30)) || rc=1 # from master-01's boot
+    note "$s: reports after $(($(date +%s) - t0)) s"
+    collect "$s"
+    note "$s: done after $(($(date +%s) - t0)) s"
+    return $rc
+}
+scenario_points() { # SCENARIO LABEL
+    local s=$1 l=$2
+    check "$l: cluster-detect.service succeeded on each master and found it (node-identity)" detected "$s" \
+        -- "$(rep "$s" master-01)/cluster-detect.log" "$(rep "$s" master-02)/cluster-detect.log"
+    check "$l: systemd-networkd gave each the inventory's address on the NIC with its MAC" addressed "$s"
+    check "$l: bootstrap-state: master-01 bootstrapped, master-02 and master-03 joined" states "$s" \
+        -- "$(rep "$s" master-02)/cluster-bootstrap.log" "$(rep "$s" master-03)/cluster-bootstrap.log"
+    check "$l: cluster-bootstrap.service active (exited), Result=success on all three" \
+        units_active "$s" cluster-bootstrap exited -- "$(rep "$s" master-01)/cluster-bootstrap.log"
+    check "$l: etcd.service active (running) on all three" units_active "$s" etcd running \
+        -- "$(rep "$s" master-01)/etcd.log"
+    check "$l: from every master: three voting members (no learner), same ids, one cluster id" members "$s" \
+        -- "$(rep "$s" master-01)/members.err" "$(rep "$s" master-01)/status.err"
+    record "$s"
+}
+
+# ---- scenario 1: all three at once ----
+s=s1
+if new_roots $s && run_scenario $s 0 && all_reported $s >/dev/null; then
+    ok "scenario 1: the three masters boot at once and each reports a settled cluster"
+else
+    not_ok "scenario 1: the three masters boot at once and each reports a settled cluster" \
+        "$work/$s/report-master-01/console.log"
+    all_reported $s | sed 's/^/#   /'
+fi
+scenario_points $s "scenario 1"
+# how_formed SCENARIO: the stages said what SPEC's state machine does (either of the two etcd-member runs,
+# etcd.service's ExecStartPre or cluster-bootstrap.service's, may be the one that acted).
+how_formed() {
+    local m
+    log_has "$1" master-01 cluster-bootstrap "first master: starts a one-member etcd cluster|etcd cluster made: bootstrapped" &&
+        log_has "$1" master-01 etcd "first master: starts a one-member etcd cluster|set up on this node before" || return 1
+    for m in master-02 master-03; do
+        { log_has "$1" "$m" cluster-bootstrap "added to the etcd cluster as learner" >/dev/null ||
+            log_has "$1" "$m" etcd "added to the etcd cluster as learner"; } &&
+            log_has "$1" "$m" cluster-bootstrap "promoted to a voting member: joined" || return 1
+    done
+}
+check "scenario 1: master-01 made the one-member cluster, master-02/03 were added as learners and promoted" \
+    how_formed s1 -- "$(rep s1 master-02)/cluster-bootstrap.log" "$(rep s1 master-02)/etcd.log"
+check "scenario 1: no failed attempt of etcd.service (ExecStartPre included) or cluster-bootstrap.service" \
+    no_failed_attempts s1
+
+# ---- scenario 3: the same three roots booted again ----
+same_cluster() { # the cluster id and member ids of scenario 3 are those of scenario 1
+    if [ -z "$s1_cluster" ] || [ "$(cat "$work/s3/cluster" 2>/dev/null)" != "$s1_cluster" ]; then
+        echo "before: $s1_cluster, now: $(cat "$work/s3/cluster" 2>/dev/null)"
+        return 1
+    fi
+}
+nothing_readded() { # SCENARIO: both etcd-member runs found etcd set up before; no member add anywhere
+    local m
+    for m in "${masters[@]}"; do
+        log_has "$1" "$m" cluster-bootstrap "etcd has been set up on this node before" || return 1
+        log_has "$1" "$m" etcd "etcd has been set up on this node before" || return 1
+        ! grep -h "added to the etcd cluster" "$(rep "$1" "$m")/cluster-bootstrap.log" "$(rep "$1" "$m")/etcd.log" ||
+            { echo "$m: a member add in this boot"; return 1; }
+    done
+}
+settled_again() { states s3 && units_active s3 cluster-bootstrap exited && units_active s3 etcd running; }
+s1_cluster=$(cat "$work/s1/cluster" 2>/dev/null)
+s=s3
+if [ -z "$s1_cluster" ]; then
+    for _ in 1 2 3 4 5 6; do n=$((n + 1)); echo "ok $n # SKIP scenario 3 (reboot): scenario 1 formed no cluster"; done
+else
+    if run_scenario $s 0 && all_reported $s >/dev/null; then
+        ok "scenario 3 (reboot): the three masters boot again and each reports a settled cluster"
+    else
+        not_ok "scenario 3 (reboot): the three masters boot again and each reports a settled cluster" \
+            "$work/$s/report-master-01/console.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    check "scenario 3 (reboot): bootstrap-state unchanged, cluster-bootstrap.service and etcd.service active" \
+        settled_again
+    check "scenario 3 (reboot): three voting members, one cluster id" members s3
+    check "scenario 3 (reboot): the same cluster id and member ids as before the reboot" same_cluster
+    check "scenario 3 (reboot): nothing re-added: both etcd-member runs found etcd set up before, no member add" \
+        nothing_readded s3
+    check "scenario 3 (reboot): no failed attempt of etcd.service or cluster-bootstrap.service" no_failed_attempts s3
+    record s3
+fi
+
+# ---- scenario 2: master-01 boots late ----
+s=s2
+if new_roots $s && run_scenario $s "$late" && all_reported $s >/dev/null; then
+    ok "scenario 2: master-02/03 boot, master-01 $late s later; each reports a settled cluster"
+else
+    not_ok "scenario 2: master-02/03 boot, master-01 $late s later; each reports a settled cluster" \
+        "$work/$s/report-master-02/console.log"
+    all_reported $s | sed 's/^/#   /'
+fi
+waited() { # SCENARIO: master-02 and master-03 logged that they wait for a cluster
+    local m
+    for m in master-02 master-03; do
+        { log_has "$1" "$m" cluster-bootstrap "no etcd cluster answers yet" >/dev/null ||
+            log_has "$1" "$m" etcd "no etcd cluster answers yet"; } || return 1
+    done
+}
+check "scenario 2: master-02 and master-03 waited for master-01's cluster before joining" waited s2
+scenario_points $s "scenario 2"
+check "scenario 2: no failed attempt of etcd.service or cluster-bootstrap.service" no_failed_attempts s2
+
+note "took $(elapsed) s after the cache"
+[ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"
+[ "$failed" = 0 ]
