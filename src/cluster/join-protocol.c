@@ -306,22 +306,9 @@ static int csr_public_key(const char *pem, EVP_PKEY **ret) {
 }
 
 static int issue_for(const PkiEntry *e, const Bundle *b, EVP_PKEY *key, time_t now, char **ret_pem) {
-        EVP_PKEY *ca_key;
-        X509 *ca = pki_entry_ca(b, e, &ca_key);
-        const char *orgs[] = { e->organization, NULL };
-        CertSpec spec = {
-                .common_name = e->common_name,
-                .organizations = e->organization ? orgs : NULL,
-                .dns_names = (const char *const *) e->dns_names,
-                .ips = e->ips,
-                .n_ips = e->n_ips,
-                .usage = e->usage,
-                .validity_days = PKI_LEAF_VALIDITY_DAYS,
-                .not_before = now - 5 * 60, /* as pki node: tolerate clock skew */
-        };
         _cleanup_(X509_freep) X509 *cert = NULL;
         size_t size;
-        int r = pki_cert_issue(key, &spec, ca, ca_key, &cert);
+        int r = pki_entry_issue(e, b, key, now, &cert);
         return r ?: pki_cert_to_pem(cert, ret_pem, &size);
 }
 

@@ -318,8 +318,7 @@ static bool leaf_good(const PkiEntry *e, X509 *cert, EVP_PKEY *key, X509 *ca, ti
         return true;
 }
 
-static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_t now, EVP_PKEY **ret_key,
-                 X509 **ret_cert) {
+int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, time_t now, X509 **ret) {
         EVP_PKEY *ca_key;
         X509 *ca = pki_entry_ca(b, e, &ca_key);
         const char *orgs[] = { e->organization, NULL };
@@ -335,10 +334,15 @@ static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_
                  * server's does not present a certificate that is not yet valid there. */
                 .not_before = now - 5 * 60,
         };
+        return pki_cert_issue(subject_key, &spec, ca, ca_key, ret);
+}
+
+static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_t now, EVP_PKEY **ret_key,
+                 X509 **ret_cert) {
         KeyAlgorithm alg = key_algorithm_from_string(strempty(inv->kubernetes.pki.key_algorithm.v));
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         int r = pki_key_generate(alg < 0 ? KEY_ECDSA_P256 : alg, &key);
-        r = r ?: pki_cert_issue(key, &spec, ca, ca_key, ret_cert);
+        r = r ?: pki_entry_issue(e, b, key, now, ret_cert);
         if (r < 0)
                 return r;
         *ret_key = TAKE_PTR(key);

@@ -60,6 +60,9 @@ typedef struct PkiPlan {
 
 /* The CA (and its key) that signs entry e. */
 X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key);
+/* A certificate for subject_key with what entry e says (subject, usages, names), from its CA, valid from five
+ * minutes before now for a year: what pki node and the join service both issue. */
+int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, time_t now, X509 **ret);
 /* The text of a file copied from the bundle (a PEM, a keyring, the password file); free with secret_free(). */
 int pki_source_text(const Bundle *b, PkiSource s, char **ret);
 
