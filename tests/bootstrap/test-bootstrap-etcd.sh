@@ -51,26 +51,9 @@ bootstrap() {
         ip netns exec "${ns[$m]}" "$cb" bootstrap --inventory "$inv" --node "$m" --root "$(root "$m")" \
                 --stage "$stage" "$@" >"$work/bootstrap-$m.log" 2>&1
 }
-# The environment as units/etcd.service gives it: etcd.env, then etcd-join.env overriding; paths under root.
-etcd_env() { # NODE
-        local r f line k v
-        r=$(root "$1")
-        declare -A vars=()
-        for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-join.env"; do
-                [ -f "$f" ] || continue
-                while IFS= read -r line; do
-                        [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue
-                        k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
-                        [[ $v =~ ^\"(.*)\"$ ]] && v=${BASH_REMATCH[1]}
-                        case $k in ETCD_DATA_DIR | ETCD_*_FILE) v=$r$v ;; esac
-                        vars[$k]=$v
-                done <"$f"
-        done
-        for k in "${!vars[@]}"; do printf '%s=%s\n' "$k" "${vars[$k]}"; done
-}
 start_etcd() { # NODE
         local m=$1 vars=()
-        mapfile -t vars < <(etcd_env "$m")
+        mapfile -t vars < <(etcd_env "$(root "$m")")
         ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
         etcd_pid[$m]=$!
         pids+=("$!")

@@ -43,20 +43,6 @@ for m in "${masters[@]}"; do
 done
 [ "$failed" = 0 ] || finish
 
-# The environment file as systemd's EnvironmentFile= reads it, with ETCD_DATA_DIR and ETCD_*_FILE moved
-# under the root. Prints NAME=VALUE lines.
-etcd_env() { # ROOT
-        local root=$1 line k v
-        while IFS= read -r line; do
-                [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue
-                k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
-                [[ $v =~ ^\"(.*)\"$ ]] && v=${BASH_REMATCH[1]}
-                case $k in
-                ETCD_DATA_DIR | ETCD_*_FILE) v=$root$v ;;
-                esac
-                printf '%s=%s\n' "$k" "$v"
-        done <"$root/etc/cluster-config/environment/etcd.env"
-}
 env_get() { # ROOT KEY
         etcd_env "$1" | sed -n "s/^$2=//p"
 }

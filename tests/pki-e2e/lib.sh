@@ -138,3 +138,22 @@ wait_tcp() {
                 sleep 0.2
         done
 }
+
+# etcd_env ROOT: etcd's environment as units/etcd.service gives it (EnvironmentFile= etcd.env, then
+# etcd-join.env when bootstrap wrote one, overriding), with ETCD_DATA_DIR and ETCD_*_FILE moved under ROOT.
+# Prints NAME=VALUE lines.
+etcd_env() {
+        local r=$1 f line k v
+        local -A vars=()
+        for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-join.env"; do
+                [ -f "$f" ] || continue
+                while IFS= read -r line; do
+                        [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue
+                        k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
+                        [[ $v =~ ^\"(.*)\"$ ]] && v=${BASH_REMATCH[1]}
+                        case $k in ETCD_DATA_DIR | ETCD_*_FILE) v=$r$v ;; esac
+                        vars[$k]=$v
+                done <"$f"
+        done
+        for k in "${!vars[@]}"; do printf '%s=%s\n' "$k" "${vars[$k]}"; done
+}
