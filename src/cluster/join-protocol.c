@@ -312,8 +312,7 @@ static int issue_for(const PkiEntry *e, const Bundle *b, EVP_PKEY *key, time_t n
         return r ?: pki_cert_to_pem(cert, ret_pem, &size);
 }
 
-/* What goes only to masters that ask (the CA bundle), as against the role-scoped copies every entitled node
- * gets. */
+/* The CA bundle's part of a plan: what a master makes from the bundle it receives, never a role copy. */
 static bool source_is_ca_bundle(PkiSource s) {
         switch (s) {
         case SRC_CA_KEY:
@@ -367,10 +366,10 @@ static int issue_all(const Bundle *b, const PkiPlan *plan, const JoinRequest *re
         return 0;
 }
 
-static int copies(const Bundle *b, const PkiPlan *plan, bool ca_bundle, json_t *out) {
+static int copies(const Bundle *b, const PkiPlan *plan, json_t *out) {
         for (size_t i = 0; i < plan->n; i++) {
                 const PkiEntry *e = plan->entries + i;
-                if (e->kind != PKI_COPY || source_is_ca_bundle(e->source) != ca_bundle)
+                if (e->kind != PKI_COPY || source_is_ca_bundle(e->source))
                         continue;
                 char *text = NULL;
                 int r = pki_source_text(b, e->source, &text);
@@ -381,13 +380,23 @@ static int copies(const Bundle *b, const PkiPlan *plan, bool ca_bundle, json_t *
         return 0;
 }
 
-int join_issue(const Inventory *inv, const Bundle *b, const JoinRequest *req, time_t now, json_t **ret,
-               char **ret_names, const char **ret_reason) {
+static int bundle_object(const RenderSet *files, json_t *out) {
+        for (size_t i = 0; i < files->n; i++)
+                if (json_object_set_new(out, files->files[i].path, json_stringn(files->files[i].content,
+                                                                              files->files[i].size)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
+               time_t now, json_t **ret, char **ret_names, const char **ret_reason) {
         const Node *node = inventory_find_node(inv, req->node);
         if (!node)
                 return refuse(ret_reason, "unknown node", -ENOENT);
         if (req->ca_bundle && !node->roles[ROLE_MASTER])
                 return refuse(ret_reason, "not entitled to the CA bundle: not a master", -EPERM);
+        if (req->ca_bundle && !bundle_files)
+                return refuse(ret_reason, "this server does not hand out the CA bundle", -EPERM);
 
         PkiPlan plan = {};
         StrBuf names = {};
@@ -399,8 +408,8 @@ int join_issue(const Inventory *inv, const Bundle *b, const JoinRequest *req, ti
         if (r < 0)
                 goto finish;
         r = issue_all(b, &plan, req, now, certs, &names, ret_reason);
-        r = r ?: copies(b, &plan, false, material);
-        r = r ?: (bundle ? copies(b, &plan, true, bundle) : 0);
+        r = r ?: copies(b, &plan, material);
+        r = r ?: (bundle ? bundle_object(bundle_files, bundle) : 0);
         r = r ?: pki_cert_to_pem(b->ca, &ca, &size);
         if (r < 0)
                 goto finish;

@@ -19,7 +19,7 @@
  *   GET  /v1/cluster-info?nonce=N  -> {"ca": PEM, "proof": P}
  *   POST /v1/join  {"node", "timestamp", "nonce", "csrs": {NAME: PEM CSR}, ["ca_bundle": true], "mac"}
  *        -> {"node", "certificates": {NAME: PEM}, "ca": PEM, "role_material": {PATH: text},
- *            ["ca_bundle": {PATH: text}], "proof": P}
+ *            ["ca_bundle": {BUNDLE-RELATIVE PATH: text}], "proof": P}
  *
  * mac   = hex HMAC-SHA256(join_secret, the request without "mac", as JSON with sorted keys, compact)
  * proof = hex HMAC-SHA256(join_secret, nonce || SHA-256(the response without "proof", the same way))
@@ -86,10 +86,12 @@ int join_csr_make(EVP_PKEY *key, const char *cn, char **ret_pem);
  * a bad CSR (HTTP 400). For each CSR whose self-signature verifies, a certificate for its public key with
  * the subject, usages and names that pki_plan_node() gives that entry for the node (the CSR's own subject
  * and extensions are ignored); the CA; the role-scoped copies of the plan (keyrings, the mosquitto password
- * file); and, only for a master that asks, the CA keys and the service-account key. The result has no
- * proof yet (join_response_seal()). *ret_names lists the certificates issued (for the log). */
-int join_issue(const Inventory *inv, const Bundle *b, const JoinRequest *req, time_t now, json_t **ret,
-               char **ret_names, const char **ret_reason);
+ * file); and, only for a master that asks, the whole secrets bundle (bundle_files: bundle_collect() with
+ * relative paths; NULL refuses) as "ca_bundle": {REL: text}, so that the master can sign for others and
+ * serve joins itself (kubeadm's --upload-certs hands out the same keys). The result has no proof yet
+ * (join_response_seal()). *ret_names lists the certificates issued (for the log). */
+int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
+               time_t now, json_t **ret, char **ret_names, const char **ret_reason);
 
 /* The cluster-info answer (the CA certificate), without its proof. */
 int join_cluster_info(const Bundle *b, json_t **ret);

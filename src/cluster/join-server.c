@@ -35,6 +35,7 @@ struct JoinServer {
         const Inventory *inv;
         const Node *self;
         const Bundle *bundle;
+        const RenderSet *bundle_files;
         struct event_base *base;
         struct evhttp *http;
         struct event *sigterm, *sigint;
@@ -186,7 +187,7 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
                 reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
         if (r >= 0)
-                r = join_issue(s->inv, s->bundle, &jr, now, &resp, &names, &reason);
+                r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, now, &resp, &names, &reason);
         if (r < 0)
                 refuse(req, ip, jr.node, errno_to_status(r), reason);
         else {
@@ -272,13 +273,14 @@ static int make_ssl_ctx(const Node *self, const Bundle *b, SSL_CTX **ret) {
         return 0;
 }
 
-int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, JoinServer **ret) {
+int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, const RenderSet *bundle_files,
+                    JoinServer **ret) {
         if (!b->join_secret || !*b->join_secret || !b->ca || !b->ca_key)
                 return -EINVAL;
         JoinServer *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (JoinServer) { .inv = inv, .self = self, .bundle = b };
+        *s = (JoinServer) { .inv = inv, .self = self, .bundle = b, .bundle_files = bundle_files };
         int r = make_ssl_ctx(self, b, &s->ssl_ctx);
         if (r < 0)
                 goto fail;

@@ -13,8 +13,10 @@
 
 typedef struct JoinServer JoinServer;
 
-/* inv, self and b must outlive the server. */
-int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, JoinServer **ret);
+/* inv, self, b and bundle_files (the bundle's files for masters that ask for it, bundle_collect() with
+ * relative paths; NULL: refused) must outlive the server. */
+int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, const RenderSet *bundle_files,
+                    JoinServer **ret);
 int join_server_listen(JoinServer *s, const char *address, uint16_t port);
 /* Serves until SIGTERM or SIGINT; ready is called once (may be NULL) when the loop starts. */
 int join_server_run(JoinServer *s, void (*ready)(void));

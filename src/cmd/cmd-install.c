@@ -35,51 +35,6 @@ static int add_copy(RenderSet *set, const char *path, mode_t mode, const char *d
         return r;
 }
 
-/* The bundle's files, with their modes, into ROOT/etc/cluster-config/secrets (the embedded policy). */
-static int collect_bundle(const char *dir, const char *rel, RenderSet *set) {
-        _cleanup_free_ char *path = rel ? strprintf("%s/%s", dir, rel) : strdup(dir);
-        if (!path)
-                return -ENOMEM;
-        DIR *d = opendir(path);
-        if (!d)
-                return -errno;
-        struct dirent *de;
-        int r = 0;
-        while (r >= 0 && (de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sub = rel ? strprintf("%s/%s", rel, de->d_name) : strdup(de->d_name);
-                _cleanup_free_ char *full = sub ? strprintf("%s/%s", dir, sub) : NULL;
-                struct stat st;
-                if (!full) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (stat(full, &st) < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        r = collect_bundle(dir, sub, set);
-                        continue;
-                }
-                if (!S_ISREG(st.st_mode) || strstr(de->d_name, ".tmp."))
-                        continue;
-                char *data;
-                size_t size;
-                r = read_full_file(full, 1024 * 1024, &data, &size);
-                if (r < 0)
-                        break;
-                _cleanup_free_ char *dest = strprintf("%s/%s", SECRETS_BUNDLE_DIR, sub);
-                /* Everything of the bundle is root's alone on the node, certificates included. */
-                r = dest ? add_copy(set, dest, 0600, data, size) : -ENOMEM;
-                OPENSSL_cleanse(data, size);
-                free(data);
-        }
-        closedir(d);
-        return r;
-}
-
 static int collect(const Inventory *inv, RenderSet *set) {
         _cleanup_free_ char *self = NULL;
         size_t size;
@@ -173,7 +128,7 @@ int cmd_install(int argc, char **argv, const Options *o) {
                 if (r < 0)
                         log_error_errno(r, "%s is not a whole secrets bundle%s%s: %m", o->secrets,
                                         missing ? ": " : "", missing ?: "");
-                else if ((r = collect_bundle(o->secrets, NULL, &set)) < 0)
+                else if ((r = bundle_collect(o->secrets, SECRETS_BUNDLE_DIR, &set)) < 0)
                         log_error_errno(r, "cannot read the secrets bundle %s: %m", o->secrets);
         }
         if (r >= 0)

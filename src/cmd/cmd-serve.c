@@ -37,6 +37,7 @@ static int listen_override(JoinServer *s, const char *spec) {
 
 static int serve(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
         Bundle b = {};
+        RenderSet files = {};
         JoinServer *s = NULL;
         const char *missing = NULL;
         int r = EXIT_FAILED;
@@ -55,7 +56,12 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                                 missing ?: "");
                 goto finish;
         }
-        k = join_server_new(inv, node, &b, &s);
+        k = bundle_collect(o->secrets, NULL, &files);
+        if (k < 0) {
+                log_error_errno(k, "cannot read the secrets bundle %s: %m", o->secrets);
+                goto finish;
+        }
+        k = join_server_new(inv, node, &b, &files, &s);
         if (k < 0) {
                 log_error_errno(k, "cannot set up the join service: %m");
                 goto finish;
@@ -89,6 +95,7 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
         r = EXIT_DONE;
 finish:
         join_server_free(s);
+        render_set_wipe(&files);
         bundle_done(&b);
         return r;
 }

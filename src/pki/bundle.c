@@ -273,6 +273,32 @@ int bundle_load(const char *dir, Bundle *ret, const char **ret_missing) {
         return 0;
 }
 
+int bundle_collect(const char *dir, const char *dest, RenderSet *out) {
+        for (BundleItem i = 0; i < _BUNDLE_ITEM_MAX; i++)
+                for (size_t k = 0; k < ELEMENTSOF(items[i].files) && items[i].files[k]; k++) {
+                        const char *rel = items[i].files[k];
+                        _cleanup_free_ char *src = strprintf("%s/%s", dir, rel);
+                        _cleanup_free_ char *to = dest ? strprintf("%s/%s", dest, rel) : strdup(rel);
+                        char *data = NULL;
+                        size_t size;
+                        if (!src || !to)
+                                return -ENOMEM;
+                        int r = read_full_file(src, MAX_FILE, &data, &size);
+                        if (r < 0)
+                                return r;
+                        StrBuf b = {};
+                        r = strbuf_appendn(&b, data, size);
+                        OPENSSL_cleanse(data, size);
+                        free(data);
+                        /* Everything of the bundle is root's alone, certificates included. */
+                        r = r ?: render_set_add(out, to, 0600, &b);
+                        strbuf_done(&b);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 /* --- making --- */
 
 static int add_text(RenderSet *out, const char *dir, const char *rel, mode_t mode, const char *text, bool newline) {

@@ -78,6 +78,11 @@ int bundle_load(const char *dir, Bundle *ret, const char **ret_missing);
 
 void bundle_done(Bundle *b);
 
+/* Every file of the bundle in dir, as dest/REL (REL when dest is NULL) (0600, certificates too: on a node the bundle is root's
+ * alone): the embedded policy's copy into an image, and what a joining master receives. -ENOENT when a
+ * file is missing (bundle_load() first says which). */
+int bundle_collect(const char *dir, const char *dest, RenderSet *out);
+
 /* The keyring file text of one entity (or the mon keyring, which also holds client.admin, as
  * ceph-mon --mkfs wants). */
 int bundle_ceph_keyring(const Bundle *b, CephEntity e, char **ret);

@@ -57,6 +57,13 @@ void render_set_done(RenderSet *s) {
         *s = (RenderSet) {};
 }
 
+void render_set_wipe(RenderSet *s) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->files[i].content)
+                        explicit_bzero(s->files[i].content, s->files[i].size);
+        render_set_done(s);
+}
+
 static int file_cmp(const void *a, const void *b) {
         return strcmp(((const RenderedFile *) a)->path, ((const RenderedFile *) b)->path);
 }

@@ -33,6 +33,8 @@ int render_set_add(RenderSet *s, const char *path, mode_t mode, StrBuf *b);
 int render_set_add_group(RenderSet *s, const char *path, mode_t mode, const char *group, StrBuf *b);
 const RenderedFile *render_set_find(const RenderSet *s, const char *path);
 void render_set_done(RenderSet *s);
+/* The same, zeroing the contents first: for sets that hold keys. */
+void render_set_wipe(RenderSet *s);
 /* Sorts by path, for stable output. */
 void render_set_sort(RenderSet *s);
 
