@@ -9,13 +9,17 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "bundle.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "join-node.h"
+#include "node-pki.h"
 #include "paths.h"
 #include "render.h"
 #include "state.h"
 #include "writer.h"
 #include "string-util.h"
+#include "x509.h"
 #include "banned.h"
 
 #define ETCD_JOIN_ENV ENVIRONMENT_DIR "/etcd-join.env"
@@ -213,6 +217,13 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                 return r;
         }
 
+        /* etcd.service may get here first on a master whose certificates the stage "certificates" of
+         * cluster-bootstrap.service is still getting. */
+        if (access(c->tls.cert_file, R_OK) < 0) {
+                set_message(c, "waiting for this master's certificates (%s; stage certificates)", c->tls.cert_file);
+                return -EAGAIN;
+        }
+
         char **endpoints;
         size_t n;
         r = other_endpoints(c, &endpoints, &n);
@@ -304,5 +315,214 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
                 set_message(c, "%s", first ? "etcd cluster made: bootstrapped"
                                            : id != 0 ? "promoted to a voting member: joined"
                                                      : "a voting member already: joined");
+        return r;
+}
+
+/* --- secrets and certificates --- */
+
+/* A file of the image (under root), or NULL with errno ENOENT. Secrets are wiped by the caller. */
+static char *read_image_file(const char *root, const char *path, size_t *ret_size) {
+        _cleanup_free_ char *p = path_join_root(root, path);
+        char *data = NULL;
+        size_t size = 0;
+        int r = p ? read_full_file(p, 1024 * 1024, &data, &size) : -ENOMEM;
+        if (r < 0) {
+                errno = -r;
+                return NULL;
+        }
+        if (ret_size)
+                *ret_size = size;
+        return data;
+}
+
+typedef struct JoinMaterial {
+        char *secret;
+        size_t secret_size;
+        char *ca_pem;
+} JoinMaterial;
+
+static void join_material_done(JoinMaterial *m) {
+        if (m->secret)
+                explicit_bzero(m->secret, m->secret_size);
+        free(m->secret);
+        free(m->ca_pem);
+        *m = (JoinMaterial) {};
+}
+
+/* What the image carries under the join policy: the join secret, perhaps the CA certificate. */
+static int join_material_load(BootstrapContext *c, JoinMaterial *ret) {
+        JoinMaterial m = {};
+        m.secret = read_image_file(c->root, JOIN_SECRET_PATH, &m.secret_size);
+        if (!m.secret) {
+                set_message(c, "this node has neither the secrets bundle (" SECRETS_BUNDLE_DIR ") nor a join secret "
+                               "(" JOIN_SECRET_PATH "); build the image with `clusterboot install --secret-policy "
+                               "join` (or embedded, with --secrets DIR)");
+                return -ENOKEY;
+        }
+        m.secret[strcspn(m.secret, "\r\n")] = 0;
+        m.ca_pem = read_image_file(c->root, JOIN_CA_PATH, NULL); /* optional */
+        *ret = m;
+        return 0;
+}
+
+static bool has_bundle(const char *root) {
+        _cleanup_free_ char *dir = path_join_root(root, SECRETS_BUNDLE_DIR);
+        Bundle b = {};
+        int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
+        bundle_done(&b);
+        return r >= 0;
+}
+
+static int write_set(BootstrapContext *c, const RenderSet *set, const char *root) {
+        const RenderedFile *failed = NULL;
+        int r = render_set_write(set, root, false, NULL, NULL, &failed);
+        if (r == -ENOENT && failed && failed->group)
+                set_message(c, "cannot write %s: the group '%s' that must read it does not exist; install its package "
+                               "in the image", failed->path, failed->group);
+        else if (r < 0)
+                set_message(c, "cannot write %s", failed ? failed->path : "the files");
+        return r;
+}
+
+/* The first master, nobody else answering: the cluster's bundle made here, with the image's join secret. */
+static int make_bundle(BootstrapContext *c, const JoinMaterial *m) {
+        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+        _cleanup_free_ char *secret_file = dir ? strprintf("%s/join-secret", dir) : NULL;
+        RenderSet set = {};
+        Bundle b = {};
+        unsigned created = 0;
+        const char *missing = NULL;
+        if (!secret_file)
+                return -ENOMEM;
+        if (m->ca_pem) {
+                set_message(c, "the image carries the cluster's CA certificate (" JOIN_CA_PATH ") but this first master "
+                               "has no secrets bundle and no other master serves it; put the bundle on the image "
+                               "(`install --secret-policy embedded`) or build the image without the CA");
+                return -ENOKEY;
+        }
+        int r = mkdir_p(dir, 0700);
+        /* The join secret the other nodes carry; the rest is made. A bundle half made by a run that died is
+         * completed: what exists is loaded, never made again. */
+        struct stat st;
+        if (r >= 0 && stat(secret_file, &st) < 0)
+                r = write_file_atomic(secret_file, m->secret, strlen(m->secret), 0600);
+        r = r ?: bundle_init(c->inv, dir, NULL, &b, &set, &created, &missing);
+        r = r ?: write_set(c, &set, NULL);
+        if (r >= 0)
+                set_message(c, "first master, no other master answers: made the cluster's secrets bundle (%u items)",
+                            created);
+        else if (!c->message)
+                set_message(c, "cannot make the secrets bundle in %s%s%s", SECRETS_BUNDLE_DIR, missing ? ": " : "",
+                            strempty(missing));
+        render_set_wipe(&set);
+        bundle_done(&b);
+        return r;
+}
+
+int bootstrap_secrets(BootstrapContext *c) {
+        if (has_bundle(c->root)) {
+                set_message(c, "the secrets bundle is on this node");
+                return 0;
+        }
+        JoinMaterial m = {};
+        int r = join_material_load(c, &m);
+        if (r < 0)
+                return r;
+        char **urls = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *from = NULL, *why = NULL;
+        RenderSet set = {};
+        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .timeout_sec = 10 };
+        r = join_node_urls(c->inv, c->node, &urls, &n);
+        r = r ?: join_node_bundle(c->node, &o, urls, n, SECRETS_BUNDLE_DIR, &set, &from, &why);
+        if (r >= 0) {
+                _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+                r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
+                r = r ?: write_set(c, &set, c->root);
+                if (r >= 0)
+                        set_message(c, "received the secrets bundle from %s", from);
+        } else if (r == -EAGAIN && c->node == first_master(c->inv))
+                r = make_bundle(c, &m);
+        else
+                set_message(c, "%s", why ?: "cannot get the secrets bundle");
+        render_set_wipe(&set);
+        join_node_urls_free(urls, n);
+        join_material_done(&m);
+        return r;
+}
+
+static int certificates_from_bundle(BootstrapContext *c) {
+        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+        Bundle b = {};
+        PkiPlan plan = {};
+        RenderSet set = {};
+        int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
+        r = r ?: pki_plan_node(c->inv, c->node, &plan);
+        r = r ?: pki_node_files(c->inv, &plan, &b, c->root, false, time(NULL), &set);
+        r = r ?: write_set(c, &set, c->root);
+        if (r >= 0)
+                set_message(c, "%zu PKI files in place, %zu (re)made from the bundle on this node", plan.n, set.n);
+        else if (!c->message)
+                set_message(c, "cannot make this node's certificates from the bundle");
+        render_set_wipe(&set);
+        pki_plan_done(&plan);
+        bundle_done(&b);
+        return r;
+}
+
+int bootstrap_certificates(BootstrapContext *c) {
+        if (has_bundle(c->root))
+                return certificates_from_bundle(c);
+
+        ClusterState s;
+        int r = cluster_state_load(c->root, &s);
+        if (r < 0)
+                return r;
+        bool done = cluster_state_step_done(&s, "certificates");
+        cluster_state_done(&s);
+        if (done) {
+                set_message(c, "has its certificates from the join service");
+                return 0;
+        }
+
+        JoinMaterial m = {};
+        r = join_material_load(c, &m);
+        if (r < 0)
+                return r;
+        char **urls = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *from = NULL, *why = NULL;
+        RenderSet set = {};
+        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .timeout_sec = 10 };
+        r = join_node_urls(c->inv, c->node, &urls, &n);
+        r = r ?: join_node_certificates(c->inv, c->node, &o, urls, n, &set, &from, &why);
+        if (r >= 0) {
+                r = write_set(c, &set, c->root);
+                if (r >= 0)
+                        set_message(c, "%zu PKI files issued through the join service of %s (keys made here)", set.n,
+                                    from);
+        } else
+                set_message(c, "%s", why ?: "cannot get this node's certificates");
+        render_set_wipe(&set);
+        join_node_urls_free(urls, n);
+        join_material_done(&m);
+        return r;
+}
+
+int bootstrap_joined(BootstrapContext *c) {
+        ClusterState s;
+        int r = cluster_state_load(c->root, &s);
+        if (r < 0)
+                return r;
+        bool done = s.state == BOOTSTRAP_JOINED;
+        cluster_state_done(&s);
+        if (done) {
+                set_message(c, "already joined");
+                return 0;
+        }
+        r = cluster_state_set_role(c->root, "worker");
+        r = r ?: cluster_state_set(c->root, BOOTSTRAP_JOINED);
+        if (r >= 0)
+                set_message(c, "joined the cluster");
         return r;
 }

@@ -31,5 +31,16 @@ typedef struct BootstrapContext {
 int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node *node, const char *root);
 void bootstrap_context_done(BootstrapContext *c);
 
+/* secrets (masters): the secrets bundle in /etc/cluster-config/secrets. There already (the embedded policy,
+ * or an earlier run), else asked from the other masters' join services (a reinstalled first master gets the
+ * cluster's this way too), else -- on the first master, when no other master answers -- made here with the
+ * join secret the image carries. Others wait (-EAGAIN). -ENOKEY: neither a bundle nor a join secret. */
+int bootstrap_secrets(BootstrapContext *c);
+/* certificates (every node): with the bundle on the node, its PKI is signed here (as `pki node`, only
+ * what is missing or bad); without, keys are made here and CSRs sent to a master's join service. */
+int bootstrap_certificates(BootstrapContext *c);
+/* joined (every node but masters, last): the node's state becomes joined. */
+int bootstrap_joined(BootstrapContext *c);
+
 int bootstrap_etcd_member(BootstrapContext *c);
 int bootstrap_etcd_ready(BootstrapContext *c);

@@ -58,7 +58,8 @@ static int http_request(const JoinClientOptions *o, const char *url, const char 
         curl_easy_cleanup(c);
         if (e != CURLE_OK) {
                 strbuf_done(&answer);
-                return -EIO;
+                /* A server whose certificate the CA we trust did not sign is not the cluster's. */
+                return e == CURLE_PEER_FAILED_VERIFICATION ? -EBADMSG : -EIO;
         }
         *ret_status = status;
         *ret_body = strbuf_steal(&answer);
@@ -71,8 +72,7 @@ static char *error_reason(const char *body) {
         return str_escape_display(s ?: "(no reason given)");
 }
 
-/* The CA from cluster-info, accepted only with a good proof. */
-static int discover_ca(const JoinClientOptions *o, char **ret_ca) {
+int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca) {
         char nonce[JOIN_NONCE_HEX + 1];
         int r = join_nonce_generate(nonce);
         if (r < 0)
@@ -86,6 +86,8 @@ static int discover_ca(const JoinClientOptions *o, char **ret_ca) {
         r = http_request(o, url, NULL, &status, &body);
         if (r < 0)
                 return r;
+        if (status == 429 || status >= 500)
+                return -EIO; /* busy: like no answer */
         if (status != 200)
                 return -EBADMSG;
         r = join_response_verify(body, strlen(body), o->secret, nonce, &info);
@@ -113,7 +115,7 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
                 return -EIO;
         JoinClientOptions opts = *o;
         if (!opts.ca_pem) {
-                r = discover_ca(o, &learned);
+                r = join_client_cluster_info(o, &learned);
                 if (r < 0)
                         goto finish;
                 opts.ca_pem = learned;

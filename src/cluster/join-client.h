@@ -24,3 +24,7 @@ typedef struct JoinClientOptions {
  * cluster's: nothing is taken from it); -EIO when it could not be reached. */
 int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs, bool ca_bundle, json_t **ret,
                      long *ret_status, char **ret_error);
+
+/* GET /v1/cluster-info: the server's CA, accepted only with a valid proof (-EBADMSG otherwise; -EIO
+ * unreachable or busy). Needs curl_global_init() done, as join_client_join() does it itself. */
+int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca);

@@ -13,21 +13,12 @@
 #include "cmd.h"
 #include "fs-util.h"
 #include "paths.h"
+#include "stages.h"
+#include "state.h"
+#include "string-util.h"
 #include "inventory.h"
 #include "log.h"
 #include "banned.h"
-
-typedef struct Stage {
-        const char *name;
-        int (*run)(BootstrapContext *c);
-        const char *start_after; /* a unit to start (live) before the next stage, or NULL */
-} Stage;
-
-/* In order. Steps for Kubernetes, Ceph, Kafka, MQTT and DNS join this table as they are made real. */
-static const Stage master_stages[] = {
-        { "etcd-member", bootstrap_etcd_member, "etcd.service" },
-        { "etcd-ready", bootstrap_etcd_ready, NULL },
-};
 
 /* Exponential backoff with jitter: 1 s, 2 s, 4 s ... at most 30 s, each +-20%. */
 static unsigned next_delay_ms(unsigned attempt) {
@@ -50,40 +41,78 @@ static int lock_state(const char *root);
  * is held for one attempt at a time, never while waiting or while etcd starts: etcd.service's
  * ExecStartPre runs a stage too, and holding it across units_start() deadlocked the two (found by
  * tests/e2e/test-nspawn-etcd-cluster.sh). */
-static int run_stage(const Options *o, BootstrapContext *c, const Stage *s) {
+static int run_stage(const Options *o, BootstrapContext *c, const char *name, int (*fn)(BootstrapContext *c)) {
         uint64_t deadline = now_ms() + (uint64_t) o->retry_timeout * 1000;
         for (unsigned attempt = 0;; attempt++) {
-                log_set_context(c->node->name, s->name);
-                free(c->message);
-                c->message = NULL;
-                int lock = lock_state(o->root);
+                int lock = lock_state(c->root);
                 if (lock < 0)
                         return log_error_errno(lock, "cannot lock the bootstrap state: %m");
-                int r = s->run(c);
+                int r = fn(c);
                 close(lock);
                 if (r >= 0) {
-                        printf("[%s] %s\n", s->name, c->message ?: "done");
+                        printf("[%s] %s\n", name, c->message ?: "done");
+                        fflush(stdout);
                         return 0;
                 }
                 if (r != -EAGAIN) {
-                        log_error_errno(r, "%s: %m", c->message ?: s->name);
+                        log_error_errno(r, "%s: %m", c->message ?: name);
                         return r;
                 }
                 unsigned delay = next_delay_ms(attempt);
                 if (now_ms() + delay > deadline) {
-                        log_error("%s; giving up for now (exit 75: systemd retries the unit)", c->message ?: s->name);
+                        log_error("%s; giving up for now (exit 75: systemd retries the unit)", c->message ?: name);
                         return -EAGAIN;
                 }
-                log_info("%s; retrying in %u.%u s", c->message ?: s->name, delay / 1000, (delay % 1000) / 100);
+                log_info("%s; retrying in %u.%u s", c->message ?: name, delay / 1000, (delay % 1000) / 100);
                 usleep(delay * 1000u);
         }
 }
 
-static bool stage_exists(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(master_stages); i++)
-                if (streq(master_stages[i].name, name))
-                        return true;
-        return false;
+static bool program_installed(const char *root, const char *program) {
+        _cleanup_free_ char *p = path_join_root(root, program);
+        return p && access(p, X_OK) >= 0;
+}
+
+static bool step_done(const char *root, const char *name) {
+        ClusterState s;
+        if (cluster_state_load(root, &s) < 0)
+                return false;
+        bool done = cluster_state_step_done(&s, name);
+        cluster_state_done(&s);
+        return done;
+}
+
+/* One stage: its work, its units, its health gate, and the record that it is done. With --stage only the
+ * work (or the gate, for a stage that has no work), and nothing is started. */
+static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) {
+        int r = 0;
+        log_set_context(c->node->name, s->name);
+        if (s->program && !program_installed(c->root, s->program)) {
+                log_warning("%s is not installed on this node: stage %s skipped (tried again on the next boot)",
+                            s->program, s->name);
+                printf("[%s] skipped: %s is not installed\n", s->name, s->program);
+                return 0;
+        }
+        bool done_before = step_done(c->root, s->name);
+        if (s->run)
+                r = run_stage(o, c, s->name, s->run);
+        if (r >= 0 && !o->stage && s->units[0]) {
+                size_t n = 0;
+                while (n < ELEMENTSOF(s->units) && s->units[n])
+                        n++;
+                r = units_start(s->units, n);
+                if (r < 0)
+                        log_error_errno(r, "cannot start %s: %m", s->units[0]);
+        }
+        /* A gate is waited for once; after that, a reboot starts the units and moves on. */
+        if (r >= 0 && s->gate && (o->stage || !done_before))
+                r = run_stage(o, c, s->name, s->gate);
+        if (r >= 0 && !done_before) {
+                r = cluster_state_mark_step(c->root, s->name, time(NULL));
+                if (r < 0)
+                        log_error_errno(r, "cannot record the stage %s: %m", s->name);
+        }
+        return r;
 }
 
 /* etcd.service's ExecStartPre and cluster-bootstrap.service may run a stage at the same moment: one at a
@@ -111,14 +140,13 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
         BootstrapContext c;
         int r;
 
-        if (o->stage && !stage_exists(o->stage)) {
-                log_error("unknown stage '%s'; the stages are etcd-member and etcd-ready", o->stage);
+        if (o->stage && !stage_find(o->stage)) {
+                _cleanup_free_ char *names = stage_names();
+                log_error("unknown stage '%s'; the stages are %s", o->stage, strempty(names));
                 return EXIT_USAGE;
         }
-        if (!node->roles[ROLE_MASTER]) {
-                /* Workers, brokers and storage nodes get their stages with the components (Kubernetes, Ceph,
-                 * Kafka): what exists today is etcd's, on masters. */
-                printf("%s: no bootstrap stage for its roles yet\n", node->name);
+        if (o->stage && !stage_find(o->stage)->applies(node)) {
+                printf("[%s] not a stage of node '%s' (its roles)\n", o->stage, node->name);
                 return EXIT_DONE;
         }
         if (o->root && !o->stage) {
@@ -130,17 +158,11 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
         if (r < 0)
                 return log_error_errno(r, "out of memory"), EXIT_FAILED;
 
-        for (size_t i = 0; i < ELEMENTSOF(master_stages) && r >= 0; i++) {
-                const Stage *s = master_stages + i;
-                if (o->stage && !streq(o->stage, s->name))
+        for (size_t i = 0; i < n_stages && r >= 0; i++) {
+                const Stage *s = stages + i;
+                if (!s->applies(node) || (o->stage && !streq(o->stage, s->name)))
                         continue;
-                r = run_stage(o, &c, s);
-                if (r >= 0 && s->start_after && !o->stage) {
-                        const char *unit = s->start_after;
-                        r = units_start(&unit, 1);
-                        if (r < 0)
-                                log_error_errno(r, "cannot start %s: %m", unit);
-                }
+                r = stage_execute(o, &c, s);
         }
         log_set_context(NULL, NULL);
         bootstrap_context_done(&c);

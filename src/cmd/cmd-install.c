@@ -22,6 +22,8 @@
 #include "log.h"
 #include "paths.h"
 #include "render.h"
+#include "secret-formats.h"
+#include "string-util.h"
 #include "writer.h"
 #include "banned.h"
 
@@ -101,7 +103,46 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                 printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
 }
 
+/* The join policy: the image carries the join secret alone. */
+static int add_join_secret(RenderSet *set, const char *secret) {
+        StrBuf b = {};
+        int r = strbuf_printf(&b, "%s\n", secret);
+        r = r ?: render_set_add(set, JOIN_SECRET_PATH, 0600, &b);
+        if (b.s)
+                OPENSSL_cleanse(b.s, b.len);
+        strbuf_done(&b);
+        return r;
+}
+
+/* Without a bundle: the join secret the image has already (installing again changes nothing), or a new one.
+ * The first master makes the cluster's bundle around it at its first boot. */
+static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
+        _cleanup_free_ char *path = path_join_root(o->root, JOIN_SECRET_PATH);
+        char *secret = NULL;
+        size_t size = 0;
+        int r = path ? read_full_file(path, 4096, &secret, &size) : -ENOMEM;
+        if (r >= 0) {
+                secret[strcspn(secret, "\r\n")] = 0;
+                if (strlen(secret) < 32)
+                        r = -EINVAL;
+        } else if (r == -ENOENT)
+                r = random_string("0123456789abcdef", 64, &secret);
+        if (r == -EINVAL)
+                log_error("%s in the image is not a join secret (under 32 characters); remove it to make a new one",
+                          JOIN_SECRET_PATH);
+        else if (r < 0)
+                log_error_errno(r, "cannot read or make the join secret %s: %m", JOIN_SECRET_PATH);
+        r = r ?: add_join_secret(set, secret);
+        secret_free(secret);
+        return r;
+}
+
 int cmd_install(int argc, char **argv, const Options *o) {
+        if (o->embedded && !o->secrets) {
+                log_error("--secret-policy embedded puts the secrets bundle into the image: give it with --secrets DIR "
+                          "(made by 'clusterboot secrets init')");
+                return EXIT_USAGE;
+        }
         if (!o->root) {
                 log_error("install needs --root DIR: it fills a tree that becomes an image");
                 return EXIT_USAGE;
@@ -120,20 +161,23 @@ int cmd_install(int argc, char **argv, const Options *o) {
         const RenderedFile *failed = NULL;
         r = collect(inv, &set);
         if (r >= 0 && o->secrets) {
-                /* Check it is a whole bundle before putting it into an image. */
+                /* Check it is a whole bundle before putting it (or its join secret) into an image. */
                 Bundle b = {};
                 const char *missing = NULL;
                 r = bundle_load(o->secrets, &b, &missing);
-                bundle_done(&b);
                 if (r < 0)
                         log_error_errno(r, "%s is not a whole secrets bundle%s%s: %m", o->secrets,
                                         missing ? ": " : "", missing ?: "");
-                else if ((r = bundle_collect(o->secrets, SECRETS_BUNDLE_DIR, &set)) < 0)
+                else if (o->embedded && (r = bundle_collect(o->secrets, SECRETS_BUNDLE_DIR, &set)) < 0)
                         log_error_errno(r, "cannot read the secrets bundle %s: %m", o->secrets);
-        }
+                else if (!o->embedded)
+                        r = add_join_secret(&set, b.join_secret);
+                bundle_done(&b);
+        } else if (r >= 0)
+                r = keep_or_make_join_secret(o, &set);
         if (r >= 0)
                 render_set_sort(&set);
-        if (r >= 0 && o->secrets && !o->dry_run) {
+        if (r >= 0 && o->secrets && o->embedded && !o->dry_run) {
                 /* Not even listable by others. */
                 _cleanup_free_ char *dir = path_join_root(o->root, SECRETS_BUNDLE_DIR);
                 r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
@@ -185,8 +229,9 @@ int cmd_install(int argc, char **argv, const Options *o) {
 
         if (r >= 0)
                 printf("installed clusterboot, %zu unit and sysusers.d files and the inventory of cluster '%s' "
-                       "(%zu nodes) into %s%s\n",
+                       "(%zu nodes) into %s; secret policy %s%s\n",
                        n_embedded_files, inv->cluster.name.v, inv->n_nodes, o->root,
+                       o->embedded ? "embedded (the whole bundle)" : "join (the join secret only)",
                        o->dry_run ? " (dry run: nothing written)" : "");
         render_set_done(&set);
         inventory_free(inv);

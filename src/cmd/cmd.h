@@ -34,6 +34,7 @@ typedef enum OptionFlag {
         OPT_YES = 1 << 10,
         OPT_STAGE = 1 << 11,
         OPT_RETRY_TIMEOUT = 1 << 12,
+        OPT_SECRET_POLICY = 1 << 13,
 } OptionFlag;
 
 typedef struct Options {
@@ -51,6 +52,7 @@ typedef struct Options {
         bool yes;            /* reset: really */
         const char *stage;   /* bootstrap: only this stage */
         unsigned retry_timeout; /* bootstrap: seconds to keep retrying a stage that cannot proceed yet */
+        bool embedded;          /* install: --secret-policy embedded (the default is join) */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"

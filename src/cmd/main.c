@@ -65,13 +65,18 @@ static const Verb verbs[] = {
           "What cluster-detect.service runs at boot. With --secrets DIR (the bundle is on the machine) the\n"
           "node also makes its certificates (as 'pki node'). Each step is idempotent: a second run changes\n"
           "nothing." },
-        { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_SECRETS, cmd_install, "",
+        { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_SECRETS | OPT_SECRET_POLICY, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"
           "validated inventory to ROOT/etc/cluster-config (removing inventory files the source no longer\n"
-          "has), and enables cluster-detect.service and cluster-bootstrap.service. With --secrets DIR the\n"
-          "bundle goes to ROOT/etc/cluster-config/secrets (0600): every node then makes its own\n"
-          "certificates at first boot. Needs --root and --inventory. Installing twice changes nothing." },
+          "has), and enables cluster-detect.service and cluster-bootstrap.service. Secrets, by\n"
+          "--secret-policy: join (the default) puts only a join secret into the image\n"
+          "(ROOT/etc/cluster-config/join/join-secret, 0600: the bundle's with --secrets DIR, else a new\n"
+          "one, kept if the image has one); the first master makes the cluster's bundle at its first boot,\n"
+          "the other masters get it from a master's join service, and every other node sends CSRs there\n"
+          "(keys never leave a node). embedded (needs --secrets DIR) puts the whole bundle into\n"
+          "ROOT/etc/cluster-config/secrets (0600): every node makes its own certificates. Needs --root and\n"
+          "--inventory. Installing twice changes nothing." },
         { "secrets", 1, 1, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT, cmd_secrets, "init",
           "Make the cluster's secrets bundle",
           "Makes what the cluster shares: the Kubernetes, front-proxy and etcd CAs, the service-account key\n"
@@ -90,11 +95,16 @@ static const Verb verbs[] = {
           "renew: issue every certificate of the node anew from the bundle's CAs." },
         { "bootstrap", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_STAGE | OPT_RETRY_TIMEOUT, cmd_bootstrap, "",
           "Bring this node into the cluster (what cluster-bootstrap.service runs)",
-          "Runs the bootstrap stages of the node's roles in order, each idempotent: on masters, etcd-member\n"
-          "(the first master makes a one-member etcd cluster; the others are added as learners) then, once\n"
-          "etcd.service is started, etcd-ready (healthy, promoted; the node is bootstrapped or joined). A\n"
-          "stage that cannot proceed yet is retried with backoff for --retry-timeout seconds (default 300),\n"
-          "then the command exits 75 for systemd to restart it. --stage NAME runs one stage alone." },
+          "Runs the bootstrap stages of the node's roles in order, each idempotent and recorded in\n"
+          "/var/lib/cluster-state/steps: secrets (masters: the bundle, from the image, another master's join\n"
+          "service, or made by the first master), certificates (signed locally, or CSRs to the join\n"
+          "service), etcd-member (the first master makes a one-member etcd cluster; the others are added as\n"
+          "learners), etcd-ready (healthy, promoted: bootstrapped or joined), join-service, kube-apiserver,\n"
+          "kube-controllers, kubelet, ceph-mon, ceph-osd, kafka, mqtt, dns (each starts its units and waits\n"
+          "for a health gate; skipped when the image lacks the program) and joined (other nodes). A stage\n"
+          "that cannot proceed yet is retried with backoff for --retry-timeout seconds (default 300), then\n"
+          "the command exits 75 for systemd to restart it. --stage NAME runs one stage alone (nothing is\n"
+          "started; for a stage with only a gate, the gate is checked)." },
         { "serve", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS, cmd_serve, "",
           "Serve joins: issue certificates to nodes joining the cluster (on masters)",
           "Runs the join service on the master's IP and 127.0.0.1, HTTPS port 9443, until SIGTERM. A node\n"
@@ -131,6 +141,7 @@ static const struct {
         { OPT_YES, "--yes", "really do it" },
         { OPT_STAGE, "--stage NAME", "run only this bootstrap stage" },
         { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
+        { OPT_SECRET_POLICY, "--secret-policy P", "join (default: the image carries only the join secret) or embedded" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -210,6 +221,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_YES,
                 ARG_STAGE,
                 ARG_RETRY_TIMEOUT,
+                ARG_SECRET_POLICY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -226,6 +238,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "yes", no_argument, NULL, ARG_YES },
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "retry-timeout", required_argument, NULL, ARG_RETRY_TIMEOUT },
+                { "secret-policy", required_argument, NULL, ARG_SECRET_POLICY },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -239,13 +252,14 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_YES - ARG_INVENTORY] = OPT_YES,
                 [ARG_STAGE - ARG_INVENTORY] = OPT_STAGE,
                 [ARG_RETRY_TIMEOUT - ARG_INVENTORY] = OPT_RETRY_TIMEOUT,
+                [ARG_SECRET_POLICY - ARG_INVENTORY] = OPT_SECRET_POLICY,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
         while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_RETRY_TIMEOUT ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_SECRET_POLICY ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
                         log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
@@ -284,6 +298,16 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 }
                 case ARG_YES:
                         o->yes = true;
+                        break;
+                case ARG_SECRET_POLICY:
+                        if (streq(optarg, "embedded"))
+                                o->embedded = true;
+                        else if (streq(optarg, "join"))
+                                o->embedded = false;
+                        else {
+                                log_error("--secret-policy takes join or embedded, not '%s'", optarg);
+                                return -1;
+                        }
                         break;
                 case ARG_OUT:
                         o->out = optarg;

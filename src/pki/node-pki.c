@@ -339,9 +339,8 @@ int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, t
 
 static int issue(const Inventory *inv, const PkiEntry *e, const Bundle *b, time_t now, EVP_PKEY **ret_key,
                  X509 **ret_cert) {
-        KeyAlgorithm alg = key_algorithm_from_string(strempty(inv->kubernetes.pki.key_algorithm.v));
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        int r = pki_key_generate(alg < 0 ? KEY_ECDSA_P256 : alg, &key);
+        int r = pki_key_generate(pki_key_algorithm(inv), &key);
         r = r ?: pki_entry_issue(e, b, key, now, ret_cert);
         if (r < 0)
                 return r;
@@ -545,6 +544,49 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                 secret_free(text);
                 X509_free(cert);
                 EVP_PKEY_free(key);
+        }
+        if (r >= 0)
+                render_set_sort(out);
+        return r;
+}
+
+KeyAlgorithm pki_key_algorithm(const Inventory *inv) {
+        KeyAlgorithm alg = key_algorithm_from_string(strempty(inv->kubernetes.pki.key_algorithm.v));
+        return alg < 0 ? KEY_ECDSA_P256 : alg;
+}
+
+int pki_node_files_issued(const Inventory *inv, const PkiPlan *p, X509 *ca, EVP_PKEY *const *keys,
+                          X509 *const *certs, char *const *copies, RenderSet *out) {
+        const Bundle public = { .ca = ca }; /* kubeconfig_text() takes the Kubernetes CA from a bundle */
+        int r = 0;
+        for (size_t i = 0; i < p->n && r >= 0; i++) {
+                const PkiEntry *e = p->entries + i;
+                char *text = NULL;
+                size_t size;
+
+                if (e->kind == PKI_COPY) {
+                        if (copies[i])
+                                r = add_secret_text(out, e->path, sources[e->source].mode, sources[e->source].group,
+                                                    copies[i]);
+                        continue;
+                }
+                if (!keys[i] || !certs[i])
+                        continue;
+                if (!pki_key_matches(certs[i], keys[i]))
+                        return -EBADMSG;
+                if (e->kind == PKI_LEAF) {
+                        _cleanup_free_ char *kp = key_path(e->path);
+                        r = kp ? pki_cert_to_pem(certs[i], &text, &size) : -EINVAL;
+                        r = r ?: add_secret_text(out, e->path, 0644, NULL, text);
+                        free(text);
+                        text = NULL;
+                        r = r ?: pki_key_to_pem(keys[i], &text, &size);
+                        r = r ?: add_secret_text(out, kp, e->key_group ? 0640 : 0600, e->key_group, text);
+                } else {
+                        r = kubeconfig_text(inv, e, &public, certs[i], keys[i], &text);
+                        r = r ?: add_secret_text(out, e->path, 0600, NULL, text);
+                }
+                secret_free(text);
         }
         if (r >= 0)
                 render_set_sort(out);

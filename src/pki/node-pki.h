@@ -7,6 +7,7 @@
 #include "bundle.h"
 #include "model.h"
 #include "render.h"
+#include "x509.h"
 
 /* A node's certificates, keys, kubeconfigs and service secrets (`clusterboot pki node`), with kubeadm's
  * names, subjects, key usages and SANs, for what its roles need and nothing more. */
@@ -75,6 +76,15 @@ void pki_plan_done(PkiPlan *p);
  * renew_before seconds (0 means 30 days); force issues every leaf anew (pki renew). */
 int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, const char *root, bool force,
                    time_t now, RenderSet *out);
+
+/* The key algorithm the inventory asks for (kubernetes.pki.key_algorithm; ECDSA P-256 by default). */
+KeyAlgorithm pki_key_algorithm(const Inventory *inv);
+
+/* The files of the plan from certificates issued elsewhere (the join service): for entry i, keys[i] (the
+ * node's own key) and certs[i] for a leaf or kubeconfig, copies[i] the text of a copy; NULL entries are
+ * left out. ca is the Kubernetes CA (for kubeconfigs). -EBADMSG when a certificate is not for its key. */
+int pki_node_files_issued(const Inventory *inv, const PkiPlan *p, X509 *ca, EVP_PKEY *const *keys,
+                          X509 *const *certs, char *const *copies, RenderSet *out);
 
 /* One finding of pki_check(). */
 typedef void (*PkiCheckCallback)(const char *path, bool ok, bool warning, const char *what, void *userdata);

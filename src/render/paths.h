@@ -11,6 +11,11 @@
 /* The secrets bundle on a node under the "embedded" policy (the seeds' option A): install --secrets puts
  * it there, and render, pki and firstboot use it when it is there. */
 #define SECRETS_BUNDLE_DIR CLUSTER_CONFIG_DIR "/secrets"
+/* Under the "join" policy (the default) the image carries only this: the join secret (0600) and, when the
+ * CA was made before the image, its certificate (then the join service is trusted by it, not by proof). */
+#define JOIN_DIR CLUSTER_CONFIG_DIR "/join"
+#define JOIN_SECRET_PATH JOIN_DIR "/join-secret"
+#define JOIN_CA_PATH JOIN_DIR "/ca.crt"
 
 #define KUBERNETES_DIR "/etc/kubernetes"
 #define PKI_DIR KUBERNETES_DIR "/pki"

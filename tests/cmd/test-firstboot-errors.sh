@@ -112,8 +112,8 @@ check "install of an inventory that lost a node removes that node's file" 0 "rem
 # The embedded secret policy: the bundle in the image, and each node makes its certificates at first boot.
 "$bin" secrets init --inventory "$inv" --out "$tmp/bundle" >/dev/null
 emb=$tmp/image-embedded
-check "install --secrets puts the bundle into the image" 0 "installed" -- \
-    "$bin" install --root "$emb" --inventory "$inv" --secrets "$tmp/bundle"
+check "install --secret-policy embedded puts the bundle into the image" 0 "installed" -- \
+    "$bin" install --root "$emb" --inventory "$inv" --secrets "$tmp/bundle" --secret-policy embedded
 assert "... in a folder only root can list" test "$(stat -c %a "$emb/etc/cluster-config/secrets")" = 700
 assert "... every file 0600" test -z "$(find "$emb/etc/cluster-config/secrets" -type f ! -perm 600)"
 mkdir -p "$emb/sys/class/net/eth0/device"

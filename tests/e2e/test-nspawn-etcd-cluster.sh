@@ -244,7 +244,7 @@ make_image() {
 
     "$cb" secrets init --inventory "$inv" --out "$work/bundle" >"$work/secrets.log" 2>&1 || return 1
     # The embedded secret policy: the bundle goes into the image, every node makes its own certificates.
-    "$cb" install --root "$image" --inventory "$inv" --secrets "$work/bundle" >"$work/install.log" 2>&1 || return 1
+    "$cb" install --root "$image" --inventory "$inv" --secrets "$work/bundle" --secret-policy embedded >"$work/install.log" 2>&1 || return 1
     # units/etcd.service runs /usr/local/bin/etcd; Debian's etcd-server has /usr/bin/etcd (3.4).
     ln -sfn /usr/bin/etcd "$image/usr/local/bin/etcd" || return 1
     # Debian's etcd-server enabled its own etcd.service in multi-user.target; `clusterboot install`

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "join-node.h"
+#include "join-protocol.h"
+#include "macro.h"
+#include "net-util.h"
+#include "node-pki.h"
+#include "secret-formats.h"
+#include "string-util.h"
+#include "x509.h"
+#include "banned.h"
+
+int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *ret_n) {
+        char **urls = calloc(inv->n_nodes + 1, sizeof(char *));
+        size_t n = 0;
+        if (!urls)
+                return -ENOMEM;
+        for (size_t i = 0; i < inv->n_nodes; i++) {
+                const Node *m = inv->nodes + i;
+                if (!m->roles[ROLE_MASTER] || m == self)
+                        continue;
+                char ip[IP_ADDR_STRLEN];
+                ip_addr_format(&m->ip, ip);
+                bool v6 = m->ip.family == AF_INET6;
+                if (!(urls[n++] = strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", JOIN_PORT))) {
+                        join_node_urls_free(urls, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = urls;
+        *ret_n = n;
+        return 0;
+}
+
+void join_node_urls_free(char **urls, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(urls[i]);
+        free(urls);
+}
+
+static void set_why(char **ret_why, const char *fmt, ...) _printf_(2, 3);
+static void set_why(char **ret_why, const char *fmt, ...) {
+        StrBuf b = {};
+        va_list ap;
+        va_start(ap, fmt);
+        (void) strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        free(*ret_why);
+        *ret_why = strbuf_steal(&b);
+}
+
+/* One request to the masters in turn, until one answers it (or refuses it for good). */
+static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls, json_t *csrs,
+               bool ca_bundle, json_t **ret, char **ret_from, char **ret_why) {
+        int result = -EAGAIN;
+        set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
+        for (size_t i = 0; i < n_urls; i++) {
+                JoinClientOptions co = { .url = urls[i], .secret = o->secret, .ca_pem = o->ca_pem,
+                                         .ca_hash = o->ca_hash, .timeout_sec = o->timeout_sec };
+                long status = 0;
+                _cleanup_free_ char *error = NULL;
+                int r = join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
+                if (r >= 0) {
+                        if (ret_from)
+                                *ret_from = strdup(urls[i]);
+                        return 0;
+                }
+                if (r == -EACCES && (status == 429 || status >= 500))
+                        continue; /* busy: another master, or later */
+                if (r == -EACCES) {
+                        set_why(ret_why, "%s refused this node (HTTP %ld: %s)%s", urls[i], status, error ?: "no reason given",
+                                status == 401 ? "; is this image's join secret the cluster's?" : "");
+                        return -EACCES;
+                }
+                if (r == -EBADMSG) {
+                        /* Not the cluster's server (or not yet the right one): remember, try the others. */
+                        set_why(ret_why, "%s did not prove that it knows this node's join secret%s: either this "
+                                "image's join secret is not the cluster's, or the server is not the cluster's",
+                                urls[i], o->ca_hash || o->ca_pem ? " or serves another CA" : "");
+                        result = -EBADMSG;
+                        continue;
+                }
+                if (r != -EIO)
+                        return set_why(ret_why, "cannot ask %s", urls[i]), r;
+        }
+        return result;
+}
+
+/* The answer's "ca" as the plan's CA certificate copy, and each plan entry's text or certificate. */
+int join_node_certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                           size_t n_urls, RenderSet *out, char **ret_from, char **ret_why) {
+        PkiPlan plan = {};
+        EVP_PKEY **keys = NULL;
+        X509 **certs = NULL, *ca = NULL;
+        char **copies = NULL;
+        json_t *csrs = json_object(), *answer = NULL;
+        int r = pki_plan_node(inv, node, &plan);
+        if (r < 0 || !csrs)
+                goto finish;
+        keys = calloc(plan.n + 1, sizeof(*keys));
+        certs = calloc(plan.n + 1, sizeof(*certs));
+        copies = calloc(plan.n + 1, sizeof(*copies));
+        r = keys && certs && copies ? 0 : -ENOMEM;
+        for (size_t i = 0; i < plan.n && r >= 0; i++) {
+                const PkiEntry *e = plan.entries + i;
+                _cleanup_free_ char *name = NULL, *pem = NULL;
+                if (e->kind == PKI_COPY)
+                        continue;
+                r = join_cert_name(e, &name);
+                r = r ?: pki_key_generate(pki_key_algorithm(inv), &keys[i]);
+                r = r ?: join_csr_make(keys[i], node->name, &pem);
+                if (r >= 0 && json_object_set_new(csrs, name, json_string(pem)) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                goto finish;
+
+        r = ask(node->name, o, urls, n_urls, csrs, false, &answer, ret_from, ret_why);
+        if (r < 0)
+                goto finish;
+
+        json_t *issued = json_object_get(answer, "certificates"), *material = json_object_get(answer, "role_material");
+        const char *ca_pem = json_string_value(json_object_get(answer, "ca"));
+        r = ca_pem ? pki_cert_from_pem(ca_pem, strlen(ca_pem), &ca) : -EBADMSG;
+        for (size_t i = 0; i < plan.n && r >= 0; i++) {
+                const PkiEntry *e = plan.entries + i;
+                if (e->kind == PKI_COPY) {
+                        /* The CA certificate is the answer's; everything else the role-scoped material. */
+                        const char *text = e->source == SRC_CA_CRT ? ca_pem
+                                                                    : json_string_value(json_object_get(material, e->path));
+                        if (text && !(copies[i] = strdup(text)))
+                                r = -ENOMEM;
+                        continue;
+                }
+                _cleanup_free_ char *name = NULL;
+                r = join_cert_name(e, &name);
+                const char *pem = r >= 0 ? json_string_value(json_object_get(issued, name)) : NULL;
+                if (r >= 0 && !pem) {
+                        set_why(ret_why, "the join service did not issue %s", name);
+                        r = -EBADMSG;
+                }
+                r = r ?: pki_cert_from_pem(pem, strlen(pem), &certs[i]);
+                if (r >= 0 && e->ca == 0 && pki_cert_verify(certs[i], ca, time(NULL)) < 0) {
+                        set_why(ret_why, "the certificate issued for %s does not verify against the cluster's CA", name);
+                        r = -EBADMSG;
+                }
+        }
+        r = r ?: pki_node_files_issued(inv, &plan, ca, keys, certs, copies, out);
+        if (r == -EBADMSG && !*ret_why)
+                set_why(ret_why, "a certificate in the join service's answer is not for the key it was asked for");
+finish:
+        for (size_t i = 0; i < plan.n; i++) {
+                if (keys)
+                        EVP_PKEY_free(keys[i]);
+                if (certs)
+                        X509_free(certs[i]);
+                if (copies)
+                        secret_free(copies[i]);
+        }
+        free(keys);
+        free(certs);
+        free(copies);
+        X509_free(ca);
+        json_decref(csrs);
+        json_decref(answer);
+        pki_plan_done(&plan);
+        return r;
+}
+
+int join_node_bundle(const Node *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls,
+                     const char *dest, RenderSet *out, char **ret_from, char **ret_why) {
+        json_t *csrs = json_object(), *answer = NULL;
+        int r = csrs ? ask(node->name, o, urls, n_urls, csrs, true, &answer, ret_from, ret_why) : -ENOMEM;
+        json_t *bundle = json_object_get(answer, "ca_bundle");
+        if (r >= 0 && !json_is_object(bundle)) {
+                set_why(ret_why, "the join service's answer holds no secrets bundle");
+                r = -EBADMSG;
+        }
+        const char *rel;
+        json_t *v;
+        if (r >= 0)
+                json_object_foreach(bundle, rel, v) {
+                        /* Only plain relative names inside the bundle: an answer must not write elsewhere. */
+                        if (!json_is_string(v) || rel[0] == '/' || strstr(rel, "..") || !*rel) {
+                                set_why(ret_why, "the join service's bundle names a bad path");
+                                r = -EBADMSG;
+                                break;
+                        }
+                        _cleanup_free_ char *path = strprintf("%s/%s", dest, rel);
+                        StrBuf b = {};
+                        r = path ? strbuf_appendn(&b, json_string_value(v), json_string_length(v)) : -ENOMEM;
+                        r = r ?: render_set_add(out, path, 0600, &b);
+                        strbuf_done(&b);
+                        if (r < 0)
+                                break;
+                }
+        if (r >= 0)
+                render_set_sort(out);
+        json_decref(csrs);
+        json_decref(answer);
+        return r;
+}
+
+int join_node_ping(const char *url, const char *secret, long timeout_sec) {
+        JoinClientOptions co = { .url = url, .secret = secret, .timeout_sec = timeout_sec };
+        _cleanup_free_ char *ca = NULL;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        int r = join_client_cluster_info(&co, &ca);
+        curl_global_cleanup();
+        return r == -EIO ? -EAGAIN : r;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "join-client.h"
+#include "model.h"
+#include "render.h"
+
+/* A node's side of the join service (`clusterboot bootstrap` under the "join" secret policy): the image
+ * carries only the join secret (and perhaps the CA certificate); the node asks the masters' join services
+ * in name order. Each function returns 0 or a negative errno, does not log, and says in *ret_why (malloc()ed;
+ * never a secret) what happened:
+ *   -EAGAIN   no master's join service answers yet (or all are busy: 429, 5xx): retry later
+ *   -EACCES   a master refused the request (401 bad mac: the image's join secret is not the cluster's;
+ *             403 unknown node or not entitled): retrying the same request cannot help
+ *   -EBADMSG  servers answered, but none proved that it knows the join secret, or the CA pin failed
+ * *ret_from (malloc()ed, may be NULL) names the master that answered. */
+
+typedef struct JoinNodeOptions {
+        const char *secret;  /* the join secret */
+        const char *ca_pem;  /* the Kubernetes CA the image carries, or NULL (trust by proof) */
+        const char *ca_hash; /* "sha256:HEX" pin, or NULL */
+        long timeout_sec;
+} JoinNodeOptions;
+
+/* https://IP:JOIN_PORT of every master but self, in name order. */
+int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *ret_n);
+void join_node_urls_free(char **urls, size_t n);
+
+/* This node's certificates: a key is made here for every leaf and kubeconfig of its PKI plan (keys never
+ * leave the node), CSRs go to a master, and out gets the certificate, key, kubeconfig and role-scoped
+ * files (keyrings, the MQTT password file) with their modes, plus the CA certificate the plan names. */
+int join_node_certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                           size_t n_urls, RenderSet *out, char **ret_from, char **ret_why);
+
+/* The whole secrets bundle, for a master (the first master's, on a master that joins or was reinstalled):
+ * out gets its files as dest/REL, 0600. */
+int join_node_bundle(const Node *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls,
+                     const char *dest, RenderSet *out, char **ret_from, char **ret_why);
+
+/* 0 when url's join service answers cluster-info with a valid proof for secret: the health gate of the
+ * service this master runs. -EAGAIN when it does not answer (yet), -EBADMSG when its proof is wrong. */
+int join_node_ping(const char *url, const char *secret, long timeout_sec);

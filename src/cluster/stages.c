@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "fs-util.h"
+#include "health.h"
+#include "join-node.h"
+#include "join-protocol.h"
+#include "fileio.h"
+#include "paths.h"
+#include "renderers.h"
+#include "stages.h"
+#include "string-util.h"
+#include "banned.h"
+
+static bool is_master(const Node *n) {
+        return n->roles[ROLE_MASTER];
+}
+
+static bool is_not_master(const Node *n) {
+        return !n->roles[ROLE_MASTER];
+}
+
+static bool any_node(const Node *n) {
+        (void) n;
+        return true;
+}
+
+static bool is_ceph_mon(const Node *n) {
+        return n->roles[ROLE_CEPH_MON];
+}
+
+static bool is_ceph_osd(const Node *n) {
+        return n->roles[ROLE_CEPH_OSD] && n->n_osds > 0;
+}
+
+/* The message of a gate: "SERVICE: WHAT WAS SEEN". */
+static int gate_result(BootstrapContext *c, const char *service, int r, char *why) {
+        free(c->message);
+        c->message = strprintf("%s %s (%s)", service, r >= 0 ? "is healthy" : "is not healthy yet", strempty(why));
+        free(why);
+        return r;
+}
+
+static char *node_url(const Node *n, const char *scheme, int port, const char *path) {
+        char ip[IP_ADDR_STRLEN];
+        ip_addr_format(&n->ip, ip);
+        bool v6 = n->ip.family == AF_INET6;
+        return strprintf("%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", ip, v6 ? "]" : "", port, path);
+}
+
+static int gate_join_service(BootstrapContext *c) {
+        _cleanup_free_ char *path = path_join_root(c->root, SECRETS_BUNDLE_DIR "/join-secret");
+        _cleanup_free_ char *url = node_url(c->node, "https", JOIN_PORT, "");
+        _cleanup_free_ char *secret = NULL;
+        size_t size;
+        if (!path || !url)
+                return -ENOMEM;
+        int r = read_full_file(path, 4096, &secret, &size);
+        if (r < 0)
+                return r;
+        secret[strcspn(secret, "\n")] = 0;
+        r = join_node_ping(url, secret, 5);
+        explicit_bzero(secret, size);
+        return gate_result(c, "the join service (clusterboot-join.service)", r,
+                           strprintf("cluster-info on %s %s", url,
+                                     r >= 0 ? "answered with a valid proof" : r == -EAGAIN ? "does not answer" : "gave a bad proof"));
+}
+
+static int gate_apiserver(BootstrapContext *c) {
+        _cleanup_free_ char *url = node_url(c->node, "https", (int) c->inv->kubernetes.api_server_port.v, "/readyz");
+        _cleanup_free_ char *ca = path_join_root(c->root, PKI_DIR "/ca.crt");
+        char *why = NULL;
+        if (!url || !ca)
+                return -ENOMEM;
+        int r = health_http(url, ca, "ok", c->timeout_ms, &why);
+        return gate_result(c, "kube-apiserver", r, why);
+}
+
+static int gate_controllers(BootstrapContext *c) {
+        /* Their serving certificates are self-signed: kubeadm's probes do not verify them either. */
+        char *why = NULL;
+        int r = health_http("https://127.0.0.1:10257/healthz", NULL, "ok", c->timeout_ms, &why);
+        if (r < 0)
+                return gate_result(c, "kube-controller-manager", r, why);
+        free(why);
+        r = health_http("https://127.0.0.1:10259/healthz", NULL, "ok", c->timeout_ms, &why);
+        return gate_result(c, "kube-scheduler", r, why);
+}
+
+static int gate_kubelet(BootstrapContext *c) {
+        char *why = NULL;
+        int r = health_http("http://127.0.0.1:10248/healthz", NULL, "ok", c->timeout_ms, &why);
+        return gate_result(c, "kubelet", r, why);
+}
+
+static int gate_tcp(BootstrapContext *c, const char *service, int port) {
+        char *why = NULL;
+        int r = health_tcp(&c->node->ip, port, c->timeout_ms, &why);
+        return gate_result(c, service, r, why);
+}
+
+static int gate_ceph_mon(BootstrapContext *c) {
+        return gate_tcp(c, "ceph-mon", 3300);
+}
+
+static int gate_kafka(BootstrapContext *c) {
+        return gate_tcp(c, "kafka", (int) c->inv->kafka.port.v);
+}
+
+static int gate_mqtt(BootstrapContext *c) {
+        return gate_tcp(c, "mosquitto", (int) c->inv->mqtt.port.v);
+}
+
+static int gate_dns(BootstrapContext *c) {
+        return gate_tcp(c, "coredns", (int) c->inv->dns.port.v);
+}
+
+const Stage stages[] = {
+        { "secrets", is_master, bootstrap_secrets, {}, NULL, NULL,
+          "the secrets bundle on this master: already there (embedded), from another master's join service, or "
+          "made here (the first master, when no other master answers)" },
+        { "certificates", any_node, bootstrap_certificates, {}, NULL, NULL,
+          "this node's certificates, keys and kubeconfigs: signed here from the bundle, or through the join "
+          "service (keys made here, CSRs sent)" },
+        { "etcd-member", is_master, bootstrap_etcd_member, { "etcd.service" }, NULL, NULL,
+          "how this master's etcd starts: a one-member cluster (first master) or added as a learner" },
+        { "etcd-ready", is_master, bootstrap_etcd_ready, {}, NULL, NULL,
+          "etcd healthy here, the learner promoted; the node becomes bootstrapped or joined" },
+        { "join-service", is_master, NULL, { "clusterboot-join.service" }, NULL, gate_join_service,
+          "the join service serves other nodes" },
+        { "kube-apiserver", is_master, NULL, { "kube-apiserver.service" }, "/usr/local/bin/kube-apiserver",
+          gate_apiserver, "kube-apiserver answers /readyz" },
+        { "kube-controllers", is_master, NULL, { "kube-controller-manager.service", "kube-scheduler.service" },
+          "/usr/local/bin/kube-controller-manager", gate_controllers,
+          "kube-controller-manager and kube-scheduler answer /healthz" },
+        { "kubelet", node_runs_kubelet, NULL, { "containerd.service", "kubelet.service" }, "/usr/local/bin/kubelet",
+          gate_kubelet, "containerd and kubelet run; kubelet answers /healthz" },
+        { "ceph-mon", is_ceph_mon, NULL, { "ceph-mon.target" }, "/usr/bin/ceph-mon", gate_ceph_mon,
+          "the Ceph monitor listens (msgr2, port 3300)" },
+        { "ceph-osd", is_ceph_osd, NULL, { "ceph-osd.target" }, "/usr/bin/ceph-osd", NULL,
+          "the node's OSDs are started" },
+        { "kafka", node_is_kafka_broker, NULL, { "kafka.service" }, "/opt/kafka/bin/kafka-server-start.sh",
+          gate_kafka, "the Kafka broker listens" },
+        { "mqtt", node_is_mqtt_broker, NULL, { "mosquitto.service" }, "/usr/sbin/mosquitto", gate_mqtt,
+          "mosquitto listens" },
+        { "dns", node_is_dns_server, NULL, { "coredns.service" }, "/usr/local/bin/coredns", gate_dns,
+          "CoreDNS listens" },
+        { "joined", is_not_master, bootstrap_joined, {}, NULL, NULL,
+          "every stage of this node done: the node becomes joined" },
+};
+
+const size_t n_stages = ELEMENTSOF(stages);
+
+const Stage *stage_find(const char *name) {
+        for (size_t i = 0; i < n_stages; i++)
+                if (streq(stages[i].name, name))
+                        return stages + i;
+        return NULL;
+}
+
+char *stage_names(void) {
+        StrBuf b = {};
+        for (size_t i = 0; i < n_stages; i++)
+                if (strbuf_printf(&b, "%s%s", i ? ", " : "", stages[i].name) < 0) {
+                        strbuf_done(&b);
+                        return NULL;
+                }
+        return strbuf_steal(&b);
+}

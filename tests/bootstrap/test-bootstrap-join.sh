@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The "join" secret policy end to end, for examples/ha: ONE image made by `clusterboot install` (no bundle:
+# only a join secret), copied for each of the six machines, each in its own network namespace on a bridge
+# (tests/pki-e2e/lib.sh). The first master makes the cluster's bundle at its stage "secrets", signs its own
+# certificates and serves joins (`clusterboot serve`, the program clusterboot-join.service runs); the
+# second master gets the bundle from it; workers send CSRs and get certificates only (their keys never
+# leave them). Also: waiting before any master serves (exit 75), a wrong join secret (refused, nothing
+# written), a pinned CA that is not the cluster's (refused), re-runs that change nothing.
+#
+# Usage: test-bootstrap-join.sh CLUSTERBOOT EXAMPLES_DIR
+cb=$(realpath "${1:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")
+inv=$(realpath "${2:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")/ha
+# shellcheck source=../pki-e2e/lib.sh
+. "$(dirname "$0")/../pki-e2e/lib.sh"
+
+need ip openssl
+
+nodes=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
+declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
+        [worker-01]=10.20.0.21 [worker-02]=10.20.0.22 [worker-03]=10.20.0.23)
+declare -A ns=()
+img=$work/image
+brns=${tag}br
+root() { echo "$work/root-$1"; }
+
+# --- one image ---
+check "install (join policy, the default) makes an image with a join secret only" "$work/install.log" \
+        "$cb" install --root "$img" --inventory "$inv"
+secret_file=$img/etc/cluster-config/join/join-secret
+check "... the join secret is 0600, 64 hex digits; no bundle in the image" "$work/img.log" bash -c \
+        "test \"\$(stat -c %a '$secret_file')\" = 600 && grep -qE '^[0-9a-f]{64}$' '$secret_file' &&
+         test ! -e '$img/etc/cluster-config/secrets'"
+before=$(sha256sum "$secret_file")
+"$cb" install --root "$img" --inventory "$inv" >"$work/install2.log" 2>&1
+check "installing again keeps the join secret" "$work/install2.log" test "$before" = "$(sha256sum "$secret_file")"
+for m in "${nodes[@]}"; do
+        cp -a "$img" "$(root "$m")"
+        # The MQTT password file is root:mosquitto: the group the package would have made.
+        mkdir -p "$(root "$m")/etc" && echo "mosquitto:x:998:" >>"$(root "$m")/etc/group"
+        "$cb" render --inventory "$inv" --node "$m" --root "$(root "$m")" >"$work/render-$m.log" 2>&1 ||
+                not_ok "$m: render" "$work/render-$m.log"
+done
+
+if ns_bridge "$brns" 2>"$work/net.log"; then
+        i=0
+        for m in "${nodes[@]}"; do
+                i=$((i + 1))
+                ns[$m]=${tag}n$i
+                { ns_add "${ns[$m]}" && ns_lan "$brns" "${ns[$m]}" "${ip[$m]}/24" "v$i"; } 2>>"$work/net.log" ||
+                        { not_ok "network namespace for $m" "$work/net.log"; finish; }
+        done
+        ok "six namespaces on one bridge carry the inventory's addresses"
+else
+        not_ok "bridge namespace" "$work/net.log"
+        finish
+fi
+
+# bootstrap NODE STAGE [ARGS]: in the node's namespace, on its copy of the image; output in NODE-STAGE.log.
+bootstrap() {
+        local m=$1 stage=$2
+        shift 2
+        ip netns exec "${ns[$m]}" "$cb" bootstrap --inventory "$inv" --node "$m" --root "$(root "$m")" \
+                --stage "$stage" "$@" >"$work/$m-$stage.log" 2>&1
+}
+# expect NAME RC PATTERN NODE STAGE [ARGS]: the stage exits RC and its output matches PATTERN.
+expect() {
+        local name=$1 want=$2 pattern=$3 m=$4 stage=$5 rc
+        shift 5
+        bootstrap "$m" "$stage" "$@"
+        rc=$?
+        if [ "$rc" = "$want" ] && grep -qE "$pattern" "$work/$m-$stage.log"; then ok "$name"; else
+                not_ok "$name (exit $rc, wanted $want and /$pattern/)" "$work/$m-$stage.log"
+        fi
+}
+
+# --- before any master serves ---
+expect "worker-01 before any master serves: exit 75, waiting" 75 "join service answers yet" \
+        worker-01 certificates --retry-timeout 0
+check "... and nothing was written" "$work/none.log" test ! -e "$(root worker-01)/etc/kubernetes/kubelet.conf"
+expect "master-02 before the first master serves: exit 75" 75 "join service answers yet" \
+        master-02 secrets --retry-timeout 0
+
+# --- the first master ---
+expect "master-01 (first master, nobody answers) makes the cluster's bundle" 0 \
+        "first master, no other master answers: made the cluster's secrets bundle" master-01 secrets --retry-timeout 2
+b1=$(root master-01)/etc/cluster-config/secrets
+check "... around the image's join secret; folder 0700, keys and secrets 0600" "$work/b1.log" bash -c \
+        "cmp -s <(tr -d '\n' <'$b1/join-secret') <(tr -d '\n' <'$secret_file') &&
+         test \"\$(stat -c %a '$b1')\" = 700 &&
+         test -z \"\$(find '$b1' -type f \\( -name '*.key' -o -name '*keyring' -o -name join-secret \\) ! -perm 600)\""
+expect "master-01 signs its certificates from it" 0 "PKI files in place" master-01 certificates
+check "... pki check passes on master-01" "$work/check-m1.log" \
+        "$cb" pki check --inventory "$inv" --node master-01 --root "$(root master-01)"
+expect "master-01 secrets again: the bundle is there, nothing made" 0 "the secrets bundle is on this node" \
+        master-01 secrets
+
+ip netns exec "${ns[master-01]}" "$cb" serve --inventory "$inv" --node master-01 --root "$(root master-01)" \
+        >"$work/serve.log" 2>&1 &
+serve_pid=$!
+pids+=("$serve_pid")
+if wait_tcp "${ns[master-01]}" 10.20.0.11 9443 20 "$serve_pid"; then ok "master-01 serves joins on 10.20.0.11:9443"; else
+        not_ok "master-01 serves joins on 10.20.0.11:9443" "$work/serve.log"
+        finish
+fi
+expect "master-01's gate join-service: cluster-info answers with a valid proof" 0 \
+        "join service .* is healthy .*valid proof" master-01 join-service --retry-timeout 5
+
+# --- another master ---
+expect "master-02 receives the secrets bundle from master-01" 0 \
+        "received the secrets bundle from https://10.20.0.11:9443" master-02 secrets --retry-timeout 10
+check "... the same bundle, byte for byte" "$work/b2.log" diff -r "$b1" "$(root master-02)/etc/cluster-config/secrets"
+expect "master-02 signs its certificates from it" 0 "PKI files in place" master-02 certificates
+check "... its etcd peer certificate verifies against master-01's etcd CA" "$work/v2.log" \
+        openssl verify -CAfile "$b1/etcd/ca.crt" "$(root master-02)/etc/kubernetes/pki/etcd/peer.crt"
+
+# --- workers: CSRs only ---
+expect "worker-01 gets its certificates through the join service" 0 \
+        "PKI files issued through the join service of https://10.20.0.11:9443 \(keys made here\)" \
+        worker-01 certificates --retry-timeout 10
+w1=$(root worker-01)
+check "... pki check passes on worker-01 (keys match, chains verify, names present, modes)" "$work/check-w1.log" \
+        "$cb" pki check --inventory "$inv" --node worker-01 --root "$w1"
+check "... no CA key, no bundle on the worker" "$work/nokeys.log" bash -c \
+        "test ! -e '$w1/etc/cluster-config/secrets' && test ! -e '$w1/etc/kubernetes/pki/ca.key' &&
+         ! grep -rlq 'BEGIN' '$w1/etc/kubernetes/pki/etcd' 2>/dev/null"
+check "... its MQTT password file is root:mosquitto 0640, its bootstrap-osd keyring 0600" "$work/modes.log" bash -c \
+        "test \"\$(stat -c %a:%g '$w1/etc/mosquitto/passwd')\" = 640:998 &&
+         test \"\$(stat -c %a '$w1/etc/ceph/ceph.bootstrap-osd.keyring')\" = 600"
+check "... the kubelet's client certificate names system:node:worker-01" "$work/kubelet.log" bash -c \
+        "grep client-certificate-data '$w1/etc/kubernetes/kubelet.conf' | awk '{print \$2}' | base64 -d |
+         openssl x509 -noout -subject | grep -q 'CN *= *system:node:worker-01'"
+mtimes() { find "$w1/etc" "$w1/var/lib" -type f -printf '%p %T@\n' | sort; }
+mtimes >"$work/mtimes-before"
+expect "worker-01 again: has its certificates, asks for nothing" 0 "has its certificates from the join service" \
+        worker-01 certificates
+mtimes >"$work/mtimes-after"
+check "... no file rewritten" "$work/same.log" diff "$work/mtimes-before" "$work/mtimes-after"
+expect "worker-01's last stage: joined" 0 "joined the cluster" worker-01 joined
+check "... status says joined" "$work/status-w1.log" bash -c \
+        "'$cb' status --inventory '$inv' --node worker-01 --root '$w1' | grep -q joined"
+
+# --- refusals ---
+w2=$(root worker-02)
+openssl rand -hex 32 >"$w2/etc/cluster-config/join/join-secret"
+expect "worker-02 with another join secret: no server proves it knows it, exit 1" 1 \
+        "did not prove that it knows this node's join secret: either this image's join secret is not the cluster's" \
+        worker-02 certificates
+check "... and nothing was written" "$work/none2.log" test ! -e "$w2/etc/kubernetes/kubelet.conf"
+cp "$b1/kubernetes/ca.crt" "$w2/etc/cluster-config/join/ca.crt"
+expect "... with the CA pinned (TLS verified, the request sent): refused with HTTP 401" 1 \
+        "refused this node \(HTTP 401: bad mac\); is this image's join secret the cluster's" worker-02 certificates
+grep -q "node worker-02: refused" "$work/serve.log" && ok "... the service logged the refusal" ||
+        not_ok "... the service logged the refusal" "$work/serve.log"
+check "... and no secret reached its log" "$work/leak.log" bash -c \
+        "! grep -qF \"\$(cat '$secret_file')\" '$work/serve.log' && ! grep -q 'PRIVATE KEY' '$work/serve.log'"
+cp "$secret_file" "$w2/etc/cluster-config/join/join-secret"
+expect "worker-02 with the right secret: served after the refusal" 0 "issued through the join service" \
+        worker-02 certificates --retry-timeout 10
+
+w3=$(root worker-03)
+"$cb" secrets init --inventory "$inv" --out "$work/other" >/dev/null 2>&1
+cp "$work/other/kubernetes/ca.crt" "$w3/etc/cluster-config/join/ca.crt"
+expect "worker-03 pinning another CA: TLS refused, nothing sent, exit 1" 1 "did not prove .* or serves another CA" \
+        worker-03 certificates --retry-timeout 0
+cp "$b1/kubernetes/ca.crt" "$w3/etc/cluster-config/join/ca.crt"
+expect "worker-03 pinning the cluster's CA: joins, TLS verified by it" 0 "issued through the join service" \
+        worker-03 certificates --retry-timeout 10
+
+expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
+expect "an unknown stage: exit 2 with the list" 2 "the stages are secrets, certificates, etcd-member" \
+        worker-03 nosuch
+finish
