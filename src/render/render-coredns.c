@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CoreDNS on a dns-server node: the cluster's zone answered from a hosts file that names every node,
- * and everything else forwarded to the inventory's upstream servers. Both server blocks bind the same
+ * with a zone file holding only the zone's SOA and NS behind it (so that a name in the zone that is not a
+ * node gets NXDOMAIN with the SOA: the hosts plugin alone answers SERVFAIL there, having no SOA -- seen
+ * with the real CoreDNS 1.11.1 in tests/coredns), and everything else forwarded to the inventory's
+ * upstream servers. Both server blocks bind the same
  * addresses: CoreDNS requires that of blocks sharing a port (plugin/bind, "Avoiding Listener
  * Contention"). */
 #include <errno.h>
@@ -16,6 +19,10 @@ static char *hosts_path(const Inventory *inv) {
         return strprintf(COREDNS_CONFIG_DIR "/hosts.%s", inv->dns.zone.v);
 }
 
+static char *zone_path(const Inventory *inv) {
+        return strprintf(COREDNS_CONFIG_DIR "/db.%s", inv->dns.zone.v);
+}
+
 /* The node's address and the loopback one, so that the node itself can use its server. */
 static int write_bind(StrBuf *b, const Node *n) {
         char ip[IP_ADDR_STRLEN];
@@ -25,18 +32,22 @@ static int write_bind(StrBuf *b, const Node *n) {
 
 static int render_corefile(const RenderContext *c, RenderSet *out) {
         const DnsConfig *d = &c->inv->dns;
-        _cleanup_free_ char *hosts = hosts_path(c->inv);
+        _cleanup_free_ char *hosts = hosts_path(c->inv), *zone = zone_path(c->inv);
         StrBuf b = {};
         int r;
 
-        if (!hosts)
+        if (!hosts || !zone)
                 return -ENOMEM;
         r = render_header(&b, "#");
 
-        /* No fallthrough: a name in the zone that is not a node is NXDOMAIN here, never asked upstream. */
+        /* Nodes from the hosts file; any other name of the zone falls through to the zone file, which has
+         * only the SOA and NS: NXDOMAIN (or NODATA) with the SOA, never asked upstream. */
         r = r ?: strbuf_printf(&b, "\n%s:%" PRId64 " {\n", d->zone.v, d->port.v);
         r = r ?: write_bind(&b, c->node);
-        r = r ?: strbuf_printf(&b, "    hosts %s\n", hosts);
+        r = r ?: strbuf_printf(&b, "    hosts %s {\n"
+                                   "        fallthrough\n"
+                                   "    }\n"
+                                   "    file %s\n", hosts, zone);
         r = r ?: strbuf_append(&b, "    errors\n"
                                    "    cache 30\n"
                                    "    reload\n"
@@ -92,9 +103,42 @@ static int render_zone_hosts(const RenderContext *c, RenderSet *out) {
         return r;
 }
 
+/* The zone's apex: SOA and one NS per dns-server node, with their addresses (RFC 1035 master file). The
+ * serial never needs to change: the records only change with the inventory, and CoreDNS reloads the file
+ * when its Corefile is reloaded. */
+static int render_zone_file(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        const char *zone = inv->dns.zone.v;
+        _cleanup_free_ char *path = zone_path(inv);
+        const Node *primary = NULL;
+        StrBuf b = {};
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        for (size_t i = 0; i < inv->n_nodes && !primary; i++)
+                if (inv->nodes[i].roles[ROLE_DNS_SERVER] && inv->nodes[i].ip_valid)
+                        primary = inv->nodes + i;
+        if (!primary)
+                primary = c->node;
+        r = render_header(&b, ";");
+        r = r ?: strbuf_printf(&b, "\n$ORIGIN %s.\n$TTL 30\n"
+                                   "@\tIN SOA %s.%s. hostmaster.%s. 1 7200 3600 1209600 30\n",
+                               zone, primary->hostname, zone, zone);
+        for (size_t i = 0; i < inv->n_nodes && r >= 0; i++) {
+                const Node *n = inv->nodes + i;
+                if (n->roles[ROLE_DNS_SERVER] && n->ip_valid)
+                        r = strbuf_printf(&b, "@\tIN NS %s.%s.\n", n->hostname, zone);
+        }
+        r = r ?: render_set_add(out, path, 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
 int render_coredns(const RenderContext *c, RenderSet *out) {
         if (!c->node->ip_valid || !c->inv->dns.zone.v)
                 return -EINVAL;
         int r = render_corefile(c, out);
-        return r ?: render_zone_hosts(c, out);
+        r = r ?: render_zone_hosts(c, out);
+        return r ?: render_zone_file(c, out);
 }
