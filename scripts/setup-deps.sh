@@ -19,6 +19,7 @@ if [ "${1:-}" = --tests ]; then
         ceph-mon ceph-common            # ceph-mon --mkfs with the rendered ceph.conf
         etcd-server etcd-client         # etcd from the rendered environment file
         containerd                      # containerd config dump of the rendered config.toml
+        dnsutils                        # dig, against CoreDNS (tests/coredns)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
     )
 fi
