@@ -20,6 +20,7 @@ if [ "${1:-}" = --tests ]; then
         etcd-server etcd-client         # etcd from the rendered environment file
         containerd                      # containerd config dump of the rendered config.toml
         dnsutils                        # dig, against CoreDNS (tests/coredns)
+        default-jre-headless maven      # Kafka from Maven Central (tests/deps/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
     )
 fi

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <openssl/rand.h>
@@ -82,6 +83,20 @@ static bool step_done(const char *root, const char *name) {
         return done;
 }
 
+/* Fault injection for the crash tests (tests/bootstrap, tests/e2e): $CLUSTERBOOT_TEST_KILL_AT=STAGE:POINT
+ * makes the process SIGKILL itself at that point of that stage -- "before" (nothing done), "after-run"
+ * (the work done, no unit started, nothing recorded) or "after-gate" (healthy, not recorded) -- as a power
+ * cut or `kill -9` would. A crash anywhere must converge on the next run. */
+static void maybe_die(const char *stage, const char *point) {
+        const char *at = getenv("CLUSTERBOOT_TEST_KILL_AT");
+        size_t n = strlen(stage);
+        if (at && strncmp(at, stage, n) == 0 && at[n] == ':' && streq(at + n + 1, point)) {
+                log_warning("CLUSTERBOOT_TEST_KILL_AT=%s: killing myself", at);
+                fflush(NULL);
+                raise(SIGKILL);
+        }
+}
+
 /* One stage: its work, its units, its health gate, and the record that it is done. With --stage only the
  * work (or the gate, for a stage that has no work), and nothing is started. */
 static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) {
@@ -94,8 +109,11 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
                 return 0;
         }
         bool done_before = step_done(c->root, s->name);
+        maybe_die(s->name, "before");
         if (s->run)
                 r = run_stage(o, c, s->name, s->run);
+        if (r >= 0)
+                maybe_die(s->name, "after-run");
         if (r >= 0 && !o->stage && s->units[0]) {
                 size_t n = 0;
                 while (n < ELEMENTSOF(s->units) && s->units[n])
@@ -105,8 +123,11 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
                         log_error_errno(r, "cannot start %s: %m", s->units[0]);
         }
         /* A gate is waited for once; after that, a reboot starts the units and moves on. */
-        if (r >= 0 && s->gate && (o->stage || !done_before))
+        if (r >= 0 && s->gate && (o->stage || !done_before)) {
                 r = run_stage(o, c, s->name, s->gate);
+                if (r >= 0)
+                        maybe_die(s->name, "after-gate");
+        }
         if (r >= 0 && !done_before) {
                 r = cluster_state_mark_step(c->root, s->name, time(NULL));
                 if (r < 0)

@@ -89,7 +89,10 @@ int cluster_ids_derive(const Inventory *inv, ClusterIds *ret) {
                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
                  md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
 
-        /* Kafka's id is a UUID too, written in URL-safe base64; use the hash's other half. */
+        /* Kafka's id is a UUID too, written in URL-safe base64; use the hash's other half. Its first
+         * character must not be '-': kafka-storage would take "-t -X..." for an option (found by
+         * tests/kafka). With the top bit clear the first character is one of A-Z, a-f. */
+        md[16] &= 0x7F;
         unsigned char b64[32];
         if (EVP_EncodeBlock(b64, md + 16, 16) != 24)
                 return -EIO;
