@@ -167,3 +167,19 @@ char *strprintf(const char *fmt, ...) {
         }
         return strbuf_steal(&b);
 }
+
+char *strreplace(const char *s, const char *old, const char *new) {
+        StrBuf b = {};
+        size_t n = strlen(old);
+        int r = 0;
+        for (const char *p; r >= 0 && (p = strstr(s, old)); s = p + n) {
+                r = strbuf_appendn(&b, s, (size_t) (p - s));
+                r = r ?: strbuf_append(&b, new);
+        }
+        r = r ?: strbuf_append(&b, s);
+        if (r < 0) {
+                strbuf_done(&b);
+                return NULL;
+        }
+        return b.s ? strbuf_steal(&b) : strdup("");
+}

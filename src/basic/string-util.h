@@ -56,4 +56,6 @@ char *str_escape_display(const char *s);
 
 /* asprintf() that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+/* s with every occurrence of old (not empty) replaced by new; NULL when out of memory. */
+char *strreplace(const char *s, const char *old, const char *new);
 

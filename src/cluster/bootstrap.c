@@ -24,8 +24,8 @@
 
 #define ETCD_JOIN_ENV ENVIRONMENT_DIR "/etcd-join.env"
 
-static void set_message(BootstrapContext *c, const char *fmt, ...) _printf_(2, 3);
-static void set_message(BootstrapContext *c, const char *fmt, ...) {
+
+void bootstrap_message(BootstrapContext *c, const char *fmt, ...) {
         StrBuf b = {};
         va_list ap;
         va_start(ap, fmt);
@@ -155,7 +155,7 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
         uint64_t id = 0;
         int r = etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list);
         if (r < 0) {
-                set_message(c, "no etcd cluster answers yet on the other masters; waiting");
+                bootstrap_message(c, "no etcd cluster answers yet on the other masters; waiting");
                 return r == -EAGAIN ? -EAGAIN : r;
         }
 
@@ -173,13 +173,13 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
                         /* Started before, but our data is gone: a reinstalled master. Replace the stale member. */
                         r = etcd_member_remove((const char *const *) endpoints, n, &c->tls, c->timeout_ms, m->id);
                         if (r < 0 && r != -ENOENT) {
-                                set_message(c, "cannot remove the stale member %" PRIx64 " of this master", m->id);
+                                bootstrap_message(c, "cannot remove the stale member %" PRIx64 " of this master", m->id);
                                 goto finish;
                         }
                 }
                 r = etcd_member_add((const char *const *) endpoints, n, &c->tls, c->timeout_ms, peer, true, &id, &after);
                 if (r < 0) {
-                        set_message(c, "cannot add this master to the etcd cluster yet");
+                        bootstrap_message(c, "cannot add this master to the etcd cluster yet");
                         goto finish;
                 }
         }
@@ -190,10 +190,10 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
         r = r ?: record_member(c, id);
         r = r ?: cluster_state_set_role(c->root, "master");
         if (r >= 0)
-                set_message(c, "added to the etcd cluster as learner %" PRIx64 "; starts as existing with %s", id,
+                bootstrap_message(c, "added to the etcd cluster as learner %" PRIx64 "; starts as existing with %s", id,
                             initial);
         else
-                set_message(c, "added to the etcd cluster as learner %" PRIx64 " but cannot record it", id);
+                bootstrap_message(c, "added to the etcd cluster as learner %" PRIx64 " but cannot record it", id);
 finish:
         etcd_member_list_done(&list);
         etcd_member_list_done(&after);
@@ -213,14 +213,14 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                 /* After a reset the role is gone: say it again, so etcd-ready records the right state. */
                 if (!settled)
                         r = cluster_state_set_role(c->root, c->node == first_master(c->inv) ? "first-master" : "master");
-                set_message(c, "etcd has been set up on this node before; nothing to do");
+                bootstrap_message(c, "etcd has been set up on this node before; nothing to do");
                 return r;
         }
 
         /* etcd.service may get here first on a master whose certificates the stage "certificates" of
          * cluster-bootstrap.service is still getting. */
         if (access(c->tls.cert_file, R_OK) < 0) {
-                set_message(c, "waiting for this master's certificates (%s; stage certificates)", c->tls.cert_file);
+                bootstrap_message(c, "waiting for this master's certificates (%s; stage certificates)", c->tls.cert_file);
                 return -EAGAIN;
         }
 
@@ -247,7 +247,7 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                         r = remove_join_env(c);
                         r = r ?: cluster_state_set_role(c->root, "first-master");
                         if (r >= 0)
-                                set_message(c, "first master: starts a one-member etcd cluster");
+                                bootstrap_message(c, "first master: starts a one-member etcd cluster");
                 }
         } else
                 r = join(c, endpoints, n, peer);
@@ -266,7 +266,7 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
         uint64_t id = s.etcd_member_id ? strtoull(s.etcd_member_id, NULL, 16) : 0;
         cluster_state_done(&s);
         if (done) {
-                set_message(c, "already %s", first ? "bootstrapped" : "joined");
+                bootstrap_message(c, "already %s", first ? "bootstrapped" : "joined");
                 return 0;
         }
 
@@ -275,7 +275,7 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
                 return -ENOMEM;
         r = etcd_endpoint_health(self, &c->tls, c->timeout_ms);
         if (r < 0 && !(r == -EAGAIN && id != 0)) {
-                set_message(c, "etcd on this node is not healthy yet");
+                bootstrap_message(c, "etcd on this node is not healthy yet");
                 return r;
         }
 
@@ -300,11 +300,11 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
                 }
                 free_strv(endpoints, n);
                 if (r == -EAGAIN) {
-                        set_message(c, "learner %" PRIx64 " has not caught up with the leader yet", id);
+                        bootstrap_message(c, "learner %" PRIx64 " has not caught up with the leader yet", id);
                         return r;
                 }
                 if (r < 0) {
-                        set_message(c, "cannot promote learner %" PRIx64, id);
+                        bootstrap_message(c, "cannot promote learner %" PRIx64, id);
                         return r;
                 }
         }
@@ -312,7 +312,7 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
         r = cluster_state_set(c->root, first ? BOOTSTRAP_BOOTSTRAPPED : BOOTSTRAP_JOINED);
         r = r ?: cluster_state_mark_step(c->root, "etcd-ready", time(NULL));
         if (r >= 0)
-                set_message(c, "%s", first ? "etcd cluster made: bootstrapped"
+                bootstrap_message(c, "%s", first ? "etcd cluster made: bootstrapped"
                                            : id != 0 ? "promoted to a voting member: joined"
                                                      : "a voting member already: joined");
         return r;
@@ -354,7 +354,7 @@ static int join_material_load(BootstrapContext *c, JoinMaterial *ret) {
         JoinMaterial m = {};
         m.secret = read_image_file(c->root, JOIN_SECRET_PATH, &m.secret_size);
         if (!m.secret) {
-                set_message(c, "this node has neither the secrets bundle (" SECRETS_BUNDLE_DIR ") nor a join secret "
+                bootstrap_message(c, "this node has neither the secrets bundle (" SECRETS_BUNDLE_DIR ") nor a join secret "
                                "(" JOIN_SECRET_PATH "); build the image with `clusterboot install --secret-policy "
                                "join` (or embedded, with --secrets DIR)");
                 return -ENOKEY;
@@ -377,10 +377,10 @@ static int write_set(BootstrapContext *c, const RenderSet *set, const char *root
         const RenderedFile *failed = NULL;
         int r = render_set_write(set, root, false, NULL, NULL, &failed);
         if (r == -ENOENT && failed && failed->group)
-                set_message(c, "cannot write %s: the group '%s' that must read it does not exist; install its package "
+                bootstrap_message(c, "cannot write %s: the group '%s' that must read it does not exist; install its package "
                                "in the image", failed->path, failed->group);
         else if (r < 0)
-                set_message(c, "cannot write %s", failed ? failed->path : "the files");
+                bootstrap_message(c, "cannot write %s", failed ? failed->path : "the files");
         return r;
 }
 
@@ -395,7 +395,7 @@ static int make_bundle(BootstrapContext *c, const JoinMaterial *m) {
         if (!secret_file)
                 return -ENOMEM;
         if (m->ca_pem) {
-                set_message(c, "the image carries the cluster's CA certificate (" JOIN_CA_PATH ") but this first master "
+                bootstrap_message(c, "the image carries the cluster's CA certificate (" JOIN_CA_PATH ") but this first master "
                                "has no secrets bundle and no other master serves it; put the bundle on the image "
                                "(`install --secret-policy embedded`) or build the image without the CA");
                 return -ENOKEY;
@@ -409,10 +409,10 @@ static int make_bundle(BootstrapContext *c, const JoinMaterial *m) {
         r = r ?: bundle_init(c->inv, dir, NULL, &b, &set, &created, &missing);
         r = r ?: write_set(c, &set, NULL);
         if (r >= 0)
-                set_message(c, "first master, no other master answers: made the cluster's secrets bundle (%u items)",
+                bootstrap_message(c, "first master, no other master answers: made the cluster's secrets bundle (%u items)",
                             created);
         else if (!c->message)
-                set_message(c, "cannot make the secrets bundle in %s%s%s", SECRETS_BUNDLE_DIR, missing ? ": " : "",
+                bootstrap_message(c, "cannot make the secrets bundle in %s%s%s", SECRETS_BUNDLE_DIR, missing ? ": " : "",
                             strempty(missing));
         render_set_wipe(&set);
         bundle_done(&b);
@@ -421,7 +421,7 @@ static int make_bundle(BootstrapContext *c, const JoinMaterial *m) {
 
 int bootstrap_secrets(BootstrapContext *c) {
         if (has_bundle(c->root)) {
-                set_message(c, "the secrets bundle is on this node");
+                bootstrap_message(c, "the secrets bundle is on this node");
                 return 0;
         }
         JoinMaterial m = {};
@@ -440,11 +440,11 @@ int bootstrap_secrets(BootstrapContext *c) {
                 r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
                 r = r ?: write_set(c, &set, c->root);
                 if (r >= 0)
-                        set_message(c, "received the secrets bundle from %s", from);
+                        bootstrap_message(c, "received the secrets bundle from %s", from);
         } else if (r == -EAGAIN && c->node == first_master(c->inv))
                 r = make_bundle(c, &m);
         else
-                set_message(c, "%s", why ?: "cannot get the secrets bundle");
+                bootstrap_message(c, "%s", why ?: "cannot get the secrets bundle");
         render_set_wipe(&set);
         join_node_urls_free(urls, n);
         join_material_done(&m);
@@ -461,9 +461,9 @@ static int certificates_from_bundle(BootstrapContext *c) {
         r = r ?: pki_node_files(c->inv, &plan, &b, c->root, false, time(NULL), &set);
         r = r ?: write_set(c, &set, c->root);
         if (r >= 0)
-                set_message(c, "%zu PKI files in place, %zu (re)made from the bundle on this node", plan.n, set.n);
+                bootstrap_message(c, "%zu PKI files in place, %zu (re)made from the bundle on this node", plan.n, set.n);
         else if (!c->message)
-                set_message(c, "cannot make this node's certificates from the bundle");
+                bootstrap_message(c, "cannot make this node's certificates from the bundle");
         render_set_wipe(&set);
         pki_plan_done(&plan);
         bundle_done(&b);
@@ -481,7 +481,7 @@ int bootstrap_certificates(BootstrapContext *c) {
         bool done = cluster_state_step_done(&s, "certificates");
         cluster_state_done(&s);
         if (done) {
-                set_message(c, "has its certificates from the join service");
+                bootstrap_message(c, "has its certificates from the join service");
                 return 0;
         }
 
@@ -499,10 +499,10 @@ int bootstrap_certificates(BootstrapContext *c) {
         if (r >= 0) {
                 r = write_set(c, &set, c->root);
                 if (r >= 0)
-                        set_message(c, "%zu PKI files issued through the join service of %s (keys made here)", set.n,
+                        bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)", set.n,
                                     from);
         } else
-                set_message(c, "%s", why ?: "cannot get this node's certificates");
+                bootstrap_message(c, "%s", why ?: "cannot get this node's certificates");
         render_set_wipe(&set);
         join_node_urls_free(urls, n);
         join_material_done(&m);
@@ -517,12 +517,12 @@ int bootstrap_joined(BootstrapContext *c) {
         bool done = s.state == BOOTSTRAP_JOINED;
         cluster_state_done(&s);
         if (done) {
-                set_message(c, "already joined");
+                bootstrap_message(c, "already joined");
                 return 0;
         }
         r = cluster_state_set_role(c->root, "worker");
         r = r ?: cluster_state_set(c->root, BOOTSTRAP_JOINED);
         if (r >= 0)
-                set_message(c, "joined the cluster");
+                bootstrap_message(c, "joined the cluster");
         return r;
 }

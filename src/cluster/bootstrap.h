@@ -2,6 +2,7 @@
 #pragma once
 
 #include "etcd-client.h"
+#include "macro.h"
 #include "model.h"
 
 /* The bootstrap state machine's etcd stages (SPEC "State machine"), each idempotent and runnable alone, so
@@ -28,6 +29,9 @@ typedef struct BootstrapContext {
         char *message;    /* what the stage did or waits for, for the log; owned by the context */
 } BootstrapContext;
 
+/* Sets c->message, what the stage did or waits for. */
+void bootstrap_message(BootstrapContext *c, const char *fmt, ...) _printf_(2, 3);
+
 int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node *node, const char *root);
 void bootstrap_context_done(BootstrapContext *c);
 
@@ -41,6 +45,15 @@ int bootstrap_secrets(BootstrapContext *c);
 int bootstrap_certificates(BootstrapContext *c);
 /* joined (every node but masters, last): the node's state becomes joined. */
 int bootstrap_joined(BootstrapContext *c);
+
+/* ceph-mon (ceph-mon nodes): the monitor's store made once with `ceph-mon --mkfs` from the rendered
+ * ceph.conf (fsid, mon_initial_members, mon_host: every monitor starts from the same initial monmap) and
+ * ceph.mon.keyring; into a temporary folder renamed into place, so a crash leaves none or a whole one. */
+int bootstrap_ceph_mon(BootstrapContext *c);
+/* kafka (brokers): the log directory formatted once with the cluster's id (kafka-storage format) before
+ * the first start; one holding another cluster's meta.properties is never formatted again (-EEXIST). On
+ * the live system only: under --root it checks and says what it would do. */
+int bootstrap_kafka_storage(BootstrapContext *c);
 
 int bootstrap_etcd_member(BootstrapContext *c);
 int bootstrap_etcd_ready(BootstrapContext *c);

@@ -9,7 +9,8 @@
 /* The bootstrap state machine as a table: every stage of every role, in the order `clusterboot bootstrap`
  * runs them (IMPLEMENTATION.md's boot flow). A stage applies to a node by its roles. It may have
  *   run     idempotent work (bootstrap.h): 0 done, -EAGAIN not possible yet, < 0 failed;
- *   units   started once run is done (live only; under --root nothing is started);
+ *   units   started once run is done (live only; under --root nothing is started), a failed one reset
+ *           first; "%n" stands for the node's name (ceph-mon@%n.service);
  *   program the program those units run: when the image lacks it the stage is skipped with a warning (an
  *           image without Kafka, say), and tried again on the next boot;
  *   gate    a health check after the units start: 0 healthy, -EAGAIN not yet (c->message says what was

@@ -102,7 +102,8 @@ static void maybe_die(const char *stage, const char *point) {
 static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) {
         int r = 0;
         log_set_context(c->node->name, s->name);
-        if (s->program && !program_installed(c->root, s->program)) {
+        /* A stage asked for by name (--stage) runs whatever the image has. */
+        if (s->program && !o->stage && !program_installed(c->root, s->program)) {
                 log_warning("%s is not installed on this node: stage %s skipped (tried again on the next boot)",
                             s->program, s->name);
                 printf("[%s] skipped: %s is not installed\n", s->name, s->program);
@@ -115,12 +116,16 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         if (r >= 0)
                 maybe_die(s->name, "after-run");
         if (r >= 0 && !o->stage && s->units[0]) {
+                char *units[ELEMENTSOF(s->units)] = {};
                 size_t n = 0;
-                while (n < ELEMENTSOF(s->units) && s->units[n])
-                        n++;
-                r = units_start(s->units, n);
+                for (; n < ELEMENTSOF(s->units) && s->units[n] && r >= 0; n++)
+                        if (!(units[n] = strreplace(s->units[n], "%n", c->node->name)))
+                                r = -ENOMEM;
+                r = r ?: units_start((const char *const *) units, n);
                 if (r < 0)
-                        log_error_errno(r, "cannot start %s: %m", s->units[0]);
+                        log_error_errno(r, "cannot start %s: %m", units[0] ?: s->units[0]);
+                for (size_t i = 0; i < n; i++)
+                        free(units[i]);
         }
         /* A gate is waited for once; after that, a reboot starts the units and moves on. */
         if (r >= 0 && s->gate && (o->stage || !done_before)) {

@@ -253,8 +253,17 @@ static int bus_open_systemd(sd_bus **ret) {
 int units_start(const char *const *units, size_t n) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r = bus_open_systemd(&bus);
-        for (size_t i = 0; r >= 0 && i < n; i++)
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                /* A unit that failed before its stage made it startable (a monitor without its store, a
+                 * broker without formatted storage) may have hit its start limit: that is forgotten first.
+                 * -ENOENT-like answers (never loaded, nothing failed) do not matter. */
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                (void) sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                          "org.freedesktop.systemd1.Manager", "ResetFailedUnit", &error, NULL, "s",
+                                          units[i]);
+                sd_bus_error_free(&error);
                 r = call_unit(bus, "StartUnit", units[i]);
+        }
         return r;
 }
 

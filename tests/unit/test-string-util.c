@@ -39,8 +39,24 @@ TEST(test_strbuf) {
         free(s);
 }
 
+TEST(test_strreplace) {
+        char *s = strreplace("ceph-mon@%n.service", "%n", "master-01");
+        ASSERT_STREQ(s, "ceph-mon@master-01.service");
+        free(s);
+        s = strreplace("%n%n-%n", "%n", "ab");
+        ASSERT_STREQ(s, "abab-ab");
+        free(s);
+        s = strreplace("kafka.service", "%n", "x");
+        ASSERT_STREQ(s, "kafka.service");
+        free(s);
+        s = strreplace("", "%n", "x");
+        ASSERT_STREQ(s, "");
+        free(s);
+}
+
 int main(void) {
         RUN(test_levenshtein);
+        RUN(test_strreplace);
         RUN(test_nearest_word);
         RUN(test_strbuf);
         return tap_done();

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "process.h"
+#include "string-util.h"
+#include "banned.h"
+
+#define OUTPUT_MAX (64 * 1024)
+
+int run_program(char *const argv[], char **ret_output) {
+        static char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+        pid_t pid;
+        int r = -posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[1]);
+        if (r < 0) {
+                close(fds[0]);
+                return r;
+        }
+
+        StrBuf out = {};
+        char buf[4096];
+        for (;;) {
+                ssize_t n = read(fds[0], buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                if (out.len < OUTPUT_MAX)
+                        (void) strbuf_appendn(&out, buf, MIN((size_t) n, OUTPUT_MAX - out.len));
+        }
+        close(fds[0]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        strbuf_done(&out);
+                        return -errno;
+                }
+        if (ret_output)
+                *ret_output = out.s ? strbuf_steal(&out) : strdup("");
+        else
+                strbuf_done(&out);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -ECHILD;
+}

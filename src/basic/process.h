@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Runs the program argv[0] (an absolute path) with argv and an empty environment but PATH, waits for it,
+ * and returns its exit status (0-255), or a negative errno when it could not be started or was killed by
+ * a signal (-ECHILD). Its standard output and error, up to 64 KiB, go to *ret_output (malloc()ed, NUL
+ * terminated; may be NULL) for an error message. stdin is /dev/null. */
+int run_program(char *const argv[], char **ret_output);

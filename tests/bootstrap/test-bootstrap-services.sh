@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The once-before-first-start work of the service stages, with the real programs:
+#   ceph-mon  `clusterboot bootstrap --stage ceph-mon` makes the monitor's store with ceph-mon --mkfs from
+#             the rendered ceph.conf and keyring (examples/homelab's storage-01); the real ceph-mon then
+#             starts on it in a network namespace holding the node's address, `ceph -s` answers, and the
+#             stage's health gate says so. A second run changes nothing; a half-made store of a run that
+#             died (killed right after the work) is made again.
+#   kafka     the stage's decisions on the log directory (under --root it never formats: that needs the
+#             live node): not formatted, formatted for this cluster, another cluster's meta.properties
+#             (refused, exit 1, with the reason).
+#
+# Usage: test-bootstrap-services.sh CLUSTERBOOT EXAMPLES_DIR
+cb=$(realpath "${1:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")
+inv=$(realpath "${2:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")/homelab
+# shellcheck source=../pki-e2e/lib.sh
+. "$(dirname "$0")/../pki-e2e/lib.sh"
+
+need ip ceph-mon ceph timeout
+
+node=storage-01
+addr=192.168.1.14
+root=$work/root
+conf=$root/etc/ceph/ceph.conf
+mon=$root/var/lib/ceph/mon/ceph-$node
+run=$work/run
+mkdir -p "$run"
+
+check "secrets init, pki node and render for $node" "$work/prep.log" bash -c \
+        "'$cb' secrets init --inventory '$inv' --out '$work/bundle' &&
+         '$cb' pki node --inventory '$inv' --node $node --secrets '$work/bundle' --root '$root' &&
+         '$cb' render --inventory '$inv' --node $node --root '$root' --secrets '$work/bundle'"
+
+mns=${tag}mon
+peer=${tag}peer
+if { ns_add "$mns" && ns_add "$peer" && ip -n "$mns" link add eth0 type veth peer name eth0 netns "$peer" &&
+        ip -n "$mns" addr add "$addr/24" dev eth0 && ip -n "$mns" link set eth0 up &&
+        ip -n "$peer" link set eth0 up; } 2>"$work/net.log"; then
+        ok "namespace $mns holds $addr/24"
+else
+        not_ok "network namespace" "$work/net.log"
+        finish
+fi
+
+# stage NAME [ARGS]: in the monitor's namespace; output in stage-NAME.log; exit status returned.
+stage() {
+        local s=$1
+        shift
+        ip netns exec "$mns" "$cb" bootstrap --inventory "$inv" --node "$node" --root "$root" --stage "$s" "$@" \
+                >"$work/stage-$s.log" 2>&1
+}
+
+# --- a crash right after the work: the next run starts again from nothing half made ---
+(CLUSTERBOOT_TEST_KILL_AT=ceph-mon:after-run stage ceph-mon --retry-timeout 0) 2>/dev/null # bash reports the kill
+rc=$?
+if [ "$rc" = 137 ] && [ -d "$mon" ]; then ok "killed (SIGKILL) right after ceph-mon --mkfs: the store is in place"; else
+        not_ok "killed (SIGKILL) right after ceph-mon --mkfs (exit $rc)" "$work/stage-ceph-mon.log"
+fi
+rm -rf "$mon" && mkdir -p "$mon.mkfs" && echo half >"$mon.mkfs/store.db"
+stage ceph-mon --retry-timeout 0
+# Not running yet: the gate says so (exit 75), but the store was made.
+if grep -q "made the store of mon.$node" "$work/stage-ceph-mon.log" && [ -f "$mon/keyring" ] && [ ! -e "$mon.mkfs" ]; then
+        ok "a half-made store of a run that died is made again (ceph-mon --mkfs)"
+else
+        not_ok "a half-made store of a run that died is made again" "$work/stage-ceph-mon.log"
+fi
+grep -q "ceph-mon is not healthy yet (port 3300" "$work/stage-ceph-mon.log" &&
+        ok "... before the monitor runs, its gate says so, naming the service and port" ||
+        not_ok "... before the monitor runs, its gate says so" "$work/stage-ceph-mon.log"
+
+daemon=(--run-dir "$run" --admin-socket "$run/mon.asok" --pid-file "$run/mon.pid" --log-file "$work/mon.log"
+        --mon-cluster-log-file "$work/cluster.log")
+export CEPH_ARGS="--log-file=$work/client.log --admin-socket=$run/client.\$pid.asok"
+ip netns exec "$mns" ceph-mon -f -i "$node" --mon-data "$mon" -c "$conf" "${daemon[@]}" >"$work/mon.out" 2>&1 &
+mon_pid=$!
+pids+=("$mon_pid")
+status() {
+        kill -0 "$mon_pid" 2>/dev/null || return 2
+        ip netns exec "$mns" timeout 20 ceph -c "$conf" -k "$root/etc/ceph/ceph.client.admin.keyring" \
+                -n client.admin --connect-timeout 10 -s >"$work/status.out" 2>&1
+}
+if wait_for 60 status; then ok "the real ceph-mon runs on the store the stage made: ceph -s answers"; else
+        not_ok "ceph -s answers" "$work/mon.log" "$work/mon.out" "$work/status.out"
+fi
+grep -q "$(sed -n 's/^fsid *= *//p' "$conf")" "$work/status.out" &&
+        ok "... with the rendered fsid" || not_ok "... with the rendered fsid" "$work/status.out"
+stamp=$(stat -c %Y "$mon/keyring")
+check "the stage again: the store exists, the gate passes (ceph-mon is healthy)" "$work/again.log" bash -c \
+        "ip netns exec '$mns' '$cb' bootstrap --inventory '$inv' --node $node --root '$root' --stage ceph-mon \
+                --retry-timeout 10 | tee /dev/stderr | grep -q 'ceph-mon is healthy'"
+check "... nothing was made again" "$work/same.log" test "$stamp" = "$(stat -c %Y "$mon/keyring")"
+
+# --- kafka ---
+k=kafka-01
+kroot=$work/kafka
+ns_add "${tag}k" # no address: the gate's connection to the broker never leaves it
+kstage() {
+        ip netns exec "${tag}k" "$cb" bootstrap --inventory "$inv" --node "$k" --root "$kroot" --stage kafka --retry-timeout 0 \
+                >"$work/kafka.log" 2>&1
+}
+"$cb" render --inventory "$inv" --node "$k" --root "$kroot" >/dev/null 2>&1
+id=$(sed -n 's/^KAFKA_CLUSTER_ID="\(.*\)"$/\1/p' "$kroot/etc/cluster-config/environment/kafka.env")
+meta=$kroot/var/lib/kafka/data/meta.properties
+kstage
+if [ $? = 75 ] && grep -q "not formatted; kafka-storage format runs on the live node only" "$work/kafka.log"; then
+        ok "kafka, not formatted, under --root: says it formats on the live node only, and its gate waits"
+else
+        not_ok "kafka, not formatted, under --root" "$work/kafka.log"
+fi
+mkdir -p "${meta%/*}" && printf 'version=1\nnode.id=1\ncluster.id=%s\n' "$id" >"$meta"
+kstage
+grep -q "is formatted for this cluster ($id)" "$work/kafka.log" && ok "kafka: formatted for this cluster is recognised" ||
+        not_ok "kafka: formatted for this cluster is recognised" "$work/kafka.log"
+printf 'version=1\nnode.id=1\ncluster.id=AnotherClusterId000000\n' >"$meta"
+kstage
+rc=$?
+if [ "$rc" = 1 ] && grep -q "holds another cluster's metadata (cluster.id AnotherClusterId000000, not $id)" \
+        "$work/kafka.log"; then
+        ok "kafka: another cluster's meta.properties is refused (exit 1), never formatted again"
+else
+        not_ok "kafka: another cluster's meta.properties is refused (exit $rc)" "$work/kafka.log"
+fi
+finish
