@@ -526,3 +526,42 @@ int bootstrap_joined(BootstrapContext *c) {
                 bootstrap_message(c, "joined the cluster");
         return r;
 }
+
+int bootstrap_register(BootstrapContext *c) {
+        if (c->node->ip_valid) {
+                bootstrap_message(c, "registered as %s at %s (auto_register)", c->node->name,
+                                  "the address in " AUTO_ADDRESS_PATH);
+                return 0;
+        }
+        JoinMaterial m = {};
+        int r = join_material_load(c, &m);
+        if (r < 0)
+                return r;
+        char **urls = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *from = NULL, *why = NULL, *ip = NULL;
+        RenderSet set = {};
+        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .hwaddr = c->node->macs[0], .timeout_sec = 10 };
+        r = join_node_urls(c->inv, c->node, &urls, &n);
+        r = r ?: join_node_register(c->inv, c->node, &o, urls, n, &set, &ip, &from, &why);
+        if (r >= 0) {
+                r = write_set(c, &set, c->root);
+                /* The certificates first, then the address: with the address, the node counts as registered. */
+                StrBuf b = {};
+                RenderSet addr = {};
+                r = r ?: strbuf_printf(&b, "%s\n", ip);
+                r = r ?: render_set_add(&addr, AUTO_ADDRESS_PATH, 0644, &b);
+                r = r ?: write_set(c, &addr, c->root);
+                r = r ?: cluster_state_mark_step(c->root, "certificates", time(NULL));
+                strbuf_done(&b);
+                render_set_done(&addr);
+                if (r >= 0)
+                        bootstrap_message(c, "registered by %s as %s at %s; %zu PKI files issued (keys made here)", from,
+                                          c->node->name, ip, set.n);
+        } else
+                bootstrap_message(c, "%s", why ?: "cannot register this machine");
+        render_set_wipe(&set);
+        join_node_urls_free(urls, n);
+        join_material_done(&m);
+        return r;
+}

@@ -43,6 +43,10 @@ int bootstrap_secrets(BootstrapContext *c);
 /* certificates (every node): with the bundle on the node, its PKI is signed here (as `pki node`, only
  * what is missing or bad); without, keys are made here and CSRs sent to a master's join service. */
 int bootstrap_certificates(BootstrapContext *c);
+/* register (auto-registered machines, first): the join service names the machine and records the address
+ * it asked from (AUTO_ADDRESS_PATH), issuing its certificates in the same round trip; the node then is
+ * what render and activate need. */
+int bootstrap_register(BootstrapContext *c);
 /* joined (every node but masters, last): the node's state becomes joined. */
 int bootstrap_joined(BootstrapContext *c);
 

@@ -126,7 +126,7 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
         }
         url = strprintf("%s/v1/join", o->url);
         r = url ? join_nonce_generate(nonce) : -ENOMEM;
-        r = r ?: join_request_build(o->secret, node, time(NULL), nonce, csrs, ca_bundle, &body);
+        r = r ?: join_request_build(o->secret, node, o->hwaddr, time(NULL), nonce, csrs, ca_bundle, &body);
         r = r ?: http_request(&opts, url, body, &status, &answer);
         if (r < 0)
                 goto finish;

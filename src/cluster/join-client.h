@@ -15,6 +15,7 @@ typedef struct JoinClientOptions {
         const char *secret;  /* the join secret */
         const char *ca_pem;  /* the Kubernetes CA certificate, or NULL */
         const char *ca_hash; /* "sha256:HEX" (pki_spki_hash()), or NULL */
+        const char *hwaddr;  /* a machine to auto-register: its NIC's MAC (join-protocol.h), or NULL */
         long timeout_sec;    /* per request; 0: 30 */
 } JoinClientOptions;
 

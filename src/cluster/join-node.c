@@ -60,7 +60,7 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
         set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
         for (size_t i = 0; i < n_urls; i++) {
                 JoinClientOptions co = { .url = urls[i], .secret = o->secret, .ca_pem = o->ca_pem,
-                                         .ca_hash = o->ca_hash, .timeout_sec = o->timeout_sec };
+                                         .ca_hash = o->ca_hash, .hwaddr = o->hwaddr, .timeout_sec = o->timeout_sec };
                 long status = 0;
                 _cleanup_free_ char *error = NULL;
                 int r = join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
@@ -91,8 +91,8 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
 }
 
 /* The answer's "ca" as the plan's CA certificate copy, and each plan entry's text or certificate. */
-int join_node_certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
-                           size_t n_urls, RenderSet *out, char **ret_from, char **ret_why) {
+static int certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                        size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why) {
         PkiPlan plan = {};
         EVP_PKEY **keys = NULL;
         X509 **certs = NULL, *ca = NULL;
@@ -123,6 +123,20 @@ int join_node_certificates(const Inventory *inv, const Node *node, const JoinNod
         if (r < 0)
                 goto finish;
 
+        if (ret_ip) {
+                const char *name = json_string_value(json_object_get(answer, "node"));
+                const char *ip = json_string_value(json_object_get(json_object_get(answer, "registered"), "ip"));
+                if (!name || !ip || !streq(name, node->name)) {
+                        set_why(ret_why, "the join service did not register this machine as %s (it answered %s)",
+                                node->name, name ?: "no name");
+                        r = -EBADMSG;
+                        goto finish;
+                }
+                if (!(*ret_ip = strdup(ip))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+        }
         json_t *issued = json_object_get(answer, "certificates"), *material = json_object_get(answer, "role_material");
         const char *ca_pem = json_string_value(json_object_get(answer, "ca"));
         r = ca_pem ? pki_cert_from_pem(ca_pem, strlen(ca_pem), &ca) : -EBADMSG;
@@ -169,6 +183,20 @@ finish:
         json_decref(answer);
         pki_plan_done(&plan);
         return r;
+}
+
+int join_node_certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                           size_t n_urls, RenderSet *out, char **ret_from, char **ret_why) {
+        JoinNodeOptions plain = *o;
+        plain.hwaddr = NULL;
+        return certificates(inv, node, &plain, urls, n_urls, out, NULL, ret_from, ret_why);
+}
+
+int join_node_register(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                       size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why) {
+        if (!o->hwaddr)
+                return -EINVAL;
+        return certificates(inv, node, o, urls, n_urls, out, ret_ip, ret_from, ret_why);
 }
 
 int join_node_bundle(const Node *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls,

@@ -22,6 +22,7 @@ typedef struct JoinNodeOptions {
         const char *secret;  /* the join secret */
         const char *ca_pem;  /* the Kubernetes CA the image carries, or NULL (trust by proof) */
         const char *ca_hash; /* "sha256:HEX" pin, or NULL */
+        const char *hwaddr;  /* an auto-registered machine: its NIC's MAC (the service names it), or NULL */
         long timeout_sec;
 } JoinNodeOptions;
 
@@ -34,6 +35,10 @@ void join_node_urls_free(char **urls, size_t n);
  * files (keyrings, the MQTT password file) with their modes, plus the CA certificate the plan names. */
 int join_node_certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
                            size_t n_urls, RenderSet *out, char **ret_from, char **ret_why);
+/* The same for a machine auto_register names (o->hwaddr set): the service must give it node's name; *ret_ip
+ * is the address it recorded for the machine. */
+int join_node_register(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
+                       size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why);
 
 /* The whole secrets bundle, for a master (the first master's, on a master that joins or was reinstalled):
  * out gets its files as dest/REL, 0600. */

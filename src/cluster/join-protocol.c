@@ -111,8 +111,8 @@ static int request_mac(json_t *root, const char *secret, char out[static JOIN_MA
         return r ?: hmac_hex(secret, NULL, (const unsigned char *) canon, strlen(canon), out);
 }
 
-int join_request_build(const char *secret, const char *node, time_t now, const char *nonce, json_t *csrs,
-                       bool ca_bundle, char **ret_body) {
+int join_request_build(const char *secret, const char *node, const char *hwaddr, time_t now, const char *nonce,
+                       json_t *csrs, bool ca_bundle, char **ret_body) {
         if (!secret || !node || !nonce)
                 return -EINVAL;
         _cleanup_(json_decrefp) json_t *root = json_pack("{s:s,s:I,s:s,s:o}", "node", node, "timestamp",
@@ -120,6 +120,8 @@ int join_request_build(const char *secret, const char *node, time_t now, const c
                                                          csrs ? json_incref(csrs) : json_object());
         if (!root)
                 return -ENOMEM;
+        if (hwaddr && json_object_set_new(root, "hwaddr", json_string(hwaddr)) < 0)
+                return -ENOMEM; /* root is freed by its cleanup */
         if (ca_bundle && json_object_set_new(root, "ca_bundle", json_true()) < 0)
                 return -ENOMEM;
         char mac[JOIN_MAC_HEX + 1];
@@ -147,7 +149,7 @@ static int refuse(const char **ret_reason, const char *reason, int err) {
 }
 
 int join_request_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason) {
-        static const char *const known[] = { "node", "timestamp", "nonce", "csrs", "ca_bundle", "mac", NULL };
+        static const char *const known[] = { "node", "timestamp", "nonce", "csrs", "ca_bundle", "hwaddr", "mac", NULL };
         if (size > JOIN_BODY_MAX)
                 return refuse(ret_reason, "request too large", -E2BIG);
         _cleanup_(json_decrefp) json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL);
@@ -167,7 +169,7 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
         JoinRequest r = { .root = root };
         json_t *node = json_object_get(root, "node"), *ts = json_object_get(root, "timestamp"),
                *nonce = json_object_get(root, "nonce"), *mac = json_object_get(root, "mac"),
-               *cab = json_object_get(root, "ca_bundle");
+               *cab = json_object_get(root, "ca_bundle"), *hw = json_object_get(root, "hwaddr");
         r.csrs = json_object_get(root, "csrs");
         if (!json_is_string(node) || !is_node_name(json_string_value(node)))
                 return refuse(ret_reason, "bad or missing node", -EINVAL);
@@ -179,6 +181,9 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
                 return refuse(ret_reason, "bad or missing mac", -EINVAL);
         if (cab && !json_is_boolean(cab))
                 return refuse(ret_reason, "bad ca_bundle", -EINVAL);
+        char norm[18];
+        if (hw && (!json_is_string(hw) || mac_addr_normalize(json_string_value(hw), norm) < 0))
+                return refuse(ret_reason, "bad hwaddr", -EINVAL);
         if (!json_is_object(r.csrs) || json_object_size(r.csrs) > JOIN_MAX_CSRS)
                 return refuse(ret_reason, "bad or missing csrs", -EINVAL);
         json_object_foreach(r.csrs, key, v) {
@@ -192,6 +197,7 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
         r.nonce = json_string_value(nonce);
         r.mac = json_string_value(mac);
         r.ca_bundle = json_is_true(cab);
+        r.hwaddr = hw ? json_string_value(hw) : NULL;
         root = NULL;
         *ret = r;
         return 0;
@@ -388,11 +394,42 @@ static int bundle_object(const RenderSet *files, json_t *out) {
         return 0;
 }
 
-int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
-               time_t now, json_t **ret, char **ret_names, const char **ret_reason) {
-        const Node *node = inventory_find_node(inv, req->node);
-        if (!node)
+/* cluster.auto_register: a machine not in the inventory gets the name its MAC gives and the address it
+ * asks from (it must be in the node network). */
+static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr *peer, Node *n, char **ret_name,
+                     const char **ret_reason) {
+        if (!req->hwaddr || !inv->cluster.auto_register.enabled.v)
                 return refuse(ret_reason, "unknown node", -ENOENT);
+        if (req->ca_bundle)
+                return refuse(ret_reason, "not entitled to the CA bundle: not a master", -EPERM);
+        _cleanup_free_ char *name = inventory_auto_name(inv, req->hwaddr);
+        if (!name)
+                return refuse(ret_reason, "bad hwaddr", -EINVAL);
+        if (inventory_find_node(inv, name))
+                return refuse(ret_reason, "auto_register: the name is a node of the inventory", -EEXIST);
+        if (!peer || !inv->node_cidr_valid || !ip_prefix_contains(&inv->node_cidr, peer))
+                return refuse(ret_reason, "auto_register: the address is outside the node network", -EPERM);
+        Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
+        if (role < 0)
+                return refuse(ret_reason, "auto_register: no role", -EINVAL);
+        *n = (Node) { .name = name, .hostname = name, .ip = *peer, .ip_valid = true, .kafka_node_id = -1,
+                      .first_osd_id = -1 };
+        n->roles[role] = true;
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
+               const IpAddr *peer, time_t now, json_t **ret, char **ret_names, const char **ret_reason) {
+        const Node *node = inventory_find_node(inv, req->node);
+        Node registered;
+        _cleanup_free_ char *registered_name = NULL;
+        if (!node) {
+                int k = auto_node(inv, req, peer, &registered, &registered_name, ret_reason);
+                if (k < 0)
+                        return k;
+                node = &registered;
+        }
         if (req->ca_bundle && !node->roles[ROLE_MASTER])
                 return refuse(ret_reason, "not entitled to the CA bundle: not a master", -EPERM);
         if (req->ca_bundle && !bundle_files)
@@ -415,6 +452,16 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
                 goto finish;
         json_t *resp = json_pack("{s:s,s:O,s:s,s:O}", "node", node->name, "certificates", certs, "ca", ca,
                                  "role_material", material);
+        if (resp && registered_name) {
+                /* What auto_register gave the machine: its name, its address, its role. */
+                char ip[IP_ADDR_STRLEN];
+                ip_addr_format(&node->ip, ip);
+                if (json_object_set_new(resp, "registered", json_pack("{s:s,s:s}", "ip", ip, "role",
+                                                                     inv->cluster.auto_register.role.v ?: "worker")) < 0) {
+                        json_decref(resp);
+                        resp = NULL;
+                }
+        }
         if (resp && bundle && json_object_set(resp, "ca_bundle", bundle) < 0) {
                 json_decref(resp);
                 resp = NULL;

@@ -17,9 +17,14 @@
  * *ret_reason is a short static text fit to send back and to log (it never holds a secret).
  *
  *   GET  /v1/cluster-info?nonce=N  -> {"ca": PEM, "proof": P}
- *   POST /v1/join  {"node", "timestamp", "nonce", "csrs": {NAME: PEM CSR}, ["ca_bundle": true], "mac"}
+ *   POST /v1/join  {"node", "timestamp", "nonce", "csrs": {NAME: PEM CSR}, ["ca_bundle": true],
+ *                   ["hwaddr": MAC], "mac"}
  *        -> {"node", "certificates": {NAME: PEM}, "ca": PEM, "role_material": {PATH: text},
- *            ["ca_bundle": {BUNDLE-RELATIVE PATH: text}], "proof": P}
+ *            ["ca_bundle": {BUNDLE-RELATIVE PATH: text}], ["registered": {"ip", "role"}], "proof": P}
+ *
+ * hwaddr: a machine not in the inventory (cluster.auto_register) gives its NIC's MAC; the service names
+ * it (hostname_prefix + the MAC's last six hex digits), gives it auto_register's role and the address the
+ * request came from, and says so in "registered".
  *
  * mac   = hex HMAC-SHA256(join_secret, the request without "mac", as JSON with sorted keys, compact)
  * proof = hex HMAC-SHA256(join_secret, nonce || SHA-256(the response without "proof", the same way))
@@ -43,6 +48,7 @@ typedef struct JoinRequest {
         const char *nonce;
         json_t *csrs; /* object NAME -> PEM */
         bool ca_bundle;
+        const char *hwaddr; /* a machine to auto-register: its MAC, or NULL */
         const char *mac;
 } JoinRequest;
 
@@ -51,9 +57,10 @@ void join_request_done(JoinRequest *r);
 /* 16 random bytes as 32 lowercase hex digits. */
 int join_nonce_generate(char ret[static JOIN_NONCE_HEX + 1]);
 
-/* The request body for node, with csrs (NAME -> PEM, not taken over; may be NULL). */
-int join_request_build(const char *secret, const char *node, time_t now, const char *nonce, json_t *csrs,
-                       bool ca_bundle, char **ret_body);
+/* The request body for node, with csrs (NAME -> PEM, not taken over; may be NULL) and, for a machine to
+ * auto-register, hwaddr (else NULL). */
+int join_request_build(const char *secret, const char *node, const char *hwaddr, time_t now, const char *nonce,
+                       json_t *csrs, bool ca_bundle, char **ret_body);
 
 /* Shape only: -EINVAL (HTTP 400) with the reason for anything malformed. */
 int join_request_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason);
@@ -90,8 +97,10 @@ int join_csr_make(EVP_PKEY *key, const char *cn, char **ret_pem);
  * relative paths; NULL refuses) as "ca_bundle": {REL: text}, so that the master can sign for others and
  * serve joins itself (kubeadm's --upload-certs hands out the same keys). The result has no proof yet
  * (join_response_seal()). *ret_names lists the certificates issued (for the log). */
+/* peer: the address the request came from (NULL: unknown), which an auto-registered machine gets; -EEXIST
+ * (HTTP 409) when its name is a node of the inventory. */
 int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
-               time_t now, json_t **ret, char **ret_names, const char **ret_reason);
+               const IpAddr *peer, time_t now, json_t **ret, char **ret_names, const char **ret_reason);
 
 /* The cluster-info answer (the CA certificate), without its proof. */
 int join_cluster_info(const Bundle *b, json_t **ret);

@@ -106,7 +106,7 @@ static void refuse(struct evhttp_request *req, const char *ip, const char *node,
         _cleanup_(json_decrefp) json_t *j = json_pack("{s:s}", "error", reason);
         _cleanup_free_ char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
         const char *phrase = code == 400 ? "Bad Request" : code == 401 ? "Unauthorized" : code == 403 ? "Forbidden" :
-                             code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" :
+                             code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" : code == 409 ? "Conflict" :
                              code == 413 ? "Payload Too Large" : code == 429 ? "Too Many Requests" :
                              "Internal Server Error";
         send_json(req, code, phrase, body ?: "{\"error\":\"out of memory\"}");
@@ -125,6 +125,8 @@ static int errno_to_status(int r) {
         case -ENOENT:
         case -EPERM:
                 return 403;
+        case -EEXIST:
+                return 409;
         case -EBUSY:
                 return 429;
         default:
@@ -186,13 +188,18 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         /* Remembered only once authentic, so that nobody can fill the cache without the secret. */
         if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
                 reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        IpAddr peer;
+        bool have_peer = ip_addr_parse(ip, &peer) >= 0;
         if (r >= 0)
-                r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, now, &resp, &names, &reason);
+                r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, have_peer ? &peer : NULL, now, &resp, &names,
+                               &reason);
         if (r < 0)
                 refuse(req, ip, jr.node, errno_to_status(r), reason);
         else {
-                log_info("join: client %s node %s: issued certificates [%s]%s", ip, jr.node, names,
-                         jr.ca_bundle ? " and the CA bundle" : "");
+                const char *assigned = json_string_value(json_object_get(resp, "node"));
+                log_info("join: client %s node %s: issued certificates [%s]%s%s%s", ip, jr.node, names,
+                         jr.ca_bundle ? " and the CA bundle" : "", json_object_get(resp, "registered") ? "; auto-registered as " : "",
+                         json_object_get(resp, "registered") ? strempty(assigned) : "");
                 reply_sealed(req, ip, jr.node, resp, s->bundle->join_secret, jr.nonce);
         }
         join_request_done(&jr);

@@ -26,6 +26,10 @@ static bool any_node(const Node *n) {
         return true;
 }
 
+static bool is_auto_registered(const Node *n) {
+        return n->auto_name != NULL;
+}
+
 static bool is_ceph_mon(const Node *n) {
         return n->roles[ROLE_CEPH_MON];
 }
@@ -117,6 +121,9 @@ static int gate_dns(BootstrapContext *c) {
 }
 
 const Stage stages[] = {
+        { "register", is_auto_registered, bootstrap_register, {}, NULL, NULL,
+          "an auto-registered machine is named by the join service, which records its address and issues its "
+          "certificates; then the node's configuration is rendered and its roles activated" },
         { "secrets", is_master, bootstrap_secrets, {}, NULL, NULL,
           "the secrets bundle on this master: already there (embedded), from another master's join service, or "
           "made here (the first master, when no other master answers)" },

@@ -162,6 +162,16 @@ static int lock_state(const char *root) {
         return fd;
 }
 
+static int render_and_activate(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
+        if (!node->ip_valid) {
+                log_error("node '%s' has no address after its registration (%s)", node->name, AUTO_ADDRESS_PATH);
+                return EXIT_FAILED;
+        }
+        log_set_context(node->name, "register");
+        int r = cmd_run_render(o, inv, node, NULL);
+        return r != EXIT_DONE ? r : cmd_run_activate(o, node);
+}
+
 static int bootstrap(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
         BootstrapContext c;
         int r;
@@ -183,6 +193,21 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
         r = bootstrap_context_init(&c, inv, node, o->root);
         if (r < 0)
                 return log_error_errno(r, "out of memory"), EXIT_FAILED;
+
+        /* An auto-registered machine not registered yet: once the join service has named it and recorded its
+         * address, it is a node like the others. Render and activate it as firstboot would have, and start
+         * again with that node. */
+        if (node->auto_name && !node->ip_valid && (!o->stage || streq(o->stage, "register"))) {
+                r = stage_execute(o, &c, stage_find("register"));
+                log_set_context(NULL, NULL);
+                bootstrap_context_done(&c);
+                if (r < 0)
+                        return r == -EAGAIN ? EXIT_TEMPFAIL : EXIT_FAILED;
+                int k = cmd_for_node(o, render_and_activate, NULL);
+                if (k != EXIT_DONE || o->stage)
+                        return k;
+                return cmd_for_node(o, bootstrap, arg);
+        }
 
         for (size_t i = 0; i < n_stages && r >= 0; i++) {
                 const Stage *s = stages + i;

@@ -22,9 +22,25 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
         printf("[%u/%u] detect\n", step++, steps);
         r = cmd_run_detect(o, inv, &node);
         if (r == EXIT_DONE && !node) {
-                log_error("this machine was auto-registered; rendering for nodes not in the inventory is not "
-                          "supported yet: add it to cluster.yaml");
-                r = EXIT_FAILED;
+                /* Auto-registered: not in the inventory, no address of its own yet. Only the network (DHCP)
+                 * now; the join service names it and records its address at the stage register of
+                 * cluster-bootstrap.service, which then renders and activates the rest. */
+                r = cmd_resolve_node(o, inv, &node);
+                if (r == EXIT_DONE && node->ip_valid) {
+                        printf("[2/%u] %s was registered before: its address is %s\n", steps, node->name,
+                               "known; rendering everything");
+                        log_set_context(node->name, "render");
+                        r = cmd_run_render(o, inv, node, NULL);
+                        r = r ?: cmd_run_activate(o, node);
+                } else if (r == EXIT_DONE) {
+                        log_set_context(node->name, "network");
+                        printf("[2/%u] network (DHCP): %s is auto-registered; the rest once the join service has "
+                               "registered it (cluster-bootstrap.service, stage register)\n", steps, node->name);
+                        r = cmd_run_render(o, inv, node, "network");
+                }
+                log_set_context(NULL, NULL);
+                inventory_free(inv);
+                return r;
         }
         if (r == EXIT_DONE) {
                 log_set_context(node->name, "render");

@@ -82,7 +82,10 @@ int cmd_load_inventory(const Options *o, bool json_report, Inventory **ret);
 /* The node to act as: --node NAME, else the name `detect` wrote to ROOT/etc/cluster-config/node-identity.
  * Logs and returns an exit code on failure. */
 typedef struct Node Node;
-int cmd_resolve_node(const Options *o, const Inventory *inv, const Node **ret);
+int cmd_resolve_node(const Options *o, Inventory *inv, const Node **ret);
+/* cluster.auto_register: when this machine's facts give it the auto-registered name, a node of that name is
+ * added to inv (with the address the join service recorded, once registered). -ENXIO: not this machine's. */
+int cmd_add_auto_node(const Options *o, Inventory *inv, const char *name, Node **ret);
 
 /* Loads the inventory, resolves the node (cmd_resolve_node()) and runs fn for it. */
 typedef int (*NodeCommand)(const Options *o, const Inventory *inv, const Node *node, const void *arg);

@@ -270,13 +270,11 @@ int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **r
         const ClusterConfig *c = &inv->cluster;
         if (c->auto_register.enabled.v && f->n_nics > 0) {
                 const char *mac = f->nics[0].mac;
-                /* The last three bytes, without separators: 52:54:00:12:34:99 -> 123499. */
-                char suffix[7] = { mac[9], mac[10], mac[12], mac[13], mac[15], mac[16], 0 };
                 *ret = (Identity) {
                         .selector = SELECTOR_AUTO_REGISTER,
                         .matched = strdup(mac),
                         .interface = strdup(f->nics[0].name),
-                        .auto_name = strprintf("%s%s", c->auto_register.hostname_prefix.v ?: "node-", suffix),
+                        .auto_name = inventory_auto_name(inv, mac),
                         .auto_role = c->auto_register.role.v ?: "worker",
                 };
                 if (!ret->matched || !ret->interface || !ret->auto_name) {

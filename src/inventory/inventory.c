@@ -548,6 +548,67 @@ const Node *inventory_find_node(const Inventory *inv, const char *name) {
         return inv->n_nodes ? bsearch(&key, inv->nodes, inv->n_nodes, sizeof(Node), node_name_cmp) : NULL;
 }
 
+char *inventory_auto_name(const Inventory *inv, const char *mac) {
+        char norm[18];
+        if (!mac || strlen(mac) != 17) {
+                errno = EINVAL;
+                return NULL;
+        }
+        for (size_t i = 0; i < 17; i++) {
+                char ch = mac[i];
+                bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+                if (i % 3 == 2 ? ch != ':' && ch != '-' : !hex) {
+                        errno = EINVAL;
+                        return NULL;
+                }
+                norm[i] = (char) (ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+        }
+        norm[17] = 0;
+        /* The last three bytes, without separators: 52:54:00:12:34:99 -> 123499. */
+        return strprintf("%s%c%c%c%c%c%c", inv->cluster.auto_register.hostname_prefix.v ?: "node-", norm[9], norm[10],
+                         norm[12], norm[13], norm[15], norm[16]);
+}
+
+int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret) {
+        if (!inv->cluster.auto_register.enabled.v)
+                return -EPERM;
+        if (inventory_find_node(inv, name))
+                return -EEXIST;
+        Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
+        if (role < 0 || strlen(mac) != 17)
+                return -EINVAL;
+        Node *nodes = realloc(inv->nodes, (inv->n_nodes + 1) * sizeof(Node));
+        if (!nodes)
+                return -ENOMEM;
+        inv->nodes = nodes;
+        Node n = { .kafka_node_id = -1, .first_osd_id = -1 };
+        n.auto_name = strdup(name);
+        n.macs = calloc(1, sizeof(*n.macs));
+        if (!n.auto_name || !n.macs) {
+                free(n.auto_name);
+                free(n.macs);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < 17; i++)
+                n.macs[0][i] = (char) (mac[i] >= 'A' && mac[i] <= 'F' ? mac[i] - 'A' + 'a' : mac[i] == '-' ? ':' : mac[i]);
+        n.n_macs = 1;
+        n.name = n.hostname = n.auto_name;
+        n.roles[role] = true;
+        if (ip) {
+                n.ip = *ip;
+                n.ip_valid = true;
+        }
+        size_t at = 0;
+        while (at < inv->n_nodes && strcmp(inv->nodes[at].name, name) < 0)
+                at++;
+        memmove(inv->nodes + at + 1, inv->nodes + at, (inv->n_nodes - at) * sizeof(Node));
+        inv->nodes[at] = n;
+        inv->n_nodes++;
+        if (ret)
+                *ret = inv->nodes + at;
+        return 0;
+}
+
 static bool str_sets_equal(const StrList *a, const StrList *b, bool (*eq)(const char *, const char *)) {
         /* An invalid item was reported already; comparing what is left would only confuse. */
         if (a->dropped || b->dropped)
@@ -864,8 +925,10 @@ void inventory_free(Inventory *inv) {
         free(inv->node_files);
         for (Service s = 0; s < _SERVICE_MAX; s++)
                 schema_free(service_files[s].schema, (char *) inv + service_files[s].offset);
-        for (size_t i = 0; i < inv->n_nodes; i++)
+        for (size_t i = 0; i < inv->n_nodes; i++) {
                 free(inv->nodes[i].macs);
+                free(inv->nodes[i].auto_name);
+        }
         free(inv->nodes);
         source_set_done(&inv->sources);
         free(inv->dir);

@@ -26,3 +26,11 @@ void inventory_validate(Inventory *inv, Report *report);
 int inventory_load_and_validate(const char *dir, Report *report, Inventory **ret);
 
 const Node *inventory_find_node(const Inventory *inv, const char *name);
+
+/* cluster.auto_register: the name an unknown machine with this MAC (its first NIC's) gets,
+ * hostname_prefix + the MAC's last six hex digits ("node-123499"), or NULL (errno EINVAL for a bad MAC). */
+char *inventory_auto_name(const Inventory *inv, const char *mac);
+/* Adds a node for an auto-registered machine: that name, the MAC, auto_register's role, and ip (NULL: not
+ * known yet, ip_valid false). Keeps the nodes sorted, so Node pointers taken before are invalid after.
+ * -EEXIST when a node of that name exists, -EPERM when auto_register is off, -EINVAL for a bad MAC. */
+int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret);

@@ -228,6 +228,9 @@ typedef struct Node {
         int64_t first_osd_id;
         /* Where to point at for a value: the node file's if it has one, else cluster.yaml's. */
         Loc name_loc, ip_loc, roles_loc, hostname_loc;
+        /* A machine not in the inventory, added by cluster.auto_register (inventory_add_auto_node()); it
+         * owns its name. NULL for every node of the inventory. */
+        char *auto_name;
 } Node;
 
 typedef struct Inventory {

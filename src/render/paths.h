@@ -34,6 +34,8 @@
 #define CONTAINERD_CONFIG_DIR "/etc/containerd"
 
 #define STATE_DIR "/var/lib/cluster-state"
+/* An auto-registered machine's address, as the join service saw and recorded it (stage register). */
+#define AUTO_ADDRESS_PATH STATE_DIR "/auto-address"
 
 /* Our units go to the administrator's directory, not /usr/lib/systemd/system: there they take precedence over
  * the units the distribution's containerd, mosquitto and ceph packages ship under the same names, and a

@@ -32,15 +32,21 @@ static int render_networkd(const RenderContext *c, RenderSet *out) {
                 r = r ?: strbuf_append(&b, "Type=ether\n");
 
         render_ip(&n->ip, ip);
-        r = r ?: strbuf_printf(&b, "\n[Network]\nAddress=%s/%u\n", ip, inv->node_cidr.prefixlen);
-        if (inv->cluster.networking.gateway.v)
+        if (n->auto_name)
+                /* An auto-registered machine has no address in the inventory: DHCP gives it one, which the
+                 * join service then records as the node's. */
+                r = r ?: strbuf_append(&b, "\n[Network]\nDHCP=ipv4\n");
+        else
+                r = r ?: strbuf_printf(&b, "\n[Network]\nAddress=%s/%u\n", ip, inv->node_cidr.prefixlen);
+        if (inv->cluster.networking.gateway.v && !n->auto_name)
                 r = r ?: strbuf_printf(&b, "Gateway=%s\n", inv->cluster.networking.gateway.v);
         for (size_t i = 0; i < inv->cluster.networking.dns_servers.n; i++)
                 r = r ?: strbuf_printf(&b, "DNS=%s\n", inv->cluster.networking.dns_servers.items[i].v);
         if (inv->cluster.domain.v)
                 r = r ?: strbuf_printf(&b, "Domains=%s\n", inv->cluster.domain.v);
         /* Addresses come from the inventory only: no DHCP, no router advertisements to add others. */
-        r = r ?: strbuf_append(&b, "DHCP=no\nIPv6AcceptRA=no\nLinkLocalAddressing=no\n");
+        r = r ?: strbuf_append(&b, n->auto_name ? "IPv6AcceptRA=no\nLinkLocalAddressing=no\n"
+                                                : "DHCP=no\nIPv6AcceptRA=no\nLinkLocalAddressing=no\n");
         r = r ?: strbuf_append(&b, "\n[Link]\nRequiredForOnline=yes\n");
 
         r = r ?: render_set_add(out, NETWORKD_DIR "/10-clusterboot.network", 0644, &b);
@@ -68,9 +74,12 @@ static int render_nm_keyfile(const RenderContext *c, RenderSet *out) {
                 r = r ?: strbuf_printf(&b, "\n[ethernet]\nmac-address=%s\n", n->macs[0]);
 
         render_ip(&n->ip, ip);
-        r = r ?: strbuf_printf(&b, "\n[%s]\nmethod=manual\naddress1=%s/%u", v6 ? "ipv6" : "ipv4", ip,
-                               inv->node_cidr.prefixlen);
-        if (inv->cluster.networking.gateway.v)
+        if (n->auto_name) /* DHCP, as render_networkd() says */
+                r = r ?: strbuf_append(&b, "\n[ipv4]\nmethod=auto");
+        else
+                r = r ?: strbuf_printf(&b, "\n[%s]\nmethod=manual\naddress1=%s/%u", v6 ? "ipv6" : "ipv4", ip,
+                                       inv->node_cidr.prefixlen);
+        if (inv->cluster.networking.gateway.v && !n->auto_name)
                 r = r ?: strbuf_printf(&b, ",%s", inv->cluster.networking.gateway.v);
         r = r ?: strbuf_append(&b, "\n");
         if (dns->n > 0) {
@@ -107,6 +116,8 @@ static int render_hosts(const RenderContext *c, RenderSet *out) {
         for (size_t i = 0; i < inv->n_nodes; i++) {
                 const Node *n = inv->nodes + i;
                 char ip[IP_ADDR_STRLEN];
+                if (!n->ip_valid)
+                        continue; /* an auto-registered machine before it has its address */
                 render_ip(&n->ip, ip);
                 if (domain)
                         r = r ?: strbuf_printf(&b, "%s\t%s.%s %s", ip, n->hostname, domain, n->hostname);
@@ -123,7 +134,8 @@ static int render_hosts(const RenderContext *c, RenderSet *out) {
 }
 
 int render_network(const RenderContext *c, RenderSet *out) {
-        if (!c->node->ip_valid)
+        /* Only an auto-registered machine may lack an address: it asks DHCP for one. */
+        if (!c->node->ip_valid && !c->node->auto_name)
                 return -EINVAL;
         int r = c->network_backend == NETWORK_BACKEND_NETWORKMANAGER ? render_nm_keyfile(c, out)
                                                                       : render_networkd(c, out);

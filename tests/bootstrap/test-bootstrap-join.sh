@@ -5,13 +5,19 @@
 # certificates and serves joins (`clusterboot serve`, the program clusterboot-join.service runs); the
 # second master gets the bundle from it; workers send CSRs and get certificates only (their keys never
 # leave them). Also: waiting before any master serves (exit 75), a wrong join secret (refused, nothing
-# written), a pinned CA that is not the cluster's (refused), re-runs that change nothing.
+# written), a pinned CA that is not the cluster's (refused), re-runs that change nothing, and a machine that
+# is not in the inventory (cluster.auto_register, enabled in the test's copy of examples/ha): the join
+# service names it after its MAC and records the address it came from.
 #
 # Usage: test-bootstrap-join.sh CLUSTERBOOT EXAMPLES_DIR
 cb=$(realpath "${1:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")
-inv=$(realpath "${2:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")/ha
+examples=$(realpath "${2:?usage: $0 CLUSTERBOOT EXAMPLES_DIR}")
 # shellcheck source=../pki-e2e/lib.sh
 . "$(dirname "$0")/../pki-e2e/lib.sh"
+# examples/ha, with auto_register on (workers named node-XXXXXX).
+inv=$work/inv
+cp -r "$examples/ha" "$inv"
+sed -i 's/^  bootstrap:$/  auto_register:\n    enabled: true\n    role: worker\n    hostname_prefix: node-\n  bootstrap:/' "$inv/cluster.yaml"
 
 need ip openssl
 
@@ -166,7 +172,45 @@ cp "$b1/kubernetes/ca.crt" "$w3/etc/cluster-config/join/ca.crt"
 expect "worker-03 pinning the cluster's CA: joins, TLS verified by it" 0 "issued through the join service" \
         worker-03 certificates --retry-timeout 10
 
+# --- a machine that is not in the inventory ---
+u=$work/root-unknown
+cp -a "$img" "$u"
+echo "mosquitto:x:998:" >>"$u/etc/group"
+mkdir -p "$u/sys/class/net/eth0/device"
+echo 52:54:00:aa:bb:cc >"$u/sys/class/net/eth0/address"
+check "firstboot of an unknown machine: auto-registered as node-aabbcc, network by DHCP only" "$work/u-firstboot.log" \
+        bash -c "'$cb' firstboot --root '$u' >'$work/u-fb.out' 2>&1; cat '$work/u-fb.out';
+                 grep -q 'network (DHCP): node-aabbcc is auto-registered' '$work/u-fb.out' &&
+                 grep -q '^DHCP=ipv4' '$u/etc/systemd/network/10-clusterboot.network' &&
+                 grep -q '^MACAddress=52:54:00:aa:bb:cc' '$u/etc/systemd/network/10-clusterboot.network' &&
+                 test ! -e '$u/etc/kubernetes/kubelet.conf'"
+ns[unknown]=${tag}u
+{ ns_add "${ns[unknown]}" && ns_lan "$brns" "${ns[unknown]}" 10.20.0.50/24 vu; } 2>>"$work/net.log" ||
+        not_ok "network namespace for the unknown machine" "$work/net.log"
+# What DHCP would have given it: 10.20.0.50. The identity comes from its facts (no --node).
+ureg() {
+        ip netns exec "${ns[unknown]}" "$cb" bootstrap --inventory "$u/etc/cluster-config" --root "$u" \
+                --stage register --retry-timeout 10 >"$work/u-register.log" 2>&1
+}
+if ureg && grep -q "registered by https://10.20.0.11:9443 as node-aabbcc at 10.20.0.50" "$work/u-register.log"; then
+        ok "stage register: the join service names it node-aabbcc and records 10.20.0.50"
+else
+        not_ok "stage register: the join service names it node-aabbcc and records 10.20.0.50" "$work/u-register.log"
+fi
+check "... its kubelet certificate is for system:node:node-aabbcc with IP SAN 10.20.0.50" "$work/u-cert.log" bash -c \
+        "openssl x509 -in '$u/var/lib/kubelet/pki/kubelet.crt' -noout -subject -ext subjectAltName &&
+         openssl x509 -in '$u/var/lib/kubelet/pki/kubelet.crt' -noout -subject | grep -q 'node-aabbcc' &&
+         openssl x509 -in '$u/var/lib/kubelet/pki/kubelet.crt' -noout -ext subjectAltName | grep -q 'IP Address:10.20.0.50'"
+check "... then rendered as a worker (kubelet config, containerd) and its role target enabled" "$work/u-render.log" \
+        bash -c "test -s '$u/var/lib/kubelet/config.yaml' && test -s '$u/etc/containerd/config.toml' &&
+                 test -L '$u/etc/systemd/system/multi-user.target.wants/kubernetes-worker.target'"
+check "... pki check passes for the registered node" "$work/u-check.log" "$cb" pki check --inventory "$u/etc/cluster-config" --root "$u"
+grep -q "auto-registered as node-aabbcc" "$work/serve.log" && ok "... the service logged the registration" ||
+        not_ok "... the service logged the registration" "$work/serve.log"
+if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "register again: nothing asked"; else
+        not_ok "register again: nothing asked" "$work/u-register.log"; fi
+
 expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
-expect "an unknown stage: exit 2 with the list" 2 "the stages are secrets, certificates, etcd-member" \
+expect "an unknown stage: exit 2 with the list" 2 "the stages are register, secrets, certificates, etcd-member" \
         worker-03 nosuch
 finish

@@ -86,7 +86,7 @@ grep -q "$(sed -n 's/^fsid *= *//p' "$conf")" "$work/status.out" &&
 stamp=$(stat -c %Y "$mon/keyring")
 check "the stage again: the store exists, the gate passes (ceph-mon is healthy)" "$work/again.log" bash -c \
         "ip netns exec '$mns' '$cb' bootstrap --inventory '$inv' --node $node --root '$root' --stage ceph-mon \
-                --retry-timeout 10 | tee /dev/stderr | grep -q 'ceph-mon is healthy'"
+                --retry-timeout 10 >'$work/again.out' 2>&1; cat '$work/again.out'; grep -q 'ceph-mon is healthy' '$work/again.out'"
 check "... nothing was made again" "$work/same.log" test "$stamp" = "$(stat -c %Y "$mon/keyring")"
 
 # --- kafka ---

@@ -48,7 +48,7 @@ static int build(int argc, char **argv) {
         EVP_PKEY *keys[32] = {};
         json_t *csrs = json_object();
         if (n > 32 || add_csrs(csrs, argv + 4, n, keys) < 0 || join_nonce_generate(nonce) < 0 ||
-            join_request_build(argv[2], argv[3], time(NULL), nonce, csrs, false, &body) < 0)
+            join_request_build(argv[2], argv[3], NULL, time(NULL), nonce, csrs, false, &body) < 0)
                 return 1;
         puts(body);
         free(body);

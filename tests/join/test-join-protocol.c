@@ -37,7 +37,7 @@ static char *make_request(const char *secret, const char *node, time_t now, cons
                 EVP_PKEY_free(key);
         }
         char *body = NULL;
-        if (join_request_build(secret, node, now, nonce, csrs, ca_bundle, &body) < 0)
+        if (join_request_build(secret, node, NULL, now, nonce, csrs, ca_bundle, &body) < 0)
                 abort();
         json_decref(csrs);
         return body;
@@ -49,7 +49,7 @@ static int decide(const char *body, const char *secret, time_t now, json_t **ret
         char *names = NULL;
         int k = join_request_parse(body, strlen(body), &r, ret_reason);
         k = k ?: join_request_verify(&r, secret, now, ret_reason);
-        k = k ?: join_issue(inv, &bundle, &bundle_files, &r, now, ret, &names, ret_reason);
+        k = k ?: join_issue(inv, &bundle, &bundle_files, &r, NULL, now, ret, &names, ret_reason);
         free(names);
         join_request_done(&r);
         return k;
@@ -200,6 +200,70 @@ TEST(test_role_scoped_material) {
         ASSERT_TRUE(no_admin);
 }
 
+/* A machine not in the inventory, asking with its MAC from peer. */
+static int decide_auto(const char *hwaddr, bool ca_bundle, const char *peer, json_t **ret, const char **ret_reason) {
+        time_t now = time(NULL);
+        char nonce[JOIN_NONCE_HEX + 1], *body = NULL, *names = NULL;
+        EVP_PKEY *key = NULL;
+        char *pem = NULL;
+        json_t *csrs = json_object();
+        if (join_nonce_generate(nonce) < 0 || pki_key_generate(KEY_ECDSA_P256, &key) < 0 ||
+            join_csr_make(key, "whatever", &pem) < 0)
+                abort();
+        json_object_set_new(csrs, "kubelet", json_string(pem));
+        if (join_request_build(SECRET, "node-aabbcc", hwaddr, now, nonce, csrs, ca_bundle, &body) < 0)
+                abort();
+        JoinRequest r = {};
+        IpAddr ip;
+        if (ip_addr_parse(peer, &ip) < 0)
+                abort();
+        int k = join_request_parse(body, strlen(body), &r, ret_reason);
+        k = k ?: join_request_verify(&r, SECRET, now, ret_reason);
+        k = k ?: join_issue(inv, &bundle, &bundle_files, &r, &ip, now, ret, &names, ret_reason);
+        join_request_done(&r);
+        free(names);
+        free(body);
+        free(pem);
+        EVP_PKEY_free(key);
+        json_decref(csrs);
+        return k;
+}
+
+TEST(test_auto_register) {
+        const char *reason = NULL;
+        json_t *resp = NULL;
+        /* homelab has auto_register off: an unknown machine is refused. */
+        ASSERT_INT_EQ(decide_auto("52:54:00:aa:bb:cc", false, "192.168.1.77", &resp, &reason), -ENOENT);
+        ASSERT_STREQ(reason, "unknown node");
+
+        inv->cluster.auto_register.enabled.v = true;
+        int k = decide_auto("52:54:00:AA:BB:CC", false, "192.168.1.77", &resp, &reason);
+        const char *name = json_string_value(json_object_get(resp, "node"));
+        const char *ip = json_string_value(json_object_get(json_object_get(resp, "registered"), "ip"));
+        const char *pem = json_string_value(json_object_get(json_object_get(resp, "certificates"), "kubelet"));
+        X509 *cert = NULL;
+        IpAddr want;
+        bool good = pem && pki_cert_from_pem(pem, strlen(pem), &cert) == 0 && ip_addr_parse("192.168.1.77", &want) == 0 &&
+                    pki_cert_has_ip(cert, &want) && pki_cert_has_dns(cert, "node-aabbcc");
+        X509_free(cert);
+        bool named = name && streq(name, "node-aabbcc") && ip && streq(ip, "192.168.1.77");
+        json_decref(resp);
+        resp = NULL;
+        int outside = decide_auto("52:54:00:aa:bb:cc", false, "10.9.9.9", &resp, &reason);
+        const char *outside_reason = reason;
+        int for_bundle = decide_auto("52:54:00:aa:bb:cc", true, "192.168.1.77", &resp, &reason);
+        const char *bundle_reason = reason;
+        inv->cluster.auto_register.enabled.v = false;
+
+        ASSERT_INT_EQ(k, 0);
+        ASSERT_TRUE(named);
+        ASSERT_TRUE(good);
+        ASSERT_INT_EQ(outside, -EPERM);
+        ASSERT_STREQ(outside_reason, "auto_register: the address is outside the node network");
+        ASSERT_INT_EQ(for_bundle, -EPERM);
+        ASSERT_STREQ(bundle_reason, "not entitled to the CA bundle: not a master");
+}
+
 TEST(test_entitlement) {
         time_t now = time(NULL);
         const char *reason = NULL;
@@ -244,7 +308,7 @@ TEST(test_bad_csr) {
         json_t *resp = NULL;
         json_t *csrs = json_pack("{s:s}", "kubelet", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n");
         char *body = NULL;
-        ASSERT_INT_EQ(join_request_build(SECRET, "worker-01", now, NONCE, csrs, false, &body), 0);
+        ASSERT_INT_EQ(join_request_build(SECRET, "worker-01", NULL, now, NONCE, csrs, false, &body), 0);
         json_decref(csrs);
         int k = decide(body, SECRET, now, &resp, &reason);
         free(body);
@@ -302,6 +366,7 @@ int main(int argc, char **argv) {
         RUN(test_names_from_inventory_only);
         RUN(test_role_scoped_material);
         RUN(test_entitlement);
+        RUN(test_auto_register);
         RUN(test_bad_csr);
         RUN(test_cert_names);
 
