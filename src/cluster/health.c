@@ -87,8 +87,10 @@ int health_http(const char *url, const char *ca_file, const char *expect, unsign
         e = e ?: curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-        if (ca_file)
+        if (ca_file) {
                 e = e ?: curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+                e = e ?: curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+        }
         else {
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

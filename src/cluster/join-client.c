@@ -40,8 +40,11 @@ static int http_request(const JoinClientOptions *o, const char *url, const char 
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
         e = e ?: curl_easy_setopt(c, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
-        if (o->ca_pem)
+        if (o->ca_pem) {
+                /* Only the cluster's CA: not also the system's (curl's default CA path). */
                 e = e ?: curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+                e = e ?: curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+        }
         else {
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

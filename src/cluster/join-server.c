@@ -6,11 +6,15 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "join-protocol.h"
 #include "join-server.h"
@@ -22,6 +26,7 @@
 #include "banned.h"
 
 #define RATE_BUCKETS_MAX 4096
+#define LISTEN_BACKLOG 4096 /* the kernel caps it at net.core.somaxconn */
 #define REQUEST_TIMEOUT_SEC 10
 
 
@@ -313,11 +318,42 @@ fail:
         return r;
 }
 
+/* The listening socket is made here rather than by evhttp_bind_socket(): with libevent's backlog of 128 a
+ * burst of joins overflowed the accept queue (each dropped SYN costs the client a second), and without
+ * TCP_NODELAY (inherited by accepted sockets on Linux) each answer, headers and body in two TLS records,
+ * waited ~40 ms for the client's delayed ACK. Both found by bench/join. */
 int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
-        errno = 0;
-        if (!evhttp_bind_socket_with_handle(s->http, address, port))
-                return errno > 0 ? -errno : -EADDRNOTAVAIL;
-        return 0;
+        IpAddr ip;
+        struct sockaddr_storage sa = {};
+        socklen_t len;
+        if (ip_addr_parse(address, &ip) < 0)
+                return -EINVAL;
+        if (ip.family == AF_INET6) {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &sa;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons(port);
+                memcpy(&s6->sin6_addr, ip.bytes, 16);
+                len = sizeof(*s6);
+        } else {
+                struct sockaddr_in *s4 = (struct sockaddr_in *) &sa;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons(port);
+                memcpy(&s4->sin_addr, ip.bytes, 4);
+                len = sizeof(*s4);
+        }
+        int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int one = 1, r = 0;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+            bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
+                r = -errno;
+        if (r >= 0 && !evhttp_accept_socket_with_handle(s->http, fd))
+                r = -EADDRNOTAVAIL;
+        if (r < 0)
+                close(fd);
+        return r;
 }
 
 static void on_signal(evutil_socket_t sig, short events, void *userdata) {
