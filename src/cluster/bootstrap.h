@@ -59,5 +59,9 @@ int bootstrap_ceph_mon(BootstrapContext *c);
  * the live system only: under --root it checks and says what it would do. */
 int bootstrap_kafka_storage(BootstrapContext *c);
 
+/* kube-bootstrap (masters, after the control plane is healthy): the bootstrap token secret and the RBAC
+ * bindings for kubelet TLS bootstrapping and CSR auto-approval, as kubeadm makes them (kube-bootstrap.c). */
+int bootstrap_kube_bootstrap(BootstrapContext *c);
+
 int bootstrap_etcd_member(BootstrapContext *c);
 int bootstrap_etcd_ready(BootstrapContext *c);

@@ -141,6 +141,8 @@ const Stage stages[] = {
         { "kube-controllers", is_master, NULL, { "kube-controller-manager.service", "kube-scheduler.service" },
           "/usr/local/bin/kube-controller-manager", gate_controllers,
           "kube-controller-manager and kube-scheduler answer /healthz" },
+        { "kube-bootstrap", is_master, bootstrap_kube_bootstrap, {}, "/usr/local/bin/kube-apiserver", NULL,
+          "the bootstrap token secret and the RBAC for kubelet TLS bootstrapping and CSR auto-approval" },
         { "kubelet", node_runs_kubelet, NULL, { "containerd.service", "kubelet.service" }, "/usr/local/bin/kubelet",
           gate_kubelet, "containerd and kubelet run; kubelet answers /healthz" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,

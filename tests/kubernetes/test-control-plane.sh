@@ -333,6 +333,61 @@ sa_token() {
 check "a service account token (signed with sa.key) authenticates over TLS checked against ca.crt" \
         "$work/sa-token.log" sa_token
 
+# --- kubelet TLS bootstrapping: `clusterboot bootstrap --stage kube-bootstrap` -------------------------------
+# The stage reads the bundle where a master has it (/etc/cluster-config/secrets under --root).
+mkdir -p "$root/etc/cluster-config" && cp -a "$bundle" "$root/etc/cluster-config/secrets"
+kube_bootstrap() {
+        ip netns exec "$ns" "$cb" bootstrap --inventory "$inv" --node "$node" --root "$root" --stage kube-bootstrap \
+                --retry-timeout 30 >"$work/kube-bootstrap.log" 2>&1
+}
+if kube_bootstrap && grep -q "(4 of 4 objects created now)" "$work/kube-bootstrap.log"; then
+        ok "stage kube-bootstrap: the bootstrap token secret and three RBAC bindings created"
+else
+        not_ok "stage kube-bootstrap: the bootstrap token secret and three RBAC bindings created" "$work/kube-bootstrap.log"
+fi
+token=$(cat "$bundle/bootstrap-token")
+token_id=${token%%.*}
+check "... kubectl sees secret kube-system/bootstrap-token-$token_id and the bindings" "$work/rbac.log" bash -c \
+        "$(declare -f kc); kubectl='$kubectl' ns='$ns' work='$work'
+         kc -n kube-system get secret bootstrap-token-$token_id -o jsonpath='{.type}' | grep -qx bootstrap.kubernetes.io/token &&
+         kc get clusterrolebinding kubeadm:kubelet-bootstrap kubeadm:node-autoapprove-bootstrap \
+                kubeadm:node-autoapprove-certificate-rotation"
+if kube_bootstrap && grep -q "(0 of 4 objects created now)" "$work/kube-bootstrap.log"; then
+        ok "... again: everything there, nothing created"
+else
+        not_ok "... again: everything there, nothing created" "$work/kube-bootstrap.log"
+fi
+api() { # PATH [CURL ARGS]: the API with the bootstrap token, as a joining kubelet has it
+        local path=$1
+        shift
+        ip netns exec "$ns" curl -s --max-time 10 --cacert /etc/kubernetes/pki/ca.crt -H "Authorization: Bearer $token" \
+                -H 'Content-Type: application/json' "https://$node_ip:6443$path" "$@"
+}
+check "the bootstrap token authenticates as system:bootstrap:$token_id in the bootstrappers' group" "$work/review.log" \
+        bash -c "$(declare -f api); ns='$ns' token='$token' node_ip='$node_ip'
+                 api /apis/authentication.k8s.io/v1/selfsubjectreviews -X POST \
+                        -d '{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}' |
+                 tee /dev/stderr | tr -d ' \n' | grep -q '\"username\":\"system:bootstrap:$token_id\".*system:bootstrappers:kubeadm:default-node-token'"
+# What a kubelet does with it: a CSR for system:node:NAME, which the controller manager approves and signs.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/kubelet-boot.key" \
+        -subj "/O=system:nodes/CN=system:node:worker-01" -out "$work/kubelet-boot.csr" 2>/dev/null
+csr_b64=$(base64 -w0 <"$work/kubelet-boot.csr")
+api /apis/certificates.k8s.io/v1/certificatesigningrequests -X POST -d "{\"apiVersion\":\"certificates.k8s.io/v1\",
+\"kind\":\"CertificateSigningRequest\",\"metadata\":{\"name\":\"cb-test-worker-01\"},\"spec\":{\"request\":\"$csr_b64\",
+\"signerName\":\"kubernetes.io/kube-apiserver-client-kubelet\",\"usages\":[\"digital signature\",\"client auth\"]}}" \
+        >"$work/csr-post.log" 2>&1
+issued() {
+        alive kube-controller-manager || return 2
+        kc get csr cb-test-worker-01 -o 'jsonpath={.status.certificate}' | base64 -d >"$work/kubelet-boot.crt" 2>/dev/null &&
+                openssl verify -CAfile /etc/kubernetes/pki/ca.crt "$work/kubelet-boot.crt" >/dev/null 2>&1
+}
+if wait_for 60 issued; then
+        ok "a kubelet-style CSR sent with the bootstrap token is approved automatically and signed by the cluster CA"
+else
+        kc get csr -o wide >"$work/csr.log" 2>&1
+        not_ok "the kubelet CSR was not approved and signed" "$work/csr-post.log" "$work/csr.log" "$work/kube-controller-manager.log"
+fi
+
 # Nothing died under the checks.
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
         if [ -n "${pid[$c]:-}" ] && kill -0 "${pid[$c]}" 2>/dev/null; then
