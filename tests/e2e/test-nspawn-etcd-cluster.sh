@@ -20,26 +20,15 @@
 # fails with anything but exit 75 ("not yet", retried by systemd) fails the test: waiting is the stages'
 # job, a failure is a bug even when a retry papers over it.
 #
-# Identity: the containers' NICs are veths, and detect by design takes MACs only from physical NICs (those
-# with a /sys/class/net/IF/device link; SPEC "Identity": "MAC (any physical NIC)"), so a container cannot
-# be recognised by its MAC. Each copy of the image therefore gets the node's name in /etc/hostname (the
-# last selector; a MAC match would still win). The MAC still matters: the rendered
-# 10-clusterboot.network matches the NIC by it, and that is how each container gets 10.20.0.1x/24.
-#
-# The network: a bridge in a network namespace of the test's own; per boot and machine a veth pair whose
-# one end (a port of that bridge) stays in that namespace and whose other end carries the master's MAC and
-# is moved into the container by `systemd-nspawn --network-interface=`. Nothing gets an address on the
-# host; only 10.20.0.11-13 are ever contacted, and only from inside the containers.
+# Identity (/etc/hostname), the network (a bridge in a network namespace of the test's own, veths with the
+# masters' MACs), a cgroup per container and read-only /sys: see lib-nspawn.sh, the harness shared with
+# test-nspawn-cluster.sh.
 #
 # Observation without a bus: the image has cb-e2e-report.service, which waits (bounded) until
 # cluster-bootstrap.service and etcd.service are active and etcd lists three started voting members, then
 # writes the state files, `systemctl show`, `etcdctl member list` / `endpoint status` (JSON, with the
 # node's healthcheck-client certificate) and the units' journals to /var/lib/cb-e2e/out in its root,
 # which the host reads. The host stops the containers (SIGTERM: a clean poweroff) once all three reported.
-#
-# Each container runs in a cgroup of its own (three `--keep-unit` containers in one cgroup would share
-# nspawn's "payload" subtree) and sees /sys read-only in nspawn's mount namespace, so that nspawn does not
-# wait for udev to initialise the veth (on a host without udevd it never would).
 #
 # The Debian rootfs (minbase plus etcd-server and etcd-client) is made once by debootstrap into a cache
 # outside the repository, next to test-nspawn-firstboot.sh's (a separate folder and stamp):
@@ -58,12 +47,9 @@ cb=${1:?usage: $0 CLUSTERBOOT [EXAMPLES_DIR]}
 examples=${2:-$(cd "$(dirname "$0")/../../examples" && pwd)}
 cb=$(readlink -f "$cb")
 inv=$examples/ha
+# shellcheck source=tests/e2e/lib-nspawn.sh
+. "$(dirname "$0")/lib-nspawn.sh"
 
-suite=bookworm
-include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2,etcd-server,etcd-client
-cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
-cache=$cache_dir/$suite-minbase-etcd
-mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
 late=${CB_E2E_LATE:-45}
 settle=120 # how long a report waits for the cluster, from master-01's boot
 
@@ -71,199 +57,20 @@ masters=(master-01 master-02 master-03)
 declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13)
 declare -A mac=([master-01]=52:54:00:20:00:11 [master-02]=52:54:00:20:00:12 [master-03]=52:54:00:20:00:13)
 declare -A num=([master-01]=1 [master-02]=2 [master-03]=3)
-declare -A pid=() # machine -> systemd-nspawn's PID, while it runs
-
-plan=27
-n=0
-failed=0
-t_start=$(date +%s)
-tag=cbe$$          # every name this run makes on the host carries it
-brns=${tag}br      # the bridge's network namespace
-work=
-cgroups=()         # cgroup folders made for the containers, removed after them
 declare -A rootset=([s1]=s1 [s3]=s1 [s2]=s2) # scenario -> its roots (3 boots the roots of 1 again)
 
-echo "1..$plan"
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-note() { echo "# $*"; }
-not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
-    local name=$1 f
-    shift
-    n=$((n + 1)); failed=$((failed + 1))
-    echo "not ok $n - $name"
-    for f; do
-        [ -s "$f" ] || continue
-        echo "# --- ${f#"$work"/} (last 30 lines)"
-        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /'
-    done
-    return 0
-}
-# check NAME COMMAND... [-- FILE...]: one point, passing when COMMAND exits 0; on failure its output and
-# the FILEs are shown.
-check() {
-    local name=$1 out
-    shift
-    local cmd=() files=()
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
-    [ $# -gt 0 ] && shift && files=("$@")
-    if out=$("${cmd[@]}" 2>&1); then
-        ok "$name"
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
-    else
-        not_ok "$name" "${files[@]}"
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
-    fi
-    return 0
-}
-skip_rest() {
-    while [ "$n" -lt "$plan" ]; do
-        n=$((n + 1))
-        echo "ok $n # SKIP $1"
-    done
-    exit 0
-}
-elapsed() { echo $(($(date +%s) - t_start)); }
-
-# ---- containers ----
-# stop_all: SIGTERM makes nspawn power its container off; SIGKILL for what is left after 30 s.
-stop_all() {
-    local m
-    for m in "${!pid[@]}"; do kill -TERM "${pid[$m]}" 2>/dev/null; done
-    for _ in $(seq 1 300); do
-        local alive=0
-        for m in "${!pid[@]}"; do kill -0 "${pid[$m]}" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for m in "${!pid[@]}"; do
-        if kill -0 "${pid[$m]}" 2>/dev/null; then
-            note "$m: no poweroff within 30 s, killing systemd-nspawn"
-            kill -KILL "${pid[$m]}" 2>/dev/null
-        fi
-        wait "${pid[$m]}" 2>/dev/null
-        unset "pid[$m]"
-    done
-    remove_cgroups
-}
-remove_cgroups() { # after the containers are gone: the folders the launcher listed
-    local d
-    [ -n "${CB_E2E_CGROUPS:-}" ] && [ -f "$CB_E2E_CGROUPS" ] && mapfile -t cgroups <"$CB_E2E_CGROUPS" && : >"$CB_E2E_CGROUPS"
-    for d in "${cgroups[@]}"; do
-        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-    cgroups=()
-}
-cleanup() {
-    stop_all
-    local m
-    for m in "${masters[@]}"; do ip link del "$tag${num[$m]}" 2>/dev/null; done
-    ip netns del "$brns" 2>/dev/null
-    if [ -n "$work" ]; then
-        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ---- can it run here? ----
-[ "$(id -u)" = 0 ] || skip_rest "needs root (debootstrap, systemd-nspawn, network namespaces)"
-for p in systemd-nspawn unshare ip python3 systemctl; do
-    command -v "$p" >/dev/null || skip_rest "$p is not installed"
-done
-[ -x "$cb" ] || { not_ok "clusterboot binary $cb exists"; skip_rest "no clusterboot binary"; }
+nspawn_init 27
+nspawn_preflight "$cb"
 [ -f "$inv/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
-ip netns add "${tag}probe" 2>/dev/null || skip_rest "cannot create a network namespace here"
-ip netns del "${tag}probe"
-
-# ---- the rootfs cache, made once ----
-stamp="debootstrap --variant=minbase --include=$include $suite"
-mkdir -p "$cache_dir" || skip_rest "cannot create $cache_dir"
-exec 9>"$cache_dir/.lock"
-flock 9 # two runs at once build the cache once
-if [ -f "$cache/.clusterboot-test" ] && [ "$(cat "$cache/.clusterboot-test")" = "$stamp" ]; then
-    note "rootfs: reusing $cache"
-    ok "Debian $suite minbase rootfs with etcd cached in $cache"
-else
-    command -v debootstrap >/dev/null || skip_rest "debootstrap is not installed and there is no $cache"
-    note "rootfs: building $cache with $stamp ($mirror)"
-    t0=$(date +%s)
-    rm -rf "$cache" "$cache.tmp"
-    if debootstrap --variant=minbase --include="$include" "$suite" "$cache.tmp" "$mirror" \
-            >"$cache.debootstrap.log" 2>&1; then
-        echo "$stamp" >"$cache.tmp/.clusterboot-test"
-        mv "$cache.tmp" "$cache"
-        note "rootfs: debootstrap took $(($(date +%s) - t0)) s"
-        ok "Debian $suite minbase rootfs with etcd made in $cache"
-    else
-        tail -n 5 "$cache.debootstrap.log" | sed 's/^/#   /'
-        rm -rf "$cache.tmp"
-        skip_rest "debootstrap failed after $(($(date +%s) - t0)) s (mirror unreachable?), see $cache.debootstrap.log"
-    fi
-fi
-flock -u 9
-t_start=$(date +%s) # the time budget counts from here
-
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/cb-e2e-etcd.XXXXXX")
+nspawn_cache "$suite-minbase-etcd" "$nspawn_base_include,etcd-server,etcd-client" "with etcd"
+nspawn_workdir cb-e2e-etcd
 image=$work/image
-
-# launch NAME COMMAND...: COMMAND (systemd-nspawn) in a cgroup of its own and with /sys read-only in a
-# mount namespace of its own; the same PID all along (exec). Under systemd, a delegated scope; otherwise a
-# child of the current cgroup in the name=systemd and the unified hierarchies.
-cat >"$work/launch" <<'EOF'
-#!/bin/bash
-name=$1
-shift
-ro_sys=(unshare -m --propagation private bash -c 'mount -o remount,bind,ro /sys && exec "$@"' launch)
-if [ -d /run/systemd/system ]; then
-    exec systemd-run --scope --quiet --collect -p Delegate=yes --unit="$name" -- "${ro_sys[@]}" "$@"
-fi
-while IFS=: read -r _ ctrl path; do
-    case $ctrl in
-    name=systemd) mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/ { print $2; exit }' /proc/mounts) ;;
-    "") mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) ;;
-    *) continue ;;
-    esac
-    [ -n "$mnt" ] || continue
-    d=$mnt${path%/}/$name
-    mkdir -p "$d" && echo "$d" >>"$CB_E2E_CGROUPS" && echo $$ >"$d/cgroup.procs" || exit 97
-done </proc/self/cgroup
-exec "${ro_sys[@]}" "$@"
-EOF
-chmod 0755 "$work/launch"
-export CB_E2E_CGROUPS=$work/cgroups.list
 
 # ---- the image ----
 make_image() {
-    local t0 lib
-    t0=$(date +%s)
-    cp -a "$cache" "$image" || return 1
-    rm -f "$image/.clusterboot-test"
-    note "image: copied the rootfs in $(($(date +%s) - t0)) s"
-
     "$cb" secrets init --inventory "$inv" --out "$work/bundle" >"$work/secrets.log" 2>&1 || return 1
     # The embedded secret policy: the bundle goes into the image, every node makes its own certificates.
-    "$cb" install --root "$image" --inventory "$inv" --secrets "$work/bundle" --secret-policy embedded >"$work/install.log" 2>&1 || return 1
-    # units/etcd.service runs /usr/local/bin/etcd; Debian's etcd-server has /usr/bin/etcd (3.4).
-    ln -sfn /usr/bin/etcd "$image/usr/local/bin/etcd" || return 1
-    # Debian's etcd-server enabled its own etcd.service in multi-user.target; `clusterboot install`
-    # disabled it (the role targets start etcd, on masters only).
-    [ ! -e "$image/etc/systemd/system/multi-user.target.wants/etcd.service" ] || return 1
-    # systemd-networkd applies the rendered 10-clusterboot.network; wait-online makes network-online.target.
-    systemctl --root="$image" enable systemd-networkd.service >"$work/networkd.log" 2>&1 || return 1
-    [ -L "$image/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service" ] || return 1
-    # A persistent journal, read by journalctl -D on the host when a report is missing.
-    mkdir -p "$image/var/log/journal" "$image/var/lib/cb-e2e" || return 1
-
-    # An ASan/UBSan build (scripts/run-tests.sh) needs the sanitizer runtimes, which the image lacks.
-    for lib in $(ldd "$cb" | awk '$3 ~ /^\// && $1 ~ /^lib(a|ub|l|t)san/ { print $3 }'); do
-        [ -e "$image$lib" ] || cp -L "$lib" "$image$lib" || return 1
-    done
-    # Every library the binary links is in the image (a new dependency needs its package in include=).
-    local missing
-    missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
-    [ -z "$missing" ] || { echo "the image lacks: $missing (add the package to include= in $0)" >>"$work/install.log"; return 1; }
+    nspawn_image "$image" "$inv" --secrets "$work/bundle" --secret-policy embedded || return 1
 
     mkdir -p "$image/usr/local/sbin"
     cat >"$image/etc/systemd/system/cb-e2e-report.service" <<'EOF'
@@ -339,76 +146,35 @@ if make_image; then
     ok "image: clusterboot install --secrets (examples/ha), etcd 3.4, systemd-networkd, the report unit"
 else
     not_ok "image: clusterboot install --secrets (examples/ha), etcd 3.4, systemd-networkd, the report unit" \
-        "$work/secrets.log" "$work/install.log" "$work/networkd.log"
+        "$work/secrets.log" "$work/install.log"
     skip_rest "no image"
 fi
 
-# Can nspawn run a container here at all (privileges, a seccomp or cgroup setup that forbids it)?
-if ! "$work/launch" "${tag}probe" systemd-nspawn -q --register=no --keep-unit --private-network \
-        --link-journal=no -D "$image" /bin/true >"$work/probe.log" 2>&1; then
-    tail -n 5 "$work/probe.log" | sed 's/^/#   /'
-    remove_cgroups
-    skip_rest "systemd-nspawn cannot run a container here"
-fi
-remove_cgroups
-
-# ---- the network: br0 in a namespace of its own ----
-if ip netns add "$brns" && ip -n "$brns" link set lo up && ip -n "$brns" link add br0 type bridge &&
-        ip -n "$brns" link set br0 up; then
-    ok "bridge br0 in network namespace $brns (no address on the host)"
-else
-    not_ok "bridge br0 in network namespace $brns"
-    skip_rest "no bridge"
-fi
+nspawn_probe "$image"
+nspawn_bridge
 
 # root_of SCENARIO MACHINE
 root_of() { echo "$work/roots-${rootset[$1]}/$2"; }
-# new_roots SCENARIO: a copy of the image per master; the node's name in /etc/hostname (see the top), and
-# a machine id of its own as any installed machine has.
+# new_roots SCENARIO: a copy of the image per master (nspawn_new_root).
 new_roots() {
-    local s=$1 m r t0
+    local s=$1 m t0
     t0=$(date +%s)
-    for m in "${masters[@]}"; do
-        r=$(root_of "$s" "$m")
-        mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
-        printf '%s\n' "$m" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
-        tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id" || return 1
-    done
+    for m in "${masters[@]}"; do nspawn_new_root "$image" "$(root_of "$s" "$m")" "$m" || return 1; done
     note "$s: three copies of the image in $(($(date +%s) - t0)) s"
 }
-# boot SCENARIO MACHINE: a fresh veth pair (the previous one went with the container's namespace), then
-# the container, in the background.
-boot() {
-    local s=$1 m=$2 i=${num[$2]} host_if=$tag${num[$2]}
-    ip link del "$host_if" 2>/dev/null
-    ip -n "$brns" link del "p$i" 2>/dev/null
-    ip link add "$host_if" address "${mac[$m]}" type veth peer name "p$i" netns "$brns" &&
-        ip -n "$brns" link set "p$i" master br0 && ip -n "$brns" link set "p$i" up || return 1
-    mkdir -p "$work/$s/logs"
-    "$work/launch" "$tag-$s-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
-        --console=read-only -D "$(root_of "$s" "$m")" --machine="$tag-$m" --network-interface="$host_if" \
-        >"$work/$s/logs/$m.console" 2>&1 &
-    pid[$m]=$!
-    echo "$m $(date +%s)" >>"$work/$s/logs/boot-times"
+boot() { # SCENARIO MACHINE
+    nspawn_boot "$(root_of "$1" "$2")" "$2" "${mac[$2]}" "${num[$2]}" "$work/$1/logs/$2.console" || return 1
+    echo "$2 $(date +%s)" >>"$work/$1/logs/boot-times"
 }
 # wait_reports SCENARIO SECONDS: until each running master has written its report, or SECONDS passed.
 wait_reports() {
-    local s=$1 deadline=$(($(date +%s) + $2)) m missing
-    while :; do
-        missing=
-        for m in "${masters[@]}"; do
-            [ -d "$(root_of "$s" "$m")/var/lib/cb-e2e/out" ] && continue
-            [ -n "${pid[$m]:-}" ] && kill -0 "${pid[$m]}" 2>/dev/null && missing="$missing $m"
-        done
-        [ -z "$missing" ] && return 0
-        [ "$(date +%s)" -ge "$deadline" ] && { note "$s: no report from$missing after $2 s"; return 1; }
-        sleep 1
-    done
+    local missing
+    missing=$(nspawn_wait_file "$2" var/lib/cb-e2e/out) || { note "$1: no report from$missing after $2 s"; return 1; }
 }
 # collect SCENARIO: the reports (and, without one, the journal) of each master into $work/SCENARIO/NODE.
 collect() {
     local s=$1 m r o
-    stop_all
+    nspawn_stop
     for m in "${masters[@]}"; do
         r=$(root_of "$s" "$m") o=$work/$s/report-$m
         rm -rf "$o"
@@ -416,9 +182,8 @@ collect() {
             cp -a "$r/var/lib/cb-e2e/out" "$o"
         else
             mkdir -p "$o"
-            journalctl -D "$r/var/log/journal" -b -o short-monotonic --no-pager \
-                -u cluster-detect.service -u cluster-bootstrap.service -u etcd.service \
-                -u cb-e2e-report.service >"$o/journal-from-host.log" 2>&1
+            nspawn_journal "$r" "$o/journal-from-host.log" cluster-detect.service cluster-bootstrap.service \
+                etcd.service cb-e2e-report.service
         fi
         cp "$work/$s/logs/$m.console" "$o/console.log" 2>/dev/null
     done
@@ -679,6 +444,4 @@ check "scenario 2: master-02 and master-03 waited for master-01's cluster before
 scenario_points $s "scenario 2"
 check "scenario 2: no failed attempt of etcd.service or cluster-bootstrap.service" no_failed_attempts s2
 
-note "took $(elapsed) s after the cache"
-[ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"
-[ "$failed" = 0 ]
+nspawn_finish

@@ -1,0 +1,373 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034 # variables used by the scripts that source this
+# The harness of the systemd-nspawn tests (test-nspawn-etcd-cluster.sh, test-nspawn-cluster.sh): TAP
+# points, the cached Debian rootfs, the image made from it, a bridge in a network namespace of the test's
+# own, machines booted from copies of the image with the inventory's MACs, and the clean-up of all of it.
+# Sourced, not run. A test calls, in this order:
+#   nspawn_init PLAN                   the plan line; names with a per-run tag; the clean-up trap
+#   nspawn_preflight CB [PROGRAM...]   skips the whole test where it cannot run (not root, no nspawn ...)
+#   nspawn_cache NAME INCLUDE WHAT     the rootfs cache $cache_dir/NAME (one point), made once
+#   nspawn_workdir PREFIX              $work, and the launch wrapper in it
+#   nspawn_image IMAGE INVENTORY [INSTALL_ARG...]   the rootfs plus `clusterboot install` (no point)
+#   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
+#   nspawn_bridge                      br0 in the namespace $brns (one point)
+#   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
+#   nspawn_boot ROOT NAME MAC INDEX LOG, nspawn_stop [NAME...], nspawn_exec NAME COMMAND...
+#
+# Why the containers are set up the way they are:
+# - Identity: the containers' NICs are veths, and detect by design takes MACs only from physical NICs (those
+#   with a /sys/class/net/IF/device link; SPEC "Identity": "MAC (any physical NIC)"), so a container cannot
+#   be recognised by its MAC. Each copy of the image therefore gets the node's name in /etc/hostname (the
+#   last selector; a MAC match would still win). The MAC still matters: the rendered 10-clusterboot.network
+#   matches the NIC by it, and that is how each container gets the inventory's address.
+# - The network: a bridge in a network namespace of the test's own; per boot and machine a veth pair whose
+#   one end (a port of that bridge) stays in that namespace and whose other end carries the node's MAC and
+#   is moved into the container by `systemd-nspawn --network-interface=`. Nothing gets an address on the
+#   host; only the inventory's addresses are ever contacted, and only from inside the containers.
+# - Each container runs in a cgroup of its own (several `--keep-unit` containers in one cgroup would share
+#   nspawn's "payload" subtree) and sees /sys read-only in nspawn's mount namespace, so that nspawn does not
+#   wait for udev to initialise the veth (on a host without udevd it never would).
+# - An ASan/UBSan build of clusterboot needs the sanitizer runtimes, which the image lacks: they are copied in.
+#
+# Environment:
+#   CLUSTERBOOT_TEST_CACHE   cache folder (default /var/cache/clusterboot-test); the cache is kept
+#   CLUSTERBOOT_TEST_MIRROR  Debian mirror for debootstrap (default http://deb.debian.org/debian)
+#   TMPDIR                   where the per-run copies go (default /var/tmp)
+#   KEEP_WORK=1              keep the work folder (roots, reports) for a post-mortem
+
+suite=bookworm
+# What every image needs: systemd, clusterboot's libraries, iproute2 (the reports' `ip`).
+nspawn_base_include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2
+cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
+mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
+
+# ---- TAP ----
+nspawn_init() { # PLAN
+    plan=$1
+    n=0
+    failed=0
+    t_start=$(date +%s)
+    tag=cbe$$     # every name this run makes on the host carries it
+    brns=${tag}br # the bridge's network namespace
+    work=
+    cgroups=()
+    boots=0
+    declare -gA pid=()    # machine -> systemd-nspawn's PID, while it runs
+    declare -gA nsif=()   # machine -> its veth's name (inside the container, while it runs)
+    declare -gA nsroot=() # machine -> the root it runs (or last ran) from
+    echo "1..$plan"
+    trap nspawn_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+note() { echo "# $*"; }
+not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
+    local name=$1 f
+    shift
+    n=$((n + 1)); failed=$((failed + 1))
+    echo "not ok $n - $name"
+    for f; do
+        [ -s "$f" ] || continue
+        echo "# --- ${f#"$work"/} (last 30 lines)"
+        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /'
+    done
+    return 0
+}
+# check NAME COMMAND... [-- FILE...]: one point, passing when COMMAND exits 0; on failure its output and
+# the FILEs are shown.
+check() {
+    local name=$1 out
+    shift
+    local cmd=() files=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
+    [ $# -gt 0 ] && shift && files=("$@")
+    if out=$("${cmd[@]}" 2>&1); then
+        ok "$name"
+        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+    else
+        not_ok "$name" "${files[@]}"
+        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+    fi
+    return 0
+}
+skip_points() { # COUNT REASON
+    local i
+    for ((i = 0; i < $1; i++)); do n=$((n + 1)); echo "ok $n # SKIP $2"; done
+}
+skip_rest() {
+    while [ "$n" -lt "$plan" ]; do
+        n=$((n + 1))
+        echo "ok $n # SKIP $1"
+    done
+    exit 0
+}
+elapsed() { echo $(($(date +%s) - t_start)); }
+# nspawn_finish: the closing lines; the exit status of the test.
+nspawn_finish() {
+    note "took $(elapsed) s after the cache"
+    [ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"
+    [ "$failed" = 0 ] && [ "$n" = "$plan" ]
+}
+
+# ---- can it run here? ----
+nspawn_preflight() { # CB [PROGRAM...]
+    local cb=$1 p
+    shift
+    [ "$(id -u)" = 0 ] || skip_rest "needs root (debootstrap, systemd-nspawn, network namespaces)"
+    for p in systemd-nspawn unshare nsenter ip python3 systemctl journalctl flock "$@"; do
+        command -v "$p" >/dev/null || skip_rest "$p is not installed"
+    done
+    [ -x "$cb" ] || { not_ok "clusterboot binary $cb exists"; skip_rest "no clusterboot binary"; }
+    ip netns add "${tag}probe" 2>/dev/null || skip_rest "cannot create a network namespace here"
+    ip netns del "${tag}probe"
+}
+
+# ---- the rootfs cache, made once ----
+# nspawn_cache NAME INCLUDE WHAT: $cache_dir/NAME holds `debootstrap --variant=minbase --include=INCLUDE`,
+# made unless a stamp says it is there; sets $cache. One point ("Debian bookworm minbase rootfs WHAT ...").
+nspawn_cache() {
+    local name=$1 include=$2 what=$3 stamp t0
+    cache=$cache_dir/$name
+    stamp="debootstrap --variant=minbase --include=$include $suite"
+    mkdir -p "$cache_dir" || skip_rest "cannot create $cache_dir"
+    exec 9>"$cache_dir/.lock"
+    flock 9 # two runs at once build the cache once
+    if [ -f "$cache/.clusterboot-test" ] && [ "$(cat "$cache/.clusterboot-test")" = "$stamp" ]; then
+        note "rootfs: reusing $cache"
+        ok "Debian $suite minbase rootfs $what cached in $cache"
+    else
+        command -v debootstrap >/dev/null || skip_rest "debootstrap is not installed and there is no $cache"
+        note "rootfs: building $cache with $stamp ($mirror)"
+        t0=$(date +%s)
+        rm -rf "$cache" "$cache.tmp"
+        if debootstrap --variant=minbase --include="$include" "$suite" "$cache.tmp" "$mirror" \
+                >"$cache.debootstrap.log" 2>&1; then
+            echo "$stamp" >"$cache.tmp/.clusterboot-test"
+            mv "$cache.tmp" "$cache"
+            note "rootfs: debootstrap took $(($(date +%s) - t0)) s"
+            ok "Debian $suite minbase rootfs $what made in $cache"
+        else
+            tail -n 5 "$cache.debootstrap.log" | sed 's/^/#   /'
+            rm -rf "$cache.tmp"
+            skip_rest "debootstrap failed after $(($(date +%s) - t0)) s (mirror unreachable?), see $cache.debootstrap.log"
+        fi
+    fi
+    flock -u 9
+    exec 9>&-
+    t_start=$(date +%s) # the time budget counts from here
+}
+
+# ---- the work folder and the launch wrapper ----
+nspawn_workdir() { # PREFIX
+    work=$(mktemp -d "${TMPDIR:-/var/tmp}/$1.XXXXXX") || skip_rest "cannot make a work folder in ${TMPDIR:-/var/tmp}"
+    # launch NAME COMMAND...: COMMAND (systemd-nspawn) in a cgroup of its own and with /sys read-only in a
+    # mount namespace of its own; the same PID all along (exec). Under systemd, a delegated scope; otherwise
+    # a child of the current cgroup in the name=systemd and the unified hierarchies.
+    cat >"$work/launch" <<'EOF'
+#!/bin/bash
+name=$1
+shift
+ro_sys=(unshare -m --propagation private bash -c 'mount -o remount,bind,ro /sys && exec "$@"' launch)
+if [ -d /run/systemd/system ]; then
+    exec systemd-run --scope --quiet --collect -p Delegate=yes --unit="$name" -- "${ro_sys[@]}" "$@"
+fi
+while IFS=: read -r _ ctrl path; do
+    case $ctrl in
+    name=systemd) mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/ { print $2; exit }' /proc/mounts) ;;
+    "") mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) ;;
+    *) continue ;;
+    esac
+    [ -n "$mnt" ] || continue
+    d=$mnt${path%/}/$name
+    mkdir -p "$d" && echo "$d" >>"$CB_E2E_CGROUPS" && echo $$ >"$d/cgroup.procs" || exit 97
+done </proc/self/cgroup
+exec "${ro_sys[@]}" "$@"
+EOF
+    chmod 0755 "$work/launch"
+    export CB_E2E_CGROUPS=$work/cgroups.list
+}
+
+# ---- the image ----
+# nspawn_image IMAGE INVENTORY [INSTALL_ARG...]: the cached rootfs copied to IMAGE, `clusterboot install`
+# (with INSTALL_ARGs: the secret policy) of INVENTORY, etcd where units/etcd.service runs it,
+# systemd-networkd with wait-online, a persistent journal, the sanitizer runtimes of an ASan/UBSan build.
+# Logs in $work/install.log; returns 1 on failure.
+nspawn_image() {
+    local image=$1 inv=$2 t0 lib missing
+    shift 2
+    t0=$(date +%s)
+    cp -a "$cache" "$image" || return 1
+    rm -f "$image/.clusterboot-test"
+    note "image: copied the rootfs in $(($(date +%s) - t0)) s"
+
+    "$cb" install --root "$image" --inventory "$inv" "$@" >>"$work/install.log" 2>&1 || return 1
+    if [ -x "$image/usr/bin/etcd" ]; then
+        # units/etcd.service runs /usr/local/bin/etcd; Debian's etcd-server has /usr/bin/etcd (3.4).
+        ln -sfn /usr/bin/etcd "$image/usr/local/bin/etcd" || return 1
+    fi
+    # Debian's packages enabled their own etcd.service, mosquitto.service ... in multi-user.target;
+    # `clusterboot install` disabled them (the role targets start them, on the nodes with the role).
+    local u
+    for u in etcd mosquitto; do
+        if [ -e "$image/etc/systemd/system/multi-user.target.wants/$u.service" ]; then
+            echo "$u.service is still enabled in multi-user.target" >>"$work/install.log"
+            return 1
+        fi
+    done
+    # systemd-networkd applies the rendered 10-clusterboot.network; wait-online makes network-online.target.
+    systemctl --root="$image" enable systemd-networkd.service >>"$work/install.log" 2>&1 || return 1
+    [ -L "$image/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service" ] || return 1
+    # A persistent journal, read by journalctl -D on the host when a report is missing.
+    mkdir -p "$image/var/log/journal" "$image/var/lib/cb-e2e" "$image/usr/local/sbin" || return 1
+
+    for lib in $(ldd "$cb" | awk '$3 ~ /^\// && $1 ~ /^lib(a|ub|l|t)san/ { print $3 }'); do
+        [ -e "$image$lib" ] || cp -L "$lib" "$image$lib" || return 1
+    done
+    # Every library the binary links is in the image (a new dependency needs its package in the include list).
+    missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
+    [ -z "$missing" ] || { echo "the image lacks: $missing (add its package to the include list)" >>"$work/install.log"; return 1; }
+}
+
+# nspawn_probe IMAGE: can nspawn run a container here at all (privileges, a seccomp or cgroup setup that
+# forbids it)? Skips the rest of the test if not.
+nspawn_probe() {
+    if ! "$work/launch" "${tag}probe" systemd-nspawn -q --register=no --keep-unit --private-network \
+            --link-journal=no -D "$1" /bin/true >"$work/probe.log" 2>&1; then
+        tail -n 5 "$work/probe.log" | sed 's/^/#   /'
+        nspawn_remove_cgroups
+        skip_rest "systemd-nspawn cannot run a container here"
+    fi
+    nspawn_remove_cgroups
+}
+
+# ---- the network: br0 in a namespace of its own ----
+nspawn_bridge() {
+    if ip netns add "$brns" && ip -n "$brns" link set lo up && ip -n "$brns" link add br0 type bridge &&
+            ip -n "$brns" link set br0 up; then
+        ok "bridge br0 in network namespace $brns (no address on the host)"
+    else
+        not_ok "bridge br0 in network namespace $brns"
+        skip_rest "no bridge"
+    fi
+}
+
+# ---- machines ----
+# nspawn_new_root IMAGE ROOT NAME: a copy of the image; the node's name in /etc/hostname (see the top), and
+# a machine id of its own as any installed machine has.
+nspawn_new_root() {
+    local image=$1 r=$2 name=$3
+    rm -rf "$r"
+    mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
+    printf '%s\n' "$name" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
+    tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id"
+}
+# nspawn_boot ROOT NAME MAC INDEX LOG: a fresh veth pair ($tag<INDEX> carrying MAC, into the container, and
+# p<INDEX>, a port of br0; the previous pair went with the container's namespace), then the container,
+# in the background, its console to LOG.
+nspawn_boot() {
+    local r=$1 m=$2 mac=$3 i=$4 log=$5 host_if=$tag$4
+    ip link del "$host_if" 2>/dev/null
+    ip -n "$brns" link del "p$i" 2>/dev/null
+    ip link add "$host_if" address "$mac" type veth peer name "p$i" netns "$brns" &&
+        ip -n "$brns" link set "p$i" master br0 && ip -n "$brns" link set "p$i" up || return 1
+    mkdir -p "${log%/*}"
+    boots=$((boots + 1))
+    "$work/launch" "$tag-$boots-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
+        --console=read-only -D "$r" --machine="$tag-$m" --network-interface="$host_if" >"$log" 2>&1 &
+    pid[$m]=$!
+    nsif[$m]=$host_if
+    nsroot[$m]=$r
+}
+nspawn_running() { [ -n "${pid[$1]:-}" ] && kill -0 "${pid[$1]}" 2>/dev/null; } # NAME
+# nspawn_stop [NAME...]: SIGTERM makes nspawn power its container off; SIGKILL for what is left after 30 s.
+# Without NAMEs, every running machine.
+# shellcheck disable=SC2120 # the tests stop all machines; NAMEs are for a test that stops some
+nspawn_stop() {
+    local m alive ms=("$@")
+    [ ${#ms[@]} -gt 0 ] || ms=("${!pid[@]}")
+    for m in "${ms[@]}"; do [ -n "${pid[$m]:-}" ] && kill -TERM "${pid[$m]}" 2>/dev/null; done
+    for _ in $(seq 1 300); do
+        alive=0
+        for m in "${ms[@]}"; do nspawn_running "$m" && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for m in "${ms[@]}"; do
+        [ -n "${pid[$m]:-}" ] || continue
+        if kill -0 "${pid[$m]}" 2>/dev/null; then
+            note "$m: no poweroff within 30 s, killing systemd-nspawn"
+            kill -KILL "${pid[$m]}" 2>/dev/null
+        fi
+        wait "${pid[$m]}" 2>/dev/null
+        unset "pid[$m]"
+        ip link del "${nsif[$m]}" 2>/dev/null # back on the host if the container's namespace went first
+    done
+    nspawn_remove_cgroups
+}
+# The cgroup folders the launcher made, for the containers that are gone (a folder still in use stays listed).
+nspawn_remove_cgroups() {
+    local d keep=()
+    [ -n "${CB_E2E_CGROUPS:-}" ] && [ -f "$CB_E2E_CGROUPS" ] && mapfile -t -O "${#cgroups[@]}" cgroups <"$CB_E2E_CGROUPS" &&
+        : >"$CB_E2E_CGROUPS"
+    for d in "${cgroups[@]}"; do
+        [ -d "$d" ] || continue
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        [ -d "$d" ] && keep+=("$d")
+    done
+    cgroups=("${keep[@]}")
+}
+# nspawn_leader NAME: the host PID of the container's init (PID 1 in its PID namespace).
+nspawn_leader() {
+    local p c
+    nspawn_running "$1" || return 1
+    for c in $(pgrep -P "${pid[$1]}"); do
+        for p in "$c" $(pgrep -P "$c"); do
+            [ "$(awk '$1 == "NSpid:" { print $NF }' "/proc/$p/status" 2>/dev/null)" = 1 ] && { echo "$p"; return 0; }
+        done
+    done
+    return 1
+}
+# nspawn_exec NAME COMMAND...: COMMAND inside the running container (all its namespaces, its root), as
+# `machinectl shell` would where containers are registered.
+nspawn_exec() {
+    local m=$1 l
+    shift
+    l=$(nspawn_leader "$m") || { echo "$m is not running" >&2; return 125; }
+    nsenter --target "$l" --mount --uts --ipc --net --pid --root --wd -- \
+        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+# nspawn_wait_file SECONDS RELPATH: until each running machine's root has RELPATH, or SECONDS passed;
+# prints the machines still missing it.
+nspawn_wait_file() {
+    local deadline=$(($(date +%s) + $1)) rel=$2 m missing
+    while :; do
+        missing=
+        for m in "${!pid[@]}"; do
+            [ -e "${nsroot[$m]}/$rel" ] && continue
+            nspawn_running "$m" && missing="$missing $m"
+        done
+        [ -z "$missing" ] && return 0
+        [ "$(date +%s)" -ge "$deadline" ] && { echo "$missing"; return 1; }
+        sleep 1
+    done
+}
+# nspawn_journal ROOT OUT UNIT...: the units' journals of the last boot, read from the root's persistent journal.
+nspawn_journal() {
+    local r=$1 o=$2 u args=()
+    shift 2
+    for u; do args+=(-u "$u"); done
+    journalctl -D "$r/var/log/journal" -b -o short-monotonic --no-pager "${args[@]}" >"$o" 2>&1
+}
+
+nspawn_cleanup() {
+    if declare -F nspawn_cleanup_hook >/dev/null; then nspawn_cleanup_hook; fi
+    # shellcheck disable=SC2119
+    nspawn_stop
+    local i
+    for i in "${nsif[@]}"; do ip link del "$i" 2>/dev/null; done
+    ip netns del "$brns" 2>/dev/null
+    if [ -n "$work" ]; then
+        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+    fi
+}

@@ -1,0 +1,845 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2317,SC2015,SC2119 # functions called through check look unreachable; A && B || C is meant
+# The whole cluster under a real systemd, with the default "join" secret policy: ONE image made by
+# `clusterboot install --root IMG --inventory INV` (the image carries the join secret alone), copied once
+# per machine, every machine a systemd-nspawn container on one bridge, nothing done by hand inside them.
+# In each container:
+#   cluster-detect.service     clusterboot firstboot: detect, render, activate
+#   cluster-bootstrap.service  clusterboot bootstrap: secrets (masters: master-01 makes the bundle, the
+#                              others get it from its join service), certificates (masters: from the bundle;
+#                              workers: keys made here, CSRs to a master's join service), etcd-member,
+#                              etcd-ready, join-service, the services' stages (mqtt on worker-01, ceph-mon on
+#                              the masters; a stage whose program the image lacks is skipped), joined
+#
+# Scenarios (examples/ha: three masters, three workers; "small": master-01, worker-01 and worker-02 of it):
+#   1  the six nodes of examples/ha booted at once: master-01 bootstrapped, all others joined, three
+#      voting etcd members with https peer URLs and one cluster id; the workers got their certificates
+#      through the join service and hold no bundle and no CA key; each node's step markers
+#   7  (on the running cluster of 1) Mosquitto on worker-01 takes the cluster's generated credentials
+#      (read from master-01's bundle, on the host) and refuses a wrong password; `ceph -s` with the admin
+#      keyring on master-01 sees the three monitors in quorum
+#   4  the roots of 1 booted again: nothing changes (member ids, certificate files' hashes and mtimes, steps)
+#   6  master-02 reinstalled (a fresh copy of the image, same name) with master-01 and -03 of 1: it gets the
+#      bundle, its old etcd member is replaced, three voters
+#   2  "small" (one master, two workers; validated): the same outcome
+#   3  the six booted in reverse order (workers first), master-01 CB_E2E_LATE s (default 60) after the
+#      others: they wait (retries, exit 75), then join
+#   5  the six, with `kill -9` at stage boundaries (CLUSTERBOOT_TEST_KILL_AT through a wrapper, below) on
+#      masters and workers: systemd restarts cluster-bootstrap.service and the cluster converges
+# A process of cluster-bootstrap.service, etcd.service or clusterboot-join.service that fails with
+# anything but exit 75 ("not yet", retried by systemd) fails the scenario: waiting is the stages' job, a
+# failure is a bug even when a retry papers over it (in 5, only the injected kills may fail). A failed
+# start of mosquitto.service or ceph-mon@NODE.service is a point of its own: the role targets enabled at
+# first boot start them at boot, and under the join policy their files (passwd, certificates, the monitor's
+# store) only come with cluster-bootstrap's stages.
+#
+# Fault injection (5): the product reads CLUSTERBOOT_TEST_KILL_AT from its environment only, and systemd
+# would pass a drop-in's Environment= to every restart, killing it forever. So the roots of 5 get a
+# drop-in that runs /usr/local/sbin/cb-e2e-bootstrap instead of `clusterboot bootstrap`: it takes the first
+# line of /var/lib/cb-e2e/kill-at (removing it from the file, synced, before clusterboot starts), exports
+# it as CLUSTERBOOT_TEST_KILL_AT, logs it, and execs `clusterboot bootstrap` (same PID, so systemd sees the
+# SIGKILL). One kill point per attempt; an empty file means no more kills.
+#
+# Observation: cb-e2e-report.service in each container waits (bounded by /etc/cb-e2e.conf's settle, in
+# seconds since its boot) until cluster-bootstrap.service is active (and, on a master, etcd lists all
+# masters as started voting members), then writes `systemctl show`, the etcd member list and endpoint
+# status and the units' journals to /var/lib/cb-e2e/out. The host reads files (state, step markers,
+# certificates, bundle) from the roots after the containers are powered off, and runs the checks of 7
+# inside the containers with nsenter. The harness (cache, image, bridge, boot, stop) is lib-nspawn.sh.
+#
+# The Debian rootfs (minbase plus etcd, mosquitto, mosquitto-clients, ceph-mon, ceph-common) is made once
+# by debootstrap into $CLUSTERBOOT_TEST_CACHE/bookworm-minbase-cluster (see lib-nspawn.sh for the other
+# variables). Also:
+#   CB_E2E_LATE     seconds master-01 boots late in scenario 3 (default 60)
+#   CB_E2E_SETTLE   how long a report waits for its node, from the last boot of a scenario (default 300)
+#   CB_E2E_ONLY     scenarios to run, e.g. "1 7 4" (default all; the others' points are skipped)
+# Needs root, systemd-nspawn, unshare, nsenter, ip, python3, openssl, and debootstrap while there is no
+# cache; skipped where they are missing or nspawn cannot run a container.
+#
+# Usage: test-nspawn-cluster.sh CLUSTERBOOT [EXAMPLES_DIR]
+set -u
+
+cb=${1:?usage: $0 CLUSTERBOOT [EXAMPLES_DIR]}
+examples=${2:-$(cd "$(dirname "$0")/../../examples" && pwd)}
+cb=$(readlink -f "$cb")
+ha=$examples/ha
+# shellcheck source=tests/e2e/lib-nspawn.sh
+. "$(dirname "$0")/lib-nspawn.sh"
+
+late=${CB_E2E_LATE:-60}
+settle=${CB_E2E_SETTLE:-300}
+only=" ${CB_E2E_ONLY:-1 2 3 4 5 6 7} "
+wanted() { [[ $only == *" $1 "* ]]; } # SCENARIO
+
+all=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
+declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
+    [worker-01]=10.20.0.21 [worker-02]=10.20.0.22 [worker-03]=10.20.0.23)
+declare -A mac=([master-01]=52:54:00:20:00:11 [master-02]=52:54:00:20:00:12 [master-03]=52:54:00:20:00:13
+    [worker-01]=52:54:00:20:00:21 [worker-02]=52:54:00:20:00:22 [worker-03]=52:54:00:20:00:23)
+declare -A num=([master-01]=1 [master-02]=2 [master-03]=3 [worker-01]=4 [worker-02]=5 [worker-03]=6)
+# Roles that decide the stages: the masters are ceph-mon nodes, worker-01 the MQTT broker (examples/ha).
+is_master() { [[ $1 == master-* ]]; }
+# scenario -> its nodes, its roots (4 and 6 boot the roots of 1 again), its image
+declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="master-01 master-02 master-03"
+    [s2]="master-01 worker-01 worker-02" [s3]="${all[*]}" [s5]="${all[*]}")
+declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
+declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
+
+nspawn_init 59
+nspawn_preflight "$cb" openssl sha256sum
+[ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
+nspawn_cache "$suite-minbase-cluster" \
+    "$nspawn_base_include,etcd-server,etcd-client,mosquitto,mosquitto-clients,ceph-mon,ceph-common" \
+    "with etcd, mosquitto and ceph-mon"
+nspawn_workdir cb-e2e-cluster
+
+# ---- the inventories and images ----
+# The small inventory: examples/ha less master-02, master-03 and worker-03; two OSD hosts and two brokers,
+# so the pool size and the replication factor come down to 2.
+make_small_inventory() {
+    local d=$work/inv-small
+    cp -a "$ha" "$d" && rm -f "$d/nodes/worker-03.yaml" || return 1
+    python3 - "$d/cluster.yaml" <<'EOF' || return 1
+import re, sys
+p = sys.argv[1]
+out, skip = [], False
+for line in open(p):
+    m = re.match(r"  - name: (\S+)", line)
+    if m:
+        skip = m.group(1) in ("master-02", "master-03", "worker-03")
+    elif not line.startswith("    "):
+        skip = False
+    if not skip:
+        out.append(line)
+text = "".join(out).replace("cluster:\n  name: ha\n", "cluster:\n  name: ha-small\n")
+open(p, "w").write("# examples/ha less master-02, master-03 and worker-03 (tests/e2e/test-nspawn-cluster.sh)\n" + text)
+EOF
+    printf 'ceph:\n  osd_pool_default_size: 2\n  osd_pool_default_min_size: 1\n' >"$d/services/ceph.yaml"
+    printf 'kafka:\n  default_replication_factor: 2\n' >"$d/services/kafka.yaml"
+    "$cb" validate --inventory "$d" >"$work/validate-small.log" 2>&1 || return 1
+    [ "$(grep -c '^  - name:' "$d/cluster.yaml")" = 3 ] || { echo "not three nodes" >>"$work/validate-small.log"; return 1; }
+}
+
+# The report unit and its script, in an image.
+add_report() {
+    local image=$1
+    cat >"$image/etc/systemd/system/cb-e2e-report.service" <<'EOF'
+[Unit]
+Description=clusterboot e2e test: report how this node assembled, for the host
+After=cluster-detect.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/cb-e2e-report
+TimeoutStartSec=20min
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    cat >"$image/usr/local/sbin/cb-e2e-report" <<'EOF'
+#!/bin/sh
+# Written by tests/e2e/test-nspawn-cluster.sh: once this node is settled (cluster-bootstrap.service active;
+# on a master, etcd lists every master as a started voting member), or at most $settle seconds after boot,
+# what the host asserts on goes to $d/out.
+d=/var/lib/cb-e2e
+out=$d/out.tmp
+rm -rf "$out" "$d/out"
+mkdir -p "$out"
+. /etc/cb-e2e.conf # settle, role, masters
+name=$(cat /etc/cluster-config/node-identity 2>/dev/null)
+pki=/etc/kubernetes/pki/etcd
+ctl() {
+    etcdctl --endpoints="https://$addr:2379" --cacert=$pki/ca.crt --cert=$pki/healthcheck-client.crt \
+        --key=$pki/healthcheck-client.key --dial-timeout=3s --command-timeout=10s "$@"
+}
+# Seconds since this container's PID 1 started (/proc/uptime is the host's).
+since_boot() {
+    awk -v hz="$(getconf CLK_TCK)" -v st="$(cut -d' ' -f22 /proc/1/stat)" '{ printf "%d", $1 - st / hz }' /proc/uptime
+}
+settled() {
+    addr=$(ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
+    [ -n "$addr" ] && [ "$(systemctl is-active cluster-bootstrap.service)" = active ] || return 1
+    [ "$role" = master ] || return 0
+    [ "$(systemctl is-active etcd.service)" = active ] || return 1
+    m=$(ctl member list -w json 2>/dev/null) || return 1
+    [ "$(printf '%s' "$m" | grep -o '"name":"[^"]' | wc -l)" = "$masters" ] && ! printf '%s' "$m" | grep -q '"isLearner":true'
+}
+while :; do
+    settled && break
+    up=$(since_boot)
+    if [ "$up" -ge "$settle" ]; then
+        echo "not settled $up s after boot: cluster-bootstrap.service $(systemctl is-active cluster-bootstrap.service)" >"$out/timeout"
+        break
+    fi
+    sleep 2
+done
+echo "booted $(since_boot)" >"$out/when"
+for u in cluster-detect cluster-bootstrap etcd clusterboot-join mosquitto "ceph-mon@$name"; do
+    systemctl show "$u.service" -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainCode \
+        -p ExecMainStatus >"$out/${u%@*}.show" 2>&1
+    journalctl -b -o short-monotonic --no-pager -u "$u.service" >"$out/${u%@*}.log" 2>&1
+done
+journalctl -b -o short-monotonic --no-pager -u systemd-networkd.service >"$out/systemd-networkd.log" 2>&1
+systemctl --failed --no-legend --plain >"$out/failed-units" 2>&1
+ip -br addr >"$out/addr" 2>&1
+ip -br link >>"$out/addr" 2>&1
+if [ "$role" = master ] && [ -n "$addr" ]; then
+    ctl member list -w json >"$out/members.json" 2>"$out/members.err"
+    ctl endpoint status -w json >"$out/status.json" 2>"$out/status.err"
+fi
+mv "$out" "$d/out"
+EOF
+    chmod 0755 "$image/usr/local/sbin/cb-e2e-report"
+    ln -sf /etc/systemd/system/cb-e2e-report.service \
+        "$image/etc/systemd/system/multi-user.target.wants/cb-e2e-report.service"
+}
+
+# make_image NAME INVENTORY: $work/image-NAME, the join policy (install's default), with the report unit.
+make_image() {
+    local image=$work/image-$1 inv=$2
+    nspawn_image "$image" "$inv" || return 1
+    # The join policy: the join secret, and no bundle, in the image.
+    [ -s "$image/etc/cluster-config/join/join-secret" ] ||
+        { echo "no join secret in the image" >>"$work/install.log"; return 1; }
+    [ ! -e "$image/etc/cluster-config/secrets" ] ||
+        { echo "a secrets bundle in a join-policy image" >>"$work/install.log"; return 1; }
+    grep -q 'secret policy join' "$work/install.log" || return 1
+    add_report "$image"
+}
+if make_image ha "$ha"; then
+    ok "image: clusterboot install (examples/ha, the join policy: the join secret only), etcd, mosquitto, ceph-mon, the report unit"
+else
+    not_ok "image: clusterboot install (examples/ha, the join policy: the join secret only), etcd, mosquitto, ceph-mon, the report unit" \
+        "$work/install.log"
+    skip_rest "no image"
+fi
+if make_small_inventory && make_image small "$work/inv-small"; then
+    ok "the small inventory (master-01, worker-01, worker-02 of examples/ha) validates; its image"
+    small_ok=1
+else
+    not_ok "the small inventory (master-01, worker-01, worker-02 of examples/ha) validates; its image" \
+        "$work/validate-small.log" "$work/install.log"
+    small_ok=
+fi
+nspawn_probe "$work/image-ha"
+nspawn_bridge
+# The programs the image has decide which stages run (a stage whose program is missing is skipped).
+has_prog() { [ -x "$work/image-ha$1" ]; }
+
+# ---- machines and scenarios ----
+root_of() { echo "$work/roots-${rootset[$1]}/$2"; } # SCENARIO MACHINE
+rep() { echo "$work/$1/report-$2"; }               # SCENARIO MACHINE
+nodes() { echo "${nodes_of[$1]}"; }                # SCENARIO
+masters_in() { local m; for m in ${nodes_of[$1]}; do is_master "$m" && echo "$m"; done; } # SCENARIO
+workers_in() { local m; for m in ${nodes_of[$1]}; do is_master "$m" || echo "$m"; done; } # SCENARIO
+
+new_roots() { # SCENARIO [MACHINE...]: fresh copies of the scenario's image (all its nodes by default)
+    local s=$1 m t0 ms
+    shift
+    ms=("$@")
+    [ ${#ms[@]} -gt 0 ] || read -ra ms <<<"${nodes_of[$s]}"
+    t0=$(date +%s)
+    for m in "${ms[@]}"; do nspawn_new_root "$work/image-${image_of[$s]}" "$(root_of "$s" "$m")" "$m" || return 1; done
+    note "$s: ${#ms[@]} copies of the image in $(($(date +%s) - t0)) s"
+}
+boot() { # SCENARIO MACHINE SETTLE
+    local s=$1 m=$2 r
+    r=$(root_of "$s" "$m")
+    rm -rf "$r/var/lib/cb-e2e/out" "$r/var/lib/cb-e2e/out.tmp"
+    printf 'settle=%s\nrole=%s\nmasters=%s\n' "$3" "$(is_master "$m" && echo master || echo worker)" \
+        "$(masters_in "$s" | wc -l)" >"$r/etc/cb-e2e.conf"
+    nspawn_boot "$r" "$m" "${mac[$m]}" "${num[$m]}" "$work/$s/logs/$m.console" || return 1
+    echo "$m $(date +%s)" >>"$work/$s/logs/boot-times"
+}
+# collect SCENARIO: powers every container off; the reports (or, without one, the journal), the state
+# folder and a list of the node's PKI and secret files (sha256, mtime, path) into $work/SCENARIO/report-NODE.
+collect() {
+    local s=$1 m r o
+    nspawn_stop
+    for m in $(nodes "$s"); do
+        r=$(root_of "$s" "$m") o=$(rep "$s" "$m")
+        rm -rf "$o"
+        if [ -d "$r/var/lib/cb-e2e/out" ]; then
+            cp -a "$r/var/lib/cb-e2e/out" "$o"
+        else
+            mkdir -p "$o"
+            nspawn_journal "$r" "$o/journal-from-host.log" cluster-detect.service cluster-bootstrap.service \
+                etcd.service clusterboot-join.service mosquitto.service cb-e2e-report.service
+        fi
+        cp "$work/$s/logs/$m.console" "$o/console.log" 2>/dev/null
+        cp -a "$r/var/lib/cluster-state" "$o/state" 2>/dev/null
+        cp "$r/etc/cluster-config/node-identity" "$o/node-identity" 2>/dev/null
+        (cd "$r" && find etc/kubernetes var/lib/kubelet/pki etc/mosquitto etc/ceph etc/cluster-config/secrets \
+            etc/cluster-config/join -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
+            printf '%s %s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$(stat -c %Y "$f")" "$f"
+        done) >"$o/files"
+        # Any CA key anywhere on the node (a worker must have none).
+        (cd "$r" && find . -xdev -type f -name '*ca.key' | LC_ALL=C sort) >"$o/ca-keys"
+    done
+}
+# run_scenario SCENARIO LATE_NODE LATE [NODE...]: boots the NODEs in that order (default: the scenario's),
+# and LATE_NODE (or "-") LATE seconds after them; waits for the reports; runs live_checks_SCENARIO if it
+# exists while the containers run; collects.
+run_scenario() {
+    local s=$1 late_node=$2 delay=$3 t0 m rc=0 missing order
+    shift 3
+    order=("$@")
+    [ ${#order[@]} -gt 0 ] || read -ra order <<<"${nodes_of[$s]}"
+    t0=$(date +%s)
+    mkdir -p "$work/$s/logs"
+    for m in "${order[@]}"; do
+        [ "$m" = "$late_node" ] && continue
+        boot "$s" "$m" $((settle + delay)) || rc=1
+    done
+    if [ "$late_node" != - ]; then
+        sleep "$delay"
+        boot "$s" "$late_node" "$settle" || rc=1
+    fi
+    [ "$rc" = 0 ] || note "$s: could not set up a veth pair"
+    missing=$(nspawn_wait_file $((settle + 60)) var/lib/cb-e2e/out) || { note "$s: no report from$missing"; rc=1; }
+    note "$s: reports after $(($(date +%s) - t0)) s"
+    if declare -F "live_checks_$s" >/dev/null; then "live_checks_$s"; fi
+    collect "$s"
+    note "$s: done after $(($(date +%s) - t0)) s"
+    return $rc
+}
+
+# ---- assertions on one scenario's reports ----
+all_reported() { # SCENARIO
+    local m bad=0
+    for m in $(nodes "$1"); do
+        if [ ! -f "$(rep "$1" "$m")/when" ]; then
+            echo "$m: no report"; bad=1
+        elif [ -f "$(rep "$1" "$m")/timeout" ]; then
+            echo "$m: $(cat "$(rep "$1" "$m")/timeout")"; bad=1
+            grep -h '^\[\|error\|warning' "$(rep "$1" "$m")/cluster-bootstrap.log" 2>/dev/null | tail -n 3 | sed 's/^/    /'
+        fi
+    done
+    return $bad
+}
+show_is() { # SCENARIO MACHINE UNIT LINE...: `systemctl show` of UNIT in MACHINE's report has each LINE
+    local f l
+    f=$(rep "$1" "$2")/$3.show
+    shift 3
+    for l; do grep -qxF -- "$l" "$f" 2>/dev/null || { echo "$(basename "$(dirname "$f")"): ${f##*/} lacks $l: $(tr '\n' ' ' <"$f" 2>/dev/null)"; return 1; }; done
+}
+detected() { # SCENARIO: cluster-detect.service succeeded and found the node; its address on the NIC with its MAC
+    local m bad=0
+    for m in $(nodes "$1"); do
+        show_is "$1" "$m" cluster-detect ActiveState=active Result=success || bad=1
+        [ "$(cat "$(rep "$1" "$m")/node-identity" 2>/dev/null)" = "$m" ] ||
+            { echo "$m: node-identity is '$(cat "$(rep "$1" "$m")/node-identity" 2>/dev/null)'"; bad=1; }
+        grep -Eq "^$tag${num[$m]}(@[^ ]*)? +UP +${ip[$m]}/24( |$)" "$(rep "$1" "$m")/addr" 2>/dev/null ||
+            { echo "$m: no ${ip[$m]}/24 on $tag${num[$m]}: $(tr '\n' ';' <"$(rep "$1" "$m")/addr" 2>/dev/null)"; bad=1; }
+    done
+    return $bad
+}
+states() { # SCENARIO: bootstrap-state: master-01 bootstrapped, every other node joined
+    local m bad=0 want got
+    for m in $(nodes "$1"); do
+        want=joined
+        [ "$m" = master-01 ] && want=bootstrapped
+        got=$(cat "$(rep "$1" "$m")/state/bootstrap-state" 2>/dev/null)
+        [ "$got" = "$want" ] || { echo "$m: bootstrap-state '$got', want $want"; bad=1; }
+    done
+    return $bad
+}
+units_active() { # SCENARIO: cluster-bootstrap.service active (exited) everywhere, etcd.service running on masters
+    local m bad=0
+    for m in $(nodes "$1"); do
+        show_is "$1" "$m" cluster-bootstrap ActiveState=active SubState=exited Result=success || bad=1
+        if is_master "$m"; then show_is "$1" "$m" etcd ActiveState=active SubState=running Result=success || bad=1; fi
+    done
+    return $bad
+}
+# members SCENARIO: from every master, all the scenario's masters as voting members (no learner) with
+# https peer URLs on their addresses, the same member ids from each, one cluster id; writes
+# "CLUSTER_ID ID,ID,..." to $work/SCENARIO/cluster and "NAME ID" lines to $work/SCENARIO/member-ids.
+members() {
+    local m args=()
+    for m in $(masters_in "$1"); do args+=("$m=${ip[$m]}"); done
+    python3 - "$work/$1" "${args[@]}" <<'EOF'
+import json, sys
+d = sys.argv[1]
+masters = dict(a.split("=", 1) for a in sys.argv[2:])
+bad, id_sets, cluster_ids, names = [], {}, {}, {}
+for m in masters:
+    try:
+        with open(f"{d}/report-{m}/members.json") as f:
+            ml = json.load(f)
+    except (OSError, ValueError) as e:
+        bad.append(f"{m}: no member list ({e})")
+        continue
+    mem = ml.get("members", [])
+    got = sorted(x.get("name", "") for x in mem)
+    if got != sorted(masters):
+        bad.append(f"{m}: members {got}")
+    for x in mem:
+        if x.get("isLearner"):
+            bad.append(f"{m}: {x.get('name') or hex(x['ID'])} is a learner")
+        if x.get("name") in masters and x.get("peerURLs") != [f"https://{masters[x['name']]}:2380"]:
+            bad.append(f"{m}: {x['name']} has peer URLs {x.get('peerURLs')}")
+        if x.get("name") in masters and x.get("clientURLs") != [f"https://{masters[x['name']]}:2379"]:
+            bad.append(f"{m}: {x['name']} has client URLs {x.get('clientURLs')}")
+        names[x["ID"]] = x.get("name", "")
+    id_sets[m] = sorted(x["ID"] for x in mem)
+    cluster_ids[m] = ml["header"]["cluster_id"]
+    try:
+        with open(f"{d}/report-{m}/status.json") as f:
+            st = json.load(f)
+        cluster_ids[m + " (endpoint status)"] = st[0]["Status"]["header"]["cluster_id"]
+    except (OSError, ValueError, LookupError) as e:
+        bad.append(f"{m}: no endpoint status ({e})")
+if len({tuple(v) for v in id_sets.values()}) > 1:
+    bad.append(f"different member ids: {id_sets}")
+if len(set(cluster_ids.values())) != 1:
+    bad.append(f"cluster ids: { {k: hex(v) for k, v in cluster_ids.items()} }")
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+cid = next(iter(cluster_ids.values()))
+ids = next(iter(id_sets.values()))
+with open(f"{d}/cluster", "w") as f:
+    f.write(f"{cid:x} {','.join(f'{i:x}' for i in ids)}\n")
+with open(f"{d}/member-ids", "w") as f:
+    for i in ids:
+        f.write(f"{names[i]} {i:x}\n")
+print(f"cluster {cid:x}, members {', '.join(f'{names[i]} {i:x}' for i in ids)}")
+EOF
+}
+# The secrets bundle: master-01 made it, every other master received it through a join service, all
+# masters hold the same one.
+bundles() { # SCENARIO
+    local m bad=0 b1 b
+    b1=$(awk '$3 ~ /^etc\/cluster-config\/secrets\// { print $1, $3 }' "$(rep "$1" master-01)/files" 2>/dev/null)
+    [ -n "$b1" ] || { echo "master-01 has no secrets bundle"; bad=1; }
+    for m in $(masters_in "$1"); do
+        b=$(awk '$3 ~ /^etc\/cluster-config\/secrets\// { print $1, $3 }' "$(rep "$1" "$m")/files" 2>/dev/null)
+        [ "$b" = "$b1" ] || { echo "$m: its bundle differs from master-01's:"; diff <(echo "$b1") <(echo "$b") | head -n 5; bad=1; }
+        if [ "$m" = master-01 ]; then
+            log_has "$1" "$m" cluster-bootstrap "made the cluster's secrets bundle" || bad=1
+        else
+            log_has "$1" "$m" cluster-bootstrap "received the secrets bundle from https://10\.20\.0\.1[0-9]:9443" || bad=1
+        fi
+    done
+    return $bad
+}
+# The workers: certificates through a join service (keys made here), no bundle, no CA key, a kubelet
+# certificate the cluster's CA (master-01's bundle) signed.
+workers_joined() { # SCENARIO
+    local m bad=0 r o ca
+    ca=$(root_of "$1" master-01)/etc/cluster-config/secrets/kubernetes/ca.crt
+    for m in $(workers_in "$1"); do
+        r=$(root_of "$1" "$m") o=$(rep "$1" "$m")
+        log_has "$1" "$m" cluster-bootstrap "PKI files issued through the join service of https://10\.20\.0\.1[0-9]:9443" || bad=1
+        [ ! -e "$r/etc/cluster-config/secrets" ] || { echo "$m: has /etc/cluster-config/secrets"; bad=1; }
+        [ ! -s "$o/ca-keys" ] || { echo "$m: CA keys: $(tr '\n' ' ' <"$o/ca-keys")"; bad=1; }
+        if ! openssl verify -CAfile "$ca" "$r/var/lib/kubelet/pki/kubelet.crt" >/dev/null 2>&1; then
+            echo "$m: /var/lib/kubelet/pki/kubelet.crt does not verify against master-01's CA"
+            openssl verify -CAfile "$ca" "$r/var/lib/kubelet/pki/kubelet.crt" 2>&1 | head -n 2 | sed 's/^/    /'
+            bad=1
+        fi
+        cmp -s "$ca" "$r/etc/kubernetes/pki/ca.crt" || { echo "$m: /etc/kubernetes/pki/ca.crt is not the cluster's CA"; bad=1; }
+    done
+    return $bad
+}
+# The stages each node must have done (a step marker each): those of its roles whose program the image has.
+expected_steps() { # SCENARIO MACHINE
+    if is_master "$2"; then
+        echo secrets certificates etcd-member etcd-ready join-service
+        has_prog /usr/bin/ceph-mon && echo ceph-mon
+    else
+        echo certificates
+        [ "$2" = worker-01 ] && has_prog /usr/sbin/mosquitto && echo mqtt
+        echo joined
+    fi
+}
+steps() { # SCENARIO
+    local m st bad=0 have
+    for m in $(nodes "$1"); do
+        for st in $(expected_steps "$1" "$m"); do
+            [ -s "$(rep "$1" "$m")/state/steps/$st" ] || { echo "$m: no step marker $st"; bad=1; }
+        done
+        have=$(find "$(rep "$1" "$m")/state/steps" -type f -printf '%f\n' 2>/dev/null | LC_ALL=C sort | tr '\n' ' ')
+        echo "$m: $have"
+    done
+    return $bad
+}
+log_has() { # SCENARIO MACHINE UNIT ERE: a line of UNIT's journal in MACHINE's report matches
+    grep -Eq -- "$4" "$(rep "$1" "$2")/$3.log" 2>/dev/null || { echo "$2: no '$4' in $3's journal"; return 1; }
+}
+# no_failed_attempts SCENARIO UNITS [ERE]: no process of these units (space-separated, as named in the
+# reports: ceph-mon is ceph-mon@NODE) failed but for exit 75 (and for lines matching ERE: the kills of
+# scenario 5).
+bootstrap_units="cluster-bootstrap etcd clusterboot-join"
+service_units="mosquitto ceph-mon"
+no_failed_attempts() {
+    local m r bad=0 l u
+    for m in $(nodes "$1"); do
+        r=$(rep "$1" "$m")
+        for u in $2; do
+            l=$(grep -E "code=(exited, status=[1-9]|killed|dumped)|Failed with result '(timeout|signal|core-dump)" \
+                "$r/$u.log" 2>/dev/null | grep -v 'status=75/' | grep -Ev -- "${3:-^$}" | head -n 3)
+            [ -z "$l" ] || { echo "$m $u.service:"; printf '%s\n' "$l" | sed 's/^/  /'; bad=1; }
+        done
+    done
+    return $bad
+}
+# What systemd saw on the way, for the record: restarts, failed attempts, exits 75.
+record() { # SCENARIO
+    local m r f t
+    for m in $(nodes "$1"); do
+        r=$(rep "$1" "$m")
+        f=$(cat "$r/etcd.log" "$r/cluster-bootstrap.log" 2>/dev/null | grep -cE 'code=(exited, status=[1-9]|killed|dumped)')
+        t=$(cat "$r/etcd.log" "$r/cluster-bootstrap.log" 2>/dev/null | grep -c 'status=75/')
+        note "$1 $m: cluster-bootstrap.service NRestarts $(sed -n 's/^NRestarts=//p' "$r/cluster-bootstrap.show" 2>/dev/null)," \
+            "etcd.service NRestarts $(sed -n 's/^NRestarts=//p' "$r/etcd.show" 2>/dev/null)," \
+            "$f failed processes ($t of them exit 75); reported $(cut -d' ' -f2 "$r/when" 2>/dev/null) s after its boot;" \
+            "failed units: $(awk '{ print $1 }' "$r/failed-units" 2>/dev/null | tr '\n' ' ')"
+    done
+}
+# The points every scenario that forms a cluster has (7, or 6 with "nofail": the kills of 5 are checked apart).
+scenario_points() { # SCENARIO LABEL [nofail]
+    local s=$1 l=$2 m1
+    m1=$(rep "$s" master-01)
+    check "$l: cluster-detect.service found each node, networkd gave it its address" detected "$s" \
+        -- "$m1/cluster-detect.log"
+    check "$l: bootstrap-state: master-01 bootstrapped, every other node joined" states "$s" \
+        -- "$(rep "$s" worker-01)/cluster-bootstrap.log" "$m1/cluster-bootstrap.log"
+    check "$l: cluster-bootstrap.service active (exited) on every node, etcd.service running on the masters" \
+        units_active "$s" -- "$m1/cluster-bootstrap.log" "$(rep "$s" worker-01)/cluster-bootstrap.log"
+    check "$l: from every master: all masters voting members with https peer URLs, same ids, one cluster id" \
+        members "$s" -- "$m1/members.err" "$m1/status.err"
+    check "$l: each node's step markers (its roles' stages, less those whose program the image lacks)" steps "$s"
+    if [ "${3-}" != nofail ]; then
+        check "$l: no failed attempt of cluster-bootstrap, etcd or clusterboot-join (but exit 75)" \
+            no_failed_attempts "$s" "$bootstrap_units"
+    fi
+    # The role targets (enabled at first boot) start these at boot too; under the join policy a node gets
+    # their files (passwd, certificates, keyrings) only in cluster-bootstrap's stages.
+    check "$l: no failed start of mosquitto or ceph-mon@NODE (started by the role targets before their stage?)" \
+        no_failed_attempts "$s" "$service_units" -- "$(rep "$s" worker-01)/mosquitto.log" "$(rep "$s" master-01)/ceph-mon.log"
+}
+
+# ---- scenario 1 (and 7): examples/ha, six nodes at once ----
+mqtt_password() { # the admin user's password in master-01's bundle, read on the host
+    awk -F: '$1 == "admin" { print substr($0, length($1) + 2); exit }' \
+        "$(root_of s1 master-01)/etc/cluster-config/secrets/mqtt/credentials" 2>/dev/null
+}
+# Scenario 7, while the containers of 1 run: results to $work/s7/*.
+live_checks_s1() {
+    local pw w=$work/s7 rc
+    mkdir -p "$w"
+    wanted 7 || return 0
+    pw=$(mqtt_password)
+    # A subscriber on 1883 and a publisher over TLS on 8883 (the server verified against the cluster's CA),
+    # both with the generated credentials.
+    # shellcheck disable=SC2016 # expanded by the shell inside the container
+    nspawn_exec worker-01 sh -c '
+        mosquitto_sub -h 10.20.0.21 -p 1883 -u admin -P "$1" -t cb-e2e/t -C 1 -W 30 >/tmp/cb-e2e-sub.out 2>&1 &
+        sub=$!
+        sleep 2
+        mosquitto_pub -h 10.20.0.21 -p 8883 --cafile /etc/mosquitto/certs/ca.crt -u admin -P "$1" -t cb-e2e/t \
+            -m "hello from the test" -q 1
+        echo "pub exit $?"
+        wait $sub
+        echo "sub exit $?"
+        cat /tmp/cb-e2e-sub.out' sh "$pw" >"$w/mqtt-good.out" 2>&1
+    echo "rc $?" >>"$w/mqtt-good.out"
+    nspawn_exec worker-01 mosquitto_pub -h 10.20.0.21 -p 1883 -u admin -P "not-$pw" -t cb-e2e/t -m x \
+        >"$w/mqtt-bad.out" 2>&1
+    echo "rc $?" >>"$w/mqtt-bad.out"
+    nspawn_exec worker-01 mosquitto_pub -h 10.20.0.21 -p 1883 -t cb-e2e/t -m x >"$w/mqtt-anon.out" 2>&1
+    echo "rc $?" >>"$w/mqtt-anon.out"
+    # ceph -s with the admin keyring on master-01: the monitors may take a moment for their quorum (at
+    # most 90 s more).
+    local deadline=$(($(date +%s) + 90))
+    while :; do
+        nspawn_exec master-01 timeout 25 ceph --connect-timeout 20 -s -f json >"$w/ceph.json" 2>"$w/ceph.err"
+        rc=$?
+        python3 -c 'import json, sys; sys.exit(len(json.load(open(sys.argv[1])).get("quorum_names", [])) != 3)' \
+            "$w/ceph.json" 2>/dev/null && break
+        [ "$(date +%s)" -lt "$deadline" ] || break
+        sleep 5
+    done
+    echo "rc $rc" >>"$w/ceph.err"
+    nspawn_exec master-01 timeout 25 ceph --connect-timeout 20 -s >"$w/ceph-s.txt" 2>&1
+}
+mqtt_good() {
+    grep -qx 'hello from the test' "$work/s7/mqtt-good.out" && grep -qx 'pub exit 0' "$work/s7/mqtt-good.out" ||
+        { cat "$work/s7/mqtt-good.out"; return 1; }
+}
+mqtt_refused() {
+    local f bad=0
+    for f in mqtt-bad mqtt-anon; do
+        if grep -qx 'rc 0' "$work/s7/$f.out" || ! grep -qi 'not authori[sz]ed' "$work/s7/$f.out"; then
+            echo "$f:"; sed 's/^/  /' "$work/s7/$f.out"; bad=1
+        fi
+    done
+    return $bad
+}
+ceph_quorum() {
+    python3 - "$work/s7/ceph.json" <<'EOF' || { cat "$work/s7/ceph.err" "$work/s7/ceph-s.txt" 2>/dev/null | tail -n 15; return 1; }
+import json, sys
+try:
+    st = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    print(f"no JSON from ceph -s ({e})")
+    sys.exit(1)
+q = sorted(st.get("quorum_names", []))
+print(f"fsid {st.get('fsid')}, quorum {q}, health {st.get('health', {}).get('status')}")
+sys.exit(q != ["master-01", "master-02", "master-03"])
+EOF
+}
+
+if wanted 1; then
+    s=s1
+    if new_roots $s && run_scenario $s - 0 && all_reported $s >/dev/null; then
+        ok "scenario 1: the six nodes of examples/ha boot at once from one join-policy image; each reports settled"
+    else
+        not_ok "scenario 1: the six nodes of examples/ha boot at once from one join-policy image; each reports settled" \
+            "$(rep $s master-01)/console.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    scenario_points $s "scenario 1"
+    check "scenario 1: master-01 made the secrets bundle, master-02/03 received it through a join service; one bundle" \
+        bundles $s -- "$(rep $s master-02)/cluster-bootstrap.log"
+    check "scenario 1: the workers' certificates came through the join service; no bundle, no CA key on a worker" \
+        workers_joined $s -- "$(rep $s worker-02)/cluster-bootstrap.log"
+    record $s
+    if wanted 7; then
+        check "scenario 7: mosquitto on worker-01: the generated credentials work (subscribe on 1883, publish over TLS on 8883)" \
+            mqtt_good -- "$(rep $s worker-01)/mosquitto.log" "$(rep $s worker-01)/cluster-bootstrap.log"
+        check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused
+        check "scenario 7: ceph -s with the admin keyring on master-01: master-01..03 in the monitors' quorum" \
+            ceph_quorum -- "$(rep $s master-01)/ceph-mon.log" "$(rep $s master-01)/cluster-bootstrap.log"
+    else
+        skip_points 3 "scenario 7 not asked for (CB_E2E_ONLY)"
+    fi
+else
+    skip_points 13 "scenario 1 not asked for (CB_E2E_ONLY)"
+fi
+
+# ---- scenario 4: the roots of 1 booted again ----
+unchanged() { # SCENARIO: per node, the same PKI and secret files (hash and mtime) and step markers as in 1
+    local m bad=0 d
+    for m in $(nodes "$1"); do
+        d=$(diff <(cat "$(rep s1 "$m")/files") <(cat "$(rep "$1" "$m")/files") | grep '^[<>]' | head -n 6)
+        [ -z "$d" ] || { echo "$m: files changed:"; printf '%s\n' "$d" | sed 's/^/  /'; bad=1; }
+        d=$(diff <(cd "$(rep s1 "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) \
+            <(cd "$(rep "$1" "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) | grep '^[<>]' | head -n 6)
+        [ -z "$d" ] || { echo "$m: steps or state changed:"; printf '%s\n' "$d" | sed 's/^/  /'; bad=1; }
+    done
+    return $bad
+}
+# etcd derives the first member's id and the cluster id from names, peer URLs and the token: a cluster
+# made anew would have them again. The ids `member add` gave master-02 and -03 are random: they tell.
+same_cluster() { # SCENARIO: the cluster id and member ids are those of 1
+    local a b
+    a=$(cat "$work/s1/cluster" 2>/dev/null) b=$(cat "$work/$1/cluster" 2>/dev/null)
+    [ -n "$a" ] && [ "$a" = "$b" ] || { echo "scenario 1: '$a', now: '$b'"; return 1; }
+}
+nothing_redone() { # SCENARIO: no member add, no bundle made or fetched, no certificate issued, in this boot
+    local m bad=0 l
+    for m in $(nodes "$1"); do
+        l=$(grep -hE "added to the etcd cluster|made the cluster's secrets bundle|received the secrets bundle|issued through the join service" \
+            "$(rep "$1" "$m")/cluster-bootstrap.log" "$(rep "$1" "$m")/etcd.log" 2>/dev/null | head -n 2)
+        [ -z "$l" ] || { echo "$m:"; printf '%s\n' "$l" | sed 's/^/  /'; bad=1; }
+    done
+    return $bad
+}
+if wanted 4 && [ -s "$work/s1/cluster" ]; then
+    s=s4
+    if run_scenario $s - 0 && all_reported $s >/dev/null; then
+        ok "scenario 4 (reboot): the six roots of scenario 1 boot again; each reports settled"
+    else
+        not_ok "scenario 4 (reboot): the six roots of scenario 1 boot again; each reports settled"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    check "scenario 4 (reboot): bootstrap-state unchanged, cluster-bootstrap.service and etcd.service active" \
+        eval "states $s && units_active $s"
+    check "scenario 4 (reboot): the same cluster id and member ids as before" eval "members $s >/dev/null && same_cluster $s"
+    check "scenario 4 (reboot): every certificate, key and secret file unchanged (hash, mtime); no new or rewritten step" \
+        unchanged $s
+    check "scenario 4 (reboot): nothing redone: no member add, no bundle made or fetched, no certificate issued" \
+        nothing_redone $s
+    check "scenario 4 (reboot): no failed attempt of cluster-bootstrap, etcd, clusterboot-join, mosquitto or ceph-mon" \
+        no_failed_attempts $s "$bootstrap_units $service_units"
+    record $s
+else
+    skip_points 6 "scenario 4 (reboot): $(wanted 4 && echo "scenario 1 formed no cluster" || echo "not asked for")"
+fi
+
+# ---- scenario 6: master-02 reinstalled ----
+replaced() { # the member ids of 6: master-01's and -03's those of before, master-02's a new one
+    local before=$work/s4/member-ids now=$work/s6/member-ids m a b
+    [ -s "$before" ] || before=$work/s1/member-ids
+    for m in master-01 master-02 master-03; do
+        a=$(awk -v m=$m '$1 == m { print $2 }' "$before" 2>/dev/null)
+        b=$(awk -v m=$m '$1 == m { print $2 }' "$now" 2>/dev/null)
+        if [ "$m" = master-02 ]; then
+            [ -n "$b" ] && [ "$a" != "$b" ] || { echo "master-02: member $a before, $b now"; return 1; }
+        else
+            [ -n "$a" ] && [ "$a" = "$b" ] || { echo "$m: member $a before, $b now"; return 1; }
+        fi
+    done
+    echo "master-02: member $(awk '$1 == "master-02" { print $2 }' "$before") replaced by $(awk '$1 == "master-02" { print $2 }' "$now")"
+    [ "$(cut -d' ' -f1 "$before" | sort | tr '\n' ' ')" = "$(cut -d' ' -f1 "$now" | sort | tr '\n' ' ')" ]
+}
+same_cluster_id() { [ "$(cut -d' ' -f1 "$work/s1/cluster")" = "$(cut -d' ' -f1 "$work/s6/cluster" 2>/dev/null)" ]; }
+rejoined() {
+    log_has s6 master-02 cluster-bootstrap "received the secrets bundle from https://10\.20\.0\.1[13]:9443" &&
+        { log_has s6 master-02 cluster-bootstrap "added to the etcd cluster as learner" >/dev/null ||
+            log_has s6 master-02 etcd "added to the etcd cluster as learner"; } &&
+        log_has s6 master-02 cluster-bootstrap "promoted to a voting member: joined"
+}
+if wanted 6 && [ -s "$work/s1/cluster" ]; then
+    s=s6
+    if new_roots $s master-02 && run_scenario $s - 0 && all_reported $s >/dev/null; then
+        ok "scenario 6: master-02 reinstalled (a fresh copy of the image) boots with master-01/03; each reports settled"
+    else
+        not_ok "scenario 6: master-02 reinstalled (a fresh copy of the image) boots with master-01/03; each reports settled" \
+            "$(rep $s master-02)/cluster-bootstrap.log" "$(rep $s master-02)/etcd.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    check "scenario 6: master-02 got the bundle from a join service, was added as a learner and promoted" rejoined \
+        -- "$(rep $s master-02)/cluster-bootstrap.log"
+    check "scenario 6: three voting members, one cluster id (the cluster of scenario 1)" \
+        eval "members $s && same_cluster_id" -- "$(rep $s master-01)/members.err"
+    check "scenario 6: master-02's old member is gone, a new one in its place; master-01/03 kept theirs" replaced
+    check "scenario 6: bootstrap-state master-01 bootstrapped, master-02/03 joined; step markers" \
+        eval "states $s && steps $s >/dev/null"
+    check "scenario 6: no failed attempt of cluster-bootstrap, etcd, clusterboot-join or ceph-mon" \
+        no_failed_attempts $s "$bootstrap_units $service_units"
+    record $s
+else
+    skip_points 6 "scenario 6 (reinstalled master): $(wanted 6 && echo "scenario 1 formed no cluster" || echo "not asked for")"
+fi
+[ -n "${KEEP_WORK:-}" ] || rm -rf "$work/roots-r1"
+# Without a cluster in scenario 1, each other scenario would only wait for its reports' time limit.
+broken=
+wanted 1 && [ ! -s "$work/s1/cluster" ] && broken="scenario 1 formed no cluster"
+
+# ---- scenario 2: the small inventory ----
+if wanted 2 && [ -n "$small_ok" ] && [ -z "$broken" ]; then
+    s=s2
+    if new_roots $s && run_scenario $s - 0 && all_reported $s >/dev/null; then
+        ok "scenario 2: master-01, worker-01, worker-02 (the small inventory) boot at once; each reports settled"
+    else
+        not_ok "scenario 2: master-01, worker-01, worker-02 (the small inventory) boot at once; each reports settled" \
+            "$(rep $s master-01)/console.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    scenario_points $s "scenario 2"
+    check "scenario 2: the workers' certificates came through the join service; no bundle, no CA key on a worker" \
+        workers_joined $s -- "$(rep $s worker-02)/cluster-bootstrap.log"
+    record $s
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$work/roots-r2"
+else
+    skip_points 9 "scenario 2 (small inventory): $(wanted 2 && echo "${broken:-no small inventory}" || echo "not asked for")"
+fi
+
+# ---- scenario 3: reverse order, master-01 late ----
+waited() { # the others waited for master-01 (retries within a run, or exit 75 and a restart)
+    local m bad=0
+    for m in master-02 master-03 worker-01 worker-02 worker-03; do
+        log_has s3 "$m" cluster-bootstrap "no master's join service answers yet|no etcd cluster answers yet" >/dev/null &&
+            log_has s3 "$m" cluster-bootstrap "retrying in|status=75/" >/dev/null ||
+            { echo "$m: no wait in cluster-bootstrap's journal"; bad=1; }
+    done
+    return $bad
+}
+if wanted 3 && [ -z "$broken" ]; then
+    s=s3
+    if new_roots $s && run_scenario $s master-01 "$late" worker-03 worker-02 worker-01 master-03 master-02 &&
+            all_reported $s >/dev/null; then
+        ok "scenario 3: the six boot in reverse order, master-01 $late s after the others; each reports settled"
+    else
+        not_ok "scenario 3: the six boot in reverse order, master-01 $late s after the others; each reports settled" \
+            "$(rep $s master-02)/console.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    check "scenario 3: the other five waited for master-01 (retries or exit 75), then joined" waited
+    scenario_points $s "scenario 3"
+    check "scenario 3: master-01 made the bundle (nobody else had one), the others received it" bundles $s
+    check "scenario 3: the workers' certificates came through the join service; no bundle, no CA key on a worker" \
+        workers_joined $s
+    record $s
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$work/roots-r3"
+else
+    skip_points 11 "scenario 3 (reverse order, master-01 late): ${broken:-not asked for}"
+fi
+
+# ---- scenario 5: kill -9 at stage boundaries ----
+# node -> its kill points, one per attempt of cluster-bootstrap.service, in order
+declare -A kills=(
+    [master-01]="secrets:after-run join-service:before"
+    [master-02]="secrets:after-run"
+    [master-03]="etcd-member:after-run etcd-ready:after-run"
+    [worker-01]="certificates:after-run mqtt:after-gate"
+    [worker-02]="joined:before"
+    [worker-03]="certificates:before"
+)
+arm_kills() { # SCENARIO: the wrapper, its drop-in and the kill points in each root
+    local s=$1 m r p
+    for m in $(nodes "$s"); do
+        r=$(root_of "$s" "$m")
+        mkdir -p "$r/etc/systemd/system/cluster-bootstrap.service.d" || return 1
+        printf '[Service]\nExecStart=\nExecStart=/usr/local/sbin/cb-e2e-bootstrap\n' \
+            >"$r/etc/systemd/system/cluster-bootstrap.service.d/cb-e2e-kill.conf"
+        cat >"$r/usr/local/sbin/cb-e2e-bootstrap" <<'EOF'
+#!/bin/sh
+# tests/e2e/test-nspawn-cluster.sh: the first kill point of the list, for this attempt only.
+f=/var/lib/cb-e2e/kill-at
+if [ -s "$f" ]; then
+    at=$(head -n 1 "$f")
+    tail -n +2 "$f" >"$f.tmp" && sync "$f.tmp" && mv "$f.tmp" "$f" && sync /var/lib/cb-e2e
+    echo "cb-e2e: this attempt dies at $at (CLUSTERBOOT_TEST_KILL_AT)"
+    export CLUSTERBOOT_TEST_KILL_AT="$at"
+fi
+exec /usr/bin/clusterboot bootstrap
+EOF
+        chmod 0755 "$r/usr/local/sbin/cb-e2e-bootstrap"
+        : >"$r/var/lib/cb-e2e/kill-at"
+        for p in ${kills[$m]:-}; do echo "$p" >>"$r/var/lib/cb-e2e/kill-at"; done
+    done
+}
+killed_as_asked() { # every kill point fired (clusterboot said so and systemd saw the SIGKILL), the lists used up
+    local m p bad=0 r n_kills
+    for m in $(nodes s5); do
+        r=$(rep s5 "$m")
+        for p in ${kills[$m]:-}; do
+            grep -qF "CLUSTERBOOT_TEST_KILL_AT=$p: killing myself" "$r/cluster-bootstrap.log" 2>/dev/null ||
+                { echo "$m: no kill at $p"; bad=1; }
+        done
+        n_kills=$(grep -c 'status=9/KILL' "$r/cluster-bootstrap.log" 2>/dev/null)
+        [ "$n_kills" = "$(wc -w <<<"${kills[$m]:-}")" ] ||
+            { echo "$m: systemd saw $n_kills SIGKILLs of cluster-bootstrap.service, want $(wc -w <<<"${kills[$m]:-}")"; bad=1; }
+        [ ! -s "$(root_of s5 "$m")/var/lib/cb-e2e/kill-at" ] ||
+            { echo "$m: kill points left: $(tr '\n' ' ' <"$(root_of s5 "$m")/var/lib/cb-e2e/kill-at")"; bad=1; }
+    done
+    return $bad
+}
+if wanted 5 && [ -z "$broken" ]; then
+    s=s5
+    if new_roots $s && arm_kills $s && run_scenario $s - 0 && all_reported $s >/dev/null; then
+        ok "scenario 5 (kill -9 at stage boundaries): the six boot at once; each reports settled"
+    else
+        not_ok "scenario 5 (kill -9 at stage boundaries): the six boot at once; each reports settled" \
+            "$(rep $s master-03)/cluster-bootstrap.log"
+        all_reported $s | sed 's/^/#   /'
+    fi
+    check "scenario 5: every kill point fired once and systemd restarted cluster-bootstrap.service after it" \
+        killed_as_asked -- "$(rep $s master-01)/cluster-bootstrap.log"
+    scenario_points $s "scenario 5" nofail
+    check "scenario 5: no failed attempt of cluster-bootstrap, etcd or clusterboot-join but the kills and exit 75" \
+        no_failed_attempts $s "$bootstrap_units" "status=9/KILL|result 'signal'"
+    check "scenario 5: one bundle on the masters; the workers' certificates through the join service" \
+        eval "bundles $s && workers_joined $s"
+    record $s
+else
+    skip_points 10 "scenario 5 (kill -9): ${broken:-not asked for}"
+fi
+
+nspawn_finish
