@@ -12,7 +12,7 @@
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
-#   nspawn_boot ROOT NAME MAC INDEX LOG, nspawn_stop [NAME...], nspawn_exec NAME COMMAND...
+#   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...
 #
 # Why the containers are set up the way they are:
 # - Identity: the containers' NICs are veths, and detect by design takes MACs only from physical NICs (those
@@ -55,6 +55,7 @@ nspawn_init() { # PLAN
     declare -gA pid=()    # machine -> systemd-nspawn's PID, while it runs
     declare -gA nsif=()   # machine -> its veth's name (inside the container, while it runs)
     declare -gA nsroot=() # machine -> the root it runs (or last ran) from
+    nsnets=()             # network namespaces nspawn_boot made for containers (with IFNAME)
     echo "1..$plan"
     trap nspawn_cleanup EXIT
     trap 'exit 130' INT
@@ -262,19 +263,30 @@ nspawn_new_root() {
     printf '%s\n' "$name" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
     tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id"
 }
-# nspawn_boot ROOT NAME MAC INDEX LOG: a fresh veth pair ($tag<INDEX> carrying MAC, into the container, and
-# p<INDEX>, a port of br0; the previous pair went with the container's namespace), then the container,
-# in the background, its console to LOG.
+# nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME]: a fresh veth pair ($tag<INDEX> carrying MAC, into the
+# container, and p<INDEX>, a port of br0; the previous pair went with the container's namespace), then the
+# container, in the background, its console to LOG. With IFNAME the container's end is named so (a node file
+# may match its NIC by name as well as by MAC: examples/homelab's "interface: eth0"): the container then runs
+# in a network namespace of its own, $tag-n<INDEX>, made here, where the veth can take that name.
 nspawn_boot() {
-    local r=$1 m=$2 mac=$3 i=$4 log=$5 host_if=$tag$4
+    local r=$1 m=$2 mac=$3 i=$4 log=$5 ifname=${6:-} host_if=$tag$4 net
     ip link del "$host_if" 2>/dev/null
     ip -n "$brns" link del "p$i" 2>/dev/null
     ip link add "$host_if" address "$mac" type veth peer name "p$i" netns "$brns" &&
         ip -n "$brns" link set "p$i" master br0 && ip -n "$brns" link set "p$i" up || return 1
+    net=(--network-interface="$host_if")
+    if [ -n "$ifname" ]; then
+        ip netns del "$tag-n$i" 2>/dev/null
+        ip netns add "$tag-n$i" && ip link set "$host_if" netns "$tag-n$i" &&
+            ip -n "$tag-n$i" link set "$host_if" name "$ifname" && ip -n "$tag-n$i" link set lo up || return 1
+        nsnets+=("$tag-n$i")
+        # nspawn grants CAP_NET_ADMIN (which systemd-networkd needs) for its own private networks only.
+        net=(--network-namespace-path="/run/netns/$tag-n$i" --capability=CAP_NET_ADMIN)
+    fi
     mkdir -p "${log%/*}"
     boots=$((boots + 1))
     "$work/launch" "$tag-$boots-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
-        --console=read-only -D "$r" --machine="$tag-$m" --network-interface="$host_if" >"$log" 2>&1 &
+        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" >"$log" 2>&1 &
     pid[$m]=$!
     nsif[$m]=$host_if
     nsroot[$m]=$r
@@ -366,6 +378,7 @@ nspawn_cleanup() {
     nspawn_stop
     local i
     for i in "${nsif[@]}"; do ip link del "$i" 2>/dev/null; done
+    for i in "${nsnets[@]}"; do ip netns del "$i" 2>/dev/null; done
     ip netns del "$brns" 2>/dev/null
     if [ -n "$work" ]; then
         if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
