@@ -373,9 +373,18 @@ static bool has_bundle(const char *root) {
         return r >= 0;
 }
 
+static void count_change(const RenderedFile *f, WriteResult res, void *userdata) {
+        (void) f;
+        if (res != WRITE_UNCHANGED)
+                (*(unsigned *) userdata)++;
+}
+
+/* Writes set under root; c->changed counts the files created or updated (an unchanged file is not
+ * touched). */
 static int write_set(BootstrapContext *c, const RenderSet *set, const char *root) {
         const RenderedFile *failed = NULL;
-        int r = render_set_write(set, root, false, NULL, NULL, &failed);
+        c->changed = 0;
+        int r = render_set_write(set, root, false, count_change, &c->changed, &failed);
         if (r == -ENOENT && failed && failed->group)
                 bootstrap_message(c, "cannot write %s: the group '%s' that must read it does not exist; install its package "
                                "in the image", failed->path, failed->group);
@@ -461,7 +470,8 @@ static int certificates_from_bundle(BootstrapContext *c) {
         r = r ?: pki_node_files(c->inv, &plan, &b, c->root, false, time(NULL), &set);
         r = r ?: write_set(c, &set, c->root);
         if (r >= 0)
-                bootstrap_message(c, "%zu PKI files in place, %zu (re)made from the bundle on this node", plan.n, set.n);
+                bootstrap_message(c, "%zu PKI files in place; %u written now, from the bundle on this node", plan.n,
+                                  c->changed);
         else if (!c->message)
                 bootstrap_message(c, "cannot make this node's certificates from the bundle");
         render_set_wipe(&set);
@@ -529,8 +539,9 @@ int bootstrap_joined(BootstrapContext *c) {
 
 int bootstrap_register(BootstrapContext *c) {
         if (c->node->ip_valid) {
-                bootstrap_message(c, "registered as %s at %s (auto_register)", c->node->name,
-                                  "the address in " AUTO_ADDRESS_PATH);
+                char ip[IP_ADDR_STRLEN];
+                ip_addr_format(&c->node->ip, ip);
+                bootstrap_message(c, "registered as %s at %s (auto_register)", c->node->name, ip);
                 return 0;
         }
         JoinMaterial m = {};

@@ -27,6 +27,7 @@ typedef struct BootstrapContext {
         EtcdTls tls;      /* paths as seen from here (under root) */
         unsigned timeout_ms;
         char *message;    /* what the stage did or waits for, for the log; owned by the context */
+        unsigned changed; /* files the last write of a stage created or updated */
 } BootstrapContext;
 
 /* Sets c->message, what the stage did or waits for. */

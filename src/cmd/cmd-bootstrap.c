@@ -45,6 +45,9 @@ static int lock_state(const char *root);
 static int run_stage(const Options *o, BootstrapContext *c, const char *name, int (*fn)(BootstrapContext *c)) {
         uint64_t deadline = now_ms() + (uint64_t) o->retry_timeout * 1000;
         for (unsigned attempt = 0;; attempt++) {
+                /* Each attempt says anew what it did or waits for. */
+                free(c->message);
+                c->message = NULL;
                 int lock = lock_state(c->root);
                 if (lock < 0)
                         return log_error_errno(lock, "cannot lock the bootstrap state: %m");
