@@ -16,7 +16,7 @@ if [ "${1:-}" = --tests ]; then
         openssl iproute2 util-linux     # test certificates, network namespaces, unshare
         systemd                         # systemd-analyze verify, systemctl --root
         mosquitto mosquitto-clients     # the rendered mosquitto.conf and ACL
-        ceph-mon ceph-common            # ceph-mon --mkfs with the rendered ceph.conf
+        ceph-mon ceph-osd ceph-common   # ceph-mon --mkfs and OSDs from the rendered ceph.conf
         etcd-server etcd-client         # etcd from the rendered environment file
         containerd                      # containerd config dump of the rendered config.toml
         dnsutils                        # dig, against CoreDNS (tests/coredns)

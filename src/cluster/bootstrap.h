@@ -55,6 +55,10 @@ int bootstrap_joined(BootstrapContext *c);
  * ceph.conf (fsid, mon_initial_members, mon_host: every monitor starts from the same initial monmap) and
  * ceph.mon.keyring; into a temporary folder renamed into place, so a crash leaves none or a whole one. */
 int bootstrap_ceph_mon(BootstrapContext *c);
+/* ceph-osd (ceph-osd nodes): each device of the node file made an OSD once, with the id the inventory
+ * numbers it by (ceph osd new UUID ID as client.bootstrap-osd, then ceph-osd --mkfs, BlueStore on the device);
+ * -EAGAIN while no monitor answers. */
+int bootstrap_ceph_osd(BootstrapContext *c);
 /* kafka (brokers): the log directory formatted once with the cluster's id (kafka-storage format) before
  * the first start; one holding another cluster's meta.properties is never formatted again (-EEXIST). On
  * the live system only: under --root it checks and says what it would do. */

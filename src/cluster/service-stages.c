@@ -2,6 +2,7 @@
 /* The work of the service stages that must happen once before a service's first start: the Ceph
  * monitor's store and Kafka's formatted log directory. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "fs-util.h"
 #include "paths.h"
 #include "process.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -105,6 +107,133 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
         bootstrap_message(c, "made the store of mon.%s (ceph-mon --mkfs: the inventory's monitors as the initial "
                              "monmap)", c->node->name);
         return 0;
+}
+
+/* A file of the state directory holding one line, or NULL. */
+static char *state_line(const char *path) {
+        char *text = NULL;
+        size_t size;
+        if (read_full_file(path, 4096, &text, &size) < 0)
+                return NULL;
+        text[strcspn(text, "\n")] = 0;
+        return text;
+}
+
+/* One OSD on one device (Ceph's "long form" manual deployment, without ceph-volume):
+ *   ceph osd new UUID ID -i {"cephx_secret": KEY}   as client.bootstrap-osd: the OSD exists in the map,
+ *                                                   with the id the inventory numbers it by (so that the
+ *                                                   enabled ceph-osd@ID.service is its unit)
+ *   /var/lib/ceph/osd/ceph-ID: keyring, block -> the device; ceph-osd --mkfs (BlueStore)
+ * The UUID and the key are kept in the state directory before `osd new`, so a run that died after it
+ * repeats the same call (Ceph answers the same id for the same UUID) instead of making another OSD. */
+static int prepare_osd(BootstrapContext *c, const char *device, int64_t id) {
+        _cleanup_free_ char *dir = path_join_root(c->root, STATE_DIR "/ceph-osd");
+        _cleanup_free_ char *uuid_path = dir ? strprintf("%s/osd.%" PRId64 ".uuid", dir, id) : NULL;
+        _cleanup_free_ char *key_path = dir ? strprintf("%s/osd.%" PRId64 ".key", dir, id) : NULL;
+        _cleanup_free_ char *req_path = dir ? strprintf("%s/osd.%" PRId64 ".json", dir, id) : NULL;
+        _cleanup_free_ char *data = strprintf("%s" CEPH_DATA_DIR "/osd/ceph-%" PRId64, strempty(c->root), id);
+        _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
+        _cleanup_free_ char *boot = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring");
+        _cleanup_free_ char *dev = path_join_root(c->root, device);
+        _cleanup_free_ char *ready = data ? strprintf("%s/ready", data) : NULL;
+        _cleanup_free_ char *uuid = NULL, *output = NULL, *idstr = strprintf("%" PRId64, id);
+        _cleanup_secret_free_ char *key = NULL, *keyring = NULL;
+        int r;
+        if (!uuid_path || !key_path || !req_path || !data || !conf || !boot || !dev || !ready || !idstr)
+                return -ENOMEM;
+        if (exists(ready))
+                return 0;
+        if (!exists(dev)) {
+                bootstrap_message(c, "%s (osd.%" PRId64 ") does not exist on this node", device, id);
+                return -ENOENT;
+        }
+
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+        uuid = state_line(uuid_path);
+        key = state_line(key_path);
+        if (!uuid) {
+                char u[37];
+                r = uuid_generate_v4(u);
+                r = r ?: write_file_atomic(uuid_path, u, strlen(u), 0644);
+                if (r < 0 || !(uuid = strdup(u)))
+                        return r < 0 ? r : -ENOMEM;
+        }
+        if (!key) {
+                r = cephx_key_generate(&key);
+                r = r ?: write_file_atomic(key_path, key, strlen(key), 0600);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *req = strprintf("{\"cephx_secret\": \"%s\"}", key);
+        r = req ? write_file_atomic(req_path, req, strlen(req), 0600) : -ENOMEM;
+        if (req)
+                explicit_bzero(req, strlen(req));
+        if (r < 0)
+                return r;
+        char *argv[] = { "/usr/bin/ceph", "--conf", conf, "--name", "client.bootstrap-osd", "--keyring", boot,
+                         "--connect-timeout", "10", "osd", "new", uuid, idstr, "-i", req_path, NULL };
+        r = run_program(argv, &output);
+        (void) unlink(req_path);
+        if (r != 0) {
+                /* Most often: no monitor answers yet. */
+                bootstrap_message(c, "ceph osd new for osd.%" PRId64 " (%s) failed (%s%d): %s", id, device,
+                                  r < 0 ? "error " : "exit ", r, last_line(output));
+                return r < 0 ? r : r == 1 || strstr(last_line(output), "timed out") ? -EAGAIN : -EIO;
+        }
+
+        /* The data directory, made again from the start if a run died in it. */
+        r = remove_tree(data);
+        r = r ?: mkdir_p(data, 0755);
+        char entity[32];
+        snprintf(entity, sizeof(entity), "osd.%" PRId64, id);
+        r = r ?: cephx_keyring_entry(entity, key, NULL, &keyring);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *keyring_path = strprintf("%s/keyring", data), *block = strprintf("%s/block", data);
+        if (!keyring_path || !block)
+                return -ENOMEM;
+        r = write_file_atomic(keyring_path, keyring, strlen(keyring), 0600);
+        if (r >= 0 && symlink(dev, block) < 0)
+                r = -errno;
+        if (r < 0)
+                return r;
+        free(output);
+        output = NULL;
+        char *mkfs[] = { "/usr/bin/ceph-osd", "--conf", conf, "--mkfs", "-i", idstr, "--osd-uuid", uuid,
+                         "--osd-data", data, "--osd-objectstore", "bluestore", "--keyring", keyring_path, NULL };
+        r = run_program(mkfs, &output);
+        if (r != 0) {
+                bootstrap_message(c, "ceph-osd --mkfs for osd.%" PRId64 " on %s failed (%s%d): %s", id, device,
+                                  r < 0 ? "error " : "exit ", r, last_line(output));
+                return r < 0 ? r : -EIO;
+        }
+        r = give_to(c->root, "ceph", data);
+        /* ceph-osd --mkfs writes "ready" last, with its own fsync: the OSD is made. */
+        return r < 0 ? r : exists(ready) ? 0 : -EIO;
+}
+
+int bootstrap_ceph_osd(BootstrapContext *c) {
+        const Node *n = c->node;
+        if (!n->file || n->n_osds == 0) {
+                bootstrap_message(c, "no OSD devices in nodes/%s.yaml", n->name);
+                return 0;
+        }
+        StrBuf ids = {};
+        int r = 0;
+        for (size_t i = 0; i < n->n_osds && r >= 0; i++) {
+                int64_t id = n->first_osd_id + (int64_t) i;
+                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, id);
+                r = r ?: strbuf_printf(&ids, "%sosd.%" PRId64 " on %s", i ? ", " : "", id,
+                                       n->file->ceph.osd_devices.items[i].v);
+        }
+        if (r >= 0)
+                bootstrap_message(c, "%s made (BlueStore)", ids.s);
+        else if (!c->message)
+                bootstrap_message(c, "cannot make the OSDs of this node");
+        strbuf_done(&ids);
+        return r;
 }
 
 /* VALUE of KEY=VALUE or KEY="VALUE" in a rendered environment or properties file. */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fs-util.h"
@@ -147,8 +149,8 @@ const Stage stages[] = {
           gate_kubelet, "containerd and kubelet run; kubelet answers /healthz" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,
           "the monitor's store made once (ceph-mon --mkfs), the monitor listens (msgr2, port 3300)" },
-        { "ceph-osd", is_ceph_osd, NULL, { "ceph-osd.target" }, "/usr/bin/ceph-osd", NULL,
-          "the node's OSDs are started" },
+        { "ceph-osd", is_ceph_osd, bootstrap_ceph_osd, { "ceph-osd@%o.service" }, "/usr/bin/ceph-osd", NULL,
+          "each OSD device of the node file made an OSD once (ceph osd new, ceph-osd --mkfs), and started" },
         { "kafka", node_is_kafka_broker, bootstrap_kafka_storage, { "kafka.service" }, "/opt/kafka/bin/kafka-server-start.sh",
           gate_kafka, "the log directory formatted once with the cluster's id, the Kafka broker listens" },
         { "mqtt", node_is_mqtt_broker, NULL, { "mosquitto.service" }, "/usr/sbin/mosquitto", gate_mqtt,
@@ -176,4 +178,38 @@ char *stage_names(void) {
                         return NULL;
                 }
         return strbuf_steal(&b);
+}
+
+int stage_units(const Stage *s, const Node *node, char ***ret, size_t *ret_n) {
+        size_t max = ELEMENTSOF(s->units) * (node->n_osds + 1), n = 0;
+        char **units = calloc(max + 1, sizeof(char *));
+        if (!units)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(s->units) && s->units[i] && r >= 0; i++) {
+                _cleanup_free_ char *named = strreplace(s->units[i], "%n", node->name);
+                if (!named) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!strstr(named, "%o")) {
+                        units[n++] = TAKE_PTR(named);
+                        continue;
+                }
+                for (size_t k = 0; k < node->n_osds && r >= 0; k++) {
+                        char id[24];
+                        snprintf(id, sizeof(id), "%" PRId64, node->first_osd_id + (int64_t) k);
+                        if (!(units[n++] = strreplace(named, "%o", id)))
+                                r = -ENOMEM;
+                }
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(units[i]);
+                free(units);
+                return r;
+        }
+        *ret = units;
+        *ret_n = n;
+        return 0;
 }

@@ -119,16 +119,15 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         if (r >= 0)
                 maybe_die(s->name, "after-run");
         if (r >= 0 && !o->stage && s->units[0]) {
-                char *units[ELEMENTSOF(s->units)] = {};
+                char **units = NULL;
                 size_t n = 0;
-                for (; n < ELEMENTSOF(s->units) && s->units[n] && r >= 0; n++)
-                        if (!(units[n] = strreplace(s->units[n], "%n", c->node->name)))
-                                r = -ENOMEM;
+                r = stage_units(s, c->node, &units, &n);
                 r = r ?: units_start((const char *const *) units, n);
                 if (r < 0)
-                        log_error_errno(r, "cannot start %s: %m", units[0] ?: s->units[0]);
+                        log_error_errno(r, "cannot start %s: %m", n > 0 ? units[0] : s->units[0]);
                 for (size_t i = 0; i < n; i++)
                         free(units[i]);
+                free(units);
         }
         /* A gate is waited for once; after that, a reboot starts the units and moves on. */
         if (r >= 0 && s->gate && (o->stage || !done_before)) {

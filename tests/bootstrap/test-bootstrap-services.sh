@@ -89,6 +89,43 @@ check "the stage again: the store exists, the gate passes (ceph-mon is healthy)"
                 --retry-timeout 10 >'$work/again.out' 2>&1; cat '$work/again.out'; grep -q 'ceph-mon is healthy' '$work/again.out'"
 check "... nothing was made again" "$work/same.log" test "$stamp" = "$(stat -c %Y "$mon/keyring")"
 
+# --- ceph-osd: the node's devices (here: sparse files standing in for /dev/sdb and /dev/sdc under the
+# root) made OSDs with the inventory's ids, then run by the real ceph-osd ---
+if have ceph-osd; then
+        mkdir -p "$root/dev" && truncate -s 4G "$root/dev/sdb" "$root/dev/sdc"
+        (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-run stage ceph-osd --retry-timeout 30) 2>/dev/null # bash reports the kill
+        stage ceph-osd --retry-timeout 30
+        if grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made (BlueStore)" "$work/stage-ceph-osd.log" &&
+                [ -f "$root/var/lib/ceph/osd/ceph-0/ready" ] && [ -f "$root/var/lib/ceph/osd/ceph-1/ready" ]; then
+                ok "stage ceph-osd (after a kill -9 right after its work): osd.0 and osd.1 made, as the inventory numbers them"
+        else
+                not_ok "stage ceph-osd: osd.0 and osd.1 made" "$work/stage-ceph-osd.log"
+        fi
+        for id in 0 1; do
+                ip netns exec "$mns" ceph-osd -f -i "$id" --osd-data "$root/var/lib/ceph/osd/ceph-$id" -c "$conf" \
+                        --keyring "$root/var/lib/ceph/osd/ceph-$id/keyring" --run-dir "$run" \
+                        --admin-socket "$run/osd.$id.asok" --pid-file "$run/osd.$id.pid" \
+                        --log-file "$work/osd.$id.log" >"$work/osd.$id.out" 2>&1 &
+                pids+=("$!")
+        done
+        osds_up() {
+                ip netns exec "$mns" timeout 20 ceph -c "$conf" -k "$root/etc/ceph/ceph.client.admin.keyring" \
+                        -n client.admin --connect-timeout 10 osd stat >"$work/osd-stat.out" 2>&1 &&
+                        grep -q "2 osds: 2 up.*2 in" "$work/osd-stat.out"
+        }
+        if wait_for 120 osds_up; then ok "ceph osd stat: 2 osds: 2 up, 2 in"; else
+                not_ok "the two OSDs up and in" "$work/osd-stat.out" "$work/osd.0.log" "$work/osd.0.out"
+        fi
+        stage ceph-osd --retry-timeout 5
+        grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made" "$work/stage-ceph-osd.log" && osds_up &&
+                ok "... the stage again: nothing made again, still 2 osds" ||
+                not_ok "... the stage again" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
+else
+        skip "ceph-osd is not installed"
+        skip "ceph-osd is not installed"
+        skip "ceph-osd is not installed"
+fi
+
 # --- kafka ---
 k=kafka-01
 kroot=$work/kafka
