@@ -114,7 +114,7 @@ sum_before=$(sha256sum "$corefile" "$hostsfile")
 bad=()
 while read -r p; do
         [[ $p == /etc/coredns/* ]] && [ -f "$root$p" ] || bad+=("$p")
-done < <(sed 's/#.*//' "$corefile" | grep -oE '(^|[[:space:]])/[^[:space:]{}]+' | tr -d '[:space:]' | sort -u)
+done < <(sed 's/#.*//' "$corefile" | grep -oE '(^|[[:space:]])/[^[:space:]{}]+' | tr -d ' \t' | sort -u)
 if [ ${#bad[@]} = 0 ]; then ok "every path the Corefile names is a rendered file in /etc/coredns"; else
         not_ok "the Corefile names paths that render did not write below /etc/coredns: ${bad[*]}"; fi
 
