@@ -781,14 +781,16 @@ else
 fi
 
 # ---- scenario 5: kill -9 at stage boundaries ----
-# node -> its kill points, one per attempt of cluster-bootstrap.service, in order
+# node -> its kill points, one per attempt of cluster-bootstrap.service, in stage order: together every
+# boundary (before a stage, after its work, after its gate) of every stage the image runs, on each role --
+# the first master (master-01), the other masters, the MQTT broker (worker-01) and the other workers.
 declare -A kills=(
-    [master-01]="secrets:after-run join-service:before"
-    [master-02]="secrets:after-run"
-    [master-03]="etcd-member:after-run etcd-ready:after-run"
-    [worker-01]="certificates:after-run mqtt:after-gate"
-    [worker-02]="joined:before"
-    [worker-03]="certificates:before"
+    [master-01]="secrets:after-run certificates:after-run etcd-member:after-run etcd-ready:after-run join-service:after-gate ceph-mon:after-run"
+    [master-02]="secrets:before certificates:before etcd-member:before etcd-ready:before join-service:before ceph-mon:before"
+    [master-03]="secrets:after-run etcd-member:after-run etcd-ready:after-run ceph-mon:after-gate"
+    [worker-01]="certificates:after-run mqtt:before mqtt:after-run mqtt:after-gate joined:after-run"
+    [worker-02]="certificates:before joined:before"
+    [worker-03]="certificates:after-run joined:after-run"
 )
 arm_kills() { # SCENARIO: the wrapper, its drop-in and the kill points in each root
     local s=$1 m r p
