@@ -136,3 +136,10 @@ int mac_addr_normalize(const char *s, char ret[static 18]) {
         ret[17] = 0;
         return 0;
 }
+
+bool ip_addr_is_loopback(const IpAddr *a) {
+        static const uint8_t v6_loopback[16] = { [15] = 1 };
+        if (a->family == AF_INET)
+                return a->bytes[0] == 127;
+        return a->family == AF_INET6 && memcmp(a->bytes, v6_loopback, 16) == 0;
+}

@@ -33,6 +33,8 @@ void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]);
 int ip_addr_cmp(const IpAddr *a, const IpAddr *b);
 
 bool ip_prefix_contains(const IpPrefix *p, const IpAddr *a);
+/* 127.0.0.0/8 or ::1. */
+bool ip_addr_is_loopback(const IpAddr *a);
 bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b);
 /* The last address of the prefix (the IPv4 broadcast address). */
 void ip_prefix_last(const IpPrefix *p, IpAddr *ret);

@@ -449,7 +449,7 @@ int bootstrap_secrets(BootstrapContext *c) {
                 r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
                 r = r ?: write_set(c, &set, c->root);
                 if (r >= 0)
-                        bootstrap_message(c, "received the secrets bundle from %s", from);
+                        bootstrap_message(c, "received the secrets bundle from %s", strempty(from));
         } else if (r == -EAGAIN && c->node == first_master(c->inv))
                 r = make_bundle(c, &m);
         else
@@ -510,7 +510,7 @@ int bootstrap_certificates(BootstrapContext *c) {
                 r = write_set(c, &set, c->root);
                 if (r >= 0)
                         bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)", set.n,
-                                    from);
+                                          strempty(from));
         } else
                 bootstrap_message(c, "%s", why ?: "cannot get this node's certificates");
         render_set_wipe(&set);
@@ -567,7 +567,7 @@ int bootstrap_register(BootstrapContext *c) {
                 strbuf_done(&b);
                 render_set_done(&addr);
                 if (r >= 0)
-                        bootstrap_message(c, "registered by %s as %s at %s; %zu PKI files issued (keys made here)", from,
+                        bootstrap_message(c, "registered by %s as %s at %s; %zu PKI files issued (keys made here)", strempty(from),
                                           c->node->name, ip, set.n);
         } else
                 bootstrap_message(c, "%s", why ?: "cannot register this machine");

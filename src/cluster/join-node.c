@@ -57,7 +57,6 @@ static void set_why(char **ret_why, const char *fmt, ...) {
 static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls, json_t *csrs,
                bool ca_bundle, json_t **ret, char **ret_from, char **ret_why) {
         int result = -EAGAIN;
-        set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
         for (size_t i = 0; i < n_urls; i++) {
                 JoinClientOptions co = { .url = urls[i], .secret = o->secret, .ca_pem = o->ca_pem,
                                          .ca_hash = o->ca_hash, .hwaddr = o->hwaddr, .timeout_sec = o->timeout_sec };
@@ -65,8 +64,10 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                 _cleanup_free_ char *error = NULL;
                 int r = join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
                 if (r >= 0) {
-                        if (ret_from)
-                                *ret_from = strdup(urls[i]);
+                        free(*ret_why);
+                        *ret_why = NULL;
+                        if (ret_from && !(*ret_from = strdup(urls[i])))
+                                return -ENOMEM;
                         return 0;
                 }
                 if (r == -EACCES && (status == 429 || status >= 500))
@@ -87,6 +88,8 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                 if (r != -EIO)
                         return set_why(ret_why, "cannot ask %s", urls[i]), r;
         }
+        if (result == -EAGAIN)
+                set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
         return result;
 }
 
@@ -98,8 +101,8 @@ static int certificates(const Inventory *inv, const Node *node, const JoinNodeOp
         X509 **certs = NULL, *ca = NULL;
         char **copies = NULL;
         json_t *csrs = json_object(), *answer = NULL;
-        int r = pki_plan_node(inv, node, &plan);
-        if (r < 0 || !csrs)
+        int r = csrs ? pki_plan_node(inv, node, &plan) : -ENOMEM;
+        if (r < 0)
                 goto finish;
         keys = calloc(plan.n + 1, sizeof(*keys));
         certs = calloc(plan.n + 1, sizeof(*certs));
@@ -222,6 +225,8 @@ int join_node_bundle(const Node *node, const JoinNodeOptions *o, char *const *ur
                         StrBuf b = {};
                         r = path ? strbuf_appendn(&b, json_string_value(v), json_string_length(v)) : -ENOMEM;
                         r = r ?: render_set_add(out, path, 0600, &b);
+                        if (b.s)
+                                explicit_bzero(b.s, b.len);
                         strbuf_done(&b);
                         if (r < 0)
                                 break;

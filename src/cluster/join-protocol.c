@@ -411,7 +411,7 @@ static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr 
                 return refuse(ret_reason, "auto_register: the address is outside the node network", -EPERM);
         Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
         if (role < 0)
-                return refuse(ret_reason, "auto_register: no role", -EINVAL);
+                return refuse(ret_reason, "auto_register: the service has no role to give", -EIO);
         *n = (Node) { .name = name, .hostname = name, .ip = *peer, .ip_valid = true, .kafka_node_id = -1,
                       .first_osd_id = -1 };
         n->roles[role] = true;
@@ -434,6 +434,9 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
                 return refuse(ret_reason, "not entitled to the CA bundle: not a master", -EPERM);
         if (req->ca_bundle && !bundle_files)
                 return refuse(ret_reason, "this server does not hand out the CA bundle", -EPERM);
+        /* The bundle holds every key of the cluster: only to the master's own address (or this machine). */
+        if (req->ca_bundle && peer && ip_addr_cmp(peer, &node->ip) != 0 && !ip_addr_is_loopback(peer))
+                return refuse(ret_reason, "not entitled to the CA bundle: not from the master's address", -EPERM);
 
         PkiPlan plan = {};
         StrBuf names = {};

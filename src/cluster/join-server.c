@@ -349,11 +349,12 @@ int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
             bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
                 r = -errno;
-        if (r >= 0 && !evhttp_accept_socket_with_handle(s->http, fd))
-                r = -EADDRNOTAVAIL;
-        if (r < 0)
+        if (r < 0) {
                 close(fd);
-        return r;
+                return r;
+        }
+        /* On failure libevent may have closed fd already (its listener owns it): not closed again here. */
+        return evhttp_accept_socket_with_handle(s->http, fd) ? 0 : -ENOMEM;
 }
 
 static void on_signal(evutil_socket_t sig, short events, void *userdata) {

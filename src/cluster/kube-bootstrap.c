@@ -6,8 +6,9 @@
  *   ClusterRoleBinding kubeadm:kubelet-bootstrap                  that group may create CSRs
  *   ClusterRoleBinding kubeadm:node-autoapprove-bootstrap         ... which are approved automatically
  *   ClusterRoleBinding kubeadm:node-autoapprove-certificate-rotation  nodes' renewals too
- * Created through the API server with a short-lived system:masters client certificate made in memory from
- * the bundle's CA (no admin credential is written for it); an object that exists is left as it is. */
+ * Created through the API server with a system:masters client certificate made in memory from the bundle's
+ * CA and valid for one day (the shortest the issuer makes; Kubernetes cannot revoke it), never written; an
+ * object that exists is left as it is. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -49,7 +50,7 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *userdata) {
         return size * nmemb;
 }
 
-/* The client certificate: kubeadm's super-admin, but only for minutes and only in memory. */
+/* The client certificate: kubeadm's super-admin, for one day and only in memory. */
 static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
         Client k = {};
         char ip[IP_ADDR_STRLEN];
@@ -58,12 +59,13 @@ static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
         bool v6 = c->node->ip.family == AF_INET6;
         k.base = strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "",
                            (int) c->inv->kubernetes.api_server_port.v);
-        PkiEntry e = { .kind = PKI_LEAF, .common_name = "clusterboot:kube-bootstrap",
-                       .organization = "system:masters", .usage = CERT_USAGE_CLIENT, .ca = 0 };
+        static const char *const orgs[] = { "system:masters", NULL };
+        CertSpec spec = { .common_name = "clusterboot:kube-bootstrap", .organizations = orgs,
+                          .usage = CERT_USAGE_CLIENT, .validity_days = 1 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         int r = k.base ? pki_key_generate(KEY_ECDSA_P256, &key) : -ENOMEM;
-        r = r ?: pki_entry_issue(&e, b, key, time(NULL), &cert);
+        r = r ?: pki_cert_issue(key, &spec, b->ca, b->ca_key, &cert);
         r = r ?: pki_cert_to_pem(cert, &k.cert_pem, &size);
         r = r ?: pki_key_to_pem(key, &k.key_pem, &size);
         r = r ?: pki_cert_to_pem(b->ca, &k.ca_pem, &size);

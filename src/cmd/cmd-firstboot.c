@@ -27,15 +27,15 @@ int cmd_firstboot(int argc, char **argv, const Options *o) {
                  * cluster-bootstrap.service, which then renders and activates the rest. */
                 r = cmd_resolve_node(o, inv, &node);
                 if (r == EXIT_DONE && node->ip_valid) {
-                        printf("[2/%u] %s was registered before: its address is %s\n", steps, node->name,
-                               "known; rendering everything");
+                        printf("[%u/%u] render and activate: %s was registered before, its address is known\n",
+                               step++, steps, node->name);
                         log_set_context(node->name, "render");
                         r = cmd_run_render(o, inv, node, NULL);
                         r = r ?: cmd_run_activate(o, node);
                 } else if (r == EXIT_DONE) {
                         log_set_context(node->name, "network");
-                        printf("[2/%u] network (DHCP): %s is auto-registered; the rest once the join service has "
-                               "registered it (cluster-bootstrap.service, stage register)\n", steps, node->name);
+                        printf("[%u/%u] network (DHCP): %s is auto-registered; the rest once the join service has "
+                               "registered it (cluster-bootstrap.service, stage register)\n", step++, steps, node->name);
                         r = cmd_run_render(o, inv, node, "network");
                 }
                 log_set_context(NULL, NULL);

@@ -30,7 +30,7 @@ int cmd_for_node(const Options *o, NodeCommand fn, const void *arg) {
 
 int cmd_add_auto_node(const Options *o, Inventory *inv, const char *name, Node **ret) {
         Facts facts;
-        Identity id;
+        Identity id = {};
         _cleanup_free_ char *problem = NULL, *addr_path = path_join_root(o->root, AUTO_ADDRESS_PATH), *addr = NULL;
         size_t size;
         int r = addr_path ? facts_read(o->root, &facts) : -ENOMEM;

@@ -550,20 +550,10 @@ const Node *inventory_find_node(const Inventory *inv, const char *name) {
 
 char *inventory_auto_name(const Inventory *inv, const char *mac) {
         char norm[18];
-        if (!mac || strlen(mac) != 17) {
+        if (!mac || mac_addr_normalize(mac, norm) < 0) {
                 errno = EINVAL;
                 return NULL;
         }
-        for (size_t i = 0; i < 17; i++) {
-                char ch = mac[i];
-                bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-                if (i % 3 == 2 ? ch != ':' && ch != '-' : !hex) {
-                        errno = EINVAL;
-                        return NULL;
-                }
-                norm[i] = (char) (ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
-        }
-        norm[17] = 0;
         /* The last three bytes, without separators: 52:54:00:12:34:99 -> 123499. */
         return strprintf("%s%c%c%c%c%c%c", inv->cluster.auto_register.hostname_prefix.v ?: "node-", norm[9], norm[10],
                          norm[12], norm[13], norm[15], norm[16]);
@@ -575,7 +565,8 @@ int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, c
         if (inventory_find_node(inv, name))
                 return -EEXIST;
         Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
-        if (role < 0 || strlen(mac) != 17)
+        char norm[18];
+        if (role < 0 || mac_addr_normalize(mac, norm) < 0)
                 return -EINVAL;
         Node *nodes = realloc(inv->nodes, (inv->n_nodes + 1) * sizeof(Node));
         if (!nodes)
@@ -589,8 +580,7 @@ int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, c
                 free(n.macs);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < 17; i++)
-                n.macs[0][i] = (char) (mac[i] >= 'A' && mac[i] <= 'F' ? mac[i] - 'A' + 'a' : mac[i] == '-' ? ':' : mac[i]);
+        memcpy(n.macs[0], norm, sizeof(norm));
         n.n_macs = 1;
         n.name = n.hostname = n.auto_name;
         n.roles[role] = true;

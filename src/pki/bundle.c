@@ -292,6 +292,8 @@ int bundle_collect(const char *dir, const char *dest, RenderSet *out) {
                         free(data);
                         /* Everything of the bundle is root's alone, certificates included. */
                         r = r ?: render_set_add(out, to, 0600, &b);
+                        if (b.s) /* left when the add failed */
+                                OPENSSL_cleanse(b.s, b.len);
                         strbuf_done(&b);
                         if (r < 0)
                                 return r;

@@ -531,7 +531,7 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                 if (r >= 0 && e->kind == PKI_LEAF) {
                         _cleanup_free_ char *kp = key_path(e->path);
                         size_t size;
-                        r = kp ? pki_cert_to_pem(cert, &text, &size) : -EINVAL;
+                        r = kp ? pki_cert_to_pem(cert, &text, &size) : -ENOMEM;
                         r = r ?: add_secret_text(out, e->path, 0644, NULL, text);
                         free(text);
                         text = NULL;
@@ -576,7 +576,7 @@ int pki_node_files_issued(const Inventory *inv, const PkiPlan *p, X509 *ca, EVP_
                         return -EBADMSG;
                 if (e->kind == PKI_LEAF) {
                         _cleanup_free_ char *kp = key_path(e->path);
-                        r = kp ? pki_cert_to_pem(certs[i], &text, &size) : -EINVAL;
+                        r = kp ? pki_cert_to_pem(certs[i], &text, &size) : -ENOMEM;
                         r = r ?: add_secret_text(out, e->path, 0644, NULL, text);
                         free(text);
                         text = NULL;

@@ -264,6 +264,34 @@ TEST(test_auto_register) {
         ASSERT_STREQ(bundle_reason, "not entitled to the CA bundle: not a master");
 }
 
+/* The bundle holds every key: a master gets it only from its own address (or the serving machine's). */
+static int bundle_from(const char *peer, const char **ret_reason) {
+        time_t now = time(NULL);
+        char nonce[JOIN_NONCE_HEX + 1], *body = NULL, *names = NULL;
+        json_t *resp = NULL;
+        IpAddr ip;
+        if (join_nonce_generate(nonce) < 0 || ip_addr_parse(peer, &ip) < 0 ||
+            join_request_build(SECRET, "master-01", NULL, now, nonce, NULL, true, &body) < 0)
+                abort();
+        JoinRequest r = {};
+        int k = join_request_parse(body, strlen(body), &r, ret_reason);
+        k = k ?: join_request_verify(&r, SECRET, now, ret_reason);
+        k = k ?: join_issue(inv, &bundle, &bundle_files, &r, &ip, now, &resp, &names, ret_reason);
+        join_request_done(&r);
+        json_decref(resp);
+        free(names);
+        free(body);
+        return k;
+}
+
+TEST(test_bundle_only_from_the_masters_address) {
+        const char *reason = NULL;
+        ASSERT_INT_EQ(bundle_from("192.168.1.10", &reason), 0); /* master-01's address */
+        ASSERT_INT_EQ(bundle_from("127.0.0.1", &reason), 0);
+        ASSERT_INT_EQ(bundle_from("192.168.1.11", &reason), -EPERM); /* worker-01's */
+        ASSERT_STREQ(reason, "not entitled to the CA bundle: not from the master's address");
+}
+
 TEST(test_entitlement) {
         time_t now = time(NULL);
         const char *reason = NULL;
@@ -367,6 +395,7 @@ int main(int argc, char **argv) {
         RUN(test_role_scoped_material);
         RUN(test_entitlement);
         RUN(test_auto_register);
+        RUN(test_bundle_only_from_the_masters_address);
         RUN(test_bad_csr);
         RUN(test_cert_names);
 
