@@ -2,12 +2,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
 #include "net-util.h"
+#include "string-util.h"
 #include "banned.h"
 
 int ip_addr_parse(const char *s, IpAddr *ret) {
@@ -142,4 +144,11 @@ bool ip_addr_is_loopback(const IpAddr *a) {
         if (a->family == AF_INET)
                 return a->bytes[0] == 127;
         return a->family == AF_INET6 && memcmp(a->bytes, v6_loopback, 16) == 0;
+}
+
+char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *path) {
+        char s[IP_ADDR_STRLEN];
+        ip_addr_format(ip, s);
+        bool v6 = ip->family == AF_INET6;
+        return strprintf("%s://%s%s%s:%" PRId64 "%s", scheme, v6 ? "[" : "", s, v6 ? "]" : "", port, strempty(path));
 }

@@ -33,6 +33,8 @@ void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]);
 int ip_addr_cmp(const IpAddr *a, const IpAddr *b);
 
 bool ip_prefix_contains(const IpPrefix *p, const IpAddr *a);
+/* "SCHEME://IP:PORT" + path (IPv6 in brackets), or NULL when out of memory. */
+char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *path);
 /* 127.0.0.0/8 or ::1. */
 bool ip_addr_is_loopback(const IpAddr *a);
 bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b);

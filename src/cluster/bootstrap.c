@@ -58,10 +58,7 @@ void bootstrap_context_done(BootstrapContext *c) {
 }
 
 static char *url(const Node *n, int port) {
-        char ip[IP_ADDR_STRLEN];
-        ip_addr_format(&n->ip, ip);
-        bool v6 = n->ip.family == AF_INET6;
-        return strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+        return ip_url("https", &n->ip, port, NULL);
 }
 
 /* The client URLs of the other masters, in name order (the first master first). */

@@ -23,10 +23,7 @@ int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *
                 const Node *m = inv->nodes + i;
                 if (!m->roles[ROLE_MASTER] || m == self)
                         continue;
-                char ip[IP_ADDR_STRLEN];
-                ip_addr_format(&m->ip, ip);
-                bool v6 = m->ip.family == AF_INET6;
-                if (!(urls[n++] = strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", JOIN_PORT))) {
+                if (!(urls[n++] = ip_url("https", &m->ip, JOIN_PORT, NULL))) {
                         join_node_urls_free(urls, n);
                         return -ENOMEM;
                 }

@@ -53,12 +53,8 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *userdata) {
 /* The client certificate: kubeadm's super-admin, for one day and only in memory. */
 static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
         Client k = {};
-        char ip[IP_ADDR_STRLEN];
         size_t size;
-        ip_addr_format(&c->node->ip, ip);
-        bool v6 = c->node->ip.family == AF_INET6;
-        k.base = strprintf("https://%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "",
-                           (int) c->inv->kubernetes.api_server_port.v);
+        k.base = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
         static const char *const orgs[] = { "system:masters", NULL };
         CertSpec spec = { .common_name = "clusterboot:kube-bootstrap", .organizations = orgs,
                           .usage = CERT_USAGE_CLIENT, .validity_days = 1 };

@@ -49,10 +49,7 @@ static int gate_result(BootstrapContext *c, const char *service, int r, char *wh
 }
 
 static char *node_url(const Node *n, const char *scheme, int port, const char *path) {
-        char ip[IP_ADDR_STRLEN];
-        ip_addr_format(&n->ip, ip);
-        bool v6 = n->ip.family == AF_INET6;
-        return strprintf("%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", ip, v6 ? "]" : "", port, path);
+        return ip_url(scheme, &n->ip, port, path);
 }
 
 static int gate_join_service(BootstrapContext *c) {

@@ -120,10 +120,7 @@ static int add_leaf(PkiPlan *p, PkiKind kind, const char *path, int ca, const ch
 }
 
 static char *api_url(const Inventory *inv, const Node *n) {
-        char ip[IP_ADDR_STRLEN];
-        ip_addr_format(&n->ip, ip);
-        bool v6 = n->ip.family == AF_INET6;
-        return strprintf("https://%s%s%s:%" PRId64, v6 ? "[" : "", ip, v6 ? "]" : "", inv->kubernetes.api_server_port.v);
+        return ip_url("https", &n->ip, inv->kubernetes.api_server_port.v, NULL);
 }
 
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
