@@ -481,13 +481,10 @@ int bootstrap_certificates(BootstrapContext *c) {
         if (has_bundle(c->root))
                 return certificates_from_bundle(c);
 
-        ClusterState s;
-        int r = cluster_state_load(c->root, &s);
+        int r = cluster_state_step_recorded(c->root, "certificates");
         if (r < 0)
                 return r;
-        bool done = cluster_state_step_done(&s, "certificates");
-        cluster_state_done(&s);
-        if (done) {
+        if (r > 0) {
                 bootstrap_message(c, "has its certificates from the join service");
                 return 0;
         }

@@ -179,6 +179,16 @@ bool cluster_state_step_done(const ClusterState *s, const char *step) {
         return false;
 }
 
+int cluster_state_step_recorded(const char *root, const char *step) {
+        ClusterState s;
+        int r = cluster_state_load(root, &s);
+        if (r < 0)
+                return r;
+        bool done = cluster_state_step_done(&s, step);
+        cluster_state_done(&s);
+        return done;
+}
+
 static int remove_one(const char *root, const char *path, bool dry_run, void (*cb)(const char *, void *), void *userdata) {
         _cleanup_free_ char *full = path_join_root(root, path);
         struct stat st;

@@ -46,6 +46,8 @@ int cluster_state_set_role(const char *root, const char *role);
 int cluster_state_set_etcd_member_id(const char *root, const char *id);
 int cluster_state_mark_step(const char *root, const char *step, time_t when);
 bool cluster_state_step_done(const ClusterState *s, const char *step);
+/* Loads the state under root and says whether step is done: 1 yes, 0 no, or a negative errno. */
+int cluster_state_step_recorded(const char *root, const char *step);
 
 /* Removes every state file and marker (reset-bootstrap.sh): the next bootstrap starts from the top.
  * Data of the services (etcd's, Ceph's) is not touched here. With dry_run only the callback runs. */
