@@ -372,13 +372,13 @@ static int issue_all(const Bundle *b, const PkiPlan *plan, const JoinRequest *re
         return 0;
 }
 
-static int copies(const Bundle *b, const PkiPlan *plan, json_t *out) {
+static int copies(const Inventory *inv, const Bundle *b, const PkiPlan *plan, json_t *out) {
         for (size_t i = 0; i < plan->n; i++) {
                 const PkiEntry *e = plan->entries + i;
                 if (e->kind != PKI_COPY || source_is_ca_bundle(e->source))
                         continue;
                 char *text = NULL;
-                int r = pki_source_text(b, e->source, &text);
+                int r = pki_copy_text(inv, b, e, &text);
                 r = r ?: set_text(out, e->path, text);
                 if (r < 0)
                         return r;
@@ -448,7 +448,7 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
         if (r < 0)
                 goto finish;
         r = issue_all(b, &plan, req, now, certs, &names, ret_reason);
-        r = r ?: copies(b, &plan, material);
+        r = r ?: copies(inv, b, &plan, material);
         r = r ?: (bundle ? bundle_object(bundle_files, bundle) : 0);
         r = r ?: pki_cert_to_pem(b->ca, &ca, &size);
         if (r < 0)

@@ -21,6 +21,7 @@
 
 static const char *const key_algorithms[] = { "ecdsa-p256", "rsa-2048", "rsa-3072", "rsa-4096", NULL };
 static const char *const cnis[] = { "bridge", "calico", NULL };
+static const char *const cgroup_drivers[] = { "systemd", "cgroupfs", NULL };
 static const char *const k8s_components[] = {
         "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "etcd", NULL,
 };
@@ -161,6 +162,7 @@ static const Field kubernetes_fields[] = {
         { "api_server_port", FIELD_INT, KC(api_server_port), .min = 1, .max = 65535 },
         { "pki", FIELD_OBJECT, KC(pki), .sub = &pki_schema },
         { "cni", FIELD_STRING, KC(cni), .choices = cnis, .noun = "CNI" },
+        { "cgroup_driver", FIELD_STRING, KC(cgroup_driver), .choices = cgroup_drivers, .noun = "cgroup driver" },
         { "extra_args", FIELD_SECTIONS, KC(extra_args), .choices = k8s_components, .noun = "component",
           .key_check = check_flag_name, .check = check_flag_value },
         END,
@@ -466,6 +468,7 @@ static int apply_defaults(Inventory *inv) {
         default_int(&k->api_server_port, 6443);
         r = r ?: default_str(&k->pki.key_algorithm, "ecdsa-p256", none);
         r = r ?: default_str(&k->cni, "bridge", none);
+        r = r ?: default_str(&k->cgroup_driver, "systemd", none);
 
         CephConfig *ceph = &inv->ceph;
         default_int(&ceph->osd_pool_default_size, 3);

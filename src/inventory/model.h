@@ -159,6 +159,7 @@ typedef struct KubernetesConfig {
                 StrVal key_algorithm;
         } pki;
         StrVal cni;
+        StrVal cgroup_driver; /* the kubelet's and containerd's: systemd or cgroupfs */
         SectionList extra_args;
 } KubernetesConfig;
 

@@ -45,6 +45,7 @@ static const struct {
         [SRC_CEPH_BOOTSTRAP_OSD_KEYRING] = { 0600, true },
         [SRC_CEPH_BOOTSTRAP_MDS_KEYRING] = { 0600, true },
         [SRC_MQTT_PASSWD] = { 0640, true, MOSQUITTO_GROUP },
+        [SRC_BOOTSTRAP_KUBECONFIG] = { 0600, true },
 };
 
 void pki_plan_done(PkiPlan *p) {
@@ -75,6 +76,13 @@ static int add_copy(PkiPlan *p, PkiSource src, const char *path) {
                 return -ENOMEM;
         e->source = src;
         return 0;
+}
+
+static int set_server(PkiEntry *e, const char *url) {
+        if (!url)
+                return -EINVAL; /* no master: validate refuses such an inventory */
+        e->server = strdup(url);
+        return e->server ? 0 : -ENOMEM;
 }
 
 /* names: NULL-terminated; duplicates dropped. */
@@ -153,8 +161,16 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                 r = r ?: add_copy(&p, SRC_CA_CRT, PKI_DIR "/ca.crt");
                 r = r ?: add_leaf(&p, PKI_LEAF, KUBELET_PKI_DIR "/kubelet.crt", CA_KUBERNETES, node_cn, "system:nodes",
                                   CERT_USAGE_SERVER, node_names, &n->ip, 1, NULL);
-                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/kubelet.conf", CA_KUBERNETES, node_cn,
-                                  "system:nodes", CERT_USAGE_CLIENT, NULL, NULL, 0, url);
+                /* A master's kubelet gets its client certificate with the control plane's (kubeadm init
+                 * does the same); every other kubelet asks the cluster for one with the bootstrap token
+                 * (TLS bootstrapping), which the controller manager approves and signs, and renews. */
+                if (n->roles[ROLE_MASTER])
+                        r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/kubelet.conf", CA_KUBERNETES, node_cn,
+                                          "system:nodes", CERT_USAGE_CLIENT, NULL, NULL, 0, url);
+                else {
+                        r = r ?: add_copy(&p, SRC_BOOTSTRAP_KUBECONFIG, KUBERNETES_DIR "/bootstrap-kubelet.conf");
+                        r = r ?: set_server(p.entries + p.n - 1, url);
+                }
         }
 
         if (n->roles[ROLE_MASTER] && inv->services[SERVICE_KUBERNETES]) {
@@ -241,9 +257,11 @@ X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
         }
 }
 
-int pki_source_text(const Bundle *b, PkiSource s, char **ret) {
+static int bootstrap_kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle *b, char **ret);
+
+int pki_copy_text(const Inventory *inv, const Bundle *b, const PkiEntry *e, char **ret) {
         size_t size;
-        switch (s) {
+        switch (e->source) {
         case SRC_CA_CRT:
                 return pki_cert_to_pem(b->ca, ret, &size);
         case SRC_CA_KEY:
@@ -275,6 +293,8 @@ int pki_source_text(const Bundle *b, PkiSource s, char **ret) {
         case SRC_MQTT_PASSWD:
                 *ret = strdup(strempty(b->mqtt_passwd));
                 return *ret ? 0 : -ENOMEM;
+        case SRC_BOOTSTRAP_KUBECONFIG:
+                return bootstrap_kubeconfig_text(inv, e, b, ret);
         default:
                 return -EINVAL;
         }
@@ -380,29 +400,25 @@ static char *kubeconfig_field(const char *text, const char *field, size_t *ret_s
         return (char *) out;
 }
 
-static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle *b, X509 *cert, EVP_PKEY *key, char **ret) {
-        _cleanup_free_ char *ca_pem = NULL, *cert_pem = NULL;
-        char *key_pem = NULL;
-        size_t ca_size, cert_size, key_size;
-        int r = pki_cert_to_pem(b->ca, &ca_pem, &ca_size);
-        r = r ?: pki_cert_to_pem(cert, &cert_pem, &cert_size);
-        r = r ?: pki_key_to_pem(key, &key_pem, &key_size);
-        if (r < 0) {
-                secret_free(key_pem);
+/* A kubeconfig for e->server, trusting the Kubernetes CA, with one user named user whose credentials are
+ * the (key, value) pairs of creds (NULL-terminated); kubeadm's layout: one cluster, context and user. */
+static int kubeconfig_write(const Inventory *inv, const PkiEntry *e, X509 *ca, const char *user,
+                            const char *const *creds, char **ret) {
+        _cleanup_free_ char *ca_pem = NULL;
+        size_t ca_size;
+        if (!e->server)
+                return -EINVAL;
+        int r = pki_cert_to_pem(ca, &ca_pem, &ca_size);
+        if (r < 0)
                 return r;
-        }
-        _cleanup_free_ char *ca64 = base64(ca_pem, ca_size), *cert64 = base64(cert_pem, cert_size);
-        char *key64 = base64(key_pem, key_size);
-        secret_free(key_pem);
         const char *cluster = inv->cluster.name.v;
-        _cleanup_free_ char *context = strprintf("%s@%s", e->common_name, cluster);
+        _cleanup_free_ char *ca64 = base64(ca_pem, ca_size);
+        _cleanup_free_ char *context = strprintf("%s@%s", user, cluster);
+        if (!ca64 || !context)
+                return -ENOMEM;
+
         StrBuf sb = {};
         YamlWriter w;
-        if (!ca64 || !cert64 || !key64 || !context) {
-                secret_free(key64);
-                return -ENOMEM;
-        }
-
         r = yaml_writer_init(&w, &sb);
         if (r >= 0) {
                 yaml_writer_map_start(&w);
@@ -425,7 +441,7 @@ static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle
                 yaml_writer_str(&w, "context");
                 yaml_writer_map_start(&w);
                 yaml_writer_key_str(&w, "cluster", cluster);
-                yaml_writer_key_str(&w, "user", e->common_name);
+                yaml_writer_key_str(&w, "user", user);
                 yaml_writer_map_end(&w);
                 yaml_writer_key_str(&w, "name", context);
                 yaml_writer_map_end(&w);
@@ -434,18 +450,17 @@ static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle
                 yaml_writer_str(&w, "users");
                 yaml_writer_seq_start(&w, false);
                 yaml_writer_map_start(&w);
-                yaml_writer_key_str(&w, "name", e->common_name);
+                yaml_writer_key_str(&w, "name", user);
                 yaml_writer_str(&w, "user");
                 yaml_writer_map_start(&w);
-                yaml_writer_key_str(&w, "client-certificate-data", cert64);
-                yaml_writer_key_str(&w, "client-key-data", key64);
+                for (const char *const *c = creds; c[0]; c += 2)
+                        yaml_writer_key_str(&w, c[0], c[1]);
                 yaml_writer_map_end(&w);
                 yaml_writer_map_end(&w);
                 yaml_writer_seq_end(&w);
                 yaml_writer_map_end(&w);
                 r = yaml_writer_finish(&w);
         }
-        secret_free(key64);
         if (r < 0) {
                 if (sb.s)
                         OPENSSL_cleanse(sb.s, sb.len);
@@ -454,6 +469,33 @@ static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle
         }
         *ret = strbuf_steal(&sb);
         return 0;
+}
+
+/* A kubeconfig whose user is the entry's client certificate and key. */
+static int kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle *b, X509 *cert, EVP_PKEY *key, char **ret) {
+        _cleanup_free_ char *cert_pem = NULL, *cert64 = NULL;
+        char *key_pem = NULL, *key64 = NULL;
+        size_t cert_size, key_size;
+        int r = pki_cert_to_pem(cert, &cert_pem, &cert_size);
+        r = r ?: pki_key_to_pem(key, &key_pem, &key_size);
+        if (r >= 0) {
+                cert64 = base64(cert_pem, cert_size);
+                key64 = base64(key_pem, key_size);
+                r = cert64 && key64 ? 0 : -ENOMEM;
+        }
+        const char *creds[] = { "client-certificate-data", cert64, "client-key-data", key64, NULL };
+        r = r ?: kubeconfig_write(inv, e, b->ca, e->common_name, creds, ret);
+        secret_free(key_pem);
+        secret_free(key64);
+        return r;
+}
+
+/* The kubelet's bootstrap kubeconfig: the bootstrap token as its user, under kubeadm's user name. */
+static int bootstrap_kubeconfig_text(const Inventory *inv, const PkiEntry *e, const Bundle *b, char **ret) {
+        if (!b->bootstrap_token)
+                return -ENOKEY;
+        const char *creds[] = { "token", b->bootstrap_token, NULL };
+        return kubeconfig_write(inv, e, b->ca, "tls-bootstrap-token-user", creds, ret);
 }
 
 /* A key readable by more than it should be may have leaked: it is not kept. */
@@ -513,7 +555,7 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                 char *text = NULL;
 
                 if (e->kind == PKI_COPY) {
-                        r = pki_source_text(b, e->source, &text);
+                        r = pki_copy_text(inv, b, e, &text);
                         r = r ?: add_secret_text(out, e->path, sources[e->source].mode, sources[e->source].group, text);
                         secret_free(text);
                         continue;

@@ -34,6 +34,7 @@ typedef enum PkiSource {
         SRC_CEPH_BOOTSTRAP_OSD_KEYRING,
         SRC_CEPH_BOOTSTRAP_MDS_KEYRING,
         SRC_MQTT_PASSWD,
+        SRC_BOOTSTRAP_KUBECONFIG, /* a kubeconfig with the bundle's bootstrap token (entry's server) */
         _SRC_MAX,
 } PkiSource;
 
@@ -64,8 +65,9 @@ X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key);
 /* A certificate for subject_key with what entry e says (subject, usages, names), from its CA, valid from five
  * minutes before now for a year: what pki node and the join service both issue. */
 int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, time_t now, X509 **ret);
-/* The text of a file copied from the bundle (a PEM, a keyring, the password file); free with secret_free(). */
-int pki_source_text(const Bundle *b, PkiSource s, char **ret);
+/* The text of copy entry e, made from the bundle as it is (a PEM, a keyring, the password file, the
+ * bootstrap kubeconfig); free with secret_free(). */
+int pki_copy_text(const Inventory *inv, const Bundle *b, const PkiEntry *e, char **ret);
 
 /* What the node should have (pure: from the inventory alone). */
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret);

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* containerd on every node that runs a kubelet: a complete config.toml (schema version 2, containerd 1.6
  * and 1.7) instead of the seed's `containerd config default | sed`, with the CRI plugin's runc runtime in
- * the systemd cgroup driver (as the kubelet's cgroupDriver), the pause image of the Kubernetes version, and
- * CNI plugins where Debian's containernetworking-plugins puts them. */
+ * the kubelet's cgroup driver (kubernetes.cgroup_driver), the pause image of the Kubernetes version, and
+ * CNI plugins where Debian's containernetworking-plugins puts them.
+ *
+ * With the bridge CNI, no node needs its pod subnet written down: the controller manager allocates one to
+ * each node out of pod_cidr (--allocate-node-cidrs), the kubelet hands it to containerd, and containerd
+ * writes the CNI config from the template rendered here (conf_template). Calico installs its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 
 #define CNI_BIN_DIR "/usr/lib/cni"
 #define CNI_CONF_DIR "/etc/cni/net.d"
+#define CNI_TEMPLATE CONTAINERD_CONFIG_DIR "/cni-bridge.conflist.tmpl"
 #define CRI_PLUGIN "plugins.\"io.containerd.grpc.v1.cri\""
 
 /* A TOML basic string: quotes, backslashes and control characters escaped. */
@@ -47,7 +52,36 @@ static const char *pause_image(const char *version) {
         return "registry.k8s.io/pause:3.9";
 }
 
+/* A Go text/template of containerd's CRI plugin (fields PodCIDRRanges and Routes), for a CNI conflist:
+ * the bridge cni0 as the pods' gateway, addresses from the node's pod CIDRs (host-local), masquerading
+ * for traffic that leaves the pod network, and portmap for hostPort. */
+static const char cni_bridge_template[] =
+        "{\n"
+        "  \"cniVersion\": \"0.4.0\",\n"
+        "  \"name\": \"clusterboot-bridge\",\n"
+        "  \"plugins\": [\n"
+        "    {\n"
+        "      \"type\": \"bridge\",\n"
+        "      \"bridge\": \"cni0\",\n"
+        "      \"isGateway\": true,\n"
+        "      \"ipMasq\": true,\n"
+        "      \"hairpinMode\": true,\n"
+        "      \"ipam\": {\n"
+        "        \"type\": \"host-local\",\n"
+        "        \"ranges\": [{{range $i, $r := .PodCIDRRanges}}{{if $i}}, {{end}}[{\"subnet\": \"{{$r}}\"}]{{end}}],\n"
+        "        \"routes\": [{{range $i, $r := .Routes}}{{if $i}}, {{end}}{\"dst\": \"{{$r}}\"}{{end}}]\n"
+        "      }\n"
+        "    },\n"
+        "    {\n"
+        "      \"type\": \"portmap\",\n"
+        "      \"capabilities\": { \"portMappings\": true }\n"
+        "    }\n"
+        "  ]\n"
+        "}\n";
+
 int render_containerd(const RenderContext *c, RenderSet *out) {
+        bool bridge = streq_ptr(c->inv->kubernetes.cni.v, "bridge");
+        bool systemd = !streq_ptr(c->inv->kubernetes.cgroup_driver.v, "cgroupfs");
         StrBuf b = {};
         int r = render_header(&b, "#");
         r = r ?: strbuf_append(&b, "\nversion = 2\n\n[" CRI_PLUGIN "]\n");
@@ -56,12 +90,20 @@ int render_containerd(const RenderContext *c, RenderSet *out) {
         r = r ?: toml_kv_string(&b, "    ", "default_runtime_name", "runc");
         r = r ?: strbuf_append(&b, "\n    [" CRI_PLUGIN ".containerd.runtimes.runc]\n");
         r = r ?: toml_kv_string(&b, "      ", "runtime_type", "io.containerd.runc.v2");
-        r = r ?: strbuf_append(&b, "\n      [" CRI_PLUGIN ".containerd.runtimes.runc.options]\n"
-                                   "        SystemdCgroup = true\n");
+        r = r ?: strbuf_printf(&b, "\n      [" CRI_PLUGIN ".containerd.runtimes.runc.options]\n"
+                                   "        SystemdCgroup = %s\n", systemd ? "true" : "false");
         r = r ?: strbuf_append(&b, "\n  [" CRI_PLUGIN ".cni]\n");
         r = r ?: toml_kv_string(&b, "    ", "bin_dir", CNI_BIN_DIR);
         r = r ?: toml_kv_string(&b, "    ", "conf_dir", CNI_CONF_DIR);
+        if (bridge)
+                r = r ?: toml_kv_string(&b, "    ", "conf_template", CNI_TEMPLATE);
         r = r ?: render_set_add(out, CONTAINERD_CONFIG_DIR "/config.toml", 0644, &b);
+        strbuf_done(&b);
+        if (r < 0 || !bridge)
+                return r;
+
+        r = strbuf_append(&b, cni_bridge_template);
+        r = r ?: render_set_add(out, CNI_TEMPLATE, 0644, &b);
         strbuf_done(&b);
         return r;
 }

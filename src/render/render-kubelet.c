@@ -66,8 +66,8 @@ static int render_kubelet_config(const RenderContext *c, RenderSet *out) {
         yaml_writer_key_str(&w, "mode", "Webhook");
         yaml_writer_map_end(&w);
 
-        /* containerd is configured with SystemdCgroup = true: both must agree. */
-        yaml_writer_key_str(&w, "cgroupDriver", "systemd");
+        /* containerd's SystemdCgroup says the same (render-containerd.c): both must agree. */
+        yaml_writer_key_str(&w, "cgroupDriver", strempty(inv->kubernetes.cgroup_driver.v));
         yaml_writer_str(&w, "clusterDNS");
         yaml_writer_seq_start(&w, false);
         yaml_writer_str(&w, dns_ip);

@@ -82,7 +82,7 @@ expect() {
 # --- before any master serves ---
 expect "worker-01 before any master serves: exit 75, waiting" 75 "join service answers yet" \
         worker-01 certificates --retry-timeout 0
-check "... and nothing was written" "$work/none.log" test ! -e "$(root worker-01)/etc/kubernetes/kubelet.conf"
+check "... and nothing was written" "$work/none.log" test ! -e "$(root worker-01)/etc/kubernetes/bootstrap-kubelet.conf"
 expect "master-02 before the first master serves: exit 75" 75 "join service answers yet" \
         master-02 secrets --retry-timeout 0
 
@@ -132,9 +132,11 @@ check "... no CA key, no bundle on the worker" "$work/nokeys.log" bash -c \
 check "... its MQTT password file is root:mosquitto 0640, its bootstrap-osd keyring 0600" "$work/modes.log" bash -c \
         "test \"\$(stat -c %a:%g '$w1/etc/mosquitto/passwd')\" = 640:998 &&
          test \"\$(stat -c %a '$w1/etc/ceph/ceph.bootstrap-osd.keyring')\" = 600"
-check "... the kubelet's client certificate names system:node:worker-01" "$work/kubelet.log" bash -c \
-        "grep client-certificate-data '$w1/etc/kubernetes/kubelet.conf' | awk '{print \$2}' | base64 -d |
-         openssl x509 -noout -subject | grep -q 'CN *= *system:node:worker-01'"
+check "... its kubelet gets the cluster's bootstrap token (bootstrap-kubelet.conf), no client certificate" \
+        "$work/kubelet.log" bash -c \
+        "grep -q \"token: .*\$(cat '$b1/bootstrap-token')\" '$w1/etc/kubernetes/bootstrap-kubelet.conf' &&
+         ! grep -q client-key-data '$w1/etc/kubernetes/bootstrap-kubelet.conf' &&
+         test ! -e '$w1/etc/kubernetes/kubelet.conf'"
 mtimes() { find "$w1/etc" "$w1/var/lib" -type f -printf '%p %T@\n' | sort; }
 mtimes >"$work/mtimes-before"
 expect "worker-01 again: has its certificates, asks for nothing" 0 "has its certificates from the join service" \
@@ -151,7 +153,7 @@ openssl rand -hex 32 >"$w2/etc/cluster-config/join/join-secret"
 expect "worker-02 with another join secret: no server proves it knows it, exit 1" 1 \
         "did not prove that it knows this node's join secret: either this image's join secret is not the cluster's" \
         worker-02 certificates
-check "... and nothing was written" "$work/none2.log" test ! -e "$w2/etc/kubernetes/kubelet.conf"
+check "... and nothing was written" "$work/none2.log" test ! -e "$w2/etc/kubernetes/bootstrap-kubelet.conf"
 cp "$b1/kubernetes/ca.crt" "$w2/etc/cluster-config/join/ca.crt"
 expect "... with the CA pinned (TLS verified, the request sent): refused with HTTP 401" 1 \
         "refused this node \(HTTP 401: bad mac\); is this image's join secret the cluster's" worker-02 certificates
@@ -183,7 +185,7 @@ check "firstboot of an unknown machine: auto-registered as node-aabbcc, network 
                  grep -q 'network (DHCP): node-aabbcc is auto-registered' '$work/u-fb.out' &&
                  grep -q '^DHCP=ipv4' '$u/etc/systemd/network/10-clusterboot.network' &&
                  grep -q '^MACAddress=52:54:00:aa:bb:cc' '$u/etc/systemd/network/10-clusterboot.network' &&
-                 test ! -e '$u/etc/kubernetes/kubelet.conf'"
+                 test ! -e '$u/etc/kubernetes/bootstrap-kubelet.conf'"
 ns[unknown]=${tag}u
 { ns_add "${ns[unknown]}" && ns_lan "$brns" "${ns[unknown]}" 10.20.0.50/24 vu; } 2>>"$work/net.log" ||
         not_ok "network namespace for the unknown machine" "$work/net.log"

@@ -109,7 +109,8 @@ done
 (cd "$work/worker-01/etc/kubernetes" 2>/dev/null && ls -- *.conf) >"$work/w.list" 2>/dev/null
 check "master-01 has admin, controller-manager, kubelet and scheduler kubeconfigs" \
         test "$(tr '\n' ' ' <"$work/m.list")" = "admin.conf controller-manager.conf kubelet.conf scheduler.conf "
-check "worker-01 has only kubelet.conf" test "$(tr '\n' ' ' <"$work/w.list")" = "kubelet.conf "
+check "worker-01 has only bootstrap-kubelet.conf (its kubelet asks for its certificate)" \
+        test "$(tr '\n' ' ' <"$work/w.list")" = "bootstrap-kubelet.conf "
 
 # name: file, expected CN, expected O ("" for none)
 expect=(
@@ -117,7 +118,6 @@ expect=(
         "master-01/controller-manager.conf|system:kube-controller-manager|"
         "master-01/scheduler.conf|system:kube-scheduler|"
         "master-01/kubelet.conf|system:node:master-01|system:nodes"
-        "worker-01/kubelet.conf|system:node:worker-01|system:nodes"
 )
 
 # A field of the checker's report line: field LINE NAME
@@ -140,6 +140,21 @@ for e in "${expect[@]}"; do
         check "$name: the embedded CA verifies the client certificate for client auth" \
                 test "$(field "$line" verify)" = ok
 done
+
+# The bootstrap kubeconfig: the first master's API server, the cluster's CA, the bundle's token.
+f=$work/worker-01/etc/kubernetes/bootstrap-kubelet.conf
+if "$checker" "$f" >"$work/check.out" 2>&1; then
+        line=$(cat "$work/check.out")
+        echo "# ${line/$work\//}"
+        ok "worker-01/bootstrap-kubelet.conf: loads, validates, TLS config builds with the embedded CA"
+        check "worker-01/bootstrap-kubelet.conf: server is $api" test "$(field "$line" server)" = "$api"
+        check "worker-01/bootstrap-kubelet.conf: the bundle's bootstrap token (id $(field "$line" token-id))" \
+                test "$(field "$line" token-id)" = "$(cut -d. -f1 "$work/bundle/bootstrap-token")"
+        check "worker-01/bootstrap-kubelet.conf: mode 0600" test "$(stat -c %a "$f")" = 600
+else
+        diag <"$work/check.out"
+        not_ok "worker-01/bootstrap-kubelet.conf: loads, validates, TLS config builds with the embedded CA"
+fi
 
 # ---- must fail ---------------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "inventory.h"
 #include "node-pki.h"
+#include "string-util.h"
 #include "tap.h"
 #include "writer.h"
 #include "x509.h"
@@ -26,11 +27,13 @@ static bool plan_has(const PkiPlan *p, const char *path) {
 
 TEST(test_only_what_roles_need) {
         PkiPlan p = {};
-        /* A worker: the CA certificate, its kubelet certificate and kubeconfig; no CA key, no etcd. */
+        /* A worker: the CA certificate, its kubelet's serving certificate and the bootstrap kubeconfig (its
+         * client certificate comes by TLS bootstrapping); no CA key, no etcd. */
         ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "kafka-01"), &p), 0);
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/ca.crt"));
         ASSERT_TRUE(plan_has(&p, "/var/lib/kubelet/pki/kubelet.crt"));
-        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kubelet.conf"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/kubelet.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/ca.key"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/etcd/server.crt"));
         ASSERT_TRUE(!plan_has(&p, "/etc/ceph/ceph.bootstrap-osd.keyring"));
@@ -47,6 +50,9 @@ TEST(test_only_what_roles_need) {
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/etcd/peer.crt"));
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/admin.conf"));
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/pki/sa.key"));
+        /* A master's kubelet gets its client certificate with the control plane's. */
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kubelet.conf"));
+        ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
         pki_plan_done(&p);
 
         ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "worker-01"), &p), 0);
@@ -63,6 +69,27 @@ static void on_finding(const char *path, bool ok, bool warning, const char *what
                 findings_bad++;
                 snprintf(last_bad, sizeof(last_bad), "%s: %s", path, what);
         }
+}
+
+/* A worker's kubelet joins with the bootstrap token: the kubeconfig names the first master's API server,
+ * trusts the cluster's CA, carries the bundle's token and nothing else, and is 0600. */
+TEST(test_bootstrap_kubeconfig) {
+        PkiPlan p = {};
+        RenderSet set = {};
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "kafka-01"), &p), 0);
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, time(NULL), &set), 0);
+        const RenderedFile *f = render_set_find(&set, "/etc/kubernetes/bootstrap-kubelet.conf");
+        ASSERT_NOT_NULL(f);
+        ASSERT_INT_EQ(f->mode, 0600);
+        const char *t = strstr(f->content, "    token: ");
+        ASSERT_NOT_NULL(t);
+        ASSERT_NOT_NULL(strstr(t, bundle.bootstrap_token));
+        ASSERT_NOT_NULL(strstr(f->content, "server: https://192.168.1.10:6443\n"));
+        ASSERT_NOT_NULL(strstr(f->content, "certificate-authority-data: "));
+        ASSERT_NOT_NULL(strstr(f->content, "current-context: tls-bootstrap-token-user@homelab\n"));
+        ASSERT_NULL(strstr(f->content, "client-key-data"));
+        render_set_done(&set);
+        pki_plan_done(&p);
 }
 
 TEST(test_issue_keep_check) {
@@ -143,6 +170,7 @@ int main(int argc, char **argv) {
         render_set_done(&set);
 
         RUN(test_only_what_roles_need);
+        RUN(test_bootstrap_kubeconfig);
         RUN(test_issue_keep_check);
 
         char cmd[128];

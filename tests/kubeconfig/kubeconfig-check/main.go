@@ -8,6 +8,7 @@
 // Prints one line per file:
 //
 //	OK <file> context=<ctx> server=<url> user=<name> cn=<CN> o=<O,...> verify=ok
+//	OK <file> context=<ctx> server=<url> user=<name> token-id=<ID> verify=token   (a bootstrap kubeconfig)
 //
 // and on any failure "FAIL <file>: <error>" on stderr; exits 1 if any file failed, 2 on usage.
 package main
@@ -18,12 +19,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
+
+var bootstrapToken = regexp.MustCompile(`^([a-z0-9]{6})\.[a-z0-9]{16}$`)
 
 func check(path string) (string, error) {
 	cfg, err := clientcmd.LoadFromFile(path)
@@ -62,7 +66,12 @@ func check(path string) (string, error) {
 		}
 	}
 	if len(certs) == 0 || len(certs[0].Certificate) == 0 {
-		return "", errors.New("no client certificate")
+		// A bootstrap kubeconfig: a bearer token of kubeadm's form (ID.SECRET), not a certificate.
+		m := bootstrapToken.FindStringSubmatch(rc.BearerToken)
+		if m == nil {
+			return "", errors.New("no client certificate, and no bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}")
+		}
+		return fmt.Sprintf("context=%s server=%s user=%s token-id=%s verify=token", ctxName, rc.Host, ctx.AuthInfo, m[1]), nil
 	}
 	leaf, err := x509.ParseCertificate(certs[0].Certificate[0])
 	if err != nil {

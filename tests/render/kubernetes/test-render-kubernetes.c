@@ -166,6 +166,7 @@ static bool flags_sorted(const char *args) {
 #define KUBELET_ENV "/etc/cluster-config/environment/kubelet.env"
 #define KUBELET_CONFIG "/var/lib/kubelet/config.yaml"
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define CNI_TEMPLATE "/etc/containerd/cni-bridge.conflist.tmpl"
 
 #define ASSERT_ENV(set, path, key, expected)                                                                 \
         do {                                                                                                 \
@@ -360,7 +361,8 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NULL(render_set_find(&s, SCHEDULER_ENV));
         ASSERT_NOT_NULL(render_set_find(&s, KUBELET_CONFIG));
         ASSERT_NOT_NULL(render_set_find(&s, CONTAINERD_CONFIG));
-        ASSERT_INT_EQ(s.n, 3);
+        ASSERT_NOT_NULL(render_set_find(&s, CNI_TEMPLATE));
+        ASSERT_INT_EQ(s.n, 4);
 
         char *args = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
         ASSERT_NOT_NULL(args);
@@ -380,11 +382,21 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(strstr(toml, "sandbox_image = \"registry.k8s.io/pause:3.9\"\n"));
         ASSERT_NOT_NULL(strstr(toml, "bin_dir = \"/usr/lib/cni\"\n"));
         ASSERT_NOT_NULL(strstr(toml, "conf_dir = \"/etc/cni/net.d\"\n"));
+        ASSERT_NOT_NULL(strstr(toml, "conf_template = \"" CNI_TEMPLATE "\"\n"));
+        ASSERT_NOT_NULL(strstr(render_set_find(&s, KUBELET_CONFIG)->content, "cgroupDriver: systemd\n"));
+
+        /* The CNI template: bridge cni0 over the node's pod CIDRs, which containerd fills in. */
+        const char *tmpl = render_set_find(&s, CNI_TEMPLATE)->content;
+        ASSERT_NOT_NULL(strstr(tmpl, "\"type\": \"bridge\""));
+        ASSERT_NOT_NULL(strstr(tmpl, "\"bridge\": \"cni0\""));
+        ASSERT_NOT_NULL(strstr(tmpl, "\"type\": \"host-local\""));
+        ASSERT_NOT_NULL(strstr(tmpl, "{{range $i, $r := .PodCIDRRanges}}"));
+        ASSERT_NOT_NULL(strstr(tmpl, "\"type\": \"portmap\""));
         render_set_done(&s);
 
         /* A master runs everything. */
         ASSERT_INT_EQ(render_k8s(inv, "master-03", &s), 0);
-        ASSERT_INT_EQ(s.n, 7);
+        ASSERT_INT_EQ(s.n, 8);
         render_set_done(&s);
         inventory_free(inv);
 }
@@ -446,6 +458,33 @@ TEST(test_homelab_single_master) {
         "nodes:\n"                                                                                           \
         "  - { name: m, ip: 10.0.0.10, roles: [master] }\n"                                                  \
         "  - { name: w, ip: 10.0.0.20, roles: [worker] }\n"
+
+/* Hosts without systemd as PID 1 (cgroupfs), and Calico, which brings its own CNI config. */
+TEST(test_cgroupfs_and_calico) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD,
+                "nodes/w.yaml",
+                "node:\n"
+                "  name: w\n",
+                "services/kubernetes.yaml",
+                "kubernetes:\n"
+                "  cni: calico\n"
+                "  cgroup_driver: cgroupfs\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "w", &s), 0);
+        ASSERT_NOT_NULL(strstr(render_set_find(&s, KUBELET_CONFIG)->content, "cgroupDriver: cgroupfs\n"));
+        const char *toml = render_set_find(&s, CONTAINERD_CONFIG)->content;
+        ASSERT_NOT_NULL(strstr(toml, "SystemdCgroup = false\n"));
+        ASSERT_NULL(strstr(toml, "conf_template"));
+        ASSERT_NULL(render_set_find(&s, CNI_TEMPLATE));
+        render_set_done(&s);
+        inventory_free(inv);
+}
 
 TEST(test_extra_args_override) {
         static const char *const files[] = {
@@ -581,6 +620,7 @@ int main(int argc, char **argv) {
         RUN(test_workers_get_kubelet_not_etcd);
         RUN(test_same_bytes_twice);
         RUN(test_homelab_single_master);
+        RUN(test_cgroupfs_and_calico);
         RUN(test_extra_args_override);
         RUN(test_extra_args_whitespace_refused);
         RUN(test_ipv6_urls);
