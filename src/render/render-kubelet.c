@@ -152,7 +152,9 @@ static int render_kubelet_env(const RenderContext *c, RenderSet *out) {
         KubeFlag flags[7] = {
                 { "bootstrap-kubeconfig", KUBERNETES_DIR "/bootstrap-kubelet.conf" },
                 { "config", KUBELET_CONFIG_PATH },
-                { "hostname-override", n->hostname },
+                /* The Node's name: the inventory's, as in the kubelet's certificates (system:node:NAME);
+                 * the Node authorizer lets a kubelet change only the Node its certificate names. */
+                { "hostname-override", n->name },
                 { "kubeconfig", KUBERNETES_DIR "/kubelet.conf" },
                 { "node-ip", ip },
         };

@@ -550,7 +550,9 @@ TEST(test_extra_args_override) {
         ASSERT_TRUE(flags_sorted(kubelet));
         ASSERT_TRUE(flag_is(kubelet, "node-ip", "10.0.0.99"));
         ASSERT_TRUE(flag_is(kubelet, "max-pods", "50"));
-        ASSERT_TRUE(flag_is(kubelet, "hostname-override", "w-host"));
+        /* The Node is the inventory's name, as in its certificates (CN system:node:w), not its hostname:
+         * the Node authorizer lets a kubelet change only the Node its certificate names. */
+        ASSERT_TRUE(flag_is(kubelet, "hostname-override", "w"));
         ASSERT_TRUE(flag_is(kubelet, "node-labels", "arch.example.com/gpu=true,disk=ssd,zone=b"));
         ASSERT_TRUE(flag_is(kubelet, "register-with-taints", "dedicated=db:NoSchedule,spot:PreferNoSchedule"));
         free(kubelet);
