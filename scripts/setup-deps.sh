@@ -16,9 +16,10 @@ if [ "${1:-}" = --tests ]; then
         openssl iproute2 util-linux     # test certificates, network namespaces, unshare
         systemd                         # systemd-analyze verify, systemctl --root
         mosquitto mosquitto-clients     # the rendered mosquitto.conf and ACL
-        ceph-mon ceph-osd ceph-common   # ceph-mon --mkfs and OSDs from the rendered ceph.conf
+        ceph-mon ceph-mgr ceph-osd ceph-common # ceph-mon --mkfs, the manager and OSDs from the rendered ceph.conf
         etcd-server etcd-client         # etcd from the rendered environment file
-        containerd                      # containerd config dump of the rendered config.toml
+        containerd runc                 # the rendered config.toml, and the kubelet's runtime (tests/kubernetes)
+        containernetworking-plugins iptables # the bridge CNI that containerd's rendered template configures
         dnsutils                        # dig, against CoreDNS (tests/coredns)
         default-jre-headless maven      # Kafka from Maven Central (tests/deps/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
@@ -42,4 +43,4 @@ echo "setup-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup-deps: done"
+echo "setup-deps: installed ${#missing[@]} packages in ${SECONDS} s"

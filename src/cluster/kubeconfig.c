@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "fs-util.h"
+#include "kubeconfig.h"
+#include "report.h"
+#include "secret-formats.h"
+#include "source.h"
+#include "string-util.h"
+#include "yaml-tree.h"
+#include "banned.h"
+
+#define KUBECONFIG_MAX (1024 * 1024)
+#define BODY_MAX (1024 * 1024)
+
+void kubeconfig_done(Kubeconfig *k) {
+        free(k->server);
+        free(k->ca_pem);
+        free(k->cert_pem);
+        secret_free(k->key_pem);
+        *k = (Kubeconfig) {};
+}
+
+/* The value of key in mapping m, or NULL. */
+static const YNode *map_get(const YNode *m, const char *key) {
+        if (!m || m->kind != YNODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i + 1 < m->n_items; i += 2)
+                if (m->items[i]->kind == YNODE_SCALAR && streq(m->items[i]->value, key))
+                        return m->items[i + 1];
+        return NULL;
+}
+
+static const char *map_str(const YNode *m, const char *key) {
+        const YNode *v = map_get(m, key);
+        return v && v->kind == YNODE_SCALAR && !ynode_is_null(v) ? v->value : NULL;
+}
+
+/* Of a kubeconfig's list (clusters, contexts, users), the entry named name: its inner mapping under what. */
+static const YNode *named(const YNode *root, const char *list, const char *name, const char *what) {
+        const YNode *l = map_get(root, list);
+        if (!name || !l || l->kind != YNODE_SEQUENCE)
+                return NULL;
+        for (size_t i = 0; i < l->n_items; i++)
+                if (streq_ptr(map_str(l->items[i], "name"), name))
+                        return map_get(l->items[i], what);
+        return NULL;
+}
+
+static int base64_decode(const char *in, char **ret) {
+        size_t n = strlen(in);
+        unsigned char *out = malloc(n / 4 * 3 + 4);
+        if (!out)
+                return -ENOMEM;
+        int len = n % 4 == 0 ? EVP_DecodeBlock(out, (const unsigned char *) in, (int) n) : -1;
+        if (len < 0) {
+                free(out);
+                return -EBADMSG;
+        }
+        /* EVP_DecodeBlock counts the padding as data. */
+        for (size_t i = n; i > 0 && in[i - 1] == '='; i--)
+                len--;
+        out[len] = 0;
+        *ret = (char *) out;
+        return 0;
+}
+
+/* field-data (embedded) or field (a file on the node, under root). */
+static int pem_of(const char *root, const YNode *m, const char *field, char **ret, char **ret_why) {
+        _cleanup_free_ char *data_key = strprintf("%s-data", field);
+        if (!data_key)
+                return -ENOMEM;
+        const char *data = map_str(m, data_key), *file = map_str(m, field);
+        if (data) {
+                int r = base64_decode(data, ret);
+                if (r == -EBADMSG)
+                        *ret_why = strprintf("%s is not base64", data_key);
+                return r;
+        }
+        if (!file) {
+                *ret_why = strprintf("neither %s nor %s", data_key, field);
+                return -EBADMSG;
+        }
+        _cleanup_free_ char *full = path_join_root(root, file);
+        size_t size;
+        int r = full ? read_full_file(full, KUBECONFIG_MAX, ret, &size) : -ENOMEM;
+        if (r < 0 && r != -ENOMEM)
+                *ret_why = strprintf("%s %s: %s", field, file, strerror(-r));
+        return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
+}
+
+int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why) {
+        _cleanup_free_ char *full = path_join_root(root, path);
+        char *data = NULL;
+        size_t size;
+        *ret_why = NULL;
+        int r = full ? read_full_file(full, KUBECONFIG_MAX, &data, &size) : -ENOMEM;
+        if (r < 0) {
+                *ret_why = strprintf("cannot read %s: %s", path, strerror(-r));
+                return r;
+        }
+
+        SourceSet sources = {};
+        Report report;
+        report_init(&report, &sources);
+        int file = source_set_add(&sources, NULL, path, data, size);
+        _cleanup_(ynode_freep) YNode *doc = file >= 0 ? yaml_tree_parse(&sources, (uint32_t) file, &report) : NULL;
+        Kubeconfig k = {};
+        const char *current = map_str(doc, "current-context");
+        const YNode *context = named(doc, "contexts", current, "context");
+        const YNode *cluster = named(doc, "clusters", map_str(context, "cluster"), "cluster");
+        const YNode *user = named(doc, "users", map_str(context, "user"), "user");
+        if (file < 0) {
+                r = -ENOMEM;
+        } else if (!doc) {
+                r = -EBADMSG;
+                *ret_why = strprintf("%s is not YAML", path);
+        } else if (!cluster || !user || !map_str(cluster, "server")) {
+                r = -EBADMSG;
+                *ret_why = strprintf("%s: current-context '%s' names no cluster with a server, or no user", path,
+                                     strempty(current));
+        } else {
+                k.server = strdup(map_str(cluster, "server"));
+                r = k.server ? 0 : -ENOMEM;
+        }
+        r = r ?: pem_of(root, cluster, "certificate-authority", &k.ca_pem, ret_why);
+        r = r ?: pem_of(root, user, "client-certificate", &k.cert_pem, ret_why);
+        r = r ?: pem_of(root, user, "client-key", &k.key_pem, ret_why);
+        /* The key may have been in the document itself. */
+        for (size_t i = 0; i < sources.n_files; i++)
+                OPENSSL_cleanse(sources.files[i].data, sources.files[i].size);
+        report_done(&report);
+        source_set_done(&sources);
+        if (r < 0) {
+                kubeconfig_done(&k);
+                return r;
+        }
+        *ret = k;
+        return 0;
+}
+
+typedef struct Body {
+        char *data;
+        size_t size;
+} Body;
+
+static size_t collect(char *p, size_t size, size_t nmemb, void *userdata) {
+        Body *b = userdata;
+        size_t n = size * nmemb;
+        if (b->size + n > BODY_MAX)
+                return 0;
+        char *m = realloc(b->data, b->size + n + 1);
+        if (!m)
+                return 0;
+        memcpy(m + b->size, p, n);
+        b->size += n;
+        m[b->size] = 0;
+        b->data = m;
+        return n;
+}
+
+int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {
+        _cleanup_free_ char *url = strprintf("%s%s", k->server, path);
+        struct curl_blob cert = { k->cert_pem, strlen(k->cert_pem), CURL_BLOB_NOCOPY },
+                         key = { k->key_pem, strlen(k->key_pem), CURL_BLOB_NOCOPY },
+                         ca = { k->ca_pem, strlen(k->ca_pem), CURL_BLOB_NOCOPY };
+        char errbuf[CURL_ERROR_SIZE] = "";
+        Body body = {};
+        long status = 0;
+        *ret_why = NULL;
+        CURL *h = url ? curl_easy_init() : NULL;
+        if (!h)
+                return -ENOMEM;
+        CURLcode e = curl_easy_setopt(h, CURLOPT_URL, url);
+        e = e ?: curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+        e = e ?: curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+        e = e ?: curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
+        e = e ?: curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        e = e ?: curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        e = e ?: curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        e = e ?: curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+        e = e ?: curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+        e = e ?: curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        e = e ?: curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        e = e ?: curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+        e = e ?: curl_easy_perform(h);
+        if (e == CURLE_OK)
+                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(h);
+        if (e != CURLE_OK) {
+                *ret_why = strprintf("GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(e));
+                free(body.data);
+                return -EAGAIN;
+        }
+        *ret_body = body.data ? body.data : strdup("");
+        return *ret_body ? (int) status : -ENOMEM;
+}

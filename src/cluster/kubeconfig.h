@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "macro.h"
+
+/* A kubeconfig as a client uses it: the current context's server, CA and client certificate and key, each
+ * either embedded (*-data, base64) or in a file the kubeconfig names -- which is how the kubelet writes its
+ * kubelet.conf after TLS bootstrapping (client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem).
+ * Token users are not read: nothing here needs one. */
+typedef struct Kubeconfig {
+        char *server;   /* https://IP:PORT */
+        char *ca_pem;   /* the CA that verifies the server */
+        char *cert_pem; /* the client certificate */
+        char *key_pem;  /* its key (a secret: wiped when freed) */
+} Kubeconfig;
+
+/* Reads path (a path on the node, under root; NULL root is /). Files the kubeconfig names are read under
+ * root too. -ENOENT: no such kubeconfig; -EBADMSG: it is not one this can use, *ret_why says why. */
+int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why);
+void kubeconfig_done(Kubeconfig *k);
+
+/* GET path ("/api/v1/nodes/NAME") from the kubeconfig's server as its user, the server verified against its
+ * CA. Returns the HTTP status (and the body, NUL-terminated, at most 1 MiB), or -EAGAIN when the server
+ * does not answer, with *ret_why saying what curl saw. */
+int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why);
