@@ -55,6 +55,12 @@ int bootstrap_joined(BootstrapContext *c);
  * ceph.conf (fsid, mon_initial_members, mon_host: every monitor starts from the same initial monmap) and
  * ceph.mon.keyring; into a temporary folder renamed into place, so a crash leaves none or a whole one. */
 int bootstrap_ceph_mon(BootstrapContext *c);
+
+/* ceph-mgr (ceph-mon nodes, after ceph-mon): the manager's keyring, once, in
+ * /var/lib/ceph/mgr/ceph-NODE/keyring (service-stages.c). Its health: 0 when mgr.NODE is the active manager
+ * or a standby of an active one, -EAGAIN when not (yet), *ret_why saying what the monitors answered. */
+int bootstrap_ceph_mgr(BootstrapContext *c);
+int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why);
 /* ceph-osd (ceph-osd nodes): each device of the node file made an OSD once, with the id the inventory
  * numbers it by (ceph osd new UUID ID as client.bootstrap-osd, then ceph-osd --mkfs, BlueStore on the device);
  * -EAGAIN while no monitor answers. */

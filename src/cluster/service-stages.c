@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The work of the service stages that must happen once before a service's first start: the Ceph
- * monitor's store and Kafka's formatted log directory. */
+ * monitor's store, the Ceph manager's keyring, the OSDs, and Kafka's formatted log directory. */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,178 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
         bootstrap_message(c, "made the store of mon.%s (ceph-mon --mkfs: the inventory's monitors as the initial "
                              "monmap)", c->node->name);
         return 0;
+}
+
+/* /usr/bin/ceph ARGS... as client.admin with this node's admin keyring. The exit status as run_program();
+ * the output (stdout and stderr: the client may log a line or two before the answer) to *ret_output. A
+ * monitor that does not answer makes it exit 1 ("timed out") instead of hanging: --connect-timeout bounds
+ * the connection, rados_mon_op_timeout the command once connected. */
+static int ceph_admin(BootstrapContext *c, char *const *args, char **ret_output) {
+        _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
+        _cleanup_free_ char *keyring = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
+        char timeout[16];
+        char *argv[24] = { "/usr/bin/ceph", "--conf", conf, "--name", "client.admin", "--keyring", keyring,
+                           "--connect-timeout", timeout, "--rados-mon-op-timeout", timeout };
+        size_t n = 11;
+        if (!conf || !keyring)
+                return -ENOMEM;
+        snprintf(timeout, sizeof(timeout), "%u", MAX(c->timeout_ms / 1000, 1u));
+        for (; *args; args++) {
+                if (n >= ELEMENTSOF(argv) - 1)
+                        return -E2BIG;
+                argv[n++] = *args;
+        }
+        return run_program(argv, ret_output);
+}
+
+/* The key of entity in a keyring as Ceph prints it ("[mgr.a]\n\tkey = AQ...==\n"), or NULL. */
+static char *keyring_key(const char *text, const char *entity) {
+        _cleanup_free_ char *header = strprintf("[%s]\n", entity);
+        const char *p = header && text ? strstr(text, header) : NULL;
+        if (!p)
+                return NULL;
+        p += strlen(header);
+        p += strspn(p, " \t");
+        if (!startswith(p, "key"))
+                return NULL;
+        p += strlen("key");
+        p += strspn(p, " \t");
+        if (*p != '=')
+                return NULL;
+        p += 1 + strspn(p + 1, " \t");
+        size_t n = strcspn(p, " \t\r\n");
+        return n > 0 ? strndup(p, n) : NULL;
+}
+
+#define MGR_CAPS "mon 'allow profile mgr' osd 'allow *' mds 'allow *'"
+
+/* The manager's keyring, as Ceph's manual setup of a ceph-mgr makes it (doc/mgr/administrator.rst):
+ *   ceph auth get-or-create mgr.NODE mon 'allow profile mgr' osd 'allow *' mds 'allow *'
+ * as client.admin, its key written to /var/lib/ceph/mgr/ceph-NODE/keyring. get-or-create answers the same
+ * key again for the same entity, so a run that died after it repeats it and gets the key it lost. The file
+ * appears whole and owned by ceph, or not at all: keyring.new, chown, rename. */
+int bootstrap_ceph_mgr(BootstrapContext *c) {
+        const char *name = c->node->name;
+        _cleanup_free_ char *rel = strprintf(CEPH_DATA_DIR "/mgr/ceph-%s", name);
+        _cleanup_free_ char *dir = rel ? path_join_root(c->root, rel) : NULL;
+        _cleanup_free_ char *path = dir ? strprintf("%s/keyring", dir) : NULL;
+        _cleanup_free_ char *tmp = dir ? strprintf("%s/keyring.new", dir) : NULL;
+        _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
+        _cleanup_free_ char *admin = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
+        _cleanup_free_ char *entity = strprintf("mgr.%s", name);
+        _cleanup_secret_free_ char *output = NULL, *key = NULL, *keyring = NULL;
+        if (!path || !tmp || !conf || !admin || !entity)
+                return -ENOMEM;
+
+        if (exists(path)) {
+                bootstrap_message(c, "the keyring of %s exists (%s/keyring)", entity, rel);
+                return 0;
+        }
+        if (!exists(conf) || !exists(admin)) {
+                bootstrap_message(c, "%s or %s is missing: the stages render and certificates come first",
+                                  CEPH_CONFIG_DIR "/ceph.conf",
+                                  CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
+                return -ENOENT;
+        }
+        char *args[] = { "auth", "get-or-create", entity, "mon", "allow profile mgr", "osd", "allow *",
+                         "mds", "allow *", NULL };
+        int r = ceph_admin(c, args, &output);
+        if (r != 0) {
+                /* Exit 1 is most often no monitor in quorum yet; anything else (EACCES, EINVAL: mgr.NODE
+                 * exists with other caps) will not go away by waiting. */
+                const char *why = last_line(output);
+                bool later = r == 1 || strstr(why, "timed out");
+                bootstrap_message(c, "ceph auth get-or-create %s " MGR_CAPS " failed (%s%d): %s%s%s%s",
+                                  entity, r < 0 ? "error " : "exit ", r, why,
+                                  later ? "" : " (`ceph auth get ", later ? "" : entity,
+                                  later ? "" : "` shows what the monitors have)");
+                return r < 0 ? r : later ? -EAGAIN : -EIO;
+        }
+        key = keyring_key(output, entity);
+        r = key ? cephx_keyring_entry(entity, key, NULL, &keyring) : -EBADMSG;
+        if (r < 0) {
+                bootstrap_message(c, "ceph auth get-or-create %s answered no well-formed key for it",
+                                  entity);
+                return r == -ENOMEM ? r : -EIO;
+        }
+
+        r = mkdir_p(dir, 0755);
+        r = r ?: write_file_atomic(tmp, keyring, strlen(keyring), 0600);
+        /* The manager reads it after dropping to ceph (--setuser ceph). */
+        r = r ?: give_to(c->root, "ceph", dir);
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        r = r ?: fsync_directory(dir);
+        if (r < 0) {
+                (void) unlink(tmp);
+                bootstrap_message(c, "cannot put the keyring of %s into place (%s/keyring)", entity, rel);
+                return r;
+        }
+        bootstrap_message(c, "made the keyring of %s (ceph auth get-or-create %s " MGR_CAPS ")", entity,
+                          entity);
+        return 0;
+}
+
+/* The JSON object of a ceph command's output: the first line that parses as one (the client may log to
+ * stderr first). NULL if none. */
+static json_t *output_json(const char *output) {
+        for (const char *line = output; line && *line;) {
+                if (*line == '{') {
+                        json_t *j = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+                        if (json_is_object(j))
+                                return j;
+                        json_decref(j);
+                }
+                line = strchr(line, '\n');
+                if (line)
+                        line++;
+        }
+        return NULL;
+}
+
+/* `ceph mgr stat` names the active manager only. A standby is known by its metadata, which the monitors
+ * keep from its first beacon until they drop it (mon_mgr_beacon_grace after its last one). */
+int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
+        const char *name = c->node->name;
+        _cleanup_free_ char *output = NULL;
+        _cleanup_(json_decrefp) json_t *stat = NULL;
+        bool healthy = false;
+        char *why;
+
+        char *args[] = { "mgr", "stat", "--format", "json", NULL };
+        int r = ceph_admin(c, args, &output);
+        if (r < 0)
+                return r;
+        stat = r == 0 ? output_json(output) : NULL;
+        const char *active = strempty(json_string_value(json_object_get(stat, "active_name")));
+        bool available = json_is_true(json_object_get(stat, "available"));
+        if (r != 0)
+                why = strprintf("ceph mgr stat (exit %d): %s", r, last_line(output));
+        else if (!stat)
+                why = strprintf("ceph mgr stat answered no JSON object: %s", last_line(output));
+        else if (!available && !*active)
+                why = strprintf("no active mgr yet, waiting for mgr.%s", name);
+        else if (!available)
+                why = strprintf("mgr.%s is starting, not available yet", active);
+        else if (streq(active, name)) {
+                why = strprintf("mgr.%s is active", name);
+                healthy = true;
+        } else {
+                char *meta[] = { "mgr", "metadata", (char *) name, "--format", "json", NULL };
+                free(output);
+                output = NULL;
+                r = ceph_admin(c, meta, &output);
+                if (r < 0)
+                        return r;
+                healthy = r == 0;
+                why = healthy ? strprintf("mgr.%s is a standby; mgr.%s is active", name, active)
+                              : strprintf("mgr.%s is active; mgr.%s has not reported to the monitors",
+                                          active, name);
+        }
+        if (!why)
+                return -ENOMEM;
+        *ret_why = why;
+        return healthy ? 0 : -EAGAIN;
 }
 
 /* A file of the state directory holding one line, or NULL. */

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "fs-util.h"
 #include "health.h"
 #include "join-node.h"
+#include "kubeconfig.h"
 #include "join-protocol.h"
 #include "fileio.h"
 #include "paths.h"
@@ -91,9 +93,61 @@ static int gate_controllers(BootstrapContext *c) {
         return gate_result(c, "kube-scheduler", r, why);
 }
 
+/* The Node's Ready condition, "True", "False" or "Unknown"; NULL when the answer has none. */
+static const char *node_ready(json_t *node) {
+        json_t *conds = json_object_get(json_object_get(node, "status"), "conditions"), *cond;
+        size_t i;
+        json_array_foreach(conds, i, cond)
+                if (streq_ptr(json_string_value(json_object_get(cond, "type")), "Ready"))
+                        return json_string_value(json_object_get(cond, "status"));
+        return NULL;
+}
+
+/* The kubelet has registered its Node: asked with the kubelet's own credentials (kubelet.conf, which a
+ * worker's kubelet writes itself once TLS bootstrapping got it a certificate), which the Node authorizer
+ * lets read that Node. Ready is reported, not waited for: a CNI other than the bridge may come later. */
+static int node_registered(BootstrapContext *c, char **ret_why) {
+        Kubeconfig k = {};
+        _cleanup_free_ char *body = NULL, *path = strprintf("/api/v1/nodes/%s", c->node->name);
+        if (!path)
+                return -ENOMEM;
+        int r = kubeconfig_load(c->root, KUBERNETES_DIR "/kubelet.conf", &k, ret_why);
+        if (r == -ENOENT) {
+                free(*ret_why);
+                *ret_why = strdup("no " KUBERNETES_DIR "/kubelet.conf yet: TLS bootstrapping has not got the "
+                                  "kubelet its certificate");
+                return -EAGAIN;
+        }
+        if (r < 0)
+                return r;
+        int status = kubeconfig_get(&k, path, c->timeout_ms, &body, ret_why);
+        kubeconfig_done(&k);
+        if (status < 0)
+                return status;
+        if (status == 404) {
+                *ret_why = strprintf("Node %s is not registered yet", c->node->name);
+                return -EAGAIN;
+        }
+        if (status != 200) {
+                /* A 401 or 403 may pass: the certificate may be a moment old, the RBAC not there yet. */
+                *ret_why = strprintf("the API server answered GET %s with HTTP %d for the kubelet's credentials",
+                                     path, status);
+                return -EAGAIN;
+        }
+        _cleanup_(json_decrefp) json_t *node = json_loads(body, 0, NULL);
+        const char *ready = node_ready(node);
+        *ret_why = strprintf("Node %s registered, Ready: %s", c->node->name, ready ? ready : "not reported yet");
+        return 0;
+}
+
 static int gate_kubelet(BootstrapContext *c) {
         char *why = NULL;
         int r = health_http("http://127.0.0.1:10248/healthz", NULL, "ok", c->timeout_ms, &why);
+        if (r >= 0) {
+                free(why);
+                why = NULL;
+                r = node_registered(c, &why);
+        }
         return gate_result(c, "kubelet", r, why);
 }
 
@@ -105,6 +159,12 @@ static int gate_tcp(BootstrapContext *c, const char *service, int port) {
 
 static int gate_ceph_mon(BootstrapContext *c) {
         return gate_tcp(c, "ceph-mon", 3300);
+}
+
+static int gate_ceph_mgr(BootstrapContext *c) {
+        char *why = NULL;
+        int r = bootstrap_ceph_mgr_health(c, &why);
+        return gate_result(c, "ceph-mgr", r, why);
 }
 
 static int gate_kafka(BootstrapContext *c) {
@@ -146,6 +206,8 @@ const Stage stages[] = {
           gate_kubelet, "containerd and kubelet run; kubelet answers /healthz" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,
           "the monitor's store made once (ceph-mon --mkfs), the monitor listens (msgr2, port 3300)" },
+        { "ceph-mgr", is_ceph_mon, bootstrap_ceph_mgr, { "ceph-mgr@%n.service" }, "/usr/bin/ceph-mgr", gate_ceph_mgr,
+          "the manager's keyring made once (ceph auth get-or-create mgr.NODE), the manager active or a standby" },
         { "ceph-osd", is_ceph_osd, bootstrap_ceph_osd, { "ceph-osd@%o.service" }, "/usr/bin/ceph-osd", NULL,
           "each OSD device of the node file made an OSD once (ceph osd new, ceph-osd --mkfs), and started" },
         { "kafka", node_is_kafka_broker, bootstrap_kafka_storage, { "kafka.service" }, "/opt/kafka/bin/kafka-server-start.sh",

@@ -5,6 +5,10 @@
 #             starts on it in a network namespace holding the node's address, `ceph -s` answers, and the
 #             stage's health gate says so. A second run changes nothing; a half-made store of a run that
 #             died (killed right after the work) is made again.
+#   ceph-mgr  the stage makes the manager's keyring (ceph auth get-or-create mgr.storage-01 as client.admin,
+#             after a kill -9 right after its work and over a half-written keyring.new); its gate waits
+#             until the real ceph-mgr, started on that keyring, is active and `ceph -s` shows it. A second
+#             run changes nothing. Skipped when ceph-mgr is not installed.
 #   kafka     the stage's decisions on the log directory (under --root it never formats: that needs the
 #             live node): not formatted, formatted for this cluster, another cluster's meta.properties
 #             (refused, exit 1, with the reason).
@@ -89,6 +93,72 @@ check "the stage again: the store exists, the gate passes (ceph-mon is healthy)"
                 --retry-timeout 10 >'$work/again.out' 2>&1; cat '$work/again.out'; grep -q 'ceph-mon is healthy' '$work/again.out'"
 check "... nothing was made again" "$work/same.log" test "$stamp" = "$(stat -c %Y "$mon/keyring")"
 
+# --- ceph-mgr: the manager's keyring, then the real ceph-mgr on it ---
+mgr=$root/var/lib/ceph/mgr/ceph-$node
+admin() {
+        ip netns exec "$mns" timeout 20 ceph -c "$conf" -k "$root/etc/ceph/ceph.client.admin.keyring" \
+                -n client.admin --connect-timeout 10 "$@"
+}
+if have ceph-mgr; then
+        # A run that died while writing the keyring left keyring.new; this one is killed right after its work.
+        mkdir -p "$mgr" && echo half >"$mgr/keyring.new"
+        (CLUSTERBOOT_TEST_KILL_AT=ceph-mgr:after-run stage ceph-mgr --retry-timeout 30) 2>/dev/null # bash reports the kill
+        rc=$?
+        admin auth get-key "mgr.$node" >"$work/mgr-key.out" 2>"$work/mgr-key.err"
+        if [ "$rc" = 137 ] && [ "$(stat -c %a "$mgr/keyring" 2>/dev/null)" = 600 ] && [ ! -e "$mgr/keyring.new" ] &&
+                grep -qx "\[mgr.$node\]" "$mgr/keyring" && [ -s "$work/mgr-key.out" ] &&
+                [ "$(sed -n 's/^[[:space:]]*key = //p' "$mgr/keyring")" = "$(cat "$work/mgr-key.out")" ]; then
+                ok "stage ceph-mgr (killed right after its work): keyring of mgr.$node in place, 0600, the key the monitors have"
+        else
+                not_ok "stage ceph-mgr: the keyring of mgr.$node (exit $rc)" "$work/stage-ceph-mgr.log" "$work/mgr-key.err"
+        fi
+        # Both runs of the stage below find it made.
+        mgr_sum=$(sha256sum <"$mgr/keyring") mgr_stamp=$(stat -c %y "$mgr/keyring")
+        admin auth get "mgr.$node" >"$work/mgr-caps.out" 2>&1
+        grep -q 'caps mon = "allow profile mgr"' "$work/mgr-caps.out" && grep -q 'caps osd = "allow \*"' "$work/mgr-caps.out" &&
+                grep -q 'caps mds = "allow \*"' "$work/mgr-caps.out" &&
+                ok "... mgr.$node has Ceph's caps for a manager: mon 'allow profile mgr', osd and mds 'allow *'" ||
+                not_ok "... the caps of mgr.$node" "$work/mgr-caps.out"
+        stage ceph-mgr --retry-timeout 0
+        rc=$?
+        if [ "$rc" = 75 ] && grep -q "the keyring of mgr.$node exists" "$work/stage-ceph-mgr.log" &&
+                grep -q "ceph-mgr is not healthy yet (no active mgr yet, waiting for mgr.$node)" "$work/stage-ceph-mgr.log"; then
+                ok "... before the manager runs, its gate says so (exit 75), naming ceph-mgr and mgr.$node"
+        else
+                not_ok "... before the manager runs, its gate says so (exit $rc)" "$work/stage-ceph-mgr.log"
+        fi
+        t0=$(date +%s)
+        ip netns exec "$mns" ceph-mgr -f -i "$node" --mgr-data "$mgr" -c "$conf" --keyring "$mgr/keyring" \
+                --run-dir "$run" --admin-socket "$run/mgr.asok" --pid-file "$run/mgr.pid" --log-file "$work/mgr.log" \
+                >"$work/mgr.out" 2>&1 &
+        mgr_pid=$!
+        pids+=("$mgr_pid")
+        mgr_active() {
+                kill -0 "$mgr_pid" 2>/dev/null || return 2
+                # "(active, starting, since ...)" first: not yet.
+                admin -s >"$work/status.out" 2>&1 && grep -q "mgr: $node(active, since" "$work/status.out"
+        }
+        if wait_for 120 mgr_active; then
+                ok "the real ceph-mgr runs on that keyring: ceph -s says mgr: $node(active, since ...)"
+                note "ceph-mgr active $(($(date +%s) - t0)) s after its start"
+        else
+                not_ok "ceph -s: mgr: $node(active" "$work/status.out" "$work/mgr.log" "$work/mgr.out"
+        fi
+        stage ceph-mgr --retry-timeout 30
+        rc=$?
+        if [ "$rc" = 0 ] && grep -q "the keyring of mgr.$node exists" "$work/stage-ceph-mgr.log" &&
+                grep -q "ceph-mgr is healthy (mgr.$node is active)" "$work/stage-ceph-mgr.log"; then
+                ok "the stage again: the keyring exists, the gate passes (mgr.$node is active)"
+        else
+                not_ok "the stage again: the gate passes (exit $rc)" "$work/stage-ceph-mgr.log"
+        fi
+        [ "$mgr_sum" = "$(sha256sum <"$mgr/keyring")" ] && [ "$mgr_stamp" = "$(stat -c %y "$mgr/keyring")" ] &&
+                ok "... the two runs made nothing again: the keyring has the same content and mtime" ||
+                not_ok "... nothing was made again: the keyring changed"
+else
+        for _ in 1 2 3 4 5 6; do skip "ceph-mgr is not installed"; done
+fi
+
 # --- ceph-osd: the node's devices (here: sparse files standing in for /dev/sdb and /dev/sdc under the
 # root) made OSDs with the inventory's ids, then run by the real ceph-osd ---
 if have ceph-osd; then
@@ -120,10 +190,18 @@ if have ceph-osd; then
         grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made" "$work/stage-ceph-osd.log" && osds_up &&
                 ok "... the stage again: nothing made again, still 2 osds" ||
                 not_ok "... the stage again" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
+        # The OSDs' space is what the manager reports (ceph -s says 0 B without one).
+        if [ -n "${mgr_pid:-}" ]; then
+                usage() {
+                        admin -s >"$work/status.out" 2>&1 && grep -Eq "usage: .* / 8(\.0)? GiB avail" "$work/status.out"
+                }
+                wait_for 60 usage && ok "ceph -s with the manager: the two OSDs' 8 GiB reported" ||
+                        not_ok "ceph -s with the manager: the OSDs' space" "$work/status.out"
+        else
+                skip "ceph-mgr is not installed"
+        fi
 else
-        skip "ceph-osd is not installed"
-        skip "ceph-osd is not installed"
-        skip "ceph-osd is not installed"
+        for _ in 1 2 3 4; do skip "ceph-osd is not installed"; done
 fi
 
 # --- kafka ---
