@@ -65,6 +65,8 @@ int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why);
  * numbers it by (ceph osd new UUID ID as client.bootstrap-osd, then ceph-osd --mkfs, BlueStore on the device);
  * -EAGAIN while no monitor answers. */
 int bootstrap_ceph_osd(BootstrapContext *c);
+/* Its health: every OSD of the node "active" on its admin socket (/run/ceph/ceph-osd.ID.asok). */
+int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why);
 /* kafka (brokers): the log directory formatted once with the cluster's id (kafka-storage format) before
  * the first start; one holding another cluster's meta.properties is never formatted again (-EEXIST). On
  * the live system only: under --root it checks and says what it would do. */

@@ -220,12 +220,12 @@ int bootstrap_ceph_mgr(BootstrapContext *c) {
         return 0;
 }
 
-/* The JSON object of a ceph command's output: the first line that parses as one (the client may log to
- * stderr first). NULL if none. */
+/* The JSON object of a ceph command's output: the first one that starts a line (the client may log to
+ * stderr first; an admin socket answers over several lines). NULL if none. */
 static json_t *output_json(const char *output) {
         for (const char *line = output; line && *line;) {
                 if (*line == '{') {
-                        json_t *j = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+                        json_t *j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
                         if (json_is_object(j))
                                 return j;
                         json_decref(j);
@@ -407,6 +407,48 @@ int bootstrap_ceph_osd(BootstrapContext *c) {
                 bootstrap_message(c, "cannot make the OSDs of this node");
         strbuf_done(&ids);
         return r;
+}
+
+/* Each OSD of the node says, on its admin socket, that it is "active": booted, and marked up by the
+ * monitors. The local daemon answers without a key, however big the cluster is. */
+int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why) {
+        const Node *n = c->node;
+        StrBuf ids = {};
+        char *why = NULL;
+        int r = 0;
+        for (size_t i = 0; i < n->n_osds && r >= 0 && !why; i++) {
+                int64_t id = n->first_osd_id + (int64_t) i;
+                _cleanup_free_ char *asok = strprintf(CEPH_RUN_DIR "/ceph-osd.%" PRId64 ".asok", id);
+                _cleanup_free_ char *output = NULL;
+                char *argv[] = { "/usr/bin/ceph", "--admin-daemon", asok, "status", NULL };
+                if (!asok) {
+                        r = -ENOMEM;
+                        break;
+                }
+                int k = run_program(argv, &output);
+                if (k < 0) {
+                        r = k;
+                        break;
+                }
+                _cleanup_(json_decrefp) json_t *status = k == 0 ? output_json(output) : NULL;
+                const char *state = json_string_value(json_object_get(status, "state"));
+                if (k != 0)
+                        why = strprintf("osd.%" PRId64 " does not answer on %s: %s", id, asok, last_line(output));
+                else if (!streq_ptr(state, "active"))
+                        why = strprintf("osd.%" PRId64 " is %s, not active yet", id, state ? state : "in no state");
+                else
+                        r = strbuf_printf(&ids, "%sosd.%" PRId64, i ? ", " : "", id);
+        }
+        bool healthy = r >= 0 && !why;
+        if (healthy)
+                why = strprintf("%s active", strempty(ids.s));
+        strbuf_done(&ids);
+        if (r < 0 || !why) {
+                free(why);
+                return r < 0 ? r : -ENOMEM;
+        }
+        *ret_why = why;
+        return healthy ? 0 : -EAGAIN;
 }
 
 /* VALUE of KEY=VALUE or KEY="VALUE" in a rendered environment or properties file. */

@@ -167,6 +167,12 @@ static int gate_ceph_mgr(BootstrapContext *c) {
         return gate_result(c, "ceph-mgr", r, why);
 }
 
+static int gate_ceph_osd(BootstrapContext *c) {
+        char *why = NULL;
+        int r = bootstrap_ceph_osd_health(c, &why);
+        return gate_result(c, "ceph-osd", r, why);
+}
+
 static int gate_kafka(BootstrapContext *c) {
         return gate_tcp(c, "kafka", (int) c->inv->kafka.port.v);
 }
@@ -208,8 +214,8 @@ const Stage stages[] = {
           "the monitor's store made once (ceph-mon --mkfs), the monitor listens (msgr2, port 3300)" },
         { "ceph-mgr", is_ceph_mon, bootstrap_ceph_mgr, { "ceph-mgr@%n.service" }, "/usr/bin/ceph-mgr", gate_ceph_mgr,
           "the manager's keyring made once (ceph auth get-or-create mgr.NODE), the manager active or a standby" },
-        { "ceph-osd", is_ceph_osd, bootstrap_ceph_osd, { "ceph-osd@%o.service" }, "/usr/bin/ceph-osd", NULL,
-          "each OSD device of the node file made an OSD once (ceph osd new, ceph-osd --mkfs), and started" },
+        { "ceph-osd", is_ceph_osd, bootstrap_ceph_osd, { "ceph-osd@%o.service" }, "/usr/bin/ceph-osd", gate_ceph_osd,
+          "each OSD device of the node file made an OSD once (ceph osd new, ceph-osd --mkfs), started, and active" },
         { "kafka", node_is_kafka_broker, bootstrap_kafka_storage, { "kafka.service" }, "/opt/kafka/bin/kafka-server-start.sh",
           gate_kafka, "the log directory formatted once with the cluster's id, the Kafka broker listens" },
         { "mqtt", node_is_mqtt_broker, NULL, { "mosquitto.service" }, "/usr/sbin/mosquitto", gate_mqtt,

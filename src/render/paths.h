@@ -28,6 +28,7 @@
 #define KAFKA_DATA_DIR "/var/lib/kafka"
 #define CEPH_CONFIG_DIR "/etc/ceph"
 #define CEPH_DATA_DIR "/var/lib/ceph"
+#define CEPH_RUN_DIR "/run/ceph" /* the daemons' admin sockets: $run_dir/$cluster-$name.asok */
 #define MOSQUITTO_CONFIG_DIR "/etc/mosquitto"
 #define MOSQUITTO_DATA_DIR "/var/lib/mosquitto"
 #define COREDNS_CONFIG_DIR "/etc/coredns"

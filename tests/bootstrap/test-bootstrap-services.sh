@@ -164,17 +164,26 @@ fi
 if have ceph-osd; then
         mkdir -p "$root/dev" && truncate -s 4G "$root/dev/sdb" "$root/dev/sdc"
         (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-run stage ceph-osd --retry-timeout 30) 2>/dev/null # bash reports the kill
-        stage ceph-osd --retry-timeout 30
+        stage ceph-osd --retry-timeout 0
+        rc=$?
         if grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made (BlueStore)" "$work/stage-ceph-osd.log" &&
                 [ -f "$root/var/lib/ceph/osd/ceph-0/ready" ] && [ -f "$root/var/lib/ceph/osd/ceph-1/ready" ]; then
                 ok "stage ceph-osd (after a kill -9 right after its work): osd.0 and osd.1 made, as the inventory numbers them"
         else
                 not_ok "stage ceph-osd: osd.0 and osd.1 made" "$work/stage-ceph-osd.log"
         fi
+        if [ "$rc" = 75 ] && grep -q "ceph-osd is not healthy yet (osd.0 does not answer on /run/ceph/ceph-osd.0.asok" \
+                "$work/stage-ceph-osd.log"; then
+                ok "... before the OSDs run, its gate says so (exit 75)"
+        else
+                not_ok "... before the OSDs run, its gate says so (exit $rc)" "$work/stage-ceph-osd.log"
+        fi
+        # The admin sockets where the units' daemons have them (the gate asks there).
+        mkdir -p /run/ceph
         for id in 0 1; do
                 ip netns exec "$mns" ceph-osd -f -i "$id" --osd-data "$root/var/lib/ceph/osd/ceph-$id" -c "$conf" \
                         --keyring "$root/var/lib/ceph/osd/ceph-$id/keyring" --run-dir "$run" \
-                        --admin-socket "$run/osd.$id.asok" --pid-file "$run/osd.$id.pid" \
+                        --admin-socket "/run/ceph/ceph-osd.$id.asok" --pid-file "$run/osd.$id.pid" \
                         --log-file "$work/osd.$id.log" >"$work/osd.$id.out" 2>&1 &
                 pids+=("$!")
         done
@@ -186,9 +195,10 @@ if have ceph-osd; then
         if wait_for 120 osds_up; then ok "ceph osd stat: 2 osds: 2 up, 2 in"; else
                 not_ok "the two OSDs up and in" "$work/osd-stat.out" "$work/osd.0.log" "$work/osd.0.out"
         fi
-        stage ceph-osd --retry-timeout 5
+        stage ceph-osd --retry-timeout 30
         grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made" "$work/stage-ceph-osd.log" && osds_up &&
-                ok "... the stage again: nothing made again, still 2 osds" ||
+                grep -q "ceph-osd is healthy (osd.0, osd.1 active)" "$work/stage-ceph-osd.log" &&
+                ok "... the stage again: nothing made again, still 2 osds, the gate passes (osd.0, osd.1 active)" ||
                 not_ok "... the stage again" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
         # The OSDs' space is what the manager reports (ceph -s says 0 B without one).
         if [ -n "${mgr_pid:-}" ]; then
@@ -201,7 +211,7 @@ if have ceph-osd; then
                 skip "ceph-mgr is not installed"
         fi
 else
-        for _ in 1 2 3 4; do skip "ceph-osd is not installed"; done
+        for _ in 1 2 3 4 5; do skip "ceph-osd is not installed"; done
 fi
 
 # --- kafka ---
