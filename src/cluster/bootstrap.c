@@ -362,6 +362,52 @@ static int join_material_load(BootstrapContext *c, JoinMaterial *ret) {
         return 0;
 }
 
+/* What the masters' join services answered: the files (secrets: wiped when done), who answered, why not. */
+typedef struct JoinAnswer {
+        RenderSet set;
+        char *from;
+        char *why;
+        char *ip; /* register: the address the service gave */
+} JoinAnswer;
+
+static void join_answer_done(JoinAnswer *a) {
+        render_set_wipe(&a->set);
+        free(a->from);
+        free(a->why);
+        free(a->ip);
+        *a = (JoinAnswer) {};
+}
+
+typedef enum JoinAsk {
+        ASK_BUNDLE,       /* a master: the whole secrets bundle */
+        ASK_CERTIFICATES, /* the node's certificates (keys made here, CSRs sent) and its roles' files */
+        ASK_REGISTER,     /* auto_register: a name and address for this MAC, and the certificates */
+} JoinAsk;
+
+/* Asks the masters' join services (the first that answers), with the image's join material. On failure
+ * a->why says why; -EAGAIN when none answers yet. */
+static int ask_masters(BootstrapContext *c, const JoinMaterial *m, JoinAsk ask, JoinAnswer *a) {
+        JoinNodeOptions o = { .secret = m->secret, .ca_pem = m->ca_pem, .timeout_sec = 10,
+                              .hwaddr = ask == ASK_REGISTER ? c->node->macs[0] : NULL };
+        char **urls = NULL;
+        size_t n = 0;
+        int r = join_node_urls(c->inv, c->node, &urls, &n);
+        if (r >= 0)
+                switch (ask) {
+                case ASK_BUNDLE:
+                        r = join_node_bundle(c->node, &o, urls, n, SECRETS_BUNDLE_DIR, &a->set, &a->from, &a->why);
+                        break;
+                case ASK_CERTIFICATES:
+                        r = join_node_certificates(c->inv, c->node, &o, urls, n, &a->set, &a->from, &a->why);
+                        break;
+                case ASK_REGISTER:
+                        r = join_node_register(c->inv, c->node, &o, urls, n, &a->set, &a->ip, &a->from, &a->why);
+                        break;
+                }
+        join_node_urls_free(urls, n);
+        return r;
+}
+
 static bool has_bundle(const char *root) {
         _cleanup_free_ char *dir = path_join_root(root, SECRETS_BUNDLE_DIR);
         Bundle b = {};
@@ -430,30 +476,22 @@ int bootstrap_secrets(BootstrapContext *c) {
                 bootstrap_message(c, "the secrets bundle is on this node");
                 return 0;
         }
-        JoinMaterial m = {};
+        _cleanup_(join_material_done) JoinMaterial m = {};
+        _cleanup_(join_answer_done) JoinAnswer a = {};
         int r = join_material_load(c, &m);
         if (r < 0)
                 return r;
-        char **urls = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *from = NULL, *why = NULL;
-        RenderSet set = {};
-        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .timeout_sec = 10 };
-        r = join_node_urls(c->inv, c->node, &urls, &n);
-        r = r ?: join_node_bundle(c->node, &o, urls, n, SECRETS_BUNDLE_DIR, &set, &from, &why);
+        r = ask_masters(c, &m, ASK_BUNDLE, &a);
         if (r >= 0) {
                 _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
                 r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
-                r = r ?: write_set(c, &set, c->root);
+                r = r ?: write_set(c, &a.set, c->root);
                 if (r >= 0)
-                        bootstrap_message(c, "received the secrets bundle from %s", strempty(from));
+                        bootstrap_message(c, "received the secrets bundle from %s", strempty(a.from));
         } else if (r == -EAGAIN && c->node == first_master(c->inv))
                 r = make_bundle(c, &m);
         else
-                bootstrap_message(c, "%s", why ?: "cannot get the secrets bundle");
-        render_set_wipe(&set);
-        join_node_urls_free(urls, n);
-        join_material_done(&m);
+                bootstrap_message(c, "%s", a.why ?: "cannot get the secrets bundle");
         return r;
 }
 
@@ -489,27 +527,19 @@ int bootstrap_certificates(BootstrapContext *c) {
                 return 0;
         }
 
-        JoinMaterial m = {};
+        _cleanup_(join_material_done) JoinMaterial m = {};
+        _cleanup_(join_answer_done) JoinAnswer a = {};
         r = join_material_load(c, &m);
         if (r < 0)
                 return r;
-        char **urls = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *from = NULL, *why = NULL;
-        RenderSet set = {};
-        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .timeout_sec = 10 };
-        r = join_node_urls(c->inv, c->node, &urls, &n);
-        r = r ?: join_node_certificates(c->inv, c->node, &o, urls, n, &set, &from, &why);
+        r = ask_masters(c, &m, ASK_CERTIFICATES, &a);
         if (r >= 0) {
-                r = write_set(c, &set, c->root);
+                r = write_set(c, &a.set, c->root);
                 if (r >= 0)
-                        bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)", set.n,
-                                          strempty(from));
+                        bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)",
+                                          a.set.n, strempty(a.from));
         } else
-                bootstrap_message(c, "%s", why ?: "cannot get this node's certificates");
-        render_set_wipe(&set);
-        join_node_urls_free(urls, n);
-        join_material_done(&m);
+                bootstrap_message(c, "%s", a.why ?: "cannot get this node's certificates");
         return r;
 }
 
@@ -538,35 +568,27 @@ int bootstrap_register(BootstrapContext *c) {
                 bootstrap_message(c, "registered as %s at %s (auto_register)", c->node->name, ip);
                 return 0;
         }
-        JoinMaterial m = {};
+        _cleanup_(join_material_done) JoinMaterial m = {};
+        _cleanup_(join_answer_done) JoinAnswer a = {};
         int r = join_material_load(c, &m);
         if (r < 0)
                 return r;
-        char **urls = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *from = NULL, *why = NULL, *ip = NULL;
-        RenderSet set = {};
-        JoinNodeOptions o = { .secret = m.secret, .ca_pem = m.ca_pem, .hwaddr = c->node->macs[0], .timeout_sec = 10 };
-        r = join_node_urls(c->inv, c->node, &urls, &n);
-        r = r ?: join_node_register(c->inv, c->node, &o, urls, n, &set, &ip, &from, &why);
+        r = ask_masters(c, &m, ASK_REGISTER, &a);
         if (r >= 0) {
-                r = write_set(c, &set, c->root);
+                r = write_set(c, &a.set, c->root);
                 /* The certificates first, then the address: with the address, the node counts as registered. */
                 StrBuf b = {};
                 RenderSet addr = {};
-                r = r ?: strbuf_printf(&b, "%s\n", ip);
+                r = r ?: strbuf_printf(&b, "%s\n", a.ip);
                 r = r ?: render_set_add(&addr, AUTO_ADDRESS_PATH, 0644, &b);
                 r = r ?: write_set(c, &addr, c->root);
                 r = r ?: cluster_state_mark_step(c->root, "certificates", time(NULL));
                 strbuf_done(&b);
                 render_set_done(&addr);
                 if (r >= 0)
-                        bootstrap_message(c, "registered by %s as %s at %s; %zu PKI files issued (keys made here)", strempty(from),
-                                          c->node->name, ip, set.n);
+                        bootstrap_message(c, "registered by %s as %s at %s; %zu PKI files issued (keys made here)",
+                                          strempty(a.from), c->node->name, a.ip, a.set.n);
         } else
-                bootstrap_message(c, "%s", why ?: "cannot register this machine");
-        render_set_wipe(&set);
-        join_node_urls_free(urls, n);
-        join_material_done(&m);
+                bootstrap_message(c, "%s", a.why ?: "cannot register this machine");
         return r;
 }
