@@ -20,6 +20,7 @@ if [ "${1:-}" = --tests ]; then
         etcd-server etcd-client         # etcd from the rendered environment file
         containerd runc                 # the rendered config.toml, and the kubelet's runtime (tests/kubernetes)
         containernetworking-plugins iptables # the bridge CNI that containerd's rendered template configures
+        jq procps                       # tests/kubernetes: the API's JSON, the kubelet's sysctls saved and restored
         dnsutils                        # dig, against CoreDNS (tests/coredns)
         default-jre-headless maven      # Kafka from Maven Central (tests/deps/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)

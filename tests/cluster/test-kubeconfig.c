@@ -69,7 +69,11 @@ TEST(test_embedded) {
 
 /* What kubelet 1.29 writes to --kubeconfig once its CSR is signed. */
 TEST(test_kubelet_written) {
-        put("/var/lib/kubelet/pki/kubelet-client-current.pem", "CERT AND KEY PEM\n");
+        /* As the kubelet makes it: the current one a link to the newest, by its absolute path. */
+        put("/var/lib/kubelet/pki/kubelet-client-2026-11-22-02-30-00.pem", "CERT AND KEY PEM\n");
+        char link[256];
+        snprintf(link, sizeof(link), "%s/var/lib/kubelet/pki/kubelet-client-current.pem", root);
+        ASSERT_INT_EQ(symlink("/var/lib/kubelet/pki/kubelet-client-2026-11-22-02-30-00.pem", link), 0);
         put("/etc/kubernetes/kubelet.conf",
             "apiVersion: v1\n"
             "clusters:\n"
@@ -96,14 +100,14 @@ TEST(test_kubelet_written) {
         ASSERT_INT_EQ(kubeconfig_load(root, "/etc/kubernetes/kubelet.conf", &k, &why), 0);
         ASSERT_STREQ(k.server, "https://192.168.1.10:6443");
         ASSERT_STREQ(k.ca_pem, "CA PEM");
-        /* Read under root, not from the machine's /var/lib/kubelet. */
+        /* Read under root, the link followed within root, not into the machine's /var/lib/kubelet. */
         ASSERT_STREQ(k.cert_pem, "CERT AND KEY PEM\n");
         ASSERT_STREQ(k.key_pem, "CERT AND KEY PEM\n");
         kubeconfig_done(&k);
 
         /* The file it names is gone: said so, by name. */
         char path[256];
-        snprintf(path, sizeof(path), "%s/var/lib/kubelet/pki/kubelet-client-current.pem", root);
+        snprintf(path, sizeof(path), "%s/var/lib/kubelet/pki/kubelet-client-2026-11-22-02-30-00.pem", root);
         ASSERT_INT_EQ(unlink(path), 0);
         ASSERT_INT_EQ(kubeconfig_load(root, "/etc/kubernetes/kubelet.conf", &k, &why), -EBADMSG);
         ASSERT_NOT_NULL(why);
