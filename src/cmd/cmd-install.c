@@ -137,6 +137,19 @@ static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
         return r;
 }
 
+/* ROOT/etc/systemd/system/multi-user.target.wants/UNIT links to our copy of UNIT, not a package's. */
+static bool link_to_ours(const char *root, const char *unit) {
+        _cleanup_free_ char *rel = strprintf(SYSTEMD_ADMIN_DIR "/multi-user.target.wants/%s", unit);
+        _cleanup_free_ char *link = rel ? path_join_root(root, rel) : NULL;
+        _cleanup_free_ char *ours = strprintf(UNIT_INSTALL_DIR "/%s", unit);
+        char target[PATH_MAX];
+        ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+        if (n < 0 || !ours)
+                return false;
+        target[n] = 0;
+        return streq(target, ours);
+}
+
 int cmd_install(int argc, char **argv, const Options *o) {
         if (o->embedded && !o->secrets) {
                 log_error("--secret-policy embedded puts the secrets bundle into the image: give it with --secrets DIR "
@@ -209,22 +222,45 @@ int cmd_install(int argc, char **argv, const Options *o) {
 
         /* Distribution packages enable their own etcd.service, containerd.service, mosquitto.service...:
          * under those names our units would then start on every node, outside the role targets. Only the
-         * targets of a node's roles may pull them in. */
-        for (size_t i = 0; r >= 0 && i < n_embedded_files; i++) {
-                const char *name = strrchr(embedded_files[i].path, '/') + 1;
-                if (!endswith(name, ".service") || startswith(name, "cluster-") || strchr(name, '@'))
-                        continue;
+         * targets of a node's roles may pull them in (activate links a node's own on each boot). Debian's
+         * Ceph packages also enable ceph.target, which wants ceph-mon.target (one of ours) and ceph-crash
+         * on every node. */
+        static const struct {
+                const char *unit, *wanted_by;
+        } package_links[] = {
+                { "ceph.target", "multi-user.target" },
+                { "ceph-mgr.target", "multi-user.target" },
+                { "ceph-crash.service", "multi-user.target" },
+                { "ceph-mon.target", "ceph.target" },
+                { "ceph-mgr.target", "ceph.target" },
+                { "ceph-osd.target", "ceph.target" },
+                { "ceph-crash.service", "ceph.target" },
+        };
+        size_t n_links = n_embedded_files + ELEMENTSOF(package_links);
+        for (size_t i = 0; r >= 0 && i < n_links; i++) {
                 UnitLink l = { .want = false };
-                snprintf(l.unit, sizeof(l.unit), "%s", name);
-                snprintf(l.wanted_by, sizeof(l.wanted_by), "multi-user.target");
-                snprintf(l.file, sizeof(l.file), "%s", name);
+                if (i < n_embedded_files) {
+                        const char *name = strrchr(embedded_files[i].path, '/') + 1;
+                        if (!(endswith(name, ".service") || endswith(name, ".target")) || startswith(name, "cluster-") ||
+                            strchr(name, '@'))
+                                continue;
+                        snprintf(l.unit, sizeof(l.unit), "%s", name);
+                        snprintf(l.wanted_by, sizeof(l.wanted_by), "multi-user.target");
+                        /* A role target that activate linked (to our copy) stays: install may run again. */
+                        if (endswith(name, ".target") && link_to_ours(o->root, name))
+                                continue;
+                } else {
+                        snprintf(l.unit, sizeof(l.unit), "%s", package_links[i - n_embedded_files].unit);
+                        snprintf(l.wanted_by, sizeof(l.wanted_by), "%s", package_links[i - n_embedded_files].wanted_by);
+                }
+                snprintf(l.file, sizeof(l.file), "%s", l.unit);
                 ActivateChange change;
                 r = unit_link_offline(o->root, &l, o->dry_run, &change);
                 if (r < 0)
-                        log_error_errno(r, "cannot disable %s: %m", name);
+                        log_error_errno(r, "cannot disable %s: %m", l.unit);
                 else if (change == ACTIVATE_DISABLED)
-                        printf("  %sdisabled %s (enabled by its package; the role targets start it)\n",
-                               o->dry_run ? "would be " : "", name);
+                        printf("  %sdisabled %s in %s (enabled by its package; the role targets start what a node "
+                               "needs)\n", o->dry_run ? "would be " : "", l.unit, l.wanted_by);
         }
 
         if (r >= 0)

@@ -86,8 +86,19 @@ assert "... but keeps what it still renders" test -e "$tmp/r9/etc/cluster-config
 
 # An image tree: install, then boot it (a fake machine with master-01's MAC), then install again.
 img=$tmp/image
+# What Debian's ceph packages enable: ceph.target on every node, wanting ceph-mon.target (one of ours) and
+# ceph-crash.
+for l in multi-user.target.wants/ceph.target multi-user.target.wants/ceph-mon.target \
+    ceph.target.wants/ceph-mon.target ceph.target.wants/ceph-crash.service; do
+    mkdir -p "$img/etc/systemd/system/${l%/*}"
+    ln -s "/lib/systemd/system/${l##*/}" "$img/etc/systemd/system/$l"
+done
 check "install puts the binary, the units and the inventory into a tree" 0 "enabled cluster-detect.service" -- \
     "$bin" install --root "$img" --inventory "$inv"
+assert "... and removes what the ceph packages enabled (ceph.target, ceph-mon.target, ceph-crash)" bash -c \
+    "cd '$img/etc/systemd/system' && test ! -L multi-user.target.wants/ceph.target &&
+     test ! -L multi-user.target.wants/ceph-mon.target && test ! -L ceph.target.wants/ceph-mon.target &&
+     test ! -L ceph.target.wants/ceph-crash.service"
 check "... the binary runs from the tree" 0 "^clusterboot [0-9]" -- "$img/usr/bin/clusterboot" --version
 assert "... cluster-detect.service is enabled" test -L "$img/etc/systemd/system/multi-user.target.wants/cluster-detect.service"
 mkdir -p "$img/sys/class/net/ens3/device"
@@ -95,6 +106,8 @@ echo 52:54:00:12:34:10 > "$img/sys/class/net/ens3/address"
 check "the installed binary's first boot finds its node in the installed inventory" 0 "This machine is master-01" -- \
     "$img/usr/bin/clusterboot" firstboot --root "$img"
 check "installing again changes nothing" 0 "^installed" -- "$bin" install --root "$img" --inventory "$inv"
+assert "... the role target its first boot enabled stays" \
+    test -L "$img/etc/systemd/system/multi-user.target.wants/kubernetes-master.target"
 n=$((n + 1))
 if "$bin" install --root "$img" --inventory "$inv" | grep -qE '(created|updated|enabled) '; then
     fail=$((fail + 1)); echo "not ok $n - ... not a single file"
