@@ -151,6 +151,12 @@ static int gate_kubelet(BootstrapContext *c) {
         return gate_result(c, "kubelet", r, why);
 }
 
+static int gate_kube_proxy(BootstrapContext *c) {
+        char *why = NULL;
+        int r = health_http("http://127.0.0.1:10256/healthz", NULL, NULL, c->timeout_ms, &why);
+        return gate_result(c, "kube-proxy", r, why);
+}
+
 static int gate_tcp(BootstrapContext *c, const char *service, int port) {
         char *why = NULL;
         int r = health_tcp(&c->node->ip, port, c->timeout_ms, &why);
@@ -209,7 +215,9 @@ const Stage stages[] = {
         { "kube-bootstrap", is_master, bootstrap_kube_bootstrap, {}, "/usr/local/bin/kube-apiserver", NULL,
           "the bootstrap token secret and the RBAC for kubelet TLS bootstrapping and CSR auto-approval" },
         { "kubelet", node_runs_kubelet, NULL, { "containerd.service", "kubelet.service" }, "/usr/local/bin/kubelet",
-          gate_kubelet, "containerd and kubelet run; kubelet answers /healthz" },
+          gate_kubelet, "containerd and kubelet run; kubelet answers /healthz and its Node is registered" },
+        { "kube-proxy", node_runs_kubelet, NULL, { "kube-proxy.service" }, "/usr/local/bin/kube-proxy", gate_kube_proxy,
+          "kube-proxy runs and has synced Services into iptables (/healthz)" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,
           "the monitor's store made once (ceph-mon --mkfs), the monitor listens (msgr2, port 3300)" },
         { "ceph-mgr", is_ceph_mon, bootstrap_ceph_mgr, { "ceph-mgr@%n.service" }, "/usr/bin/ceph-mgr", gate_ceph_mgr,

@@ -45,8 +45,10 @@ json_t *plan_node_units(const Inventory *inv, const Node *n) {
                 json_array_append_new(u, json_string("kube-controller-manager.service"));
                 json_array_append_new(u, json_string("kube-scheduler.service"));
         }
-        if (kubelet)
+        if (kubelet) {
                 json_array_append_new(u, json_string("kubelet.service"));
+                json_array_append_new(u, json_string("kube-proxy.service"));
+        }
         if (n->roles[ROLE_CEPH_MON]) {
                 json_array_append_new(u, json_sprintf("ceph-mon@%s.service", n->name));
                 json_array_append_new(u, json_sprintf("ceph-mgr@%s.service", n->name));

@@ -171,6 +171,9 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                         r = r ?: add_copy(&p, SRC_BOOTSTRAP_KUBECONFIG, KUBERNETES_DIR "/bootstrap-kubelet.conf");
                         r = r ?: set_server(p.entries + p.n - 1, url);
                 }
+                /* The user Kubernetes' default ClusterRoleBinding system:node-proxier binds. */
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/kube-proxy.conf", CA_KUBERNETES, "system:kube-proxy",
+                                  NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, url);
         }
 
         if (n->roles[ROLE_MASTER] && inv->services[SERVICE_KUBERNETES]) {

@@ -21,6 +21,7 @@ int render_containerd(const RenderContext *c, RenderSet *out);
 int render_etcd(const RenderContext *c, RenderSet *out);
 int render_kubernetes(const RenderContext *c, RenderSet *out);
 int render_kubelet(const RenderContext *c, RenderSet *out);
+int render_kube_proxy(const RenderContext *c, RenderSet *out);
 
 /* Command-line flags of a Kubernetes component (render-kubernetes.c). The generated flags (name without
  * "--", value) are merged with the component's extra_args from services/kubernetes.yaml, which replace a

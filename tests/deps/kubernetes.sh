@@ -2,7 +2,7 @@
 # Builds the Kubernetes of tests/deps/versions.lock (KUBERNETES_VERSION, its staging modules at
 # KUBERNETES_STAGING_VERSION) from the Go module proxy into the test dependency cache,
 # ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/kubernetes-VERSION/: bin/kube-apiserver,
-# bin/kube-controller-manager, bin/kube-scheduler, bin/kubelet and bin/kubectl, with the GOPATH, GOCACHE,
+# bin/kube-controller-manager, bin/kube-scheduler, bin/kubelet, bin/kube-proxy and bin/kubectl, with the GOPATH, GOCACHE,
 # GOMODCACHE and the wrapper module beside them, so that nothing lands in the repository or in the user's
 # Go folders. Binaries that are there and say the pinned version are kept ("current").
 #
@@ -34,7 +34,7 @@ toolchain=${GOTOOLCHAIN:-local}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/kubernetes-$version
 bindir=$dir/bin
-cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 say() { echo "kubernetes: $*" >&2; }
 

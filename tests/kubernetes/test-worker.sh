@@ -38,7 +38,7 @@ done
 for d in /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods; do
         [ -e "$d" ] && skip_all "$d exists: another kubelet runs here (or a killed run left it: remove it)"
 done
-k8s_binaries kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet
+k8s_binaries kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy
 
 # The pod sandbox image, as an OCI tarball. CONTAINERD_ADDRESS: pause.sh must not import it into a
 # containerd of the machine.
@@ -49,8 +49,11 @@ if ! pause_tar=$(CONTAINERD_ADDRESS=$work/none.sock "$here/../deps/pause.sh" 2>"
 fi
 
 # --- the inventory: examples/homelab on cgroupfs ---------------------------------------------------
+# kube-proxy in a network namespace other than the machine's may not set nf_conntrack_max (a global
+# limit): conntrack-max-per-core 0 leaves it alone, as kind does, through the inventory's extra_args.
 cp -a "$examples/homelab" "$work/inventory" &&
-        sed -i '/^kubernetes:$/a\  cgroup_driver: cgroupfs' "$work/inventory/services/kubernetes.yaml"
+        sed -i -e '/^kubernetes:$/a\  cgroup_driver: cgroupfs' \
+                -e '/^  extra_args:$/a\    kube-proxy: { conntrack-max-per-core: "0" }' "$work/inventory/services/kubernetes.yaml"
 inv=$work/inventory
 control_plane
 
@@ -102,7 +105,11 @@ check "$w: render for cgroupfs (kubelet cgroupDriver, containerd SystemdCgroup =
 
 # --- worker-01's network namespace, on master-01's bridge ----------------------------------------------
 w_ns=${tag}w1
-if { ns_add "$w_ns" && ns_lan "$brns" "$w_ns" "$w_ip/24" v2; } 2>"$work/w-net.log" &&
+# The default route the rendered network gives a node (the inventory's gateway): a Service's address is
+# routed by it before kube-proxy's rules rewrite it to an endpoint on the LAN, so the gateway itself is
+# never sent anything.
+gw=$(sed -nE 's/^ *gateway: *"?([0-9.]+)"?.*/\1/p' "$inv/cluster.yaml")
+if { ns_add "$w_ns" && ns_lan "$brns" "$w_ns" "$w_ip/24" v2 && ip -n "$w_ns" route add default via "$gw"; } 2>"$work/w-net.log" &&
         wait_tcp "$w_ns" "$node_ip" 6443 10 2>>"$work/w-net.log"; then
         ok "$w's namespace carries $w_ip/24 on the bridge and reaches the API server at $node_ip:6443"
 else
@@ -170,6 +177,7 @@ stop_pid() { # PID: TERM, then KILL after 5 s
 kubepods() { ls -d /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods 2>/dev/null; }
 worker_stop() {
         local p mnt_ns d k now
+        [ -n "${pid[kube-proxy]:-}" ] && stop_pid "${pid[kube-proxy]}"
         [ -n "${pid[kubelet]:-}" ] && stop_pid "${pid[kubelet]}"
         # The pods' processes (containers outlive the kubelet and containerd), then containerd, then what
         # is left in worker-01's mount namespace (the shims) and the holder.
@@ -405,8 +413,38 @@ fi
 [ -n "$wrap_runc" ] && [ -f "$wwork/runc-clamped.log" ] &&
         note "runc wrapper: a negative oomScoreAdj left at 0 for $(wc -l <"$wwork/runc-clamped.log") container(s)"
 
+# --- kube-proxy: the Service addresses ----------------------------------------------------------------
+# From the unit's command line and the rendered kube-proxy.env, with the kube-proxy.conf pki node made
+# (system:kube-proxy). Then the API server's Service address (the first of service_cidr) answers from
+# worker-01 through the iptables rules kube-proxy wrote, with the serving certificate verified.
+api_svc=$(kc get svc kubernetes -o 'jsonpath={.spec.clusterIP}')
+proxy_gate() {
+        alive kube-proxy || return 2
+        nsenter -t "$holder" -n -- "$cb" bootstrap --inventory "$inv" --node "$w" --root "$wroot" --stage kube-proxy \
+                --retry-timeout 0 >"$work/kube-proxy-gate.log" 2>&1 && grep -q "kube-proxy is healthy" "$work/kube-proxy-gate.log"
+}
+service_answers() {
+        alive kube-proxy || return 2
+        w_exec curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt \
+                --cert /var/lib/kubelet/pki/kubelet-client-current.pem \
+                "https://$api_svc/readyz" | grep -qx ok
+}
+if w_start kube-proxy "$bin/kube-proxy" && wait_for 60 proxy_gate; then
+        ok "kube-proxy runs from the rendered kube-proxy.env; clusterboot bootstrap --stage kube-proxy: its gate passes"
+else
+        not_ok "kube-proxy and its stage's gate" "$work/kube-proxy-gate.log" "$work/kube-proxy.log"
+fi
+if wait_for 60 service_answers; then
+        ok "the Service kubernetes ($api_svc:443) answers /readyz from $w through kube-proxy's iptables rules"
+else
+        { w_exec curl -v --max-time 5 --cacert /etc/kubernetes/pki/ca.crt \
+                --cert /var/lib/kubelet/pki/kubelet-client-current.pem "https://$api_svc/readyz"
+          w_exec iptables-save -t nat; } >"$work/nat.log" 2>&1
+        not_ok "the Service kubernetes ($api_svc) from $w" "$work/nat.log" "$work/kube-proxy.log"
+fi
+
 # Nothing died under the checks.
-for c in containerd kubelet kube-apiserver kube-controller-manager kube-scheduler; do
+for c in containerd kubelet kube-proxy kube-apiserver kube-controller-manager kube-scheduler; do
         if [ -n "${pid[$c]:-}" ] && kill -0 "${pid[$c]}" 2>/dev/null; then
                 ok "$c still runs"
         else

@@ -34,6 +34,7 @@ TEST(test_only_what_roles_need) {
         ASSERT_TRUE(plan_has(&p, "/var/lib/kubelet/pki/kubelet.crt"));
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/kubelet.conf"));
+        ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kube-proxy.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/ca.key"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/etcd/server.crt"));
         ASSERT_TRUE(!plan_has(&p, "/etc/ceph/ceph.bootstrap-osd.keyring"));

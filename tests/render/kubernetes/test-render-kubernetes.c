@@ -16,7 +16,7 @@
 static const char *examples;
 static Report report;
 
-static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", NULL };
+static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", NULL };
 
 static bool is_k8s_renderer(const char *name) {
         for (size_t i = 0; k8s_renderers[i]; i++)
@@ -167,6 +167,7 @@ static bool flags_sorted(const char *args) {
 #define KUBELET_CONFIG "/var/lib/kubelet/config.yaml"
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
 #define CNI_TEMPLATE "/etc/containerd/cni-bridge.conflist.tmpl"
+#define KUBE_PROXY_ENV "/etc/cluster-config/environment/kube-proxy.env"
 
 #define ASSERT_ENV(set, path, key, expected)                                                                 \
         do {                                                                                                 \
@@ -362,7 +363,17 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(render_set_find(&s, KUBELET_CONFIG));
         ASSERT_NOT_NULL(render_set_find(&s, CONTAINERD_CONFIG));
         ASSERT_NOT_NULL(render_set_find(&s, CNI_TEMPLATE));
-        ASSERT_INT_EQ(s.n, 4);
+        ASSERT_INT_EQ(s.n, 5);
+
+        /* kube-proxy: the API server's Service address through iptables, as system:kube-proxy. */
+        char *proxy = env_get(&s, KUBE_PROXY_ENV, "KUBE_PROXY_ARGS");
+        ASSERT_NOT_NULL(proxy);
+        ASSERT_TRUE(flags_sorted(proxy));
+        ASSERT_TRUE(flag_is(proxy, "kubeconfig", "/etc/kubernetes/kube-proxy.conf"));
+        ASSERT_TRUE(flag_is(proxy, "cluster-cidr", "10.244.0.0/16"));
+        ASSERT_TRUE(flag_is(proxy, "hostname-override", "worker-01"));
+        ASSERT_TRUE(flag_is(proxy, "proxy-mode", "iptables"));
+        free(proxy);
 
         char *args = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
         ASSERT_NOT_NULL(args);
@@ -396,7 +407,7 @@ TEST(test_workers_get_kubelet_not_etcd) {
 
         /* A master runs everything. */
         ASSERT_INT_EQ(render_k8s(inv, "master-03", &s), 0);
-        ASSERT_INT_EQ(s.n, 8);
+        ASSERT_INT_EQ(s.n, 9);
         render_set_done(&s);
         inventory_free(inv);
 }
