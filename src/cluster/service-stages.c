@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "paths.h"
 #include "process.h"
+#include "render.h"
 #include "secret-formats.h"
 #include "string-util.h"
 #include "banned.h"
@@ -56,15 +57,87 @@ static int remove_tree(const char *path) {
         return r == 0 ? 0 : r < 0 ? r : -EIO;
 }
 
+/* The value of "key = value" in the rendered ceph.conf's [global], or NULL. */
+static char *ceph_conf_value(const char *conf, const char *key) {
+        _cleanup_free_ char *text = NULL;
+        size_t size, klen = strlen(key);
+        if (read_full_file(conf, 1024 * 1024, &text, &size) < 0)
+                return NULL;
+        for (char *line = text; line && *line;) {
+                char *next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                line += strspn(line, " \t");
+                if (strncmp(line, key, klen) == 0 && line[klen] && strchr(" \t=", line[klen])) {
+                        char *v = line + klen;
+                        v += strspn(v, " \t");
+                        if (*v == '=') {
+                                v++;
+                                v += strspn(v, " \t");
+                                return strndup(v, strcspn(v, " \t\r"));
+                        }
+                }
+                line = next;
+        }
+        return NULL;
+}
+
+/* The initial monmap, as Ceph's manual deployment makes it: every monitor of the inventory by its name with
+ * both messenger addresses, and the fsid of the rendered ceph.conf. Made from mon_host alone, the map would
+ * name the other monitors "noname-X" and rename them (moving their ranks) as they first join, which
+ * ceph-mon 16.2 can abort on (ConnectionTracker::notify_rank_removed, "FAILED ceph_assert(rank ==
+ * new_rank)"): seen when three monitors formed at once. */
+static int make_monmap(BootstrapContext *c, const char *conf, const char *path) {
+        _cleanup_free_ char *fsid = ceph_conf_value(conf, "fsid");
+        _cleanup_free_ char *output = NULL;
+        char **argv = NULL;
+        size_t n = 0;
+        int r = 0;
+        if (!fsid) {
+                bootstrap_message(c, "%s has no fsid: the stage render comes first", CEPH_CONFIG_DIR "/ceph.conf");
+                return -ENOENT;
+        }
+        argv = calloc(2 * c->inv->n_nodes + 8, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[n++] = strdup("/usr/bin/monmaptool");
+        argv[n++] = strdup("--create");
+        argv[n++] = strdup("--clobber");
+        argv[n++] = strdup("--fsid");
+        argv[n++] = strdup(fsid);
+        for (size_t i = 0; i < c->inv->n_nodes; i++) {
+                const Node *m = c->inv->nodes + i;
+                if (!m->roles[ROLE_CEPH_MON] || !m->ip_valid)
+                        continue;
+                _cleanup_free_ char *v2 = render_host_port(&m->ip, 3300), *v1 = render_host_port(&m->ip, 6789);
+                argv[n++] = strdup("--addv");
+                argv[n++] = strdup(m->name);
+                argv[n++] = v2 && v1 ? strprintf("[v2:%s,v1:%s]", v2, v1) : NULL;
+        }
+        argv[n++] = strdup(path);
+        for (size_t i = 0; i < n; i++)
+                if (!argv[i])
+                        r = -ENOMEM;
+        r = r ?: run_program(argv, &output);
+        if (r > 0)
+                bootstrap_message(c, "monmaptool --create for the inventory's monitors failed (exit %d): %s", r,
+                                  last_line(output));
+        for (size_t i = 0; i < n; i++)
+                free(argv[i]);
+        free(argv);
+        return r > 0 ? -EIO : r;
+}
+
 int bootstrap_ceph_mon(BootstrapContext *c) {
         _cleanup_free_ char *rel = strprintf(CEPH_DATA_DIR "/mon/ceph-%s", c->node->name);
         _cleanup_free_ char *data = rel ? path_join_root(c->root, rel) : NULL;
         _cleanup_free_ char *tmp = data ? strprintf("%s.mkfs", data) : NULL;
+        _cleanup_free_ char *monmap = data ? strprintf("%s.monmap", data) : NULL;
         _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
         _cleanup_free_ char *keyring = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.mon.keyring");
         _cleanup_free_ char *log = path_join_root(c->root, "/var/log/ceph/ceph-mon-mkfs.log");
         _cleanup_free_ char *output = NULL;
-        if (!tmp || !conf || !keyring || !log)
+        if (!tmp || !monmap || !conf || !keyring || !log)
                 return -ENOMEM;
 
         if (exists(data)) {
@@ -84,9 +157,13 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
                 bootstrap_message(c, "cannot prepare %s", tmp);
                 return r;
         }
+        r = make_monmap(c, conf, monmap);
+        if (r < 0)
+                return r;
         char *argv[] = { "/usr/bin/ceph-mon", "--mkfs", "-i", (char *) c->node->name, "--mon-data", tmp,
-                         "--keyring", keyring, "-c", conf, "--log-file", log, NULL };
+                         "--monmap", monmap, "--keyring", keyring, "-c", conf, "--log-file", log, NULL };
         r = run_program(argv, &output);
+        (void) unlink(monmap);
         if (r != 0) {
                 bootstrap_message(c, "ceph-mon --mkfs for mon.%s failed (%s%d): %s", c->node->name,
                                   r < 0 ? "error " : "exit ", r, last_line(output));
@@ -105,8 +182,8 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
                 bootstrap_message(c, "cannot put the store of mon.%s into place", c->node->name);
                 return r;
         }
-        bootstrap_message(c, "made the store of mon.%s (ceph-mon --mkfs: the inventory's monitors as the initial "
-                             "monmap)", c->node->name);
+        bootstrap_message(c, "made the store of mon.%s (ceph-mon --mkfs with the inventory's monitors as the "
+                             "initial monmap, from monmaptool)", c->node->name);
         return 0;
 }
 

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fs-util.h"
 #include "health.h"
 #include "join-node.h"
-#include "kubeconfig.h"
 #include "join-protocol.h"
+#include "kubeconfig.h"
 #include "fileio.h"
 #include "paths.h"
 #include "renderers.h"
