@@ -15,8 +15,10 @@
 #   DEMO_JSON=FILE scripts/demo.sh           also write the timeline as JSON (bench/ready uses it)
 #
 # Needs root (containers, network namespaces). The Debian rootfs of the machines is made once by
-# debootstrap (about a minute or two) into /var/cache/clusterboot-test and reused; the machines' trees go
-# to a temporary folder under ${TMPDIR:-/var/tmp} and are removed at the end (KEEP_WORK=1 keeps them).
+# debootstrap (a few minutes) into /var/cache/clusterboot-test and reused, shared with
+# tests/e2e/test-nspawn-cluster.sh; the machines' trees go to a temporary folder under ${TMPDIR:-/var/tmp}
+# and are removed at the end (KEEP_WORK=1 keeps them). When tests/deps/coredns.sh has built CoreDNS, the
+# image carries it and the dns-server nodes run it (not built here: a first build takes minutes).
 # Nothing outside the containers and their bridge is addressed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -58,15 +60,19 @@ trap 'exit 143' TERM
 nspawn_preflight "$cb"
 echo
 echo "== the machines' Debian rootfs (made once, then cached)"
-nspawn_cache "$suite-minbase-cluster" \
-    "$nspawn_base_include,etcd-server,etcd-client,mosquitto,mosquitto-clients,ceph-mon,ceph-common" \
-    "with etcd, mosquitto and ceph-mon"
+nspawn_cache "$suite-minbase-cluster" "$nspawn_cluster_include" "with etcd, mosquitto, ceph-mon, ceph-mgr and dig"
 nspawn_workdir cb-demo
 image=$work/image
 echo
 echo "== clusterboot install --root IMAGE --inventory $inventory   (one image for every machine)"
 nspawn_image "$image" "$inventory" || { not_ok "install" "$work/install.log"; exit 1; }
 tail -n 1 "$work/install.log" | sed 's/^/  /'
+if coredns=$(nspawn_coredns); then
+    nspawn_add_coredns "$image" "$coredns" || { not_ok "CoreDNS into the image"; exit 1; }
+    echo "  CoreDNS $("$coredns" -version | head -n 1) into the image (/usr/local/bin/coredns)"
+else
+    echo "  no CoreDNS built (tests/deps/coredns.sh): the dns-server nodes skip their dns stage"
+fi
 nspawn_probe "$image"
 nspawn_bridge
 
@@ -176,6 +182,25 @@ for name in "${names[@]}"; do
     echo
     echo "== from inside $name: ceph -s"
     nspawn_exec "$name" timeout 20 ceph -s --connect-timeout 10 2>&1 | sed 's/^/  /'
+    break
+done
+# CoreDNS, where the dns stage ran, asked from another machine for a node's name in the cluster's zone.
+read -r dns_zone dns_port < <("$cb" plan --inventory "$inventory" --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["dns"]
+print(d["zone"], d["port"])')
+for name in "${names[@]}"; do
+    [[ ${roles[$name]} == *dns-server* ]] && [ -f "${root[$name]}/var/lib/cluster-state/steps/dns" ] || continue
+    asker='' asked=''
+    for other in "${names[@]}"; do [ "$other" != "$name" ] && { asker=$other; break; }; done
+    for other in "${names[@]}"; do [ "$other" != "$name" ] && [ "$other" != "$asker" ] && asked=$other; done
+    [ -n "$asker" ] || break
+    asked=${asked:-$name}
+    addr=$(nspawn_exec "$name" ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
+    echo
+    echo "== from inside $asker: dig @$addr -p $dns_port $asked.$dns_zone   (CoreDNS on $name)"
+    nspawn_exec "$asker" dig @"$addr" -p "$dns_port" +time=3 +tries=2 +noall +answer "$asked.$dns_zone" A 2>&1 |
+        sed 's/^/  /'
     break
 done
 for name in "${names[@]}"; do

@@ -9,6 +9,7 @@
 #   nspawn_cache NAME INCLUDE WHAT     the rootfs cache $cache_dir/NAME (one point), made once
 #   nspawn_workdir PREFIX              $work, and the launch wrapper in it
 #   nspawn_image IMAGE INVENTORY [INSTALL_ARG...]   the rootfs plus `clusterboot install` (no point)
+#   nspawn_coredns, nspawn_add_coredns IMAGE BIN    CoreDNS (when tests/deps/coredns.sh built it) into IMAGE
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
@@ -38,6 +39,11 @@
 suite=bookworm
 # What every image needs: systemd, clusterboot's libraries, iproute2 (the reports' `ip`).
 nspawn_base_include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2
+# The services' packages of the cluster image (test-nspawn-cluster.sh and scripts/demo.sh share its cache,
+# whose key is the include list: the two must ask for the same one). ceph-mgr: the stage ceph-mgr;
+# bind9-dnsutils: dig, to ask the dns stage's CoreDNS from another machine. python3-cffi-backend: ceph-mgr's
+# python3-bcrypt depends on virtual packages it provides, which debootstrap does not resolve.
+nspawn_cluster_include="$nspawn_base_include,etcd-server,etcd-client,mosquitto,mosquitto-clients,ceph-mon,ceph-mgr,python3-cffi-backend,ceph-common,bind9-dnsutils"
 cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
 
@@ -216,6 +222,11 @@ nspawn_image() {
             return 1
         fi
     done
+    # nvme-cli (ceph-mgr's dependencies bring it) connects NVMe-oF targets at boot: no nvme-fabrics module
+    # in a container, so a failed unit on every machine that says nothing about clusterboot.
+    if [ -e "$image/lib/systemd/system/nvmf-autoconnect.service" ]; then
+        systemctl --root="$image" mask nvmf-autoconnect.service >>"$work/install.log" 2>&1 || return 1
+    fi
     # systemd-networkd applies the rendered 10-clusterboot.network; wait-online makes network-online.target.
     systemctl --root="$image" enable systemd-networkd.service >>"$work/install.log" 2>&1 || return 1
     [ -L "$image/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service" ] || return 1
@@ -228,6 +239,23 @@ nspawn_image() {
     # Every library the binary links is in the image (a new dependency needs its package in the include list).
     missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
     [ -z "$missing" ] || { echo "the image lacks: $missing (add its package to the include list)" >>"$work/install.log"; return 1; }
+}
+
+# nspawn_coredns: the path of the CoreDNS that tests/deps/coredns.sh built (the pinned version, saying so),
+# without building it (a first build takes minutes); returns 1 when it is not there.
+nspawn_coredns() {
+    local lock version bin
+    lock=$(dirname "${BASH_SOURCE[0]}")/../deps/versions.lock
+    version=$(sed -n 's/^COREDNS_VERSION=//p' "$lock" 2>/dev/null)
+    [ -n "$version" ] || return 1
+    bin=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/coredns-$version/bin/coredns
+    [ -x "$bin" ] && [ "$("$bin" -version 2>/dev/null | head -n 1)" = "CoreDNS-${version#v}" ] || return 1
+    echo "$bin"
+}
+# nspawn_add_coredns IMAGE BIN: CoreDNS at /usr/local/bin/coredns, where units/coredns.service runs it (a
+# static binary; the unit's DynamicUser= needs no user in the image).
+nspawn_add_coredns() {
+    install -D -m 0755 "$2" "$1/usr/local/bin/coredns"
 }
 
 # nspawn_probe IMAGE: can nspawn run a container here at all (privileges, a seccomp or cgroup setup that
