@@ -18,6 +18,7 @@
 #include "bootstrap.h"
 #include "bundle.h"
 #include "fs-util.h"
+#include "kubeconfig.h"
 #include "node-pki.h"
 #include "paths.h"
 #include "secret-formats.h"
@@ -30,18 +31,14 @@
 typedef struct Client {
         CURL *curl;
         struct curl_slist *headers;
-        char *base; /* https://IP:PORT */
-        char *cert_pem, *key_pem, *ca_pem;
+        Kubeconfig kc; /* this master's API server, the in-memory certificate */
 } Client;
 
 static void client_done(Client *k) {
         if (k->curl)
                 curl_easy_cleanup(k->curl);
         curl_slist_free_all(k->headers);
-        free(k->base);
-        free(k->cert_pem);
-        secret_free(k->key_pem);
-        free(k->ca_pem);
+        kubeconfig_done(&k->kc);
         *k = (Client) {};
 }
 
@@ -54,17 +51,17 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *userdata) {
 static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
         Client k = {};
         size_t size;
-        k.base = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
+        k.kc.server = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
         static const char *const orgs[] = { "system:masters", NULL };
         CertSpec spec = { .common_name = "clusterboot:kube-bootstrap", .organizations = orgs,
                           .usage = CERT_USAGE_CLIENT, .validity_days = 1 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
-        int r = k.base ? pki_key_generate(KEY_ECDSA_P256, &key) : -ENOMEM;
+        int r = k.kc.server ? pki_key_generate(KEY_ECDSA_P256, &key) : -ENOMEM;
         r = r ?: pki_cert_issue(key, &spec, b->ca, b->ca_key, &cert);
-        r = r ?: pki_cert_to_pem(cert, &k.cert_pem, &size);
-        r = r ?: pki_key_to_pem(key, &k.key_pem, &size);
-        r = r ?: pki_cert_to_pem(b->ca, &k.ca_pem, &size);
+        r = r ?: pki_cert_to_pem(cert, &k.kc.cert_pem, &size);
+        r = r ?: pki_key_to_pem(key, &k.kc.key_pem, &size);
+        r = r ?: pki_cert_to_pem(b->ca, &k.kc.ca_pem, &size);
         if (r >= 0 && !(k.curl = curl_easy_init()))
                 r = -ENOMEM;
         if (r >= 0 && !(k.headers = curl_slist_append(NULL, "Content-Type: application/json")))
@@ -79,29 +76,15 @@ static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
 
 /* POST one object; 0 created or there already, -EAGAIN the API server does not answer (yet). */
 static int create(BootstrapContext *c, Client *k, const char *path, json_t *obj, bool *ret_created) {
-        _cleanup_free_ char *url = strprintf("%s%s", k->base, path);
+        _cleanup_free_ char *url = strprintf("%s%s", k->kc.server, path);
         _cleanup_free_ char *body = json_dumps(obj, JSON_COMPACT);
-        struct curl_blob cert = { k->cert_pem, strlen(k->cert_pem), CURL_BLOB_NOCOPY },
-                         key = { k->key_pem, strlen(k->key_pem), CURL_BLOB_NOCOPY },
-                         ca = { k->ca_pem, strlen(k->ca_pem), CURL_BLOB_NOCOPY };
         char errbuf[CURL_ERROR_SIZE] = "";
         long status = 0;
         if (!url || !body)
                 return -ENOMEM;
         CURL *h = k->curl;
         curl_easy_reset(h);
-        CURLcode e = curl_easy_setopt(h, CURLOPT_URL, url);
-        e = e ?: curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-        e = e ?: curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-        e = e ?: curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) c->timeout_ms);
-        e = e ?: curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        e = e ?: curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        e = e ?: curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-        e = e ?: curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-        e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-        e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-        e = e ?: curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
-        e = e ?: curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        CURLcode e = kubeconfig_curl_setup(&k->kc, h, url, c->timeout_ms, errbuf);
         e = e ?: curl_easy_setopt(h, CURLOPT_HTTPHEADER, k->headers);
         e = e ?: curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         e = e ?: curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);

@@ -187,18 +187,11 @@ static size_t collect(char *p, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
-int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {
-        _cleanup_free_ char *url = strprintf("%s%s", k->server, path);
+CURLcode kubeconfig_curl_setup(const Kubeconfig *k, CURL *h, const char *url, unsigned timeout_ms, char *errbuf) {
+        /* curl keeps the blobs' pointers (NOCOPY): the key is not copied into more memory than it must. */
         struct curl_blob cert = { k->cert_pem, strlen(k->cert_pem), CURL_BLOB_NOCOPY },
                          key = { k->key_pem, strlen(k->key_pem), CURL_BLOB_NOCOPY },
                          ca = { k->ca_pem, strlen(k->ca_pem), CURL_BLOB_NOCOPY };
-        char errbuf[CURL_ERROR_SIZE] = "";
-        Body body = {};
-        long status = 0;
-        *ret_why = NULL;
-        CURL *h = url ? curl_easy_init() : NULL;
-        if (!h)
-                return -ENOMEM;
         CURLcode e = curl_easy_setopt(h, CURLOPT_URL, url);
         e = e ?: curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
         e = e ?: curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
@@ -210,7 +203,19 @@ int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, c
         e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
         e = e ?: curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
         e = e ?: curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
-        e = e ?: curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        return e ?: curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+}
+
+int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {
+        _cleanup_free_ char *url = strprintf("%s%s", k->server, path);
+        char errbuf[CURL_ERROR_SIZE] = "";
+        Body body = {};
+        long status = 0;
+        *ret_why = NULL;
+        CURL *h = url ? curl_easy_init() : NULL;
+        if (!h)
+                return -ENOMEM;
+        CURLcode e = kubeconfig_curl_setup(k, h, url, timeout_ms, errbuf);
         e = e ?: curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
         e = e ?: curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
         e = e ?: curl_easy_perform(h);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <curl/curl.h>
+
 #include "macro.h"
 
 /* A kubeconfig as a client uses it: the current context's server, CA and client certificate and key, each
@@ -18,6 +20,11 @@ typedef struct Kubeconfig {
  * root too. -ENOENT: no such kubeconfig; -EBADMSG: it is not one this can use, *ret_why says why. */
 int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why);
 void kubeconfig_done(Kubeconfig *k);
+
+/* Sets up h for a request to url as the kubeconfig's user: HTTPS only, no proxy, the server verified against
+ * the kubeconfig's CA and nothing else, timeout_ms in all, curl's words for an error into errbuf
+ * (CURL_ERROR_SIZE). k must outlive the request. */
+CURLcode kubeconfig_curl_setup(const Kubeconfig *k, CURL *h, const char *url, unsigned timeout_ms, char *errbuf);
 
 /* GET path ("/api/v1/nodes/NAME") from the kubeconfig's server as its user, the server verified against its
  * CA. Returns the HTTP status (and the body, NUL-terminated, at most 1 MiB), or -EAGAIN when the server
