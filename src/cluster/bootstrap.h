@@ -58,7 +58,8 @@ int bootstrap_ceph_mon(BootstrapContext *c);
 
 /* ceph-mgr (ceph-mon nodes, after ceph-mon): the manager's keyring, once, in
  * /var/lib/ceph/mgr/ceph-NODE/keyring (service-stages.c). Its health: 0 when mgr.NODE is the active manager
- * or a standby of an active one, -EAGAIN when not (yet), *ret_why saying what the monitors answered. */
+ * or known to the monitors (a standby, or one waiting for an election), -EAGAIN when not (yet), *ret_why
+ * saying what the monitors answered. */
 int bootstrap_ceph_mgr(BootstrapContext *c);
 int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why);
 /* ceph-osd (ceph-osd nodes): each device of the node file made an OSD once, with the id the inventory

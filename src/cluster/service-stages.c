@@ -314,44 +314,44 @@ static json_t *output_json(const char *output) {
         return NULL;
 }
 
-/* `ceph mgr stat` names the active manager only. A standby is known by its metadata, which the monitors
- * keep from its first beacon until they drop it (mon_mgr_beacon_grace after its last one). */
+/* This node's manager runs and the monitors know it: it is the active one (`ceph mgr stat` names only
+ * that), or it has sent them its metadata, which they keep from its first beacon until mon_mgr_beacon_grace
+ * after its last. Which manager becomes active is the cluster's affair: waiting for an election here
+ * would hold every monitor node's later stages for it (~10 s). */
 int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
         const char *name = c->node->name;
         _cleanup_free_ char *output = NULL;
         _cleanup_(json_decrefp) json_t *stat = NULL;
+        char *meta[] = { "mgr", "metadata", (char *) name, "--format", "json", NULL };
+        char *stat_args[] = { "mgr", "stat", "--format", "json", NULL };
         bool healthy = false;
         char *why;
 
-        char *args[] = { "mgr", "stat", "--format", "json", NULL };
-        int r = ceph_admin(c, args, &output);
+        int r = ceph_admin(c, stat_args, &output);
         if (r < 0)
                 return r;
         stat = r == 0 ? output_json(output) : NULL;
         const char *active = strempty(json_string_value(json_object_get(stat, "active_name")));
-        bool available = json_is_true(json_object_get(stat, "available"));
         if (r != 0)
                 why = strprintf("ceph mgr stat (exit %d): %s", r, last_line(output));
         else if (!stat)
                 why = strprintf("ceph mgr stat answered no JSON object: %s", last_line(output));
-        else if (!available && !*active)
-                why = strprintf("no active mgr yet, waiting for mgr.%s", name);
-        else if (!available)
-                why = strprintf("mgr.%s is starting, not available yet", active);
-        else if (streq(active, name)) {
+        else if (streq(active, name) && json_is_true(json_object_get(stat, "available"))) {
                 why = strprintf("mgr.%s is active", name);
                 healthy = true;
         } else {
-                char *meta[] = { "mgr", "metadata", (char *) name, "--format", "json", NULL };
                 free(output);
                 output = NULL;
                 r = ceph_admin(c, meta, &output);
                 if (r < 0)
                         return r;
                 healthy = r == 0;
-                why = healthy ? strprintf("mgr.%s is a standby; mgr.%s is active", name, active)
-                              : strprintf("mgr.%s is active; mgr.%s has not reported to the monitors",
-                                          active, name);
+                if (healthy)
+                        why = *active ? strprintf("mgr.%s reports to the monitors; mgr.%s is the active one", name, active)
+                                      : strprintf("mgr.%s reports to the monitors; no manager is active yet", name);
+                else
+                        why = *active ? strprintf("mgr.%s is active; mgr.%s has not reported to the monitors", active, name)
+                                      : strprintf("no active mgr yet, waiting for mgr.%s", name);
         }
         if (!why)
                 return -ENOMEM;

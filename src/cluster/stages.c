@@ -221,7 +221,7 @@ const Stage stages[] = {
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,
           "the monitor's store made once (ceph-mon --mkfs), the monitor listens (msgr2, port 3300)" },
         { "ceph-mgr", is_ceph_mon, bootstrap_ceph_mgr, { "ceph-mgr@%n.service" }, "/usr/bin/ceph-mgr", gate_ceph_mgr,
-          "the manager's keyring made once (ceph auth get-or-create mgr.NODE), the manager active or a standby" },
+          "the manager's keyring made once (ceph auth get-or-create mgr.NODE), the manager reports to the monitors" },
         { "ceph-osd", is_ceph_osd, bootstrap_ceph_osd, { "ceph-osd@%o.service" }, "/usr/bin/ceph-osd", gate_ceph_osd,
           "each OSD device of the node file made an OSD once (ceph osd new, ceph-osd --mkfs), started, and active" },
         { "kafka", node_is_kafka_broker, bootstrap_kafka_storage, { "kafka.service" }, "/opt/kafka/bin/kafka-server-start.sh",

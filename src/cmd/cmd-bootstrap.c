@@ -22,8 +22,10 @@
 #include "banned.h"
 
 /* Exponential backoff with jitter: 1 s, 2 s, 4 s ... at most 30 s, each +-20%. */
-static unsigned next_delay_ms(unsigned attempt) {
+/* Exponential from 1 s, at most max_ms, with +-20 % jitter. */
+static unsigned next_delay_ms(unsigned attempt, unsigned max_ms) {
         unsigned base = attempt >= 5 ? 30000 : 1000u << attempt;
+        base = MIN(base, max_ms);
         unsigned char r;
         if (RAND_bytes(&r, 1) != 1)
                 r = 128;
@@ -42,7 +44,15 @@ static int lock_state(const char *root);
  * is held for one attempt at a time, never while waiting or while etcd starts: etcd.service's
  * ExecStartPre runs a stage too, and holding it across units_start() deadlocked the two (found by
  * tests/e2e/test-nspawn-etcd-cluster.sh). */
-static int run_stage(const Options *o, BootstrapContext *c, const char *name, int (*fn)(BootstrapContext *c)) {
+/* Work that waits asks other machines (a join service, the etcd or Ceph monitors) and backs off up to
+ * 30 s, so that a thousand nodes waiting for one master do not hammer it. A health gate waits for this
+ * node's own service to come up, a cheap question: every 2 s at most, or a service ready after 9 s would
+ * be seen after 15. */
+#define WORK_BACKOFF_MAX_MS 30000u
+#define GATE_BACKOFF_MAX_MS 2000u
+
+static int run_stage(const Options *o, BootstrapContext *c, const char *name, int (*fn)(BootstrapContext *c),
+                     unsigned max_delay_ms) {
         uint64_t deadline = now_ms() + (uint64_t) o->retry_timeout * 1000;
         for (unsigned attempt = 0;; attempt++) {
                 /* Each attempt says anew what it did or waits for. */
@@ -62,7 +72,7 @@ static int run_stage(const Options *o, BootstrapContext *c, const char *name, in
                         log_error_errno(r, "%s: %m", c->message ?: name);
                         return r;
                 }
-                unsigned delay = next_delay_ms(attempt);
+                unsigned delay = next_delay_ms(attempt, max_delay_ms);
                 if (now_ms() + delay > deadline) {
                         log_error("%s; giving up for now (exit 75: systemd retries the unit)", c->message ?: name);
                         return -EAGAIN;
@@ -107,7 +117,7 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         bool done_before = cluster_state_step_recorded(c->root, s->name) > 0;
         maybe_die(s->name, "before");
         if (s->run)
-                r = run_stage(o, c, s->name, s->run);
+                r = run_stage(o, c, s->name, s->run, WORK_BACKOFF_MAX_MS);
         if (r >= 0)
                 maybe_die(s->name, "after-run");
         if (r >= 0 && !o->stage && s->units[0]) {
@@ -123,7 +133,7 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         }
         /* A gate is waited for once; after that, a reboot starts the units and moves on. */
         if (r >= 0 && s->gate && (o->stage || !done_before)) {
-                r = run_stage(o, c, s->name, s->gate);
+                r = run_stage(o, c, s->name, s->gate, GATE_BACKOFF_MAX_MS);
                 if (r >= 0)
                         maybe_die(s->name, "after-gate");
         }
