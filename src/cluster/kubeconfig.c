@@ -76,10 +76,14 @@ static int base64_decode(const char *in, char **ret) {
  * node: the kubelet's kubelet-client-current.pem links to an absolute path. */
 static char *resolve_under(const char *root, const char *path) {
         _cleanup_free_ char *cur = strdup(path);
-        for (unsigned i = 0; cur && i < 32; i++) {
-                char *full = path_join_root(root, cur), target[4096];
-                ssize_t n = full ? readlink(full, target, sizeof(target) - 1) : -1;
-                if (!full || n < 0 || !root)
+        for (unsigned i = 0; i < 32; i++) {
+                char *full = cur ? path_join_root(root, cur) : NULL, target[4096];
+                if (!full) {
+                        errno = ENOMEM;
+                        return NULL;
+                }
+                ssize_t n = root ? readlink(full, target, sizeof(target) - 1) : -1;
+                if (n < 0)
                         return full; /* not a link (or missing: the read says so), or root is / */
                 free(full);
                 target[n] = 0;
@@ -89,7 +93,7 @@ static char *resolve_under(const char *root, const char *path) {
                 free(cur);
                 cur = next;
         }
-        errno = cur ? ELOOP : ENOMEM;
+        errno = ELOOP;
         return NULL;
 }
 
