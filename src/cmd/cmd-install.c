@@ -142,12 +142,7 @@ static bool link_to_ours(const char *root, const char *unit) {
         _cleanup_free_ char *rel = strprintf(SYSTEMD_ADMIN_DIR "/multi-user.target.wants/%s", unit);
         _cleanup_free_ char *link = rel ? path_join_root(root, rel) : NULL;
         _cleanup_free_ char *ours = strprintf(UNIT_INSTALL_DIR "/%s", unit);
-        char target[PATH_MAX];
-        ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
-        if (n < 0 || !ours)
-                return false;
-        target[n] = 0;
-        return streq(target, ours);
+        return link && ours && link_is(link, ours);
 }
 
 int cmd_install(int argc, char **argv, const Options *o) {

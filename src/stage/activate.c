@@ -78,7 +78,7 @@ int activate_links(const Node *n, UnitLink **ret, size_t *ret_n) {
         return 0;
 }
 
-static bool link_is(const char *path, const char *target) {
+bool link_is(const char *path, const char *target) {
         char buf[PATH_MAX];
         ssize_t n = readlink(path, buf, sizeof(buf) - 1);
         if (n < 0)

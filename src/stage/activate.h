@@ -21,6 +21,9 @@ typedef void (*ActivateCallback)(const char *unit, ActivateChange change, void *
 
 /* One enablement: the link WANTED_BY.wants/UNIT -> UNIT_INSTALL_DIR/FILE, as `systemctl enable` makes
  * it from the unit's [Install] WantedBy=. FILE is the template for an instance. */
+/* path is a symlink whose target is exactly target. */
+bool link_is(const char *path, const char *target);
+
 typedef struct UnitLink {
         char unit[80];
         char wanted_by[32];
