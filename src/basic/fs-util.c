@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs-util.h"
 #include "string-util.h"
@@ -47,4 +48,34 @@ char *path_join_root(const char *root, const char *path) {
         while (n > 1 && root[n - 1] == '/')
                 n--;
         return strprintf("%.*s%s%s", (int) n, root, path[0] == '/' ? "" : "/", path);
+}
+
+char *path_resolve_under_root(const char *root, const char *path) {
+        _cleanup_free_ char *cur = strdup(path);
+        for (unsigned i = 0; i < 32; i++) {
+                char *full = cur ? path_join_root(root, cur) : NULL, target[4096];
+                if (!full) {
+                        errno = ENOMEM;
+                        return NULL;
+                }
+                bool real_root = !root || streq(root, "/") || streq(root, "");
+                ssize_t n = real_root ? -1 : readlink(full, target, sizeof(target) - 1);
+                if (n < 0)
+                        return full; /* not a link (or missing), or root is / where the kernel follows links */
+                free(full);
+                target[n] = 0;
+                const char *slash = strrchr(cur, '/');
+                char *next = target[0] == '/' || !slash ? strdup(target)
+                                                        : strprintf("%.*s/%s", (int) (slash - cur), cur, target);
+                free(cur);
+                cur = next;
+        }
+        errno = ELOOP;
+        return NULL;
+}
+
+bool root_file_is_executable(const char *root, const char *path) {
+        _cleanup_free_ char *full = path_resolve_under_root(root, path);
+        struct stat st;
+        return full && stat(full, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }

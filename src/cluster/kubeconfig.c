@@ -72,31 +72,6 @@ static int base64_decode(const char *in, char **ret) {
         return 0;
 }
 
-/* A file of the node, under root, with symlinks in its last component followed within root as on the
- * node: the kubelet's kubelet-client-current.pem links to an absolute path. */
-static char *resolve_under(const char *root, const char *path) {
-        _cleanup_free_ char *cur = strdup(path);
-        for (unsigned i = 0; i < 32; i++) {
-                char *full = cur ? path_join_root(root, cur) : NULL, target[4096];
-                if (!full) {
-                        errno = ENOMEM;
-                        return NULL;
-                }
-                ssize_t n = root ? readlink(full, target, sizeof(target) - 1) : -1;
-                if (n < 0)
-                        return full; /* not a link (or missing: the read says so), or root is / */
-                free(full);
-                target[n] = 0;
-                const char *slash = strrchr(cur, '/');
-                char *next = target[0] == '/' || !slash ? strdup(target)
-                                                        : strprintf("%.*s/%s", (int) (slash - cur), cur, target);
-                free(cur);
-                cur = next;
-        }
-        errno = ELOOP;
-        return NULL;
-}
-
 /* field-data (embedded) or field (a file on the node, under root). */
 static int pem_of(const char *root, const YNode *m, const char *field, char **ret, char **ret_why) {
         _cleanup_free_ char *data_key = strprintf("%s-data", field);
@@ -113,7 +88,7 @@ static int pem_of(const char *root, const YNode *m, const char *field, char **re
                 *ret_why = strprintf("neither %s nor %s", data_key, field);
                 return -EBADMSG;
         }
-        _cleanup_free_ char *full = resolve_under(root, file);
+        _cleanup_free_ char *full = path_resolve_under_root(root, file);
         size_t size;
         int r = full ? read_full_file(full, KUBECONFIG_MAX, ret, &size) : -errno;
         if (r < 0 && r != -ENOMEM)

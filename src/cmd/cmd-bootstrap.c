@@ -82,11 +82,6 @@ static int run_stage(const Options *o, BootstrapContext *c, const char *name, in
         }
 }
 
-static bool program_installed(const char *root, const char *program) {
-        _cleanup_free_ char *p = path_join_root(root, program);
-        return p && access(p, X_OK) >= 0;
-}
-
 /* Fault injection for the crash tests (tests/bootstrap, tests/e2e): $CLUSTERBOOT_TEST_KILL_AT=STAGE:POINT
  * makes the process SIGKILL itself at that point of that stage -- "before" (nothing done), "after-run"
  * (the work done, no unit started, nothing recorded) or "after-gate" (healthy, not recorded) -- as a power
@@ -107,7 +102,7 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         int r = 0;
         log_set_context(c->node->name, s->name);
         /* A stage asked for by name (--stage) runs whatever the image has. */
-        if (s->program && !o->stage && !program_installed(c->root, s->program)) {
+        if (s->program && !o->stage && !root_file_is_executable(c->root, s->program)) {
                 log_warning("%s is not installed on this node: stage %s skipped (tried again on the next boot)",
                             s->program, s->name);
                 printf("[%s] skipped: %s is not installed\n", s->name, s->program);

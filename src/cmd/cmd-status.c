@@ -35,6 +35,11 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                 names[i] = json_string_value(json_array_get(units, i));
         if (names && !o->root && units_active_state(names, n, &states) < 0)
                 states = NULL; /* no systemd to ask: say so below rather than fail */
+        /* A unit whose program the image lacks is skipped by its condition, neither started nor failed. */
+        char **missing = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; names && missing && i < n; i++)
+                if (unit_missing_program(o->root, names[i], &missing[i]) <= 0)
+                        missing[i] = NULL;
 
         char since[32];
         format_time(s.state_since, since);
@@ -46,8 +51,10 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                         json_array_append_new(steps, json_pack("{s:s,s:s}", "step", s.steps[i].name, "done", when));
                 }
                 for (size_t i = 0; names && i < n; i++)
-                        json_array_append_new(svc, json_pack("{s:s,s:s?}", "unit", names[i], "state",
-                                                             states ? states[i] : NULL));
+                        json_array_append_new(svc, json_pack("{s:s,s:s?,s:b,s:s?}", "unit", names[i], "state",
+                                                             states ? states[i] : NULL, "in_image",
+                                                             !(missing && missing[i]), "missing_program",
+                                                             missing ? missing[i] : NULL));
                 json_t *j = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:o,s:o}", "node", node->name, "state",
                                       bootstrap_state_to_string(s.state), "since", since, "joined", s.joined,
                                       "role", s.node_role, "etcd_member_id", s.etcd_member_id, "steps", steps,
@@ -69,12 +76,18 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                 printf("units:%s\n", states ? "" : o->root ? " (states are not known under --root)"
                                                         : " (states unknown: systemd did not answer)");
                 for (size_t i = 0; names && i < n; i++)
-                        printf("  %-36s %s\n", names[i], states ? states[i] : "-");
+                        if (missing && missing[i])
+                                printf("  %-36s not in this image (no %s)\n", names[i], missing[i]);
+                        else
+                                printf("  %-36s %s\n", names[i], states ? states[i] : "-");
         }
 
         for (size_t i = 0; states && i < n; i++)
                 free(states[i]);
         free(states);
+        for (size_t i = 0; missing && i < n; i++)
+                free(missing[i]);
+        free(missing);
         free(names);
         json_decref(units);
         cluster_state_done(&s);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "activate.h"
+#include "fileio.h"
 #include "fs-util.h"
 #include "paths.h"
 #include "string-util.h"
@@ -350,5 +351,46 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
 
         for (size_t i = 0; cb && i < n_links + n_stale; i++)
                 cb(i < n_links ? links[i].unit : stale[i - n_links].unit, change[i], userdata);
+        return 0;
+}
+
+/* The unit file behind a unit name: "ceph-mon@master-01.service" is made from "ceph-mon@.service". */
+static char *unit_file_name(const char *unit) {
+        const char *at = strchr(unit, '@'), *dot = strrchr(unit, '.');
+        if (!at || !dot || dot < at)
+                return strdup(unit);
+        return strprintf("%.*s%s", (int) (at - unit + 1), unit, dot);
+}
+
+int unit_missing_program(const char *root, const char *unit, char **ret_program) {
+        _cleanup_free_ char *file = unit_file_name(unit);
+        _cleanup_free_ char *path = file ? strprintf("%s/%s", UNIT_INSTALL_DIR, file) : NULL;
+        _cleanup_free_ char *full = path ? path_join_root(root, path) : NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        if (!full)
+                return -ENOMEM;
+        int r = read_full_file(full, 1 << 20, &text, &size);
+        if (r < 0)
+                return r;
+        /* Negated or triggering forms ("!", "|") do not say the unit needs the program, and are left alone. */
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                line += strspn(line, " \t");
+                if (!startswith(line, "ConditionFileIsExecutable="))
+                        continue;
+                const char *program = line + strlen("ConditionFileIsExecutable=");
+                if (program[0] != '/')
+                        continue;
+                if (root_file_is_executable(root, program))
+                        continue;
+                char *copy = strdup(program);
+                if (!copy)
+                        return -ENOMEM;
+                *ret_program = copy;
+                return 1;
+        }
         return 0;
 }

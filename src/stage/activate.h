@@ -55,3 +55,8 @@ int units_start(const char *const *units, size_t n);
 /* The ActiveState of each unit ("active", "failed", "inactive", ...) from the running systemd; ret_states
  * gets n malloc()ed strings. -ENOENT... errors as sd-bus reports them. */
 int units_active_state(const char *const *units, size_t n, char ***ret_states);
+
+/* The program the unit file of unit (installed under root; a template's for an instance) names in
+ * ConditionFileIsExecutable=, when root lacks it: 1 and *ret_program (malloc()ed); 0 when it has every
+ * program its unit names (or names none); -ENOENT when the unit file is not installed. */
+int unit_missing_program(const char *root, const char *unit, char **ret_program);

@@ -145,6 +145,23 @@ check "install disables services their packages enabled" 0 "disabled etcd.servic
     "$bin" install --root "$img5" --inventory "$inv"
 assert "... the link is gone" test ! -L "$img5/etc/systemd/system/multi-user.target.wants/etcd.service"
 
+# status on an image without a component: its units are "not in this image" (systemd skips them by
+# ConditionFileIsExecutable=), found through symlinks within the image as on the machine.
+img6=$tmp/image6
+"$bin" install --root "$img6" --inventory "$inv" >/dev/null
+check "status says a service whose program the image lacks is not in this image" 0 \
+    "^  etcd.service +not in this image \(no /usr/local/bin/etcd\)$" -- \
+    "$bin" status --inventory "$inv" --node master-01 --root "$img6"
+mkdir -p "$img6/usr/bin" "$img6/usr/local/bin"
+printf '#!/bin/sh\n' >"$img6/usr/bin/etcd" && chmod 0755 "$img6/usr/bin/etcd"
+ln -s /usr/bin/etcd "$img6/usr/local/bin/etcd"
+check "... and not once the image has it (an absolute link, followed within the image)" 0 \
+    '"unit": "etcd.service", *"state": null, *"in_image": true' -- \
+    sh -c '"$1" status --inventory "$2" --node master-01 --root "$3" --output json | tr -d "\n"' _ "$bin" "$inv" "$img6"
+check "... a template's instance is looked up in its template (ceph-osd@0 of storage-01)" 0 \
+    "^  ceph-osd@0.service +not in this image \(no /usr/bin/ceph-osd\)$" -- \
+    "$bin" status --inventory "$inv" --node storage-01 --root "$img6"
+
 check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
     "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
 assert "... and writes nothing" test ! -e "$tmp/image2"

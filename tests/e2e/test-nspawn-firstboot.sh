@@ -47,7 +47,7 @@ want_instances="ceph-mon.target:ceph-mon@$node.service ceph-mon.target:ceph-mgr@
 ceph-osd.target:ceph-osd@0.service ceph-osd.target:ceph-osd@1.service"
 instances=$(for i in $want_instances; do printf '%s ' "${i#*:}"; done)
 
-plan=19
+plan=22
 n=0
 failed=0
 t_start=$(date +%s)
@@ -172,8 +172,9 @@ make_image() {
         [ -e "$root$lib" ] || cp -L "$lib" "$root$lib" || return 1
     done
 
-    # Nothing of the image is masked or neutralised: every unit clusterboot enables may start. The
-    # services behind the targets fail (no kubelet, ceph-mon, ... in the image); a target is active anyway.
+    # Nothing of the image is masked or neutralised: every unit clusterboot enables may start. The image has
+    # none of the programs behind the targets (no containerd, kubelet, ceph-mon, ...): their units are skipped
+    # by ConditionFileIsExecutable=, not failed, and a target is active anyway.
     mkdir -p "$root/usr/local/sbin" "$root/etc/systemd/system/multi-user.target.wants"
     cat >"$root/etc/systemd/system/cb-e2e-report.service" <<EOF
 [Unit]
@@ -199,6 +200,9 @@ mkdir -p \$d
         echo "unit \$u \$(systemctl is-enabled \$u 2>&1) \$(systemctl is-active \$u 2>&1)"
     done
 } >\$d/state.tmp 2>&1
+systemctl show containerd.service -p ConditionResult -p ActiveState -p NRestarts >\$d/containerd 2>&1
+systemctl list-units --failed --all --no-legend --plain >\$d/failed 2>&1
+/usr/bin/clusterboot status >\$d/status 2>&1
 journalctl --sync
 journalctl -b -o cat -u cluster-detect.service --no-pager >\$d/detect.log 2>&1
 # From boot 2 on (the host creates the flag), one more run while the system is up: it must change
@@ -332,6 +336,16 @@ check "boot 1: targets of the roles $node lacks are not enabled: $other_targets"
 check "boot 1: Ceph instances enabled: $instances" units_enabled 1 $instances -- "$b1/state"
 check "boot 1: systemd made the links in /etc/systemd/system/*.wants (targets and instances)" check_links
 check "boot 1: the live links are those of an offline 'firstboot --root' of $node" same_as_offline
+# The image lacks every program of storage-01's services: nothing is started, so nothing fails or restarts.
+check "boot 1: containerd.service, wanted by kubernetes-worker.target, is skipped by its condition (the image has no containerd), not failed" \
+    eval 'grep -qx ConditionResult=no "$b1/containerd" && grep -qx ActiveState=inactive "$b1/containerd" &&
+          grep -qx NRestarts=0 "$b1/containerd"' -- "$b1/containerd"
+check "boot 1: no unit of $node's roles failed (systemctl --failed)" \
+    eval '! grep -E "^(containerd|kubelet|kube-proxy|ceph-mon@|ceph-mgr@|ceph-osd@)" "$b1/failed"' -- "$b1/failed"
+check "boot 1: clusterboot status says each service is not in this image, naming its program" \
+    eval 'grep -Eq "^  containerd.service +not in this image \(no /usr/bin/containerd\)$" "$b1/status" &&
+          grep -Eq "^  kubelet.service +not in this image \(no /usr/local/bin/kubelet\)$" "$b1/status" &&
+          grep -Eq "^  ceph-osd@1.service +not in this image \(no /usr/bin/ceph-osd\)$" "$b1/status"' -- "$b1/status"
 check "boot 1: rendered files exist (network, env files, ceph.conf, kubelet, node-identity = $node)" \
     rendered_files
 

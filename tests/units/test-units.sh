@@ -298,6 +298,17 @@ for u in $(sorted "${!env_file[@]}"); do
     fi
 done
 
+# A unit whose program the image lacks (an image without Kafka, say) must be skipped, not started and
+# failed: systemd tests ConditionFileIsExecutable= before it starts anything, and `clusterboot status`
+# reads the same line to say "not in this image".
+for f in "$units"/*.service; do
+    u=$(basename "$f")
+    prog=$(get "$f" Service ExecStart | awk '{ print $1 }')
+    case $prog in /usr/bin/clusterboot) continue ;; esac
+    check "$u is skipped where the image lacks $prog (ConditionFileIsExecutable=$prog)" \
+        eval 'has "$(get "$f" Unit ConditionFileIsExecutable)" "$prog"'
+done
+
 f=$(file_of cluster-detect.service)
 check "cluster-detect.service runs /usr/bin/clusterboot firstboot once (oneshot, RemainAfterExit)" \
     eval '[ "$(get "$f" Service Type)" = oneshot ] && [ "$(get "$f" Service RemainAfterExit)" = yes ] &&
