@@ -11,7 +11,8 @@ packages=(
 # What the tests need besides: the real programs that read what clusterboot renders.
 if [ "${1:-}" = --tests ]; then
     packages+=(
-        clang                           # libFuzzer
+        clang libclang-rt-14-dev        # libFuzzer; its and the sanitizers' runtimes are in libclang-rt-14-dev
+        curl unzip ca-certificates      # the Go toolchain from the Go module proxy (tests/deps/go.sh)
         time hyperfine                  # bench/
         openssl iproute2 util-linux     # test certificates, network namespaces, unshare
         systemd                         # systemd-analyze verify, systemctl --root
@@ -31,8 +32,17 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The Go toolchain that builds CoreDNS, Kubernetes and the pause image (tests/deps/): the pinned one from
+# the Go module proxy, not whatever Go this machine has (Debian 12's golang is 1.19, too old).
+fetch_go() {
+    [ "${1:-}" = --tests ] || return 0
+    "$(dirname "$0")/../tests/deps/go.sh" >/dev/null ||
+        echo "setup-deps: no Go toolchain (above): the tiers that build CoreDNS and Kubernetes will fail" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "setup-deps: all ${#packages[@]} packages present"
+    fetch_go "${1:-}"
     exit 0
 fi
 
@@ -45,3 +55,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup-deps: installed ${#missing[@]} packages in ${SECONDS} s"
+fetch_go "${1:-}"

@@ -15,7 +15,8 @@ want=${COREDNS_VERSION:-}
 # shellcheck source=/dev/null
 . "$here/versions.lock"
 version=${want:-$COREDNS_VERSION}
-go=${GO:-/usr/local/go/bin/go}
+# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+go=${GO:-}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/coredns-$version
 bin=$dir/bin/coredns
@@ -31,6 +32,9 @@ if is_current; then
         say "current: $version at $bin ($(stat -c %s "$bin") bytes)"
         echo "$bin"
         exit 0
+fi
+if [ -z "$go" ]; then
+        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
 fi
 [ -x "$go" ] || { say "no Go at $go (set GO=)"; exit 2; }
 

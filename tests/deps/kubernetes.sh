@@ -29,7 +29,8 @@ want_staging=${KUBERNETES_STAGING_VERSION:-}
 . "$here/versions.lock"
 version=${want:-$KUBERNETES_VERSION}
 staging=${want_staging:-$KUBERNETES_STAGING_VERSION}
-go=${GO:-/usr/local/go/bin/go}
+# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+go=${GO:-}
 toolchain=${GOTOOLCHAIN:-local}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/kubernetes-$version
@@ -62,6 +63,9 @@ if is_current; then
         sizes
         echo "$bindir"
         exit 0
+fi
+if [ -z "$go" ]; then
+        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
 fi
 [ -x "$go" ] || { say "no Go at $go (set GO=)"; exit 2; }
 

@@ -26,7 +26,8 @@ tag=${PAUSE_VERSION:-3.9}
 # build/pause/Makefile: REV ?= $(shell git describe --contains --always --match='v*'); a module has no git.
 rev=${PAUSE_REV:-clusterboot}
 image=registry.k8s.io/pause:$tag
-go=${GO:-/usr/local/go/bin/go}
+# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+go=${GO:-}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/pause-$tag
 tarball=$dir/pause-$tag.oci.tar
@@ -72,6 +73,9 @@ if is_current; then
         exit 0
 fi
 command -v gcc >/dev/null 2>&1 || { say "no gcc"; exit 2; }
+if [ -z "$go" ]; then
+        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
+fi
 [ -x "$go" ] || { say "no Go at $go (set GO=), needed to fetch k8s.io/kubernetes for pause.c"; exit 2; }
 
 mkdir -p "$dir" || exit 1
