@@ -17,8 +17,8 @@
 # Needs root (containers, network namespaces). The Debian rootfs of the machines is made once by
 # debootstrap (a few minutes) into /var/cache/clusterboot-test and reused, shared with
 # tests/e2e/test-nspawn-cluster.sh; the machines' trees go to a temporary folder under ${TMPDIR:-/var/tmp}
-# and are removed at the end (KEEP_WORK=1 keeps them). When tests/deps/coredns.sh has built CoreDNS, the
-# image carries it and the dns-server nodes run it (not built here: a first build takes minutes).
+# and are removed at the end (KEEP_WORK=1 keeps them). The image carries CoreDNS, which tests/deps/coredns.sh
+# builds once from the Go module proxy (~6 min the first time, then cached) with the Go of tests/deps/go.sh.
 # Nothing outside the containers and their bridge is addressed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -67,11 +67,12 @@ echo
 echo "== clusterboot install --root IMAGE --inventory $inventory   (one image for every machine)"
 nspawn_image "$image" "$inventory" || { not_ok "install" "$work/install.log"; exit 1; }
 tail -n 1 "$work/install.log" | sed 's/^/  /'
-if coredns=$(nspawn_coredns); then
+echo "  CoreDNS from tests/deps/coredns.sh (built once from the Go module proxy: ~6 min the first time)"
+if coredns=$(nspawn_coredns 2> >(sed 's/^/    /' >&2)); then
     nspawn_add_coredns "$image" "$coredns" || { not_ok "CoreDNS into the image"; exit 1; }
     echo "  CoreDNS $("$coredns" -version | head -n 1) into the image (/usr/local/bin/coredns)"
 else
-    echo "  no CoreDNS built (tests/deps/coredns.sh): the dns-server nodes skip their dns stage"
+    echo "  CoreDNS could not be built (above): the dns-server nodes skip their dns stage"
 fi
 nspawn_probe "$image"
 nspawn_bridge

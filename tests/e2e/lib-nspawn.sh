@@ -9,7 +9,7 @@
 #   nspawn_cache NAME INCLUDE WHAT     the rootfs cache $cache_dir/NAME (one point), made once
 #   nspawn_workdir PREFIX              $work, and the launch wrapper in it
 #   nspawn_image IMAGE INVENTORY [INSTALL_ARG...]   the rootfs plus `clusterboot install` (no point)
-#   nspawn_coredns, nspawn_add_coredns IMAGE BIN    CoreDNS (when tests/deps/coredns.sh built it) into IMAGE
+#   nspawn_coredns, nspawn_add_coredns IMAGE BIN    CoreDNS (tests/deps/coredns.sh builds it once) into IMAGE
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
@@ -241,15 +241,12 @@ nspawn_image() {
     [ -z "$missing" ] || { echo "the image lacks: $missing (add its package to the include list)" >>"$work/install.log"; return 1; }
 }
 
-# nspawn_coredns: the path of the CoreDNS that tests/deps/coredns.sh built (the pinned version, saying so),
-# without building it (a first build takes minutes); returns 1 when it is not there.
+# nspawn_coredns: the path of the CoreDNS of tests/deps/versions.lock, built by tests/deps/coredns.sh when
+# the cache lacks it (a first build takes minutes; its progress goes to stderr), so that a tier does not
+# depend on whether another built it first; returns 1 when it cannot be built.
 nspawn_coredns() {
-    local lock version bin
-    lock=$(dirname "${BASH_SOURCE[0]}")/../deps/versions.lock
-    version=$(sed -n 's/^COREDNS_VERSION=//p' "$lock" 2>/dev/null)
-    [ -n "$version" ] || return 1
-    bin=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/coredns-$version/bin/coredns
-    [ -x "$bin" ] && [ "$("$bin" -version 2>/dev/null | head -n 1)" = "CoreDNS-${version#v}" ] || return 1
+    local bin
+    bin=$("$(dirname "${BASH_SOURCE[0]}")/../deps/coredns.sh" | tail -n 1) && [ -x "$bin" ] || return 1
     echo "$bin"
 }
 # nspawn_add_coredns IMAGE BIN: CoreDNS at /usr/local/bin/coredns, where units/coredns.service runs it (a
