@@ -9,7 +9,8 @@
 # Usage: test-kubeconfigs.sh CLUSTERBOOT [CHECKER_SOURCE_DIR] [EXAMPLES_DIR]
 # The checker binary is built outside the repository, in
 #   ${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/go-bin/kubeconfig-check-<hash of its sources>
-# and Go's modules go to Go's own module cache. No go toolchain, or no module proxy: skipped.
+# and Go's modules go to Go's own module cache, built with the Go of tests/deps/go.sh. No Go toolchain, or no
+# module proxy: skipped.
 # Output: TAP. Key material is never printed.
 set -u
 
@@ -47,9 +48,11 @@ skip_all() {
 
 # ---- the checker -------------------------------------------------------------------------------------------
 
-command -v go >/dev/null 2>&1 || skip_all "no go toolchain"
+# The pinned Go of tests/deps/versions.lock (tests/deps/go.sh fetches it once), unless GO= names another.
+go=${GO:-$("$here/../deps/go.sh" 2>"$work/go.log")} && [ -x "$go" ] ||
+        { diag <"$work/go.log"; skip_all "no Go toolchain: tests/deps/go.sh could not fetch it"; }
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly -buildvcs=false"
-if [ -z "$(go env GOMODCACHE 2>/dev/null)" ]; then # no HOME: keep Go's caches in ours
+if [ -z "$("$go" env GOMODCACHE 2>/dev/null)" ]; then # no HOME: keep Go's caches in ours
         export GOPATH=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/gopath
         export GOCACHE=$GOPATH/build-cache
 fi
@@ -66,18 +69,18 @@ if [ -x "$checker" ]; then
         ok "kubeconfig-check cached: $checker"
 else
         # Modules first: a failure here is the module proxy (or Go too old for client-go), not our code.
-        if ! (cd "$src" && go mod download) >"$work/download.log" 2>&1; then
+        if ! (cd "$src" && "$go" mod download) >"$work/download.log" 2>&1; then
                 diag <"$work/download.log"
                 skip "kubeconfig-check: modules not downloadable (module proxy unreachable?)"
                 finish
         fi
         t0=$(date +%s.%N)
-        if (cd "$src" && go build -trimpath -o "$checker.tmp.$$" .) >"$work/build.log" 2>&1 &&
+        if (cd "$src" && "$go" build -trimpath -o "$checker.tmp.$$" .) >"$work/build.log" 2>&1 &&
                 mv -f "$checker.tmp.$$" "$checker"; then
                 t1=$(date +%s.%N)
                 ok "kubeconfig-check built"
                 printf '# kubeconfig-check built in %.1f s, %s bytes, with %s: %s\n' "$(awk "BEGIN { print $t1 - $t0 }")" \
-                        "$(stat -c %s "$checker")" "$(go env GOVERSION)" "$checker"
+                        "$(stat -c %s "$checker")" "$("$go" env GOVERSION)" "$checker"
         else
                 rm -f "$checker.tmp.$$"
                 diag <"$work/build.log"
