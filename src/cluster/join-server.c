@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "join-protocol.h"
 #include "join-server.h"
 #include "log.h"
@@ -252,9 +253,12 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *userd
         return bev;
 }
 
-/* The server's own certificate: from the Kubernetes CA, for the master's names and the loopback. */
+/* The server's own certificate: from the Kubernetes CA, for the master's names (a dotted hostname and its
+ * first label) and the loopback. */
 static int make_ssl_ctx(const Node *self, const Bundle *b, SSL_CTX **ret) {
-        const char *names[] = { self->name, self->hostname, "localhost", NULL };
+        char buf[DNS_LABEL_MAX + 1];
+        const char *names[] = { self->name, self->hostname, hostname_first_label(self->hostname, buf),
+                                "localhost", NULL };
         IpAddr ips[2];
         size_t n_ips = 0;
         if (self->ip_valid)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "checks.h"
@@ -11,14 +12,37 @@ static bool is_lower_alnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-bool is_dns_label(const char *s) {
-        size_t n = strlen(s);
-        if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-                return false;
+typedef enum LabelProblem {
+        LABEL_OK,
+        LABEL_EMPTY,
+        LABEL_TOO_LONG,
+        LABEL_BAD_CHAR, /* at *ret_bad */
+        LABEL_LEADING_HYPHEN,
+        LABEL_TRAILING_HYPHEN,
+} LabelProblem;
+
+/* The one rule for a DNS label (RFC 1123): the n bytes at s, not NUL-terminated when they are part of a
+ * hostname. */
+static LabelProblem label_problem(const char *s, size_t n, size_t *ret_bad) {
+        if (n == 0)
+                return LABEL_EMPTY;
+        if (n > DNS_LABEL_MAX)
+                return LABEL_TOO_LONG;
         for (size_t i = 0; i < n; i++)
-                if (!is_lower_alnum(s[i]) && s[i] != '-')
-                        return false;
-        return true;
+                if (!is_lower_alnum(s[i]) && s[i] != '-') {
+                        *ret_bad = i;
+                        return LABEL_BAD_CHAR;
+                }
+        if (s[0] == '-')
+                return LABEL_LEADING_HYPHEN;
+        if (s[n - 1] == '-')
+                return LABEL_TRAILING_HYPHEN;
+        return LABEL_OK;
+}
+
+bool is_dns_label(const char *s) {
+        size_t bad;
+        return label_problem(s, strlen(s), &bad) == LABEL_OK;
 }
 
 const char *check_dns_label(const char *s) {
@@ -48,6 +72,98 @@ const char *check_dns_name(const char *s) {
                         return NULL;
                 p = dot + 1;
         }
+}
+
+/* Says what is wrong with label number nr (counted from 1) of hostname s: the n bytes at l. */
+static void explain_label(const char *s, const char *l, size_t n, size_t nr, LabelProblem p, size_t bad,
+                          char *why, size_t size) {
+        /* An undotted hostname is one label: "it", not "label 1". */
+        bool one = !hostname_is_dotted(s);
+        char label[96];
+        if (one)
+                snprintf(label, sizeof(label), "it");
+        else
+                snprintf(label, sizeof(label), "label %zu '%.*s'", nr, (int) MIN(n, (size_t) DNS_LABEL_MAX),
+                         l);
+
+        switch (p) {
+        case LABEL_EMPTY:
+                if (l == s)
+                        snprintf(why, size, "it starts with '.'");
+                else if (!l[0])
+                        snprintf(why, size, "it ends with '.' (write it without the final dot)");
+                else
+                        snprintf(why, size, "label %zu is empty ('..')", nr);
+                break;
+        case LABEL_TOO_LONG:
+                if (one)
+                        snprintf(why, size, "it is one label of %zu characters, more than %d", n,
+                                 DNS_LABEL_MAX);
+                else
+                        snprintf(why, size, "label %zu is %zu characters long, more than %d", nr, n,
+                                 DNS_LABEL_MAX);
+                break;
+        case LABEL_BAD_CHAR:
+                /* Name a printable character; anything else is better not quoted alone (a byte of UTF-8). */
+                if (l[bad] > ' ' && l[bad] < 0x7F)
+                        snprintf(why, size, "%s has '%c': only lowercase letters, digits and '-' are allowed",
+                                 label, l[bad]);
+                else
+                        snprintf(why, size, "%s has a character other than lowercase letters, digits and '-'",
+                                 label);
+                break;
+        case LABEL_LEADING_HYPHEN:
+                snprintf(why, size, "%s starts with '-'", label);
+                break;
+        case LABEL_TRAILING_HYPHEN:
+                snprintf(why, size, "%s ends with '-'", label);
+                break;
+        case LABEL_OK:
+                break;
+        }
+}
+
+const char *check_hostname_explain(const char *s, char *why, size_t size) {
+        static const char *const expected = "a valid hostname";
+        size_t total = strlen(s), nr = 0;
+
+        if (total == 0) {
+                if (why)
+                        snprintf(why, size, "it is empty");
+                return expected;
+        }
+        for (const char *l = s;;) {
+                size_t n = strcspn(l, "."), bad = 0;
+                LabelProblem p = label_problem(l, n, &bad);
+                nr++;
+                if (p != LABEL_OK) {
+                        if (why)
+                                explain_label(s, l, n, nr, p, bad, why, size);
+                        return expected;
+                }
+                if (!l[n])
+                        break;
+                l += n + 1;
+        }
+        if (total > HOSTNAME_MAX) {
+                if (why)
+                        snprintf(why, size, "it is %zu characters long, more than %d", total, HOSTNAME_MAX);
+                return expected;
+        }
+        return NULL;
+}
+
+const char *check_hostname(const char *s) {
+        return check_hostname_explain(s, NULL, 0);
+}
+
+const char *hostname_first_label(const char *hostname, char buf[static DNS_LABEL_MAX + 1]) {
+        size_t n = strcspn(hostname, ".");
+        if (!hostname[n])
+                return hostname;
+        /* Cut at DNS_LABEL_MAX, for a hostname nobody checked (a valid one has no longer label). */
+        snprintf(buf, DNS_LABEL_MAX + 1, "%.*s", (int) MIN(n, (size_t) DNS_LABEL_MAX), hostname);
+        return buf;
 }
 
 const char *check_hostname_prefix(const char *s) {

@@ -2,12 +2,23 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 
 /* Checks on the form of single values. Each returns NULL when the value is fine, else what it must be
  * ("a DNS label (...)"), to be used as "'name' must be <that>, got 'X'". */
 
+#define DNS_LABEL_MAX 63
+#define HOSTNAME_MAX 253
+
 const char *check_dns_label(const char *s);
 const char *check_dns_name(const char *s);
+/* A node's hostname, as hostnamectl and RFC 1123 take it: DNS labels as check_dns_label() takes them,
+ * separated by dots, at most HOSTNAME_MAX characters in all ("cp-a" or "cp-a.lab.internal"). */
+const char *check_hostname(const char *s);
+/* The same, and when s is no hostname, what is wrong with it precisely ("label 2 is empty ('..')") in why
+ * (size bytes; why may be NULL). */
+const char *check_hostname_explain(const char *s, char *why, size_t size);
 const char *check_hostname_prefix(const char *s);
 const char *check_ip_addr(const char *s);
 const char *check_ip_prefix(const char *s);
@@ -27,3 +38,11 @@ bool is_dns_label(const char *s);
 const char *check_config_value(const char *s);
 const char *check_flag_value(const char *s);
 const char *check_flag_name(const char *s);
+
+/* The first label of a hostname: "cp-a" of "cp-a.lab.internal"; an undotted hostname is its own. It is the
+ * short name a node has in /etc/hosts and in the cluster's DNS zone, so no two nodes may share it. Returns
+ * hostname itself or buf. */
+const char *hostname_first_label(const char *hostname, char buf[static DNS_LABEL_MAX + 1]);
+static inline bool hostname_is_dotted(const char *hostname) {
+        return strchr(hostname, '.') != NULL;
+}

@@ -218,6 +218,14 @@ static char *describe_facts(const Facts *f) {
         return strbuf_steal(&b);
 }
 
+/* A machine named as /etc/hosts names the node: by its FQDN (cp-a.lab.internal), its hostname's first label
+ * (cp-a) or its name. */
+static bool hostname_matches(const Inventory *inv, const Node *n, const char *hostname) {
+        NodeHostNames h;
+        node_host_names(inv, n, &h);
+        return streq(hostname, h.fqdn) || streq(hostname, h.short_name) || streq(hostname, n->name);
+}
+
 int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **ret_problem) {
         *ret_problem = NULL;
 
@@ -256,7 +264,7 @@ int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **r
                                         match_add(&m, n, f->pi_serial, NULL);
                                 break;
                         case SELECTOR_HOSTNAME:
-                                if (f->hostname && (streq(n->hostname, f->hostname) || streq(n->name, f->hostname)))
+                                if (f->hostname && hostname_matches(inv, n, f->hostname))
                                         match_add(&m, n, f->hostname, NULL);
                                 break;
                         default:

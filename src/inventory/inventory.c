@@ -19,6 +19,11 @@
 
 #define END { .key = NULL }
 
+#define HOSTNAME_HINT                                                                                        \
+        "a hostname is one DNS label or several separated by dots (cp-a, cp-a.lab.internal), at most "       \
+        "253 characters in all; a label is 1-63 lowercase letters, digits or '-', not starting or "          \
+        "ending with '-'"
+
 static const char *const key_algorithms[] = { "ecdsa-p256", "rsa-2048", "rsa-3072", "rsa-4096", NULL };
 static const char *const cnis[] = { "bridge", "calico", NULL };
 static const char *const cgroup_drivers[] = { "systemd", "cgroupfs", NULL };
@@ -72,7 +77,7 @@ static const Field node_entry_fields[] = {
         { "name", FIELD_STRING, CE(name), .required = true, .check = check_dns_label },
         { "ip", FIELD_STRING, CE(ip), .required = true, .check = check_ip_addr },
         { "roles", FIELD_STRING_LIST, CE(roles), .required = true, .choices = role_names, .noun = "role" },
-        { "hostname", FIELD_STRING, CE(hostname), .check = check_dns_label },
+        { "hostname", FIELD_STRING, CE(hostname), .explain = check_hostname_explain, .hint = HOSTNAME_HINT },
         { "mac_addresses", FIELD_STRING_LIST, CE(mac_addresses), .check = check_mac_addr },
         END,
 };
@@ -124,7 +129,7 @@ static const Schema node_kafka_schema = { "node.kafka", node_kafka_fields };
 
 static const Field node_fields[] = {
         { "name", FIELD_STRING, NF(name), .required = true, .check = check_dns_label },
-        { "hostname", FIELD_STRING, NF(hostname), .check = check_dns_label },
+        { "hostname", FIELD_STRING, NF(hostname), .explain = check_hostname_explain, .hint = HOSTNAME_HINT },
         { "ip", FIELD_STRING, NF(ip), .check = check_ip_addr },
         { "roles", FIELD_STRING_LIST, NF(roles), .choices = role_names, .noun = "role" },
         { "hardware", FIELD_OBJECT, NF(hardware), .sub = &hardware_schema },
@@ -549,6 +554,17 @@ static int node_name_cmp(const void *a, const void *b) {
 const Node *inventory_find_node(const Inventory *inv, const char *name) {
         Node key = { .name = name };
         return inv->n_nodes ? bsearch(&key, inv->nodes, inv->n_nodes, sizeof(Node), node_name_cmp) : NULL;
+}
+
+void node_host_names(const Inventory *inv, const Node *n, NodeHostNames *ret) {
+        const char *domain = inv->cluster.domain.v;
+        char buf[DNS_LABEL_MAX + 1];
+
+        snprintf(ret->short_name, sizeof(ret->short_name), "%s", hostname_first_label(n->hostname, buf));
+        if (domain && !hostname_is_dotted(n->hostname))
+                snprintf(ret->fqdn, sizeof(ret->fqdn), "%s.%s", n->hostname, domain);
+        else
+                snprintf(ret->fqdn, sizeof(ret->fqdn), "%s", n->hostname);
 }
 
 char *inventory_auto_name(const Inventory *inv, const char *mac) {

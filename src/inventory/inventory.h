@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include "checks.h"
 #include "model.h"
 #include "report.h"
 
@@ -26,6 +27,16 @@ void inventory_validate(Inventory *inv, Report *report);
 int inventory_load_and_validate(const char *dir, Report *report, Inventory **ret);
 
 const Node *inventory_find_node(const Inventory *inv, const char *name);
+
+/* The names a node has on its network besides its name, as /etc/hosts gives them: its FQDN -- a dotted
+ * hostname as written; an undotted one followed by cluster.domain when that is set (never a dotted one:
+ * it is qualified already); else the hostname alone -- and its hostname's first label (the two are the
+ * same for an undotted hostname without a domain). */
+typedef struct NodeHostNames {
+        char fqdn[HOSTNAME_MAX + 1 + DNS_LABEL_MAX + 1];
+        char short_name[DNS_LABEL_MAX + 1];
+} NodeHostNames;
+void node_host_names(const Inventory *inv, const Node *n, NodeHostNames *ret);
 
 /* cluster.auto_register: the name an unknown machine with this MAC (its first NIC's) gets,
  * hostname_prefix + the MAC's last six hex digits ("node-123499"), or NULL (errno EINVAL for a bad MAC). */

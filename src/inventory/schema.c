@@ -135,6 +135,15 @@ static bool check_scalar(Walker *w, const Field *f, const YNode *n) {
                         error_at(w, n, hint, "unknown %s %s", f->noun ?: "value", quote(n->value).s);
                 return false;
         }
+        if (f->explain) {
+                char why[256];
+                const char *expected = f->explain(n->value, why, sizeof(why));
+                if (expected) {
+                        error_at(w, n, f->hint, "'%s' must be %s, got %s: %s", path_leaf(w), expected,
+                                 quote(n->value).s, why);
+                        return false;
+                }
+        }
         if (f->check) {
                 const char *expected = f->check(n->value);
                 if (expected && f->secret) {

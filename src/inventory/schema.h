@@ -27,6 +27,8 @@ typedef enum FieldType {
 /* Returns NULL when value is acceptable, else a description of what is expected ("an IPv4 or IPv6
  * address"). */
 typedef const char *(*ValueCheck)(const char *value);
+/* A check that also says what is wrong with a value it refuses, in why ("label 2 is empty ('..')"). */
+typedef const char *(*ValueExplain)(const char *value, char *why, size_t size);
 
 typedef struct Schema Schema;
 
@@ -43,6 +45,10 @@ typedef struct Field {
         const char *noun;           /* what a choice is called: "role", "service" */
         bool secret; /* never quote the value or show its line in a diagnostic */
         ValueCheck check; /* FIELD_KV and FIELD_SECTIONS: for the innermost values */
+        /* FIELD_STRING, instead of check: the error says what is wrong, with hint (may be NULL) below it.
+         * It quotes the value: not for a secret field. */
+        ValueExplain explain;
+        const char *hint;
         /* FIELD_SECTIONS: check for the section names (when there are no choices). */
         ValueCheck name_check;
         /* FIELD_KV and FIELD_SECTIONS: check for the keys of the innermost mapping. */

@@ -21,7 +21,7 @@ static int loc_cmp(Loc a, Loc b) {
 }
 
 typedef struct Occurrence {
-        char key[IP_ADDR_STRLEN + 24];
+        char key[MAX(IP_ADDR_STRLEN + 24, HOSTNAME_MAX + 1)];
         const char *node;
         Loc loc;
         bool derived; /* not written but derived from another value (a hostname from the name) */
@@ -31,6 +31,10 @@ static int occurrence_cmp(const void *a, const void *b) {
         const Occurrence *x = a, *y = b;
         int c = strcmp(x->key, y->key);
         return c != 0 ? c : loc_cmp(x->loc, y->loc);
+}
+
+static const char *file_name(const Inventory *inv, Loc loc) {
+        return loc.file < inv->sources.n_files ? inv->sources.files[loc.file].name : "?";
 }
 
 /* Reports every occurrence of a key after its first, pointing back at the first. */
@@ -46,12 +50,9 @@ static void report_duplicates(Inventory *inv, Report *r, Occurrence *occ, size_t
                                 i++;
                                 continue;
                         }
-                        const char *file = occ[first].loc.file < inv->sources.n_files
-                                                   ? inv->sources.files[occ[first].loc.file].name
-                                                   : "?";
                         report_add(r, SEVERITY_ERROR, occ[i].loc, NULL, NULL,
                                    "duplicate %s '%s': node '%s' has it too (%s:%u)", what, occ[i].key,
-                                   occ[first].node, file, occ[first].loc.line);
+                                   occ[first].node, file_name(inv, occ[first].loc), occ[first].loc.line);
                         i++;
                 }
         }
@@ -101,6 +102,85 @@ static void check_unique_nodes(Inventory *inv, Report *r) {
                 k++;
         }
         report_duplicates(inv, r, occ, k, "kafka node_id");
+}
+
+/* A short name a node is known by: its hostname's first label, or its name when that differs. */
+typedef struct ShortName {
+        char key[DNS_LABEL_MAX + 1];
+        const Node *node;
+        Loc loc;
+        bool is_name; /* the node's name (an unwritten hostname is the name too) */
+} ShortName;
+
+static int short_name_cmp(const void *a, const void *b) {
+        const ShortName *x = a, *y = b;
+        int c = strcmp(x->key, y->key);
+        return c != 0 ? c : loc_cmp(x->loc, y->loc);
+}
+
+/* /etc/hosts and the cluster's DNS zone know a node by its name and by its hostname's first label
+ * ("cp-a" of "cp-a.lab.internal"): two nodes with one such name would share it. Equal hostnames and
+ * equal names are reported as duplicates already. */
+static void report_short_name_clash(Inventory *inv, Report *r, const ShortName *a, const ShortName *b) {
+        static const char *const hint =
+                "/etc/hosts and the cluster's DNS zone know every node by its name and by its hostname's "
+                "first label; each of these must belong to one node only";
+        if (a->is_name && b->is_name)
+                return;
+        if (!a->is_name && !b->is_name) {
+                if (streq(a->node->hostname, b->node->hostname))
+                        return;
+                report_add(r, SEVERITY_ERROR, b->loc, NULL, hint,
+                           "hostname '%s' has the same first label '%s' as the hostname '%s' of node '%s' "
+                           "(%s:%u)",
+                           b->node->hostname, b->key, a->node->hostname, a->node->name,
+                           file_name(inv, a->loc), a->loc.line);
+                return;
+        }
+        /* A name and another node's hostname: point at the hostname, the value that was chosen to match. */
+        const ShortName *name = a->is_name ? a : b, *host = a->is_name ? b : a;
+        if (streq(host->node->hostname, name->node->hostname))
+                return; /* an undotted hostname equal to a name that is its node's hostname too */
+        if (hostname_is_dotted(host->node->hostname))
+                report_add(r, SEVERITY_ERROR, host->loc, NULL, hint,
+                           "hostname '%s' has the first label '%s', the name of node '%s' (%s:%u)",
+                           host->node->hostname, host->key, name->node->name, file_name(inv, name->loc),
+                           name->loc.line);
+        else
+                report_add(r, SEVERITY_ERROR, host->loc, NULL, hint,
+                           "hostname '%s' is the name of node '%s' (%s:%u)", host->node->hostname,
+                           name->node->name, file_name(inv, name->loc), name->loc.line);
+}
+
+static void check_short_names(Inventory *inv, Report *r) {
+        _cleanup_free_ ShortName *sn = calloc(2 * inv->n_nodes ?: 1, sizeof(ShortName));
+        if (!sn) {
+                r->oom = true;
+                return;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < inv->n_nodes; i++) {
+                const Node *node = inv->nodes + i;
+                char buf[DNS_LABEL_MAX + 1];
+                const char *first = hostname_first_label(node->hostname, buf);
+                bool derived = node->hostname == node->name;
+                sn[k++] = (ShortName) { .node = node, .loc = derived ? node->name_loc : node->hostname_loc,
+                                        .is_name = derived };
+                snprintf(sn[k - 1].key, sizeof(sn[k - 1].key), "%s", first);
+                if (!derived && !streq(node->name, first)) {
+                        sn[k++] = (ShortName) { .node = node, .loc = node->name_loc, .is_name = true };
+                        snprintf(sn[k - 1].key, sizeof(sn[k - 1].key), "%s", node->name);
+                }
+        }
+        if (k > 1)
+                qsort(sn, k, sizeof(ShortName), short_name_cmp);
+        for (size_t first = 0, i = 1; i < k; i++) {
+                if (!streq(sn[i].key, sn[first].key)) {
+                        first = i;
+                        continue;
+                }
+                report_short_name_clash(inv, r, sn + first, sn + i);
+        }
 }
 
 static void check_unique_macs(Inventory *inv, Report *r) {
@@ -505,6 +585,7 @@ static void check_services(Inventory *inv, Report *r) {
 void inventory_validate(Inventory *inv, Report *r) {
         check_networks(inv, r);
         check_unique_nodes(inv, r);
+        check_short_names(inv, r);
         check_unique_macs(inv, r);
         for (size_t i = 0; i < inv->n_nodes; i++)
                 check_node(inv, inv->nodes + i, r);

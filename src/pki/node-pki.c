@@ -10,6 +10,7 @@
 
 #include "fileio.h"
 #include "fs-util.h"
+#include "inventory.h"
 #include "node-pki.h"
 #include "paths.h"
 #include "secret-formats.h"
@@ -133,7 +134,6 @@ static char *api_url(const Inventory *inv, const Node *n) {
 
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
         PkiPlan p = {};
-        const char *domain = inv->cluster.domain.v;
         const char *cluster_domain = inv->cluster.networking.cluster_domain.v;
         const Node *first = NULL;
         int r = 0;
@@ -142,15 +142,17 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                 if (inv->nodes[i].roles[ROLE_MASTER])
                         first = inv->nodes + i;
 
-        _cleanup_free_ char *fqdn = domain ? strprintf("%s.%s", n->hostname, domain) : NULL;
         _cleanup_free_ char *svc = strprintf("kubernetes.default.svc.%s", strempty(cluster_domain));
         _cleanup_free_ char *node_cn = strprintf("system:node:%s", n->name);
         /* A master talks to its own API server; other nodes to the first master's. */
         _cleanup_free_ char *own_url = api_url(inv, n);
         _cleanup_free_ char *first_url = first ? api_url(inv, first) : NULL;
-        if ((domain && !fqdn) || !svc || !node_cn || !own_url || (first && !first_url))
+        if (!svc || !node_cn || !own_url || (first && !first_url))
                 return -ENOMEM;
-        const char *node_names[] = { n->hostname, n->name, fqdn, NULL };
+        /* The node's names: its FQDN and its hostname's first label (node_host_names()), and its name. */
+        NodeHostNames h;
+        node_host_names(inv, n, &h);
+        const char *node_names[] = { h.fqdn, h.short_name, n->name, NULL };
         IpAddr loop4, loop6, api_ip;
         ip_addr_parse("127.0.0.1", &loop4);
         ip_addr_parse("::1", &loop6);
@@ -178,12 +180,14 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
 
         if (n->roles[ROLE_MASTER] && inv->services[SERVICE_KUBERNETES]) {
                 const char *api_names[] = { "kubernetes", "kubernetes.default", "kubernetes.default.svc", svc,
-                                            n->name, n->hostname, fqdn, NULL };
+                                            n->name, h.fqdn, h.short_name, NULL };
                 IpAddr api_ips[3] = { n->ip, loop4 };
                 size_t n_api_ips = 2;
                 if (inv->service_cidr_valid && ip_prefix_nth(&inv->service_cidr, 1, &api_ip) >= 0)
                         api_ips[n_api_ips++] = api_ip;
-                const char *etcd_names[] = { n->name, n->hostname, "localhost", NULL };
+                /* Not the FQDN made with cluster.domain: etcd's certificates never had it, and a name more
+                 * would make every existing one be issued again. A dotted hostname is there as written. */
+                const char *etcd_names[] = { n->name, n->hostname, h.short_name, "localhost", NULL };
                 IpAddr etcd_ips[3] = { n->ip, loop4, loop6 };
 
                 r = r ?: add_copy(&p, SRC_CA_KEY, PKI_DIR "/ca.key");
@@ -216,7 +220,7 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
         }
 
         if (n->roles[ROLE_MQTT_BROKER] && inv->services[SERVICE_MQTT]) {
-                const char *names[] = { n->hostname, n->name, fqdn, "localhost", NULL };
+                const char *names[] = { h.fqdn, h.short_name, n->name, "localhost", NULL };
                 IpAddr ips[2] = { n->ip, loop4 };
                 r = r ?: add_copy(&p, SRC_CA_CRT, MOSQUITTO_CONFIG_DIR "/certs/ca.crt");
                 r = r ?: add_leaf(&p, PKI_LEAF, MOSQUITTO_CONFIG_DIR "/certs/server.crt", CA_KUBERNETES, n->hostname, NULL,

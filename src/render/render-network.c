@@ -4,6 +4,7 @@
  * node of the cluster. */
 #include <errno.h>
 
+#include "inventory.h"
 #include "paths.h"
 #include "renderers.h"
 #include "banned.h"
@@ -105,9 +106,9 @@ static int render_hostname(const RenderContext *c, RenderSet *out) {
         return r;
 }
 
+/* "IP FQDN SHORT NAME", each name once: hosts(5) wants the canonical (most qualified) name first. */
 static int render_hosts(const RenderContext *c, RenderSet *out) {
         const Inventory *inv = c->inv;
-        const char *domain = inv->cluster.domain.v;
         StrBuf b = {};
         int r;
 
@@ -116,15 +117,16 @@ static int render_hosts(const RenderContext *c, RenderSet *out) {
         for (size_t i = 0; i < inv->n_nodes; i++) {
                 const Node *n = inv->nodes + i;
                 char ip[IP_ADDR_STRLEN];
+                NodeHostNames h;
                 if (!n->ip_valid)
                         continue; /* an auto-registered machine before it has its address */
                 render_ip(&n->ip, ip);
-                if (domain)
-                        r = r ?: strbuf_printf(&b, "%s\t%s.%s %s", ip, n->hostname, domain, n->hostname);
-                else
-                        r = r ?: strbuf_printf(&b, "%s\t%s", ip, n->hostname);
+                node_host_names(inv, n, &h);
+                r = r ?: strbuf_printf(&b, "%s\t%s", ip, h.fqdn);
+                if (!streq(h.short_name, h.fqdn))
+                        r = r ?: strbuf_printf(&b, " %s", h.short_name);
                 /* The node name is how other nodes' configuration refers to it, when it differs. */
-                if (!streq(n->name, n->hostname))
+                if (!streq(n->name, h.short_name))
                         r = r ?: strbuf_printf(&b, " %s", n->name);
                 r = r ?: strbuf_append(&b, "\n");
         }

@@ -170,22 +170,27 @@ else
 fi
 
 # --- the rendered server --------------------------------------------------------------------------
-# In its mount namespace: /etc/coredns is the rendered folder. When the machine has no /etc/coredns to
-# mount over, /etc becomes an overlay whose writable layer is a tmpfs of that namespace.
-mkdir -p "$work/ovl"
-# shellcheck disable=SC2016 # expanded by the inner bash
-ip netns exec "$dns_ns" unshare -m --propagation private bash -c '
-        set -e
-        if [ ! -d /etc/coredns ]; then
-                mount -t tmpfs cbt-ovl "$1"
-                mkdir "$1/upper" "$1/work"
-                mount -t overlay cbt-etc -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
-                mkdir /etc/coredns
-        fi
-        mount --bind "$2" /etc/coredns
-        exec "$3" -conf /etc/coredns/Corefile' _ "$work/ovl" "$root/etc/coredns" "$coredns" >"$work/coredns.log" 2>&1 &
-dns_pid=$!
-pids+=("$dns_pid")
+# start_server ROOT LOG: CoreDNS on the rendered ROOT/etc/coredns; sets dns_pid. In its mount namespace:
+# /etc/coredns is the rendered folder. When the machine has no /etc/coredns to mount over, /etc becomes
+# an overlay whose writable layer is a tmpfs of that namespace.
+start_server() {
+        local ovl
+        ovl=$(mktemp -d "$work/ovl.XXXXXX")
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        ip netns exec "$dns_ns" unshare -m --propagation private bash -c '
+                set -e
+                if [ ! -d /etc/coredns ]; then
+                        mount -t tmpfs cbt-ovl "$1"
+                        mkdir "$1/upper" "$1/work"
+                        mount -t overlay cbt-etc -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
+                        mkdir /etc/coredns
+                fi
+                mount --bind "$2" /etc/coredns
+                exec "$3" -conf /etc/coredns/Corefile' _ "$ovl" "$1/etc/coredns" "$coredns" >"$2" 2>&1 &
+        dns_pid=$!
+        pids+=("$dns_pid")
+}
+start_server "$root" "$work/coredns.log"
 if wait_tcp "$dns_ns" "$addr" "$port" 15 "$dns_pid" && sleep 0.5 && kill -0 "$dns_pid" 2>/dev/null; then
         ok "CoreDNS $("$coredns" -version | head -n 1) runs the rendered Corefile unchanged on $addr:$port"
 else
@@ -278,5 +283,57 @@ if grep -q '\[ERROR\]' "$work/coredns.log"; then
         not_ok "CoreDNS logged errors" "$work/coredns.log"
 else
         ok "CoreDNS logged no error"
+fi
+
+# --- fully qualified hostnames --------------------------------------------------------------------
+# The same inventory with dotted hostnames: worker-01's in a domain that the upstream serves
+# (wk-1.dc2.example.test), storage-01's below the zone (st-1.rack2.ZONE). The rendered server answers for
+# each FQDN and for its first label in the zone, besides the node's name; the rest of example.test stays
+# the upstream's, and a node's address is not answered backwards from the hosts file.
+fqinv=$work/inventory-fqdn fqroot=$work/root-fqdn
+fq_wk=wk-1.dc2.example.test fq_st=st-1.rack2.$zone
+cp -r "$inv" "$fqinv"
+sed -i -e "/^  - name: worker-01\$/a\\    hostname: $fq_wk" -e "/^  - name: storage-01\$/a\\    hostname: $fq_st" \
+        "$fqinv/cluster.yaml"
+check "FQDNs: validate --strict with worker-01 $fq_wk and storage-01 $fq_st" "$work/fq-validate.log" \
+        "$cb" validate --strict --inventory "$fqinv"
+check "FQDNs: render $node" "$work/fq-render.log" "$cb" render --inventory "$fqinv" --node "$node" --root "$fqroot"
+note "--- rendered Corefile (FQDNs)"
+sed 's/^/#   /' "$fqroot/etc/coredns/Corefile"
+note "--- rendered hosts.$zone (FQDNs)"
+sed 's/^/#   /' "$fqroot/etc/coredns/hosts.$zone"
+kill -TERM "$dns_pid" 2>/dev/null
+wait "$dns_pid" 2>/dev/null
+start_server "$fqroot" "$work/coredns-fqdn.log"
+if wait_tcp "$dns_ns" "$addr" "$port" 15 "$dns_pid" && sleep 0.5 && kill -0 "$dns_pid" 2>/dev/null; then
+        ok "CoreDNS runs the Corefile rendered for the FQDNs"
+else
+        not_ok "CoreDNS does not start with the Corefile rendered for the FQDNs" "$work/coredns-fqdn.log"
+        finish
+fi
+wk=${node_ip[worker-01]} st=${node_ip[storage-01]}
+for q in "$fq_wk $wk" "wk-1.$zone $wk" "worker-01.$zone $wk" "$fq_st $st" "st-1.$zone $st" "storage-01.$zone $st"; do
+        read -r qname qip <<<"$q"
+        expect "FQDNs: $qname A is $qip" "NOERROR $qip" "$cl_ns" "$addr" "$qname" A
+done
+if [ -n "$dig_missing" ]; then skip "... $fq_wk not asked upstream ($dig_missing)"; elif upstream_saw "$fq_wk"; then
+        not_ok "... but $fq_wk was asked upstream" "$work/upstream.log"; else ok "... $fq_wk answered here, not upstream"; fi
+expect "FQDNs: $fq_wk AAAA: no address, but the name exists (NOERROR)" "NOERROR" "$cl_ns" "$addr" "$fq_wk" AAAA
+expect "FQDNs: www.example.test is still the upstream's: 192.0.2.53" "NOERROR 192.0.2.53" "$cl_ns" "$addr" \
+        www.example.test A
+expect "FQDNs: other.dc2.example.test (beside $fq_wk) is the upstream's NXDOMAIN" "NXDOMAIN" "$cl_ns" "$addr" \
+        other.dc2.example.test A
+rev=$(awk -F. '{print $4"."$3"."$2"."$1".in-addr.arpa"}' <<<"$wk")
+ask "$cl_ns" "$addr" "$rev" PTR >/dev/null
+if [ -n "$dig_missing" ]; then skip "FQDNs: PTR $rev goes upstream ($dig_missing)"; elif upstream_saw "$rev"; then
+        ok "FQDNs: PTR $rev is not answered from the hosts file (no_reverse): asked upstream"
+else
+        not_ok "FQDNs: PTR $rev was not asked upstream" "$work/last-dig.log" "$work/upstream.log"
+fi
+# The loop plugin ends CoreDNS with "[FATAL] plugin/loop: Loop ... detected" when a query comes back.
+if kill -0 "$dns_pid" 2>/dev/null && ! grep -q '\[ERROR\]\|\[FATAL\]' "$work/coredns-fqdn.log"; then
+        ok "FQDNs: CoreDNS still runs and logged no error (no forwarding loop)"
+else
+        not_ok "FQDNs: CoreDNS died or logged an error" "$work/coredns-fqdn.log"
 fi
 finish

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
 #include "checks.h"
 #include "tap.h"
 
@@ -17,6 +20,77 @@ TEST(test_dns) {
         ASSERT_NOT_NULL(check_dns_name("homelab.lan."));
         ASSERT_NULL(check_hostname_prefix("node-"));
         ASSERT_NOT_NULL(check_hostname_prefix("-node"));
+}
+
+/* check_hostname_explain()'s reason for s, or NULL when s is a hostname. */
+static const char *why_not(const char *s) {
+        static char why[256];
+        return check_hostname_explain(s, why, sizeof(why)) ? why : NULL;
+}
+
+TEST(test_hostname) {
+        char l63[64], l64[65], h253[254], h254[255];
+        memset(l63, 'a', 63);
+        l63[63] = 0;
+        memset(l64, 'a', 64);
+        l64[64] = 0;
+        /* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+        snprintf(h253, sizeof(h253), "%s.%s.%s.%.61s", l63, l63, l63, l63);
+        snprintf(h254, sizeof(h254), "%s.%s.%s.%.62s", l63, l63, l63, l63);
+        ASSERT_INT_EQ(strlen(h253), 253);
+        ASSERT_INT_EQ(strlen(h254), 254);
+
+        /* A label, as check_dns_label() takes it, or several separated by dots. */
+        ASSERT_NULL(check_hostname("master-01"));
+        ASSERT_NULL(check_hostname("cp-a.lab.internal"));
+        ASSERT_NULL(check_hostname("a.b"));
+        ASSERT_NULL(check_hostname("0.1"));
+        ASSERT_NULL(check_hostname(l63));
+        ASSERT_NULL(check_hostname(h253));
+        ASSERT_NULL(why_not("cp-a.lab.internal"));
+
+        /* Every refused form says which label and why, or the length. */
+        ASSERT_STREQ(why_not(""), "it is empty");
+        ASSERT_STREQ(why_not(".lab"), "it starts with '.'");
+        ASSERT_STREQ(why_not("cp-a.lab."), "it ends with '.' (write it without the final dot)");
+        ASSERT_STREQ(why_not("cp-a..lab"), "label 2 is empty ('..')");
+        ASSERT_STREQ(why_not("Master-01"), "it has 'M': only lowercase letters, digits and '-' are allowed");
+        ASSERT_STREQ(why_not("cp-a.lab_x.internal"),
+                     "label 2 'lab_x' has '_': only lowercase letters, digits and '-' are allowed");
+        ASSERT_STREQ(why_not("cp-a.l\xc3\xa9"),
+                     "label 2 'l\xc3\xa9' has a character other than lowercase letters, digits and '-'");
+        ASSERT_STREQ(why_not("cp-a.-lab"), "label 2 '-lab' starts with '-'");
+        ASSERT_STREQ(why_not("cp-a-.lab"), "label 1 'cp-a-' ends with '-'");
+        ASSERT_STREQ(why_not("-"), "it starts with '-'");
+        ASSERT_STREQ(why_not(l64), "it is one label of 64 characters, more than 63");
+        char s[128];
+        snprintf(s, sizeof(s), "cp-a.%s.internal", l64);
+        ASSERT_STREQ(why_not(s), "label 2 is 64 characters long, more than 63");
+        ASSERT_STREQ(why_not(h254), "it is 254 characters long, more than 253");
+        /* What check_hostname() says it must be, as every check does. */
+        ASSERT_STREQ(check_hostname(h254), "a valid hostname");
+        /* A reason that does not fit is cut, never overrun. */
+        char small[8];
+        ASSERT_NOT_NULL(check_hostname_explain("cp-a..lab", small, sizeof(small)));
+        ASSERT_STREQ(small, "label 2");
+        /* The node name stays one label. */
+        ASSERT_NOT_NULL(check_dns_label("cp-a.lab.internal"));
+}
+
+TEST(test_hostname_first_label) {
+        char buf[DNS_LABEL_MAX + 1];
+        const char *h = "cp-a";
+        /* An undotted hostname is its own first label, not a copy. */
+        ASSERT_TRUE(hostname_first_label(h, buf) == h);
+        ASSERT_STREQ(hostname_first_label("cp-a.lab.internal", buf), "cp-a");
+        ASSERT_STREQ(hostname_first_label("x.y", buf), "x");
+        ASSERT_TRUE(hostname_is_dotted("cp-a.lab.internal"));
+        ASSERT_TRUE(!hostname_is_dotted("cp-a"));
+        /* A label longer than a valid one is cut to DNS_LABEL_MAX, inside buf. */
+        char l70[80];
+        memset(l70, 'a', 70);
+        snprintf(l70 + 70, sizeof(l70) - 70, ".lab");
+        ASSERT_INT_EQ(strlen(hostname_first_label(l70, buf)), DNS_LABEL_MAX);
 }
 
 TEST(test_token) {
@@ -70,6 +144,8 @@ TEST(test_misc_forms) {
 
 int main(void) {
         RUN(test_dns);
+        RUN(test_hostname);
+        RUN(test_hostname_first_label);
         RUN(test_token);
         RUN(test_kubernetes_forms);
         RUN(test_misc_forms);

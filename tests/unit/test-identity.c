@@ -25,7 +25,8 @@ static const char *const cluster_yaml =
         "  - { name: m1, ip: 10.0.0.10, roles: [master], mac_addresses: ['52:54:00:00:00:10'] }\n"
         "  - { name: w1, ip: 10.0.0.11, roles: [worker], mac_addresses: ['52:54:00:00:00:11'] }\n"
         "  - { name: w2, ip: 10.0.0.12, roles: [worker], hostname: worker-two }\n"
-        "  - { name: w3, ip: 10.0.0.13, roles: [worker] }\n";
+        "  - { name: w3, ip: 10.0.0.13, roles: [worker] }\n"
+        "  - { name: w4, ip: 10.0.0.14, roles: [worker], hostname: wk-4.lab.internal }\n";
 
 static void put(const char *path, const char *content) {
         char full[256];
@@ -146,6 +147,43 @@ TEST(test_uuid_serial_hostname) {
         free(name);
 }
 
+/* The name of the machine in /etc/hostname. */
+static int detect_hostname(const char *hostname, char **ret_name, Selector *ret_sel) {
+        char *problem = NULL, line[300];
+        fresh_root();
+        snprintf(line, sizeof(line), "%s\n", hostname);
+        put("/etc/hostname", line);
+        int r = detect(ret_name, ret_sel, &problem);
+        free(problem);
+        return r;
+}
+
+TEST(test_hostname_fqdn) {
+        char *name = NULL;
+        Selector sel;
+        /* A FQDN hostname: the machine may carry it whole, its first label, or the node's name. */
+        static const char *const forms[] = { "wk-4.lab.internal", "wk-4", "w4" };
+        for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
+                ASSERT_INT_EQ(detect_hostname(forms[i], &name, &sel), 0);
+                ASSERT_STREQ(name, "w4");
+                ASSERT_INT_EQ(sel, SELECTOR_HOSTNAME);
+                free(name);
+        }
+        /* Another domain, or a label that only starts the same, is no match. */
+        ASSERT_INT_EQ(detect_hostname("wk-4.other.internal", &name, &sel), -ENXIO);
+        ASSERT_INT_EQ(detect_hostname("wk", &name, &sel), -ENXIO);
+        ASSERT_INT_EQ(detect_hostname("lab.internal", &name, &sel), -ENXIO);
+
+        /* An undotted hostname with cluster.domain set: HOSTNAME.DOMAIN is its FQDN, as in /etc/hosts. */
+        ASSERT_INT_EQ(detect_hostname("worker-two.t.lan", &name, &sel), -ENXIO);
+        inv->cluster.domain.v = (char *) "t.lan";
+        int r = detect_hostname("worker-two.t.lan", &name, &sel);
+        inv->cluster.domain.v = NULL;
+        ASSERT_INT_EQ(r, 0);
+        ASSERT_STREQ(name, "w2");
+        free(name);
+}
+
 TEST(test_ambiguous) {
         char *name = NULL, *problem = NULL;
         Selector sel;
@@ -195,6 +233,7 @@ int main(void) {
         RUN(test_mac_uppercase_in_sysfs);
         RUN(test_cmdline_wins);
         RUN(test_uuid_serial_hostname);
+        RUN(test_hostname_fqdn);
         RUN(test_ambiguous);
         RUN(test_no_match_and_auto_register);
 

@@ -126,6 +126,134 @@ TEST(test_all_problems_in_one_run) {
         inventory_free(inv);
 }
 
+static size_t count_messages(const char *needle) {
+        size_t n = 0;
+        for (size_t i = 0; i < report.n_diags; i++)
+                if (strstr(report.diags[i].message, needle))
+                        n++;
+        return n;
+}
+
+TEST(test_fqdn_hostnames) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "  domain: lab.internal\n"
+                             "  services: [kubernetes]\n"
+                             "nodes:\n"
+                             "  - { name: m, ip: 10.0.0.10, roles: [master], hostname: cp-a.lab.internal }\n"
+                             "  - { name: a, ip: 10.0.0.11, roles: [worker], hostname: wk-1.dc2.example.com }\n"
+                             "  - { name: b, ip: 10.0.0.12, roles: [worker], hostname: b.lab.internal }\n"
+                             "  - { name: c, ip: 10.0.0.13, roles: [worker], hostname: cee }\n"
+                             "  - { name: d, ip: 10.0.0.14, roles: [worker] }\n",
+                "nodes/a.yaml",
+                "node: { name: a, hostname: wk-1.dc2.example.com }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(report.n_diags, 0);
+        /* Kept as written. */
+        ASSERT_STREQ(inventory_find_node(inv, "m")->hostname, "cp-a.lab.internal");
+        ASSERT_STREQ(inventory_find_node(inv, "a")->hostname, "wk-1.dc2.example.com");
+
+        /* A dotted hostname is the FQDN, never with the domain added; an undotted one gets the domain. */
+        NodeHostNames h;
+        node_host_names(inv, inventory_find_node(inv, "m"), &h);
+        ASSERT_STREQ(h.fqdn, "cp-a.lab.internal");
+        ASSERT_STREQ(h.short_name, "cp-a");
+        node_host_names(inv, inventory_find_node(inv, "a"), &h);
+        ASSERT_STREQ(h.fqdn, "wk-1.dc2.example.com");
+        ASSERT_STREQ(h.short_name, "wk-1");
+        node_host_names(inv, inventory_find_node(inv, "c"), &h);
+        ASSERT_STREQ(h.fqdn, "cee.lab.internal");
+        ASSERT_STREQ(h.short_name, "cee");
+        node_host_names(inv, inventory_find_node(inv, "d"), &h);
+        ASSERT_STREQ(h.fqdn, "d.lab.internal");
+        ASSERT_STREQ(h.short_name, "d");
+        /* Without a domain, an undotted hostname is its own FQDN. */
+        char *domain = inv->cluster.domain.v;
+        inv->cluster.domain.v = NULL;
+        node_host_names(inv, inventory_find_node(inv, "c"), &h);
+        NodeHostNames m;
+        node_host_names(inv, inventory_find_node(inv, "m"), &m);
+        inv->cluster.domain.v = domain;
+        ASSERT_STREQ(h.fqdn, "cee");
+        ASSERT_STREQ(h.short_name, "cee");
+        ASSERT_STREQ(m.fqdn, "cp-a.lab.internal");
+        inventory_free(inv);
+}
+
+TEST(test_hostname_refused) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "  services: [kubernetes]\n"
+                             "nodes:\n"
+                             "  - { name: m, ip: 10.0.0.10, roles: [master], hostname: cp-a..lab }\n"
+                             "  - { name: a, ip: 10.0.0.11, roles: [worker] }\n",
+                "nodes/a.yaml",
+                "node: { name: a, hostname: wk-1.Lab }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(report.n_errors, 2);
+        ASSERT_TRUE(has_message("'hostname' must be a valid hostname, got 'cp-a..lab': label 2 is empty ('..')"));
+        ASSERT_TRUE(has_message("'hostname' must be a valid hostname, got 'wk-1.Lab': label 2 'Lab' has 'L'"));
+        /* With the rules below it. */
+        ASSERT_TRUE(report.diags[0].hint && strstr(report.diags[0].hint, "at most 253 characters"));
+        /* A name stays one label. */
+        static const char *const dotted_name[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "  services: [kubernetes]\n"
+                             "nodes:\n"
+                             "  - { name: m.lab, ip: 10.0.0.10, roles: [master] }\n",
+                NULL,
+        };
+        inventory_free(inv);
+        inv = load_mem(dotted_name);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_TRUE(has_message("'name' must be a DNS label"));
+        inventory_free(inv);
+}
+
+TEST(test_hostname_first_label_clashes) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "  services: [kubernetes]\n"
+                             "nodes:\n"
+                             "  - { name: m, ip: 10.0.0.10, roles: [master], hostname: cp-a.lab.internal }\n"
+                             /* the same first label in another domain */
+                             "  - { name: a, ip: 10.0.0.11, roles: [worker], hostname: cp-a.dc2.internal }\n"
+                             /* the same hostname: a duplicate, reported once */
+                             "  - { name: b, ip: 10.0.0.12, roles: [worker], hostname: cp-a.lab.internal }\n"
+                             /* a first label that is another node's name */
+                             "  - { name: c, ip: 10.0.0.13, roles: [worker], hostname: m.dc2.internal }\n"
+                             /* an undotted hostname that is another node's name (d's hostname is e) */
+                             "  - { name: d, ip: 10.0.0.14, roles: [worker], hostname: e }\n"
+                             "  - { name: e, ip: 10.0.0.15, roles: [worker], hostname: d }\n"
+                             /* fine: the first label is its own name */
+                             "  - { name: f, ip: 10.0.0.16, roles: [worker], hostname: f.lab.internal }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(count_messages("duplicate hostname 'cp-a.lab.internal': node 'm' has it too"), 1);
+        ASSERT_INT_EQ(count_messages("hostname 'cp-a.dc2.internal' has the same first label 'cp-a' as the hostname "
+                                     "'cp-a.lab.internal' of node 'm' (cluster.yaml:9)"),
+                      1);
+        ASSERT_INT_EQ(count_messages("hostname 'm.dc2.internal' has the first label 'm', the name of node 'm' "
+                                     "(cluster.yaml:9)"),
+                      1);
+        ASSERT_INT_EQ(count_messages("hostname 'e' is the name of node 'e' (cluster.yaml:14)"), 1);
+        ASSERT_INT_EQ(count_messages("hostname 'd' is the name of node 'd' (cluster.yaml:13)"), 1);
+        ASSERT_INT_EQ(count_messages("'f"), 0);
+        ASSERT_INT_EQ(report.n_errors, 5);
+        for (size_t i = 0; i < report.n_diags; i++)
+                if (strstr(report.diags[i].message, "first label") || strstr(report.diags[i].message, "the name of"))
+                        ASSERT_TRUE(report.diags[i].hint && strstr(report.diags[i].hint, "/etc/hosts"));
+        inventory_free(inv);
+}
+
 TEST(test_plan) {
         char dir[512];
         snprintf(dir, sizeof(dir), "%s/ha", examples);
@@ -161,6 +289,9 @@ int main(int argc, char **argv) {
         RUN(test_homelab);
         RUN(test_defaults);
         RUN(test_all_problems_in_one_run);
+        RUN(test_fqdn_hostnames);
+        RUN(test_hostname_refused);
+        RUN(test_hostname_first_label_clashes);
         RUN(test_plan);
         report_done(&report);
         return tap_done();

@@ -151,6 +151,95 @@ TEST(test_issue_keep_check) {
         pki_plan_done(&p);
 }
 
+static const PkiEntry *plan_entry(const PkiPlan *p, const char *path) {
+        for (size_t i = 0; i < p->n; i++)
+                if (strcmp(p->entries[i].path, path) == 0)
+                        return p->entries + i;
+        return NULL;
+}
+
+/* The entry's SANs are exactly want (NULL-terminated), each once, in any order. */
+static bool sans_are(const PkiEntry *e, const char *const *want) {
+        size_t n = 0, k = 0;
+        while (e && e->dns_names && e->dns_names[n])
+                n++;
+        for (; want[k]; k++) {
+                size_t found = 0;
+                for (size_t i = 0; i < n; i++)
+                        found += streq(e->dns_names[i], want[k]);
+                if (found != 1) {
+                        printf("# %s: SAN %s %zu times\n", e ? e->path : "(none)", want[k], found);
+                        return false;
+                }
+        }
+        if (n != k)
+                printf("# %s: %zu SANs, expected %zu\n", e ? e->path : "(none)", n, k);
+        return n == k;
+}
+
+/* A dotted hostname: certificates carry it and its first label besides the name, without the cluster's
+ * domain appended; an undotted hostname gets the domain, as before. */
+TEST(test_fqdn_sans) {
+        static const char *const cluster_yaml =
+                "cluster:\n"
+                "  name: t\n"
+                "  domain: lab.internal\n"
+                "  networking: { node_cidr: 10.0.0.0/24, pod_cidr: 10.244.0.0/16, service_cidr: 10.96.0.0/12 }\n"
+                "  services: [kubernetes, mqtt]\n"
+                "nodes:\n"
+                "  - { name: m1, ip: 10.0.0.10, roles: [master, mqtt-broker], hostname: cp-a.dc1.example.com }\n"
+                "  - { name: w1, ip: 10.0.0.11, roles: [worker] }\n"
+                "  - { name: w2, ip: 10.0.0.12, roles: [worker], hostname: w2.lab.internal }\n";
+        SourceSet set = {};
+        Report report;
+        Inventory *fq = NULL;
+        report_init(&report, NULL);
+        source_set_add(&set, NULL, "cluster.yaml", strdup(cluster_yaml), strlen(cluster_yaml));
+        ASSERT_INT_EQ(inventory_load_sources(NULL, &set, &report, &fq), 0);
+        inventory_validate(fq, &report);
+        ASSERT_INT_EQ(report.n_diags, 0);
+        report_done(&report);
+
+        PkiPlan p = {};
+        ASSERT_INT_EQ(pki_plan_node(fq, inventory_find_node(fq, "m1"), &p), 0);
+        static const char *const kubelet[] = { "cp-a.dc1.example.com", "cp-a", "m1", NULL };
+        static const char *const api[] = { "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                           "kubernetes.default.svc.cluster.local", "m1", "cp-a.dc1.example.com",
+                                           "cp-a", NULL };
+        static const char *const etcd[] = { "m1", "cp-a.dc1.example.com", "cp-a", "localhost", NULL };
+        static const char *const mqtt[] = { "cp-a.dc1.example.com", "cp-a", "m1", "localhost", NULL };
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/var/lib/kubelet/pki/kubelet.crt"), kubelet));
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/etc/kubernetes/pki/apiserver.crt"), api));
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/etc/kubernetes/pki/etcd/server.crt"), etcd));
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/etc/kubernetes/pki/etcd/peer.crt"), etcd));
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/etc/mosquitto/certs/server.crt"), mqtt));
+        /* The Node stays named by the inventory's name. */
+        ASSERT_STREQ(plan_entry(&p, "/var/lib/kubelet/pki/kubelet.crt")->common_name, "system:node:m1");
+
+        /* And the certificate issued from that entry has both names. */
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        ASSERT_INT_EQ(pki_key_generate(KEY_ECDSA_P256, &key), 0);
+        ASSERT_INT_EQ(pki_entry_issue(plan_entry(&p, "/var/lib/kubelet/pki/kubelet.crt"), &bundle, key, time(NULL),
+                                      &cert),
+                      0);
+        ASSERT_TRUE(pki_cert_has_dns(cert, "cp-a.dc1.example.com"));
+        ASSERT_TRUE(pki_cert_has_dns(cert, "cp-a"));
+        ASSERT_TRUE(pki_cert_has_dns(cert, "m1"));
+        ASSERT_TRUE(!pki_cert_has_dns(cert, "cp-a.dc1.example.com.lab.internal"));
+        pki_plan_done(&p);
+
+        static const char *const w1[] = { "w1.lab.internal", "w1", NULL };
+        ASSERT_INT_EQ(pki_plan_node(fq, inventory_find_node(fq, "w1"), &p), 0);
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/var/lib/kubelet/pki/kubelet.crt"), w1));
+        pki_plan_done(&p);
+        static const char *const w2[] = { "w2.lab.internal", "w2", NULL };
+        ASSERT_INT_EQ(pki_plan_node(fq, inventory_find_node(fq, "w2"), &p), 0);
+        ASSERT_TRUE(sans_are(plan_entry(&p, "/var/lib/kubelet/pki/kubelet.crt"), w2));
+        pki_plan_done(&p);
+        inventory_free(fq);
+}
+
 int main(int argc, char **argv) {
         examples = argc > 1 ? argv[1] : "examples";
         char path[512];
@@ -173,6 +262,7 @@ int main(int argc, char **argv) {
         RUN(test_only_what_roles_need);
         RUN(test_bootstrap_kubeconfig);
         RUN(test_issue_keep_check);
+        RUN(test_fqdn_sans);
 
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

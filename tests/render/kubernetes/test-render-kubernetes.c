@@ -572,6 +572,38 @@ TEST(test_extra_args_override) {
         inventory_free(inv);
 }
 
+/* A fully qualified hostname is the machine's, not the Node's: kubelet and kube-proxy still name the Node
+ * by the inventory's name, which its certificate (CN system:node:NAME) is for. */
+TEST(test_fqdn_hostname_is_not_the_node_name) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD,
+                "nodes/m.yaml",
+                "node: { name: m, hostname: cp-a.lab.internal }\n",
+                "nodes/w.yaml",
+                "node: { name: w, hostname: wk-1.dc2.example.com }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        static const char *const nodes[] = { "m", "w" };
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                RenderSet s = {};
+                ASSERT_INT_EQ(render_k8s(inv, nodes[i], &s), 0);
+                char *kubelet = env_get(&s, KUBELET_ENV, "KUBELET_ARGS");
+                char *proxy = env_get(&s, KUBE_PROXY_ENV, "KUBE_PROXY_ARGS");
+                bool ok = kubelet && proxy && flag_is(kubelet, "hostname-override", nodes[i]) &&
+                          flag_is(proxy, "hostname-override", nodes[i]) && !strstr(kubelet, ".internal") &&
+                          !strstr(kubelet, "example.com") && !strstr(proxy, ".internal") &&
+                          !strstr(proxy, "example.com");
+                free(kubelet);
+                free(proxy);
+                render_set_done(&s);
+                ASSERT_TRUE(ok);
+        }
+        inventory_free(inv);
+}
+
 /* The unit passes $KUBE_*_ARGS unquoted, which systemd splits at whitespace: such a value cannot be one flag. */
 TEST(test_extra_args_whitespace_refused) {
         static const char *const files[] = {
@@ -635,6 +667,7 @@ int main(int argc, char **argv) {
         RUN(test_homelab_single_master);
         RUN(test_cgroupfs_and_calico);
         RUN(test_extra_args_override);
+        RUN(test_fqdn_hostname_is_not_the_node_name);
         RUN(test_extra_args_whitespace_refused);
         RUN(test_ipv6_urls);
         report_done(&report);

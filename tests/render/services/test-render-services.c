@@ -479,6 +479,8 @@ TEST(test_coredns_homelab) {
         ASSERT_INT_EQ(count_line(cf, ".:53 {"), 1);
         ASSERT_INT_EQ(count_line(cf, "    bind 192.168.1.10 127.0.0.1"), 2);
         ASSERT_INT_EQ(count_line(cf, "    hosts /etc/coredns/hosts.homelab.lan {"), 1);
+        /* No FQDN hostname outside the zone: the "." block has no hosts plugin. */
+        ASSERT_INT_EQ(count_prefix(cf, "    hosts "), 1);
         ASSERT_INT_EQ(count_line(cf, "        fallthrough"), 1);
         ASSERT_INT_EQ(count_line(cf, "    file /etc/coredns/db.homelab.lan"), 1);
         ASSERT_INT_EQ(count_line(cf, "    forward . 192.168.1.1"), 1);
@@ -554,6 +556,64 @@ TEST(test_coredns_no_forwarders_other_port) {
         /* A hostname other than the name: both are served. */
         ASSERT_INT_EQ(count_line(hosts, "10.0.0.11\tns1.t.local d.t.local"), 1);
         ASSERT_INT_EQ(count_line(hosts, "10.0.0.12\te.t.local"), 1);
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
+/* Dotted hostnames: the first label under the zone, as an undotted hostname, and the FQDN itself, in the
+ * zone or (through the "." block, and only that name) outside it. */
+TEST(test_coredns_fqdn_hostnames) {
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "  domain: lab.internal\n"
+                             "  services: [dns]\n"
+                             "nodes:\n"
+                             "  - { name: d, ip: 10.0.0.11, roles: [dns-server], hostname: ns1.lab.internal }\n"
+                             "  - { name: e, ip: 10.0.0.12, roles: [dns-server], hostname: wk-1.dc2.example.com }\n"
+                             "  - { name: f, ip: 10.0.0.13, roles: [dns-server], hostname: st-1.rack2.lab.internal }\n"
+                             "  - { name: g, ip: 10.0.0.14, roles: [dns-server], hostname: g.lab.internal }\n"
+                             "  - { name: h, ip: 10.0.0.15, roles: [dns-server], hostname: hh }\n"
+                             "  - { name: i, ip: 10.0.0.16, roles: [dns-server], hostname: db.corp.example.org }\n",
+                NULL,
+        };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        RenderSet s;
+        ASSERT_INT_EQ(render(inv, "d", "coredns", &s), 0);
+        const char *hosts = content(&s, "/etc/coredns/hosts.lab.internal");
+        ASSERT_NOT_NULL(hosts);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.11\tns1.lab.internal d.lab.internal"), 1);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.12\twk-1.lab.internal e.lab.internal wk-1.dc2.example.com"), 1);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.13\tst-1.lab.internal f.lab.internal st-1.rack2.lab.internal"), 1);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.14\tg.lab.internal"), 1);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.15\thh.lab.internal h.lab.internal"), 1);
+        ASSERT_INT_EQ(count_line(hosts, "10.0.0.16\tdb.lab.internal i.lab.internal db.corp.example.org"), 1);
+        /* No name is the cluster domain appended to a FQDN. */
+        ASSERT_NULL(strstr(hosts, ".com.lab.internal"));
+
+        const char *cf = content(&s, "/etc/coredns/Corefile");
+        ASSERT_NOT_NULL(cf);
+        /* The zone's block is as before ... */
+        ASSERT_INT_EQ(count_line(cf, "    hosts /etc/coredns/hosts.lab.internal {"), 1);
+        /* ... and the "." block answers for exactly the FQDNs outside the zone, forwarding everything else,
+         * PTR queries too. */
+        ASSERT_INT_EQ(count_line(cf, "    hosts /etc/coredns/hosts.lab.internal wk-1.dc2.example.com "
+                                     "db.corp.example.org {"),
+                      1);
+        ASSERT_INT_EQ(count_line(cf, "        no_reverse"), 1);
+        ASSERT_INT_EQ(count_line(cf, "        fallthrough"), 2);
+        const char *root = strstr(cf, ".:53 {");
+        ASSERT_NOT_NULL(root);
+        ASSERT_TRUE(strstr(cf, "no_reverse") > root);
+        ASSERT_TRUE(strstr(root, "wk-1.dc2.example.com") < strstr(root, "\n}"));
+
+        /* SOA and NS name the servers by their first label in the zone. */
+        const char *db = content(&s, "/etc/coredns/db.lab.internal");
+        ASSERT_NOT_NULL(db);
+        ASSERT_INT_EQ(count_line(db, "@\tIN SOA ns1.lab.internal. hostmaster.lab.internal. 1 7200 3600 1209600 30"), 1);
+        ASSERT_INT_EQ(count_line(db, "@\tIN NS wk-1.lab.internal."), 1);
+        ASSERT_INT_EQ(count_line(db, "@\tIN NS st-1.lab.internal."), 1);
+        ASSERT_INT_EQ(count_line(db, "@\tIN NS hh.lab.internal."), 1);
         render_set_done(&s);
         inventory_free(inv);
 }
@@ -639,6 +699,7 @@ int main(int argc, char **argv) {
         RUN(test_coredns_homelab);
         RUN(test_coredns_ha);
         RUN(test_coredns_no_forwarders_other_port);
+        RUN(test_coredns_fqdn_hostnames);
         RUN(test_deterministic_and_headed);
         RUN(test_whole_node_render);
 
