@@ -48,7 +48,9 @@ def main(argv):
         for line in f:
             t = json.loads(line)
             name = t.get("name", "?")
-            suites = {s.split(":")[-1] for s in t.get("suite", [])}
+            # meson names a test "PROJECT:SUITE / NAME" (some versions also list "suite").
+            suites = {s.split(":")[-1] for s in t.get("suite") or []}
+            suites.add(name.split(" / ")[0].split(":")[-1])
             opt_in = "opt-in: CLUSTERBOOT_HEAVY=1 runs it" if suites & OPT_IN_SUITES and not heavy else None
             out = t.get("stdout") or ""
             plan_skip = SKIP_PLAN.search("\n".join(l.strip() for l in out.splitlines()))

@@ -252,12 +252,18 @@ if [ -n "$dig_missing" ]; then skip "... the upstream got it ($dig_missing)"; el
         ok "... the upstream's log has the query"; else not_ok "... the upstream never saw it" "$work/upstream.log"; fi
 expect "nothing.example.test: the upstream's NXDOMAIN comes back" "NXDOMAIN" "$cl_ns" "$addr" nothing.example.test A
 
-# health (:8080/health) and ready (:8181/ready), when the Corefile has them.
+# health (:8080/health) and ready (:8181/ready) answer when the Corefile has them; else their ports stay free.
 endpoint() { # PLUGIN DEFAULT_PORT PATH
         local plugin=$1 def=$2 path=$3 hp
         hp=$(sed 's/#.*//' "$corefile" | awk -v p="$plugin" '$1 == p {print ($2 == "" || $2 == "{") ? "" : $2; exit}')
         if ! sed 's/#.*//' "$corefile" | awk -v p="$plugin" '$1 == p {f = 1} END {exit !f}'; then
-                skip "$plugin endpoint (the rendered Corefile does not enable the $plugin plugin)"
+                # Not enabled: then nothing of CoreDNS may hold its default port on the node (a kubelet's or
+                # another service's port 8080 stays free).
+                if ip netns exec "$dns_ns" timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$def" 2>/dev/null; then
+                        not_ok "the Corefile does not enable $plugin, yet something listens on :$def"
+                else
+                        ok "the Corefile does not enable $plugin, and nothing listens on its default port :$def"
+                fi
                 return
         fi
         [ -n "$hp" ] || hp=:$def

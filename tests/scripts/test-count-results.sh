@@ -18,7 +18,8 @@ expect() { # NAME PATTERN OUTPUT
 test_line() {
     local name=$1 suite=$2 result=$3
     shift 3
-    python3 -c 'import json, sys; print(json.dumps({"name": sys.argv[1], "suite": ["clusterboot:" + sys.argv[2]],
+    # As meson 1.0 writes it: the suite only in the name, "PROJECT:SUITE / NAME".
+    python3 -c 'import json, sys; print(json.dumps({"name": "clusterboot:" + sys.argv[2] + " / " + sys.argv[1],
         "result": sys.argv[3], "stdout": "\n".join(sys.argv[4:]) + "\n"}))' "$name" "$suite" "$result" "$@"
 }
 {
@@ -37,18 +38,18 @@ rc=$?
 # the program failed); skipped: mixed 2 points, whole 1, heavy 1, fuzz 1.
 expect "the closing line counts skipped points and skipped tests apart from passes and failures" \
     '^6 passed, 2 failed, 5 skipped$' "$(tail -n 1 <<<"$out")"
-expect "each skip is named with its reason, points counted" '^skipped - mixed \(2 points\): no ceph-osd$' "$out"
+expect "each skip is named with its reason, points counted" '^skipped - clusterboot:unit / mixed \(2 points\): no ceph-osd$' "$out"
 expect "a whole skipped test is named with the reason of its plan" \
-    '^skipped - whole: systemd-nspawn cannot run a container here$' "$out"
+    '^skipped - clusterboot:e2e / whole: systemd-nspawn cannot run a container here$' "$out"
 expect "the heavy tier's skip says how to turn it on" \
-    '^skipped - heavy: Kubernetes v1.29.1 is not built \[opt-in: CLUSTERBOOT_HEAVY=1 runs it\]$' "$out"
+    '^skipped - clusterboot:kubernetes / heavy: Kubernetes v1.29.1 is not built \[opt-in: CLUSTERBOOT_HEAVY=1 runs it\]$' "$out"
 n=$((n + 1)); if [ "$rc" = 1 ]; then echo "ok $n - exit 1 when something failed"; else fail=$((fail + 1)); echo "not ok $n - exit 1 when something failed (got $rc)"; fi
 
 out=$(CLUSTERBOOT_REQUIRE_ALL=1 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
 expect "CLUSTERBOOT_REQUIRE_ALL=1: a skip of a tier this machine must run is a failure; opt-in ones stay skips" \
     '^6 passed, 5 failed, 2 skipped$' "$(tail -n 1 <<<"$out")"
 expect "... and says so, with the reason" \
-    '^not ok - whole skipped, a failure with CLUSTERBOOT_REQUIRE_ALL=1: systemd-nspawn cannot run a container here$' "$out"
+    '^not ok - clusterboot:e2e / whole skipped, a failure with CLUSTERBOOT_REQUIRE_ALL=1: systemd-nspawn cannot run a container here$' "$out"
 out=$(CLUSTERBOOT_REQUIRE_ALL=1 CLUSTERBOOT_HEAVY=1 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
 expect "CLUSTERBOOT_HEAVY=1 too: the heavy tier is no longer opt-in, its skip is a failure" \
     '^6 passed, 6 failed, 1 skipped$' "$(tail -n 1 <<<"$out")"
