@@ -96,8 +96,8 @@ static void maybe_die(const char *stage, const char *point) {
         }
 }
 
-/* One stage: its work, its units, its health gate, and the record that it is done. With --stage only the
- * work (or the gate, for a stage that has no work), and nothing is started. */
+/* One stage: its work, its units, its health gate, and the record that it is done. With --stage its work
+ * and then its gate (even when the stage is recorded), and nothing is started. */
 static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) {
         int r = 0;
         log_set_context(c->node->name, s->name);

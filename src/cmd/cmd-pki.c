@@ -34,7 +34,7 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                        (unsigned) f->mode);
 }
 
-static int load_bundle(const Options *o, Bundle *ret) {
+int cmd_load_bundle(const Options *o, Bundle *ret) {
         const char *missing = NULL;
         if (!o->secrets) {
                 log_error("this needs the cluster's secrets bundle: --secrets DIR (made by 'clusterboot secrets init')");
@@ -57,7 +57,7 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
         const RenderedFile *failed = NULL;
         WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
 
-        int r = load_bundle(o, &b);
+        int r = cmd_load_bundle(o, &b);
         if (r != EXIT_DONE)
                 goto finish;
 

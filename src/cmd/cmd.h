@@ -35,6 +35,7 @@ typedef enum OptionFlag {
         OPT_STAGE = 1 << 11,
         OPT_RETRY_TIMEOUT = 1 << 12,
         OPT_SECRET_POLICY = 1 << 13,
+        OPT_OUTPUT_FILE = 1 << 14, /* --output FILE, for a command whose output is a file (not a format) */
 } OptionFlag;
 
 typedef struct Options {
@@ -53,6 +54,7 @@ typedef struct Options {
         const char *stage;   /* bootstrap: only this stage */
         unsigned retry_timeout; /* bootstrap: seconds to keep retrying a stage that cannot proceed yet */
         bool embedded;          /* install: --secret-policy embedded (the default is join) */
+        const char *output_file; /* --output FILE of a command with OPT_OUTPUT_FILE; NULL or "-": stdout */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -73,11 +75,16 @@ int cmd_status(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);
+int cmd_kubeconfig(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */
 typedef struct Inventory Inventory;
 int cmd_load_inventory(const Options *o, bool json_report, Inventory **ret);
+
+/* The secrets bundle of --secrets DIR (on a master, or an image with the embedded policy, the one it holds).
+ * Logs and returns an exit code. */
+int cmd_load_bundle(const Options *o, Bundle *ret);
 
 /* The node to act as: --node NAME, else the name `detect` wrote to ROOT/etc/cluster-config/node-identity.
  * Logs and returns an exit code on failure. */

@@ -9,6 +9,7 @@
 #include "fs-util.h"
 #include "paths.h"
 #include "render.h"
+#include "stages.h"
 #include "log.h"
 #include "macro.h"
 #include "string-util.h"
@@ -95,22 +96,23 @@ static const Verb verbs[] = {
           "renew: issue every certificate of the node anew from the bundle's CAs." },
         { "bootstrap", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_STAGE | OPT_RETRY_TIMEOUT, cmd_bootstrap, "",
           "Bring this node into the cluster (what cluster-bootstrap.service runs)",
-          "Runs the bootstrap stages of the node's roles in order, each idempotent and recorded in\n"
-          "/var/lib/cluster-state/steps: secrets (masters: the bundle, from the image, another master's join\n"
-          "service, or made by the first master), certificates (signed locally, or CSRs to the join\n"
-          "service), etcd-member (the first master makes a one-member etcd cluster; the others are added as\n"
-          "learners), etcd-ready (healthy, promoted: bootstrapped or joined), join-service, kube-apiserver,\n"
-          "kube-controllers, kubelet, ceph-mon, ceph-osd, kafka, mqtt, dns (each starts its units and waits\n"
-          "for a health gate; skipped when the image lacks the program) and joined (other nodes). A stage\n"
-          "that cannot proceed yet is retried with backoff for --retry-timeout seconds (default 300), then\n"
-          "the command exits 75 for systemd to restart it. --stage NAME runs one stage alone (nothing is\n"
-          "started; for a stage with only a gate, the gate is checked)." },
+          "Runs the bootstrap stages of the node's roles in order (below), each idempotent and recorded in\n"
+          "/var/lib/cluster-state/steps. A stage may do its work, start its units and wait for a health\n"
+          "gate; it is skipped when the image lacks its program. A stage that cannot proceed yet is retried\n"
+          "with backoff for --retry-timeout seconds (default 300), then the command exits 75 for systemd to\n"
+          "restart it. --stage NAME runs one stage alone: its work, then its gate; nothing is started." },
         { "serve", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS, cmd_serve, "",
           "Serve joins: issue certificates to nodes joining the cluster (on masters)",
           "Runs the join service on the master's IP and 127.0.0.1, HTTPS port 9443, until SIGTERM. A node\n"
           "proves it holds the join secret and sends certificate requests; it gets certificates only for\n"
           "the names and addresses the inventory gives it, the CA, and the keyrings its roles need; a master\n"
           "may also ask for the CA bundle. Every decision is logged, never a secret." },
+        { "kubeconfig", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_OUTPUT_FILE, cmd_kubeconfig, "",
+          "Write an admin kubeconfig for the operator's workstation",
+          "On a master: a client certificate for clusterboot-admin in group system:masters, signed now with\n"
+          "the cluster's Kubernetes CA and valid for a year, in a kubeconfig whose server is this master's API\n"
+          "server. With --output FILE it is written atomically, mode 0600 from creation; without, printed.\n"
+          "Each run signs a new certificate; the bundle comes from this master (or --secrets DIR)." },
         { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
@@ -130,6 +132,7 @@ static const struct {
 } option_help[] = {
         { OPT_INVENTORY, "--inventory DIR", "the inventory folder (default " DEFAULT_INVENTORY ")" },
         { OPT_OUTPUT, "--output text|json", "output format (default text)" },
+        { OPT_OUTPUT_FILE, "--output FILE", "write it to FILE (default: standard output)" },
         { OPT_STRICT, "--strict", "treat warnings as errors" },
         { OPT_ROOT, "--root DIR", "act on the tree under DIR instead of / (for images and tests)" },
         { OPT_NODE, "--node NAME", "act as this node instead of the detected one" },
@@ -169,11 +172,30 @@ static void print_main_help(FILE *f) {
                    "Exit status: 0 done, 1 failed or invalid, 2 usage or unreadable input, 75 retry later.\n");
 }
 
+/* "  NAME   TEXT", TEXT wrapped at 100 columns under itself. */
+static void print_wrapped(FILE *f, const char *name, const char *text) {
+        enum { INDENT = 21, WIDTH = 100 };
+        int col = fprintf(f, "  %-*s ", INDENT - 3, name);
+        for (const char *w = text; *w;) {
+                size_t n = strcspn(w, " ");
+                if (col > INDENT && col + 1 + (int) n > WIDTH)
+                        col = fprintf(f, "\n%*s", INDENT, "") - 1;
+                col += fprintf(f, "%s%.*s", col > INDENT ? " " : "", (int) n, w);
+                w += n + strspn(w + n, " ");
+        }
+        fputc('\n', f);
+}
+
 static void print_verb_help(const Verb *v, FILE *f) {
         fprintf(f, "Usage: clusterboot %s%s%s%s\n\n%s.\n", v->name, v->args[0] ? " " : "", v->args,
                 v->options ? " [OPTIONS]" : "", v->summary);
         if (v->description)
                 fprintf(f, "\n%s\n", v->description);
+        if (v->handler == cmd_bootstrap) {
+                fprintf(f, "\nStages, in order (each where the node's roles need it):\n");
+                for (size_t i = 0; i < n_stages; i++)
+                        print_wrapped(f, stages[i].name, stages[i].summary);
+        }
         if (v->options) {
                 fprintf(f, "\nOptions:\n");
                 for (size_t i = 0; i < ELEMENTSOF(option_help); i++)
@@ -242,7 +264,8 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 {},
         };
         static const unsigned flag_of[] = {
-                [ARG_INVENTORY - ARG_INVENTORY] = OPT_INVENTORY, [ARG_OUTPUT - ARG_INVENTORY] = OPT_OUTPUT,
+                [ARG_INVENTORY - ARG_INVENTORY] = OPT_INVENTORY,
+                [ARG_OUTPUT - ARG_INVENTORY] = OPT_OUTPUT | OPT_OUTPUT_FILE,
                 [ARG_STRICT - ARG_INVENTORY] = OPT_STRICT,       [ARG_ROOT - ARG_INVENTORY] = OPT_ROOT,
                 [ARG_NODE - ARG_INVENTORY] = OPT_NODE,           [ARG_DRY_RUN - ARG_INVENTORY] = OPT_DRY_RUN,
                 [ARG_NETWORK_BACKEND - ARG_INVENTORY] = OPT_NETWORK_BACKEND,
@@ -334,7 +357,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         }
                         break;
                 case ARG_OUTPUT:
-                        if (streq(optarg, "text"))
+                        if (v->options & OPT_OUTPUT_FILE)
+                                o->output_file = optarg;
+                        else if (streq(optarg, "text"))
                                 o->output = OUTPUT_TEXT;
                         else if (streq(optarg, "json"))
                                 o->output = OUTPUT_JSON;

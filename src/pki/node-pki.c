@@ -780,3 +780,29 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
         }
         return c.errors;
 }
+
+int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, const char *user, time_t now,
+                         char **ret_text, char **ret_server, time_t *ret_not_after) {
+        _cleanup_free_ char *server = api_url(inv, n);
+        if (!server)
+                return -ENOMEM;
+        PkiEntry e = {
+                .kind = PKI_KUBECONFIG,
+                .common_name = (char *) user,
+                .organization = "system:masters",
+                .usage = CERT_USAGE_CLIENT,
+                .ca = CA_KUBERNETES,
+                .server = server,
+        };
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        int64_t left;
+        int r = issue(inv, &e, b, now, &key, &cert);
+        r = r ?: pki_cert_expires_in(cert, now, &left);
+        r = r ?: kubeconfig_text(inv, &e, b, cert, key, ret_text);
+        if (r < 0)
+                return r;
+        *ret_server = TAKE_PTR(server);
+        *ret_not_after = now + (time_t) left;
+        return 0;
+}

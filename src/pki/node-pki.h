@@ -95,3 +95,10 @@ typedef void (*PkiCheckCallback)(const char *path, bool ok, bool warning, const 
  * verifies against the CA on the node, names and addresses present, not expired (a warning under 30
  * days). Returns the number of errors (warnings not counted), or a negative errno. */
 int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback cb, void *userdata);
+
+/* An admin kubeconfig for an operator's workstation (`clusterboot kubeconfig`): a new key and a client
+ * certificate for user in group system:masters from the bundle's Kubernetes CA, valid as long as a node's
+ * (PKI_LEAF_VALIDITY_DAYS), for master n's API server. *ret_text is freed with secret_free(); *ret_server
+ * (the server's URL) with free(). */
+int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, const char *user, time_t now,
+                         char **ret_text, char **ret_server, time_t *ret_not_after);

@@ -146,6 +146,32 @@ for e in "${expect[@]}"; do
                 test "$(field "$line" verify)" = ok
 done
 
+# `clusterboot kubeconfig`: the operator's admin kubeconfig, signed on a master, as client-go reads it.
+op=$work/operator/admin.conf
+mkdir -p "$work/operator"
+run "clusterboot kubeconfig --output FILE (on master-01)" "$cb" kubeconfig --inventory "$inventory" --node master-01 \
+        --secrets "$work/bundle" --output "$op"
+if "$checker" "$op" >"$work/check.out" 2>&1; then
+        line=$(cat "$work/check.out")
+        echo "# ${line/$work\//}"
+        ok "operator kubeconfig: loads, validates, TLS config builds, client certificate verifies against the CA"
+        check "operator kubeconfig: server is $api" test "$(field "$line" server)" = "$api"
+        check "operator kubeconfig: user clusterboot-admin in group system:masters (got $(field "$line" cn), $(field "$line" o))" \
+                test "$(field "$line" cn)/$(field "$line" o)" = clusterboot-admin/system:masters
+        check "operator kubeconfig: the embedded CA verifies it for client auth" test "$(field "$line" verify)" = ok
+        check "operator kubeconfig: mode 0600" test "$(stat -c %a "$op")" = 600
+else
+        diag <"$work/check.out"
+        not_ok "operator kubeconfig: loads, validates, TLS config builds, client certificate verifies against the CA"
+fi
+if "$cb" kubeconfig --inventory "$inventory" --node worker-01 --secrets "$work/bundle" --output "$work/w.conf" \
+        >"$work/out" 2>&1; then
+        not_ok "clusterboot kubeconfig on a worker is refused"
+else
+        check "clusterboot kubeconfig on a worker is refused, saying why, and writes nothing" \
+                eval 'grep -q "worker-01 is not a master" "$work/out" && [ ! -e "$work/w.conf" ]'
+fi
+
 # The bootstrap kubeconfig: the first master's API server, the cluster's CA, the bundle's token.
 f=$work/worker-01/etc/kubernetes/bootstrap-kubelet.conf
 if "$checker" "$f" >"$work/check.out" 2>&1; then

@@ -60,6 +60,17 @@ sa_token() {
 check "a service account token (signed with sa.key) authenticates over TLS checked against ca.crt" \
         "$work/sa-token.log" sa_token
 
+# The operator's way in: `clusterboot kubeconfig` on the master, used from outside the master (this host, in
+# the master's network namespace only for the route), is cluster-admin.
+operator_admin() {
+        "$cb" kubeconfig --inventory "$inv" --node "$node" --secrets "$bundle" --output "$work/operator.conf" &&
+                ip netns exec "$ns" env HOME="$work/home" "$kubectl" --kubeconfig "$work/operator.conf" \
+                        --cache-dir "$work/kube-cache" --request-timeout=10s auth can-i '*' '*' --all-namespaces |
+                grep -qx yes
+}
+check "clusterboot kubeconfig --output FILE: kubectl with it may do anything (auth can-i '*' '*')" \
+        "$work/operator.log" operator_admin
+
 # --- kubelet TLS bootstrapping: `clusterboot bootstrap --stage kube-bootstrap` -------------------------------
 # The stage reads the bundle where a master has it (/etc/cluster-config/secrets under --root).
 mkdir -p "$root/etc/cluster-config" && cp -a "$bundle" "$root/etc/cluster-config/secrets"
