@@ -167,7 +167,7 @@ static void print_main_help(FILE *f) {
                    "Provision a bare-metal cluster from one inventory: every machine boots the same image,\n"
                    "finds out which node it is, and the cluster assembles itself.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+                fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].summary);
         fprintf(f, "\nRun 'clusterboot help COMMAND' for a command's options.\n"
                    "Exit status: 0 done, 1 failed or invalid, 2 usage or unreadable input, 75 retry later.\n");
 }
