@@ -238,6 +238,38 @@ const char *check_label_key(const char *s) {
         return is_qualified_name(s, strlen(s)) ? NULL : expected;
 }
 
+/* The label's namespace (its prefix before '/') is NS, or ends in ".NS". */
+static bool in_namespace(const char *prefix, size_t n, const char *ns) {
+        size_t m = strlen(ns);
+        return (n == m && strncmp(prefix, ns, n) == 0) ||
+               (n > m && prefix[n - m - 1] == '.' && strncmp(prefix + n - m, ns, m) == 0);
+}
+
+const char *label_kubelet_refuses(const char *key) {
+        /* k8s.io/kubelet/pkg/apis/well_known_labels.go (v1.29): what IsKubeletLabel() allows. */
+        static const char *const allowed[] = {
+                "kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+                "beta.kubernetes.io/os", "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type",
+                "node.kubernetes.io/instance-type", "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
+                "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region", NULL,
+        };
+        const char *slash = strchr(key, '/');
+        if (!slash)
+                return NULL;
+        size_t n = (size_t) (slash - key);
+        if (in_namespace(key, n, "node-restriction.kubernetes.io"))
+                return "the node-restriction.kubernetes.io namespace is for labels only an administrator sets";
+        if (!in_namespace(key, n, "kubernetes.io") && !in_namespace(key, n, "k8s.io"))
+                return NULL;
+        for (size_t i = 0; allowed[i]; i++)
+                if (streq(key, allowed[i]))
+                        return NULL;
+        if (in_namespace(key, n, "kubelet.kubernetes.io") || in_namespace(key, n, "node.kubernetes.io"))
+                return NULL;
+        return "the kubelet may set no other label under kubernetes.io or k8s.io on its own Node (the API "
+               "server's NodeRestriction), and refuses to start with one";
+}
+
 const char *check_label_value(const char *s) {
         size_t n = strlen(s);
         return n == 0 || is_qualified_name(s, n) ? NULL

@@ -26,6 +26,10 @@ const char *check_mac_addr(const char *s);
 const char *check_bootstrap_token(const char *s);
 const char *check_taint(const char *s);
 const char *check_label_key(const char *s);
+/* Why the kubelet would refuse to register its Node with label key (a well-formed one), or NULL when it may:
+ * keys under kubernetes.io and k8s.io other than its well-known ones and the kubelet.kubernetes.io and
+ * node.kubernetes.io namespaces, and any under node-restriction.kubernetes.io. */
+const char *label_kubelet_refuses(const char *key);
 const char *check_label_value(const char *s);
 const char *check_version(const char *s);
 const char *check_device_path(const char *s);

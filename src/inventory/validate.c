@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "inventory.h"
 #include "string-util.h"
 #include "banned.h"
@@ -365,6 +366,21 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
                                              osd->items[i].v);
                                 break;
                         }
+
+        for (size_t i = 0; f && i < f->labels.n; i++) {
+                const StrVal *key = &f->labels.items[i].key;
+                const char *why = label_kubelet_refuses(key->v);
+                if (!why)
+                        continue;
+                report_add(r, SEVERITY_ERROR, key->loc, NULL,
+                           startswith(key->v, "node-role.kubernetes.io/")
+                                   ? "masters get node-role.kubernetes.io/control-plane from clusterboot, set through "
+                                     "the API; for other roles use a label of your own (example.com/role: storage)"
+                                   : "use a prefix of your own (example.com/...), or one the kubelet may set: "
+                                     "kubelet.kubernetes.io/..., node.kubernetes.io/..., topology.kubernetes.io/zone "
+                                     "and region, kubernetes.io/hostname, os and arch",
+                           "label %s of node '%s': %s", key->v, n->name, why);
+        }
 
         if (f && f->kafka.node_id.set && !n->roles[ROLE_KAFKA_BROKER])
                 report_warning(r, f->kafka.node_id.loc, NULL,

@@ -142,6 +142,26 @@ TEST(test_misc_forms) {
         ASSERT_NOT_NULL(check_mac_addr("52:54:00:12:34"));
 }
 
+/* What the kubelet lets itself set on its Node (k8s.io/kubelet IsKubeletLabel, NodeRestriction). */
+TEST(test_label_kubelet_refuses) {
+        ASSERT_NULL(label_kubelet_refuses("zone"));
+        ASSERT_NULL(label_kubelet_refuses("example.com/rack"));
+        ASSERT_NULL(label_kubelet_refuses("kubernetes.io/hostname"));
+        ASSERT_NULL(label_kubelet_refuses("topology.kubernetes.io/zone"));
+        ASSERT_NULL(label_kubelet_refuses("node.kubernetes.io/disk"));
+        ASSERT_NULL(label_kubelet_refuses("pool.node.kubernetes.io/a"));
+        ASSERT_NULL(label_kubelet_refuses("kubelet.kubernetes.io/x"));
+        /* A namespace only by a suffix after a dot: "mykubernetes.io" is not Kubernetes'. */
+        ASSERT_NULL(label_kubelet_refuses("mykubernetes.io/x"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("kubernetes.io/role"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("node-role.kubernetes.io/control-plane"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("team.k8s.io/owner"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("k8s.io/x"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("topology.kubernetes.io/rack"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("node-restriction.kubernetes.io/pool"));
+        ASSERT_NOT_NULL(label_kubelet_refuses("a.node-restriction.kubernetes.io/pool"));
+}
+
 int main(void) {
         RUN(test_dns);
         RUN(test_hostname);
@@ -149,5 +169,6 @@ int main(void) {
         RUN(test_token);
         RUN(test_kubernetes_forms);
         RUN(test_misc_forms);
+        RUN(test_label_kubelet_refuses);
         return tap_done();
 }
