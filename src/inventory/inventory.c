@@ -168,6 +168,7 @@ static const Field kubernetes_fields[] = {
         { "pki", FIELD_OBJECT, KC(pki), .sub = &pki_schema },
         { "cni", FIELD_STRING, KC(cni), .choices = cnis, .noun = "CNI" },
         { "cgroup_driver", FIELD_STRING, KC(cgroup_driver), .choices = cgroup_drivers, .noun = "cgroup driver" },
+        { "schedule_on_masters", FIELD_BOOL, KC(schedule_on_masters) },
         { "extra_args", FIELD_SECTIONS, KC(extra_args), .choices = k8s_components, .noun = "component",
           .key_check = check_flag_name, .check = check_flag_value },
         END,
@@ -959,4 +960,34 @@ int inventory_load_and_validate(const char *dir, Report *report, Inventory **ret
         report_sort(report);
         *ret = inv;
         return 0;
+}
+
+bool node_has_control_plane_taint(const Inventory *inv, const Node *n) {
+        return n->roles[ROLE_MASTER] && !inv->kubernetes.schedule_on_masters.v;
+}
+
+int node_taints(const Inventory *inv, const Node *n, char ***ret, size_t *ret_n) {
+        const StrList *l = n->file ? &n->file->taints : NULL;
+        size_t max = (l ? l->n : 0) + 1, k = 0;
+        bool have_cp = false;
+        char **t = calloc(max + 1, sizeof(char *));
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; l && i < l->n; i++) {
+                const char *v = strempty(l->items[i].v);
+                /* The inventory's own taint of that key wins over ours (another effect, a value). */
+                have_cp = have_cp || (startswith(v, CONTROL_PLANE_LABEL) && strchr("=:", v[strlen(CONTROL_PLANE_LABEL)]));
+                if (!(t[k++] = strdup(v)))
+                        goto oom;
+        }
+        if (node_has_control_plane_taint(inv, n) && !have_cp && !(t[k++] = strdup(CONTROL_PLANE_TAINT)))
+                goto oom;
+        *ret = t;
+        *ret_n = k;
+        return 0;
+oom:
+        for (size_t i = 0; i < k; i++)
+                free(t[i]);
+        free(t);
+        return -ENOMEM;
 }

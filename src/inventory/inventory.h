@@ -45,3 +45,15 @@ char *inventory_auto_name(const Inventory *inv, const char *mac);
  * known yet, ip_valid false). Keeps the nodes sorted, so Node pointers taken before are invalid after.
  * -EEXIST when a node of that name exists, -EPERM when auto_register is off, -EINVAL for a bad MAC. */
 int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret);
+
+/* kubeadm's mark of a master: this label (set through the API: the kubelet may not set it), and, unless
+ * kubernetes.schedule_on_masters, this taint (registered by the kubelet). */
+#define CONTROL_PLANE_LABEL "node-role.kubernetes.io/control-plane"
+#define CONTROL_PLANE_TAINT CONTROL_PLANE_LABEL ":NoSchedule"
+
+/* n is a master that keeps ordinary pods off (kubernetes.schedule_on_masters is false). */
+bool node_has_control_plane_taint(const Inventory *inv, const Node *n);
+/* The taints n registers with, KEY[=VALUE]:EFFECT: the inventory's, in the order written, then the
+ * control-plane taint of a master unless the inventory has a taint of that key already. *ret is
+ * NULL-terminated; free each and it. */
+int node_taints(const Inventory *inv, const Node *n, char ***ret, size_t *ret_n);

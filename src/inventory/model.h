@@ -160,6 +160,7 @@ typedef struct KubernetesConfig {
         } pki;
         StrVal cni;
         StrVal cgroup_driver; /* the kubelet's and containerd's: systemd or cgroupfs */
+        BoolVal schedule_on_masters; /* no control-plane NoSchedule taint on masters (default false) */
         SectionList extra_args;
 } KubernetesConfig;
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "inventory.h"
 #include "paths.h"
 #include "renderers.h"
 #include "yaml-writer.h"
@@ -119,17 +120,22 @@ static int node_labels(const Node *n, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* "key=value:Effect,...", in the order written; NULL without taints. */
-static int node_taints(const Node *n, char **ret) {
-        const StrList *l = n->file ? &n->file->taints : NULL;
+/* "key=value:Effect,..." (node_taints(): the inventory's, then a master's control-plane taint); NULL without
+ * taints. */
+static int taints_flag(const Inventory *inv, const Node *n, char **ret) {
+        char **t = NULL;
+        size_t k = 0;
+        int r = node_taints(inv, n, &t, &k);
         *ret = NULL;
-        if (!l || l->n == 0)
-                return 0;
+        if (r < 0)
+                return r;
         StrBuf b = {};
-        int r = 0;
-        for (size_t i = 0; r >= 0 && i < l->n; i++)
-                r = strbuf_printf(&b, "%s%s", i ? "," : "", strempty(l->items[i].v));
-        if (r < 0) {
+        for (size_t i = 0; r >= 0 && i < k; i++)
+                r = strbuf_printf(&b, "%s%s", i ? "," : "", t[i]);
+        for (size_t i = 0; i < k; i++)
+                free(t[i]);
+        free(t);
+        if (r < 0 || k == 0) {
                 strbuf_done(&b);
                 return r;
         }
@@ -145,7 +151,7 @@ static int render_kubelet_env(const RenderContext *c, RenderSet *out) {
 
         render_ip(&n->ip, ip);
         r = node_labels(n, &labels);
-        r = r ?: node_taints(n, &taints);
+        r = r ?: taints_flag(c->inv, n, &taints);
         if (r < 0)
                 return r;
 

@@ -470,6 +470,50 @@ TEST(test_homelab_single_master) {
         "  - { name: m, ip: 10.0.0.10, roles: [master] }\n"                                                  \
         "  - { name: w, ip: 10.0.0.20, roles: [worker] }\n"
 
+/* kubeadm's mark of a master: its kubelet registers with the control-plane NoSchedule taint (the label is
+ * the API's to set), unless the inventory lets masters run pods or has its own taint of that key. */
+static char *kubelet_taints(const char *const *files, const char *node) {
+        Inventory *inv = load_mem(files);
+        RenderSet s = {};
+        char *args = NULL, *value = NULL;
+        if (!inv || render_k8s(inv, node, &s) < 0 || !(args = env_get(&s, KUBELET_ENV, "KUBELET_ARGS")))
+                abort(); /* not a case of the test: the inventory or the renderer is broken */
+        if (flag_count(args, "register-with-taints", &value) != 1) {
+                free(value);
+                value = NULL;
+        }
+        free(args);
+        render_set_done(&s);
+        inventory_free(inv);
+        return value;
+}
+
+TEST(test_master_control_plane_taint) {
+        static const char *const plain[] = { "cluster.yaml", CLUSTER_HEAD, NULL };
+        char *t = kubelet_taints(plain, "m");
+        ASSERT_STREQ(t, "node-role.kubernetes.io/control-plane:NoSchedule");
+        free(t);
+        ASSERT_NULL(kubelet_taints(plain, "w"));
+
+        static const char *const schedule[] = { "cluster.yaml", CLUSTER_HEAD, "services/kubernetes.yaml",
+                                                "kubernetes:\n  schedule_on_masters: true\n", NULL };
+        ASSERT_NULL(kubelet_taints(schedule, "m"));
+
+        /* The inventory's taints first; its own taint of the control-plane key replaces ours. */
+        static const char *const own[] = { "cluster.yaml", CLUSTER_HEAD, "nodes/m.yaml",
+                                           "node:\n  name: m\n  taints: [\"dedicated=infra:NoExecute\", "
+                                           "\"node-role.kubernetes.io/control-plane:PreferNoSchedule\"]\n",
+                                           NULL };
+        t = kubelet_taints(own, "m");
+        ASSERT_STREQ(t, "dedicated=infra:NoExecute,node-role.kubernetes.io/control-plane:PreferNoSchedule");
+        free(t);
+        static const char *const other[] = { "cluster.yaml", CLUSTER_HEAD, "nodes/m.yaml",
+                                             "node:\n  name: m\n  taints: [\"dedicated=infra:NoExecute\"]\n", NULL };
+        t = kubelet_taints(other, "m");
+        ASSERT_STREQ(t, "dedicated=infra:NoExecute,node-role.kubernetes.io/control-plane:NoSchedule");
+        free(t);
+}
+
 /* Hosts without systemd as PID 1 (cgroupfs), and Calico, which brings its own CNI config. */
 TEST(test_cgroupfs_and_calico) {
         static const char *const files[] = {
@@ -670,6 +714,7 @@ int main(int argc, char **argv) {
         RUN(test_fqdn_hostname_is_not_the_node_name);
         RUN(test_extra_args_whitespace_refused);
         RUN(test_ipv6_urls);
+        RUN(test_master_control_plane_taint);
         report_done(&report);
         return tap_done();
 }
