@@ -76,6 +76,14 @@ int bootstrap_kafka_storage(BootstrapContext *c);
 /* kube-bootstrap (masters, after the control plane is healthy): the bootstrap token secret and the RBAC
  * bindings for kubelet TLS bootstrapping and CSR auto-approval, as kubeadm makes them (kube-bootstrap.c). */
 int bootstrap_kube_bootstrap(BootstrapContext *c);
+int bootstrap_mark_control_plane(BootstrapContext *c);
+
+/* A system:masters client of this master's API server, as user: a certificate from the bundle's CA for one
+ * day, only in memory (Kubernetes cannot revoke it), never written. _load takes the bundle from the node. */
+typedef struct Kubeconfig Kubeconfig;
+typedef struct Bundle Bundle;
+int kube_admin_credentials(BootstrapContext *c, const Bundle *b, const char *user, Kubeconfig *ret);
+int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret);
 
 int bootstrap_etcd_member(BootstrapContext *c);
 int bootstrap_etcd_ready(BootstrapContext *c);

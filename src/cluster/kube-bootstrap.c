@@ -28,79 +28,59 @@
 
 #define BOOTSTRAP_GROUP "system:bootstrappers:kubeadm:default-node-token"
 
-typedef struct Client {
-        CURL *curl;
-        struct curl_slist *headers;
-        Kubeconfig kc; /* this master's API server, the in-memory certificate */
-} Client;
-
-static void client_done(Client *k) {
-        if (k->curl)
-                curl_easy_cleanup(k->curl);
-        curl_slist_free_all(k->headers);
-        kubeconfig_done(&k->kc);
-        *k = (Client) {};
-}
-
-static size_t discard(char *p, size_t size, size_t nmemb, void *userdata) {
-        (void) p, (void) userdata;
-        return size * nmemb;
-}
-
-/* The client certificate: kubeadm's super-admin, for one day and only in memory. */
-static int client_init(BootstrapContext *c, const Bundle *b, Client *ret) {
-        Client k = {};
+int kube_admin_credentials(BootstrapContext *c, const Bundle *b, const char *user, Kubeconfig *ret) {
+        Kubeconfig k = {};
         size_t size;
-        k.kc.server = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
+        k.server = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
         static const char *const orgs[] = { "system:masters", NULL };
-        CertSpec spec = { .common_name = "clusterboot:kube-bootstrap", .organizations = orgs,
-                          .usage = CERT_USAGE_CLIENT, .validity_days = 1 };
+        CertSpec spec = { .common_name = user, .organizations = orgs, .usage = CERT_USAGE_CLIENT, .validity_days = 1 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
-        int r = k.kc.server ? pki_key_generate(KEY_ECDSA_P256, &key) : -ENOMEM;
+        int r = k.server ? pki_key_generate(KEY_ECDSA_P256, &key) : -ENOMEM;
         r = r ?: pki_cert_issue(key, &spec, b->ca, b->ca_key, &cert);
-        r = r ?: pki_cert_to_pem(cert, &k.kc.cert_pem, &size);
-        r = r ?: pki_key_to_pem(key, &k.kc.key_pem, &size);
-        r = r ?: pki_cert_to_pem(b->ca, &k.kc.ca_pem, &size);
-        if (r >= 0 && !(k.curl = curl_easy_init()))
-                r = -ENOMEM;
-        if (r >= 0 && !(k.headers = curl_slist_append(NULL, "Content-Type: application/json")))
-                r = -ENOMEM;
+        r = r ?: pki_cert_to_pem(cert, &k.cert_pem, &size);
+        r = r ?: pki_key_to_pem(key, &k.key_pem, &size);
+        r = r ?: pki_cert_to_pem(b->ca, &k.ca_pem, &size);
         if (r < 0) {
-                client_done(&k);
+                kubeconfig_done(&k);
                 return r;
         }
         *ret = k;
         return 0;
 }
 
+int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret) {
+        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+        Bundle b = {};
+        int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
+        if (r < 0) {
+                bootstrap_message(c, "the secrets bundle is not on this master (%s): the stage secrets comes first",
+                                  SECRETS_BUNDLE_DIR);
+                return r;
+        }
+        r = kube_admin_credentials(c, &b, user, ret);
+        bundle_done(&b);
+        return r;
+}
+
 /* POST one object; 0 created or there already, -EAGAIN the API server does not answer (yet). */
-static int create(BootstrapContext *c, Client *k, const char *path, json_t *obj, bool *ret_created) {
-        _cleanup_free_ char *url = strprintf("%s%s", k->kc.server, path);
-        _cleanup_free_ char *body = json_dumps(obj, JSON_COMPACT);
-        char errbuf[CURL_ERROR_SIZE] = "";
-        long status = 0;
-        if (!url || !body)
+static int create(BootstrapContext *c, const Kubeconfig *k, const char *path, json_t *obj, bool *ret_created) {
+        _cleanup_free_ char *body = json_dumps(obj, JSON_COMPACT), *answer = NULL, *why = NULL;
+        if (!body)
                 return -ENOMEM;
-        CURL *h = k->curl;
-        curl_easy_reset(h);
-        CURLcode e = kubeconfig_curl_setup(&k->kc, h, url, c->timeout_ms, errbuf);
-        e = e ?: curl_easy_setopt(h, CURLOPT_HTTPHEADER, k->headers);
-        e = e ?: curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        e = e ?: curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-        e = e ?: curl_easy_perform(h);
-        if (e == CURLE_OK)
-                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (e != CURLE_OK || status >= 500 || status == 429) {
+        int status = kubeconfig_request(k, "POST", path, "application/json", body, c->timeout_ms, &answer, &why);
+        if (status == -ENOMEM)
+                return status;
+        if (status < 0 || status >= 500 || status == 429) {
                 bootstrap_message(c, "kube-apiserver does not take POST %s yet (%s)", path,
-                                  e != CURLE_OK ? (errbuf[0] ? errbuf : curl_easy_strerror(e)) : "HTTP 5xx/429");
+                                  status < 0 ? strempty(why) : "HTTP 5xx/429");
                 return -EAGAIN;
         }
         if (status == 201 || status == 200 || status == 409) {
                 *ret_created = status != 409;
                 return 0;
         }
-        bootstrap_message(c, "kube-apiserver refused POST %s: HTTP %ld", path, status);
+        bootstrap_message(c, "kube-apiserver refused POST %s: HTTP %d", path, status);
         return -EACCES;
 }
 
@@ -114,7 +94,7 @@ static json_t *binding(const char *name, const char *role, const char *group) {
 int bootstrap_kube_bootstrap(BootstrapContext *c) {
         _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
         Bundle b = {};
-        Client k = {};
+        Kubeconfig k = {};
         int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
         if (r < 0) {
                 bootstrap_message(c, "the secrets bundle is not on this master (%s): the stage secrets comes first",
@@ -151,7 +131,7 @@ int bootstrap_kube_bootstrap(BootstrapContext *c) {
         };
         unsigned created = 0;
         r = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
-        r = r ?: client_init(c, &b, &k);
+        r = r ?: kube_admin_credentials(c, &b, "clusterboot:kube-bootstrap", &k);
         for (size_t i = 0; i < ELEMENTSOF(objs) && r >= 0; i++) {
                 bool made = false;
                 r = objs[i] ? create(c, &k, paths[i], objs[i], &made) : -ENOMEM;
@@ -164,7 +144,7 @@ int bootstrap_kube_bootstrap(BootstrapContext *c) {
                 bootstrap_message(c, "cannot set up kubelet TLS bootstrapping");
         for (size_t i = 0; i < ELEMENTSOF(objs); i++)
                 json_decref(objs[i]);
-        client_done(&k);
+        kubeconfig_done(&k);
         curl_global_cleanup();
         bundle_done(&b);
         return r;

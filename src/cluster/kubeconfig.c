@@ -185,27 +185,44 @@ CURLcode kubeconfig_curl_setup(const Kubeconfig *k, CURL *h, const char *url, un
         return e ?: curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 }
 
-int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {
+int kubeconfig_request(const Kubeconfig *k, const char *method, const char *path, const char *content_type,
+                       const char *body_in, unsigned timeout_ms, char **ret_body, char **ret_why) {
         _cleanup_free_ char *url = strprintf("%s%s", k->server, path);
+        _cleanup_free_ char *type = content_type ? strprintf("Content-Type: %s", content_type) : NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
+        struct curl_slist *headers = NULL;
         Body body = {};
         long status = 0;
         *ret_why = NULL;
-        CURL *h = url ? curl_easy_init() : NULL;
-        if (!h)
+        if (!url || (content_type && !type) || (type && !(headers = curl_slist_append(NULL, type))))
                 return -ENOMEM;
+        CURL *h = curl_easy_init();
+        if (!h) {
+                curl_slist_free_all(headers);
+                return -ENOMEM;
+        }
         CURLcode e = kubeconfig_curl_setup(k, h, url, timeout_ms, errbuf);
+        e = e ?: curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        if (body_in)
+                e = e ?: curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_in);
+        if (headers)
+                e = e ?: curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         e = e ?: curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
         e = e ?: curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
         e = e ?: curl_easy_perform(h);
         if (e == CURLE_OK)
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(h);
+        curl_slist_free_all(headers);
         if (e != CURLE_OK) {
-                *ret_why = strprintf("GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(e));
+                *ret_why = strprintf("%s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(e));
                 free(body.data);
                 return -EAGAIN;
         }
         *ret_body = body.data ? body.data : strdup("");
         return *ret_body ? (int) status : -ENOMEM;
+}
+
+int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {
+        return kubeconfig_request(k, "GET", path, NULL, NULL, timeout_ms, ret_body, ret_why);
 }

@@ -30,3 +30,7 @@ CURLcode kubeconfig_curl_setup(const Kubeconfig *k, CURL *h, const char *url, un
  * CA. Returns the HTTP status (and the body, NUL-terminated, at most 1 MiB), or -EAGAIN when the server
  * does not answer, with *ret_why saying what curl saw. */
 int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why);
+
+/* method ("POST", "PATCH", ...) path with body_in (NULL: none) of content_type, as kubeconfig_get(). */
+int kubeconfig_request(const Kubeconfig *k, const char *method, const char *path, const char *content_type,
+                       const char *body_in, unsigned timeout_ms, char **ret_body, char **ret_why);

@@ -216,6 +216,9 @@ const Stage stages[] = {
           "the bootstrap token secret and the RBAC for kubelet TLS bootstrapping and CSR auto-approval" },
         { "kubelet", node_runs_kubelet, NULL, { "containerd.service", "kubelet.service" }, "/usr/local/bin/kubelet",
           gate_kubelet, "containerd and kubelet run; kubelet answers /healthz and its Node is registered" },
+        { "mark-control-plane", is_master, bootstrap_mark_control_plane, {}, "/usr/local/bin/kubelet", NULL,
+          "this master's Node labelled node-role.kubernetes.io/control-plane and tainted NoSchedule (unless "
+          "kubernetes.schedule_on_masters), through the API as kubeadm does: the kubelet may not label itself so" },
         { "kube-proxy", node_runs_kubelet, NULL, { "kube-proxy.service" }, "/usr/local/bin/kube-proxy", gate_kube_proxy,
           "kube-proxy runs and has synced Services into iptables (/healthz)" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,

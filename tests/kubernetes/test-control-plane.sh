@@ -126,6 +126,37 @@ else
         not_ok "the kubelet CSR was not approved and signed" "$work/csr-post.log" "$work/csr.log" "$work/kube-controller-manager.log"
 fi
 
+# --- kubeadm's mark-control-plane: `clusterboot bootstrap --stage mark-control-plane` ------------------------
+# No kubelet runs on master-01 in this test (tests/kubernetes/test-worker.sh runs one on worker-01): its Node is
+# made through the real API server as that kubelet registers it, with the taint of --register-with-taints.
+mark() {
+        ip netns exec "$ns" "$cb" bootstrap --inventory "$inv" --node "$node" --root "$root" --stage mark-control-plane \
+                --retry-timeout "$1" >"$work/mark.log" 2>&1
+}
+mark 3
+rc=$?
+check "stage mark-control-plane before the Node exists: exit 75, 'not registered yet'" "$work/mark.log" \
+        bash -c "[ $rc = 75 ] && grep -q 'Node $node is not registered yet' '$work/mark.log'"
+printf '%s' "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$node\",\"labels\":
+{\"kubernetes.io/hostname\":\"$node\"}},\"spec\":{\"taints\":[{\"key\":\"gpu\",\"value\":\"a\",\"effect\":\"NoExecute\"},
+{\"key\":\"node-role.kubernetes.io/control-plane\",\"effect\":\"NoSchedule\"}]}}" >"$work/node.json"
+node_marked() { # the label, the control-plane taint once, the other taint kept
+        kc get node "$node" -o jsonpath='{.metadata.labels}{"\n"}{range .spec.taints[*]}{.key}={.value}:{.effect}{"\n"}{end}' \
+                >"$work/node-marks.log" &&
+                grep -q '"node-role.kubernetes.io/control-plane":""' "$work/node-marks.log" &&
+                [ "$(grep -c '^node-role.kubernetes.io/control-plane=:NoSchedule$' "$work/node-marks.log")" = 1 ] &&
+                grep -qx 'gpu=a:NoExecute' "$work/node-marks.log"
+}
+if kc create -f "$work/node.json" >"$work/node-create.log" 2>&1 && mark 30 && node_marked; then
+        ok "stage mark-control-plane: Node $node labelled node-role.kubernetes.io/control-plane, its taints kept"
+else
+        not_ok "stage mark-control-plane: Node $node labelled node-role.kubernetes.io/control-plane, its taints kept" \
+                "$work/node-create.log" "$work/mark.log" "$work/node-marks.log"
+fi
+check "... again: marked already, nothing sent" "$work/mark.log" \
+        bash -c "$(declare -f mark); ns='$ns' cb='$cb' inv='$inv' node='$node' root='$root' work='$work'
+                 mark 30 && grep -q 'is marked as a control-plane node already' '$work/mark.log'"
+
 # Nothing died under the checks.
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
         if [ -n "${pid[$c]:-}" ] && kill -0 "${pid[$c]}" 2>/dev/null; then

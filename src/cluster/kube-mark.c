@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The stage mark-control-plane: what kubeadm's phase of that name does to a master's Node, which the kubelet
+ * cannot do itself (the NodeRestriction admission forbids it the node-role label): the label
+ * node-role.kubernetes.io/control-plane, and the control-plane taint as node_taints() says (present unless
+ * kubernetes.schedule_on_masters, or the inventory's own taint of that key). The kubelet registered the taint
+ * already; this converges a Node registered before the inventory changed. One merge patch with the Node's
+ * resourceVersion, so a concurrent writer makes it try again rather than lose its change. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "inventory.h"
+#include "kube-mark.h"
+#include "kubeconfig.h"
+#include "string-util.h"
+#include "banned.h"
+
+/* "KEY[=VALUE]:EFFECT" as the API's {key, value, effect}. */
+static json_t *taint_json(const char *t) {
+        const char *colon = strrchr(t, ':'), *eq = strchr(t, '=');
+        if (!colon)
+                return NULL;
+        if (eq && eq > colon)
+                eq = NULL;
+        const char *key_end = eq ? eq : colon;
+        json_t *o = json_pack("{s:s%,s:s}", "key", t, (size_t) (key_end - t), "effect", colon + 1);
+        if (o && eq && json_object_set_new(o, "value", json_stringn(eq + 1, (size_t) (colon - eq - 1))) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+static bool taint_equal(json_t *a, json_t *b) {
+        const char *va = json_string_value(json_object_get(a, "value")), *vb = json_string_value(json_object_get(b, "value"));
+        return streq_ptr(json_string_value(json_object_get(a, "key")), json_string_value(json_object_get(b, "key"))) &&
+               streq_ptr(json_string_value(json_object_get(a, "effect")), json_string_value(json_object_get(b, "effect"))) &&
+               streq(strempty(va), strempty(vb));
+}
+
+int mark_control_plane_patch(json_t *node, const char *want_taint, json_t **ret) {
+        json_t *meta = json_object_get(node, "metadata"), *labels = json_object_get(meta, "labels");
+        json_t *taints = json_object_get(json_object_get(node, "spec"), "taints");
+        const char *version = json_string_value(json_object_get(meta, "resourceVersion"));
+        _cleanup_(json_decrefp) json_t *want = want_taint ? taint_json(want_taint) : NULL;
+        if (!json_is_object(meta) || !version)
+                return -EBADMSG;
+        if (want_taint && !want)
+                return -EINVAL;
+
+        bool label_ok = json_is_string(json_object_get(labels, CONTROL_PLANE_LABEL));
+        /* Every taint but those of the control-plane key, then the one we want of it. */
+        _cleanup_(json_decrefp) json_t *next = json_array();
+        bool have_want = false, dropped = false;
+        size_t i;
+        json_t *t;
+        if (!next)
+                return -ENOMEM;
+        json_array_foreach(taints, i, t) {
+                if (!streq_ptr(json_string_value(json_object_get(t, "key")), CONTROL_PLANE_LABEL)) {
+                        json_array_append(next, t);
+                        continue;
+                }
+                if (want && !have_want && taint_equal(t, want)) {
+                        have_want = true;
+                        json_array_append(next, t);
+                } else
+                        dropped = true;
+        }
+        if (want && !have_want)
+                json_array_append(next, want);
+        if (label_ok && !dropped && (!want || have_want)) {
+                *ret = NULL;
+                return 0;
+        }
+        json_t *patch = json_pack("{s:{s:s,s:{s:s}},s:{s:O}}", "metadata", "resourceVersion", version, "labels",
+                                  CONTROL_PLANE_LABEL, "", "spec", "taints", next);
+        if (!patch)
+                return -ENOMEM;
+        *ret = patch;
+        return 0;
+}
+
+/* The control-plane taint node_taints() gives n ("KEY[=VALUE]:EFFECT"), or NULL for none; malloc()ed into
+ * *ret. */
+static int wanted_taint(const Inventory *inv, const Node *n, char **ret) {
+        char **t = NULL;
+        size_t k = 0;
+        int r = node_taints(inv, n, &t, &k);
+        if (r < 0)
+                return r;
+        *ret = NULL;
+        for (size_t i = 0; i < k; i++) {
+                const char *v = t[i];
+                size_t m = strlen(CONTROL_PLANE_LABEL);
+                if (!*ret && strncmp(v, CONTROL_PLANE_LABEL, m) == 0 && (v[m] == '=' || v[m] == ':'))
+                        *ret = TAKE_PTR(t[i]);
+                free(t[i]);
+        }
+        free(t);
+        return 0;
+}
+
+int bootstrap_mark_control_plane(BootstrapContext *c) {
+        _cleanup_free_ char *path = strprintf("/api/v1/nodes/%s", c->node->name), *want = NULL;
+        _cleanup_free_ char *body = NULL, *why = NULL, *patch_text = NULL;
+        _cleanup_(json_decrefp) json_t *node = NULL, *patch = NULL;
+        Kubeconfig k = {};
+        if (!path)
+                return -ENOMEM;
+        int r = wanted_taint(c->inv, c->node, &want);
+        r = r ?: kube_admin_load(c, "clusterboot:mark-control-plane", &k);
+        if (r < 0)
+                return r;
+        int status = kubeconfig_get(&k, path, c->timeout_ms, &body, &why);
+        if (status == 404) {
+                bootstrap_message(c, "Node %s is not registered yet (its kubelet registers it)", c->node->name);
+                r = -EAGAIN;
+        } else if (status < 0 || status != 200) {
+                bootstrap_message(c, "kube-apiserver does not answer GET %s yet (%s)", path,
+                                  status < 0 ? strempty(why) : "an HTTP error");
+                r = status == -ENOMEM ? status : -EAGAIN;
+        } else if (!(node = json_loads(body, 0, NULL)))
+                r = -EBADMSG;
+        else
+                r = mark_control_plane_patch(node, want, &patch);
+        if (r >= 0 && !patch) {
+                bootstrap_message(c, "Node %s is marked as a control-plane node already (label%s%s)", c->node->name,
+                                  want ? ", taint " : "", strempty(want));
+                kubeconfig_done(&k);
+                return 0;
+        }
+        if (r >= 0 && !(patch_text = json_dumps(patch, JSON_COMPACT)))
+                r = -ENOMEM;
+        if (r >= 0) {
+                free(body);
+                body = NULL;
+                free(why);
+                why = NULL;
+                status = kubeconfig_request(&k, "PATCH", path, "application/merge-patch+json", patch_text,
+                                            c->timeout_ms, &body, &why);
+                if (status == 200)
+                        bootstrap_message(c, "Node %s marked as a control-plane node: label %s%s%s", c->node->name,
+                                          CONTROL_PLANE_LABEL, want ? ", taint " : ", no taint (schedule_on_masters)",
+                                          strempty(want));
+                else if (status == 409) {
+                        bootstrap_message(c, "Node %s changed while it was being marked; trying again", c->node->name);
+                        r = -EAGAIN;
+                } else {
+                        bootstrap_message(c, "kube-apiserver refused PATCH %s: %s", path,
+                                          status < 0 ? strempty(why) : "HTTP error");
+                        r = status < 0 ? status : -EACCES;
+                }
+        }
+        kubeconfig_done(&k);
+        return r;
+}
