@@ -991,3 +991,9 @@ oom:
         free(t);
         return -ENOMEM;
 }
+
+int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret) {
+        if (!inv->service_cidr_valid)
+                return -EINVAL;
+        return ip_prefix_nth(&inv->service_cidr, which == SERVICE_ADDRESS_API ? 1 : 10, ret);
+}

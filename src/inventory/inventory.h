@@ -57,3 +57,12 @@ bool node_has_control_plane_taint(const Inventory *inv, const Node *n);
  * control-plane taint of a master unless the inventory has a taint of that key already. *ret is
  * NULL-terminated; free each and it. */
 int node_taints(const Inventory *inv, const Node *n, char ***ret, size_t *ret_n);
+
+/* The two fixed addresses of service_cidr, as kubeadm takes them: the Service kubernetes (the first
+ * host) and the cluster DNS Service kube-dns (the tenth). -EINVAL: no valid service_cidr; -ERANGE: too
+ * small (validate refuses it). */
+typedef enum ServiceAddress {
+        SERVICE_ADDRESS_API,
+        SERVICE_ADDRESS_DNS,
+} ServiceAddress;
+int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret);

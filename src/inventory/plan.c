@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "inventory.h"
 #include "plan.h"
 #include "string-util.h"
 #include "banned.h"
@@ -111,8 +112,8 @@ static json_t *kubernetes_json(const Inventory *inv) {
         const Node *first = plan_first_master(inv);
         const KubernetesConfig *k = &inv->kubernetes;
         IpAddr api, dns;
-        bool have_ips = inv->service_cidr_valid && ip_prefix_nth(&inv->service_cidr, 1, &api) >= 0 &&
-                        ip_prefix_nth(&inv->service_cidr, 10, &dns) >= 0;
+        bool have_ips = inventory_service_ip(inv, SERVICE_ADDRESS_API, &api) >= 0 &&
+                        inventory_service_ip(inv, SERVICE_ADDRESS_DNS, &dns) >= 0;
 
         /* SPEC "State machine": the first master starts a one-member etcd cluster; every other master is
          * added as a learner, starts with state "existing", and is promoted once it has caught up. */

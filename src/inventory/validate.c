@@ -263,7 +263,7 @@ static void check_networks(Inventory *inv, Report *r) {
 
         if (inv->service_cidr_valid) {
                 IpAddr tenth;
-                if (ip_prefix_nth(&inv->service_cidr, 10, &tenth) < 0) {
+                if (inventory_service_ip(inv, SERVICE_ADDRESS_DNS, &tenth) < 0) {
                         format_prefix(&inv->service_cidr, a, sizeof(a));
                         report_add(r, SEVERITY_ERROR, c->networking.service_cidr.loc, NULL,
                                    "use a /28 or larger; Kubernetes' default is 10.96.0.0/12",

@@ -183,7 +183,7 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                                             n->name, h.fqdn, h.short_name, NULL };
                 IpAddr api_ips[3] = { n->ip, loop4 };
                 size_t n_api_ips = 2;
-                if (inv->service_cidr_valid && ip_prefix_nth(&inv->service_cidr, 1, &api_ip) >= 0)
+                if (inventory_service_ip(inv, SERVICE_ADDRESS_API, &api_ip) >= 0)
                         api_ips[n_api_ips++] = api_ip;
                 /* Not the FQDN made with cluster.domain: etcd's certificates never had it, and a name more
                  * would make every existing one be issued again. A dotted hostname is there as written. */

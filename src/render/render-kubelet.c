@@ -35,8 +35,7 @@ static int render_kubelet_config(const RenderContext *c, RenderSet *out) {
         IpAddr dns;
         char dns_ip[IP_ADDR_STRLEN];
 
-        /* The cluster DNS service's address: the tenth host of service_cidr, as `clusterboot plan` says. */
-        if (!inv->service_cidr_valid || ip_prefix_nth(&inv->service_cidr, 10, &dns) < 0)
+        if (inventory_service_ip(inv, SERVICE_ADDRESS_DNS, &dns) < 0)
                 return -EINVAL;
         render_ip(&dns, dns_ip);
 
