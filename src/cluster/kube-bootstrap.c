@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The stage kube-bootstrap: what kubeadm's "bootstrap-token" phase puts into a new cluster, so that kubelets
- * can join with the bootstrap token (TLS bootstrapping) and renew their client certificates:
- *   Secret kube-system/bootstrap-token-ID      the inventory's (or bundle's) token, for authentication and
- *                                              signing, in the group system:bootstrappers:kubeadm:default-node-token
- *   ClusterRoleBinding kubeadm:kubelet-bootstrap                  that group may create CSRs
- *   ClusterRoleBinding kubeadm:node-autoapprove-bootstrap         ... which are approved automatically
- *   ClusterRoleBinding kubeadm:node-autoapprove-certificate-rotation  nodes' renewals too
- * Created through the API server with a system:masters client certificate made in memory from the bundle's
- * CA and valid for one day (the shortest the issuer makes; Kubernetes cannot revoke it), never written; an
- * object that exists is left as it is. */
+/* The stage kube-bootstrap: the objects clusterboot keeps in Kubernetes (kube_objects(): what kubeadm's
+ * "bootstrap-token" phase puts into a new cluster so that kubelets can join with the bootstrap token and renew
+ * their client certificates, and the cluster DNS Service kube-dns with its EndpointSlice and CoreDNS's RBAC),
+ * applied server-side (fieldManager clusterboot): made when missing, brought back to what the inventory says
+ * when changed, untouched when right. Through the API server with a system:masters client certificate made in
+ * memory from the bundle's CA and valid for one day (the shortest the issuer makes; Kubernetes cannot revoke
+ * it), never written. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -18,6 +15,7 @@
 #include "bootstrap.h"
 #include "bundle.h"
 #include "fs-util.h"
+#include "kube-objects.h"
 #include "kubeconfig.h"
 #include "node-pki.h"
 #include "paths.h"
@@ -25,8 +23,6 @@
 #include "string-util.h"
 #include "x509.h"
 #include "banned.h"
-
-#define BOOTSTRAP_GROUP "system:bootstrappers:kubeadm:default-node-token"
 
 int kube_admin_credentials(BootstrapContext *c, const Bundle *b, const char *user, Kubeconfig *ret) {
         Kubeconfig k = {};
@@ -63,32 +59,30 @@ int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret) {
         return r;
 }
 
-/* POST one object; 0 created or there already, -EAGAIN the API server does not answer (yet). */
-static int create(BootstrapContext *c, const Kubeconfig *k, const char *path, json_t *obj, bool *ret_created) {
+/* Server-side apply of one object (kubectl apply --server-side): made when missing, brought to what
+ * clusterboot renders when not, left when it is. 0 done (*ret_created when it was made now), -EAGAIN the API
+ * server does not answer (yet). */
+static int apply(BootstrapContext *c, const Kubeconfig *k, const char *path, json_t *obj, bool *ret_created) {
         _cleanup_free_ char *body = json_dumps(obj, JSON_COMPACT), *answer = NULL, *why = NULL;
-        if (!body)
+        _cleanup_free_ char *url = strprintf("%s?fieldManager=clusterboot&force=true", path);
+        if (!body || !url)
                 return -ENOMEM;
-        int status = kubeconfig_request(k, "POST", path, "application/json", body, c->timeout_ms, &answer, &why);
+        /* JSON is YAML: the apply patch type takes either. */
+        int status = kubeconfig_request(k, "PATCH", url, "application/apply-patch+yaml", body, c->timeout_ms, &answer,
+                                        &why);
         if (status == -ENOMEM)
                 return status;
         if (status < 0 || status >= 500 || status == 429) {
-                bootstrap_message(c, "kube-apiserver does not take POST %s yet (%s)", path,
+                bootstrap_message(c, "kube-apiserver does not take the apply of %s yet (%s)", path,
                                   status < 0 ? strempty(why) : "HTTP 5xx/429");
                 return -EAGAIN;
         }
-        if (status == 201 || status == 200 || status == 409) {
-                *ret_created = status != 409;
+        if (status == 201 || status == 200) {
+                *ret_created = status == 201;
                 return 0;
         }
-        bootstrap_message(c, "kube-apiserver refused POST %s: HTTP %d", path, status);
+        bootstrap_message(c, "kube-apiserver refused the apply of %s: HTTP %d: %.300s", path, status, strempty(answer));
         return -EACCES;
-}
-
-static json_t *binding(const char *name, const char *role, const char *group) {
-        return json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:s,s:s},s:[{s:s,s:s,s:s}]}", "apiVersion",
-                         "rbac.authorization.k8s.io/v1", "kind", "ClusterRoleBinding", "metadata", "name", name,
-                         "roleRef", "apiGroup", "rbac.authorization.k8s.io", "kind", "ClusterRole", "name", role,
-                         "subjects", "apiGroup", "rbac.authorization.k8s.io", "kind", "Group", "name", group);
 }
 
 int bootstrap_kube_bootstrap(BootstrapContext *c) {
@@ -101,49 +95,34 @@ int bootstrap_kube_bootstrap(BootstrapContext *c) {
                                   SECRETS_BUNDLE_DIR);
                 return r;
         }
+        /* Without a token, kubelets join with the join service's certificates only: no Secret, still the
+         * bindings and the cluster DNS. */
         const char *token = b.bootstrap_token, *dot = token ? strchr(token, '.') : NULL;
-        if (!dot) {
-                bootstrap_message(c, "no bootstrap token in the bundle or the inventory (cluster.bootstrap.token): "
-                                     "kubelets join with the certificates of the join service only");
-                bundle_done(&b);
-                return 0;
-        }
-        _cleanup_free_ char *id = strndup(token, (size_t) (dot - token));
-        _cleanup_free_ char *secret_name = id ? strprintf("bootstrap-token-%s", id) : NULL;
-        json_t *objs[4] = {
-                json_pack("{s:s,s:s,s:{s:s,s:s},s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "apiVersion", "v1", "kind",
-                          "Secret", "metadata", "name", secret_name ?: "", "namespace", "kube-system", "type",
-                          "bootstrap.kubernetes.io/token", "stringData", "description",
-                          "clusterboot: kubelet TLS bootstrapping", "token-id", id ?: "", "token-secret", dot + 1,
-                          "usage-bootstrap-authentication", "true", "usage-bootstrap-signing", "true",
-                          "auth-extra-groups", BOOTSTRAP_GROUP),
-                binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", BOOTSTRAP_GROUP),
-                binding("kubeadm:node-autoapprove-bootstrap",
-                        "system:certificates.k8s.io:certificatesigningrequests:nodeclient", BOOTSTRAP_GROUP),
-                binding("kubeadm:node-autoapprove-certificate-rotation",
-                        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "system:nodes"),
-        };
-        static const char *const paths[4] = {
-                "/api/v1/namespaces/kube-system/secrets",
-                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        };
-        unsigned created = 0;
-        r = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+        _cleanup_free_ char *id = dot ? strndup(token, (size_t) (dot - token)) : NULL;
+        json_t *objs = kube_objects(c->inv, id, id ? dot + 1 : NULL), *item;
+        size_t i, created = 0;
+        bool dns = false;
+        r = objs ? 0 : -ENOMEM;
+        r = r ?: curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
         r = r ?: kube_admin_credentials(c, &b, "clusterboot:kube-bootstrap", &k);
-        for (size_t i = 0; i < ELEMENTSOF(objs) && r >= 0; i++) {
+        json_array_foreach(objs, i, item) {
                 bool made = false;
-                r = objs[i] ? create(c, &k, paths[i], objs[i], &made) : -ENOMEM;
+                if (r < 0)
+                        break;
+                r = apply(c, &k, strempty(json_string_value(json_object_get(item, "path"))), json_object_get(item, "object"),
+                          &made);
                 created += made;
+                dns = dns || strstr(strempty(json_string_value(json_object_get(item, "path"))), "/services/kube-dns");
         }
         if (r >= 0)
-                bootstrap_message(c, "the bootstrap token %s and the RBAC for kubelet TLS bootstrapping and CSR "
-                                     "auto-approval are in place (%u of 4 objects created now)", id, created);
+                bootstrap_message(c, "%s, the RBAC for kubelet TLS bootstrapping and CSR auto-approval%s are in place "
+                                     "(%zu of %zu objects created now)",
+                                  id ? "the bootstrap token" : "no bootstrap token (cluster.bootstrap.token)",
+                                  dns ? ", and the cluster DNS Service kube-dns" : "", created,
+                                  json_array_size(objs));
         else if (!c->message)
-                bootstrap_message(c, "cannot set up kubelet TLS bootstrapping");
-        for (size_t i = 0; i < ELEMENTSOF(objs); i++)
-                json_decref(objs[i]);
+                bootstrap_message(c, "cannot set up kubelet TLS bootstrapping and the cluster DNS Service");
+        json_decref(objs);
         kubeconfig_done(&k);
         curl_global_cleanup();
         bundle_done(&b);

@@ -997,3 +997,7 @@ int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret
                 return -EINVAL;
         return ip_prefix_nth(&inv->service_cidr, which == SERVICE_ADDRESS_API ? 1 : 10, ret);
 }
+
+bool node_serves_cluster_dns(const Inventory *inv, const Node *n) {
+        return n->roles[ROLE_DNS_SERVER] && inv->services[SERVICE_DNS] && inv->services[SERVICE_KUBERNETES];
+}

@@ -66,3 +66,8 @@ typedef enum ServiceAddress {
         SERVICE_ADDRESS_DNS,
 } ServiceAddress;
 int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret);
+
+/* n's CoreDNS also answers the Kubernetes cluster domain (Services, pods), from the API server: a
+ * dns-server node of a cluster that runs Kubernetes. kube_objects() puts the Service kube-dns in front of
+ * these nodes. */
+bool node_serves_cluster_dns(const Inventory *inv, const Node *n);

@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "fs-util.h"
 #include "inventory.h"
+#include "kube-objects.h"
 #include "node-pki.h"
 #include "paths.h"
 #include "secret-formats.h"
@@ -229,6 +230,12 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                         p.entries[p.n - 1].key_group = MOSQUITTO_GROUP;
                 r = r ?: add_copy(&p, SRC_MQTT_PASSWD, MOSQUITTO_CONFIG_DIR "/passwd");
         }
+
+        /* CoreDNS reads Services and EndpointSlices from the API server as system:coredns (kube_objects()
+         * binds kubeadm's ClusterRole to that user). */
+        if (node_serves_cluster_dns(inv, n))
+                r = r ?: add_leaf(&p, PKI_KUBECONFIG, COREDNS_KUBECONFIG, CA_KUBERNETES, COREDNS_KUBE_USER, NULL,
+                                  CERT_USAGE_CLIENT, NULL, NULL, 0, n->roles[ROLE_MASTER] ? own_url : first_url);
 
         if (inv->services[SERVICE_CEPH]) {
                 if (n->roles[ROLE_CEPH_MON]) {

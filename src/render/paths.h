@@ -32,6 +32,10 @@
 #define MOSQUITTO_CONFIG_DIR "/etc/mosquitto"
 #define MOSQUITTO_DATA_DIR "/var/lib/mosquitto"
 #define COREDNS_CONFIG_DIR "/etc/coredns"
+/* CoreDNS's kubeconfig (user system:coredns), root's; coredns.service loads it as the credential "kubeconfig",
+ * which its DynamicUser= reads at COREDNS_KUBECONFIG_CREDENTIAL. */
+#define COREDNS_KUBECONFIG KUBERNETES_DIR "/coredns.conf"
+#define COREDNS_KUBECONFIG_CREDENTIAL "/run/credentials/coredns.service/kubeconfig"
 #define CONTAINERD_CONFIG_DIR "/etc/containerd"
 
 #define STATE_DIR "/var/lib/cluster-state"

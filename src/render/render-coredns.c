@@ -92,6 +92,24 @@ static int render_corefile(const RenderContext *c, RenderSet *out) {
                                    "    reload\n"
                                    "}\n");
 
+        /* Kubernetes' cluster domain: Services and pods from the API server, as the kube-dns Service in front
+         * of these nodes promises (kube_objects()). Answered here, never forwarded. */
+        if (node_serves_cluster_dns(c->inv, c->node)) {
+                const char *domain = c->inv->cluster.networking.cluster_domain.v;
+                r = r ?: strbuf_printf(&b, "\n%s:%" PRId64 " {\n", domain, d->port.v);
+                r = r ?: write_bind(&b, c->node);
+                r = r ?: strbuf_printf(&b, "    kubernetes %s {\n"
+                                           "        kubeconfig %s\n"
+                                           "        pods insecure\n"
+                                           "        ttl 30\n"
+                                           "    }\n"
+                                           "    errors\n"
+                                           "    cache 30\n"
+                                           "    reload\n"
+                                           "}\n",
+                                       domain, COREDNS_KUBECONFIG_CREDENTIAL);
+        }
+
         r = r ?: strbuf_printf(&b, "\n.:%" PRId64 " {\n", d->port.v);
         r = r ?: write_bind(&b, c->node);
         r = r ?: write_outside_fqdns(&b, c->inv, hosts);

@@ -18,6 +18,8 @@ static Inventory *inv;
 static Bundle bundle;
 static char dir[64];
 
+static const PkiEntry *plan_entry(const PkiPlan *p, const char *path);
+
 static bool plan_has(const PkiPlan *p, const char *path) {
         for (size_t i = 0; i < p->n; i++)
                 if (strcmp(p->entries[i].path, path) == 0)
@@ -54,6 +56,19 @@ TEST(test_only_what_roles_need) {
         /* A master's kubelet gets its client certificate with the control plane's. */
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kubelet.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
+        pki_plan_done(&p);
+
+        /* A dns-server node's CoreDNS reads Services from its API server as system:coredns; no other node
+         * has that kubeconfig. */
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "master-01"), &p), 0);
+        const PkiEntry *dns = plan_entry(&p, "/etc/kubernetes/coredns.conf");
+        ASSERT_NOT_NULL(dns);
+        ASSERT_STREQ(dns->common_name, "system:coredns");
+        ASSERT_NULL(dns->organization);
+        ASSERT_STREQ(dns->server, "https://192.168.1.10:6443");
+        pki_plan_done(&p);
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "storage-01"), &p), 0);
+        ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/coredns.conf"));
         pki_plan_done(&p);
 
         ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "worker-01"), &p), 0);

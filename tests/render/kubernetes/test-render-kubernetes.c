@@ -7,13 +7,16 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "fileio.h"
 #include "inventory.h"
+#include "kube-objects.h"
 #include "plan.h"
 #include "render.h"
 #include "renderers.h"
 #include "tap.h"
 
 static const char *examples;
+static const char *objects_dir; /* the golden kube_objects() of each example */
 static Report report;
 
 static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", NULL };
@@ -700,8 +703,57 @@ TEST(test_ipv6_urls) {
         inventory_free(inv);
 }
 
+/* The objects the stage kube-bootstrap applies, for each example, against tests/render/kubernetes/objects/
+ * (UPDATE=1 rewrites them: review the diff). The token is a fixed one: the Secret's shape is what counts. */
+TEST(test_kube_objects_golden) {
+        static const char *const names[] = { "homelab", "ha" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                Inventory *inv = load_example(names[i]);
+                ASSERT_NOT_NULL(inv);
+                json_t *objs = kube_objects(inv, "abcdef", "0123456789abcdef");
+                inventory_free(inv);
+                ASSERT_NOT_NULL(objs);
+                char *text = json_dumps(objs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                json_decref(objs);
+                ASSERT_NOT_NULL(text);
+                char path[512], *golden = NULL;
+                size_t size;
+                snprintf(path, sizeof(path), "%s/%s.json", objects_dir, names[i]);
+                if (getenv("UPDATE")) {
+                        char *line = strprintf("%s\n", text);
+                        ASSERT_INT_EQ(write_file_atomic(path, line, strlen(line), 0644), 0);
+                        free(line);
+                }
+                ASSERT_INT_EQ(read_full_file(path, 1 << 20, &golden, &size), 0);
+                bool same = size == strlen(text) + 1 && strncmp(golden, text, strlen(text)) == 0;
+                if (!same)
+                        printf("# %s differs from kube_objects(); got:\n%s\n", path, text);
+                free(golden);
+                free(text);
+                ASSERT_TRUE(same);
+        }
+}
+
+/* Without dns-server nodes there is nothing behind a kube-dns Service: none is made, nor its RBAC. */
+TEST(test_kube_objects_without_dns_servers) {
+        static const char *const files[] = { "cluster.yaml", CLUSTER_HEAD, NULL };
+        Inventory *inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        json_t *objs = kube_objects(inv, NULL, NULL);
+        inventory_free(inv);
+        ASSERT_NOT_NULL(objs);
+        /* No token: the three bindings of TLS bootstrapping only. */
+        ASSERT_INT_EQ(json_array_size(objs), 3);
+        char *text = json_dumps(objs, JSON_COMPACT);
+        json_decref(objs);
+        ASSERT_NULL(strstr(text, "kube-dns"));
+        ASSERT_NULL(strstr(text, "system:coredns"));
+        free(text);
+}
+
 int main(int argc, char **argv) {
         examples = argc > 1 ? argv[1] : "examples";
+        objects_dir = argc > 2 ? argv[2] : "tests/render/kubernetes/objects";
         RUN(test_ha_etcd_bootstrap_order);
         RUN(test_ha_agrees_with_plan);
         RUN(test_ha_control_plane_flags);
@@ -715,6 +767,8 @@ int main(int argc, char **argv) {
         RUN(test_extra_args_whitespace_refused);
         RUN(test_ipv6_urls);
         RUN(test_master_control_plane_taint);
+        RUN(test_kube_objects_golden);
+        RUN(test_kube_objects_without_dns_servers);
         report_done(&report);
         return tap_done();
 }

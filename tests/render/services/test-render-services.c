@@ -477,18 +477,24 @@ TEST(test_coredns_homelab) {
         ASSERT_NOT_NULL(cf);
         ASSERT_INT_EQ(count_line(cf, "homelab.lan:53 {"), 1);
         ASSERT_INT_EQ(count_line(cf, ".:53 {"), 1);
-        ASSERT_INT_EQ(count_line(cf, "    bind 192.168.1.10 127.0.0.1"), 2);
+        /* The zone, Kubernetes' cluster domain (homelab runs Kubernetes), and the rest. */
+        ASSERT_INT_EQ(count_line(cf, "    bind 192.168.1.10 127.0.0.1"), 3);
+        ASSERT_INT_EQ(count_line(cf, "cluster.local:53 {"), 1);
+        ASSERT_INT_EQ(count_line(cf, "    kubernetes cluster.local {"), 1);
+        ASSERT_INT_EQ(count_line(cf, "        kubeconfig /run/credentials/coredns.service/kubeconfig"), 1);
+        /* Answered from the API server, never forwarded: the forward line comes after its block. */
+        ASSERT_TRUE(strstr(cf, "forward") > strstr(cf, "cluster.local:53 {"));
         ASSERT_INT_EQ(count_line(cf, "    hosts /etc/coredns/hosts.homelab.lan {"), 1);
         /* No FQDN hostname outside the zone: the "." block has no hosts plugin. */
         ASSERT_INT_EQ(count_prefix(cf, "    hosts "), 1);
         ASSERT_INT_EQ(count_line(cf, "        fallthrough"), 1);
         ASSERT_INT_EQ(count_line(cf, "    file /etc/coredns/db.homelab.lan"), 1);
         ASSERT_INT_EQ(count_line(cf, "    forward . 192.168.1.1"), 1);
-        ASSERT_INT_EQ(count_line(cf, "    errors"), 2);
-        ASSERT_INT_EQ(count_line(cf, "    cache 30"), 2);
-        ASSERT_INT_EQ(count_line(cf, "    reload"), 2);
+        ASSERT_INT_EQ(count_line(cf, "    errors"), 3);
+        ASSERT_INT_EQ(count_line(cf, "    cache 30"), 3);
+        ASSERT_INT_EQ(count_line(cf, "    reload"), 3);
         ASSERT_INT_EQ(count_line(cf, "    loop"), 1);
-        ASSERT_INT_EQ(count_line(cf, "}"), 2);
+        ASSERT_INT_EQ(count_line(cf, "}"), 3);
         /* Names of the zone that are no node end in the zone file (SOA, NS): NXDOMAIN, not forwarded. */
         const char *db = content(&s, "/etc/coredns/db.homelab.lan");
         ASSERT_NOT_NULL(db);
@@ -522,7 +528,7 @@ TEST(test_coredns_ha) {
         ASSERT_NOT_NULL(cf);
         /* The zone defaults to the cluster's domain, the forwarders to its DNS servers. */
         ASSERT_INT_EQ(count_line(cf, "ha.example.lan:53 {"), 1);
-        ASSERT_INT_EQ(count_line(cf, "    bind 10.20.0.12 127.0.0.1"), 2);
+        ASSERT_INT_EQ(count_line(cf, "    bind 10.20.0.12 127.0.0.1"), 3);
         ASSERT_INT_EQ(count_line(cf, "    forward . 10.20.0.1"), 1);
         const char *hosts = content(&s, "/etc/coredns/hosts.ha.example.lan");
         ASSERT_NOT_NULL(hosts);
@@ -551,6 +557,9 @@ TEST(test_coredns_no_forwarders_other_port) {
         ASSERT_INT_EQ(count_line(cf, "t.local:5353 {"), 1);
         ASSERT_INT_EQ(count_line(cf, ".:5353 {"), 1);
         ASSERT_INT_EQ(count_prefix(cf, "    forward"), 0);
+        /* No Kubernetes in this cluster: no cluster-domain block, no kubeconfig named. */
+        ASSERT_INT_EQ(count_prefix(cf, "    kubernetes"), 0);
+        ASSERT_NULL(strstr(cf, "kubeconfig"));
         const char *hosts = content(&s, "/etc/coredns/hosts.t.local");
         ASSERT_NOT_NULL(hosts);
         /* A hostname other than the name: both are served. */
