@@ -105,7 +105,8 @@ read -r dns_zone dns_port dns_servers < <("$cb" plan --inventory "$ha" --output 
 import json, sys
 d = json.load(sys.stdin)["dns"]
 print(d["zone"], d["port"], " ".join(x["node"] for x in d["servers"]))')
-coredns=$(nspawn_coredns 2> >(sed 's/^/# /')) || coredns=
+coredns=$(nspawn_coredns 2>"$work/coredns-build.log") || coredns=
+sed 's/^/# /' "$work/coredns-build.log"
 if [ -n "$coredns" ]; then note "CoreDNS: $coredns, into the image"; else note "CoreDNS: tests/deps/coredns.sh could not build it (above); the dns stage is skipped"; fi
 
 # ---- the inventories and images ----
