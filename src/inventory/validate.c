@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks.h"
 #include "inventory.h"
@@ -596,6 +597,19 @@ static void check_services(Inventory *inv, Report *r) {
                                      "auto_register role '%s' needs the %s service, which cluster.services does not enable",
                                      c->auto_register.role.v, service_to_string(role_service(role)));
         }
+
+        /* The dns-server nodes' CoreDNS serves both, each from a server block of its own: one zone cannot be
+         * both (CoreDNS refuses two blocks of one zone and port). */
+        const char *zone = inv->dns.zone.v, *domain = c->networking.cluster_domain.v;
+        if (inv->services[SERVICE_DNS] && inv->services[SERVICE_KUBERNETES] && zone && domain &&
+            strcasecmp(zone, domain) == 0)
+                report_add(r, SEVERITY_ERROR, inv->dns.zone.loc.line ? inv->dns.zone.loc : c->networking.cluster_domain.loc,
+                           NULL,
+                           "give the nodes' zone (dns.zone, by default cluster.domain) another name than Kubernetes' "
+                           "cluster domain (cluster.networking.cluster_domain, by default cluster.local)",
+                           "dns.zone %s is also the Kubernetes cluster domain, which CoreDNS answers from the API "
+                           "server on the same nodes",
+                           zone);
 }
 
 void inventory_validate(Inventory *inv, Report *r) {
