@@ -36,6 +36,7 @@
  * which its DynamicUser= reads at COREDNS_KUBECONFIG_CREDENTIAL. */
 #define COREDNS_KUBECONFIG KUBERNETES_DIR "/coredns.conf"
 #define COREDNS_KUBECONFIG_CREDENTIAL "/run/credentials/coredns.service/kubeconfig"
+#define COREDNS_UNIT_DROPIN SYSTEMD_ADMIN_DIR "/coredns.service.d/10-kubernetes.conf"
 #define CONTAINERD_CONFIG_DIR "/etc/containerd"
 
 #define STATE_DIR "/var/lib/cluster-state"

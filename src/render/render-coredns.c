@@ -133,6 +133,22 @@ static int render_corefile(const RenderContext *c, RenderSet *out) {
         return r;
 }
 
+/* The unit's part of the cluster domain: CoreDNS's kubeconfig (root's, 0600) handed to its transient user as
+ * a credential, and not started before the node's certificates brought it (the role target starts the unit
+ * at boot, the stage dns again after the stage certificates), as the other units wait for their secrets. */
+static int render_unit_dropin(RenderSet *out) {
+        StrBuf b = {};
+        int r = render_header(&b, "#");
+        r = r ?: strbuf_printf(&b, "\n[Unit]\n"
+                                   "ConditionPathExists=%s\n"
+                                   "\n[Service]\n"
+                                   "LoadCredential=kubeconfig:%s\n",
+                               COREDNS_KUBECONFIG, COREDNS_KUBECONFIG);
+        r = r ?: render_set_add(out, COREDNS_UNIT_DROPIN, 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
 static int render_zone_hosts(const RenderContext *c, RenderSet *out) {
         const Inventory *inv = c->inv;
         const char *zone = inv->dns.zone.v;
@@ -206,5 +222,8 @@ int render_coredns(const RenderContext *c, RenderSet *out) {
                 return -EINVAL;
         int r = render_corefile(c, out);
         r = r ?: render_zone_hosts(c, out);
-        return r ?: render_zone_file(c, out);
+        r = r ?: render_zone_file(c, out);
+        if (r >= 0 && node_serves_cluster_dns(c->inv, c->node))
+                r = render_unit_dropin(out);
+        return r;
 }

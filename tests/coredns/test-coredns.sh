@@ -17,7 +17,7 @@
 # outside the zone is forwarded and answered by the upstream; a name in the zone that is no node is
 # NXDOMAIN without asking the upstream; the health/ready endpoints when the Corefile enables them (their
 # ports free when not). Kubernetes' cluster domain has a block of its own (the kubernetes plugin, with the
-# kubeconfig that `pki node` makes, given as the credential units/coredns.service loads) and is never
+# kubeconfig that `pki node` makes, given as the credential the unit's rendered drop-in loads) and is never
 # forwarded; no API server runs here, so its answers are tests/kubernetes' affair.
 #
 # Usage: test-coredns.sh CLUSTERBOOT EXAMPLES_DIR
@@ -113,12 +113,13 @@ sed 's/^/#   /' "$hostsfile"
 sum_before=$(sha256sum "$corefile" "$hostsfile")
 
 # Every absolute path the Corefile names must be a rendered file below /etc/coredns, the one folder that
-# the server's mount namespace replaces, or a credential that units/coredns.service loads (LoadCredential=).
-units_dir=$here/../../units
+# the server's mount namespace replaces, or a credential that the unit loads (LoadCredential= of the drop-in
+# render writes).
+dropin=$root/etc/systemd/system/coredns.service.d/10-kubernetes.conf
 bad=()
 while read -r p; do
         if [[ $p == /run/credentials/coredns.service/* ]]; then
-                grep -q "^LoadCredential=${p##*/}:" "$units_dir/coredns.service" || bad+=("$p")
+                grep -q "^LoadCredential=${p##*/}:" "$dropin" 2>/dev/null || bad+=("$p")
         else
                 [[ $p == /etc/coredns/* ]] && [ -f "$root$p" ] || bad+=("$p")
         fi

@@ -312,3 +312,42 @@ control_plane() {
                 fi
         done
 }
+
+# --- cluster DNS: master-01's CoreDNS (it is examples/homelab's dns server) ---------------------------------
+# k8s_coredns: CoreDNS (tests/deps/coredns.sh) in master-01's namespace on the rendered /etc/coredns, with the
+# kubeconfig `pki node` made (/etc/kubernetes/coredns.conf) where systemd puts the unit's credential
+# (/run/credentials/coredns.service/kubeconfig, in a /run of its own mount namespace). One test point: it
+# answers Kubernetes' cluster domain from the API server. Needs control_plane and the stage kube-bootstrap's
+# objects (its RBAC). Sets coredns_pid.
+k8s_coredns() {
+        local bin
+        if ! bin=$("$here/../deps/coredns.sh" 2>"$work/coredns-build.log" | tail -n 1) || [ ! -x "$bin" ]; then
+                not_ok "tests/deps/coredns.sh builds CoreDNS" "$work/coredns-build.log"
+                return 1
+        fi
+        if ! mount_at "$root/etc/coredns" /etc/coredns >"$work/mount-coredns.log" 2>&1; then
+                not_ok "the rendered /etc/coredns at its path" "$work/mount-coredns.log"
+                return 1
+        fi
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        ip netns exec "$ns" unshare -m --propagation private bash -c '
+                set -e
+                mount -t tmpfs cbt-run /run
+                mkdir -p /run/credentials/coredns.service
+                cp /etc/kubernetes/coredns.conf /run/credentials/coredns.service/kubeconfig
+                exec "$1" -conf /etc/coredns/Corefile' _ "$bin" >"$work/coredns.log" 2>&1 &
+        coredns_pid=$!
+        pids+=("$coredns_pid")
+        if wait_for 60 cluster_dns_answers "$node_ip" "$ns"; then
+                ok "CoreDNS on $node: kubernetes.default.svc.cluster.local is 10.96.0.1, from the API server as system:coredns"
+        else
+                not_ok "CoreDNS on $node answers kubernetes.default.svc.cluster.local" "$work/coredns.log" "$work/dig.log"
+                return 1
+        fi
+}
+# cluster_dns_answers SERVER NS: the cluster domain's name of the API Service resolves to its address.
+cluster_dns_answers() {
+        kill -0 "$coredns_pid" 2>/dev/null || return 2
+        ip netns exec "$2" dig @"$1" +time=2 +tries=1 +short kubernetes.default.svc.cluster.local A >"$work/dig.log" 2>&1 &&
+                grep -qx 10.96.0.1 "$work/dig.log"
+}

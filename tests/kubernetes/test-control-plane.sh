@@ -78,10 +78,13 @@ kube_bootstrap() {
         ip netns exec "$ns" "$cb" bootstrap --inventory "$inv" --node "$node" --root "$root" --stage kube-bootstrap \
                 --retry-timeout 30 >"$work/kube-bootstrap.log" 2>&1
 }
-if kube_bootstrap && grep -q "(4 of 4 objects created now)" "$work/kube-bootstrap.log"; then
-        ok "stage kube-bootstrap: the bootstrap token secret and three RBAC bindings created"
+# examples/homelab's objects: the token's Secret, three bindings, and (master-01 is its dns server) CoreDNS's
+# ClusterRole and binding, the Service kube-dns and its EndpointSlice (tests/render/kubernetes/objects).
+if kube_bootstrap && grep -q "(8 of 8 objects created now)" "$work/kube-bootstrap.log"; then
+        ok "stage kube-bootstrap: the bootstrap token secret, three RBAC bindings and the cluster DNS objects created"
 else
-        not_ok "stage kube-bootstrap: the bootstrap token secret and three RBAC bindings created" "$work/kube-bootstrap.log"
+        not_ok "stage kube-bootstrap: the bootstrap token secret, three RBAC bindings and the cluster DNS objects created" \
+                "$work/kube-bootstrap.log"
 fi
 token=$(cat "$bundle/bootstrap-token")
 token_id=${token%%.*}
@@ -90,11 +93,24 @@ check "... kubectl sees secret kube-system/bootstrap-token-$token_id and the bin
          kc -n kube-system get secret bootstrap-token-$token_id -o jsonpath='{.type}' | grep -qx bootstrap.kubernetes.io/token &&
          kc get clusterrolebinding kubeadm:kubelet-bootstrap kubeadm:node-autoapprove-bootstrap \
                 kubeadm:node-autoapprove-certificate-rotation"
-if kube_bootstrap && grep -q "(0 of 4 objects created now)" "$work/kube-bootstrap.log"; then
+if kube_bootstrap && grep -q "(0 of 8 objects created now)" "$work/kube-bootstrap.log"; then
         ok "... again: everything there, nothing created"
 else
         not_ok "... again: everything there, nothing created" "$work/kube-bootstrap.log"
 fi
+check "... the Service kube-system/kube-dns at 10.96.0.10, its EndpointSlice naming $node ($node_ip)" "$work/kube-dns.log" \
+        bash -c "$(declare -f kc); kubectl='$kubectl' ns='$ns' work='$work'
+                 kc -n kube-system get service kube-dns -o jsonpath='{.spec.clusterIP}' | grep -qx 10.96.0.10 &&
+                 kc -n kube-system get endpointslice -l kubernetes.io/service-name=kube-dns \
+                        -o jsonpath='{.items[*].endpoints[*].addresses[*]}' | grep -qx '$node_ip'"
+# An object changed behind clusterboot's back is set back by the next run (server-side apply).
+kc -n kube-system patch service kube-dns --type merge -p '{"metadata":{"labels":{"k8s-app":"other"}}}' >"$work/drift.log" 2>&1
+check "... a label changed by hand on kube-dns is set back by the next run" "$work/drift.log" \
+        bash -c "$(declare -f kc kube_bootstrap); kubectl='$kubectl' ns='$ns' work='$work' cb='$cb' inv='$inv' node='$node' root='$root'
+                 kube_bootstrap && kc -n kube-system get service kube-dns -o jsonpath='{.metadata.labels.k8s-app}' | grep -qx kube-dns"
+k8s_coredns
+check "... kube-dns.kube-system.svc.cluster.local is 10.96.0.10" "$work/dig-kube-dns.log" \
+        bash -c "ip netns exec '$ns' dig @'$node_ip' +short kube-dns.kube-system.svc.cluster.local A | grep -qx 10.96.0.10"
 api() { # PATH [CURL ARGS]: the API with the bootstrap token, as a joining kubelet has it
         local path=$1
         shift

@@ -443,6 +443,22 @@ else
         not_ok "the Service kubernetes ($api_svc) from $w" "$work/nat.log" "$work/kube-proxy.log"
 fi
 
+# --- cluster DNS: the Service kube-dns, through kube-proxy, to the dns server's CoreDNS -----------------------
+# The stage kube-bootstrap made the Service (10.96.0.10) and its EndpointSlice of examples/homelab's dns
+# server, master-01; its CoreDNS answers the cluster domain from the API server.
+k8s_coredns
+dns_svc() {
+        alive kube-proxy || return 2
+        w_exec dig @10.96.0.10 +time=2 +tries=1 +short kubernetes.default.svc.cluster.local A >"$work/w-dig.log" 2>&1 &&
+                grep -qx 10.96.0.1 "$work/w-dig.log"
+}
+if wait_for 60 dns_svc; then
+        ok "from $w, the cluster DNS Service 10.96.0.10 (kube-proxy to $node's CoreDNS): kubernetes.default.svc.cluster.local is 10.96.0.1"
+else
+        w_exec iptables-save -t nat >"$work/nat-dns.log" 2>&1
+        not_ok "the cluster DNS Service 10.96.0.10 from $w" "$work/w-dig.log" "$work/nat-dns.log" "$work/coredns.log"
+fi
+
 # Nothing died under the checks.
 for c in containerd kubelet kube-proxy kube-apiserver kube-controller-manager kube-scheduler; do
         if [ -n "${pid[$c]:-}" ] && kill -0 "${pid[$c]}" 2>/dev/null; then

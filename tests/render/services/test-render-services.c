@@ -484,6 +484,11 @@ TEST(test_coredns_homelab) {
         ASSERT_INT_EQ(count_line(cf, "        kubeconfig /run/credentials/coredns.service/kubeconfig"), 1);
         /* Answered from the API server, never forwarded: the forward line comes after its block. */
         ASSERT_TRUE(strstr(cf, "forward") > strstr(cf, "cluster.local:53 {"));
+        /* The unit gets the kubeconfig as that credential, and waits for it. */
+        const char *dropin = content(&s, "/etc/systemd/system/coredns.service.d/10-kubernetes.conf");
+        ASSERT_NOT_NULL(dropin);
+        ASSERT_INT_EQ(count_line(dropin, "LoadCredential=kubeconfig:/etc/kubernetes/coredns.conf"), 1);
+        ASSERT_INT_EQ(count_line(dropin, "ConditionPathExists=/etc/kubernetes/coredns.conf"), 1);
         ASSERT_INT_EQ(count_line(cf, "    hosts /etc/coredns/hosts.homelab.lan {"), 1);
         /* No FQDN hostname outside the zone: the "." block has no hosts plugin. */
         ASSERT_INT_EQ(count_prefix(cf, "    hosts "), 1);
@@ -557,9 +562,10 @@ TEST(test_coredns_no_forwarders_other_port) {
         ASSERT_INT_EQ(count_line(cf, "t.local:5353 {"), 1);
         ASSERT_INT_EQ(count_line(cf, ".:5353 {"), 1);
         ASSERT_INT_EQ(count_prefix(cf, "    forward"), 0);
-        /* No Kubernetes in this cluster: no cluster-domain block, no kubeconfig named. */
+        /* No Kubernetes in this cluster: no cluster-domain block, no kubeconfig named, no drop-in. */
         ASSERT_INT_EQ(count_prefix(cf, "    kubernetes"), 0);
         ASSERT_NULL(strstr(cf, "kubeconfig"));
+        ASSERT_INT_EQ(s.n, 3);
         const char *hosts = content(&s, "/etc/coredns/hosts.t.local");
         ASSERT_NOT_NULL(hosts);
         /* A hostname other than the name: both are served. */
@@ -669,9 +675,9 @@ TEST(test_deterministic_and_headed) {
                                 ASSERT_TRUE(same);
                         }
         }
-        /* homelab: kafka 2 + ceph 2*2 + mosquitto 2 + coredns 3; ha: kafka 3*2 + ceph 6*2 + mosquitto 2 +
-         * coredns 2*3 */
-        ASSERT_INT_EQ(files, 11 + 26);
+        /* homelab: kafka 2 + ceph 2*2 + mosquitto 2 + coredns 4; ha: kafka 3*2 + ceph 6*2 + mosquitto 2 +
+         * coredns 2*4 (Corefile, hosts, zone file, the unit's drop-in: both run Kubernetes) */
+        ASSERT_INT_EQ(files, 12 + 28);
 }
 
 TEST(test_whole_node_render) {
