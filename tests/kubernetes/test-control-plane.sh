@@ -151,8 +151,9 @@ mark() {
 }
 mark 3
 rc=$?
-check "stage mark-control-plane before the Node exists: exit 75, 'not registered yet'" "$work/mark.log" \
-        bash -c "[ $rc = 75 ] && grep -q 'Node $node is not registered yet' '$work/mark.log'"
+cp "$work/mark.log" "$work/mark-early.log"
+check "stage mark-control-plane before the Node exists: exit 75, 'not registered yet'" "$work/mark-check.log" \
+        bash -c "cat '$work/mark-early.log'; [ $rc = 75 ] && grep -q 'Node $node is not registered yet' '$work/mark-early.log'"
 printf '%s' "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$node\",\"labels\":
 {\"kubernetes.io/hostname\":\"$node\"}},\"spec\":{\"taints\":[{\"key\":\"gpu\",\"value\":\"a\",\"effect\":\"NoExecute\"},
 {\"key\":\"node-role.kubernetes.io/control-plane\",\"effect\":\"NoSchedule\"}]}}" >"$work/node.json"
@@ -169,9 +170,10 @@ else
         not_ok "stage mark-control-plane: Node $node labelled node-role.kubernetes.io/control-plane, its taints kept" \
                 "$work/node-create.log" "$work/mark.log" "$work/node-marks.log"
 fi
-check "... again: marked already, nothing sent" "$work/mark.log" \
+check "... again: marked already, nothing sent" "$work/mark-check.log" \
         bash -c "$(declare -f mark); ns='$ns' cb='$cb' inv='$inv' node='$node' root='$root' work='$work'
-                 mark 30 && grep -q 'is marked as a control-plane node already' '$work/mark.log'"
+                 mark 30; rc=\$?; cat '$work/mark.log'
+                 [ \$rc = 0 ] && grep -q 'is marked as a control-plane node already' '$work/mark.log'"
 
 # Nothing died under the checks.
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
