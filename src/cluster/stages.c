@@ -7,6 +7,7 @@
 
 #include "fs-util.h"
 #include "health.h"
+#include "inventory.h"
 #include "join-node.h"
 #include "join-protocol.h"
 #include "kubeconfig.h"
@@ -157,6 +158,24 @@ static int gate_kube_proxy(BootstrapContext *c) {
         return gate_result(c, "kube-proxy", r, why);
 }
 
+/* flanneld has the node's subnet (its Node's podCIDR) and wrote it where CNI and people read it. */
+static int gate_pod_network(BootstrapContext *c) {
+        _cleanup_free_ char *path = path_join_root(c->root, FLANNEL_SUBNET_ENV), *env = NULL;
+        size_t size;
+        if (!path)
+                return -ENOMEM;
+        int r = read_full_file(path, 4096, &env, &size);
+        const char *subnet = r >= 0 ? strstr(env, "FLANNEL_SUBNET=") : NULL;
+        if (!subnet)
+                return gate_result(c, "flanneld", -EAGAIN,
+                                   strprintf("no FLANNEL_SUBNET in " FLANNEL_SUBNET_ENV " yet (%s)",
+                                             r < 0 ? strerror(-r) : "not written"));
+        subnet += strlen("FLANNEL_SUBNET=");
+        return gate_result(c, "flanneld", 0,
+                           strprintf("the node's subnet %.*s in " FLANNEL_SUBNET_ENV, (int) strcspn(subnet, "\n"),
+                                     subnet));
+}
+
 static int gate_tcp(BootstrapContext *c, const char *service, int port) {
         char *why = NULL;
         int r = health_tcp(&c->node->ip, port, c->timeout_ms, &why);
@@ -219,6 +238,9 @@ const Stage stages[] = {
         { "mark-control-plane", is_master, bootstrap_mark_control_plane, {}, "/usr/local/bin/kubelet", NULL,
           "this master's Node labelled node-role.kubernetes.io/control-plane and tainted NoSchedule (unless "
           "kubernetes.schedule_on_masters), through the API as kubeadm does: the kubelet may not label itself so" },
+        { "pod-network", node_runs_kubelet, NULL, { "flanneld.service" }, "/usr/local/bin/flanneld", gate_pod_network,
+          "flanneld routes between the nodes' pod subnets (kubernetes.cni: flannel): it has this node's subnet",
+          inventory_uses_flannel },
         { "kube-proxy", node_runs_kubelet, NULL, { "kube-proxy.service" }, "/usr/local/bin/kube-proxy", gate_kube_proxy,
           "kube-proxy runs and has synced Services into iptables (/healthz)" },
         { "ceph-mon", is_ceph_mon, bootstrap_ceph_mon, { "ceph-mon@%n.service" }, "/usr/bin/ceph-mon", gate_ceph_mon,
@@ -238,6 +260,10 @@ const Stage stages[] = {
 };
 
 const size_t n_stages = ELEMENTSOF(stages);
+
+bool stage_applies(const Stage *s, const Inventory *inv, const Node *node) {
+        return s->applies(node) && (!s->in_cluster || s->in_cluster(inv));
+}
 
 const Stage *stage_find(const char *name) {
         for (size_t i = 0; i < n_stages; i++)

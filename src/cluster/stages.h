@@ -26,7 +26,11 @@ typedef struct Stage {
         const char *program;
         int (*gate)(BootstrapContext *c);
         const char *summary; /* for `help bootstrap` and the docs */
+        bool (*in_cluster)(const Inventory *inv); /* NULL, or the cluster must have what the stage sets up */
 } Stage;
+
+/* The stage is one of node's: its roles, and what the cluster runs. */
+bool stage_applies(const Stage *s, const Inventory *inv, const Node *node);
 
 extern const Stage stages[];
 extern const size_t n_stages;

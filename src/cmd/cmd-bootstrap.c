@@ -180,8 +180,8 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
                 log_error("unknown stage '%s'; the stages are %s", o->stage, strempty(names));
                 return EXIT_USAGE;
         }
-        if (o->stage && !stage_find(o->stage)->applies(node)) {
-                printf("[%s] not a stage of node '%s' (its roles)\n", o->stage, node->name);
+        if (o->stage && !stage_applies(stage_find(o->stage), inv, node)) {
+                printf("[%s] not a stage of node '%s' (its roles, or what the cluster runs)\n", o->stage, node->name);
                 return EXIT_DONE;
         }
         if (o->root && !o->stage) {
@@ -210,7 +210,7 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
 
         for (size_t i = 0; i < n_stages && r >= 0; i++) {
                 const Stage *s = stages + i;
-                if (!s->applies(node) || (o->stage && !streq(o->stage, s->name)))
+                if (!stage_applies(s, inv, node) || (o->stage && !streq(o->stage, s->name)))
                         continue;
                 r = stage_execute(o, &c, s);
         }

@@ -25,7 +25,7 @@
         "ending with '-'"
 
 static const char *const key_algorithms[] = { "ecdsa-p256", "rsa-2048", "rsa-3072", "rsa-4096", NULL };
-static const char *const cnis[] = { "bridge", "calico", NULL };
+static const char *const cnis[] = { "bridge", "flannel", "calico", NULL };
 static const char *const cgroup_drivers[] = { "systemd", "cgroupfs", NULL };
 static const char *const k8s_components[] = {
         "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "etcd", NULL,
@@ -1000,4 +1000,8 @@ int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret
 
 bool node_serves_cluster_dns(const Inventory *inv, const Node *n) {
         return n->roles[ROLE_DNS_SERVER] && inv->services[SERVICE_DNS] && inv->services[SERVICE_KUBERNETES];
+}
+
+bool inventory_uses_flannel(const Inventory *inv) {
+        return inv->services[SERVICE_KUBERNETES] && streq_ptr(inv->kubernetes.cni.v, "flannel");
 }

@@ -71,3 +71,7 @@ int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret
  * dns-server node of a cluster that runs Kubernetes. kube_objects() puts the Service kube-dns in front of
  * these nodes. */
 bool node_serves_cluster_dns(const Inventory *inv, const Node *n);
+
+/* kubernetes.cni: flannel: containerd's bridge CNI on each node's podCIDR, and flanneld on every kubelet node
+ * routing between the nodes' podCIDRs (vxlan, direct routes on one L2). */
+bool inventory_uses_flannel(const Inventory *inv);

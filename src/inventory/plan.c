@@ -49,6 +49,8 @@ json_t *plan_node_units(const Inventory *inv, const Node *n) {
         if (kubelet) {
                 json_array_append_new(u, json_string("kubelet.service"));
                 json_array_append_new(u, json_string("kube-proxy.service"));
+                if (inventory_uses_flannel(inv))
+                        json_array_append_new(u, json_string("flanneld.service"));
         }
         if (n->roles[ROLE_CEPH_MON]) {
                 json_array_append_new(u, json_sprintf("ceph-mon@%s.service", n->name));
@@ -62,7 +64,6 @@ json_t *plan_node_units(const Inventory *inv, const Node *n) {
                 json_array_append_new(u, json_string("mosquitto.service"));
         if (n->roles[ROLE_DNS_SERVER])
                 json_array_append_new(u, json_string("coredns.service"));
-        (void) inv;
         return u;
 }
 

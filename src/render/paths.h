@@ -37,6 +37,9 @@
 #define COREDNS_KUBECONFIG KUBERNETES_DIR "/coredns.conf"
 #define COREDNS_KUBECONFIG_CREDENTIAL "/run/credentials/coredns.service/kubeconfig"
 #define COREDNS_UNIT_DROPIN SYSTEMD_ADMIN_DIR "/coredns.service.d/10-kubernetes.conf"
+/* flanneld's network (its --net-config-path) and the file it writes once it has the node's subnet. */
+#define FLANNEL_NET_CONF "/etc/kube-flannel/net-conf.json"
+#define FLANNEL_SUBNET_ENV "/run/flannel/subnet.env"
 #define CONTAINERD_CONFIG_DIR "/etc/containerd"
 
 #define STATE_DIR "/var/lib/cluster-state"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "inventory.h"
 #include "paths.h"
 #include "renderers.h"
 #include "banned.h"
@@ -53,34 +54,42 @@ static const char *pause_image(const char *version) {
 }
 
 /* A Go text/template of containerd's CRI plugin (fields PodCIDRRanges and Routes), for a CNI conflist:
- * the bridge cni0 as the pods' gateway, addresses from the node's pod CIDRs (host-local), masquerading
- * for traffic that leaves the pod network, and portmap for hostPort. */
-static const char cni_bridge_template[] =
-        "{\n"
-        "  \"cniVersion\": \"0.4.0\",\n"
-        "  \"name\": \"clusterboot-bridge\",\n"
-        "  \"plugins\": [\n"
-        "    {\n"
-        "      \"type\": \"bridge\",\n"
-        "      \"bridge\": \"cni0\",\n"
-        "      \"isGateway\": true,\n"
-        "      \"ipMasq\": true,\n"
-        "      \"hairpinMode\": true,\n"
-        "      \"ipam\": {\n"
-        "        \"type\": \"host-local\",\n"
-        "        \"ranges\": [{{range $i, $r := .PodCIDRRanges}}{{if $i}}, {{end}}[{\"subnet\": \"{{$r}}\"}]{{end}}],\n"
-        "        \"routes\": [{{range $i, $r := .Routes}}{{if $i}}, {{end}}{\"dst\": \"{{$r}}\"}{{end}}]\n"
-        "      }\n"
-        "    },\n"
-        "    {\n"
-        "      \"type\": \"portmap\",\n"
-        "      \"capabilities\": { \"portMappings\": true }\n"
-        "    }\n"
-        "  ]\n"
-        "}\n";
+ * the bridge cni0 as the pods' gateway, addresses from the node's pod CIDRs (host-local), and portmap for
+ * hostPort. With the bridge CNI alone it masquerades what leaves the node's pod subnet; under flannel,
+ * flanneld masquerades what leaves the pod network (so pods on other nodes see the pod's own address) and
+ * the MTU leaves room for vxlan (pod_network_mtu()). */
+static int cni_template(const Inventory *inv, StrBuf *b) {
+        bool flannel = inventory_uses_flannel(inv);
+        return strbuf_printf(b,
+                             "{\n"
+                             "  \"cniVersion\": \"0.4.0\",\n"
+                             "  \"name\": \"clusterboot-bridge\",\n"
+                             "  \"plugins\": [\n"
+                             "    {\n"
+                             "      \"type\": \"bridge\",\n"
+                             "      \"bridge\": \"cni0\",\n"
+                             "      \"isGateway\": true,\n"
+                             "      \"ipMasq\": %s,\n"
+                             "      \"mtu\": %d,\n"
+                             "      \"hairpinMode\": true,\n"
+                             "      \"ipam\": {\n"
+                             "        \"type\": \"host-local\",\n"
+                             "        \"ranges\": [{{range $i, $r := .PodCIDRRanges}}{{if $i}}, {{end}}[{\"subnet\": \"{{$r}}\"}]{{end}}],\n"
+                             "        \"routes\": [{{range $i, $r := .Routes}}{{if $i}}, {{end}}{\"dst\": \"{{$r}}\"}{{end}}]\n"
+                             "      }\n"
+                             "    },\n"
+                             "    {\n"
+                             "      \"type\": \"portmap\",\n"
+                             "      \"capabilities\": { \"portMappings\": true }\n"
+                             "    }\n"
+                             "  ]\n"
+                             "}\n",
+                             flannel ? "false" : "true", pod_network_mtu(inv));
+}
 
 int render_containerd(const RenderContext *c, RenderSet *out) {
-        bool bridge = streq_ptr(c->inv->kubernetes.cni.v, "bridge");
+        /* flannel routes between the nodes; the pods are on the bridge all the same. */
+        bool bridge = streq_ptr(c->inv->kubernetes.cni.v, "bridge") || inventory_uses_flannel(c->inv);
         bool systemd = !streq_ptr(c->inv->kubernetes.cgroup_driver.v, "cgroupfs");
         StrBuf b = {};
         int r = render_header(&b, "#");
@@ -102,7 +111,7 @@ int render_containerd(const RenderContext *c, RenderSet *out) {
         if (r < 0 || !bridge)
                 return r;
 
-        r = strbuf_append(&b, cni_bridge_template);
+        r = cni_template(c->inv, &b);
         r = r ?: render_set_add(out, CNI_TEMPLATE, 0644, &b);
         strbuf_done(&b);
         return r;

@@ -22,6 +22,10 @@ int render_etcd(const RenderContext *c, RenderSet *out);
 int render_kubernetes(const RenderContext *c, RenderSet *out);
 int render_kubelet(const RenderContext *c, RenderSet *out);
 int render_kube_proxy(const RenderContext *c, RenderSet *out);
+int render_flannel(const RenderContext *c, RenderSet *out);
+
+/* The MTU of the pods' interfaces (and their bridge): the NIC's, less vxlan's overhead under flannel. */
+int pod_network_mtu(const Inventory *inv);
 
 /* Command-line flags of a Kubernetes component (render-kubernetes.c). The generated flags (name without
  * "--", value) are merged with the component's extra_args from services/kubernetes.yaml, which replace a

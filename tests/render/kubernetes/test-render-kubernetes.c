@@ -19,7 +19,8 @@ static const char *examples;
 static const char *objects_dir; /* the golden kube_objects() of each example */
 static Report report;
 
-static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", NULL };
+static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", "flannel",
+                                              NULL };
 
 static bool is_k8s_renderer(const char *name) {
         for (size_t i = 0; k8s_renderers[i]; i++)
@@ -366,7 +367,9 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(render_set_find(&s, KUBELET_CONFIG));
         ASSERT_NOT_NULL(render_set_find(&s, CONTAINERD_CONFIG));
         ASSERT_NOT_NULL(render_set_find(&s, CNI_TEMPLATE));
-        ASSERT_INT_EQ(s.n, 5);
+        /* examples/ha runs flannel: its net-conf.json and flanneld.env besides. */
+        ASSERT_NOT_NULL(render_set_find(&s, "/etc/kube-flannel/net-conf.json"));
+        ASSERT_INT_EQ(s.n, 7);
 
         /* kube-proxy: the API server's Service address through iptables, as system:kube-proxy. */
         char *proxy = env_get(&s, KUBE_PROXY_ENV, "KUBE_PROXY_ARGS");
@@ -408,9 +411,9 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(strstr(tmpl, "\"type\": \"portmap\""));
         render_set_done(&s);
 
-        /* A master runs everything. */
+        /* A master runs everything (flannel too). */
         ASSERT_INT_EQ(render_k8s(inv, "master-03", &s), 0);
-        ASSERT_INT_EQ(s.n, 9);
+        ASSERT_INT_EQ(s.n, 11);
         render_set_done(&s);
         inventory_free(inv);
 }
@@ -703,6 +706,53 @@ TEST(test_ipv6_urls) {
         inventory_free(inv);
 }
 
+/* kubernetes.cni: flannel (examples/homelab): flanneld's network is the pod CIDR over vxlan with direct routes,
+ * its node is the inventory's name and address; the pods' bridge leaves masquerading to flanneld and makes
+ * room for vxlan. The bridge CNI alone: none of that. */
+TEST(test_flannel) {
+        Inventory *inv = load_example("homelab");
+        ASSERT_NOT_NULL(inv);
+        RenderSet s = {};
+        ASSERT_INT_EQ(render_k8s(inv, "worker-01", &s), 0);
+        const RenderedFile *conf = render_set_find(&s, "/etc/kube-flannel/net-conf.json");
+        ASSERT_NOT_NULL(conf);
+        json_t *j = json_loadb(conf->content, conf->size, 0, NULL);
+        ASSERT_NOT_NULL(j);
+        ASSERT_STREQ(json_string_value(json_object_get(j, "Network")), "10.244.0.0/16");
+        json_t *backend = json_object_get(j, "Backend");
+        ASSERT_STREQ(json_string_value(json_object_get(backend, "Type")), "vxlan");
+        ASSERT_TRUE(json_is_true(json_object_get(backend, "DirectRouting")));
+        json_decref(j);
+        char *name = env_get(&s, "/etc/cluster-config/environment/flanneld.env", "NODE_NAME");
+        char *iface = env_get(&s, "/etc/cluster-config/environment/flanneld.env", "FLANNELD_IFACE");
+        ASSERT_STREQ(name, "worker-01");
+        ASSERT_STREQ(iface, "192.168.1.11");
+        free(name);
+        free(iface);
+        const char *tmpl = render_set_find(&s, CNI_TEMPLATE)->content;
+        ASSERT_NOT_NULL(strstr(tmpl, "\"ipMasq\": false,"));
+        ASSERT_NOT_NULL(strstr(tmpl, "\"mtu\": 1450,"));
+        render_set_done(&s);
+        json_t *units = plan_node_units(inv, inventory_find_node(inv, "worker-01"));
+        char *u = json_dumps(units, JSON_COMPACT);
+        ASSERT_NOT_NULL(strstr(u, "\"flanneld.service\""));
+        free(u);
+        json_decref(units);
+        inventory_free(inv);
+
+        static const char *const files[] = { "cluster.yaml", CLUSTER_HEAD, NULL };
+        inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(render_k8s(inv, "w", &s), 0);
+        ASSERT_NULL(render_set_find(&s, "/etc/kube-flannel/net-conf.json"));
+        ASSERT_NULL(render_set_find(&s, "/etc/cluster-config/environment/flanneld.env"));
+        tmpl = render_set_find(&s, CNI_TEMPLATE)->content;
+        ASSERT_NOT_NULL(strstr(tmpl, "\"ipMasq\": true,"));
+        ASSERT_NOT_NULL(strstr(tmpl, "\"mtu\": 1500,"));
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
 /* The objects the stage kube-bootstrap applies, for each example, against tests/render/kubernetes/objects/
  * (UPDATE=1 rewrites them: review the diff). The token is a fixed one: the Secret's shape is what counts. */
 TEST(test_kube_objects_golden) {
@@ -767,6 +817,7 @@ int main(int argc, char **argv) {
         RUN(test_extra_args_whitespace_refused);
         RUN(test_ipv6_urls);
         RUN(test_master_control_plane_taint);
+        RUN(test_flannel);
         RUN(test_kube_objects_golden);
         RUN(test_kube_objects_without_dns_servers);
         report_done(&report);
