@@ -126,7 +126,8 @@ for m in "$wroot/etc/kubernetes:/etc/kubernetes" "$wroot/etc/cluster-config:/etc
         "$wroot/etc/containerd:/etc/containerd" "$wroot/var/lib/kubelet:/var/lib/kubelet" \
         "$wwork/cni-net.d:/etc/cni/net.d" "$wwork/cni:/var/lib/cni" "$wwork/containerd:/var/lib/containerd" \
         "$wwork/run-containerd:/run/containerd" "$wwork/netns:/run/netns" "$wwork/pods:/var/log/pods" \
-        "$wwork/containers:/var/log/containers" "$wwork/flexvolume:/usr/libexec/kubernetes"; do
+        "$wwork/containers:/var/log/containers" "$wwork/flexvolume:/usr/libexec/kubernetes" \
+        "$wroot/etc/kube-flannel:/etc/kube-flannel" "$wroot/run/flannel:/run/flannel"; do
         mkdir -p "${m%%:*}" && echo "$m" >>"$wwork/mounts"
 done
 # Without CAP_SYS_RESOURCE, runc for a pod sandbox (oomScoreAdj -998) fails with "can't get final
@@ -228,12 +229,14 @@ w_start() {
                 return 1
         fi
         printf '%s\n' "${argv[@]}" >"$work/$name.args"
-        # Not through w_exec: $! must be the daemon (nsenter and env exec it), not a subshell.
-        nsenter -t "$holder" -m -n -u -- env -i PATH="$syspath" "${binary:-${argv[0]}}" "${argv[@]:1}" \
+        # Not through w_exec: $! must be the daemon (nsenter and env exec it), not a subshell. w_env: the
+        # variables of the unit's EnvironmentFile= that the program reads itself (systemd exports them all).
+        nsenter -t "$holder" -m -n -u -- env -i PATH="$syspath" "${w_env[@]}" "${binary:-${argv[0]}}" "${argv[@]:1}" \
                 >"$work/$name.log" 2>&1 &
         pid[$name]=$!
         note "$name: started as '${argv[*]}'"
 }
+w_env=()
 # On a failure, what the daemons said last.
 logs=("$work/kubelet.log" "$work/containerd.log")
 
@@ -443,6 +446,49 @@ else
         not_ok "the Service kubernetes ($api_svc) from $w" "$work/nat.log" "$work/kube-proxy.log"
 fi
 
+# --- the pod network: flanneld (kubernetes.cni: flannel) -----------------------------------------------------
+# From tests/deps/flannel.sh, with the unit's command line and the rendered flanneld.env and net-conf.json, as
+# worker-01's kubelet (its kubelet.conf). It takes the podCIDR of worker-01's Node, writes subnet.env, makes
+# flannel.1 and tells the other nodes through the Node's annotations. (Pods on two nodes talking: the whole
+# cluster's run, not this one-kubelet test.)
+flanneld_up() { # (grep's own 2 for a missing file would mean "give up" to wait_for)
+        alive flanneld || return 2
+        [ -f "$wroot/run/flannel/subnet.env" ] && grep -q '^FLANNEL_SUBNET=' "$wroot/run/flannel/subnet.env"
+}
+fl_gate() {
+        nsenter -t "$holder" -n -- "$cb" bootstrap --inventory "$inv" --node "$w" --root "$wroot" --stage pod-network \
+                --retry-timeout 0 >"$work/pod-network-gate.log" 2>&1 && grep -q "flanneld is healthy" "$work/pod-network-gate.log"
+}
+if ! fl=$("$here/../deps/flannel.sh" 2>"$work/flannel-build.log" | tail -n 1) || [ ! -x "$fl" ]; then
+        not_ok "tests/deps/flannel.sh builds flanneld" "$work/flannel-build.log"
+else
+        mkdir -p "$wroot/run/flannel"
+        mapfile -t w_env < <(sed -n 's/^\([A-Z_]*\)="\(.*\)"$/\1=\2/p' "$wroot/etc/cluster-config/environment/flanneld.env")
+        w_start flanneld "$fl"
+        w_env=()
+        if wait_for 60 flanneld_up; then
+                sed 's/^/#   /' "$wroot/run/flannel/subnet.env"
+                first=${pod_cidr%/*}
+                check "flanneld on $w: subnet.env has the Node's podCIDR $pod_cidr (gateway ${first%.*}.1), MTU 1450, it masquerades" \
+                        "$work/subnet-check.log" bash -c "grep -qx 'FLANNEL_SUBNET=${first%.*}.1/${pod_cidr#*/}' '$wroot/run/flannel/subnet.env' &&
+                                grep -qx FLANNEL_MTU=1450 '$wroot/run/flannel/subnet.env' &&
+                                grep -qx FLANNEL_IPMASQ=true '$wroot/run/flannel/subnet.env'"
+                check "... flannel.1 (vxlan, MTU 1450) on $w" "$work/flannel-link.log" \
+                        bash -c "nsenter -t '$holder' -n ip -d link show flannel.1 | tee /dev/stderr | grep -q 'mtu 1450' &&
+                                 nsenter -t '$holder' -n ip -d link show flannel.1 | grep -q vxlan"
+                check "... its Node says so to the other nodes (annotation flannel.alpha.coreos.com/public-ip $w_ip)" \
+                        "$work/flannel-node.log" bash -c "$(declare -f kc); kubectl='$kubectl' ns='$ns' work='$work'
+                                kc get node '$w' -o jsonpath='{.metadata.annotations.flannel\.alpha\.coreos\.com/public-ip}' | grep -qx '$w_ip'"
+                if wait_for 30 fl_gate; then
+                        ok "clusterboot bootstrap --stage pod-network on $w: its gate finds the node's subnet"
+                else
+                        not_ok "the stage pod-network's gate on $w" "$work/pod-network-gate.log"
+                fi
+        else
+                not_ok "flanneld on $w writes subnet.env" "$work/flanneld.log"
+        fi
+fi
+
 # --- cluster DNS: the Service kube-dns, through kube-proxy, to the dns server's CoreDNS -----------------------
 # The stage kube-bootstrap made the Service (10.96.0.10) and its EndpointSlice of examples/homelab's dns
 # server, master-01; its CoreDNS answers the cluster domain from the API server.
@@ -460,7 +506,7 @@ else
 fi
 
 # Nothing died under the checks.
-for c in containerd kubelet kube-proxy kube-apiserver kube-controller-manager kube-scheduler; do
+for c in containerd kubelet kube-proxy flanneld kube-apiserver kube-controller-manager kube-scheduler; do
         if [ -n "${pid[$c]:-}" ] && kill -0 "${pid[$c]}" 2>/dev/null; then
                 ok "$c still runs"
         else
