@@ -34,6 +34,7 @@ dep coredns "CoreDNS from the Go module proxy (~6 min the first time)" tests/dep
 dep kafka "Kafka from Maven Central (~1-2 min the first time)" tests/deps/kafka.sh
 if [ "${CLUSTERBOOT_HEAVY:-}" = 1 ]; then
     dep kubernetes "Kubernetes from the Go module proxy (~20 min the first time)" tests/deps/kubernetes.sh
+    dep flannel "flannel from the Go module proxy (~2 min the first time)" tests/deps/flannel.sh
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
