@@ -110,8 +110,9 @@ done
 # Every kubeconfig a node got, and nothing more: a worker holds no control-plane credentials.
 (cd "$work/master-01/etc/kubernetes" 2>/dev/null && ls -- *.conf) >"$work/m.list" 2>/dev/null
 (cd "$work/worker-01/etc/kubernetes" 2>/dev/null && ls -- *.conf) >"$work/w.list" 2>/dev/null
-check "master-01 has admin, controller-manager, kube-proxy, kubelet and scheduler kubeconfigs" \
-        test "$(tr '\n' ' ' <"$work/m.list")" = "admin.conf controller-manager.conf kube-proxy.conf kubelet.conf scheduler.conf "
+# master-01 is examples/homelab's dns server: its CoreDNS reads the cluster's Services as system:coredns.
+check "master-01 has admin, controller-manager, coredns, kube-proxy, kubelet and scheduler kubeconfigs" \
+        test "$(tr '\n' ' ' <"$work/m.list")" = "admin.conf controller-manager.conf coredns.conf kube-proxy.conf kubelet.conf scheduler.conf "
 check "worker-01 has only bootstrap-kubelet.conf (its kubelet asks for its certificate) and kube-proxy.conf" \
         test "$(tr '\n' ' ' <"$work/w.list")" = "bootstrap-kubelet.conf kube-proxy.conf "
 
@@ -122,6 +123,7 @@ expect=(
         "master-01/scheduler.conf|system:kube-scheduler|"
         "master-01/kubelet.conf|system:node:master-01|system:nodes"
         "master-01/kube-proxy.conf|system:kube-proxy|"
+        "master-01/coredns.conf|system:coredns|"
         "worker-01/kube-proxy.conf|system:kube-proxy|"
 )
 
