@@ -45,15 +45,21 @@ int kube_admin_credentials(BootstrapContext *c, const Bundle *b, const char *use
         return 0;
 }
 
-int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret) {
+/* The bundle a master holds once its stage secrets has run. */
+static int master_bundle(BootstrapContext *c, Bundle *ret) {
         _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
-        Bundle b = {};
-        int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
-        if (r < 0) {
+        int r = dir ? bundle_load(dir, ret, NULL) : -ENOMEM;
+        if (r < 0 && r != -ENOMEM)
                 bootstrap_message(c, "the secrets bundle is not on this master (%s): the stage secrets comes first",
                                   SECRETS_BUNDLE_DIR);
+        return r;
+}
+
+int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret) {
+        Bundle b = {};
+        int r = master_bundle(c, &b);
+        if (r < 0)
                 return r;
-        }
         r = kube_admin_credentials(c, &b, user, ret);
         bundle_done(&b);
         return r;
@@ -86,15 +92,11 @@ static int apply(BootstrapContext *c, const Kubeconfig *k, const char *path, jso
 }
 
 int bootstrap_kube_bootstrap(BootstrapContext *c) {
-        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
         Bundle b = {};
         Kubeconfig k = {};
-        int r = dir ? bundle_load(dir, &b, NULL) : -ENOMEM;
-        if (r < 0) {
-                bootstrap_message(c, "the secrets bundle is not on this master (%s): the stage secrets comes first",
-                                  SECRETS_BUNDLE_DIR);
+        int r = master_bundle(c, &b);
+        if (r < 0)
                 return r;
-        }
         /* Without a token, kubelets join with the join service's certificates only: no Secret, still the
          * bindings and the cluster DNS. */
         const char *token = b.bootstrap_token, *dot = token ? strchr(token, '.') : NULL;
