@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bootstrap.h"
+#include "checks.h"
 #include "inventory.h"
 #include "kube-mark.h"
 #include "kubeconfig.h"
@@ -19,14 +20,13 @@
 
 /* "KEY[=VALUE]:EFFECT" as the API's {key, value, effect}. */
 static json_t *taint_json(const char *t) {
-        const char *colon = strrchr(t, ':'), *eq = strchr(t, '=');
-        if (!colon)
+        const char *colon = strrchr(t, ':');
+        size_t key = taint_key_length(t);
+        if (!colon || key == 0)
                 return NULL;
-        if (eq && eq > colon)
-                eq = NULL;
-        const char *key_end = eq ? eq : colon;
-        json_t *o = json_pack("{s:s%,s:s}", "key", t, (size_t) (key_end - t), "effect", colon + 1);
-        if (o && eq && json_object_set_new(o, "value", json_stringn(eq + 1, (size_t) (colon - eq - 1))) < 0) {
+        json_t *o = json_pack("{s:s%,s:s}", "key", t, key, "effect", colon + 1);
+        if (o && t[key] == '=' &&
+            json_object_set_new(o, "value", json_stringn(t + key + 1, (size_t) (colon - t - key - 1))) < 0) {
                 json_decref(o);
                 return NULL;
         }
@@ -93,9 +93,7 @@ static int wanted_taint(const Inventory *inv, const Node *n, char **ret) {
                 return r;
         *ret = NULL;
         for (size_t i = 0; i < k; i++) {
-                const char *v = t[i];
-                size_t m = strlen(CONTROL_PLANE_LABEL);
-                if (!*ret && strncmp(v, CONTROL_PLANE_LABEL, m) == 0 && (v[m] == '=' || v[m] == ':'))
+                if (!*ret && taint_has_key(t[i], CONTROL_PLANE_LABEL))
                         *ret = TAKE_PTR(t[i]);
                 free(t[i]);
         }

@@ -277,6 +277,17 @@ const char *check_label_value(const char *s) {
                                                    "'_', '.', starting and ending with a letter or digit)";
 }
 
+size_t taint_key_length(const char *taint) {
+        const char *colon = strrchr(taint, ':'), *eq = strchr(taint, '=');
+        const char *end = eq && (!colon || eq < colon) ? eq : colon;
+        return end ? (size_t) (end - taint) : strlen(taint);
+}
+
+bool taint_has_key(const char *taint, const char *key) {
+        size_t n = taint_key_length(taint);
+        return strlen(key) == n && strncmp(taint, key, n) == 0;
+}
+
 const char *check_taint(const char *s) {
         static const char *const expected =
                 "a taint KEY[=VALUE]:EFFECT with EFFECT NoSchedule, PreferNoSchedule or NoExecute";

@@ -25,6 +25,9 @@ const char *check_ip_prefix(const char *s);
 const char *check_mac_addr(const char *s);
 const char *check_bootstrap_token(const char *s);
 const char *check_taint(const char *s);
+/* A taint "KEY[=VALUE]:EFFECT": the length of its KEY; and whether KEY is key. */
+size_t taint_key_length(const char *taint);
+bool taint_has_key(const char *taint, const char *key);
 const char *check_label_key(const char *s);
 /* Why the kubelet would refuse to register its Node with label key (a well-formed one), or NULL when it may:
  * keys under kubernetes.io and k8s.io other than its well-known ones and the kubelet.kubernetes.io and

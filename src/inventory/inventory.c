@@ -976,7 +976,7 @@ int node_taints(const Inventory *inv, const Node *n, char ***ret, size_t *ret_n)
         for (size_t i = 0; l && i < l->n; i++) {
                 const char *v = strempty(l->items[i].v);
                 /* The inventory's own taint of that key wins over ours (another effect, a value). */
-                have_cp = have_cp || (startswith(v, CONTROL_PLANE_LABEL) && strchr("=:", v[strlen(CONTROL_PLANE_LABEL)]));
+                have_cp = have_cp || taint_has_key(v, CONTROL_PLANE_LABEL);
                 if (!(t[k++] = strdup(v)))
                         goto oom;
         }

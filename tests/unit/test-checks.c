@@ -162,6 +162,17 @@ TEST(test_label_kubelet_refuses) {
         ASSERT_NOT_NULL(label_kubelet_refuses("a.node-restriction.kubernetes.io/pool"));
 }
 
+/* The key of a taint, as the kubelet's --register-with-taints and the API read it. */
+TEST(test_taint_key) {
+        ASSERT_INT_EQ(taint_key_length("dedicated=db:NoSchedule"), 9);
+        ASSERT_INT_EQ(taint_key_length("node-role.kubernetes.io/control-plane:NoSchedule"), 37);
+        ASSERT_TRUE(taint_has_key("node-role.kubernetes.io/control-plane:NoSchedule", "node-role.kubernetes.io/control-plane"));
+        ASSERT_TRUE(taint_has_key("node-role.kubernetes.io/control-plane=x:NoExecute", "node-role.kubernetes.io/control-plane"));
+        /* Only the whole key: not a key that starts with it, nor one without an effect. */
+        ASSERT_TRUE(!taint_has_key("node-role.kubernetes.io/control-plane-2:NoSchedule", "node-role.kubernetes.io/control-plane"));
+        ASSERT_TRUE(!taint_has_key("dedicated=node-role.kubernetes.io/control-plane:NoSchedule", "node-role.kubernetes.io/control-plane"));
+}
+
 int main(void) {
         RUN(test_dns);
         RUN(test_hostname);
@@ -170,5 +181,6 @@ int main(void) {
         RUN(test_kubernetes_forms);
         RUN(test_misc_forms);
         RUN(test_label_kubelet_refuses);
+        RUN(test_taint_key);
         return tap_done();
 }
