@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,4 +81,66 @@ bool root_file_is_executable(const char *root, const char *path) {
         _cleanup_free_ char *full = path_resolve_under_root(root, path);
         struct stat st;
         return full && stat(full, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static dev_t rm_rf_dev;
+
+static int rm_rf_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        if (st->st_dev != rm_rf_dev && flag != FTW_NS)
+                return EXDEV;
+        if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+                return errno;
+        return 0;
+}
+
+int rm_rf(const char *path) {
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlink(path) < 0 ? -errno : 0;
+        rm_rf_dev = st.st_dev;
+        int r = nftw(path, rm_rf_one, 32, FTW_DEPTH | FTW_PHYS);
+        return r > 0 ? -r : r < 0 ? -errno : 0;
+}
+
+int copy_file_to_fd(const char *src, int fd) {
+        int in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        int r = 0;
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, fd, NULL, 1u << 30, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+        }
+        close(in);
+        return r;
+}
+
+int copy_file_atomic(const char *src, const char *dst, mode_t mode) {
+        _cleanup_free_ char *tmp = strprintf("%s.tmpXXXXXX", dst);
+        if (!tmp)
+                return -ENOMEM;
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = copy_file_to_fd(src, fd);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, dst) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
 }

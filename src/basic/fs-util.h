@@ -17,3 +17,10 @@ char *path_resolve_under_root(const char *root, const char *path);
 /* The file exists under root (symlinks followed within it), is a regular file and is executable by
  * someone: systemd's ConditionFileIsExecutable=. */
 bool root_file_is_executable(const char *root, const char *path);
+/* Removes path and everything under it, not following symlinks and not crossing into other file
+ * systems' mounts (those are an error, EXDEV). A missing path is fine. */
+int rm_rf(const char *path);
+/* Appends the whole file src to the open file fd (copy_file_range(), which may share extents). */
+int copy_file_to_fd(const char *src, int fd);
+/* Copies src to dst (created with mode, replaced atomically). */
+int copy_file_atomic(const char *src, const char *dst, mode_t mode);

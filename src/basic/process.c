@@ -14,16 +14,38 @@
 
 #define OUTPUT_MAX (64 * 1024)
 
+#define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_MAX 16
+
 int run_program(char *const argv[], char **ret_output) {
-        static char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        return run_program_io(argv, NULL, ret_output);
+}
+
+int run_program_io(char *const argv[], const ProgramIO *io, char **ret_output) {
+        static const ProgramIO none = {};
+        if (!io)
+                io = &none;
+        char *envp[ENV_MAX + 2] = { (char *) PATH_ENV };
+        size_t n_env = 1;
+        for (const char *const *e = io->env; e && *e; e++) {
+                if (n_env > ENV_MAX)
+                        return -E2BIG;
+                envp[n_env++] = (char *) *e;
+        }
+
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_addopen(&fa, 0, io->stdin_path ?: "/dev/null", O_RDONLY, 0);
+        if (io->stdout_path)
+                posix_spawn_file_actions_addopen(&fa, 1, io->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        else
+                posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+        if (io->cwd)
+                posix_spawn_file_actions_addchdir_np(&fa, io->cwd);
         pid_t pid;
         int r = -posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
         posix_spawn_file_actions_destroy(&fa);

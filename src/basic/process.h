@@ -6,3 +6,13 @@
  * a signal (-ECHILD). Its standard output and error, up to 64 KiB, go to *ret_output (malloc()ed, NUL
  * terminated; may be NULL) for an error message. stdin is /dev/null. */
 int run_program(char *const argv[], char **ret_output);
+
+/* run_program() with more say over the child: */
+typedef struct ProgramIO {
+        const char *const *env; /* NULL-terminated "NAME=VALUE"s added to PATH; may be NULL */
+        const char *cwd;        /* its working directory; NULL: ours */
+        const char *stdin_path; /* read from this file; NULL: /dev/null */
+        const char *stdout_path; /* standard output to this file (created 0644, truncated); NULL: captured
+                                  * with standard error */
+} ProgramIO;
+int run_program_io(char *const argv[], const ProgramIO *io, char **ret_output);

@@ -183,3 +183,12 @@ char *strreplace(const char *s, const char *old, const char *new) {
         }
         return b.s ? strbuf_steal(&b) : strdup("");
 }
+
+void uuid_v8_format(const unsigned char *hash, char ret[static 37]) {
+        unsigned char u[16];
+        memcpy(u, hash, sizeof(u));
+        u[6] = (u[6] & 0x0F) | 0x80;
+        u[8] = (u[8] & 0x3F) | 0x80;
+        snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}

@@ -59,3 +59,7 @@ char *strprintf(const char *fmt, ...) _printf_(1, 2);
 /* s with every occurrence of old (not empty) replaced by new; NULL when out of memory. */
 char *strreplace(const char *s, const char *old, const char *new);
 
+
+/* A version 8 (custom) UUID, RFC 9562, from the first 16 bytes of a hash: variant and version bits set,
+ * the rest as given; "8c2f...-...", NUL-terminated. */
+void uuid_v8_format(const unsigned char *hash, char ret[static 37]);

@@ -409,7 +409,7 @@ static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr 
                 return refuse(ret_reason, "auto_register: the name is a node of the inventory", -EEXIST);
         if (!peer || !inv->node_cidr_valid || !ip_prefix_contains(&inv->node_cidr, peer))
                 return refuse(ret_reason, "auto_register: the address is outside the node network", -EPERM);
-        Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
+        Role role = role_from_string(inventory_auto_role(inv));
         if (role < 0)
                 return refuse(ret_reason, "auto_register: the service has no role to give", -EIO);
         *n = (Node) { .name = name, .hostname = name, .ip = *peer, .ip_valid = true, .kafka_node_id = -1,
@@ -460,7 +460,7 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
                 char ip[IP_ADDR_STRLEN];
                 ip_addr_format(&node->ip, ip);
                 if (json_object_set_new(resp, "registered", json_pack("{s:s,s:s}", "ip", ip, "role",
-                                                                     inv->cluster.auto_register.role.v ?: "worker")) < 0) {
+                                                                     inventory_auto_role(inv))) < 0) {
                         json_decref(resp);
                         resp = NULL;
                 }

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "fileio.h"
+#include "fs-util.h"
 #include "identity.h"
 #include "inventory.h"
 #include "log.h"
@@ -17,6 +23,30 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                 printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
 }
 
+/* With CLUSTERBOOT_CONSOLE=PATH (cluster-detect.service sets /dev/console), the outcome as one line there, so
+ * that a serial console or a screen shows which node the machine became; and, on a live root (the boot script
+ * of image/initramfs says so in /run/clusterboot/root), that nothing written on it outlives a reboot. */
+static void to_console(const Options *o, int r, const Identity *id, const Facts *f, const char *problem) {
+        const char *console = getenv("CLUSTERBOOT_CONSOLE");
+        if (!console || !*console || o->dry_run)
+                return;
+        _cleanup_free_ char *line = identity_console_line(r, id, f, problem);
+        _cleanup_free_ char *live_marker = path_join_root(o->root, "/run/clusterboot/root");
+        _cleanup_free_ char *root_kind = NULL;
+        size_t size;
+        bool live = live_marker && read_full_file(live_marker, 64, &root_kind, &size) >= 0 && startswith(root_kind, "live");
+        int fd = line ? open(console, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644) : -1;
+        if (fd < 0) {
+                log_warning("cannot write the identity line to %s: %s", console, line ? strerror(errno) : "out of memory");
+                return;
+        }
+        dprintf(fd, "%s\n", line);
+        if (live)
+                dprintf(fd, "clusterboot: warning: this machine runs a live root (netboot): nothing written on it, "
+                            "etcd, Ceph, Kafka data or certificates, outlives a reboot\n");
+        close(fd);
+}
+
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node) {
         Facts facts;
         Identity id;
@@ -27,6 +57,7 @@ int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node
                 return log_error_errno(r, "cannot read what this machine is: %m"), EXIT_FAILED;
 
         r = identity_match(inv, &facts, &id, &problem);
+        to_console(o, r, &id, &facts, problem);
         facts_done(&facts);
         if (r < 0) {
                 if (problem)

@@ -36,6 +36,9 @@ typedef enum OptionFlag {
         OPT_RETRY_TIMEOUT = 1 << 12,
         OPT_SECRET_POLICY = 1 << 13,
         OPT_OUTPUT_FILE = 1 << 14, /* --output FILE, for a command whose output is a file (not a format) */
+        OPT_FORMAT = 1 << 15,
+        OPT_CACHE = 1 << 16,
+        OPT_MIRROR = 1 << 17,
 } OptionFlag;
 
 typedef struct Options {
@@ -55,6 +58,9 @@ typedef struct Options {
         unsigned retry_timeout; /* bootstrap: seconds to keep retrying a stage that cannot proceed yet */
         bool embedded;          /* install: --secret-policy embedded (the default is join) */
         const char *output_file; /* --output FILE of a command with OPT_OUTPUT_FILE; NULL or "-": stdout */
+        const char *format;      /* image build: --format LIST */
+        const char *cache;       /* image build: --cache DIR */
+        const char *mirror;      /* image build: --mirror URL */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
@@ -76,6 +82,7 @@ int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);
 int cmd_kubeconfig(int argc, char **argv, const Options *o);
+int cmd_image(int argc, char **argv, const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

@@ -113,6 +113,20 @@ static const Verb verbs[] = {
           "the cluster's Kubernetes CA and valid for a year, in a kubeconfig whose server is this master's API\n"
           "server. With --output FILE it is written atomically, mode 0600 from creation; without, printed.\n"
           "Each run signs a new certificate; the bundle comes from this master (or --secrets DIR)." },
+        { "image", 1, 1,
+          OPT_INVENTORY | OPT_OUT | OPT_SECRETS | OPT_SECRET_POLICY | OPT_FORMAT | OPT_CACHE | OPT_MIRROR | OPT_OUTPUT,
+          cmd_image, "build", "Build the bootable image of a cluster: disk, netboot",
+          "build: one root tree -- a Debian bookworm base (debootstrap, cached in --cache DIR, default\n"
+          "/var/cache/clusterboot) with the packages the inventory's roles need, then 'clusterboot install' of\n"
+          "the inventory with the join secret (or, with --secret-policy embedded, the whole bundle) of\n"
+          "--secrets DIR -- and from it, in --out DIR: disk.raw (GPT, an ESP with systemd-boot, the root\n"
+          "ext4; dd it onto a disk), netboot/ (vmlinuz, initrd.img, rootfs.squashfs, boot.ipxe, cmdline.txt,\n"
+          "and live.img: initrd and root as one), manifest.json (every component and output with its\n"
+          "sha256) and SHA256SUMS. --format disk,netboot picks outputs (default both). Every package file is\n"
+          "checked against the signed Debian index and the installed files against dpkg. The same inputs\n"
+          "give the same bytes: dates are clamped to SOURCE_DATE_EPOCH (default: the Debian release's date)\n"
+          "and identifiers derive from the cluster's name. Outputs appear only when all are complete; a\n"
+          "failure leaves --out as it was. Needs root. With --output json the manifest goes to stdout." },
         { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
@@ -138,13 +152,16 @@ static const struct {
         { OPT_NODE, "--node NAME", "act as this node instead of the detected one" },
         { OPT_DRY_RUN, "--dry-run", "show what would change, change nothing" },
         { OPT_NETWORK_BACKEND, "--network-backend B", "networkd (default) or networkmanager (a keyfile)" },
-        { OPT_OUT, "--out DIR", "the folder of the secrets bundle to make" },
+        { OPT_OUT, "--out DIR", "the folder to write to (secrets init: the bundle; image build: the outputs)" },
         { OPT_ROTATE, "--rotate ITEM", "make this item of the bundle anew (repeatable)" },
         { OPT_SECRETS, "--secrets DIR", "the cluster's secrets bundle" },
         { OPT_YES, "--yes", "really do it" },
         { OPT_STAGE, "--stage NAME", "run only this bootstrap stage" },
         { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
         { OPT_SECRET_POLICY, "--secret-policy P", "join (default: the image carries only the join secret) or embedded" },
+        { OPT_FORMAT, "--format LIST", "the outputs to build: disk,netboot (default both)" },
+        { OPT_CACHE, "--cache DIR", "where the Debian base trees are kept (default /var/cache/clusterboot)" },
+        { OPT_MIRROR, "--mirror URL", "the Debian mirror (default http://deb.debian.org/debian)" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -244,6 +261,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_STAGE,
                 ARG_RETRY_TIMEOUT,
                 ARG_SECRET_POLICY,
+                ARG_FORMAT,
+                ARG_CACHE,
+                ARG_MIRROR,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -261,6 +281,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "retry-timeout", required_argument, NULL, ARG_RETRY_TIMEOUT },
                 { "secret-policy", required_argument, NULL, ARG_SECRET_POLICY },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "cache", required_argument, NULL, ARG_CACHE },
+                { "mirror", required_argument, NULL, ARG_MIRROR },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -276,13 +299,16 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_STAGE - ARG_INVENTORY] = OPT_STAGE,
                 [ARG_RETRY_TIMEOUT - ARG_INVENTORY] = OPT_RETRY_TIMEOUT,
                 [ARG_SECRET_POLICY - ARG_INVENTORY] = OPT_SECRET_POLICY,
+                [ARG_FORMAT - ARG_INVENTORY] = OPT_FORMAT,
+                [ARG_CACHE - ARG_INVENTORY] = OPT_CACHE,
+                [ARG_MIRROR - ARG_INVENTORY] = OPT_MIRROR,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
         while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_SECRET_POLICY ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_MIRROR ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
                         log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
@@ -337,6 +363,15 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         break;
                 case ARG_SECRETS:
                         o->secrets = optarg;
+                        break;
+                case ARG_FORMAT:
+                        o->format = optarg;
+                        break;
+                case ARG_CACHE:
+                        o->cache = optarg;
+                        break;
+                case ARG_MIRROR:
+                        o->mirror = optarg;
                         break;
                 case ARG_ROTATE: {
                         BundleItem item = bundle_item_from_string(optarg);
@@ -428,7 +463,7 @@ int main(int argc, char **argv) {
         /* The embedded secret policy: a bundle in the tree's /etc/cluster-config/secrets is used by the
          * commands that take one, unless another is named. */
         _cleanup_free_ char *embedded = NULL;
-        if ((v->options & OPT_SECRETS) && !o.secrets && v->handler != cmd_install) {
+        if ((v->options & OPT_SECRETS) && !o.secrets && v->handler != cmd_install && v->handler != cmd_image) {
                 embedded = path_join_root(o.root, SECRETS_BUNDLE_DIR "/kubernetes/ca.crt");
                 if (embedded && access(embedded, F_OK) >= 0) {
                         free(embedded);

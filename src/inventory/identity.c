@@ -206,14 +206,15 @@ static int finish(const Match *m, Selector sel, Identity *ret, char **ret_proble
         return 0;
 }
 
+/* What the machine showed of itself: "MACs: eth0=...; product_uuid ...; serial ...; hostname ...". */
 static char *describe_facts(const Facts *f) {
         StrBuf b = {};
-        (void) strbuf_append(&b, "no node matches this machine (MACs:");
+        (void) strbuf_append(&b, "MACs:");
         for (size_t i = 0; i < f->n_nics; i++)
                 (void) strbuf_printf(&b, " %s=%s", f->nics[i].name, f->nics[i].mac);
         if (f->n_nics == 0)
                 (void) strbuf_append(&b, " none");
-        (void) strbuf_printf(&b, "; product_uuid %s; serial %s; hostname %s)", f->product_uuid ?: "-",
+        (void) strbuf_printf(&b, "; product_uuid %s; serial %s; hostname %s", f->product_uuid ?: "-",
                              f->product_serial ?: f->pi_serial ?: "-", f->hostname ?: "-");
         return strbuf_steal(&b);
 }
@@ -283,7 +284,7 @@ int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **r
                         .matched = strdup(mac),
                         .interface = strdup(f->nics[0].name),
                         .auto_name = inventory_auto_name(inv, mac),
-                        .auto_role = c->auto_register.role.v ?: "worker",
+                        .auto_role = inventory_auto_role(inv),
                 };
                 if (!ret->matched || !ret->interface || !ret->auto_name) {
                         identity_done(ret);
@@ -292,6 +293,32 @@ int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **r
                 return 0;
         }
 
-        *ret_problem = describe_facts(f);
+        _cleanup_free_ char *facts = describe_facts(f);
+        *ret_problem = facts ? strprintf("no node matches this machine (%s)", facts) : NULL;
         return -ENXIO;
+}
+
+char *identity_console_line(int r, const Identity *id, const Facts *f, const char *problem) {
+        if (r == -ENXIO) {
+                _cleanup_free_ char *facts = describe_facts(f);
+                return facts ? strprintf("clusterboot: this machine is not in the inventory (%s)", facts) : NULL;
+        }
+        if (r < 0)
+                return strprintf("clusterboot: this machine is no node of the inventory (%s)", problem ?: "identity failed");
+        if (!id->node)
+                return strprintf("clusterboot: this machine is %s (not in the inventory: auto-registered as %s, MAC %s)",
+                                 id->auto_name, id->auto_role, id->matched);
+        switch (id->selector) {
+        case SELECTOR_CMDLINE:
+                return strprintf("clusterboot: this machine is %s (matched by kernel command line)", id->node->name);
+        case SELECTOR_MAC:
+                return strprintf("clusterboot: this machine is %s (matched by MAC %s)", id->node->name, id->matched);
+        case SELECTOR_UUID:
+                return strprintf("clusterboot: this machine is %s (matched by DMI UUID %s)", id->node->name, id->matched);
+        case SELECTOR_SERIAL:
+                return strprintf("clusterboot: this machine is %s (matched by DMI serial %s)", id->node->name,
+                                 id->matched);
+        default:
+                return strprintf("clusterboot: this machine is %s (matched by hostname %s)", id->node->name, id->matched);
+        }
 }

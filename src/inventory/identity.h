@@ -51,4 +51,9 @@ typedef struct Identity {
  * match one selector, -EINVAL when clusterboot.node= names no node. *ret_problem then says, in one line,
  * what was seen (no secrets are involved in identity). */
 int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **ret_problem);
+
+/* The one line a machine's console shows at boot, for identity_match()'s result r (id filled when r is 0,
+ * problem its problem otherwise): "clusterboot: this machine is NODE (matched by SELECTOR VALUE)", or
+ * "clusterboot: this machine is not in the inventory (what was seen)". NULL when out of memory. */
+char *identity_console_line(int r, const Identity *id, const Facts *f, const char *problem);
 void identity_done(Identity *id);

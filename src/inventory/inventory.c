@@ -568,6 +568,10 @@ void node_host_names(const Inventory *inv, const Node *n, NodeHostNames *ret) {
                 snprintf(ret->fqdn, sizeof(ret->fqdn), "%s", n->hostname);
 }
 
+const char *inventory_auto_role(const Inventory *inv) {
+        return inv->cluster.auto_register.role.v ?: "worker";
+}
+
 char *inventory_auto_name(const Inventory *inv, const char *mac) {
         char norm[18];
         if (!mac || mac_addr_normalize(mac, norm) < 0) {
@@ -584,7 +588,7 @@ int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, c
                 return -EPERM;
         if (inventory_find_node(inv, name))
                 return -EEXIST;
-        Role role = role_from_string(inv->cluster.auto_register.role.v ?: "worker");
+        Role role = role_from_string(inventory_auto_role(inv));
         char norm[18];
         if (role < 0 || mac_addr_normalize(mac, norm) < 0)
                 return -EINVAL;

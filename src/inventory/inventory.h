@@ -41,6 +41,8 @@ void node_host_names(const Inventory *inv, const Node *n, NodeHostNames *ret);
 /* cluster.auto_register: the name an unknown machine with this MAC (its first NIC's) gets,
  * hostname_prefix + the MAC's last six hex digits ("node-123499"), or NULL (errno EINVAL for a bad MAC). */
 char *inventory_auto_name(const Inventory *inv, const char *mac);
+/* The role an auto-registered machine gets: cluster.auto_register.role, "worker" when not given. */
+const char *inventory_auto_role(const Inventory *inv);
 /* Adds a node for an auto-registered machine: that name, the MAC, auto_register's role, and ip (NULL: not
  * known yet, ip_valid false). Keeps the nodes sorted, so Node pointers taken before are invalid after.
  * -EEXIST when a node of that name exists, -EPERM when auto_register is off, -EINVAL for a bad MAC. */

@@ -82,12 +82,7 @@ int cluster_ids_derive(const Inventory *inv, ClusterIds *ret) {
         if (!SHA256((const unsigned char *) seed, strlen(seed), md))
                 return -EIO;
 
-        /* A version 8 (custom) UUID, RFC 9562: variant and version bits set, the rest from the hash. */
-        md[6] = (md[6] & 0x0F) | 0x80;
-        md[8] = (md[8] & 0x3F) | 0x80;
-        snprintf(ret->ceph_fsid, sizeof(ret->ceph_fsid),
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
-                 md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+        uuid_v8_format(md, ret->ceph_fsid);
 
         /* Kafka's id is a UUID too, written in URL-safe base64; use the hash's other half. Its first
          * character must not be '-': kafka-storage would take "-t -X..." for an option (found by

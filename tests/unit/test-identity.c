@@ -216,6 +216,57 @@ TEST(test_no_match_and_auto_register) {
         inv->cluster.auto_register.enabled.v = false;
 }
 
+/* The console's one line at boot names the node and how it was recognised, with the value seen; a machine
+ * that is none says what it showed. */
+static char *console_line(void) {
+        Facts f;
+        Identity id = {};
+        char *problem = NULL;
+        if (facts_read(root, &f) < 0)
+                return NULL;
+        int r = identity_match(inv, &f, &id, &problem);
+        char *line = identity_console_line(r, &id, &f, problem);
+        facts_done(&f);
+        if (r >= 0)
+                identity_done(&id);
+        free(problem);
+        return line;
+}
+
+TEST(test_console_line) {
+        char *line;
+        fresh_root();
+        nic("eth0", "52:54:00:00:00:11", true);
+        line = console_line();
+        ASSERT_STREQ(line, "clusterboot: this machine is w1 (matched by MAC 52:54:00:00:00:11)");
+        free(line);
+
+        put("/proc/cmdline", "clusterboot.node=w3\n");
+        line = console_line();
+        ASSERT_STREQ(line, "clusterboot: this machine is w3 (matched by kernel command line)");
+        free(line);
+
+        fresh_root();
+        put("/sys/class/dmi/id/product_uuid", "4C4C4544-0042-3510-8052-B4C04F384D32\n");
+        line = console_line();
+        ASSERT_STREQ(line, "clusterboot: this machine is w3 (matched by DMI UUID 4C4C4544-0042-3510-8052-B4C04F384D32)");
+        free(line);
+
+        fresh_root();
+        put("/etc/hostname", "worker-two\n");
+        line = console_line();
+        ASSERT_STREQ(line, "clusterboot: this machine is w2 (matched by hostname worker-two)");
+        free(line);
+
+        fresh_root();
+        nic("eth0", "52:54:00:ab:cd:ef", true);
+        put("/etc/hostname", "debian\n");
+        line = console_line();
+        ASSERT_STREQ(line, "clusterboot: this machine is not in the inventory (MACs: eth0=52:54:00:ab:cd:ef; "
+                           "product_uuid -; serial -; hostname debian)");
+        free(line);
+}
+
 int main(void) {
         SourceSet set = {};
         static const char *const w2 = "node: { name: w2, hardware: { serial: 10000000ABCDEF01 } }\n";
@@ -236,6 +287,7 @@ int main(void) {
         RUN(test_hostname_fqdn);
         RUN(test_ambiguous);
         RUN(test_no_match_and_auto_register);
+        RUN(test_console_line);
 
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
