@@ -43,6 +43,7 @@ static const Tool tools[] = {
         { "mmd", "mtools", IMAGE_FORMAT_DISK },
         { "mcopy", "mtools", IMAGE_FORMAT_DISK },
         { "mkfs.ext4", "e2fsprogs", IMAGE_FORMAT_DISK },
+        { "debugfs", "e2fsprogs", IMAGE_FORMAT_DISK },
         { "mksquashfs", "squashfs-tools", IMAGE_FORMAT_NETBOOT },
         { "cpio", "cpio", IMAGE_FORMAT_NETBOOT },
 };
@@ -656,12 +657,57 @@ static int add_output(Build *b, const char *rel) {
         _cleanup_free_ char *path = strprintf("%s/%s", b->staging, rel);
         char sha[65];
         uint64_t size = 0;
+        struct timespec ts[2] = { { .tv_sec = (time_t) b->epoch }, { .tv_sec = (time_t) b->epoch } };
         int r = path ? sha256_file(path, sha, &size) : -ENOMEM;
+        if (r >= 0 && utimensat(AT_FDCWD, path, ts, 0) < 0)
+                r = -errno;
         if (r < 0)
                 return fail(b, r, NULL, NULL, "cannot read %s", rel);
         if (json_array_append_new(b->outputs, json_pack("{s:s,s:I,s:s}", "path", rel, "size", (json_int_t) size,
                                                         "sha256", sha)) < 0)
                 return -ENOMEM;
+        return 0;
+}
+
+/* mke2fs -d copies each inode's ctime from the tree, where it is the time the build touched the file (no
+ * program can set it): debugfs sets it to the epoch, one command per path. */
+static FILE *ctime_cmds;
+static size_t ctime_root_len;
+static size_t ctime_skipped;
+
+static int ctime_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        const char *rel = path + ctime_root_len;
+        if (strpbrk(rel, "\"\\\n")) {
+                ctime_skipped++; /* debugfs cannot quote it */
+                return 0;
+        }
+        return fprintf(ctime_cmds, "sif \"%s\" ctime @%" PRId64 "\n", *rel ? rel : "/", clamp_epoch) < 0;
+}
+
+static int clamp_ctimes(Build *b, const char *disk, const char *cmds_path) {
+        _cleanup_free_ char *target = strprintf("%s?offset=%" PRIu64, disk, b->layout.root_offset);
+        if (!target)
+                return -ENOMEM;
+        ctime_cmds = fopen(cmds_path, "we");
+        if (!ctime_cmds)
+                return fail(b, -errno, NULL, NULL, "cannot write %s", cmds_path);
+        ctime_root_len = strlen(b->tree);
+        ctime_skipped = 0;
+        clamp_epoch = b->epoch;
+        int r = nftw(b->tree, ctime_one, 64, FTW_PHYS | FTW_MOUNT);
+        if (fclose(ctime_cmds) != 0 || r != 0)
+                return fail(b, -EIO, NULL, NULL, "cannot write %s", cmds_path);
+        _cleanup_free_ char *debugfs = tool_path("debugfs");
+        _cleanup_free_ char *output = NULL;
+        char *argv[] = { debugfs, "-w", "-f", (char *) cmds_path, target, NULL };
+        r = debugfs ? run_program(argv, &output) : -ENOENT;
+        if (r != 0)
+                return fail(b, r < 0 ? r : -EPROTO, output, NULL, "debugfs could not set the root's ctimes");
+        /* debugfs echoes each command ("debugfs: sif ...") and exits 0 when one fails: its errors are the
+         * other lines. */
+        for (const char *line = output; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (!startswith(line, "debugfs"))
+                        return fail(b, -EPROTO, line, NULL, "debugfs could not set a ctime in the root");
         return 0;
 }
 
@@ -728,6 +774,8 @@ static int step_disk(Build *b) {
         /* The root: the tree as it is, written by mke2fs itself (-d), no mount. */
         r = r ?: RUN(b, &io, NULL, "mkfs.ext4", "-q", "-F", "-L", "root", "-U", b->ids.root_fs,
                      "-E", ext_opts, "-d", b->tree, disk, root_kib);
+        _cleanup_free_ char *cmds = strprintf("%s/debugfs", work);
+        r = r ?: cmds ? clamp_ctimes(b, disk, cmds) : -ENOMEM;
         r = r ?: rm_rf(work);
         r = r ?: add_output(b, "disk.raw");
         if (r >= 0) {
