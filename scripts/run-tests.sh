@@ -37,6 +37,27 @@ if [ "${CLUSTERBOOT_HEAVY:-}" = 1 ]; then
     dep flannel "flannel from the Go module proxy (~2 min the first time)" tests/deps/flannel.sh
 fi
 
+# Results besides meson's, one per line: "ok NAME", "not ok NAME", "skip NAME: REASON", "optskip NAME: REASON"
+# (optskip: skipped because the user opted out, never a failure).
+extra=$(mktemp)
+trap 'rm -f "$extra"' EXIT
+
+# The optimizer finds warnings (maybe-uninitialized) that -O0 does not: the release build must compile too.
+# It is also the clusterboot that tests/image puts into the images it boots: the binary that builds an
+# image is the one its machines run, and those have no sanitizer runtimes.
+if [ ! -d build-release ]; then
+    meson setup build-release --buildtype=release >/dev/null || exit 1
+fi
+if ninja -C build-release >/dev/null; then
+    echo "ok - release build (-O3, -Werror) compiles"
+    echo "ok release build" >>"$extra"
+    export CLUSTERBOOT_IMAGE_BINARY=$PWD/build-release/clusterboot
+else
+    ninja -C build-release | tail -20
+    echo "not ok - release build (-O3, -Werror) compiles"
+    echo "not ok release build" >>"$extra"
+fi
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -47,23 +68,6 @@ ninja -C build-test || exit 1
 meson test -C build-test --print-errorlogs
 meson_rc=$?
 
-# Results besides meson's, one per line: "ok NAME", "not ok NAME", "skip NAME: REASON", "optskip NAME: REASON"
-# (optskip: skipped because the user opted out, never a failure).
-extra=$(mktemp)
-trap 'rm -f "$extra"' EXIT
-
-# The optimizer finds warnings (maybe-uninitialized) that -O0 does not: the release build must compile too.
-if [ ! -d build-release ]; then
-    meson setup build-release --buildtype=release >/dev/null || exit 1
-fi
-if ninja -C build-release >/dev/null; then
-    echo "ok - release build (-O3, -Werror) compiles"
-    echo "ok release build" >>"$extra"
-else
-    ninja -C build-release | tail -20
-    echo "not ok - release build (-O3, -Werror) compiles"
-    echo "not ok release build" >>"$extra"
-fi
 
 if [ "$fuzz_seconds" -le 0 ]; then
     echo "optskip fuzz-inventory: the libFuzzer run (FUZZ_SECONDS=0)" >>"$extra"

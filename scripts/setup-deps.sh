@@ -25,6 +25,8 @@ if [ "${1:-}" = --tests ]; then
         dnsutils                        # dig, against CoreDNS (tests/coredns)
         default-jre-headless maven      # Kafka from Maven Central (tests/deps/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
+        fdisk dosfstools mtools e2fsprogs squashfs-tools cpio # `clusterboot image build`'s tools (tests/image)
+        qemu-system-x86 ovmf            # its outputs booted under QEMU, UEFI by OVMF (tests/image)
     )
 fi
 

@@ -1,0 +1,290 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `clusterboot image build` with the real tools, and its outputs booted under QEMU (TAP).
+#   test-image-build.sh CLUSTERBOOT INVENTORY
+# CLUSTERBOOT (the build under test, sanitizers and all) runs the refusals of bad input; the images are built
+# with $CLUSTERBOOT_IMAGE_BINARY, a build without sanitizers (scripts/run-tests.sh sets build-release's),
+# because the binary that builds an image is the one the image carries and its machines run.
+#
+# What it proves:
+# - bad input (an invalid inventory, no --secrets, an --out that cannot be made, a format not built yet,
+#   a disk that fills up) gets a clear error and leaves no output behind;
+# - two builds from the same cache give the same bytes, output by output;
+# - a changed byte in a cached package file, or in an installed file of the cached base, refuses the build
+#   and names it;
+# - the outputs boot under QEMU (-accel tcg: this host's KVM cannot run a stock kernel or OVMF), one VM at
+#   a time in a network namespace of the test's own, the NIC on -netdev user,restrict=on (nothing outside
+#   the VM is reachable), the serial console parsed: disk.raw under OVMF recognised by its MAC (its root
+#   grown to a larger disk, the identity file and journal read back from the disk after an ACPI power-off);
+#   disk.raw on NVMe recognised by its DMI serial; netboot's live.img by clusterboot.node=; and a machine
+#   that is no node says so.
+# Environment: CLUSTERBOOT_TEST_CACHE (default /var/cache/clusterboot-test; the Debian base is kept in
+# its image/ folder), CLUSTERBOOT_TEST_MIRROR, TMPDIR, KEEP_WORK=1.
+set -u
+
+cb_test=$1
+inv=$(realpath "$2")
+cb=${CLUSTERBOOT_IMAGE_BINARY:-}
+cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
+mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
+plan=21
+n=0
+failed=0
+work=
+ns=cbimg$$
+echo "1..$plan"
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
+    local name=$1 f
+    shift
+    n=$((n + 1)); failed=$((failed + 1))
+    echo "not ok $n - $name"
+    for f; do
+        [ -s "$f" ] || continue
+        echo "# --- ${f#"$work"/} (last 25 lines)"
+        tail -n 25 "$f" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/#   /'
+    done
+    return 0
+}
+check() { # NAME CONDITION-COMMAND... [-- FILE...]
+    local name=$1 cmd=() files=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
+    [ $# -gt 0 ] && shift && files=("$@")
+    if "${cmd[@]}" >/dev/null 2>&1; then ok "$name"; else not_ok "$name" "${files[@]}"; fi
+}
+skip_rest() {
+    while [ "$n" -lt "$plan" ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done
+    exit 0
+}
+cleanup() {
+    [ -n "${qemu_pid:-}" ] && kill "$qemu_pid" 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    if [ -n "$work" ]; then
+        if [ "${KEEP_WORK:-}" = 1 ]; then echo "# kept $work"; else rm -rf "$work"; fi
+    fi
+}
+trap cleanup EXIT
+
+# ---- can it run here? ----
+[ "$(id -u)" = 0 ] || skip_rest "needs root (debootstrap, chroot, network namespaces)"
+[ -n "$cb" ] || skip_rest "CLUSTERBOOT_IMAGE_BINARY is not set: the images need a clusterboot built without sanitizers (scripts/run-tests.sh sets it)"
+[ -x "$cb" ] || { not_ok "CLUSTERBOOT_IMAGE_BINARY $cb is a program"; skip_rest "no binary to build images with"; }
+for p in debootstrap sfdisk mkfs.vfat mmd mcopy mkfs.ext4 debugfs e2fsck mksquashfs cpio qemu-system-x86_64 sha256sum python3 unshare; do
+    command -v "$p" >/dev/null || skip_rest "$p is not installed (scripts/setup-deps.sh installs it)"
+done
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+[ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] || skip_rest "OVMF is not installed (Debian package ovmf)"
+ip netns add "$ns" || skip_rest "cannot make a network namespace here"
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/cb-image.XXXXXX") || skip_rest "no work folder"
+mkdir -p "$cache"
+
+# ---- bad input: a precise error, nothing left behind ----
+"$cb_test" secrets init --inventory "$inv" --out "$work/secrets" >"$work/secrets.log" 2>&1 ||
+    { not_ok "secrets bundle for the test inventory" "$work/secrets.log"; skip_rest "no secrets bundle"; }
+
+mkdir -p "$work/bad/nodes"
+printf 'cluster:\n  name: bad\n  networking: { node_cidr: 10.0.2.0/24 }\nnodes:\n  - { name: a, ip: 10.9.9.9, roles: [master] }\n' \
+    >"$work/bad/cluster.yaml"
+"$cb_test" image build --inventory "$work/bad" --secrets "$work/secrets" --out "$work/out-bad" \
+    --cache "$cache" >"$work/bad.log" 2>&1
+rc=$?
+check "an inventory that does not validate: exit 1, FILE:LINE:COL, no output folder" \
+    eval '[ $rc = 1 ] && grep -q "cluster.yaml:[0-9]*:[0-9]*: error" "$work/bad.log" && [ ! -e "$work/out-bad" ]' -- "$work/bad.log"
+
+"$cb_test" image build --inventory "$inv" --out "$work/out-nosecrets" >"$work/nosecrets.log" 2>&1
+rc=$?
+check "no --secrets: exit 2, says every image of a cluster needs the same join secret and how to make it" \
+    eval '[ $rc = 2 ] && grep -q "same join secret" "$work/nosecrets.log" && grep -q "secrets init" "$work/nosecrets.log"' -- "$work/nosecrets.log"
+
+touch "$work/a-file"
+"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/a-file/out" --cache "$cache" \
+    >"$work/unwritable.log" 2>&1
+rc=$?
+check "an --out that cannot be made: exit 1, names it, with a hint" \
+    eval '[ $rc = 1 ] && grep -q "cannot make the output folder $work/a-file/out" "$work/unwritable.log" && grep -q "hint:" "$work/unwritable.log"' -- "$work/unwritable.log"
+
+"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-iso" --format disk,iso \
+    >"$work/iso.log" 2>&1
+rc=$?
+check "--format iso: refused (not built by this version) rather than building less" \
+    eval '[ $rc = 2 ] && grep -q "does not build .iso. yet" "$work/iso.log" && [ ! -e "$work/out-iso" ]' -- "$work/iso.log"
+
+# ---- two builds, the same bytes ----
+build() { # OUT LOG [ARG...]
+    local out=$1 log=$2
+    shift 2
+    "$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$out" --cache "$cache" --mirror "$mirror" "$@" \
+        >"$log" 2>&1
+}
+t0=$(date +%s)
+if build "$work/out1" "$work/build1.log"; then
+    ok "image build: disk.raw, netboot/, manifest.json, SHA256SUMS in $(($(date +%s) - t0)) s (the Debian base cached in $cache)"
+else
+    not_ok "image build" "$work/build1.log"
+    skip_rest "no image"
+fi
+sed 's/^/#   /' "$work/build1.log"
+check "sha256sum -c SHA256SUMS in the output folder: every output listed and intact" \
+    eval '(cd "$work/out1" && sha256sum -c --quiet SHA256SUMS) && [ "$(wc -l <"$work/out1/SHA256SUMS")" = 8 ]' -- "$work/out1/SHA256SUMS"
+check "manifest.json: the inventory's digest, the secret policy, every package with version and sha256, every output" \
+    python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["cluster"] == "imagetest" and m["secret_policy"] == "join" and len(m["inventory_sha256"]) == 64
+names = {c["name"]: c for c in m["components"]}
+for p in ("etcd-server", "containerd", "linux-image-amd64", "systemd", "busybox"):
+    assert len(names[p]["sha256"]) == 64 and names[p]["version"], p
+assert "ceph-mon" not in names and "mosquitto" not in names  # only what the roles need
+assert {o["path"] for o in m["outputs"]} >= {"disk.raw", "netboot/live.img", "netboot/rootfs.squashfs"}
+' "$work/out1/manifest.json" -- "$work/out1/manifest.json"
+
+t0=$(date +%s)
+build "$work/out2" "$work/build2.log"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$work/out1/SHA256SUMS" "$work/out2/SHA256SUMS"; then
+    ok "a second build into another folder: every output has the same sha256 ($(($(date +%s) - t0)) s)"
+else
+    diff "$work/out1/SHA256SUMS" "$work/out2/SHA256SUMS" >"$work/sums.diff" 2>&1
+    not_ok "a second build into another folder: every output has the same sha256" "$work/build2.log" "$work/sums.diff"
+fi
+rm -rf "$work/out2"
+
+# ---- a tampered cache refuses the build ----
+key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base"]["cache_key"])' "$work/out1/manifest.json")
+mkdir -p "$work/cache-t/base"
+cp -a "$cache/base/$key" "$work/cache-t/base/$key"
+deb=$(ls "$work/cache-t/base/$key/var/cache/apt/archives/" | grep '^containerd_' | head -n 1)
+printf 'X' | dd of="$work/cache-t/base/$key/var/cache/apt/archives/$deb" bs=1 seek=1000 conv=notrunc 2>/dev/null
+"$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-t" --cache "$work/cache-t" \
+    >"$work/tampered.log" 2>&1
+rc=$?
+check "one byte changed in a cached package file: the build fails naming the component, nothing published" \
+    eval '[ $rc = 1 ] && grep -q "component containerd .* does not match the signed Debian index" "$work/tampered.log" && [ -z "$(ls -A "$work/out-t")" ]' -- "$work/tampered.log"
+cp "$cache/base/$key/var/cache/apt/archives/$deb" "$work/cache-t/base/$key/var/cache/apt/archives/$deb"
+printf 'X' | dd of="$work/cache-t/base/$key/usr/bin/containerd" bs=1 seek=1000 conv=notrunc 2>/dev/null
+"$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-t" --cache "$work/cache-t" \
+    >"$work/tampered2.log" 2>&1
+rc=$?
+check "one byte changed in an installed file of the cached base: the build fails (dpkg --verify names it)" \
+    eval '[ $rc = 1 ] && grep -q "/usr/bin/containerd" "$work/tampered2.log" && [ -z "$(ls -A "$work/out-t")" ]' -- "$work/tampered2.log"
+rm -rf "$work/cache-t"
+
+# ---- a full disk while writing ----
+unshare -m --propagation private bash -c '
+    mkdir -p "$1" && mount -t tmpfs -o size=200m tmpfs "$1" || exit 99
+    "$2" image build --inventory "$3" --secrets "$4" --out "$1/out" --cache "$5" --format disk
+    rc=$?
+    ls -A "$1/out" >"$6"
+    exit $rc' full "$work/small" "$cb" "$inv" "$work/secrets" "$cache" "$work/full.ls" >"$work/full.log" 2>&1
+rc=$?
+check "a disk that fills up while writing: exit 1, the step and the tool's words, no output or staging folder left" \
+    eval '[ $rc = 1 ] && grep -q "step tree\|step disk\|step initrd" "$work/full.log" && grep -qi "space" "$work/full.log" && [ ! -s "$work/full.ls" ]' -- "$work/full.log"
+
+# ---- boots under QEMU, one at a time ----
+qemu_pid=
+# boot NAME LOG WAIT_FOR_REGEX TIMEOUT QEMU_ARG...: starts QEMU in the namespace, its serial console to LOG,
+# and waits until LOG matches (0) or TIMEOUT seconds pass (1). The VM keeps running.
+boot() {
+    local name=$1 log=$2 want=$3 timeout=$4 i
+    shift 4
+    ip netns exec "$ns" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic -no-reboot \
+        -monitor "unix:$work/$name.mon,server,nowait" "$@" >"$log" 2>&1 &
+    qemu_pid=$!
+    for ((i = 0; i < timeout; i++)); do
+        grep -aq -- "$want" "$log" && return 0
+        kill -0 "$qemu_pid" 2>/dev/null || return 1
+        sleep 1
+    done
+    return 1
+}
+# stop NAME [powerdown]: ACPI power-off (the disk's file system clean) or kill; waits for QEMU to end.
+stop() {
+    local name=$1 i
+    if [ "${2:-}" = powerdown ]; then
+        python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(0.3); s.sendall(b"system_powerdown\n"); time.sleep(0.5)' \
+            "$work/$name.mon" 2>/dev/null
+        for ((i = 0; i < 120; i++)); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
+    fi
+    kill "$qemu_pid" 2>/dev/null
+    wait "$qemu_pid" 2>/dev/null
+    qemu_pid=
+}
+console_line() { # LOG: the identity line, without the console's escapes
+    grep -a '^clusterboot: this machine' "$1" | sed -e 's/\r//g' | head -n 1
+}
+failed_units() { # LOG: units the console reported as failed
+    sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" | grep -a 'FAILED' || true
+}
+esp_off=$((1024 * 1024))
+root_off=$((esp_off + 256 * 1024 * 1024))
+
+# disk.raw under OVMF, recognised by its MAC, on a disk 2 GiB larger than the image.
+cp --sparse=always "$work/out1/disk.raw" "$work/disk-mac.raw" && truncate -s +2G "$work/disk-mac.raw"
+cp "$ovmf_vars" "$work/vars-mac.fd"
+t0=$(date +%s)
+if boot mac "$work/boot-mac.log" 'login:' 240 \
+        -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars-mac.fd" \
+        -drive "file=$work/disk-mac.raw,format=raw,if=virtio" \
+        -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:01; then
+    ok "disk.raw + OVMF (systemd-boot, no menu): a login prompt in $(($(date +%s) - t0)) s"
+else
+    not_ok "disk.raw + OVMF: a login prompt within 240 s" "$work/boot-mac.log"
+fi
+sleep 10 # the first units of the role targets
+line=$(console_line "$work/boot-mac.log")
+check "the console says: '$line'" [ "$line" = "clusterboot: this machine is node-mac (matched by MAC 52:54:00:c1:00:01)" ] -- "$work/boot-mac.log"
+fails=$(failed_units "$work/boot-mac.log")
+check "no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-mac.log"
+stop mac powerdown
+e2fsck -fy "$work/disk-mac.raw?offset=$root_off" >"$work/fsck-mac.log" 2>&1
+identity=$(debugfs -R 'cat /etc/cluster-config/node-identity' "$work/disk-mac.raw?offset=$root_off" 2>/dev/null)
+mkdir -p "$work/journal-mac"
+debugfs -R "rdump /var/log/journal $work/journal-mac" "$work/disk-mac.raw?offset=$root_off" >/dev/null 2>&1
+journalctl -D "$work/journal-mac/journal" -u cluster-detect.service --no-pager >"$work/journal-mac.log" 2>&1
+check "after the power-off, read from the disk: node-identity is node-mac and cluster-detect.service finished in the journal" \
+    eval '[ "$identity" = node-mac ] && grep -q "Finished cluster-detect.service" "$work/journal-mac.log"' -- "$work/journal-mac.log" "$work/fsck-mac.log"
+root_sectors=$(sfdisk -J "$work/disk-mac.raw" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["size"])')
+blocks=$(debugfs -R stats "$work/disk-mac.raw?offset=$root_off" 2>/dev/null | awk -F: '/^Block count/ { print $2 + 0 }')
+image_sectors=$(sfdisk -J "$work/out1/disk.raw" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["size"])')
+check "the root grew to the disk at first boot: partition $image_sectors -> $root_sectors sectors, ext4 $blocks blocks" \
+    eval '[ "$root_sectors" -gt $((image_sectors + 3 * 1024 * 1024)) ] && [ $((blocks * 8)) -gt $((image_sectors + 3 * 1024 * 1024)) ]'
+rm -f "$work/disk-mac.raw"
+
+# disk.raw on NVMe under OVMF, a MAC no node has: recognised by the DMI serial.
+cp --sparse=always "$work/out1/disk.raw" "$work/disk-serial.raw"
+cp "$ovmf_vars" "$work/vars-serial.fd"
+boot serial "$work/boot-serial.log" '^clusterboot: this machine' 240 \
+    -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars-serial.fd" \
+    -drive "file=$work/disk-serial.raw,format=raw,if=none,id=d0" -device nvme,drive=d0,serial=nvme0 \
+    -smbios type=1,serial=CB-IMAGE-TEST-0002 \
+    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:99
+line=$(console_line "$work/boot-serial.log")
+check "disk.raw on NVMe: '$line'" [ "$line" = "clusterboot: this machine is node-serial (matched by DMI serial CB-IMAGE-TEST-0002)" ] -- "$work/boot-serial.log"
+stop serial
+rm -f "$work/disk-serial.raw"
+
+# netboot: live.img (initrd and squashfs as one) with QEMU's -kernel/-initrd, the node forced on the command line.
+cmdline=$(cat "$work/out1/netboot/cmdline.txt")
+boot live "$work/boot-live.log" 'login:' 240 -kernel "$work/out1/netboot/vmlinuz" -initrd "$work/out1/netboot/live.img" \
+    -append "$cmdline clusterboot.node=node-cmdline" \
+    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:98
+line=$(console_line "$work/boot-live.log")
+check "netboot live.img: '$line'" [ "$line" = "clusterboot: this machine is node-cmdline (matched by kernel command line)" ] -- "$work/boot-live.log"
+check "a live root says at boot that nothing outlives a reboot" grep -aq 'clusterboot: warning: this machine runs a live root' "$work/boot-live.log" -- "$work/boot-live.log"
+fails=$(failed_units "$work/boot-live.log")
+check "netboot: no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-live.log"
+stop live
+
+# A machine that is no node: its MAC, serial and hostname match nothing.
+boot unknown "$work/boot-unknown.log" '^clusterboot: this machine' 240 -kernel "$work/out1/netboot/vmlinuz" \
+    -initrd "$work/out1/netboot/live.img" -append "$cmdline" \
+    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:97
+line=$(console_line "$work/boot-unknown.log")
+check "an unknown machine: '$line'" eval '[[ "$line" == "clusterboot: this machine is not in the inventory (MACs: eth0=52:54:00:c1:00:97;"* ]]' -- "$work/boot-unknown.log"
+stop unknown
+
+[ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"
+[ "$failed" = 0 ] && [ "$n" = "$plan" ]
