@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The main job on the bundled example: install what is needed, build, validate and plan the inventory,
-# make ONE image of it (`clusterboot install`, the default "join" secret policy: the image carries a join
-# secret and nothing else), and boot that image as every machine of the inventory at once -- each a
+# make ONE image of it (`clusterboot image build`: the root tree disk.raw and netboot/ are made of, with the
+# default "join" secret policy: the image carries a join secret and nothing else), and boot that tree as
+# every machine of the inventory at once -- each a
 # systemd-nspawn container with a real systemd, on one bridge, its NIC carrying the node's MAC. Nothing is
 # done inside the machines: each detects which node it is, renders its configuration, and runs the
 # bootstrap stages of its roles (the first master makes the cluster's secrets, its etcd and its join
@@ -14,9 +15,9 @@
 #   DEMO_TIMEOUT=600 scripts/demo.sh         how long to wait for the cluster (seconds, default 420)
 #   DEMO_JSON=FILE scripts/demo.sh           also write the timeline as JSON (bench/ready uses it)
 #
-# Needs root (containers, network namespaces). The Debian rootfs of the machines is made once by
-# debootstrap (a few minutes) into /var/cache/clusterboot-test and reused, shared with
-# tests/e2e/test-nspawn-cluster.sh; the machines' trees go to a temporary folder under ${TMPDIR:-/var/tmp}
+# Needs root (containers, network namespaces). The image's Debian base is made once by debootstrap (a few
+# minutes) into /var/cache/clusterboot-test/image and reused; the machines' trees go to a temporary folder
+# under ${TMPDIR:-/var/tmp}
 # and are removed at the end (KEEP_WORK=1 keeps them). The image carries CoreDNS, which tests/deps/coredns.sh
 # builds once from the Go module proxy (~6 min the first time, then cached) with the Go of tests/deps/go.sh.
 # Nothing outside the containers and their bridge is addressed.
@@ -57,16 +58,14 @@ trap nspawn_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-nspawn_preflight "$cb"
-echo
-echo "== the machines' Debian rootfs (made once, then cached)"
-nspawn_cache "$suite-minbase-cluster" "$nspawn_cluster_include" "with etcd, mosquitto, ceph-mon, ceph-mgr and dig"
+nspawn_preflight "$cb" debootstrap dig
 nspawn_workdir cb-demo
 image=$work/image
 echo
-echo "== clusterboot install --root IMAGE --inventory $inventory   (one image for every machine)"
-nspawn_image "$image" "$inventory" || { not_ok "install" "$work/install.log"; exit 1; }
-tail -n 1 "$work/install.log" | sed 's/^/  /'
+echo "== clusterboot secrets init, clusterboot image build --format tree   (one image for every machine;"
+echo "   its Debian base is made once, a few minutes, then cached in $cache_dir/image)"
+nspawn_image_build "$image" "$inventory" || { not_ok "image build" "$work/image-build.log"; exit 1; }
+sed -n '/^\[/p' "$work/image-build.log" | sed 's/^/  /'
 echo "  CoreDNS from tests/deps/coredns.sh (built once from the Go module proxy: ~6 min the first time)"
 if coredns=$(nspawn_coredns 2> >(sed 's/^/    /' >&2)); then
     nspawn_add_coredns "$image" "$coredns" || { not_ok "CoreDNS into the image"; exit 1; }
@@ -199,8 +198,8 @@ for name in "${names[@]}"; do
     asked=${asked:-$name}
     addr=$(nspawn_exec "$name" ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
     echo
-    echo "== from inside $asker: dig @$addr -p $dns_port $asked.$dns_zone   (CoreDNS on $name)"
-    nspawn_exec "$asker" dig @"$addr" -p "$dns_port" +time=3 +tries=2 +noall +answer "$asked.$dns_zone" A 2>&1 |
+    echo "== from $asker's network: dig @$addr -p $dns_port $asked.$dns_zone   (CoreDNS on $name)"
+    nspawn_netexec "$asker" dig @"$addr" -p "$dns_port" +time=3 +tries=2 +noall +answer "$asked.$dns_zone" A 2>&1 |
         sed 's/^/  /'
     break
 done

@@ -63,8 +63,14 @@ int run_program_io(char *const argv[], const ProgramIO *io, char **ret_output) {
                         continue;
                 if (n <= 0)
                         break;
-                if (out.len < OUTPUT_MAX)
-                        (void) strbuf_appendn(&out, buf, MIN((size_t) n, OUTPUT_MAX - out.len));
+                /* The last OUTPUT_MAX bytes: a failing tool says why at the end. */
+                if (out.len + (size_t) n > OUTPUT_MAX) {
+                        size_t drop = MIN(out.len, out.len + (size_t) n - OUTPUT_MAX);
+                        memmove(out.s, out.s + drop, out.len - drop);
+                        out.len -= drop;
+                        out.s[out.len] = 0;
+                }
+                (void) strbuf_appendn(&out, buf, (size_t) n);
         }
         close(fds[0]);
         int status;

@@ -3,7 +3,7 @@
 
 /* Runs the program argv[0] (an absolute path) with argv and an empty environment but PATH, waits for it,
  * and returns its exit status (0-255), or a negative errno when it could not be started or was killed by
- * a signal (-ECHILD). Its standard output and error, up to 64 KiB, go to *ret_output (malloc()ed, NUL
+ * a signal (-ECHILD). Its standard output and error, the last 64 KiB of them, go to *ret_output (malloc()ed, NUL
  * terminated; may be NULL) for an error message. stdin is /dev/null. */
 int run_program(char *const argv[], char **ret_output);
 

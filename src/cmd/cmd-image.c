@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +68,7 @@ static int image_build_cmd(const Options *o) {
                 return EXIT_USAGE;
         }
         if (r < 0) {
-                log_error("--format takes a list of disk and netboot, not '%s'", bad);
+                log_error("--format takes a list of disk, netboot and tree, not '%s'", bad);
                 return EXIT_USAGE;
         }
         int64_t epoch;
@@ -104,22 +103,15 @@ static int image_build_cmd(const Options *o) {
                 return EXIT_FAILED;
         }
 
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0) {
-                log_error_errno(-errno, "cannot find this program (/proc/self/exe): %m");
-                inventory_free(inv);
-                return EXIT_FAILED;
-        }
-        self[n] = 0;
-
         ImageBuildOptions bo = {
                 .inventory = o->inventory,
                 .out = o->out,
                 .cache = o->cache ?: DEFAULT_CACHE,
                 .mirror = o->mirror ?: DEFAULT_MIRROR,
                 .formats = formats,
-                .self = self,
+                /* Not its path: the file may have been replaced (a rebuild) while this runs. A child
+                 * exec()s its parent's program through it. */
+                .self = "/proc/self/exe",
                 .secrets = o->secrets,
                 .embedded = o->embedded,
                 .source_date_epoch = epoch,

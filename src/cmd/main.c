@@ -122,7 +122,8 @@ static const Verb verbs[] = {
           "--secrets DIR -- and from it, in --out DIR: disk.raw (GPT, an ESP with systemd-boot, the root\n"
           "ext4; dd it onto a disk), netboot/ (vmlinuz, initrd.img, rootfs.squashfs, boot.ipxe, cmdline.txt,\n"
           "and live.img: initrd and root as one), manifest.json (every component and output with its\n"
-          "sha256) and SHA256SUMS. --format disk,netboot picks outputs (default both). Every package file is\n"
+          "sha256) and SHA256SUMS; with --format tree, rootfs/ (the tree itself, for containers). --format\n"
+          "disk,netboot,tree picks outputs (default disk,netboot). Every package file is\n"
           "checked against the signed Debian index and the installed files against dpkg. The same inputs\n"
           "give the same bytes: dates are clamped to SOURCE_DATE_EPOCH (default: the Debian release's date)\n"
           "and identifiers derive from the cluster's name. Outputs appear only when all are complete; a\n"
@@ -159,7 +160,7 @@ static const struct {
         { OPT_STAGE, "--stage NAME", "run only this bootstrap stage" },
         { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
         { OPT_SECRET_POLICY, "--secret-policy P", "join (default: the image carries only the join secret) or embedded" },
-        { OPT_FORMAT, "--format LIST", "the outputs to build: disk,netboot (default both)" },
+        { OPT_FORMAT, "--format LIST", "the outputs to build: disk,netboot,tree (default disk,netboot)" },
         { OPT_CACHE, "--cache DIR", "where the Debian base trees are kept (default /var/cache/clusterboot)" },
         { OPT_MIRROR, "--mirror URL", "the Debian mirror (default http://deb.debian.org/debian)" },
 };

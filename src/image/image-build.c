@@ -913,13 +913,14 @@ static int step_manifest(Build *b) {
         if (!inv_sha || !cmdline)
                 return -ENOMEM;
         cmdline[strcspn(cmdline, "\n")] = 0;
-        json_t *m = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:I,s:{s:s,s:s,s:s,s:s,s:s},s:s,s:{s:s,s:s},s:O,s:O}",
+        json_t *m = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:I,s:{s:s,s:s,s:s,s:s,s:s},s:s,s:{s:s,s:s},s:O,s:O,s:b}",
                               "cluster", strempty(b->inv->cluster.name.v), "clusterboot", "version", PROJECT_VERSION,
                               "sha256", self_sha, "inventory_sha256", inv_sha, "secret_policy",
                               b->o->embedded ? "embedded" : "join", "source_date_epoch", (json_int_t) b->epoch, "base",
                               "suite", IMAGE_SUITE, "architecture", IMAGE_ARCH, "mirror", b->o->mirror, "release_date",
                               b->release_date, "cache_key", b->base_key, "kernel", b->kernel_version, "cmdline", "disk",
-                              IMAGE_CMDLINE, "netboot", cmdline, "components", b->components, "outputs", b->outputs);
+                              IMAGE_CMDLINE, "netboot", cmdline, "components", b->components, "outputs", b->outputs,
+                              "rootfs", (b->o->formats & IMAGE_FORMAT_TREE) != 0);
         _cleanup_free_ char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(m);
         _cleanup_free_ char *manifest = strprintf("%s/manifest.json", b->staging);
@@ -952,7 +953,7 @@ static int step_manifest(Build *b) {
 
 /* ---- publish: the outputs moved into --out, replacing the last build's ---- */
 
-static const char *const output_names[] = { "disk.raw", "netboot", "manifest.json", "SHA256SUMS" };
+static const char *const output_names[] = { "disk.raw", "netboot", "rootfs", "manifest.json", "SHA256SUMS" };
 
 static int step_publish(Build *b) {
         step_begin(b, "publish");
@@ -970,6 +971,10 @@ static int step_publish(Build *b) {
                 else if (rename(cur, aside) < 0 && errno != ENOENT)
                         r = fail(b, -errno, NULL, NULL, "cannot move the last build's %s aside", cur);
         }
+        /* The tree is the output rootfs/ when asked for (else it goes with the staging folder). */
+        _cleanup_free_ char *rootfs = strprintf("%s/rootfs", b->staging);
+        if (r >= 0 && (b->o->formats & IMAGE_FORMAT_TREE) && (!rootfs || rename(b->tree, rootfs) < 0))
+                r = fail(b, rootfs ? -errno : -ENOMEM, NULL, NULL, "cannot move the tree to %s", rootfs);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(output_names); i++) {
                 _cleanup_free_ char *made = strprintf("%s/%s", b->staging, output_names[i]);
                 _cleanup_free_ char *dst = strprintf("%s/%s", b->o->out, output_names[i]);

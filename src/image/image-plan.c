@@ -22,6 +22,7 @@ int image_formats_parse(const char *s, unsigned *ret, const char **ret_bad) {
                 { "disk", IMAGE_FORMAT_DISK },
                 { "netboot", IMAGE_FORMAT_NETBOOT },
                 { "iso", IMAGE_FORMAT_ISO },
+                { "tree", IMAGE_FORMAT_TREE },
         };
         static char bad[32];
         unsigned formats = 0;

@@ -15,6 +15,8 @@ typedef enum ImageFormat {
         IMAGE_FORMAT_DISK = 1u << 0,    /* disk.raw: GPT, ESP with systemd-boot, root ext4 */
         IMAGE_FORMAT_NETBOOT = 1u << 1, /* netboot/: vmlinuz, initrd.img, rootfs.squashfs, live.img, boot.ipxe */
         IMAGE_FORMAT_ISO = 1u << 2,     /* cluster.iso: not built yet (refused, see image_formats_parse()) */
+        IMAGE_FORMAT_TREE = 1u << 3,    /* rootfs/: the root tree itself, which the others are made of (for
+                                         * containers: tests/e2e and scripts/demo.sh boot it in nspawn) */
 } ImageFormat;
 #define IMAGE_FORMATS_DEFAULT (IMAGE_FORMAT_DISK | IMAGE_FORMAT_NETBOOT)
 

@@ -9,11 +9,13 @@
 #   nspawn_cache NAME INCLUDE WHAT     the rootfs cache $cache_dir/NAME (one point), made once
 #   nspawn_workdir PREFIX              $work, and the launch wrapper in it
 #   nspawn_image IMAGE INVENTORY [INSTALL_ARG...]   the rootfs plus `clusterboot install` (no point)
+#   nspawn_image_build IMAGE INVENTORY [ARG...]     or the tree of `clusterboot image build --format tree`
 #   nspawn_coredns, nspawn_add_coredns IMAGE BIN    CoreDNS (tests/deps/coredns.sh builds it once) into IMAGE
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
-#   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...
+#   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...,
+#   nspawn_netexec NAME COMMAND... (the host's COMMAND in NAME's network namespace)
 #
 # Why the containers are set up the way they are:
 # - Identity: the containers' NICs are veths, and detect by design takes MACs only from physical NICs (those
@@ -77,7 +79,7 @@ not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
     for f; do
         [ -s "$f" ] || continue
         echo "# --- ${f#"$work"/} (last 30 lines)"
-        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /'
+        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /' | awk 1 # the next TAP line on its own
     done
     return 0
 }
@@ -201,7 +203,7 @@ EOF
 # systemd-networkd with wait-online, a persistent journal, the sanitizer runtimes of an ASan/UBSan build.
 # Logs in $work/install.log; returns 1 on failure.
 nspawn_image() {
-    local image=$1 inv=$2 t0 lib missing
+    local image=$1 inv=$2 t0
     shift 2
     t0=$(date +%s)
     cp -a "$cache" "$image" || return 1
@@ -231,7 +233,36 @@ nspawn_image() {
     systemctl --root="$image" enable systemd-networkd.service >>"$work/install.log" 2>&1 || return 1
     [ -L "$image/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service" ] || return 1
     # A persistent journal, read by journalctl -D on the host when a report is missing.
-    mkdir -p "$image/var/log/journal" "$image/var/lib/cb-e2e" "$image/usr/local/sbin" || return 1
+    mkdir -p "$image/var/log/journal" || return 1
+    nspawn_image_extras "$image"
+}
+
+# nspawn_image_build IMAGE INVENTORY [IMAGE_BUILD_ARG...]: the machines' tree as the product makes it,
+# `clusterboot image build --format tree` (the tree disk.raw and netboot/ are made of; its Debian base, with
+# the packages the inventory's roles need, cached in $cache_dir/image), moved to IMAGE, and what only the
+# tests add (nspawn_image_extras). The image carries the join secret of a bundle made here (image build needs
+# one: every image of a cluster carries the same). Logs in $work/image-build.log; returns 1 on failure.
+nspawn_image_build() {
+    local image=$1 inv=$2 t0
+    shift 2
+    t0=$(date +%s)
+    # One bundle per test: each image of the test's cluster carries the same join secret.
+    if [ ! -d "$work/secrets" ]; then
+        "$cb" secrets init --inventory "$inv" --out "$work/secrets" >>"$work/image-build.log" 2>&1 || return 1
+    fi
+    rm -rf "$work/image-out"
+    "$cb" image build --format tree --inventory "$inv" --secrets "$work/secrets" --out "$work/image-out" \
+        --cache "$cache_dir/image" --mirror "$mirror" "$@" >>"$work/image-build.log" 2>&1 || return 1
+    mv "$work/image-out/rootfs" "$image" || return 1
+    note "image: clusterboot image build --format tree in $(($(date +%s) - t0)) s"
+    nspawn_image_extras "$image"
+}
+
+# nspawn_image_extras IMAGE: what the tests add to an image: folders for their report unit, the sanitizer
+# runtimes of an ASan/UBSan build of clusterboot, and the check that the image has every library it links.
+nspawn_image_extras() {
+    local image=$1 lib missing
+    mkdir -p "$image/var/lib/cb-e2e" "$image/usr/local/sbin" || return 1
 
     for lib in $(ldd "$cb" | awk '$3 ~ /^\// && $1 ~ /^lib(a|ub|l|t)san/ { print $3 }'); do
         [ -e "$image$lib" ] || cp -L "$lib" "$image$lib" || return 1
@@ -373,6 +404,14 @@ nspawn_exec() {
     l=$(nspawn_leader "$m") || { echo "$m is not running" >&2; return 125; }
     nsenter --target "$l" --mount --uts --ipc --net --pid --root --wd -- \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+# nspawn_netexec NAME COMMAND...: the host's COMMAND in machine NAME's network namespace only: a test's
+# tool (dig) that the image, which carries what the inventory needs, has no reason to carry.
+nspawn_netexec() {
+    local m=$1 l
+    shift
+    l=$(nspawn_leader "$m") || { echo "$m is not running" >&2; return 125; }
+    nsenter --target "$l" --net -- "$@"
 }
 # nspawn_wait_file SECONDS RELPATH: until each running machine's root has RELPATH, or SECONDS passed;
 # prints the machines still missing it.

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2317,SC2015,SC2119 # functions called through check look unreachable; A && B || C is meant
 # The whole cluster under a real systemd, with the default "join" secret policy: ONE image made by
-# `clusterboot install --root IMG --inventory INV` (the image carries the join secret alone), copied once
+# `clusterboot image build --format tree` (the tree disk.raw and netboot/ are made of; the image carries the
+# join secret alone), copied once
 # per machine, every machine a systemd-nspawn container on one bridge, nothing done by hand inside them.
 # In each container:
 #   cluster-detect.service     clusterboot firstboot: detect, render, activate
@@ -51,9 +52,9 @@
 # certificates, bundle) from the roots after the containers are powered off, and runs the checks of 7
 # inside the containers with nsenter. The harness (cache, image, bridge, boot, stop) is lib-nspawn.sh.
 #
-# The Debian rootfs (minbase plus etcd, mosquitto, mosquitto-clients, ceph-mon, ceph-mgr, ceph-common and
-# bind9-dnsutils: lib-nspawn.sh's nspawn_cluster_include) is made once by debootstrap into
-# $CLUSTERBOOT_TEST_CACHE/bookworm-minbase-cluster (see lib-nspawn.sh for the other variables). The image
+# The image's Debian base (the packages examples/ha's roles need, as image build picks them) is made once by
+# debootstrap into $CLUSTERBOOT_TEST_CACHE/image (see lib-nspawn.sh for the other variables). The checks'
+# dig is the host's, run in a machine's network namespace. The image
 # gets CoreDNS at /usr/local/bin/coredns from tests/deps/coredns.sh (built here when the cache lacks it: a
 # first build takes minutes); if it cannot be built, the dns stage is skipped and so are the points that ask
 # CoreDNS (a skip that CLUSTERBOOT_REQUIRE_ALL=1 counts as a failure).
@@ -95,10 +96,9 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="master-01 master-02
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 61
-nspawn_preflight "$cb" openssl sha256sum
+nspawn_init 60
+nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
-nspawn_cache "$suite-minbase-cluster" "$nspawn_cluster_include" "with etcd, mosquitto, ceph-mon, ceph-mgr and dig"
 nspawn_workdir cb-e2e-cluster
 # The DNS zone, port and servers of examples/ha, from plan (the dns stage's nodes; what the zone holds).
 read -r dns_zone dns_port dns_servers < <("$cb" plan --inventory "$ha" --output json 2>/dev/null | python3 -c '
@@ -212,24 +212,25 @@ EOF
         "$image/etc/systemd/system/multi-user.target.wants/cb-e2e-report.service"
 }
 
-# make_image NAME INVENTORY: $work/image-NAME, the join policy (install's default), with the report unit.
+# make_image NAME INVENTORY: $work/image-NAME, the tree of `clusterboot image build --format tree` with the
+# join policy (the default), with the report unit.
 make_image() {
     local image=$work/image-$1 inv=$2
-    nspawn_image "$image" "$inv" || return 1
-    if [ -n "$coredns" ]; then nspawn_add_coredns "$image" "$coredns" >>"$work/install.log" 2>&1 || return 1; fi
+    nspawn_image_build "$image" "$inv" || return 1
+    if [ -n "$coredns" ]; then nspawn_add_coredns "$image" "$coredns" >>"$work/image-build.log" 2>&1 || return 1; fi
     # The join policy: the join secret, and no bundle, in the image.
     [ -s "$image/etc/cluster-config/join/join-secret" ] ||
-        { echo "no join secret in the image" >>"$work/install.log"; return 1; }
+        { echo "no join secret in the image" >>"$work/image-build.log"; return 1; }
     [ ! -e "$image/etc/cluster-config/secrets" ] ||
-        { echo "a secrets bundle in a join-policy image" >>"$work/install.log"; return 1; }
-    grep -q 'secret policy join' "$work/install.log" || return 1
+        { echo "a secrets bundle in a join-policy image" >>"$work/image-build.log"; return 1; }
+    grep -q '"secret_policy": "join"' "$work/image-out/manifest.json" || return 1
     add_report "$image"
 }
 if make_image ha "$ha"; then
-    ok "image: clusterboot install (examples/ha, the join policy: the join secret only), etcd, mosquitto, ceph-mon, ceph-mgr$([ -n "$coredns" ] && echo ", CoreDNS"), the report unit"
+    ok "image: clusterboot image build --format tree (examples/ha, the join policy: the join secret only)$([ -n "$coredns" ] && echo ", CoreDNS"), the report unit"
 else
-    not_ok "image: clusterboot install (examples/ha, the join policy: the join secret only), etcd, mosquitto, ceph-mon, ceph-mgr, the report unit" \
-        "$work/install.log"
+    not_ok "image: clusterboot image build --format tree (examples/ha, the join policy: the join secret only), the report unit" \
+        "$work/image-build.log"
     skip_rest "no image"
 fi
 if make_small_inventory && make_image small "$work/inv-small"; then
@@ -237,7 +238,7 @@ if make_small_inventory && make_image small "$work/inv-small"; then
     small_ok=1
 else
     not_ok "the small inventory (master-01, worker-01, worker-02 of examples/ha) validates; its image" \
-        "$work/validate-small.log" "$work/install.log"
+        "$work/validate-small.log" "$work/image-build.log"
     small_ok=
 fi
 nspawn_probe "$work/image-ha"
@@ -601,8 +602,9 @@ live_checks_s1() {
     [ -n "$coredns" ] || return 0
     local srv m q=()
     for srv in $dns_servers; do for m in "${all[@]}"; do q+=("${ip[$srv]}" "$m"); done; done
-    # shellcheck disable=SC2016 # expanded by the shell inside the container
-    nspawn_exec worker-03 sh -c '
+    # shellcheck disable=SC2016 # expanded by that shell; the host's dig in worker-03's network (the image
+    # carries what the inventory needs, no test tools)
+    nspawn_netexec worker-03 sh -c '
         port=$1 zone=$2
         shift 2
         while [ $# -gt 0 ]; do

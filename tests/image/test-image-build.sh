@@ -43,7 +43,8 @@ not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
     for f; do
         [ -s "$f" ] || continue
         echo "# --- ${f#"$work"/} (last 25 lines)"
-        tail -n 25 "$f" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/#   /'
+        # awk: a console log's last line has no newline, and the next TAP line must start on its own.
+        tail -n 25 "$f" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/#   /' | awk 1
     done
     return 0
 }

@@ -33,6 +33,8 @@ TEST(test_formats) {
         ASSERT_INT_EQ(f, IMAGE_FORMAT_DISK | IMAGE_FORMAT_NETBOOT);
         ASSERT_INT_EQ(image_formats_parse("netboot", &f, &bad), 0);
         ASSERT_INT_EQ(f, IMAGE_FORMAT_NETBOOT);
+        ASSERT_INT_EQ(image_formats_parse("tree,disk", &f, &bad), 0);
+        ASSERT_INT_EQ(f, IMAGE_FORMAT_TREE | IMAGE_FORMAT_DISK);
         /* A typo names the word; a format this version cannot build says so rather than building less. */
         ASSERT_INT_EQ(image_formats_parse("disk,netbot", &f, &bad), -EINVAL);
         ASSERT_STREQ(bad, "netbot");
