@@ -52,7 +52,7 @@ note() { echo "  $*"; }
 skip_rest() { echo "demo: cannot run here: $1" >&2; exit 1; }
 n=0 failed=0 plan=0
 tag=cbd$$ brns=cbd$$br work= cgroups=() boots=0
-declare -A pid=() nsif=() nsroot=()
+declare -A pid=() nsif=() nsroot=() nsdevs=()
 nsnets=()
 trap nspawn_cleanup EXIT
 trap 'exit 130' INT
@@ -88,6 +88,7 @@ for line in "${nodes[@]}"; do
     mac[$name]=$m roles[$name]=$r root[$name]=$work/roots/$name
     nspawn_new_root "$image" "${root[$name]}" "$name" || { not_ok "a copy of the image for $name"; exit 1; }
 done
+nspawn_osd_devices "$inventory"
 names=("${!mac[@]}")
 mapfile -t names < <(printf '%s\n' "${names[@]}" | sort)
 

@@ -14,6 +14,7 @@
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
+#   nspawn_osd_devices INVENTORY       the OSD devices of the node files, as files nspawn_boot binds
 #   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...,
 #   nspawn_netexec NAME COMMAND... (the host's COMMAND in NAME's network namespace)
 #
@@ -63,6 +64,7 @@ nspawn_init() { # PLAN
     declare -gA pid=()    # machine -> systemd-nspawn's PID, while it runs
     declare -gA nsif=()   # machine -> its veth's name (inside the container, while it runs)
     declare -gA nsroot=() # machine -> the root it runs (or last ran) from
+    declare -gA nsdevs=() # machine -> the block devices its node file names (nspawn_osd_devices)
     nsnets=()             # network namespaces nspawn_boot made for containers (with IFNAME)
     echo "1..$plan"
     trap nspawn_cleanup EXIT
@@ -310,11 +312,22 @@ nspawn_bridge() {
 }
 
 # ---- machines ----
+# nspawn_osd_devices INVENTORY: each node's Ceph OSD devices, from the plan, into nsdevs (nspawn_boot gives
+# the machine a 4 GiB sparse file at each).
+nspawn_osd_devices() {
+    local node dev
+    while read -r node dev; do
+        [ -n "$node" ] && nsdevs[$node]="${nsdevs[$node]:-} $dev"
+    done < <("$cb" plan --inventory "$1" --output json | python3 -c '
+import json, sys
+for o in json.load(sys.stdin).get("ceph", {}).get("osds", []):
+    print(o["node"], o["device"])')
+}
 # nspawn_new_root IMAGE ROOT NAME: a copy of the image; the node's name in /etc/hostname (see the top), and
 # a machine id of its own as any installed machine has.
 nspawn_new_root() {
     local image=$1 r=$2 name=$3
-    rm -rf "$r"
+    rm -rf "$r" "$r.disks" # a new machine, new disks
     mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
     printf '%s\n' "$name" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
     tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id"
@@ -339,10 +352,18 @@ nspawn_boot() {
         # nspawn grants CAP_NET_ADMIN (which systemd-networkd needs) for its own private networks only.
         net=(--network-namespace-path="/run/netns/$tag-n$i" --capability=CAP_NET_ADMIN)
     fi
+    # The node's disks: a sparse file per device, next to the root (a reboot of the root finds its data),
+    # bound at the device's path. BlueStore takes a file as its block device as it takes a disk.
+    local binds=() dev file
+    for dev in ${nsdevs[$m]:-}; do
+        file=$r.disks/${dev#/dev/}
+        mkdir -p "${file%/*}" && { [ -e "$file" ] || truncate -s 4G "$file"; } || return 1
+        binds+=(--bind="$file:$dev")
+    done
     mkdir -p "${log%/*}"
     boots=$((boots + 1))
     "$work/launch" "$tag-$boots-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
-        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" >"$log" 2>&1 &
+        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" "${binds[@]}" >"$log" 2>&1 &
     pid[$m]=$!
     nsif[$m]=$host_if
     nsroot[$m]=$r

@@ -243,6 +243,7 @@ else
 fi
 nspawn_probe "$work/image-ha"
 nspawn_bridge
+nspawn_osd_devices "$ha"
 # The programs the image has decide which stages run (a stage whose program is missing is skipped).
 has_prog() { [ -x "$work/image-ha$1" ]; }
 
@@ -475,6 +476,8 @@ expected_steps() { # SCENARIO MACHINE
     else
         echo certificates
         [ "$2" = worker-01 ] && has_prog /usr/sbin/mosquitto && echo mqtt
+        # The OSDs of its node file, on the files nspawn_boot gives it at those devices.
+        [ -n "${nsdevs[$2]:-}" ] && has_prog /usr/bin/ceph-osd && echo ceph-osd
         echo joined
     fi
 }
