@@ -86,7 +86,7 @@ bool root_file_is_executable(const char *root, const char *path) {
 static dev_t rm_rf_dev;
 
 static int rm_rf_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        if (st->st_dev != rm_rf_dev && flag != FTW_NS)
+        if (flag != FTW_NS && st->st_dev != rm_rf_dev)
                 return EXDEV;
         if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
                 return errno;
@@ -109,8 +109,27 @@ int copy_file_to_fd(const char *src, int fd) {
         if (in < 0)
                 return -errno;
         int r = 0;
+        bool fallback = false;
         for (;;) {
-                ssize_t n = copy_file_range(in, NULL, fd, NULL, 1u << 30, 0);
+                ssize_t n;
+                if (!fallback) {
+                        n = copy_file_range(in, NULL, fd, NULL, 1u << 30, 0);
+                        /* Across file systems some kernels refuse it, and it never writes to an O_APPEND
+                         * file (EBADF): read and write, then (which say so if the file is really bad). */
+                        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+                                      errno == EBADF)) {
+                                fallback = true;
+                                continue;
+                        }
+                } else {
+                        char buf[65536];
+                        n = read(in, buf, sizeof(buf));
+                        for (ssize_t done = 0, w; n > 0 && done < n; done += w)
+                                if ((w = write(fd, buf + done, (size_t) (n - done))) < 0) {
+                                        n = -1;
+                                        break;
+                                }
+                }
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {

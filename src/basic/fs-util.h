@@ -20,7 +20,8 @@ bool root_file_is_executable(const char *root, const char *path);
 /* Removes path and everything under it, not following symlinks and not crossing into other file
  * systems' mounts (those are an error, EXDEV). A missing path is fine. */
 int rm_rf(const char *path);
-/* Appends the whole file src to the open file fd (copy_file_range(), which may share extents). */
+/* Appends the whole file src to the open file fd: copy_file_range() (which may share extents), else read
+ * and write (across file systems, an O_APPEND fd). */
 int copy_file_to_fd(const char *src, int fd);
 /* Copies src to dst (created with mode, replaced atomically). */
 int copy_file_atomic(const char *src, const char *dst, mode_t mode);
