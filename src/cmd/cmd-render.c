@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "hostname.h"
+#include "string-util.h"
 #include "inventory.h"
 #include "bundle.h"
 #include "log.h"
@@ -35,6 +40,21 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                                                           write_result_to_string(res)));
         else if (res != WRITE_UNCHANGED)
                 printf("  %s%s %s\n", t->o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
+}
+
+/* On the running machine (not under --root), the hostname just written to /etc/hostname, now. */
+static int apply_hostname(const Options *o, const RenderSet *set) {
+        const RenderedFile *f = render_set_find(set, "/etc/hostname");
+        if (!f || o->dry_run || (o->root && !streq(o->root, "/")))
+                return 0;
+        _cleanup_free_ char *name = strndup(f->content, strcspn(f->content, "\n"));
+        bool changed = false;
+        int r = name ? hostname_apply(name, &changed) : -ENOMEM;
+        if (r < 0)
+                return log_error_errno(r, "cannot set the hostname to '%s': %m", strempty(name));
+        if (changed && o->output == OUTPUT_TEXT)
+                printf("  hostname set to %s\n", name);
+        return 0;
 }
 
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only) {
@@ -78,6 +98,9 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
                 log_error_errno(r, "cannot remove files rendered before and no longer wanted: %m");
                 goto finish;
         }
+        r = apply_hostname(o, &set);
+        if (r < 0)
+                goto finish;
 
         if (t.files) {
                 json_t *j = json_pack("{s:s,s:b,s:o}", "node", node->name, "dry_run", o->dry_run, "files", t.files);

@@ -27,7 +27,7 @@ inv=$(realpath "$2")
 cb=${CLUSTERBOOT_IMAGE_BINARY:-}
 cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=21
+plan=22
 n=0
 failed=0
 work=
@@ -239,6 +239,8 @@ line=$(console_line "$work/boot-mac.log")
 check "the console says: '$line'" [ "$line" = "clusterboot: this machine is node-mac (matched by MAC 52:54:00:c1:00:01)" ] -- "$work/boot-mac.log"
 fails=$(failed_units "$work/boot-mac.log")
 check "no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-mac.log"
+# The image has no /etc/hostname; first boot names the machine now, not at the next boot.
+check "the login prompt says node-mac (first boot set the running hostname)" grep -aq '^node-mac login:' "$work/boot-mac.log" -- "$work/boot-mac.log"
 stop mac powerdown
 e2fsck -fy "$work/disk-mac.raw?offset=$root_off" >"$work/fsck-mac.log" 2>&1
 identity=$(debugfs -R 'cat /etc/cluster-config/node-identity' "$work/disk-mac.raw?offset=$root_off" 2>/dev/null)
