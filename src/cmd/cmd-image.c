@@ -122,7 +122,8 @@ static int image_build_cmd(const Options *o) {
         ImageError err = {};
         r = image_build(inv, &bo, on_progress, progress, &err);
         if (r < 0) {
-                fprintf(progress, " failed\n");
+                if (err.step && !streq(err.step, "setup"))
+                        fprintf(progress, " failed\n"); /* ends the step's progress line */
                 log_error("image build: step %s: %s", err.step ?: "?", err.what ?: "failed");
                 if (err.output) {
                         fprintf(stderr, "  its last lines:\n");
