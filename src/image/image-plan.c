@@ -53,7 +53,7 @@ int image_formats_parse(const char *s, unsigned *ret, const char **ret_bad) {
 static const char *const base_packages[] = {
         "busybox",       "dbus",         "e2fsprogs",          "initramfs-tools", "iproute2",
         "kmod",          "libcurl4",     "libevent-2.1-7",     "libevent-openssl-2.1-7",
-        "libjansson4",   "libssl3",      "libsystemd0",        "libyaml-0-2",     "linux-image-" IMAGE_ARCH,
+        "libjansson4",   "libssl3",      "libsystemd0",        "libyaml-0-2",     IMAGE_KERNEL_PACKAGE,
         "systemd",       "systemd-boot-efi", "systemd-sysv",   "udev",
 };
 

@@ -27,6 +27,7 @@ int image_formats_parse(const char *s, unsigned *ret, const char **ret_bad);
 /* The Debian release every image is made from. */
 #define IMAGE_SUITE "bookworm"
 #define IMAGE_ARCH "amd64"
+#define IMAGE_KERNEL_PACKAGE "linux-image-amd64" /* Debian's kernel of IMAGE_ARCH */
 
 /* The kernel command line every output boots with; each adds only how it finds its root. */
 #define IMAGE_CMDLINE "rw net.ifnames=0 console=tty0 console=ttyS0,115200"
