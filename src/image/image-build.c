@@ -1040,8 +1040,9 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
                 fail(&b, r, NULL, NULL, "out of memory or an unexpected error");
 
         /* The tree, the last build's outputs and, on failure, everything half made. */
-        if (b.staging && rm_rf(b.staging) < 0 && r >= 0)
-                r = fail(&b, -errno, NULL, NULL, "cannot remove the staging folder %s", b.staging);
+        int k = b.staging ? rm_rf(b.staging) : 0;
+        if (k < 0 && r >= 0)
+                r = fail(&b, k, NULL, NULL, "cannot remove the staging folder %s", b.staging);
         free(b.staging);
         free(b.tree);
         free(b.base);
