@@ -42,11 +42,8 @@
 suite=bookworm
 # What every image needs: systemd, clusterboot's libraries, iproute2 (the reports' `ip`).
 nspawn_base_include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,libsystemd0,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,iproute2
-# The services' packages of the cluster image (test-nspawn-cluster.sh and scripts/demo.sh share its cache,
-# whose key is the include list: the two must ask for the same one). ceph-mgr: the stage ceph-mgr;
-# bind9-dnsutils: dig, to ask the dns stage's CoreDNS from another machine. python3-cffi-backend: ceph-mgr's
-# python3-bcrypt depends on virtual packages it provides, which debootstrap does not resolve.
-nspawn_cluster_include="$nspawn_base_include,etcd-server,etcd-client,mosquitto,mosquitto-clients,ceph-mon,ceph-mgr,python3-cffi-backend,ceph-common,bind9-dnsutils"
+# The cluster's image (test-nspawn-cluster.sh, scripts/demo.sh) is `clusterboot image build`'s: which
+# packages the roles need is decided there (src/image/image-plan.c), not here.
 cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
 
