@@ -820,8 +820,11 @@ static int step_netboot(Build *b) {
                 return fail(b, r, NULL, NULL, "cannot make %s", dir);
         const char *envv[] = { epoch, NULL };
         ProgramIO io = { .env = envv };
-        /* Its dates: SOURCE_DATE_EPOCH (mksquashfs refuses it together with -mkfs-time/-all-time). */
-        r = RUN(b, &io, NULL, "mksquashfs", b->tree, squashfs, "-noappend", "-comp", "zstd", "-quiet", "-no-progress");
+        /* Its dates: SOURCE_DATE_EPOCH (mksquashfs refuses it together with -mkfs-time/-all-time). zstd level
+         * 9, not the default 15: for examples/homelab's tree on 2 cores 11.7 s and 456 MiB against 75 s and
+         * 431 MiB (level 3: 4 s, 487 MiB); reading it back is as fast at any level. */
+        r = RUN(b, &io, NULL, "mksquashfs", b->tree, squashfs, "-noappend", "-comp", "zstd", "-Xcompression-level", "9",
+                "-quiet", "-no-progress");
         r = r ?: copy_output(b, vmlinuz_src, vmlinuz);
         r = r ?: copy_output(b, initrd_src, initrd);
         r = r ?: write_output(b, ipxe, ipxe_text);
