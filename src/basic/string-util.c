@@ -184,6 +184,15 @@ char *strreplace(const char *s, const char *old, const char *new) {
         return b.s ? strbuf_steal(&b) : strdup("");
 }
 
+void hex_encode(const unsigned char *p, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[p[i] >> 4];
+                out[2 * i + 1] = digits[p[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
 void uuid_v8_format(const unsigned char *hash, char ret[static 37]) {
         unsigned char u[16];
         memcpy(u, hash, sizeof(u));

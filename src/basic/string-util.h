@@ -60,6 +60,9 @@ char *strprintf(const char *fmt, ...) _printf_(1, 2);
 char *strreplace(const char *s, const char *old, const char *new);
 
 
+/* The n bytes at p as 2n lowercase hex digits and a NUL at out (2n + 1 bytes). */
+void hex_encode(const unsigned char *p, size_t n, char *out);
+
 /* A version 8 (custom) UUID, RFC 9562, from the first 16 bytes of a hash: variant and version bits set,
  * the rest as given; "8c2f...-...", NUL-terminated. */
 void uuid_v8_format(const unsigned char *hash, char ret[static 37]);

@@ -25,15 +25,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_REQ *, X509_REQ_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 
-static void hex_encode(const unsigned char *p, size_t n, char *out) {
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[p[i] >> 4];
-                out[2 * i + 1] = digits[p[i] & 15];
-        }
-        out[2 * n] = 0;
-}
-
 static bool is_lower_hex(const char *s, size_t len) {
         if (strlen(s) != len)
                 return false;

@@ -220,8 +220,7 @@ static int sha256_file(const char *path, char ret[static 65], uint64_t *ret_size
         close(fd);
         if (r < 0)
                 return r;
-        for (unsigned i = 0; i < 32; i++)
-                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        hex_encode(md, 32, ret);
         if (ret_size)
                 *ret_size = size;
         return 0;
@@ -241,8 +240,7 @@ static int base_key(Build *b, char **ret_include) {
         if (EVP_Digest(spec, strlen(spec), md, &len, EVP_sha256(), NULL) != 1)
                 return -EIO;
         char hex[17];
-        for (unsigned i = 0; i < 8; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        hex_encode(md, 8, hex);
         b->base_key = strprintf("%s-%s-%s", IMAGE_SUITE, IMAGE_ARCH, hex);
         b->base = b->base_key ? strprintf("%s/base/%s", b->o->cache, b->base_key) : NULL;
         if (!b->base)
@@ -901,8 +899,8 @@ static char *inventory_digest(const Inventory *inv) {
         ok = ok && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32;
         EVP_MD_CTX_free(ctx);
         char *hex = ok ? malloc(65) : NULL;
-        for (unsigned i = 0; hex && i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        if (hex)
+                hex_encode(md, 32, hex);
         return hex;
 }
 

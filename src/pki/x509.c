@@ -504,7 +504,6 @@ int pki_cert_from_pem(const char *pem, size_t size, X509 **ret) {
 }
 
 int pki_spki_hash(X509 *ca, char ret[static 72]) {
-        static const char hex[] = "0123456789abcdef";
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned md_len = 0;
         unsigned char *der = NULL;
@@ -520,11 +519,7 @@ int pki_spki_hash(X509 *ca, char ret[static 72]) {
                 return openssl_error(-EIO);
 
         memcpy(ret, "sha256:", 7);
-        for (unsigned i = 0; i < md_len; i++) {
-                ret[7 + 2 * i] = hex[md[i] >> 4];
-                ret[7 + 2 * i + 1] = hex[md[i] & 0xF];
-        }
-        ret[7 + 2 * md_len] = 0;
+        hex_encode(md, md_len, ret + 7);
         return 0;
 }
 
