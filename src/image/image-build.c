@@ -100,6 +100,7 @@ typedef struct Build {
         char **packages;
         size_t n_packages;
         char *kernel_version;
+        char *vmlinuz, *initrd; /* the tree's /boot/vmlinuz-VERSION and /boot/initrd.img-VERSION */
         int64_t epoch;
         char *release_date;
         ImageIds ids;
@@ -486,8 +487,10 @@ static int kernel_version(Build *b) {
                 return fail(b, -ENOENT, NULL, NULL, "the tree has %zu kernels in /boot, expected one", found);
         }
         b->kernel_version = strdup(strrchr(g.gl_pathv[0], '/') + strlen("/vmlinuz-"));
+        b->vmlinuz = strdup(g.gl_pathv[0]);
         globfree(&g);
-        return b->kernel_version ? 0 : -ENOMEM;
+        b->initrd = b->kernel_version ? strprintf("%s/boot/initrd.img-%s", b->tree, b->kernel_version) : NULL;
+        return b->kernel_version && b->vmlinuz && b->initrd ? 0 : -ENOMEM;
 }
 
 static int step_tree(Build *b) {
@@ -556,6 +559,12 @@ static int step_initrd(Build *b) {
 
 /* ---- step normalise: nothing of the build host or the build's time in the tree ---- */
 
+/* path's access and modification times set to epoch (a symlink's own, with AT_SYMLINK_NOFOLLOW). */
+static int set_dates(const char *path, int64_t epoch, int flags) {
+        struct timespec ts[2] = { { .tv_sec = (time_t) epoch }, { .tv_sec = (time_t) epoch } };
+        return utimensat(AT_FDCWD, path, ts, flags) < 0 ? -errno : 0;
+}
+
 static int64_t clamp_epoch;
 static int clamp_errno;
 static uint64_t tree_bytes;
@@ -564,9 +573,9 @@ static int clamp_one(const char *path, const struct stat *st, int flag, struct F
         tree_bytes += ((uint64_t) st->st_size + 4095) / 4096 * 4096 + 4096;
         if (st->st_mtime <= clamp_epoch && st->st_atime <= clamp_epoch)
                 return 0;
-        struct timespec ts[2] = { { .tv_sec = (time_t) clamp_epoch }, { .tv_sec = (time_t) clamp_epoch } };
-        if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0) {
-                clamp_errno = errno;
+        int r = set_dates(path, clamp_epoch, AT_SYMLINK_NOFOLLOW);
+        if (r < 0) {
+                clamp_errno = -r;
                 return 1;
         }
         return 0;
@@ -637,17 +646,13 @@ static int step_normalise(Build *b) {
 /* A file made by the build, its date clamped like the tree's. */
 static int write_output(Build *b, const char *path, const char *content) {
         int r = content ? write_file_atomic(path, content, strlen(content), 0644) : -ENOMEM;
-        struct timespec ts[2] = { { .tv_sec = (time_t) b->epoch }, { .tv_sec = (time_t) b->epoch } };
-        if (r >= 0 && utimensat(AT_FDCWD, path, ts, 0) < 0)
-                r = -errno;
+        r = r ?: set_dates(path, b->epoch, 0);
         return r < 0 ? fail(b, r, NULL, NULL, "cannot write %s", path) : 0;
 }
 
 static int copy_output(Build *b, const char *src, const char *dst) {
         int r = copy_file_atomic(src, dst, 0644);
-        struct timespec ts[2] = { { .tv_sec = (time_t) b->epoch }, { .tv_sec = (time_t) b->epoch } };
-        if (r >= 0 && utimensat(AT_FDCWD, dst, ts, 0) < 0)
-                r = -errno;
+        r = r ?: set_dates(dst, b->epoch, 0);
         return r < 0 ? fail(b, r, NULL, NULL, "cannot copy %s to %s", src, dst) : 0;
 }
 
@@ -655,10 +660,8 @@ static int add_output(Build *b, const char *rel) {
         _cleanup_free_ char *path = strprintf("%s/%s", b->staging, rel);
         char sha[65];
         uint64_t size = 0;
-        struct timespec ts[2] = { { .tv_sec = (time_t) b->epoch }, { .tv_sec = (time_t) b->epoch } };
         int r = path ? sha256_file(path, sha, &size) : -ENOMEM;
-        if (r >= 0 && utimensat(AT_FDCWD, path, ts, 0) < 0)
-                r = -errno;
+        r = r ?: set_dates(path, b->epoch, 0);
         if (r < 0)
                 return fail(b, r, NULL, NULL, "cannot read %s", rel);
         if (json_array_append_new(b->outputs, json_pack("{s:s,s:I,s:s}", "path", rel, "size", (json_int_t) size,
@@ -726,8 +729,6 @@ static int step_disk(Build *b) {
         _cleanup_free_ char *loader = strprintf("%s/loader.conf", work);
         _cleanup_free_ char *entry = strprintf("%s/clusterboot.conf", work);
         _cleanup_free_ char *efi = strprintf("%s/usr/lib/systemd/boot/efi/systemd-bootx64.efi", b->tree);
-        _cleanup_free_ char *vmlinuz = strprintf("%s/boot/vmlinuz-%s", b->tree, b->kernel_version);
-        _cleanup_free_ char *initrd = strprintf("%s/boot/initrd.img-%s", b->tree, b->kernel_version);
         _cleanup_free_ char *esp = strprintf("%s@@%" PRIu64, disk, l->esp_offset);
         _cleanup_free_ char *esp_kib = strprintf("%" PRIu64, l->esp_size / 1024);
         _cleanup_free_ char *esp_sector = strprintf("--offset=%" PRIu64, l->esp_offset / 512);
@@ -739,7 +740,7 @@ static int step_disk(Build *b) {
         _cleanup_free_ char *script_text = image_sfdisk_script(l, &b->ids);
         _cleanup_free_ char *loader_text = image_loader_conf();
         _cleanup_free_ char *entry_text = image_loader_entry(b->inv, b->kernel_version, &b->ids);
-        if (!disk || !work || !script || !loader || !entry || !efi || !vmlinuz || !initrd || !esp || !esp_kib ||
+        if (!disk || !work || !script || !loader || !entry || !efi || !esp || !esp_kib ||
             !esp_sector || !root_kib || !ext_opts || !fake_time || !epoch || !script_text || !loader_text || !entry_text)
                 return -ENOMEM;
         int r = mkdir_p(work, 0755);
@@ -775,8 +776,8 @@ static int step_disk(Build *b) {
         r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, efi, "::/EFI/BOOT/BOOTX64.EFI");
         r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, loader, "::/loader/loader.conf");
         r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, entry, "::/loader/entries/clusterboot.conf");
-        r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, vmlinuz, "::/clusterboot/vmlinuz");
-        r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, initrd, "::/clusterboot/initrd.img");
+        r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, b->vmlinuz, "::/clusterboot/vmlinuz");
+        r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", esp, b->initrd, "::/clusterboot/initrd.img");
         /* The root: the tree as it is, written by mke2fs itself (-d), no mount. */
         r = r ?: RUN(b, &io, NULL, "mkfs.ext4", "-q", "-F", "-L", "root", "-U", b->ids.root_fs,
                      "-E", ext_opts, "-d", b->tree, disk, root_kib);
@@ -798,8 +799,6 @@ static int step_netboot(Build *b) {
         step_begin(b, "netboot");
         _cleanup_free_ char *dir = strprintf("%s/netboot", b->staging);
         _cleanup_free_ char *squashfs = strprintf("%s/rootfs.squashfs", dir);
-        _cleanup_free_ char *vmlinuz_src = strprintf("%s/boot/vmlinuz-%s", b->tree, b->kernel_version);
-        _cleanup_free_ char *initrd_src = strprintf("%s/boot/initrd.img-%s", b->tree, b->kernel_version);
         _cleanup_free_ char *vmlinuz = strprintf("%s/vmlinuz", dir);
         _cleanup_free_ char *initrd = strprintf("%s/initrd.img", dir);
         _cleanup_free_ char *list = strprintf("%s/.cpio-list", dir);
@@ -810,7 +809,7 @@ static int step_netboot(Build *b) {
         _cleanup_free_ char *epoch = epoch_env(b);
         _cleanup_free_ char *ipxe_text = image_ipxe_script(b->inv);
         _cleanup_free_ char *cmdline_text = image_live_cmdline();
-        if (!dir || !squashfs || !vmlinuz_src || !initrd_src || !vmlinuz || !initrd || !list || !cpio || !live ||
+        if (!dir || !squashfs || !vmlinuz || !initrd || !list || !cpio || !live ||
             !ipxe || !cmdline || !epoch || !ipxe_text || !cmdline_text)
                 return -ENOMEM;
         int r = mkdir_p(dir, 0755);
@@ -823,8 +822,8 @@ static int step_netboot(Build *b) {
          * 431 MiB (level 3: 4 s, 487 MiB); reading it back is as fast at any level. */
         r = RUN(b, &io, NULL, "mksquashfs", b->tree, squashfs, "-noappend", "-comp", "zstd", "-Xcompression-level", "9",
                 "-quiet", "-no-progress");
-        r = r ?: copy_output(b, vmlinuz_src, vmlinuz);
-        r = r ?: copy_output(b, initrd_src, initrd);
+        r = r ?: copy_output(b, b->vmlinuz, vmlinuz);
+        r = r ?: copy_output(b, b->initrd, initrd);
         r = r ?: write_output(b, ipxe, ipxe_text);
         r = r ?: write_output(b, cmdline, cmdline_text);
         if (r < 0)
@@ -832,9 +831,8 @@ static int step_netboot(Build *b) {
 
         /* live.img: the initrd, then a cpio archive of the squashfs alone, which the kernel unpacks after it
          * (concatenated archives must start 4-byte aligned); the boot script finds /rootfs.squashfs there. */
-        struct timespec ts[2] = { { .tv_sec = (time_t) b->epoch }, { .tv_sec = (time_t) b->epoch } };
-        if (utimensat(AT_FDCWD, squashfs, ts, 0) < 0)
-                return fail(b, -errno, NULL, NULL, "cannot date %s", squashfs);
+        if ((r = set_dates(squashfs, b->epoch, 0)) < 0)
+                return fail(b, r, NULL, NULL, "cannot date %s", squashfs);
         r = write_output(b, list, "rootfs.squashfs\n");
         ProgramIO io_cpio = { .env = envv, .cwd = dir, .stdin_path = list, .stdout_path = cpio };
         r = r ?: RUN(b, &io_cpio, NULL, "cpio", "--create", "--format=newc", "--owner=0:0", "--reproducible", "--quiet");
@@ -1052,6 +1050,8 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
                 free(b.packages[i]);
         free(b.packages);
         free(b.kernel_version);
+        free(b.vmlinuz);
+        free(b.initrd);
         free(b.release_date);
         json_decref(b.components);
         json_decref(b.outputs);
