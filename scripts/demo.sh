@@ -18,8 +18,10 @@
 # Needs root (containers, network namespaces). The image's Debian base is made once by debootstrap (a few
 # minutes) into /var/cache/clusterboot-test/image and reused; the machines' trees go to a temporary folder
 # under ${TMPDIR:-/var/tmp}
-# and are removed at the end (KEEP_WORK=1 keeps them). The image carries CoreDNS, which tests/deps/coredns.sh
-# builds once from the Go module proxy (~6 min the first time, then cached) with the Go of tests/deps/go.sh.
+# and are removed at the end (KEEP_WORK=1 keeps them). The image carries the components of
+# image/components.lock its roles run, which `clusterboot binaries fetch` makes once into
+# /var/cache/clusterboot-test/deps: CoreDNS (Go module proxy, ~2-6 min the first time) and Kafka (Maven
+# Central, ~1 min); with CLUSTERBOOT_HEAVY=1 also Kubernetes, flannel and the pause image (~25 min).
 # Nothing outside the containers and their bridge is addressed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -62,16 +64,14 @@ nspawn_preflight "$cb" debootstrap dig
 nspawn_workdir cb-demo
 image=$work/image
 echo
-echo "== clusterboot secrets init, clusterboot image build --format tree   (one image for every machine;"
-echo "   its Debian base is made once, a few minutes, then cached in $cache_dir/image)"
-nspawn_image_build "$image" "$inventory" || { not_ok "image build" "$work/image-build.log"; exit 1; }
+echo "== clusterboot binaries fetch, secrets init, image build --format tree   (one image for every machine;"
+echo "   its Debian base and its components are made once, minutes, then cached in $cache_dir)"
+nspawn_image_build "$image" "$inventory" ||
+    { not_ok "image build" "$work/components.log" "$work/image-build.log"; exit 1; }
 sed -n '/^\[/p' "$work/image-build.log" | sed 's/^/  /'
-echo "  CoreDNS from tests/deps/coredns.sh (built once from the Go module proxy: ~6 min the first time)"
-if coredns=$(nspawn_coredns 2> >(sed 's/^/    /' >&2)); then
-    nspawn_add_coredns "$image" "$coredns" || { not_ok "CoreDNS into the image"; exit 1; }
-    echo "  CoreDNS $("$coredns" -version | head -n 1) into the image (/usr/local/bin/coredns)"
-else
-    echo "  CoreDNS could not be built (above): the dns-server nodes skip their dns stage"
+if [ -n "$components_without" ]; then
+    echo "  without $components_without: not fetched (CLUSTERBOOT_HEAVY=1 scripts/demo.sh fetches them, ~25 min"
+    echo "  the first time); their stages are skipped on the machines"
 fi
 nspawn_probe "$image"
 nspawn_bridge

@@ -15,28 +15,6 @@ t_start=$SECONDS
 
 scripts/setup-deps.sh --tests || exit 1
 
-# Built before the tiers that use them, with a line each, outside meson's per-test timeouts. The tiers
-# call the same scripts (a no-op once built), so none depends on the order the tests run in.
-echo "test dependencies (cache: ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}; a first run builds them):"
-dep() { # NAME WHAT SCRIPT
-    local t0=$SECONDS log
-    log=$(mktemp)
-    echo "  $1: $2 ..."
-    if "$3" >/dev/null 2>"$log"; then
-        echo "  $1: $(tail -n 1 "$log" | sed "s/^$1: //") ($((SECONDS - t0)) s)"
-    else
-        echo "  $1: FAILED after $((SECONDS - t0)) s; the tiers that need it will say so:"
-        tail -n 15 "$log" | sed 's/^/    /'
-    fi
-    rm -f "$log"
-}
-dep coredns "CoreDNS from the Go module proxy (~6 min the first time)" tests/deps/coredns.sh
-dep kafka "Kafka from Maven Central (~1-2 min the first time)" tests/deps/kafka.sh
-if [ "${CLUSTERBOOT_HEAVY:-}" = 1 ]; then
-    dep kubernetes "Kubernetes from the Go module proxy (~20 min the first time)" tests/deps/kubernetes.sh
-    dep flannel "flannel from the Go module proxy (~2 min the first time)" tests/deps/flannel.sh
-fi
-
 # Results besides meson's, one per line: "ok NAME", "not ok NAME", "skip NAME: REASON", "optskip NAME: REASON"
 # (optskip: skipped because the user opted out, never a failure).
 extra=$(mktemp)
@@ -56,6 +34,32 @@ else
     ninja -C build-release | tail -20
     echo "not ok - release build (-O3, -Werror) compiles"
     echo "not ok release build" >>"$extra"
+fi
+
+# The components the tiers run (image/components.lock), fetched by `clusterboot binaries fetch` -- the
+# release build's, made above -- before the tiers that use them, with a line each, outside meson's per-test
+# timeouts. The tiers fetch the same way (a no-op once there), so none depends on the order the tests run in.
+components=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
+echo "components (cache: $components; a first run fetches or builds them):"
+dep() { # NAME WHAT
+    local t0=$SECONDS log
+    log=$(mktemp)
+    echo "  $1: $2 ..."
+    if [ -x "${CLUSTERBOOT_IMAGE_BINARY:-}" ] &&
+        "$CLUSTERBOOT_IMAGE_BINARY" binaries fetch "$1" --components "$components" >"$log" 2>&1; then
+        echo "  $(grep -E "^$1 " "$log" | tail -n 1) ($((SECONDS - t0)) s)"
+    else
+        echo "  $1: FAILED after $((SECONDS - t0)) s; the tiers that need it will say so:"
+        tail -n 15 "$log" | sed 's/^/    /'
+    fi
+    rm -f "$log"
+}
+dep coredns "CoreDNS from the Go module proxy (~2-6 min the first time)"
+dep kafka "Kafka from Maven Central (~1-2 min the first time)"
+if [ "${CLUSTERBOOT_HEAVY:-}" = 1 ]; then
+    dep kubernetes "Kubernetes from the Go module proxy (~20 min the first time)"
+    dep flannel "flannel from the Go module proxy (~2 min the first time)"
+    dep pause "the pause image, built from Kubernetes' pause.c (seconds)"
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

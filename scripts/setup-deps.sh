@@ -12,7 +12,7 @@ packages=(
 if [ "${1:-}" = --tests ]; then
     packages+=(
         clang libclang-rt-14-dev        # libFuzzer; its and the sanitizers' runtimes are in libclang-rt-14-dev
-        curl unzip ca-certificates      # the Go toolchain from the Go module proxy (tests/deps/go.sh)
+        curl unzip ca-certificates      # the Go toolchain from the Go module proxy (image/components/go.sh)
         time hyperfine                  # bench/
         openssl iproute2 util-linux     # test certificates, network namespaces, unshare
         systemd                         # systemd-analyze verify, systemctl --root
@@ -23,7 +23,7 @@ if [ "${1:-}" = --tests ]; then
         containernetworking-plugins iptables # the bridge CNI that containerd's rendered template configures
         jq procps                       # tests/kubernetes: the API's JSON, the kubelet's sysctls saved and restored
         dnsutils                        # dig, against CoreDNS (tests/coredns)
-        default-jre-headless maven      # Kafka from Maven Central (tests/deps/kafka.sh, tests/kafka)
+        default-jre-headless maven      # Kafka from Maven Central (image/components/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
         fdisk dosfstools mtools e2fsprogs squashfs-tools cpio # `clusterboot image build`'s tools (tests/image)
         qemu-system-x86 ovmf            # its outputs booted under QEMU, UEFI by OVMF (tests/image)
@@ -34,11 +34,11 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# The Go toolchain that builds CoreDNS, Kubernetes and the pause image (tests/deps/): the pinned one from
+# The Go toolchain that builds CoreDNS, Kubernetes and the pause image (image/components/): the pinned one from
 # the Go module proxy, not whatever Go this machine has (Debian 12's golang is 1.19, too old).
 fetch_go() {
     [ "${1:-}" = --tests ] || return 0
-    "$(dirname "$0")/../tests/deps/go.sh" >/dev/null ||
+    "$(dirname "$0")/../image/components/go.sh" >/dev/null ||
         echo "setup-deps: no Go toolchain (above): the tiers that build CoreDNS and Kubernetes will fail" >&2
 }
 

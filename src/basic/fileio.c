@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "fileio.h"
 #include "macro.h"
 #include "string-util.h"
@@ -164,4 +166,38 @@ int group_lookup(const char *root, const char *name, gid_t *ret) {
                 return 0;
         }
         return -ENOENT;
+}
+
+int file_sha256(const char *path, char ret[static 65], uint64_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        const size_t buf_size = 1 << 20;
+        _cleanup_free_ unsigned char *buf = malloc(buf_size);
+        EVP_MD_CTX *ctx = buf ? EVP_MD_CTX_new() : NULL;
+        int r = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
+        uint64_t size = 0;
+        while (r >= 0) {
+                ssize_t n = read(fd, buf, buf_size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        r = -errno;
+                if (n <= 0)
+                        break;
+                size += (uint64_t) n;
+                if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1)
+                        r = -EIO;
+        }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+        if (r >= 0 && (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32))
+                r = -EIO;
+        EVP_MD_CTX_free(ctx);
+        if (r < 0)
+                return r;
+        hex_encode(md, 32, ret);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Reads a whole regular file. Fails with -EFBIG when it is larger than max_size, -EISDIR/-EINVAL for
@@ -20,3 +21,6 @@ int fsync_directory(const char *dir);
 
 /* The gid of group name in ROOT/etc/group (root NULL: the real one). -ENOENT if there is no such group. */
 int group_lookup(const char *root, const char *name, gid_t *ret);
+
+/* The SHA-256 of a file's content as 64 lowercase hex digits, and its size in bytes (ret_size may be NULL). */
+int file_sha256(const char *path, char ret[static 65], uint64_t *ret_size);

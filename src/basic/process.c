@@ -43,7 +43,8 @@ int run_program_io(char *const argv[], const ProgramIO *io, char **ret_output) {
                 posix_spawn_file_actions_addopen(&fa, 1, io->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         else
                 posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+        if (!io->pass_stderr)
+                posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
         if (io->cwd)
                 posix_spawn_file_actions_addchdir_np(&fa, io->cwd);
         pid_t pid;

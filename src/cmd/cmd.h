@@ -39,6 +39,9 @@ typedef enum OptionFlag {
         OPT_FORMAT = 1 << 15,
         OPT_CACHE = 1 << 16,
         OPT_MIRROR = 1 << 17,
+        OPT_LOCK = 1 << 18,
+        OPT_COMPONENTS = 1 << 19,
+        OPT_WITHOUT = 1 << 20,
 } OptionFlag;
 
 typedef struct Options {
@@ -61,9 +64,14 @@ typedef struct Options {
         const char *format;      /* image build: --format LIST */
         const char *cache;       /* image build: --cache DIR */
         const char *mirror;      /* image build: --mirror URL */
+        const char *lock;        /* binaries, image build: --lock FILE */
+        const char *components;  /* binaries, image build: --components DIR */
+        const char *without;     /* image build: --without LIST of components */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"
+/* image build's and binaries' cache: CACHE/base/ (Debian trees), CACHE/components/ (fetched components). */
+#define DEFAULT_CACHE "/var/cache/clusterboot"
 
 int cmd_help(int argc, char **argv, const Options *o);
 int cmd_version(int argc, char **argv, const Options *o);
@@ -83,6 +91,13 @@ int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);
 int cmd_kubeconfig(int argc, char **argv, const Options *o);
 int cmd_image(int argc, char **argv, const Options *o);
+int cmd_binaries(int argc, char **argv, const Options *o);
+
+/* The components lock of --lock FILE, else the one built into the binary; logs and returns an exit code.
+ * The components folder: --components DIR, else CACHE/components (--cache, default DEFAULT_CACHE). */
+typedef struct Lock Lock;
+int cmd_load_lock(const Options *o, Lock *ret, char **ret_text);
+char *cmd_components_dir(const Options *o);
 
 /* Loads and validates the inventory, printing the diagnostics (text to stderr, or JSON to stdout when
  * json_report). Returns EXIT_DONE when the inventory is usable, else the exit code to end with. */

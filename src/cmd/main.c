@@ -114,12 +114,15 @@ static const Verb verbs[] = {
           "server. With --output FILE it is written atomically, mode 0600 from creation; without, printed.\n"
           "Each run signs a new certificate; the bundle comes from this master (or --secrets DIR)." },
         { "image", 1, 1,
-          OPT_INVENTORY | OPT_OUT | OPT_SECRETS | OPT_SECRET_POLICY | OPT_FORMAT | OPT_CACHE | OPT_MIRROR | OPT_OUTPUT,
+          OPT_INVENTORY | OPT_OUT | OPT_SECRETS | OPT_SECRET_POLICY | OPT_FORMAT | OPT_CACHE | OPT_MIRROR | OPT_OUTPUT |
+                  OPT_LOCK | OPT_COMPONENTS | OPT_WITHOUT,
           cmd_image, "build", "Build the bootable image of a cluster: disk, netboot",
           "build: one root tree -- a Debian bookworm base (debootstrap, cached in --cache DIR, default\n"
           "/var/cache/clusterboot) with the packages the inventory's roles need, then 'clusterboot install' of\n"
           "the inventory with the join secret (or, with --secret-policy embedded, the whole bundle) of\n"
-          "--secrets DIR -- and from it, in --out DIR: disk.raw (GPT, an ESP with systemd-boot, the root\n"
+          "--secrets DIR, plus the components of the lock its roles run (Kubernetes, flannel, pause, CoreDNS,\n"
+          "Kafka: fetched once by 'clusterboot binaries fetch' into --components DIR, each checked against\n"
+          "the lock's sha256; --without LIST leaves some out) -- and from it, in --out DIR: disk.raw (GPT, an ESP with systemd-boot, the root\n"
           "ext4; dd it onto a disk), netboot/ (vmlinuz, initrd.img, rootfs.squashfs, boot.ipxe, cmdline.txt,\n"
           "and live.img: initrd and root as one), manifest.json (every component and output with its\n"
           "sha256) and SHA256SUMS; with --format tree, rootfs/ (the tree itself, for containers). --format\n"
@@ -128,6 +131,18 @@ static const Verb verbs[] = {
           "give the same bytes: dates are clamped to SOURCE_DATE_EPOCH (default: the Debian release's date)\n"
           "and identifiers derive from the cluster's name. Outputs appear only when all are complete; a\n"
           "failure leaves --out as it was. Needs root. With --output json the manifest goes to stdout." },
+        { "binaries", 1, 9, OPT_INVENTORY | OPT_CACHE | OPT_COMPONENTS | OPT_LOCK | OPT_OUTPUT, cmd_binaries,
+          "list|verify|fetch [COMPONENT...]", "Fetch and check the components an image carries besides Debian's",
+          "The components lock (built into clusterboot; --lock FILE names another) pins every component an\n"
+          "image carries that Debian does not ship -- kubernetes, flannel, pause, coredns, kafka -- to one\n"
+          "version, one source and one sha256. They live in --components DIR (default CACHE/components, CACHE\n"
+          "being --cache, default /var/cache/clusterboot), one NAME-VERSION folder each.\n"
+          "list: each component, its version and whether it is there. verify: hashes each and compares with the\n"
+          "lock (exit 1 when one differs or is missing). fetch: builds or downloads each that is missing or\n"
+          "differs from its registry (the Go module proxy with the pinned Go, Maven Central), then checks it:\n"
+          "a sha256 other than the lock's is refused. Long (Kubernetes: about 20 minutes on 2 cores); the\n"
+          "recipes' progress goes to stderr. Once fetched, 'image build' needs no network for them.\n"
+          "Which components: those named, else those --inventory DIR's image carries, else all." },
         { "status", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_OUTPUT, cmd_status, "",
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
@@ -161,8 +176,11 @@ static const struct {
         { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
         { OPT_SECRET_POLICY, "--secret-policy P", "join (default: the image carries only the join secret) or embedded" },
         { OPT_FORMAT, "--format LIST", "the outputs to build: disk,netboot,tree (default disk,netboot)" },
-        { OPT_CACHE, "--cache DIR", "where the Debian base trees are kept (default /var/cache/clusterboot)" },
+        { OPT_CACHE, "--cache DIR", "where the Debian base trees (and components) are kept (default /var/cache/clusterboot)" },
         { OPT_MIRROR, "--mirror URL", "the Debian mirror (default http://deb.debian.org/debian)" },
+        { OPT_LOCK, "--lock FILE", "the components lock (default: the one built into clusterboot)" },
+        { OPT_COMPONENTS, "--components DIR", "the fetched components (default CACHE/components)" },
+        { OPT_WITHOUT, "--without LIST", "leave these components out of the image (their units are skipped)" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -265,6 +283,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_FORMAT,
                 ARG_CACHE,
                 ARG_MIRROR,
+                ARG_LOCK,
+                ARG_COMPONENTS,
+                ARG_WITHOUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -285,6 +306,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "cache", required_argument, NULL, ARG_CACHE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
+                { "lock", required_argument, NULL, ARG_LOCK },
+                { "components", required_argument, NULL, ARG_COMPONENTS },
+                { "without", required_argument, NULL, ARG_WITHOUT },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -303,13 +327,16 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_FORMAT - ARG_INVENTORY] = OPT_FORMAT,
                 [ARG_CACHE - ARG_INVENTORY] = OPT_CACHE,
                 [ARG_MIRROR - ARG_INVENTORY] = OPT_MIRROR,
+                [ARG_LOCK - ARG_INVENTORY] = OPT_LOCK,
+                [ARG_COMPONENTS - ARG_INVENTORY] = OPT_COMPONENTS,
+                [ARG_WITHOUT - ARG_INVENTORY] = OPT_WITHOUT,
         };
 
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
         while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
-                unsigned need = c >= ARG_INVENTORY && c <= ARG_MIRROR ? flag_of[c - ARG_INVENTORY] : 0;
+                unsigned need = c >= ARG_INVENTORY && c <= ARG_WITHOUT ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
                         log_error("'%s' does not take --%s; see 'clusterboot help %s'", v->name, options[index].name,
@@ -373,6 +400,15 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         break;
                 case ARG_MIRROR:
                         o->mirror = optarg;
+                        break;
+                case ARG_LOCK:
+                        o->lock = optarg;
+                        break;
+                case ARG_COMPONENTS:
+                        o->components = optarg;
+                        break;
+                case ARG_WITHOUT:
+                        o->without = optarg;
                         break;
                 case ARG_ROTATE: {
                         BundleItem item = bundle_item_from_string(optarg);

@@ -17,6 +17,8 @@
 
 #include <openssl/evp.h>
 
+#include "component-files.h"
+#include "components.h"
 #include "fileio.h"
 #include "fs-util.h"
 #include "image-build.h"
@@ -189,42 +191,6 @@ static int run(Build *b, const ProgramIO *io, const char *hint, char **argv) {
 
 static char *epoch_env(const Build *b) {
         return strprintf("SOURCE_DATE_EPOCH=%" PRId64, b->epoch);
-}
-
-/* ---- sha256 ---- */
-
-static int sha256_file(const char *path, char ret[static 65], uint64_t *ret_size) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        int r = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
-        uint64_t size = 0;
-        static unsigned char buf[1 << 20];
-        while (r >= 0) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        r = -errno;
-                if (n <= 0)
-                        break;
-                size += (uint64_t) n;
-                if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1)
-                        r = -EIO;
-        }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        if (r >= 0 && (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32))
-                r = -EIO;
-        EVP_MD_CTX_free(ctx);
-        close(fd);
-        if (r < 0)
-                return r;
-        hex_encode(md, 32, ret);
-        if (ret_size)
-                *ret_size = size;
-        return 0;
 }
 
 /* ---- step base: the Debian tree, cached per package list ---- */
@@ -439,7 +405,7 @@ static int step_verify(Build *b) {
                                  b->base);
                 else if (!path)
                         r = -ENOMEM;
-                else if ((r = sha256_file(path, sha, NULL)) < 0)
+                else if ((r = file_sha256(path, sha, NULL)) < 0)
                         fail(b, r, NULL, NULL, "cannot read %s", path);
                 else if (!streq(sha, e->sha256))
                         r = fail(b, -EPROTO, NULL, hint,
@@ -540,6 +506,91 @@ static int step_tree(Build *b) {
         r = r ?: kernel_version(b);
         if (r >= 0)
                 step_end(b, b->kernel_version);
+        return r;
+}
+
+/* ---- step components: what the lock pins and Debian does not ship ---- */
+
+static int add_component_files(Build *b, Component c) {
+        _cleanup_free_ char *prefix = strprintf("/%s/", component_info(c)->name);
+        if (!prefix)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_component_files; i++) {
+                const EmbeddedFile *f = component_files + i;
+                if (!startswith(f->path, prefix))
+                        continue;
+                const char *dest = f->path + strlen(prefix) - 1; /* from the '/' on */
+                _cleanup_free_ char *path = strprintf("%s%s", b->tree, dest);
+                int r = path ? mkdir_parents(path, 0755) : -ENOMEM;
+                r = r ?: write_file_atomic(path, f->content, f->size, f->mode);
+                if (r < 0)
+                        return fail(b, r, NULL, NULL, "cannot write %s into the tree", dest);
+        }
+        return 0;
+}
+
+static int add_component(Build *b, Component c, StrBuf *note) {
+        const ComponentInfo *info = component_info(c);
+        const char *version = lock_version(b->o->lock, c), *want = lock_digest(b->o->lock, c, IMAGE_ARCH);
+        _cleanup_free_ char *payload = component_payload(b->o->lock, c, b->o->components);
+        _cleanup_free_ char *hint = strprintf("'clusterboot binaries fetch %s --components %s' makes it anew; or "
+                                              "build without it: --without %s",
+                                              info->name, b->o->components, info->name);
+        if (!payload || !hint || !want)
+                return payload && hint ? fail(b, -EINVAL, NULL, NULL, "the lock pins no %s for %s %s", IMAGE_ARCH,
+                                              info->name, strempty(version))
+                                       : -ENOMEM;
+        char digest[65];
+        char *odd = NULL;
+        int r = component_digest(payload, digest, &odd);
+        if (r == -EMEDIUMTYPE)
+                r = fail(b, r, NULL, hint, "component %s %s: %s is neither a file nor a folder", info->name, version, odd);
+        else if (r < 0)
+                r = fail(b, r, NULL, hint, "component %s %s: cannot read %s", info->name, version, payload);
+        else if (!streq(digest, want))
+                r = fail(b, -EPROTO, NULL, hint, "component %s %s (%s) is not the locked one: sha256 %s, the lock pins %s",
+                         info->name, version, payload, digest, want);
+        free(odd);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *dest = strprintf("%s%s", b->tree, info->dest);
+        if (!dest || mkdir_p(dest, 0755) < 0)
+                return fail(b, dest ? -errno : -ENOMEM, NULL, NULL, "cannot make %s in the tree", info->dest);
+        struct stat st;
+        if (stat(payload, &st) < 0)
+                return fail(b, -errno, NULL, NULL, "cannot read %s", payload);
+        /* The payload's files (a folder's contents, or the one file) into dest, as they are. */
+        _cleanup_free_ char *src = S_ISDIR(st.st_mode) ? strprintf("%s/.", payload) : strdup(payload);
+        _cleanup_free_ char *target = S_ISDIR(st.st_mode) ? strdup(dest)
+                                                           : strprintf("%s/%s", dest, strrchr(payload, '/') + 1);
+        r = src && target ? RUN(b, NULL, NULL, "cp", "-R", "--preserve=mode", "--no-target-directory", src, target)
+                          : -ENOMEM;
+        if (r < 0)
+                return r;
+        r = add_component_files(b, c);
+        if (r < 0)
+                return r;
+
+        const char *rel = payload + strlen(b->o->components) + 1;
+        if (json_array_append_new(b->components,
+                                  json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", info->name, "version", version,
+                                            "architecture", info->any_arch ? "all" : IMAGE_ARCH, "source",
+                                            info->source, "file", rel, "sha256", digest)) < 0)
+                return -ENOMEM;
+        return strbuf_printf(note, "%s%s %s", note->len ? ", " : "", info->name, version);
+}
+
+static int step_components(Build *b) {
+        step_begin(b, "components");
+        StrBuf note = {};
+        int r = 0;
+        for (Component c = 0; r >= 0 && c < _COMPONENT_MAX; c++)
+                if (b->o->with_component[c])
+                        r = add_component(b, c, &note);
+        if (r >= 0)
+                step_end(b, note.len ? note.s : "none");
+        strbuf_done(&note);
         return r;
 }
 
@@ -660,7 +711,7 @@ static int add_output(Build *b, const char *rel) {
         _cleanup_free_ char *path = strprintf("%s/%s", b->staging, rel);
         char sha[65];
         uint64_t size = 0;
-        int r = path ? sha256_file(path, sha, &size) : -ENOMEM;
+        int r = path ? file_sha256(path, sha, &size) : -ENOMEM;
         r = r ?: set_dates(path, b->epoch, 0);
         if (r < 0)
                 return fail(b, r, NULL, NULL, "cannot read %s", rel);
@@ -905,7 +956,7 @@ static char *inventory_digest(const Inventory *inv) {
 static int step_manifest(Build *b) {
         step_begin(b, "manifest");
         char self_sha[65];
-        int r = sha256_file(b->o->self, self_sha, NULL);
+        int r = file_sha256(b->o->self, self_sha, NULL);
         if (r < 0)
                 return fail(b, r, NULL, NULL, "cannot read %s", b->o->self);
         _cleanup_free_ char *inv_sha = inventory_digest(b->inv);
@@ -1003,7 +1054,7 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
                 .outputs = json_array(),
         };
         *ret_error = (ImageError) {};
-        b.total = 6 + !!(o->formats & IMAGE_FORMAT_DISK) + !!(o->formats & IMAGE_FORMAT_NETBOOT) + 1;
+        b.total = 7 + !!(o->formats & IMAGE_FORMAT_DISK) + !!(o->formats & IMAGE_FORMAT_NETBOOT) + 1;
         int r = b.components && b.outputs ? 0 : -ENOMEM;
         r = r ?: image_packages(inv, &b.packages, &b.n_packages);
         r = r ?: image_ids(inv, &b.ids);
@@ -1027,6 +1078,7 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
         r = r ?: step_base(&b);
         r = r ?: step_verify(&b);
         r = r ?: step_tree(&b);
+        r = r ?: step_components(&b);
         r = r ?: step_initrd(&b);
         r = r ?: step_normalise(&b);
         if (r >= 0 && (o->formats & IMAGE_FORMAT_DISK))

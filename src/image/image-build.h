@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "components.h"
 #include "image.h"
 
 /* The side of `clusterboot image build` that runs tools: debootstrap into a cache, `clusterboot install`,
  * update-initramfs, sfdisk, mkfs.vfat, mtools, mkfs.ext4, mksquashfs and cpio, each a child process. It
+ * copies the components of the lock the image carries (each checked against its digest first). It
  * builds into a staging folder under the output folder and moves the outputs into place only when all of
  * them are complete; on failure the output folder is as it was. It does not log: progress goes to a
  * callback, and a failure is described in an ImageError for the command layer to print. */
@@ -22,6 +24,9 @@ typedef struct ImageBuildOptions {
         const char *secrets;   /* the cluster's secrets bundle */
         bool embedded;         /* --secret-policy embedded */
         int64_t source_date_epoch; /* < 0: the date of the Debian release the base was made from */
+        const Lock *lock;          /* the components lock */
+        const char *components;    /* the folder `clusterboot binaries fetch` fills */
+        bool with_component[_COMPONENT_MAX]; /* what the image carries (its checked payload copied in) */
 } ImageBuildOptions;
 
 typedef struct ImageError {

@@ -57,7 +57,7 @@ static const char *const base_packages[] = {
         "systemd",       "systemd-boot-efi", "systemd-sysv",   "udev",
 };
 
-/* What each role runs that Debian ships (the rest comes from the versions lock). */
+/* What each role runs that Debian ships (the rest comes from the components lock, components.h). */
 static const char *const *role_packages(Role r) {
         static const char *const master[] = { "etcd-server", "etcd-client", "containerd", "runc", NULL };
         static const char *const worker[] = { "containerd", "runc", NULL };
@@ -90,17 +90,23 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int image_packages(const Inventory *inv, char ***ret, size_t *ret_n) {
-        bool used[_ROLE_MAX] = {};
+void image_roles(const Inventory *inv, bool ret[static _ROLE_MAX]) {
+        for (Role r = 0; r < _ROLE_MAX; r++)
+                ret[r] = false;
         for (size_t i = 0; i < inv->n_nodes; i++)
                 for (Role r = 0; r < _ROLE_MAX; r++)
-                        used[r] = used[r] || inv->nodes[i].roles[r];
+                        ret[r] = ret[r] || inv->nodes[i].roles[r];
         /* A machine not in the inventory joins with auto_register's role: the image must run it too. */
         if (inv->cluster.auto_register.enabled.v) {
                 Role auto_role = role_from_string(inventory_auto_role(inv));
                 if (auto_role >= 0)
-                        used[auto_role] = true;
+                        ret[auto_role] = true;
         }
+}
+
+int image_packages(const Inventory *inv, char ***ret, size_t *ret_n) {
+        bool used[_ROLE_MAX];
+        image_roles(inv, used);
 
         size_t n = 0, allocated = 0;
         char **v = NULL;

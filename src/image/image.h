@@ -34,10 +34,14 @@ int image_formats_parse(const char *s, unsigned *ret, const char **ret_bad);
 /* What the netboot and live outputs add: the initramfs boot script of image/initramfs/clusterboot. */
 #define IMAGE_CMDLINE_LIVE "boot=clusterboot"
 
+/* The roles the image's machines run: every node's, and auto_register's role for a machine the inventory
+ * does not name. One image serves them all. */
+void image_roles(const Inventory *inv, bool ret[static _ROLE_MAX]);
+
 /* The Debian packages of the root tree: what every machine needs (systemd, the kernel, clusterboot's
  * libraries) and what the inventory's roles run that Debian ships. Sorted, no duplicates; *ret is
  * NULL-terminated (free each and it). Components Debian does not ship (Kubernetes, CoreDNS, Kafka) are
- * not among them. */
+ * not among them: components.h. */
 int image_packages(const Inventory *inv, char ***ret, size_t *ret_n);
 /* "a,b,c": the packages as debootstrap's --include takes them; NULL when out of memory. */
 char *image_packages_join(char *const *pkgs, size_t n);

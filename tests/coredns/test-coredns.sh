@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # functions run through wait_for and check look unreachable
-# The real CoreDNS (tests/deps/coredns.sh builds the pinned version) serving exactly what clusterboot
+# The real CoreDNS (image/components/coredns.sh builds the pinned version) serving exactly what clusterboot
 # renders for examples/homelab's dns-server master-01: /etc/coredns/Corefile and /etc/coredns/hosts.ZONE,
 # run UNCHANGED. The Corefile names absolute paths, so CoreDNS runs in its own mount namespace where the
 # rendered /etc/coredns is bind-mounted at /etc/coredns (over an overlay of /etc when the machine has no
@@ -38,13 +38,13 @@ need ip unshare mount python3 timeout
 # --- the real CoreDNS ---------------------------------------------------------------------------------
 # A first build takes minutes (the module cache stays for the next run); bounded below meson's timeout.
 build_timeout=${COREDNS_BUILD_TIMEOUT:-780}
-timeout -k 10 "$build_timeout" "$here/../deps/coredns.sh" >"$work/deps.out" 2>"$work/deps.log"
+timeout -k 10 "$build_timeout" "$here/../../image/components/coredns.sh" >"$work/deps.out" 2>"$work/deps.log"
 rc=$?
 coredns=$(tail -n 1 "$work/deps.out")
 sed 's/^/# /' "$work/deps.log" | tail -n 20
-[ "$rc" = 124 ] && skip_all "building CoreDNS took more than ${build_timeout} s (run tests/deps/coredns.sh alone once)"
+[ "$rc" = 124 ] && skip_all "building CoreDNS took more than ${build_timeout} s (run image/components/coredns.sh alone once)"
 if [ "$rc" != 0 ] || [ ! -x "$coredns" ]; then
-        skip_all "CoreDNS cannot be had here: tests/deps/coredns.sh failed ($rc)"
+        skip_all "CoreDNS cannot be had here: image/components/coredns.sh failed ($rc)"
 fi
 
 # dig, from Debian's dnsutils: installed here when missing, as root with a working apt.

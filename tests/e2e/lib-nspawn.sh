@@ -10,7 +10,7 @@
 #   nspawn_workdir PREFIX              $work, and the launch wrapper in it
 #   nspawn_image IMAGE INVENTORY [INSTALL_ARG...]   the rootfs plus `clusterboot install` (no point)
 #   nspawn_image_build IMAGE INVENTORY [ARG...]     or the tree of `clusterboot image build --format tree`
-#   nspawn_coredns, nspawn_add_coredns IMAGE BIN    CoreDNS (tests/deps/coredns.sh builds it once) into IMAGE
+#   nspawn_components                  fetches the components an image carries (`clusterboot binaries fetch`)
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
@@ -36,6 +36,8 @@
 # Environment:
 #   CLUSTERBOOT_TEST_CACHE   cache folder (default /var/cache/clusterboot-test); the cache is kept
 #   CLUSTERBOOT_TEST_MIRROR  Debian mirror for debootstrap (default http://deb.debian.org/debian)
+#   CLUSTERBOOT_DEPS_CACHE   the components folder (default $CLUSTERBOOT_TEST_CACHE/deps)
+#   CLUSTERBOOT_HEAVY=1      also fetch Kubernetes, flannel and the pause image (~25 min the first time)
 #   TMPDIR                   where the per-run copies go (default /var/tmp)
 #   KEEP_WORK=1              keep the work folder (roots, reports) for a post-mortem
 
@@ -45,6 +47,7 @@ nspawn_base_include=systemd,systemd-sysv,dbus,libyaml-0-2,libjansson4,libssl3,li
 # The cluster's image (test-nspawn-cluster.sh, scripts/demo.sh) is `clusterboot image build`'s: which
 # packages the roles need is decided there (src/image/image-plan.c), not here.
 cache_dir=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}
+components_dir=${CLUSTERBOOT_DEPS_CACHE:-$cache_dir/deps}
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
 
 # ---- TAP ----
@@ -236,24 +239,49 @@ nspawn_image() {
     nspawn_image_extras "$image"
 }
 
+# nspawn_components: the components of image/components.lock into $components_dir, by `clusterboot binaries
+# fetch` (a no-op for those there): CoreDNS and Kafka always (minutes the first time), Kubernetes, flannel and
+# the pause image with CLUSTERBOOT_HEAVY=1 (Kubernetes: about 20 minutes the first time). Sets
+# components_without to those not there and right (`binaries verify`), which image build leaves out
+# (--without): their stages are then skipped in the machines, and the tests say so. Logs in
+# $work/components.log; returns 1 when a fetch fails.
+components_without=
+nspawn_components() {
+    local want=(coredns kafka) c without=()
+    [ "${CLUSTERBOOT_HEAVY:-}" = 1 ] && want+=(kubernetes flannel pause)
+    "$cb" binaries fetch "${want[@]}" --components "$components_dir" >>"$work/components.log" 2>&1 || return 1
+    for c in kubernetes flannel pause coredns kafka; do
+        "$cb" binaries verify "$c" --components "$components_dir" >>"$work/components.log" 2>&1 || without+=("$c")
+    done
+    components_without=$(IFS=,; echo "${without[*]}")
+}
+
 # nspawn_image_build IMAGE INVENTORY [IMAGE_BUILD_ARG...]: the machines' tree as the product makes it,
 # `clusterboot image build --format tree` (the tree disk.raw and netboot/ are made of; its Debian base, with
-# the packages the inventory's roles need, cached in $cache_dir/image), moved to IMAGE, and what only the
-# tests add (nspawn_image_extras). The image carries the join secret of a bundle made here (image build needs
-# one: every image of a cluster carries the same). Logs in $work/image-build.log; returns 1 on failure.
+# the packages the inventory's roles need, cached in $cache_dir/image; the components of nspawn_components),
+# moved to IMAGE, and what only the tests add (nspawn_image_extras). The image carries the join secret of a
+# bundle made here (image build needs one: every image of a cluster carries the same). Logs in
+# $work/image-build.log; returns 1 on failure.
 nspawn_image_build() {
     local image=$1 inv=$2 t0
     shift 2
     t0=$(date +%s)
+    if [ -z "${components_fetched:-}" ]; then
+        nspawn_components || return 1
+        components_fetched=1
+    fi
+    [ -z "$components_without" ] || set -- --without "$components_without" "$@"
     # One bundle per test: each image of the test's cluster carries the same join secret.
     if [ ! -d "$work/secrets" ]; then
         "$cb" secrets init --inventory "$inv" --out "$work/secrets" >>"$work/image-build.log" 2>&1 || return 1
     fi
     rm -rf "$work/image-out"
     "$cb" image build --format tree --inventory "$inv" --secrets "$work/secrets" --out "$work/image-out" \
-        --cache "$cache_dir/image" --mirror "$mirror" "$@" >>"$work/image-build.log" 2>&1 || return 1
+        --cache "$cache_dir/image" --components "$components_dir" --mirror "$mirror" "$@" \
+        >>"$work/image-build.log" 2>&1 || return 1
     mv "$work/image-out/rootfs" "$image" || return 1
-    note "image: clusterboot image build --format tree in $(($(date +%s) - t0)) s"
+    note "image: clusterboot image build --format tree in $(($(date +%s) - t0)) s$([ -n "$components_without" ] &&
+        echo "; without $components_without (not fetched: CLUSTERBOOT_HEAVY=1 fetches them)")"
     nspawn_image_extras "$image"
 }
 
@@ -269,20 +297,6 @@ nspawn_image_extras() {
     # Every library the binary links is in the image (a new dependency needs its package in the include list).
     missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
     [ -z "$missing" ] || { echo "the image lacks: $missing (add its package to the include list)" >>"$work/install.log"; return 1; }
-}
-
-# nspawn_coredns: the path of the CoreDNS of tests/deps/versions.lock, built by tests/deps/coredns.sh when
-# the cache lacks it (a first build takes minutes; its progress goes to stderr), so that a tier does not
-# depend on whether another built it first; returns 1 when it cannot be built.
-nspawn_coredns() {
-    local bin
-    bin=$("$(dirname "${BASH_SOURCE[0]}")/../deps/coredns.sh" | tail -n 1) && [ -x "$bin" ] || return 1
-    echo "$bin"
-}
-# nspawn_add_coredns IMAGE BIN: CoreDNS at /usr/local/bin/coredns, where units/coredns.service runs it (a
-# static binary; the unit's DynamicUser= needs no user in the image).
-nspawn_add_coredns() {
-    install -D -m 0755 "$2" "$1/usr/local/bin/coredns"
 }
 
 # nspawn_probe IMAGE: can nspawn run a container here at all (privileges, a seccomp or cgroup setup that

@@ -54,10 +54,10 @@
 #
 # The image's Debian base (the packages examples/ha's roles need, as image build picks them) is made once by
 # debootstrap into $CLUSTERBOOT_TEST_CACHE/image (see lib-nspawn.sh for the other variables). The checks'
-# dig is the host's, run in a machine's network namespace. The image
-# gets CoreDNS at /usr/local/bin/coredns from tests/deps/coredns.sh (built here when the cache lacks it: a
-# first build takes minutes); if it cannot be built, the dns stage is skipped and so are the points that ask
-# CoreDNS (a skip that CLUSTERBOOT_REQUIRE_ALL=1 counts as a failure).
+# dig is the host's, run in a machine's network namespace. The image carries the components of the lock
+# that `clusterboot binaries fetch` put into the test cache (nspawn_components): CoreDNS and Kafka always;
+# Kubernetes, flannel and the pause image with CLUSTERBOOT_HEAVY=1, else they are left out and their stages
+# skipped.
 # Also:
 #   CB_E2E_LATE     seconds master-01 boots late in scenario 3 (default 60)
 #   CB_E2E_SETTLE   how long a report waits for its node, from the last boot of a scenario (default 300)
@@ -105,9 +105,6 @@ read -r dns_zone dns_port dns_servers < <("$cb" plan --inventory "$ha" --output 
 import json, sys
 d = json.load(sys.stdin)["dns"]
 print(d["zone"], d["port"], " ".join(x["node"] for x in d["servers"]))')
-coredns=$(nspawn_coredns 2>"$work/coredns-build.log") || coredns=
-sed 's/^/# /' "$work/coredns-build.log"
-if [ -n "$coredns" ]; then note "CoreDNS: $coredns, into the image"; else note "CoreDNS: tests/deps/coredns.sh could not build it (above); the dns stage is skipped"; fi
 
 # ---- the inventories and images ----
 # The small inventory: examples/ha less master-02, master-03 and worker-03; two OSD hosts and two brokers,
@@ -217,7 +214,6 @@ EOF
 make_image() {
     local image=$work/image-$1 inv=$2
     nspawn_image_build "$image" "$inv" || return 1
-    if [ -n "$coredns" ]; then nspawn_add_coredns "$image" "$coredns" >>"$work/image-build.log" 2>&1 || return 1; fi
     # The join policy: the join secret, and no bundle, in the image.
     [ -s "$image/etc/cluster-config/join/join-secret" ] ||
         { echo "no join secret in the image" >>"$work/image-build.log"; return 1; }
@@ -227,7 +223,11 @@ make_image() {
     add_report "$image"
 }
 if make_image ha "$ha"; then
-    ok "image: clusterboot image build --format tree (examples/ha, the join policy: the join secret only)$([ -n "$coredns" ] && echo ", CoreDNS"), the report unit"
+    coredns=
+    [ -x "$work/image-ha/usr/local/bin/coredns" ] && coredns=1
+    ok "image: clusterboot image build --format tree (examples/ha, the join policy: the join secret only; components: $(
+        python3 -c 'import json, sys; print(", ".join(c["name"] + " " + c["version"] for c in json.load(open(sys.argv[1]))["components"] if not c["source"].startswith("debian")) or "none")' \
+            "$work/image-out/manifest.json")), the report unit"
 else
     not_ok "image: clusterboot image build --format tree (examples/ha, the join policy: the join secret only), the report unit" \
         "$work/image-build.log"
@@ -694,7 +694,7 @@ if wanted 1; then
             check "scenario 7: CoreDNS on $dns_servers (dns stage): dig from worker-03 gets each node's inventory address for NAME.$dns_zone" \
                 dns_answers -- "$(rep $s master-01)/coredns.log" "$(rep $s master-01)/cluster-bootstrap.log"
         else
-            skip_points 1 "CoreDNS is not built (tests/deps/coredns.sh): no dns stage to ask"
+            skip_points 1 "CoreDNS is not built (image/components/coredns.sh): no dns stage to ask"
         fi
     else
         skip_points 5 "scenario 7 not asked for (CB_E2E_ONLY)"

@@ -10,24 +10,31 @@
 # - bad input (an invalid inventory, no --secrets, an --out that cannot be made, a format not built yet,
 #   a disk that fills up) gets a clear error and leaves no output behind;
 # - two builds from the same cache give the same bytes, output by output;
-# - a changed byte in a cached package file, or in an installed file of the cached base, refuses the build
-#   and names it;
+# - a changed byte in a cached package file, in an installed file of the cached base, or in a component of
+#   the lock (the pause image), refuses the build and names it; a component the image needs that was not
+#   fetched refuses it before any work;
 # - the outputs boot under QEMU (-accel tcg: this host's KVM cannot run a stock kernel or OVMF), one VM at
 #   a time in a network namespace of the test's own, the NIC on -netdev user,restrict=on (nothing outside
 #   the VM is reachable), the serial console parsed: disk.raw under OVMF recognised by its MAC (its root
 #   grown to a larger disk, the identity file and journal read back from the disk after an ACPI power-off);
 #   disk.raw on NVMe recognised by its DMI serial; netboot's live.img by clusterboot.node=; and a machine
 #   that is no node says so.
+# The images carry the pause image of the components lock (the inventory runs Kubernetes), fetched here by
+# `clusterboot binaries fetch` when the components folder lacks it (seconds), and are built --without
+# kubernetes,flannel (their 450 MB and 20 minutes of building prove nothing more about images).
 # Environment: CLUSTERBOOT_TEST_CACHE (default /var/cache/clusterboot-test; the Debian base is kept in
-# its image/ folder), CLUSTERBOOT_TEST_MIRROR, TMPDIR, KEEP_WORK=1.
+# its image/ folder, the components in deps/ or CLUSTERBOOT_DEPS_CACHE), CLUSTERBOOT_TEST_MIRROR, TMPDIR,
+# KEEP_WORK=1.
 set -u
 
 cb_test=$1
 inv=$(realpath "$2")
 cb=${CLUSTERBOOT_IMAGE_BINARY:-}
 cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
+components=${CLUSTERBOOT_DEPS_CACHE:-${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/deps}
+comp_args=(--components "$components" --without kubernetes,flannel)
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=22
+plan=25
 n=0
 failed=0
 work=
@@ -102,7 +109,7 @@ check "no --secrets: exit 2, says every image of a cluster needs the same join s
 
 touch "$work/a-file"
 "$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/a-file/out" --cache "$cache" \
-    >"$work/unwritable.log" 2>&1
+    "${comp_args[@]}" >"$work/unwritable.log" 2>&1
 rc=$?
 check "an --out that cannot be made: exit 1, names it, with a hint" \
     eval '[ $rc = 1 ] && grep -q "cannot make the output folder $work/a-file/out" "$work/unwritable.log" && grep -q "hint:" "$work/unwritable.log"' -- "$work/unwritable.log"
@@ -113,12 +120,29 @@ rc=$?
 check "--format iso: refused (not built by this version) rather than building less" \
     eval '[ $rc = 2 ] && grep -q "does not build .iso. yet" "$work/iso.log" && [ ! -e "$work/out-iso" ]' -- "$work/iso.log"
 
+mkdir -p "$work/no-components"
+"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-nocomp" --cache "$cache" \
+    --components "$work/no-components" >"$work/nocomp.log" 2>&1
+rc=$?
+check "components the image needs that were not fetched: exit 1 before any work, naming each and 'binaries fetch'" \
+    eval '[ $rc = 1 ] && grep -q "lacks: kubernetes v1.29.1, pause 3.9" "$work/nocomp.log" &&
+        grep -q "clusterboot binaries fetch --inventory" "$work/nocomp.log" && [ ! -e "$work/out-nocomp" ]' -- "$work/nocomp.log"
+
+"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-without" --without kubelet \
+    >"$work/without.log" 2>&1
+rc=$?
+check "--without a component the lock does not have: exit 2, says so" \
+    eval '[ $rc = 2 ] && grep -q "there is no component .kubelet." "$work/without.log" && [ ! -e "$work/out-without" ]' -- "$work/without.log"
+
+"$cb_test" binaries fetch pause --components "$components" >"$work/fetch.log" 2>&1 ||
+    { not_ok "clusterboot binaries fetch pause" "$work/fetch.log"; skip_rest "no pause image"; }
+
 # ---- two builds, the same bytes ----
 build() { # OUT LOG [ARG...]
     local out=$1 log=$2
     shift 2
-    "$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$out" --cache "$cache" --mirror "$mirror" "$@" \
-        >"$log" 2>&1
+    "$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$out" --cache "$cache" --mirror "$mirror" \
+        "${comp_args[@]}" "$@" >"$log" 2>&1
 }
 t0=$(date +%s)
 if build "$work/out1" "$work/build1.log"; then
@@ -130,7 +154,8 @@ fi
 sed 's/^/#   /' "$work/build1.log"
 check "sha256sum -c SHA256SUMS in the output folder: every output listed and intact" \
     eval '(cd "$work/out1" && sha256sum -c --quiet SHA256SUMS) && [ "$(wc -l <"$work/out1/SHA256SUMS")" = 8 ]' -- "$work/out1/SHA256SUMS"
-check "manifest.json: the inventory's digest, the secret policy, every package with version and sha256, every output" \
+pause_sha=$(sed -n 's/^PAUSE_SHA256_amd64=//p' "$(dirname "$0")/../../image/components.lock")
+check "manifest.json: the inventory's digest, the secret policy, every package and component with version and sha256, every output" \
     python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -139,8 +164,11 @@ names = {c["name"]: c for c in m["components"]}
 for p in ("etcd-server", "containerd", "linux-image-amd64", "systemd", "busybox"):
     assert len(names[p]["sha256"]) == 64 and names[p]["version"], p
 assert "ceph-mon" not in names and "mosquitto" not in names  # only what the roles need
+p = names["pause"]  # as the components lock pins it; nothing that --without left out
+assert p["version"] == "3.9" and p["sha256"] == sys.argv[2] and p["file"] == "pause-3.9/pause-3.9.oci.tar", p
+assert "kubernetes" not in names and "flannel" not in names and "coredns" not in names
 assert {o["path"] for o in m["outputs"]} >= {"disk.raw", "netboot/live.img", "netboot/rootfs.squashfs"}
-' "$work/out1/manifest.json" -- "$work/out1/manifest.json"
+' "$work/out1/manifest.json" "$pause_sha" -- "$work/out1/manifest.json"
 
 t0=$(date +%s)
 build "$work/out2" "$work/build2.log"
@@ -160,26 +188,37 @@ cp -a "$cache/base/$key" "$work/cache-t/base/$key"
 deb=$(ls "$work/cache-t/base/$key/var/cache/apt/archives/" | grep '^containerd_' | head -n 1)
 printf 'X' | dd of="$work/cache-t/base/$key/var/cache/apt/archives/$deb" bs=1 seek=1000 conv=notrunc 2>/dev/null
 "$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-t" --cache "$work/cache-t" \
-    >"$work/tampered.log" 2>&1
+    "${comp_args[@]}" >"$work/tampered.log" 2>&1
 rc=$?
 check "one byte changed in a cached package file: the build fails naming the component, nothing published" \
     eval '[ $rc = 1 ] && grep -q "component containerd .* does not match the signed Debian index" "$work/tampered.log" && [ -z "$(ls -A "$work/out-t")" ]' -- "$work/tampered.log"
 cp "$cache/base/$key/var/cache/apt/archives/$deb" "$work/cache-t/base/$key/var/cache/apt/archives/$deb"
 printf 'X' | dd of="$work/cache-t/base/$key/usr/bin/containerd" bs=1 seek=1000 conv=notrunc 2>/dev/null
 "$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-t" --cache "$work/cache-t" \
-    >"$work/tampered2.log" 2>&1
+    "${comp_args[@]}" >"$work/tampered2.log" 2>&1
 rc=$?
 check "one byte changed in an installed file of the cached base: the build fails (dpkg --verify names it)" \
     eval '[ $rc = 1 ] && grep -q "/usr/bin/containerd" "$work/tampered2.log" && [ -z "$(ls -A "$work/out-t")" ]' -- "$work/tampered2.log"
 rm -rf "$work/cache-t"
+mkdir -p "$work/components-t"
+cp -a "$components/pause-3.9" "$work/components-t/"
+printf 'X' | dd of="$work/components-t/pause-3.9/pause-3.9.oci.tar" bs=1 seek=1000 conv=notrunc 2>/dev/null
+"$cb" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-t" --cache "$cache" \
+    --components "$work/components-t" --without kubernetes,flannel >"$work/tampered3.log" 2>&1
+rc=$?
+check "one byte changed in a fetched component (the pause image): step components fails naming it and both sha256s" \
+    eval '[ $rc = 1 ] && grep -q "step components: component pause 3.9 .* is not the locked one: sha256 [0-9a-f]\{64\}, the lock pins $pause_sha" "$work/tampered3.log" &&
+        grep -q "binaries fetch pause" "$work/tampered3.log" && [ -z "$(ls -A "$work/out-t")" ]' -- "$work/tampered3.log"
+rm -rf "$work/components-t"
 
 # ---- a full disk while writing ----
 unshare -m --propagation private bash -c '
     mkdir -p "$1" && mount -t tmpfs -o size=200m tmpfs "$1" || exit 99
-    "$2" image build --inventory "$3" --secrets "$4" --out "$1/out" --cache "$5" --format disk
+    "$2" image build --inventory "$3" --secrets "$4" --out "$1/out" --cache "$5" --format disk \
+        --components "$7" --without kubernetes,flannel
     rc=$?
     ls -A "$1/out" >"$6"
-    exit $rc' full "$work/small" "$cb" "$inv" "$work/secrets" "$cache" "$work/full.ls" >"$work/full.log" 2>&1
+    exit $rc' full "$work/small" "$cb" "$inv" "$work/secrets" "$cache" "$work/full.ls" "$components" >"$work/full.log" 2>&1
 rc=$?
 check "a disk that fills up while writing: exit 1, the step and the tool's words, no output or staging folder left" \
     eval '[ $rc = 1 ] && grep -q "step tree\|step disk\|step initrd" "$work/full.log" && grep -qi "space" "$work/full.log" && [ ! -s "$work/full.ls" ]' -- "$work/full.log"

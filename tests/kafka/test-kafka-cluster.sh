@@ -2,7 +2,7 @@
 # shellcheck disable=SC2317 # functions run through wait_for and check look unreachable
 # A three-broker Kafka cluster in KRaft combined mode (every broker is also a controller) from what
 # clusterboot renders for examples/ha's kafka-broker nodes worker-01..03: each broker runs the real
-# kafka.Kafka of tests/deps/kafka.sh (Maven Central's jars, KAFKA_VERSION of tests/deps/versions.lock) on
+# kafka.Kafka of image/components/kafka.sh (Maven Central's jars, KAFKA_VERSION of image/components.lock) on
 # its rendered /etc/kafka/server.properties, unchanged, after the one storage format step a node does
 # (kafka-storage.sh format -t CLUSTER_ID, with the id of the rendered kafka.env). The test asserts that
 # the controllers elect a leader, that a topic with three replicas is created, and that a message
@@ -36,14 +36,14 @@ need ip unshare java timeout flock python3
 # --- Kafka ----------------------------------------------------------------------------------------
 t0=$(date +%s)
 # kafka.sh bounds its own download (KAFKA_FETCH_TIMEOUT, 420 s by default).
-lib=$("$here/../deps/kafka.sh" 2>"$work/deps.log" | tail -n 1)
+lib=$("$here/../../image/components/kafka.sh" 2>"$work/deps.log" | tail -n 1)
 rc=${PIPESTATUS[0]}
 sed 's/^/# /' "$work/deps.log"
 case $rc in
-0) [ -f "$lib/kafka_2.13-$(sed -n 's/^KAFKA_VERSION=//p' "$here/../deps/versions.lock").jar" ] ||
-        { not_ok "tests/deps/kafka.sh printed '$lib', which holds no broker jar"; finish; } ;;
+0) [ -f "$lib/kafka_2.13-$(sed -n 's/^KAFKA_VERSION=//p' "$here/../../image/components.lock").jar" ] ||
+        { not_ok "image/components/kafka.sh printed '$lib', which holds no broker jar"; finish; } ;;
 1 | 2) skip_all "Kafka could not be fetched: $(grep -E '^kafka: ' "$work/deps.log" | tail -n 1 | cut -c8-)" ;;
-*) not_ok "tests/deps/kafka.sh failed ($rc)" "$work/deps.log"; finish ;;
+*) not_ok "image/components/kafka.sh failed ($rc)" "$work/deps.log"; finish ;;
 esac
 note "Kafka's jars ready in $(($(date +%s) - t0)) s"
 

@@ -9,7 +9,7 @@
 # Usage: test-kubeconfigs.sh CLUSTERBOOT [CHECKER_SOURCE_DIR] [EXAMPLES_DIR]
 # The checker binary is built outside the repository, in
 #   ${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/go-bin/kubeconfig-check-<hash of its sources>
-# and Go's modules go to Go's own module cache, built with the Go of tests/deps/go.sh. No Go toolchain, or no
+# and Go's modules go to Go's own module cache, built with the Go of image/components/go.sh. No Go toolchain, or no
 # module proxy: skipped.
 # Output: TAP. Key material is never printed.
 set -u
@@ -48,9 +48,9 @@ skip_all() {
 
 # ---- the checker -------------------------------------------------------------------------------------------
 
-# The pinned Go of tests/deps/versions.lock (tests/deps/go.sh fetches it once), unless GO= names another.
-go=${GO:-$("$here/../deps/go.sh" 2>"$work/go.log")} && [ -x "$go" ] ||
-        { diag <"$work/go.log"; skip_all "no Go toolchain: tests/deps/go.sh could not fetch it"; }
+# The pinned Go of image/components.lock (image/components/go.sh fetches it once), unless GO= names another.
+go=${GO:-$("$here/../../image/components/go.sh" 2>"$work/go.log")} && [ -x "$go" ] ||
+        { diag <"$work/go.log"; skip_all "no Go toolchain: image/components/go.sh could not fetch it"; }
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly -buildvcs=false"
 if [ -z "$("$go" env GOMODCACHE 2>/dev/null)" ]; then # no HOME: keep Go's caches in ours
         export GOPATH=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/gopath

@@ -35,19 +35,19 @@ k8s_need() {
 }
 
 # --- the Kubernetes binaries --------------------------------------------------------------------------
-# k8s_binaries NAME...: $bin holds them (the first test point), built by tests/deps/kubernetes.sh; a skip
+# k8s_binaries NAME...: $bin holds them (the first test point), built by image/components/kubernetes.sh; a skip
 # when they are not built, unless CLUSTERBOOT_HEAVY=1 (then they are built now).
 k8s_binaries() {
         local c have_all=1 built
         # shellcheck source=/dev/null
-        . "$here/../deps/versions.lock"
+        . "$here/../../image/components.lock"
         built=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/kubernetes-$KUBERNETES_VERSION/bin
         for c; do [ -x "$built/$c" ] || have_all=""; done
         if [ "${CLUSTERBOOT_HEAVY:-}" != 1 ] && [ -z "$have_all" ]; then
-                skip_all "Kubernetes $KUBERNETES_VERSION is not built: run tests/deps/kubernetes.sh first, or set CLUSTERBOOT_HEAVY=1 (builds it, long)"
+                skip_all "Kubernetes $KUBERNETES_VERSION is not built: run image/components/kubernetes.sh first, or set CLUSTERBOOT_HEAVY=1 (builds it, long)"
         fi
-        if ! bin=$("$here/../deps/kubernetes.sh" 2>"$work/deps.log" | tail -n 1) || [ ! -x "$bin/kube-apiserver" ]; then
-                not_ok "tests/deps/kubernetes.sh builds Kubernetes $KUBERNETES_VERSION" "$work/deps.log"
+        if ! bin=$("$here/../../image/components/kubernetes.sh" 2>"$work/deps.log" | tail -n 1) || [ ! -x "$bin/kube-apiserver" ]; then
+                not_ok "image/components/kubernetes.sh builds Kubernetes $KUBERNETES_VERSION" "$work/deps.log"
                 finish
         fi
         ok "Kubernetes $KUBERNETES_VERSION binaries ($bin)"
@@ -314,15 +314,15 @@ control_plane() {
 }
 
 # --- cluster DNS: master-01's CoreDNS (it is examples/homelab's dns server) ---------------------------------
-# k8s_coredns: CoreDNS (tests/deps/coredns.sh) in master-01's namespace on the rendered /etc/coredns, with the
+# k8s_coredns: CoreDNS (image/components/coredns.sh) in master-01's namespace on the rendered /etc/coredns, with the
 # kubeconfig `pki node` made (/etc/kubernetes/coredns.conf) where systemd puts the unit's credential
 # (/run/credentials/coredns.service/kubeconfig, in a /run of its own mount namespace). One test point: it
 # answers Kubernetes' cluster domain from the API server. Needs control_plane and the stage kube-bootstrap's
 # objects (its RBAC). Sets coredns_pid.
 k8s_coredns() {
         local bin
-        if ! bin=$("$here/../deps/coredns.sh" 2>"$work/coredns-build.log" | tail -n 1) || [ ! -x "$bin" ]; then
-                not_ok "tests/deps/coredns.sh builds CoreDNS" "$work/coredns-build.log"
+        if ! bin=$("$here/../../image/components/coredns.sh" 2>"$work/coredns-build.log" | tail -n 1) || [ ! -x "$bin" ]; then
+                not_ok "image/components/coredns.sh builds CoreDNS" "$work/coredns-build.log"
                 return 1
         fi
         if ! mount_at "$root/etc/coredns" /etc/coredns >"$work/mount-coredns.log" 2>&1; then

@@ -3,7 +3,7 @@
 # shellcheck source-path=SCRIPTDIR
 # The Kubernetes control plane of examples/homelab's master-01, started from what clusterboot makes: the
 # real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (Kubernetes of
-# tests/deps/versions.lock, built by tests/deps/kubernetes.sh) run with the command lines of their units
+# image/components.lock, built by image/components/kubernetes.sh) run with the command lines of their units
 # (units/*.service: ExecStart= with $VARS from the rendered EnvironmentFile=), reading the rendered files
 # at their absolute paths, unchanged: the test runs in its own mount namespace where the scratch root's
 # /etc/kubernetes and /etc/cluster-config (and a scratch /var/lib/etcd) are bind-mounted over the real

@@ -42,9 +42,9 @@ k8s_binaries kube-apiserver kube-controller-manager kube-scheduler kubectl kubel
 
 # The pod sandbox image, as an OCI tarball. CONTAINERD_ADDRESS: pause.sh must not import it into a
 # containerd of the machine.
-if ! pause_tar=$(CONTAINERD_ADDRESS=$work/none.sock "$here/../deps/pause.sh" 2>"$work/pause.log" | tail -n 1) ||
+if ! pause_tar=$(CONTAINERD_ADDRESS=$work/none.sock "$here/../../image/components/pause.sh" 2>"$work/pause.log" | tail -n 1) ||
         [ ! -f "$pause_tar" ]; then
-        not_ok "tests/deps/pause.sh builds the pause image" "$work/pause.log"
+        not_ok "image/components/pause.sh builds the pause image" "$work/pause.log"
         finish
 fi
 
@@ -447,7 +447,7 @@ else
 fi
 
 # --- the pod network: flanneld (kubernetes.cni: flannel) -----------------------------------------------------
-# From tests/deps/flannel.sh, with the unit's command line and the rendered flanneld.env and net-conf.json, as
+# From image/components/flannel.sh, with the unit's command line and the rendered flanneld.env and net-conf.json, as
 # worker-01's kubelet (its kubelet.conf). It takes the podCIDR of worker-01's Node, writes subnet.env, makes
 # flannel.1 and tells the other nodes through the Node's annotations. (Pods on two nodes talking: the whole
 # cluster's run, not this one-kubelet test.)
@@ -459,8 +459,8 @@ fl_gate() {
         nsenter -t "$holder" -n -- "$cb" bootstrap --inventory "$inv" --node "$w" --root "$wroot" --stage pod-network \
                 --retry-timeout 0 >"$work/pod-network-gate.log" 2>&1 && grep -q "flanneld is healthy" "$work/pod-network-gate.log"
 }
-if ! fl=$("$here/../deps/flannel.sh" 2>"$work/flannel-build.log" | tail -n 1) || [ ! -x "$fl" ]; then
-        not_ok "tests/deps/flannel.sh builds flanneld" "$work/flannel-build.log"
+if ! fl=$("$here/../../image/components/flannel.sh" 2>"$work/flannel-build.log" | tail -n 1) || [ ! -x "$fl" ]; then
+        not_ok "image/components/flannel.sh builds flanneld" "$work/flannel-build.log"
 else
         mkdir -p "$wroot/run/flannel"
         mapfile -t w_env < <(sed -n 's/^\([A-Z_]*\)="\(.*\)"$/\1=\2/p' "$wroot/etc/cluster-config/environment/flanneld.env")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pod sandbox ("pause") image that the rendered containerd config names (sandbox_image =
 # registry.k8s.io/pause:3.9 for Kubernetes 1.29) from source, since no registry is reachable: Kubernetes'
-# own build/pause/linux/pause.c, taken from the k8s.io/kubernetes module of tests/deps/versions.lock
+# own build/pause/linux/pause.c, taken from the k8s.io/kubernetes module of the components lock
 # (KUBERNETES_VERSION) through the Go module proxy, compiled statically with this machine's gcc the way
 # build/pause/Makefile does, and packed by hand into an OCI image layout tarball (sha256 digests, a gzip
 # layer with /pause, entrypoint /pause as user 65535 like the published image). Into the test dependency
@@ -16,17 +16,19 @@
 # Says what it did on stderr; prints the tarball's path on stdout (the last line).
 # Exit status: 0 done, 1 failed, 2 a tool is missing (gcc with a static libc, Go).
 #
-#   tests/deps/pause.sh                   pause:3.9
-#   PAUSE_VERSION=3.10 tests/deps/pause.sh
+#   image/components/pause.sh                   pause:3.9
+#   PAUSE_VERSION=3.10 image/components/pause.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# The components lock: CLUSTERBOOT_LOCK (what `clusterboot binaries fetch` sets), or the one of the source tree.
+lock=${CLUSTERBOOT_LOCK:-$here/../components.lock}
 # shellcheck source=/dev/null
-. "$here/versions.lock"
+. "$lock"
 tag=${PAUSE_VERSION:-3.9}
 # build/pause/Makefile: REV ?= $(shell git describe --contains --always --match='v*'); a module has no git.
 rev=${PAUSE_REV:-clusterboot}
 image=registry.k8s.io/pause:$tag
-# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+# The pinned Go of the lock (go.sh), unless GO= names another.
 go=${GO:-}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/pause-$tag
@@ -74,7 +76,7 @@ if is_current; then
 fi
 command -v gcc >/dev/null 2>&1 || { say "no gcc"; exit 2; }
 if [ -z "$go" ]; then
-        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
+        go=$("$here/go.sh") || { say "no Go: go.sh could not fetch it (or set GO=)"; exit 2; }
 fi
 [ -x "$go" ] || { say "no Go at $go (set GO=), needed to fetch k8s.io/kubernetes for pause.c"; exit 2; }
 
@@ -89,7 +91,7 @@ if is_current; then
 fi
 t0=$(date +%s)
 
-# --- pause.c, from the k8s.io/kubernetes module (already in the cache when tests/deps/kubernetes.sh ran) --
+# --- pause.c, from the k8s.io/kubernetes module (already in the cache when image/components/kubernetes.sh ran) --
 kdir=$cache/kubernetes-$KUBERNETES_VERSION
 src=$(cd / && env GOPATH="$kdir/gopath" GOCACHE="$kdir/gocache" GOMODCACHE="$kdir/gomodcache" GOTOOLCHAIN=local \
         GOFLAGS=-modcacherw "$go" mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" 2>"$dir/download.log" |
@@ -135,7 +137,7 @@ printf '%s' '{"architecture":"'"$arch"'","os":"linux","created":"1970-01-01T00:0
 '"config":{"User":"65535:65535","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],'\
 '"Entrypoint":["/pause"],"WorkingDir":"/"},'\
 '"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff_id"'"]},'\
-'"history":[{"created":"1970-01-01T00:00:00Z","created_by":"tests/deps/pause.sh: gcc -Os -static build/pause/linux/pause.c of k8s.io/kubernetes@'"$KUBERNETES_VERSION"'"}]}' \
+'"history":[{"created":"1970-01-01T00:00:00Z","created_by":"image/components/pause.sh: gcc -Os -static build/pause/linux/pause.c of k8s.io/kubernetes@'"$KUBERNETES_VERSION"'"}]}' \
         >"$work/config.json"
 config=$(sha "$work/config.json")
 config_size=$(stat -c %s "$work/config.json")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches the Go toolchain of tests/deps/versions.lock (GO_VERSION) from the Go module proxy into the test
+# Fetches the Go toolchain of the components lock (GO_VERSION) from the Go module proxy into the test
 # dependency cache, ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/go-VERSION/ (a GOROOT):
 # the module golang.org/toolchain@v0.0.1-goVERSION.linux-ARCH, which is what `go` itself downloads for
 # GOTOOLCHAIN=goVERSION, checked against the sha256 in the lock (GO_SHA256_ARCH). The scripts that build
@@ -9,12 +9,14 @@
 # Says what it did on stderr; prints the go binary's path on stdout (the last line).
 # Exit status: 0 it is there, 1 it could not be fetched, or its sha256 is not the lock's.
 #
-#   tests/deps/go.sh                                   the pinned version
-#   GOPROXY=https://proxy.example tests/deps/go.sh     from another proxy (the first of a GOPROXY list)
+#   image/components/go.sh                                   the pinned version
+#   GOPROXY=https://proxy.example image/components/go.sh     from another proxy (the first of a GOPROXY list)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# The components lock: CLUSTERBOOT_LOCK (what `clusterboot binaries fetch` sets), or the one of the source tree.
+lock=${CLUSTERBOOT_LOCK:-$here/../components.lock}
 # shellcheck source=/dev/null
-. "$here/versions.lock"
+. "$lock"
 version=$GO_VERSION
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
@@ -40,7 +42,7 @@ if is_current; then
         echo "$go"
         exit 0
 fi
-[ -n "$want_sha" ] || { say "no sha256 for linux-$arch in $here/versions.lock ($sha_var)"; exit 1; }
+[ -n "$want_sha" ] || { say "no sha256 for linux-$arch in $lock ($sha_var)"; exit 1; }
 mkdir -p "$cache" || exit 1
 exec 9>"$cache/.go-$version.lock"
 flock -w 600 9 || { say "timed out waiting for another fetch ($cache/.go-$version.lock)"; exit 1; }
@@ -63,7 +65,7 @@ if ! curl -sSfL --retry 3 --connect-timeout 20 -o "$tmp/go.zip" "$proxy/$module"
 fi
 got_sha=$(sha256sum "$tmp/go.zip" | cut -d' ' -f1)
 if [ "$got_sha" != "$want_sha" ]; then
-        say "$module has sha256 $got_sha, but versions.lock pins $want_sha: refused"
+        say "$module has sha256 $got_sha, but the components lock pins $want_sha: refused"
         exit 1
 fi
 # The zip holds one folder, golang.org/toolchain@v0.0.1-goVERSION.linux-ARCH/, which is the GOROOT.

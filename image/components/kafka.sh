@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches the Apache Kafka of tests/deps/versions.lock (KAFKA_VERSION, KAFKA_SCALA_VERSION) from Maven
+# Fetches the Apache Kafka of the components lock (KAFKA_VERSION, KAFKA_SCALA_VERSION) from Maven
 # Central into the test dependency cache, ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/
 # kafka-VERSION/lib/: the broker (org.apache.kafka:kafka_SCALA) with its runtime dependencies, the tools
 # (org.apache.kafka:kafka-tools) and a logging backend (reload4j behind slf4j, what Kafka's own
@@ -21,14 +21,16 @@
 # longer than KAFKA_FETCH_TIMEOUT seconds, 420 by default), 2 no java or no Maven, 3 the fetched jars lack
 # a class that the tests run (the artifacts of that version are laid out differently).
 #
-#   tests/deps/kafka.sh                          the pinned version
-#   KAFKA_VERSION=3.7.0 tests/deps/kafka.sh      another one, to try a version before pinning it
+#   image/components/kafka.sh                          the pinned version
+#   KAFKA_VERSION=3.7.0 image/components/kafka.sh      another one, to try a version before pinning it
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 want=${KAFKA_VERSION:-}
 want_scala=${KAFKA_SCALA_VERSION:-}
+# The components lock: CLUSTERBOOT_LOCK (what `clusterboot binaries fetch` sets), or the one of the source tree.
+lock=${CLUSTERBOOT_LOCK:-$here/../components.lock}
 # shellcheck source=/dev/null
-. "$here/versions.lock"
+. "$lock"
 version=${want:-$KAFKA_VERSION}
 scala=${want_scala:-$KAFKA_SCALA_VERSION}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}

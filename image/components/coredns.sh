@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the CoreDNS of tests/deps/versions.lock (COREDNS_VERSION) from the Go module proxy into the test
+# Builds the CoreDNS of the components lock (COREDNS_VERSION) from the Go module proxy into the test
 # dependency cache, ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/coredns-VERSION/:
 # bin/coredns, with its GOPATH, GOCACHE and GOMODCACHE beside it, so that nothing lands in the repository
 # or in the user's Go folders. A binary that is there and says the pinned version is kept ("current").
@@ -7,15 +7,17 @@
 # Says what it did on stderr; prints the binary's path on stdout (the last line), for the tests.
 # Exit status: 0 the binary is there, 1 it could not be built (the go error is shown), 2 no Go.
 #
-#   tests/deps/coredns.sh            the pinned version
-#   COREDNS_VERSION=v1.11.3 tests/deps/coredns.sh   another one, to try a version before pinning it
+#   image/components/coredns.sh            the pinned version
+#   COREDNS_VERSION=v1.11.3 image/components/coredns.sh   another one, to try a version before pinning it
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 want=${COREDNS_VERSION:-}
+# The components lock: CLUSTERBOOT_LOCK (what `clusterboot binaries fetch` sets), or the one of the source tree.
+lock=${CLUSTERBOOT_LOCK:-$here/../components.lock}
 # shellcheck source=/dev/null
-. "$here/versions.lock"
+. "$lock"
 version=${want:-$COREDNS_VERSION}
-# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+# The pinned Go of the lock (go.sh), unless GO= names another.
 go=${GO:-}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/coredns-$version
@@ -34,7 +36,7 @@ if is_current; then
         exit 0
 fi
 if [ -z "$go" ]; then
-        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
+        go=$("$here/go.sh") || { say "no Go: go.sh could not fetch it (or set GO=)"; exit 2; }
 fi
 [ -x "$go" ] || { say "no Go at $go (set GO=)"; exit 2; }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the flannel of tests/deps/versions.lock (FLANNEL_VERSION) from the Go module proxy into the test
+# Builds the flannel of the components lock (FLANNEL_VERSION) from the Go module proxy into the test
 # dependency cache, ${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}/flannel-VERSION/:
 # bin/flanneld, with its GOPATH, GOCACHE and GOMODCACHE beside it, so that nothing lands in the repository
 # or in the user's Go folders. A binary that is there and says the pinned version is kept ("current").
@@ -18,15 +18,17 @@
 # Exit status: 0 the binary is there, 1 it could not be built (the go error is shown), 2 no Go (or no gcc
 # on amd64).
 #
-#   tests/deps/flannel.sh            the pinned version
-#   FLANNEL_VERSION=v0.26.0 tests/deps/flannel.sh   another one, to try a version before pinning it
+#   image/components/flannel.sh            the pinned version
+#   FLANNEL_VERSION=v0.26.0 image/components/flannel.sh   another one, to try a version before pinning it
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 want=${FLANNEL_VERSION:-}
+# The components lock: CLUSTERBOOT_LOCK (what `clusterboot binaries fetch` sets), or the one of the source tree.
+lock=${CLUSTERBOOT_LOCK:-$here/../components.lock}
 # shellcheck source=/dev/null
-. "$here/versions.lock"
+. "$lock"
 version=${want:-$FLANNEL_VERSION}
-# The pinned Go of versions.lock (tests/deps/go.sh), unless GO= names another.
+# The pinned Go of the lock (go.sh), unless GO= names another.
 go=${GO:-}
 cache=${CLUSTERBOOT_DEPS_CACHE:-/var/cache/clusterboot-test/deps}
 dir=$cache/flannel-$version
@@ -45,7 +47,7 @@ if is_current; then
         exit 0
 fi
 if [ -z "$go" ]; then
-        go=$("$here/go.sh") || { say "no Go: tests/deps/go.sh could not fetch it (or set GO=)"; exit 2; }
+        go=$("$here/go.sh") || { say "no Go: go.sh could not fetch it (or set GO=)"; exit 2; }
 fi
 [ -x "$go" ] || { say "no Go at $go (set GO=)"; exit 2; }
 goarch=$("$go" env GOARCH) || exit 2
