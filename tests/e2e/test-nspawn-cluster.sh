@@ -90,13 +90,14 @@ declare -A num=([master-01]=1 [master-02]=2 [master-03]=3 [worker-01]=4 [worker-
 # master-02 the DNS servers (examples/ha).
 is_master() { [[ $1 == master-* ]]; }
 is_dns_server() { [[ " $dns_servers " == *" $1 "* ]]; }
+is_kafka_broker() { [[ $1 == worker-* ]]; } # the three workers: KRaft brokers and controllers
 # scenario -> its nodes, its roots (4 and 6 boot the roots of 1 again), its image
 declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="master-01 master-02 master-03"
     [s2]="master-01 worker-01 worker-02" [s3]="${all[*]}" [s5]="${all[*]}")
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 60
+nspawn_init 62
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -105,6 +106,11 @@ read -r dns_zone dns_port dns_servers < <("$cb" plan --inventory "$ha" --output 
 import json, sys
 d = json.load(sys.stdin)["dns"]
 print(d["zone"], d["port"], " ".join(x["node"] for x in d["servers"]))')
+# Kafka's port and its voters' node ids, from plan.
+read -r kafka_port kafka_voters < <("$cb" plan --inventory "$ha" --output json 2>/dev/null | python3 -c '
+import json, sys
+k = json.load(sys.stdin)["kafka"]
+print(k["port"], ",".join(sorted(str(b["node_id"]) for b in k["brokers"])))')
 
 # ---- the inventories and images ----
 # The small inventory: examples/ha less master-02, master-03 and worker-03; two OSD hosts and two brokers,
@@ -189,7 +195,7 @@ while :; do
     sleep 2
 done
 echo "booted $(since_boot)" >"$out/when"
-for u in cluster-detect cluster-bootstrap etcd clusterboot-join mosquitto "ceph-mon@$name" "ceph-mgr@$name" coredns; do
+for u in cluster-detect cluster-bootstrap etcd clusterboot-join mosquitto "ceph-mon@$name" "ceph-mgr@$name" coredns kafka; do
     systemctl show "$u.service" -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainCode \
         -p ExecMainStatus >"$out/${u%@*}.show" 2>&1
     journalctl -b -o short-monotonic --no-pager -u "$u.service" >"$out/${u%@*}.log" 2>&1
@@ -478,6 +484,7 @@ expected_steps() { # SCENARIO MACHINE
         [ "$2" = worker-01 ] && has_prog /usr/sbin/mosquitto && echo mqtt
         # The OSDs of its node file, on the files nspawn_boot gives it at those devices.
         [ -n "${nsdevs[$2]:-}" ] && has_prog /usr/bin/ceph-osd && echo ceph-osd
+        is_kafka_broker "$2" && has_prog /opt/kafka/bin/kafka-server-start.sh && echo kafka
         echo joined
     fi
 }
@@ -499,7 +506,7 @@ log_has() { # SCENARIO MACHINE UNIT ERE: a line of UNIT's journal in MACHINE's r
 # reports: ceph-mon is ceph-mon@NODE, ceph-mgr ceph-mgr@NODE) failed but for exit 75 (and for lines matching ERE: the kills of
 # scenario 5).
 bootstrap_units="cluster-bootstrap etcd clusterboot-join"
-service_units="mosquitto ceph-mon ceph-mgr coredns"
+service_units="mosquitto ceph-mon ceph-mgr coredns kafka"
 no_failed_attempts() {
     local m r bad=0 l u
     for m in $(nodes "$1"); do
@@ -544,9 +551,9 @@ scenario_points() { # SCENARIO LABEL [nofail]
     fi
     # The role targets (enabled at first boot) start these at boot too; under the join policy a node gets
     # their files (passwd, certificates, keyrings) only in cluster-bootstrap's stages.
-    check "$l: no failed start of mosquitto, ceph-mon@NODE, ceph-mgr@NODE or coredns (started by the role targets before their stage?)" \
+    check "$l: no failed start of mosquitto, ceph-mon@NODE, ceph-mgr@NODE, coredns or kafka (started by the role targets before their stage?)" \
         no_failed_attempts "$s" "$service_units" -- "$(rep "$s" worker-01)/mosquitto.log" "$(rep "$s" master-01)/ceph-mon.log" \
-        "$(rep "$s" master-01)/ceph-mgr.log" "$(rep "$s" master-01)/coredns.log"
+        "$(rep "$s" master-01)/ceph-mgr.log" "$(rep "$s" master-01)/coredns.log" "$(rep "$s" worker-01)/kafka.log"
 }
 
 # ---- scenario 1 (and 7): examples/ha, six nodes at once ----
@@ -600,6 +607,21 @@ live_checks_s1() {
         [ "$(date +%s)" -lt "$deadline" ] || break
         sleep 5
     done
+    # Kafka: the KRaft quorum as a client sees it, and a message produced through worker-01's broker with
+    # acks=all, consumed through worker-03's. The image's own tools (image/kafka/bin), inside the machines.
+    if has_prog /opt/kafka/bin/kafka-server-start.sh; then
+        nspawn_exec worker-01 timeout 60 /opt/kafka/bin/kafka-metadata-quorum.sh \
+            --bootstrap-server "${ip[worker-01]}:$kafka_port" describe --status >"$w/kafka-quorum.out" 2>&1
+        echo "rc $?" >>"$w/kafka-quorum.out"
+        # shellcheck disable=SC2016 # expanded by the shell inside the container
+        nspawn_exec worker-01 sh -c 'echo "hello from the test" | timeout 60 /opt/kafka/bin/kafka-console-producer.sh \
+            --bootstrap-server "$1" --topic cb-e2e --producer-property acks=all' sh "${ip[worker-01]}:$kafka_port" \
+            >"$w/kafka-produce.out" 2>&1
+        echo "rc $?" >>"$w/kafka-produce.out"
+        nspawn_exec worker-03 timeout 90 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "${ip[worker-03]}:$kafka_port" \
+            --topic cb-e2e --from-beginning --max-messages 1 --timeout-ms 60000 >"$w/kafka-consume.out" 2>&1
+        echo "rc $?" >>"$w/kafka-consume.out"
+    fi
     # CoreDNS on each dns-server node, asked from worker-03 (no DNS server, another machine) for every
     # node's name in the zone: "SERVER NAME ANSWER..." lines.
     [ -n "$coredns" ] || return 0
@@ -639,6 +661,22 @@ dns_answers() { # every server answers every node's name with its inventory addr
     [ "$bad" = 0 ] && echo "$(wc -w <<<"$dns_servers") servers ($dns_servers) x ${#all[@]} names in $dns_zone, each its inventory address"
     [ "$bad" = 0 ] || tail -n 3 "$work/s7/dig.out"
     return $bad
+}
+kafka_quorum() { # every broker of the inventory is a voter of the KRaft quorum, and there is a leader
+    python3 - "$work/s7/kafka-quorum.out" "$kafka_voters" <<'EOF' || { tail -n 15 "$work/s7/kafka-quorum.out"; return 1; }
+import re, sys
+text, want = open(sys.argv[1]).read(), sys.argv[2]
+voters = re.search(r"^CurrentVoters:\s*\[([0-9,]*)\]", text, re.M)
+leader = re.search(r"^LeaderId:\s*([0-9]+)", text, re.M)
+got = ",".join(sorted(voters.group(1).split(","))) if voters else None
+print(f"voters [{got}], leader {leader.group(1) if leader else None}; want voters [{want}]")
+sys.exit(not (got == want and leader))
+EOF
+}
+kafka_roundtrip() {
+    grep -qx 'hello from the test' "$work/s7/kafka-consume.out" ||
+        { tail -n 8 "$work/s7/kafka-produce.out" "$work/s7/kafka-consume.out"; return 1; }
+    echo "produced through worker-01's broker (acks=all), consumed through worker-03's: hello from the test"
 }
 mqtt_good() {
     grep -qx 'hello from the test' "$work/s7/mqtt-good.out" && grep -qx 'pub exit 0' "$work/s7/mqtt-good.out" ||
@@ -690,6 +728,14 @@ if wanted 1; then
             ceph_quorum -- "$(rep $s master-01)/ceph-mon.log" "$(rep $s master-01)/cluster-bootstrap.log"
         check "scenario 7: ceph -s on master-01: one active manager (mgr: NAME(active, since ...)), the other masters standbys" \
             ceph_mgrs -- "$(rep $s master-01)/ceph-mgr.log" "$(rep $s master-02)/ceph-mgr.log"
+        if has_prog /opt/kafka/bin/kafka-server-start.sh; then
+            check "scenario 7: Kafka (KRaft): worker-01..03 are the quorum's voters, with a leader (kafka-metadata-quorum.sh)" \
+                kafka_quorum -- "$(rep $s worker-01)/kafka.log" "$(rep $s worker-01)/cluster-bootstrap.log"
+            check "scenario 7: Kafka: a message produced through worker-01's broker (acks=all) is consumed through worker-03's" \
+                kafka_roundtrip -- "$(rep $s worker-03)/kafka.log"
+        else
+            skip_points 2 "Kafka is not in the image (the components folder lacks it): no kafka stage to ask"
+        fi
         if [ -n "$coredns" ]; then
             check "scenario 7: CoreDNS on $dns_servers (dns stage): dig from worker-03 gets each node's inventory address for NAME.$dns_zone" \
                 dns_answers -- "$(rep $s master-01)/coredns.log" "$(rep $s master-01)/cluster-bootstrap.log"
@@ -697,7 +743,7 @@ if wanted 1; then
             skip_points 1 "CoreDNS is not built (image/components/coredns.sh): no dns stage to ask"
         fi
     else
-        skip_points 5 "scenario 7 not asked for (CB_E2E_ONLY)"
+        skip_points 7 "scenario 7 not asked for (CB_E2E_ONLY)"
     fi
 else
     skip_points 15 "scenario 1 not asked for (CB_E2E_ONLY)"
