@@ -37,7 +37,7 @@
 #   CLUSTERBOOT_TEST_CACHE   cache folder (default /var/cache/clusterboot-test); the cache is kept
 #   CLUSTERBOOT_TEST_MIRROR  Debian mirror for debootstrap (default http://deb.debian.org/debian)
 #   CLUSTERBOOT_DEPS_CACHE   the components folder (default $CLUSTERBOOT_TEST_CACHE/deps)
-#   CLUSTERBOOT_HEAVY=1      also fetch Kubernetes, flannel and the pause image (~25 min the first time)
+#   CLUSTERBOOT_HEAVY=1      also fetch Kubernetes and flannel (~25 min the first time)
 #   TMPDIR                   where the per-run copies go (default /var/tmp)
 #   KEEP_WORK=1              keep the work folder (roots, reports) for a post-mortem
 
@@ -174,7 +174,10 @@ nspawn_workdir() { # PREFIX
     work=$(mktemp -d "${TMPDIR:-/var/tmp}/$1.XXXXXX") || skip_rest "cannot make a work folder in ${TMPDIR:-/var/tmp}"
     # launch NAME COMMAND...: COMMAND (systemd-nspawn) in a cgroup of its own and with /sys read-only in a
     # mount namespace of its own; the same PID all along (exec). Under systemd, a delegated scope; otherwise
-    # a child of the current cgroup in the name=systemd and the unified hierarchies.
+    # a child of the current cgroup in every hierarchy (the controllers' too: a container's kubelet makes its
+    # kubepods below its own cgroup, not at the host's root where two machines' would collide; a new cpuset
+    # cgroup takes no task until it has CPUs and memory nodes). /proc/self/cgroup is read once: each move
+    # changes it.
     cat >"$work/launch" <<'EOF'
 #!/bin/bash
 name=$1
@@ -183,16 +186,21 @@ ro_sys=(unshare -m --propagation private bash -c 'mount -o remount,bind,ro /sys 
 if [ -d /run/systemd/system ]; then
     exec systemd-run --scope --quiet --collect -p Delegate=yes --unit="$name" -- "${ro_sys[@]}" "$@"
 fi
-while IFS=: read -r _ ctrl path; do
+mapfile -t lines </proc/self/cgroup
+for line in "${lines[@]}"; do
+    IFS=: read -r _ ctrl path <<<"$line"
     case $ctrl in
-    name=systemd) mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/ { print $2; exit }' /proc/mounts) ;;
     "") mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) ;;
-    *) continue ;;
+    *) mnt=$(awk -v c="$ctrl" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } }' /proc/mounts) ;;
     esac
     [ -n "$mnt" ] || continue
     d=$mnt${path%/}/$name
-    mkdir -p "$d" && echo "$d" >>"$CB_E2E_CGROUPS" && echo $$ >"$d/cgroup.procs" || exit 97
-done </proc/self/cgroup
+    mkdir -p "$d" && echo "$d" >>"$CB_E2E_CGROUPS" || exit 97
+    if [ -f "$d/cpuset.cpus" ] && [ -z "$(cat "$d/cpuset.cpus")" ]; then
+        cat "${d%/*}/cpuset.cpus" >"$d/cpuset.cpus" && cat "${d%/*}/cpuset.mems" >"$d/cpuset.mems" || exit 97
+    fi
+    echo $$ >"$d/cgroup.procs" || exit 97
+done
 exec "${ro_sys[@]}" "$@"
 EOF
     chmod 0755 "$work/launch"
@@ -240,15 +248,15 @@ nspawn_image() {
 }
 
 # nspawn_components: the components of image/components.lock into $components_dir, by `clusterboot binaries
-# fetch` (a no-op for those there): CoreDNS and Kafka always (minutes the first time), Kubernetes, flannel and
-# the pause image with CLUSTERBOOT_HEAVY=1 (Kubernetes: about 20 minutes the first time). Sets
+# fetch` (a no-op for those there): CoreDNS, Kafka and the pause image always (minutes the first time),
+# Kubernetes and flannel with CLUSTERBOOT_HEAVY=1 (Kubernetes: about 20 minutes the first time). Sets
 # components_without to those not there and right (`binaries verify`), which image build leaves out
 # (--without): their stages are then skipped in the machines, and the tests say so. Logs in
 # $work/components.log; returns 1 when a fetch fails.
 components_without=
 nspawn_components() {
-    local want=(coredns kafka) c without=()
-    [ "${CLUSTERBOOT_HEAVY:-}" = 1 ] && want+=(kubernetes flannel pause)
+    local want=(coredns kafka pause) c without=()
+    [ "${CLUSTERBOOT_HEAVY:-}" = 1 ] && want+=(kubernetes flannel)
     "$cb" binaries fetch "${want[@]}" --components "$components_dir" >>"$work/components.log" 2>&1 || return 1
     for c in kubernetes flannel pause coredns kafka; do
         "$cb" binaries verify "$c" --components "$components_dir" >>"$work/components.log" 2>&1 || without+=("$c")
@@ -297,6 +305,67 @@ nspawn_image_extras() {
     # Every library the binary links is in the image (a new dependency needs its package in the include list).
     missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
     [ -z "$missing" ] || { echo "the image lacks: $missing (add its package to the include list)" >>"$work/install.log"; return 1; }
+    nspawn_kube_extras "$image"
+}
+
+# ---- machines that run a kubelet ----
+# A kubelet with containerd and runc runs in an nspawn machine on this host (cgroup v1, no systemd as PID 1)
+# once each of these is seen to (measured one by one; docs/testing.md):
+# - launch gives each machine a cgroup of its own in every hierarchy;
+# - nspawn mounts the v1 controllers read-only in the container, and no option changes that: the machine's
+#   PID 1 is /usr/local/sbin/cb-e2e-init, which remounts them read-write and execs systemd (nspawn without
+#   --boot, stopped with SIGRTMIN+3 as systemd wants);
+# - /dev/kmsg, which the kubelet's OOM watcher opens, bound read-only, with CAP_SYSLOG (dmesg_restrict here);
+# - the keyring system calls (runc joins a session keyring), which nspawn's filter refuses;
+# - the sysctls the kubelet insists on and a container cannot write (vm.overcommit_memory=1, kernel.panic=10,
+#   kernel.panic_on_oops=1), set on the host before the first such machine boots and put back at clean-up;
+# - runc wrapped: root here lacks CAP_SYS_RESOURCE, so the negative oomScoreAdj of a pod sandbox is left at 0
+#   (the same wrapper as tests/kubernetes/test-worker.sh's). A real machine needs none of this.
+declare -A nspawn_sysctl_saved=()
+nspawn_kube_extras() { # IMAGE
+    local image=$1
+    [ -x "$image/usr/local/bin/kubelet" ] || return 0
+    cat >"$image/usr/local/sbin/cb-e2e-init" <<'INIT' || return 1
+#!/bin/sh
+# PID 1 of a test machine that runs a kubelet (tests/e2e/lib-nspawn.sh): nspawn mounts the cgroup v1
+# controllers read-only; the kubelet and runc make cgroups in them.
+for m in /sys/fs/cgroup/*; do
+    [ -L "$m" ] && continue
+    mountpoint -q "$m" && mount -o remount,bind,rw "$m"
+done
+exec /lib/systemd/systemd "$@"
+INIT
+    chmod 0755 "$image/usr/local/sbin/cb-e2e-init" || return 1
+    if [ ! -e "$image/usr/sbin/runc.real" ]; then
+        mv "$image/usr/sbin/runc" "$image/usr/sbin/runc.real" || return 1
+        cat >"$image/usr/sbin/runc" <<'RUNC' || return 1
+#!/bin/sh
+# runc on a test machine whose root may not lower an oom_score_adj (no CAP_SYS_RESOURCE on this host): a
+# negative oomScoreAdj in the bundle's config.json is left at 0 (tests/e2e/lib-nspawn.sh).
+prev=
+for a in "$@"; do
+    if [ "$prev" = --bundle ] || [ "$prev" = -b ]; then
+        [ -f "$a/config.json" ] && sed -i 's/"oomScoreAdj":-[0-9]*/"oomScoreAdj":0/' "$a/config.json"
+    fi
+    prev=$a
+done
+exec /usr/sbin/runc.real "$@"
+RUNC
+        chmod 0755 "$image/usr/sbin/runc" || return 1
+    fi
+}
+nspawn_kube_sysctls() {
+    local kv k
+    for kv in vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1; do
+        k=${kv%%=*}
+        [ -n "${nspawn_sysctl_saved[$k]:-}" ] || nspawn_sysctl_saved[$k]=$(sysctl -n "$k") || return 1
+        sysctl -qw "$kv" || return 1
+    done
+}
+nspawn_kube_sysctls_restore() {
+    local k
+    for k in "${!nspawn_sysctl_saved[@]}"; do sysctl -qw "$k=${nspawn_sysctl_saved[$k]}"; done
+    nspawn_sysctl_saved=()
 }
 
 # nspawn_probe IMAGE: can nspawn run a container here at all (privileges, a seccomp or cgroup setup that
@@ -372,9 +441,16 @@ nspawn_boot() {
         binds+=(--bind="$file:$dev")
     done
     mkdir -p "${log%/*}"
+    # systemd as init (--boot), or, on a machine that runs a kubelet, cb-e2e-init before it (above).
+    local init=(--boot) pid1=()
+    if [ -x "$r/usr/local/sbin/cb-e2e-init" ]; then
+        nspawn_kube_sysctls || return 1
+        init=(--kill-signal=SIGRTMIN+3 --bind-ro=/dev/kmsg --capability=CAP_SYSLOG --system-call-filter=@keyring)
+        pid1=(/usr/local/sbin/cb-e2e-init)
+    fi
     boots=$((boots + 1))
-    "$work/launch" "$tag-$boots-$m" systemd-nspawn --boot --register=no --keep-unit --link-journal=no \
-        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" "${binds[@]}" >"$log" 2>&1 &
+    "$work/launch" "$tag-$boots-$m" systemd-nspawn "${init[@]}" --register=no --keep-unit --link-journal=no \
+        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" "${binds[@]}" "${pid1[@]}" >"$log" 2>&1 &
     pid[$m]=$!
     nsif[$m]=$host_if
     nsroot[$m]=$r
@@ -476,6 +552,7 @@ nspawn_cleanup() {
     for i in "${nsif[@]}"; do ip link del "$i" 2>/dev/null; done
     for i in "${nsnets[@]}"; do ip netns del "$i" 2>/dev/null; done
     ip netns del "$brns" 2>/dev/null
+    nspawn_kube_sysctls_restore
     if [ -n "$work" ]; then
         if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
     fi
