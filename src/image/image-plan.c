@@ -59,8 +59,12 @@ static const char *const base_packages[] = {
 
 /* What each role runs that Debian ships (the rest comes from the components lock, components.h). */
 static const char *const *role_packages(Role r) {
-        static const char *const master[] = { "etcd-server", "etcd-client", "containerd", "runc", NULL };
-        static const char *const worker[] = { "containerd", "runc", NULL };
+        /* A kubelet node: containerd and runc; the CNI plugins containerd's bridge network runs (/usr/lib/cni);
+         * iptables and conntrack, which kube-proxy and flanneld drive. */
+#define KUBELET_PACKAGES "containerd", "runc", "containernetworking-plugins", "iptables", "conntrack"
+        static const char *const master[] = { "etcd-server", "etcd-client", KUBELET_PACKAGES, NULL };
+        static const char *const worker[] = { KUBELET_PACKAGES, NULL };
+#undef KUBELET_PACKAGES
         static const char *const kafka[] = { "default-jre-headless", NULL };
         /* python3-cffi-backend: ceph-mgr's python3-bcrypt depends on a virtual package it provides, which
          * debootstrap does not resolve. */

@@ -57,7 +57,8 @@ TEST(test_packages) {
         bool ok = sorted && has(v, n, "systemd") && has(v, n, "linux-image-amd64") && has(v, n, "busybox") &&
                   has(v, n, "systemd-boot-efi") && has(v, n, "etcd-server") && has(v, n, "ceph-mon") &&
                   has(v, n, "ceph-osd") && has(v, n, "mosquitto") && has(v, n, "default-jre-headless") &&
-                  has(v, n, "containerd") && v[n] == NULL;
+                  has(v, n, "containerd") && has(v, n, "containernetworking-plugins") && has(v, n, "iptables") &&
+                  has(v, n, "conntrack") && v[n] == NULL;
         char *joined = image_packages_join(v, n);
         if (!ok)
                 printf("# packages: %s\n", joined);
