@@ -63,7 +63,7 @@ static int choose_components(const Options *o, const Inventory *inv, const Lock 
                 ret[c] = false;
                 p += n + (p[n] == ',');
         }
-        _cleanup_free_ char *mismatch = image_components_mismatch(inv, l);
+        _cleanup_free_ char *mismatch = image_components_mismatch(inv, l, ret);
         if (mismatch) {
                 log_error("%s: an image carries the locked version (or name another lock with --lock FILE)", mismatch);
                 return EXIT_FAILED;

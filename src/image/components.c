@@ -300,7 +300,7 @@ static bool same_version(const char *inventory, const char *locked) {
         return streq(inventory, locked) || (locked[0] == 'v' && streq(inventory, locked + 1));
 }
 
-char *image_components_mismatch(const Inventory *inv, const Lock *l) {
+char *image_components_mismatch(const Inventory *inv, const Lock *l, const bool with[static _COMPONENT_MAX]) {
         static const struct {
                 Component c;
                 const char *file;
@@ -309,13 +309,11 @@ char *image_components_mismatch(const Inventory *inv, const Lock *l) {
                 { COMPONENT_KUBERNETES, "services/kubernetes.yaml", offsetof(Inventory, kubernetes.version) },
                 { COMPONENT_KAFKA, "services/kafka.yaml", offsetof(Inventory, kafka.version) },
         };
-        bool used[_COMPONENT_MAX];
-        image_components(inv, used);
         errno = 0;
         for (size_t i = 0; i < ELEMENTSOF(asked); i++) {
                 const StrVal *want = (const StrVal *) ((const char *) inv + asked[i].offset);
                 const char *locked = lock_version(l, asked[i].c);
-                if (!used[asked[i].c] || !want->v)
+                if (!with[asked[i].c] || !want->v)
                         continue;
                 if (!locked)
                         return strprintf("the components lock pins no %s version, and %s asks for %s",

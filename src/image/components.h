@@ -66,6 +66,7 @@ int component_digest(const char *payload, char ret[static 65], char **ret_odd);
  * Kubernetes, flannel and the pause image where a node runs a kubelet; CoreDNS on a dns-server; Kafka on a
  * kafka-broker; auto_register's role counts as a node's. */
 void image_components(const Inventory *inv, bool ret[static _COMPONENT_MAX]);
-/* An inventory that asks for a Kubernetes or Kafka version other than the lock's: a message saying which
- * (allocated), else NULL (errno 0; ENOMEM when out of memory). */
-char *image_components_mismatch(const Inventory *inv, const Lock *l);
+/* An inventory that asks for a Kubernetes or Kafka version other than the lock's, for a component the
+ * image carries (with[]): a message saying which (allocated), else NULL (errno 0; ENOMEM when out of
+ * memory). */
+char *image_components_mismatch(const Inventory *inv, const Lock *l, const bool with[static _COMPONENT_MAX]);

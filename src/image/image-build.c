@@ -555,8 +555,9 @@ static int add_component(Build *b, Component c, StrBuf *note) {
                 return r;
 
         _cleanup_free_ char *dest = strprintf("%s%s", b->tree, info->dest);
-        if (!dest || mkdir_p(dest, 0755) < 0)
-                return fail(b, dest ? -errno : -ENOMEM, NULL, NULL, "cannot make %s in the tree", info->dest);
+        r = dest ? mkdir_p(dest, 0755) : -ENOMEM;
+        if (r < 0)
+                return fail(b, r, NULL, NULL, "cannot make %s in the tree", info->dest);
         struct stat st;
         if (stat(payload, &st) < 0)
                 return fail(b, -errno, NULL, NULL, "cannot read %s", payload);
