@@ -259,7 +259,11 @@ nspawn_leave_out=
 nspawn_components() {
     local want=(coredns kafka pause) c without=()
     [ "${CLUSTERBOOT_HEAVY:-}" = 1 ] && want+=(kubernetes flannel)
-    "$cb" binaries fetch "${want[@]}" --components "$components_dir" >>"$work/components.log" 2>&1 || return 1
+    # With nspawn_components_show set (the demo), the recipes' progress is shown as it comes: a first
+    # Kubernetes build takes many minutes.
+    "$cb" binaries fetch "${want[@]}" --components "$components_dir" 2>&1 | tee -a "$work/components.log" |
+        if [ -n "${nspawn_components_show:-}" ]; then sed -u 's/^/    /'; else cat >/dev/null; fi
+    [ "${PIPESTATUS[0]}" = 0 ] || return 1
     for c in kubernetes flannel pause coredns kafka; do
         if [[ ,$nspawn_leave_out, == *,$c,* ]] ||
             ! "$cb" binaries verify "$c" --components "$components_dir" >>"$work/components.log" 2>&1; then
@@ -450,6 +454,8 @@ nspawn_boot() {
         mkdir -p "${file%/*}" && { [ -e "$file" ] || truncate -s 4G "$file"; } || return 1
         binds+=(--bind="$file:$dev")
     done
+    # Folders a caller gives a file system of their own (nstmpfs[NAME]="DIR ..."): a tmpfs, for this boot.
+    for dev in ${nstmpfs[$m]:-}; do binds+=(--tmpfs="$dev"); done
     mkdir -p "${log%/*}"
     # systemd as init (--boot), or, on a machine that runs a kubelet, cb-e2e-init before it (above).
     local init=(--boot) pid1=()
