@@ -65,6 +65,7 @@ nspawn_init() { # PLAN
     declare -gA nsif=()   # machine -> its veth's name (inside the container, while it runs)
     declare -gA nsroot=() # machine -> the root it runs (or last ran) from
     declare -gA nsdevs=() # machine -> the block devices its node file names (nspawn_osd_devices)
+    declare -gA nstmpfs=() # machine -> folders that get a tmpfs of their own (nspawn_boot)
     nsnets=()             # network namespaces nspawn_boot made for containers (with IFNAME)
     echo "1..$plan"
     trap nspawn_cleanup EXIT
