@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/count-results.py, the closing line of scripts/run-tests.sh, on made-up meson test logs: a skipped
 # point is never a pass, a whole skipped test never a failure, CLUSTERBOOT_REQUIRE_ALL=1 turns skips into
-# failures but for the opt-in ones, and each skip is named with its reason.
+# failures but for those the user turned off (CLUSTERBOOT_HEAVY=0, FUZZ_SECONDS=0), and each skip is named
+# with its reason.
 # Usage: test-count-results.sh COUNT_RESULTS_PY
 set -u
 count=$(realpath "${1:?usage: test-count-results.sh COUNT_RESULTS_PY}")
@@ -32,7 +33,7 @@ test_line() {
 } >"$tmp/log.json"
 printf 'ok release build\noptskip fuzz-inventory: the libFuzzer run (FUZZ_SECONDS=0)\n' >"$tmp/extra"
 
-out=$(env -u CLUSTERBOOT_REQUIRE_ALL -u CLUSTERBOOT_HEAVY python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
+out=$(env -u CLUSTERBOOT_REQUIRE_ALL CLUSTERBOOT_HEAVY=0 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
 rc=$?
 # passed: mixed 2, broken 1, crash 1, plain 1, release 1; failed: broken 1, crash 1 (all points passed,
 # the program failed); skipped: mixed 2 points, whole 1, heavy 1, fuzz 1.
@@ -41,18 +42,25 @@ expect "the closing line counts skipped points and skipped tests apart from pass
 expect "each skip is named with its reason, points counted" '^skipped - clusterboot:unit / mixed \(2 points\): no ceph-osd$' "$out"
 expect "a whole skipped test is named with the reason of its plan" \
     '^skipped - clusterboot:e2e / whole: systemd-nspawn cannot run a container here$' "$out"
-expect "the heavy tier's skip says how to turn it on" \
-    '^skipped - clusterboot:kubernetes / heavy: Kubernetes v1.29.1 is not built \[opt-in: CLUSTERBOOT_HEAVY=1 runs it\]$' "$out"
+expect "with CLUSTERBOOT_HEAVY=0 the heavy tier's skip says the user turned it off" \
+    '^skipped - clusterboot:kubernetes / heavy: Kubernetes v1.29.1 is not built \[opt-out: CLUSTERBOOT_HEAVY=0\]$' "$out"
 n=$((n + 1)); if [ "$rc" = 1 ]; then echo "ok $n - exit 1 when something failed"; else fail=$((fail + 1)); echo "not ok $n - exit 1 when something failed (got $rc)"; fi
 
-out=$(CLUSTERBOOT_REQUIRE_ALL=1 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
-expect "CLUSTERBOOT_REQUIRE_ALL=1: a skip of a tier this machine must run is a failure; opt-in ones stay skips" \
+out=$(CLUSTERBOOT_REQUIRE_ALL=1 CLUSTERBOOT_HEAVY=0 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
+expect "CLUSTERBOOT_REQUIRE_ALL=1: a skip of a tier this machine must run is a failure; those turned off stay skips" \
     '^6 passed, 5 failed, 2 skipped$' "$(tail -n 1 <<<"$out")"
 expect "... and says so, with the reason" \
     '^not ok - clusterboot:e2e / whole skipped, a failure with CLUSTERBOOT_REQUIRE_ALL=1: systemd-nspawn cannot run a container here$' "$out"
-out=$(CLUSTERBOOT_REQUIRE_ALL=1 CLUSTERBOOT_HEAVY=1 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
-expect "CLUSTERBOOT_HEAVY=1 too: the heavy tier is no longer opt-in, its skip is a failure" \
+out=$(env -u CLUSTERBOOT_HEAVY CLUSTERBOOT_REQUIRE_ALL=1 python3 "$count" "$tmp/log.json" "$tmp/extra" 0)
+expect "CLUSTERBOOT_HEAVY unset (on, the default): the heavy tier must run, its skip is a failure" \
     '^6 passed, 6 failed, 1 skipped$' "$(tail -n 1 <<<"$out")"
+
+# A point skipped because Kubernetes was turned off (its reason names CLUSTERBOOT_HEAVY=0) is the user's.
+test_line main-job e2e OK "1..2" "ok 1 - a" "ok 2 # SKIP Kubernetes is not in the image (CLUSTERBOOT_HEAVY=0)" >"$tmp/off.json"
+: >"$tmp/none0"
+out=$(CLUSTERBOOT_REQUIRE_ALL=1 CLUSTERBOOT_HEAVY=0 python3 "$count" "$tmp/off.json" "$tmp/none0" 0)
+expect "CLUSTERBOOT_HEAVY=0: a point skipped for it in another suite is the user's, not a failure" \
+    '^1 passed, 0 failed, 1 skipped$' "$(tail -n 1 <<<"$out")"
 
 # All green, nothing skipped: exit 0; a meson failure that no point shows still fails the run.
 test_line fine unit OK "1..1" "ok 1 - a" >"$tmp/green.json"
