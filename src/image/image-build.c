@@ -623,7 +623,10 @@ static uint64_t tree_bytes;
 
 static int clamp_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         tree_bytes += ((uint64_t) st->st_size + 4095) / 4096 * 4096 + 4096;
-        if (st->st_mtime <= clamp_epoch && st->st_atime <= clamp_epoch)
+        /* Every date set, not only those after the epoch: a base tree made now and the same base reused later
+         * differ in the dates of some symlinks older than the epoch (measured: /etc/alternatives/ after a
+         * fresh debootstrap), and the outputs must not depend on the cache's history. */
+        if (st->st_mtime == clamp_epoch && st->st_atime == clamp_epoch)
                 return 0;
         int r = set_dates(path, clamp_epoch, AT_SYMLINK_NOFOLLOW);
         if (r < 0) {
