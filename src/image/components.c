@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "components.h"
 #include "fileio.h"
@@ -250,25 +250,18 @@ int component_digest(const char *payload, char ret[static 65], char **ret_odd) {
                 qsort(l.paths, l.n, sizeof(char *), cmp_path);
 
         /* sha256sum's own format, so that `cd DIR && find PAYLOAD -type f | sort | xargs sha256sum | sha256sum`
-         * gives the same digest. */
-        EVP_MD_CTX *ctx = r >= 0 ? EVP_MD_CTX_new() : NULL;
-        if (r >= 0 && (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1))
-                r = -ENOMEM;
+         * gives the same digest: the listing (a line a file) hashed once. */
+        StrBuf listing = {};
         for (size_t i = 0; r >= 0 && i < l.n; i++) {
                 _cleanup_free_ char *file = strprintf("%s/%s", base, l.paths[i]);
-                _cleanup_free_ char *line = NULL;
                 char sha[65];
                 r = file ? file_sha256(file, sha, NULL) : -ENOMEM;
-                if (r >= 0 && !(line = strprintf("%s  %s\n", sha, l.paths[i])))
-                        r = -ENOMEM;
-                if (r >= 0 && EVP_DigestUpdate(ctx, line, strlen(line)) != 1)
-                        r = -EIO;
+                r = r < 0 ? r : strbuf_printf(&listing, "%s  %s\n", sha, l.paths[i]);
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        if (r >= 0 && (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32))
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        if (r >= 0 && !SHA256((const unsigned char *) strempty(listing.s), listing.len, md))
                 r = -EIO;
-        EVP_MD_CTX_free(ctx);
+        strbuf_done(&listing);
         listing_done(&l);
         if (r < 0) {
                 if (ret_odd)
