@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The node's network identity: a systemd-networkd .network for its NIC with the inventory's address,
- * gateway and DNS (the seed hard-coded 192.168.1.1 and 8.8.8.8), /etc/hostname, and /etc/hosts naming every
- * node of the cluster. */
+ * gateway and DNS (the seed hard-coded 192.168.1.1 and 8.8.8.8) and the /etc/resolv.conf that goes with it,
+ * /etc/hostname, and /etc/hosts naming every node of the cluster. */
 #include <errno.h>
 
 #include "inventory.h"
@@ -98,6 +98,25 @@ static int render_nm_keyfile(const RenderContext *c, RenderSet *out) {
         return r;
 }
 
+/* networkd hands DNS= to systemd-resolved and writes no /etc/resolv.conf itself, and the image carries no
+ * resolved (nor does the build host's file stay in it): without this file the node resolves nothing, and
+ * the kubelet, which gives pods the node's resolv.conf, cannot make a pod sandbox ("open /etc/resolv.conf:
+ * no such file or directory"). NetworkManager writes its own. */
+static int render_resolv_conf(const RenderContext *c, RenderSet *out) {
+        const Inventory *inv = c->inv;
+        StrBuf b = {};
+        int r;
+
+        r = render_header(&b, "#");
+        if (inv->cluster.domain.v)
+                r = r ?: strbuf_printf(&b, "search %s\n", inv->cluster.domain.v);
+        for (size_t i = 0; i < inv->cluster.networking.dns_servers.n; i++)
+                r = r ?: strbuf_printf(&b, "nameserver %s\n", inv->cluster.networking.dns_servers.items[i].v);
+        r = r ?: render_set_add(out, "/etc/resolv.conf", 0644, &b);
+        strbuf_done(&b);
+        return r;
+}
+
 static int render_hostname(const RenderContext *c, RenderSet *out) {
         StrBuf b = {};
         int r = strbuf_printf(&b, "%s\n", c->node->hostname);
@@ -139,8 +158,9 @@ int render_network(const RenderContext *c, RenderSet *out) {
         /* Only an auto-registered machine may lack an address: it asks DHCP for one. */
         if (!c->node->ip_valid && !c->node->auto_name)
                 return -EINVAL;
-        int r = c->network_backend == NETWORK_BACKEND_NETWORKMANAGER ? render_nm_keyfile(c, out)
-                                                                      : render_networkd(c, out);
+        int r = c->network_backend == NETWORK_BACKEND_NETWORKMANAGER
+                        ? render_nm_keyfile(c, out)
+                        : render_networkd(c, out) ?: render_resolv_conf(c, out);
         r = r ?: render_hostname(c, out);
         return r ?: render_hosts(c, out);
 }

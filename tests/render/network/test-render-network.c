@@ -88,6 +88,44 @@ TEST(test_homelab_hosts) {
         inventory_free(inv);
 }
 
+/* networkd writes no resolv.conf: the renderer does, from cluster.networking.dns_servers and the domain
+ * (the kubelet gives it to every pod, and fails a pod sandbox without it). NetworkManager writes its own. */
+TEST(test_resolv_conf) {
+        char dir[512];
+        Inventory *inv = NULL;
+        snprintf(dir, sizeof(dir), "%s/ha", examples);
+        report_done(&report);
+        report_init(&report, NULL);
+        ASSERT_INT_EQ(inventory_load_and_validate(dir, &report, &inv), 0);
+        RenderSet s;
+        ASSERT_INT_EQ(render(inv, "worker-01", &s), 0);
+        const char *resolv = content(&s, "/etc/resolv.conf");
+        ASSERT_NOT_NULL(resolv);
+        ASSERT_INT_EQ(count_line(resolv, "nameserver 10.20.0.1"), 1);
+        ASSERT_INT_EQ(count_line(resolv, "search ha.example.lan"), 1);
+        ASSERT_NOT_NULL(content(&s, "/etc/systemd/network/10-clusterboot.network"));
+        render_set_done(&s);
+        inventory_free(inv);
+
+        static const char *const files[] = {
+                "cluster.yaml",
+                CLUSTER_HEAD "    dns_servers: [10.0.0.1, 10.0.0.2]\n"
+                             "nodes:\n"
+                             "  - { name: m, ip: 10.0.0.10, roles: [master] }\n",
+                NULL,
+        };
+        inv = load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(render(inv, "m", &s), 0);
+        resolv = content(&s, "/etc/resolv.conf");
+        ASSERT_NOT_NULL(resolv);
+        /* Every server, in the inventory's order; no search line without a domain. */
+        ASSERT_NOT_NULL(strstr(resolv, "nameserver 10.0.0.1\nnameserver 10.0.0.2\n"));
+        ASSERT_NULL(strstr(resolv, "search"));
+        render_set_done(&s);
+        inventory_free(inv);
+}
+
 TEST(test_fqdn_hostnames) {
         static const char *const files[] = {
                 "cluster.yaml",
@@ -149,6 +187,7 @@ TEST(test_no_domain) {
 int main(int argc, char **argv) {
         examples = argc > 1 ? argv[1] : "examples";
         RUN(test_homelab_hosts);
+        RUN(test_resolv_conf);
         RUN(test_fqdn_hostnames);
         RUN(test_no_domain);
         report_done(&report);
