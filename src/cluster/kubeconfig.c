@@ -93,7 +93,9 @@ static int pem_of(const char *root, const YNode *m, const char *field, char **re
         int r = full ? read_full_file(full, KUBECONFIG_MAX, ret, &size) : -errno;
         if (r < 0 && r != -ENOMEM)
                 *ret_why = strprintf("%s %s: %s", field, file, strerror(-r));
-        return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
+        /* A file not there is not there yet (the kubelet writes kubelet.conf a moment before the certificate
+         * it names): -ENOENT, as for the kubeconfig itself. */
+        return r == -ENOMEM || r == -ENOENT ? r : r < 0 ? -EBADMSG : 0;
 }
 
 int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why) {

@@ -17,7 +17,8 @@ typedef struct Kubeconfig {
 } Kubeconfig;
 
 /* Reads path (a path on the node, under root; NULL root is /). Files the kubeconfig names are read under
- * root too. -ENOENT: no such kubeconfig; -EBADMSG: it is not one this can use, *ret_why says why. */
+ * root too. -ENOENT: no such kubeconfig, or a file it names does not exist (yet); -EBADMSG: it is not one
+ * this can use. *ret_why says which, and why. */
 int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why);
 void kubeconfig_done(Kubeconfig *k);
 

@@ -114,9 +114,11 @@ static int node_registered(BootstrapContext *c, char **ret_why) {
                 return -ENOMEM;
         int r = kubeconfig_load(c->root, KUBERNETES_DIR "/kubelet.conf", &k, ret_why);
         if (r == -ENOENT) {
+                /* No kubelet.conf yet, or one naming the certificate the kubelet is about to write. */
+                char *why = strprintf("TLS bootstrapping has not got the kubelet its certificate yet: %s",
+                                      strempty(*ret_why));
                 free(*ret_why);
-                *ret_why = strdup("no " KUBERNETES_DIR "/kubelet.conf yet: TLS bootstrapping has not got the "
-                                  "kubelet its certificate");
+                *ret_why = why;
                 return -EAGAIN;
         }
         if (r < 0)
