@@ -14,7 +14,9 @@
 #   nspawn_probe IMAGE                 skips the whole test where nspawn cannot run a container
 #   nspawn_bridge                      br0 in the namespace $brns (one point)
 #   nspawn_new_root IMAGE ROOT NAME    a machine's copy of the image
-#   nspawn_osd_devices INVENTORY       the OSD devices of the node files, as files nspawn_boot binds
+#   nspawn_host_inventory INV DIR      a copy of INV with what machines sharing this host need (Kubernetes)
+#   nspawn_node_storage INVENTORY      the OSD devices of the node files, as files nspawn_boot binds; a file
+#                                      system of its own for each Ceph monitor's store
 #   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...,
 #   nspawn_netexec NAME COMMAND... (the host's COMMAND in NAME's network namespace)
 #
@@ -64,8 +66,9 @@ nspawn_init() { # PLAN
     declare -gA pid=()    # machine -> systemd-nspawn's PID, while it runs
     declare -gA nsif=()   # machine -> its veth's name (inside the container, while it runs)
     declare -gA nsroot=() # machine -> the root it runs (or last ran) from
-    declare -gA nsdevs=() # machine -> the block devices its node file names (nspawn_osd_devices)
-    declare -gA nstmpfs=() # machine -> folders that get a tmpfs of their own (nspawn_boot)
+    declare -gA nsdevs=() # machine -> the block devices its node file names (nspawn_node_storage)
+    declare -gA nsfs=()   # machine -> folders that get a file system of their own (nspawn_node_storage)
+    nsmounts=()           # the host's mounts of those file systems (nspawn_unmount)
     nsnets=()             # network namespaces nspawn_boot made for containers (with IFNAME)
     echo "1..$plan"
     trap nspawn_cleanup EXIT
@@ -407,9 +410,28 @@ nspawn_bridge() {
 }
 
 # ---- machines ----
-# nspawn_osd_devices INVENTORY: each node's Ceph OSD devices, from the plan, into nsdevs (nspawn_boot gives
-# the machine a 4 GiB sparse file at each).
-nspawn_osd_devices() {
+# nspawn_host_inventory INVENTORY DIR: a copy of INVENTORY in DIR (made anew) with what machines that share
+# this host need, when the image carries Kubernetes (nspawn_components: call it first), set through the
+# inventory's extra_args: kube-proxy in a container may not set the host's global nf_conntrack_max
+# (conntrack-max-per-core 0 leaves it alone, as kind does); and the kubelets see the host's file system,
+# whose statfs counts blocks no one may use (252 GiB, about 92 usable here): their default eviction
+# thresholds (nodefs 10%, imagefs 15% free) would evict every pod of a machine with room to spare.
+nspawn_host_inventory() {
+    local src=$1 dst=$2 k8s
+    rm -rf "$dst" && cp -a "$src" "$dst" || return 1
+    [[ ,$components_without, != *,kubernetes,* ]] || return 0
+    k8s=$dst/services/kubernetes.yaml
+    [ -f "$k8s" ] || return 0
+    grep -q '^  extra_args:$' "$k8s" || printf '  extra_args:\n' >>"$k8s"
+    sed -i -e '/^  extra_args:$/a\    kube-proxy: { conntrack-max-per-core: "0" }' \
+        -e '/^  extra_args:$/a\    kubelet: { eviction-hard: "memory.available<100Mi,nodefs.available<1%,imagefs.available<1%" }' \
+        "$k8s"
+}
+# nspawn_node_storage INVENTORY: from the plan, each node's Ceph OSD devices into nsdevs (nspawn_boot gives
+# the machine a 4 GiB sparse file at each), and each Ceph monitor's store folder into nsfs: on the host's
+# file system, which the machines share, a monitor warns about that disk (MON_DISK_LOW below 30% free) and
+# the cluster is never HEALTH_OK for a reason no real machine has.
+nspawn_node_storage() {
     local node dev
     while read -r node dev; do
         [ -n "$node" ] && nsdevs[$node]="${nsdevs[$node]:-} $dev"
@@ -417,12 +439,28 @@ nspawn_osd_devices() {
 import json, sys
 for o in json.load(sys.stdin).get("ceph", {}).get("osds", []):
     print(o["node"], o["device"])')
+    while read -r node; do
+        [ -n "$node" ] && nsfs[$node]=/var/lib/ceph/mon
+    done < <("$cb" plan --inventory "$1" --output json | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if "ceph-mon" in n["roles"]:
+        print(n["name"])')
+}
+# nspawn_unmount DIR: unmounts the machines' file systems (nsfs) under DIR, before it is removed.
+nspawn_unmount() {
+    local m keep=()
+    for m in "${nsmounts[@]}"; do
+        if [[ $m == "$1"/* ]]; then umount "$m" 2>/dev/null || umount -l "$m"; else keep+=("$m"); fi
+    done
+    nsmounts=("${keep[@]}")
 }
 # nspawn_new_root IMAGE ROOT NAME: a copy of the image; the node's name in /etc/hostname (see the top), and
 # a machine id of its own as any installed machine has.
 nspawn_new_root() {
     local image=$1 r=$2 name=$3
-    rm -rf "$r" "$r.disks" # a new machine, new disks
+    nspawn_unmount "$r.fs"
+    rm -rf "$r" "$r.disks" "$r.fs" # a new machine, new disks
     mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
     printf '%s\n' "$name" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
     tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id"
@@ -455,8 +493,16 @@ nspawn_boot() {
         mkdir -p "${file%/*}" && { [ -e "$file" ] || truncate -s 4G "$file"; } || return 1
         binds+=(--bind="$file:$dev")
     done
-    # Folders a caller gives a file system of their own (nstmpfs[NAME]="DIR ..."): a tmpfs, for this boot.
-    for dev in ${nstmpfs[$m]:-}; do binds+=(--tmpfs="$dev"); done
+    # Folders with a file system of their own (nsfs): a tmpfs mounted on the host next to the root, kept
+    # across the machine's reboots as a disk would be (a new root, a new one).
+    for dev in ${nsfs[$m]:-}; do
+        file=$r.fs/${dev//\//-}
+        if ! mountpoint -q "$file"; then
+            mkdir -p "$file" && mount -t tmpfs -o mode=0755,size=2g "cb-$m" "$file" || return 1
+            nsmounts+=("$file")
+        fi
+        binds+=(--bind="$file:$dev")
+    done
     mkdir -p "${log%/*}"
     # systemd as init (--boot), or, on a machine that runs a kubelet, cb-e2e-init before it (above).
     local init=(--boot) pid1=()
@@ -466,8 +512,10 @@ nspawn_boot() {
         pid1=(/usr/local/sbin/cb-e2e-init)
     fi
     boots=$((boots + 1))
+    # --resolv-conf=off: the machine keeps the /etc/resolv.conf its configuration renders (a real one gets
+    # nothing from a host; nspawn would copy or bind the host's in where it sees no private network).
     "$work/launch" "$tag-$boots-$m" systemd-nspawn "${init[@]}" --register=no --keep-unit --link-journal=no \
-        --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" "${binds[@]}" "${pid1[@]}" >"$log" 2>&1 &
+        --resolv-conf=off --console=read-only -D "$r" --machine="$tag-$m" "${net[@]}" "${binds[@]}" "${pid1[@]}" >"$log" 2>&1 &
     pid[$m]=$!
     nsif[$m]=$host_if
     nsroot[$m]=$r
@@ -571,6 +619,7 @@ nspawn_cleanup() {
     ip netns del "$brns" 2>/dev/null
     nspawn_kube_sysctls_restore
     if [ -n "$work" ]; then
+        nspawn_unmount "$work"
         if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
     fi
 }

@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034 # variables used by the scripts that source this
+# The checks of a running cluster, from inside its machines: what a user of the cluster looks at first.
+# The main job (scripts/demo.sh) and the whole-cluster scenarios (test-nspawn-cluster.sh) run the same
+# ones. Sourced after lib-nspawn.sh (nspawn_exec, nspawn_netexec, $work). A caller:
+#   checks_init CB INVENTORY [DIR]   the plan of INVENTORY; the nodes, the first master; the checks'
+#                               outputs into DIR (default $work/checks)
+#   checks_run                  every check whose service the inventory runs, each reported through the
+#                               caller's checks_report KEY TITLE RC OUTFILE (KEY - : printed only)
+# The checks, by key (DEMO_JSON's names; the issue's):
+#   kubernetes-nodes-ready   every kubelet node of the inventory Ready
+#   pods-on-every-node       a pod (the pause image the machine image carries: no registry) Running on every
+#                            kubelet node, tolerating its taints
+#   pod-to-pod-across-nodes  from one pod's network namespace, a pod on every other node answers (flannel)
+#   cluster-dns              from a pod, kubernetes.default.svc.DOMAIN resolves to the API's ClusterIP
+#   ceph-health-ok           HEALTH_OK, every OSD of the inventory up and in
+#   kafka-round-trip         a topic with the inventory's replication factor, written through one broker and
+#                            read through another
+#   mqtt-tls-round-trip      publish and subscribe over TLS with the generated admin user
+#   node-names-resolve       every node's name (and hostname) in the zone, through each CoreDNS
+# and "-": etcd, every master a started, voting member. Each check may be run again on the same cluster (a
+# reboot, a reinstalled node): its objects are made anew or reused, its messages are new. kubectl runs on the
+# first master with the admin kubeconfig `clusterboot kubeconfig` writes there.
+
+checks_init() { # CB INVENTORY [DIR]
+    checks_plan=$("$1" plan --inventory "$2" --output json) || return 1
+    checks_dir=${3:-$work/checks}
+    mkdir -p "$checks_dir"
+    mapfile -t checks_nodes < <(checks_plan_get '"\n".join(n["name"] for n in d["nodes"])')
+    checks_first=$(checks_plan_get '[n["name"] for n in d["nodes"] if "master" in n["roles"]][0]')
+    # The kubelet nodes of the inventory.
+    mapfile -t checks_kubelets < <(checks_plan_get '"\n".join(n["node"] for n in d.get("kubernetes", {}).get("masters", []) + d.get("kubernetes", {}).get("workers", []))')
+}
+checks_plan_get() { python3 -c "import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$checks_plan" "$1"; }
+checks_node_with() { # ROLE: the first node with ROLE
+    checks_plan_get "next((n['name'] for n in d['nodes'] if '$1' in n['roles']), '')" | grep .
+}
+checks_ip_of() { checks_plan_get "[n['ip'] for n in d['nodes'] if n['name'] == '$1'][0]"; }
+# checks_retry SECONDS COMMAND...: COMMAND until it succeeds or SECONDS pass; its last output either way.
+checks_retry() {
+    local until=$(($(date +%s) + $1)) out rc
+    shift
+    while :; do
+        out=$("$@" 2>&1)
+        rc=$?
+        [ "$rc" = 0 ] || [ "$(date +%s)" -ge "$until" ] && break
+        sleep 5
+    done
+    printf '%s\n' "$out"
+    return "$rc"
+}
+# checks_one KEY TITLE COMMAND...: runs COMMAND, its output to a file, and reports.
+checks_one() {
+    local key=$1 title=$2 out=$checks_dir/$1.out rc
+    shift 2
+    [ "$key" != - ] || out=$checks_dir/etcd.out
+    "$@" >"$out" 2>&1
+    rc=$?
+    checks_report "$key" "$title" "$rc" "$out"
+}
+
+# ---- the checks ----
+check_etcd() { # every master a started, voting member
+    local p=/etc/kubernetes/pki/etcd want args
+    want=$(checks_plan_get 'sum("master" in n["roles"] for n in d["nodes"])')
+    args=(--endpoints=https://127.0.0.1:2379 --cacert=$p/ca.crt --cert=$p/healthcheck-client.crt --key=$p/healthcheck-client.key)
+    nspawn_exec "$checks_first" etcdctl "${args[@]}" -w table member list || return 1
+    [ "$(nspawn_exec "$checks_first" etcdctl "${args[@]}" member list | grep -c ', started, .*, false$')" = "$want" ]
+}
+checks_ceph_health() { # NODE
+    local want
+    want=$(checks_plan_get 'len(d["ceph"]["osds"])')
+    nspawn_exec "$1" timeout 20 ceph -s -f json --connect-timeout 10 | python3 -c '
+import json, sys
+s, want = json.load(sys.stdin), int(sys.argv[1])
+o = s["osdmap"].get("osdmap", s["osdmap"])
+h = s["health"]
+print("%s; %d of %d OSDs up, %d in" % (h["status"], o["num_up_osds"], want, o["num_in_osds"]))
+for name, c in h.get("checks", {}).items():
+    print("  %s: %s" % (name, c["summary"]["message"]))
+sys.exit(0 if h["status"] == "HEALTH_OK" and o["num_up_osds"] == want and o["num_in_osds"] == want else 1)' "$want"
+}
+check_ceph() { # NODE: HEALTH_OK and every OSD up and in, within 2 minutes (placement groups peer first)
+    checks_retry 120 checks_ceph_health "$1" || { nspawn_exec "$1" timeout 20 ceph -s --connect-timeout 10; return 1; }
+}
+check_dns() { # every node's name (and hostname) in the zone, from another machine, through each CoreDNS
+    local zone port srv asker name want got bad=0 host q
+    zone=$(checks_plan_get 'd["dns"]["zone"]')
+    port=$(checks_plan_get 'd["dns"]["port"]')
+    for srv in $(checks_plan_get '" ".join(s["node"] for s in d["dns"]["servers"])'); do
+        asker=$(printf '%s\n' "${checks_nodes[@]}" | grep -vx "$srv" | head -n 1)
+        asker=${asker:-$srv}
+        for name in "${checks_nodes[@]}"; do
+            want=$(checks_ip_of "$name")
+            host=$(checks_plan_get "[n.get('hostname') or n['name'] for n in d['nodes'] if n['name'] == '$name'][0]")
+            for q in $(printf '%s\n' "$name" "$host" | sort -u); do
+                got=$(nspawn_netexec "$asker" dig @"$(checks_ip_of "$srv")" -p "$port" +time=3 +tries=2 +short "$q.$zone" A)
+                [ "$got" = "$want" ] || { echo "dig @$srv $q.$zone from $asker: '$got', want $want"; bad=1; }
+            done
+        done
+        echo "CoreDNS on $srv, asked from $asker: each of ${#checks_nodes[@]} nodes' names in $zone has its inventory address"
+    done
+    return $bad
+}
+check_mqtt() { # NODE: subscribe, and publish over TLS, with the admin user of the generated credentials
+    local pw port tls msg
+    pw=$(nspawn_exec "$checks_first" cat /etc/cluster-config/secrets/mqtt/credentials 2>/dev/null |
+        awk -F: '$1 == "admin" { print substr($0, length($1) + 2); exit }')
+    [ -n "$pw" ] || { echo "no admin user in $checks_first's /etc/cluster-config/secrets/mqtt/credentials"; return 1; }
+    port=$(checks_plan_get 'd["mqtt"]["port"]')
+    tls=$(checks_plan_get 'd["mqtt"]["tls_port"]')
+    msg="hello over TLS $(date +%s.%N)"
+    # shellcheck disable=SC2016 # expanded by the shell inside the machine
+    nspawn_exec "$1" sh -c '
+        mosquitto_sub -h "$1" -p "$3" --cafile /etc/mosquitto/certs/ca.crt -u admin -P "$4" -t clusterboot/check \
+            -C 1 -W 30 >/tmp/cb-check-sub.out 2>&1 &
+        sub=$!
+        sleep 2
+        mosquitto_pub -h "$1" -p "$3" --cafile /etc/mosquitto/certs/ca.crt -u admin -P "$4" -t clusterboot/check \
+            -m "$5" -q 1 || exit 1
+        wait $sub
+        cat /tmp/cb-check-sub.out' sh "$(checks_ip_of "$1")" "$port" "$tls" "$pw" "$msg" >"$checks_dir/mqtt.sub"
+    cat "$checks_dir/mqtt.sub"
+    echo "(published and subscribed as admin on port $tls, the server checked against the cluster's CA)"
+    grep -qxF "$msg" "$checks_dir/mqtt.sub"
+}
+check_kafka() { # NODE: a topic with the inventory's replication factor, written through one broker, read through another
+    local rf from to topic msg
+    rf=$(checks_plan_get 'd["kafka"]["default_replication_factor"]')
+    from=$(checks_plan_get 'd["kafka"]["brokers"][0]["endpoint"]')
+    to=$(checks_plan_get 'd["kafka"]["brokers"][-1]["endpoint"]')
+    topic=clusterboot-check-$(date +%s) msg="hello from the checks $(date +%s.%N)" # new on every run
+    nspawn_exec "$1" /opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server "$from" describe --status 2>/dev/null |
+        grep -E 'LeaderId|CurrentVoters'
+    nspawn_exec "$1" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --create --if-not-exists --topic "$topic" \
+        --partitions 1 --replication-factor "$rf" 2>&1 | grep -v '^\['
+    nspawn_exec "$1" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --describe --topic "$topic" 2>/dev/null |
+        grep -E "ReplicationFactor: ?$rf\b" || { echo "topic $topic has no replication factor $rf"; return 1; }
+    echo "written through $from, read through $to:"
+    # shellcheck disable=SC2016 # expanded by the shell inside the machine
+    nspawn_exec "$1" sh -c 'echo "$3" | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server "$1" \
+        --topic "$2" --producer-property acks=all' sh "$from" "$topic" "$msg" >"$checks_dir/kafka-produce.log" 2>&1 ||
+        { tail -n 5 "$checks_dir/kafka-produce.log"; return 1; }
+    nspawn_exec "$1" timeout 60 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "$to" \
+        --topic "$topic" --from-beginning --max-messages 1 --timeout-ms 45000 2>"$checks_dir/kafka-consume.log" |
+        grep -xF "$msg" || { tail -n 5 "$checks_dir/kafka-consume.log"; return 1; }
+}
+
+# Kubernetes, from the first master, with the admin kubeconfig `clusterboot kubeconfig` signs there.
+checks_kubectl() { nspawn_exec "$checks_first" kubectl --kubeconfig /root/.kube/config "$@"; }
+checks_nodes_ready() {
+    local want=${#checks_kubelets[@]}
+    checks_kubectl get nodes -o wide || return 1
+    [ "$(checks_kubectl get nodes --no-headers | awk '$2 == "Ready"' | wc -l)" = "$want" ] ||
+        { echo "not $want nodes Ready"; return 1; }
+}
+check_k8s_nodes() { # every kubelet node of the inventory registered and Ready (a rebooted one within 2 minutes)
+    checks_retry 120 checks_nodes_ready
+}
+# checks_pod_netns NODE IP: the network namespace of the pod with IP on NODE (containerd's cni-... namespaces).
+checks_pod_netns() {
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec "$1" sh -c 'for ns in $(ip netns list | cut -d" " -f1); do
+        ip -n "$ns" -4 -o addr show 2>/dev/null | grep -q " $1/" && { echo "$ns"; exit 0; }; done; exit 1' sh "$2"
+}
+check_k8s_pods() { # a pod on every kubelet node, tolerating its taints (the pause image the machine image carries)
+    local n sandbox
+    # The pod sandbox image the rendered containerd config names, which the image carries (no registry).
+    sandbox=$(nspawn_exec "$checks_first" sed -n 's/^ *sandbox_image = "\(.*\)"$/\1/p' /etc/containerd/config.toml)
+    [ -n "$sandbox" ] || { echo "no sandbox_image in $checks_first's /etc/containerd/config.toml"; return 1; }
+    for n in "${checks_kubelets[@]}"; do
+        checks_kubectl apply -f - >/dev/null <<EOF || return 1
+apiVersion: v1
+kind: Pod
+metadata: {name: check-$n, namespace: default, labels: {app: clusterboot-check}}
+spec:
+  nodeName: $n
+  tolerations: [{operator: Exists}]
+  containers: [{name: pause, image: "$sandbox", imagePullPolicy: Never}]
+EOF
+    done
+    checks_kubectl wait --for=condition=Ready --timeout=180s pod -l app=clusterboot-check >/dev/null
+    checks_kubectl get pods -l app=clusterboot-check -o wide
+    [ "$(checks_kubectl get pods -l app=clusterboot-check --no-headers | awk '$3 == "Running"' | wc -l)" = "${#checks_kubelets[@]}" ] ||
+        { echo "not a Running pod on each of the ${#checks_kubelets[@]} nodes"; return 1; }
+}
+checks_pod_ip() { checks_kubectl get pod "check-$1" -o jsonpath='{.status.podIP}'; }
+checks_pods_answer() { # NODE: from its pod, the pod on every other node answers
+    local a=$1 ipa ns n ip bad=0 asked=0
+    ipa=$(checks_pod_ip "$a")
+    ns=$(checks_pod_netns "$a" "$ipa") || { echo "no network namespace with $ipa on $a"; return 1; }
+    for n in "${checks_kubelets[@]}"; do
+        [ "$n" != "$a" ] || continue
+        asked=$((asked + 1))
+        ip=$(checks_pod_ip "$n")
+        if nspawn_exec "$a" ip netns exec "$ns" busybox ping -c 2 -W 2 "$ip" >/dev/null 2>&1; then
+            echo "check-$a ($ipa on $a) -> check-$n ($ip on $n): answers"
+        else
+            echo "check-$a ($ipa on $a) -> check-$n ($ip on $n): no answer"
+            bad=1
+        fi
+    done
+    [ "$asked" -gt 0 ] || { echo "no other kubelet node to reach"; return 1; }
+    return $bad
+}
+check_pod_to_pod() { # NODE (routes of a node that just came up may take a moment: within a minute)
+    checks_retry 60 checks_pods_answer "$1"
+}
+check_cluster_dns() { # NODE: from its pod, the API's Service name resolves to its ClusterIP through kube-dns
+    local a=$1 ns dns api name
+    ns=$(checks_pod_netns "$a" "$(checks_pod_ip "$a")") || { echo "no pod network namespace on $a"; return 1; }
+    dns=$(checks_plan_get 'd["kubernetes"]["cluster_dns_ip"]')
+    api=$(checks_plan_get 'd["kubernetes"]["api_service_ip"]')
+    name=kubernetes.default.svc.$(checks_plan_get 'd["networking"]["cluster_domain"]')
+    echo "from pod check-$a: nslookup $name $dns"
+    checks_retry 60 nspawn_exec "$a" ip netns exec "$ns" busybox nslookup "$name" "$dns" >"$checks_dir/k8s-dns.txt"
+    cat "$checks_dir/k8s-dns.txt"
+    grep -q "Address: $api\$\|Address 1: $api\$" "$checks_dir/k8s-dns.txt"
+}
+
+# checks_run: each check whose service the inventory runs (and whose program the first master's image has,
+# for Kubernetes: an image built without it says so apart).
+checks_run() {
+    local name a
+    checks_one - "etcd: every master is a started, voting member (on $checks_first)" check_etcd
+    if [ ${#checks_kubelets[@]} -gt 0 ] && nspawn_exec "$checks_first" test -x /usr/local/bin/kube-apiserver; then
+        nspawn_exec "$checks_first" mkdir -p /root/.kube
+        nspawn_exec "$checks_first" clusterboot kubeconfig --output /root/.kube/config >/dev/null 2>"$checks_dir/kubeconfig.log"
+        checks_one kubernetes-nodes-ready "every node Ready (kubectl get nodes, with clusterboot kubeconfig's)" check_k8s_nodes
+        checks_one pods-on-every-node "a pod Running on every node, tolerating its taints" check_k8s_pods
+        a=$(checks_plan_get '(d["kubernetes"]["workers"] or d["kubernetes"]["masters"])[0]["node"]')
+        checks_one pod-to-pod-across-nodes "from the pod on $a, the pod on every other node answers (flannel)" \
+            check_pod_to_pod "$a"
+        checks_one cluster-dns "from a pod, the API's Service name resolves to its ClusterIP (kube-dns)" check_cluster_dns "$a"
+    fi
+    if name=$(checks_node_with ceph-mon); then
+        checks_one ceph-health-ok "HEALTH_OK, every OSD of the inventory up and in (ceph -s on $name)" check_ceph "$name"
+    fi
+    if name=$(checks_node_with kafka-broker); then
+        checks_one kafka-round-trip "a topic with the inventory's replication factor, written through one broker, read through another" \
+            check_kafka "$name"
+    fi
+    if name=$(checks_node_with mqtt-broker); then
+        checks_one mqtt-tls-round-trip "publish and subscribe over TLS as the generated admin user (on $name)" check_mqtt "$name"
+    fi
+    if checks_node_with dns-server >/dev/null; then
+        checks_one node-names-resolve "every node's name in the zone through each CoreDNS, from another machine" check_dns
+    fi
+}
