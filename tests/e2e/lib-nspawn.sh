@@ -335,6 +335,9 @@ nspawn_image_extras() {
 # - the keyring system calls (runc joins a session keyring), which nspawn's filter refuses;
 # - the sysctls the kubelet insists on and a container cannot write (vm.overcommit_memory=1, kernel.panic=10,
 #   kernel.panic_on_oops=1), set on the host before the first such machine boots and put back at clean-up;
+#   and the host's inotify limits raised (1024 instances, 524288 watches per user, as kind advises): the
+#   machines' systemds, kubelets, containerds and API servers all count against the host's root, and at
+#   Debian's 128 instances a kubelet of the sixth machine died with "inotify_init: too many open files";
 # - runc wrapped: root here lacks CAP_SYS_RESOURCE, so the negative oomScoreAdj of a pod sandbox is left at 0
 #   (the same wrapper as tests/kubernetes/test-worker.sh's). A real machine needs none of this.
 declare -A nspawn_sysctl_saved=()
@@ -374,9 +377,12 @@ RUNC
 }
 nspawn_kube_sysctls() {
     local kv k
-    for kv in vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1; do
+    for kv in vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1 \
+        fs.inotify.max_user_instances=1024 fs.inotify.max_user_watches=524288; do
         k=${kv%%=*}
         [ -n "${nspawn_sysctl_saved[$k]:-}" ] || nspawn_sysctl_saved[$k]=$(sysctl -n "$k") || return 1
+        # The inotify limits only ever raised: a host may have set them higher.
+        [[ $k != fs.inotify.* ]] || [ "${nspawn_sysctl_saved[$k]}" -lt "${kv#*=}" ] || continue
         sysctl -qw "$kv" || return 1
     done
 }
