@@ -438,20 +438,20 @@ nspawn_host_inventory() {
 # file system, which the machines share, a monitor warns about that disk (MON_DISK_LOW below 30% free) and
 # the cluster is never HEALTH_OK for a reason no real machine has.
 nspawn_node_storage() {
-    local node dev
-    while read -r node dev; do
-        [ -n "$node" ] && nsdevs[$node]="${nsdevs[$node]:-} $dev"
+    local what node dev
+    while read -r what node dev; do
+        case $what in
+        osd) nsdevs[$node]="${nsdevs[$node]:-} $dev" ;;
+        mon) nsfs[$node]=/var/lib/ceph/mon ;;
+        esac
     done < <("$cb" plan --inventory "$1" --output json | python3 -c '
 import json, sys
-for o in json.load(sys.stdin).get("ceph", {}).get("osds", []):
-    print(o["node"], o["device"])')
-    while read -r node; do
-        [ -n "$node" ] && nsfs[$node]=/var/lib/ceph/mon
-    done < <("$cb" plan --inventory "$1" --output json | python3 -c '
-import json, sys
-for n in json.load(sys.stdin)["nodes"]:
+d = json.load(sys.stdin)
+for o in d.get("ceph", {}).get("osds", []):
+    print("osd", o["node"], o["device"])
+for n in d["nodes"]:
     if "ceph-mon" in n["roles"]:
-        print(n["name"])')
+        print("mon", n["name"])')
 }
 # nspawn_unmount DIR: unmounts the machines' file systems (nsfs) under DIR, before it is removed.
 nspawn_unmount() {
