@@ -101,16 +101,19 @@ fi
 nspawn_probe "$image"
 nspawn_bridge
 
-# The nodes, their MACs and roles, from the plan.
+# The nodes, their MACs, roles and NIC names, from the plan. A node file without `network.interface` gets
+# eth0: the name the image's kernel command line (net.ifnames=0) gives a machine's first NIC. A node without
+# MACs gets a locally administered one of its own.
 mapfile -t nodes < <("$cb" plan --inventory "$inventory" --output json | python3 -c '
 import json, sys
-for n in json.load(sys.stdin)["nodes"]:
-    print(n["name"], (n.get("mac_addresses") or ["02:00:00:00:00:01"])[0], ",".join(n["roles"]))')
-declare -A mac=() roles=() root=()
+for i, n in enumerate(json.load(sys.stdin)["nodes"]):
+    print(n["name"], (n.get("mac_addresses") or ["02:00:00:00:%02x:%02x" % (i >> 8, i & 255)])[0],
+          ",".join(n["roles"]), n.get("interface", "eth0"))')
+declare -A mac=() roles=() root=() ifname=()
 i=0
 for line in "${nodes[@]}"; do
-    read -r name m r <<<"$line"
-    mac[$name]=$m roles[$name]=$r root[$name]=$work/roots/$name
+    read -r name m r nic <<<"$line"
+    mac[$name]=$m roles[$name]=$r root[$name]=$work/roots/$name ifname[$name]=$nic
     nspawn_new_root "$image" "${root[$name]}" "$name" || { not_ok "a copy of the image for $name"; exit 1; }
 done
 # Each OSD device a file; each Ceph monitor's store a file system of its own (nspawn_node_storage says why).
@@ -123,8 +126,7 @@ echo "== booting ${#names[@]} machines at once from that image"
 t0=$(date +%s.%N)
 for name in "${names[@]}"; do
     i=$((i + 1))
-    # Named eth0 in the machine, as the example's node files say (interface: eth0).
-    nspawn_boot "${root[$name]}" "$name" "${mac[$name]}" "$i" "$work/console/$name.log" eth0 ||
+    nspawn_boot "${root[$name]}" "$name" "${mac[$name]}" "$i" "$work/console/$name.log" "${ifname[$name]}" ||
         { not_ok "boot $name"; exit 1; }
 done
 

@@ -87,6 +87,16 @@ static json_t *node_json(const Inventory *inv, const Node *n) {
         return o;
 }
 
+/* The broker's users and what each may do (their passwords are secrets: never in the plan). */
+static json_t *mqtt_users_json(const Inventory *inv) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < inv->mqtt.users.n; i++) {
+                const MqttUser *u = inv->mqtt.users.items + i;
+                json_array_append_new(a, json_pack("{s:s,s:o}", "name", u->name.v, "acl", strlist_json(&u->acl)));
+        }
+        return a;
+}
+
 /* "ip:port", or "[ip]:port" for IPv6, behind an optional scheme. */
 static json_t *endpoint(const char *scheme, const Node *n, int64_t port) {
         char ip[IP_ADDR_STRLEN];
@@ -222,9 +232,10 @@ json_t *plan_build(const Inventory *inv) {
         if (inv->services[SERVICE_CEPH])
                 json_object_set_new(o, "ceph", ceph_json(inv));
         if (inv->services[SERVICE_MQTT])
-                json_object_set_new(o, "mqtt", json_pack("{s:I,s:I,s:b,s:o}", "port", (json_int_t) inv->mqtt.port.v,
+                json_object_set_new(o, "mqtt", json_pack("{s:I,s:I,s:b,s:o,s:o}", "port", (json_int_t) inv->mqtt.port.v,
                                                          "tls_port", (json_int_t) inv->mqtt.tls_port.v, "persistence",
-                                                         inv->mqtt.persistence.v, "brokers",
+                                                         inv->mqtt.persistence.v, "users", mqtt_users_json(inv),
+                                                         "brokers",
                                                          nodes_with_role(inv, ROLE_MQTT_BROKER, inv->mqtt.port.v)));
         if (inv->services[SERVICE_DNS])
                 json_object_set_new(o, "dns", json_pack("{s:s,s:I,s:o,s:o}", "zone", inv->dns.zone.v, "port",

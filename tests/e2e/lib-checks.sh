@@ -16,8 +16,10 @@
 #   ceph-health-ok           HEALTH_OK, every OSD of the inventory up and in
 #   kafka-round-trip         a topic with the inventory's replication factor, written through one broker and
 #                            read through another
-#   mqtt-tls-round-trip      publish and subscribe over TLS with the generated admin user
-#   node-names-resolve       every node's name (and hostname) in the zone, through each CoreDNS
+#   mqtt-tls-round-trip      over TLS with the generated users: one publishes, another receives, as their ACLs
+#                            allow; a publish an ACL denies never arrives
+#   node-names-resolve       every node's name and hostname (in the zone; a dotted one as written) through each
+#                            CoreDNS
 # and "-": etcd, every master a started, voting member. Each check may be run again on the same cluster (a
 # reboot, a reinstalled node): its objects are made anew or reused, its messages are new. kubectl runs on the
 # first master with the admin kubeconfig `clusterboot kubeconfig` writes there.
@@ -93,35 +95,84 @@ check_dns() { # every node's name (and hostname) in the zone, from another machi
         for name in "${checks_nodes[@]}"; do
             want=$(checks_ip_of "$name")
             host=$(checks_plan_get "[n.get('hostname') or n['name'] for n in d['nodes'] if n['name'] == '$name'][0]")
-            for q in $(printf '%s\n' "$name" "$host" | sort -u); do
-                got=$(nspawn_netexec "$asker" dig @"$(checks_ip_of "$srv")" -p "$port" +time=3 +tries=2 +short "$q.$zone" A)
-                [ "$got" = "$want" ] || { echo "dig @$srv $q.$zone from $asker: '$got', want $want"; bad=1; }
+            # NAME.ZONE and the hostname's first label in the zone; a dotted hostname also as written
+            # (docs/inventory.md, "Hostnames").
+            for q in $(printf '%s\n' "$name.$zone" "${host%%.*}.$zone" "$([[ $host == *.* ]] && echo "$host")" | grep . | sort -u); do
+                got=$(nspawn_netexec "$asker" dig @"$(checks_ip_of "$srv")" -p "$port" +time=3 +tries=2 +short "$q" A)
+                [ "$got" = "$want" ] || { echo "dig @$srv $q from $asker: '$got', want $want"; bad=1; }
             done
         done
         echo "CoreDNS on $srv, asked from $asker: each of ${#checks_nodes[@]} nodes' names in $zone has its inventory address"
     done
     return $bad
 }
-check_mqtt() { # NODE: subscribe, and publish over TLS, with the admin user of the generated credentials
-    local pw port tls msg
-    pw=$(nspawn_exec "$checks_first" cat /etc/cluster-config/secrets/mqtt/credentials 2>/dev/null |
-        awk -F: '$1 == "admin" { print substr($0, length($1) + 2); exit }')
-    [ -n "$pw" ] || { echo "no admin user in $checks_first's /etc/cluster-config/secrets/mqtt/credentials"; return 1; }
-    port=$(checks_plan_get 'd["mqtt"]["port"]')
+# checks_mqtt_pick: from the inventory's users and ACLs (mosquitto's topic filters, + and #), "WRITER READER
+# TOPIC": a topic WRITER may publish to and READER may read, two users where the ACLs allow; then, where some
+# user may not publish to a topic READER reads, "DENIED TOPIC2" (that publish must never arrive).
+checks_mqtt_pick() {
+    python3 - "$checks_plan" <<'PY'
+import json, sys
+users = json.loads(sys.argv[1])["mqtt"]["users"]
+def match(f, topic):
+    f, t = f.split("/"), topic.split("/")
+    for i, x in enumerate(f):
+        if x == "#":
+            return True
+        if i >= len(t) or x not in ("+", t[i]):
+            return False
+    return len(f) == len(t)
+def filters(u, *kinds):
+    return [a.split(" ", 1)[1] for a in u["acl"] if a.split(" ", 1)[0] in kinds]
+def may(u, kind, topic):
+    return any(match(f, topic) for f in filters(u, kind, "readwrite")) and \
+        not any(match(f, topic) for f in filters(u, "deny"))
+def topic_in(f):
+    return "/".join({"+": "check", "#": "clusterboot-check"}.get(x, x) for x in f.split("/"))
+pairs = sorted(((w["name"] == r["name"], w["name"], r["name"], t)
+                for w in users for t in map(topic_in, filters(w, "write", "readwrite")) if not t.startswith("$")
+                for r in users if may(w, "write", t) and may(r, "read", t)), key=lambda p: p[0])
+if not pairs:
+    sys.exit("no user may publish to a topic that a user may read: nothing to round-trip")
+_, w, r, t = pairs[0]
+reader = next(u for u in users if u["name"] == r)
+denied = [(u["name"], t2) for t2 in map(topic_in, filters(reader, "read", "readwrite")) if t2 != t and not t2.startswith("$")
+          and may(reader, "read", t2) for u in users if not may(u, "write", t2)]
+print(w, r, t, *(denied[0] if denied else ()))
+PY
+}
+checks_mqtt_pw() { # USER: the password of USER in $checks_mqtt_creds (the cluster's "user:password" lines)
+    [ -n "$1" ] && awk -F: -v u="$1" '$1 == u { print substr($0, length($1) + 2); exit }' <<<"$checks_mqtt_creds" | grep .
+}
+check_mqtt() { # NODE: over TLS, a user publishes and another receives as their ACLs allow; a publish they deny is dropped
+    local tls msg no pick w r topic dn dtopic u
+    pick=$(checks_mqtt_pick) || return 1
+    read -r w r topic dn dtopic <<<"$pick"
+    checks_mqtt_creds=$(nspawn_exec "$checks_first" cat /etc/cluster-config/secrets/mqtt/credentials 2>/dev/null)
+    for u in "$w" "$r" ${dn:+"$dn"}; do
+        checks_mqtt_pw "$u" >/dev/null ||
+            { echo "no user $u in $checks_first's /etc/cluster-config/secrets/mqtt/credentials"; return 1; }
+    done
     tls=$(checks_plan_get 'd["mqtt"]["tls_port"]')
-    msg="hello over TLS $(date +%s.%N)"
+    msg="hello over TLS $(date +%s.%N)" no="denied $(date +%s.%N)"
+    # The subscriber takes the first message that arrives on either topic: the denied publish goes 2 s before
+    # the allowed one, so it would be the one received if the broker let it through.
     # shellcheck disable=SC2016 # expanded by the shell inside the machine
     nspawn_exec "$1" sh -c '
-        mosquitto_sub -h "$1" -p "$3" --cafile /etc/mosquitto/certs/ca.crt -u admin -P "$4" -t clusterboot/check \
-            -C 1 -W 30 >/tmp/cb-check-sub.out 2>&1 &
+        ip=$1 tls=$2 ca=/etc/mosquitto/certs/ca.crt
+        mosquitto_sub -h "$ip" -p "$tls" --cafile $ca -u "$3" -P "$4" -t "$5" ${9:+-t "$9"} -C 1 -W 30 >/tmp/cb-check-sub.out 2>&1 &
         sub=$!
         sleep 2
-        mosquitto_pub -h "$1" -p "$3" --cafile /etc/mosquitto/certs/ca.crt -u admin -P "$4" -t clusterboot/check \
-            -m "$5" -q 1 || exit 1
+        if [ -n "$8" ]; then
+            mosquitto_pub -h "$ip" -p "$tls" --cafile $ca -u "$8" -P "${10}" -t "$9" -m "${11}" -q 1 || exit 1
+            sleep 2
+        fi
+        mosquitto_pub -h "$ip" -p "$tls" --cafile $ca -u "$6" -P "$7" -t "$5" -m "${12}" -q 1 || exit 1
         wait $sub
-        cat /tmp/cb-check-sub.out' sh "$(checks_ip_of "$1")" "$port" "$tls" "$pw" "$msg" >"$checks_dir/mqtt.sub"
+        cat /tmp/cb-check-sub.out' sh "$(checks_ip_of "$1")" "$tls" "$r" "$(checks_mqtt_pw "$r")" "$topic" "$w" \
+        "$(checks_mqtt_pw "$w")" "${dn:-}" "${dtopic:-}" "$(checks_mqtt_pw "${dn:-}")" "$no" "$msg" >"$checks_dir/mqtt.sub"
     cat "$checks_dir/mqtt.sub"
-    echo "(published and subscribed as admin on port $tls, the server checked against the cluster's CA)"
+    echo "($w published to $topic and $r received it, on TLS port $tls of $1, the server checked against the cluster's CA)"
+    [ -z "${dn:-}" ] || echo "($dn published to $dtopic first, which its ACL denies: $r must not have received that)"
     grep -qxF "$msg" "$checks_dir/mqtt.sub"
 }
 check_kafka() { # NODE: a topic with the inventory's replication factor, written through one broker, read through another
@@ -130,18 +181,21 @@ check_kafka() { # NODE: a topic with the inventory's replication factor, written
     from=$(checks_plan_get 'd["kafka"]["brokers"][0]["endpoint"]')
     to=$(checks_plan_get 'd["kafka"]["brokers"][-1]["endpoint"]')
     topic=clusterboot-check-$(date +%s) msg="hello from the checks $(date +%s.%N)" # new on every run
-    nspawn_exec "$1" /opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server "$from" describe --status 2>/dev/null |
+    # The JVM's container support reads the cgroup paths of /proc/self/cgroup, which are the host's for a
+    # process nsenter put into the machine: it prints a NullPointerException. Off for the checks' own tools.
+    local k=(env KAFKA_OPTS=-XX:-UseContainerSupport)
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server "$from" describe --status 2>/dev/null |
         grep -E 'LeaderId|CurrentVoters'
-    nspawn_exec "$1" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --create --if-not-exists --topic "$topic" \
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --create --if-not-exists --topic "$topic" \
         --partitions 1 --replication-factor "$rf" 2>&1 | grep -v '^\['
-    nspawn_exec "$1" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --describe --topic "$topic" 2>/dev/null |
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --describe --topic "$topic" 2>/dev/null |
         grep -E "ReplicationFactor: ?$rf\b" || { echo "topic $topic has no replication factor $rf"; return 1; }
     echo "written through $from, read through $to:"
     # shellcheck disable=SC2016 # expanded by the shell inside the machine
-    nspawn_exec "$1" sh -c 'echo "$3" | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server "$1" \
+    nspawn_exec "$1" "${k[@]}" sh -c 'echo "$3" | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server "$1" \
         --topic "$2" --producer-property acks=all' sh "$from" "$topic" "$msg" >"$checks_dir/kafka-produce.log" 2>&1 ||
         { tail -n 5 "$checks_dir/kafka-produce.log"; return 1; }
-    nspawn_exec "$1" timeout 60 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "$to" \
+    nspawn_exec "$1" "${k[@]}" timeout 60 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "$to" \
         --topic "$topic" --from-beginning --max-messages 1 --timeout-ms 45000 2>"$checks_dir/kafka-consume.log" |
         grep -xF "$msg" || { tail -n 5 "$checks_dir/kafka-consume.log"; return 1; }
 }
@@ -240,8 +294,11 @@ checks_run() {
         checks_one kafka-round-trip "a topic with the inventory's replication factor, written through one broker, read through another" \
             check_kafka "$name"
     fi
-    if name=$(checks_node_with mqtt-broker); then
-        checks_one mqtt-tls-round-trip "publish and subscribe over TLS as the generated admin user (on $name)" check_mqtt "$name"
+    if name=$(checks_node_with mqtt-broker) && [ "$(checks_plan_get 'd["mqtt"]["tls_port"]')" != 0 ]; then
+        checks_one mqtt-tls-round-trip "publish and subscribe over TLS as the generated users and their ACLs allow (on $name)" \
+            check_mqtt "$name"
+    elif [ -n "$name" ]; then
+        note "mqtt-tls-round-trip left out: the inventory turns the brokers' TLS off (mqtt.tls_port: 0)"
     fi
     if checks_node_with dns-server >/dev/null; then
         checks_one node-names-resolve "every node's name in the zone through each CoreDNS, from another machine" check_dns

@@ -284,6 +284,30 @@ TEST(test_plan) {
         inventory_free(inv);
 }
 
+/* The checks of a running cluster pick MQTT users by their ACLs from the plan: names and rules, no secret. */
+TEST(test_plan_mqtt_users) {
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/homelab", examples);
+        Inventory *inv = NULL;
+        report_done(&report);
+        report_init(&report, NULL);
+        ASSERT_INT_EQ(inventory_load_and_validate(dir, &report, &inv), 0);
+
+        json_t *plan = plan_build(inv);
+        ASSERT_NOT_NULL(plan);
+        json_t *users = json_object_get(json_object_get(plan, "mqtt"), "users");
+        ASSERT_INT_EQ(json_array_size(users), 2);
+        json_t *sensors = json_array_get(users, 1);
+        ASSERT_STREQ(json_string_value(json_object_get(sensors, "name")), "sensors");
+        json_t *acl = json_object_get(sensors, "acl");
+        ASSERT_INT_EQ(json_array_size(acl), 2);
+        ASSERT_STREQ(json_string_value(json_array_get(acl, 0)), "write sensors/#");
+        ASSERT_STREQ(json_string_value(json_array_get(acl, 1)), "read commands/#");
+        ASSERT_INT_EQ(json_object_size(sensors), 2); /* a name and its rules: never a password */
+        json_decref(plan);
+        inventory_free(inv);
+}
+
 int main(int argc, char **argv) {
         examples = argc > 1 ? argv[1] : "examples";
         RUN(test_homelab);
@@ -293,6 +317,7 @@ int main(int argc, char **argv) {
         RUN(test_hostname_refused);
         RUN(test_hostname_first_label_clashes);
         RUN(test_plan);
+        RUN(test_plan_mqtt_users);
         report_done(&report);
         return tap_done();
 }
