@@ -18,6 +18,7 @@
 #include "state.h"
 #include "string-util.h"
 #include "inventory.h"
+#include "issue.h"
 #include "log.h"
 #include "banned.h"
 
@@ -161,6 +162,17 @@ static int lock_state(const char *root) {
         return fd;
 }
 
+/* The login banner (issue.h) says how the run ended: every stage done, or the stage that failed or still
+ * waits. Not being able to say so fails nothing. */
+static void login_banner(const Node *node, int r, const Stage *last) {
+        _cleanup_free_ char *progress = r >= 0      ? strdup("every stage done")
+                                        : r == -EAGAIN ? strprintf("stage %s still waits; systemd retries", last->name)
+                                                       : strprintf("stage %s failed", last->name);
+        int k = progress ? issue_update(NULL, node, progress) : -ENOMEM;
+        if (k < 0)
+                log_warning("cannot write the login banner %s: %s", ISSUE_PATH, strerror(-k));
+}
+
 static int render_and_activate(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
         if (!node->ip_valid) {
                 log_error("node '%s' has no address after its registration (%s)", node->name, AUTO_ADDRESS_PATH);
@@ -208,14 +220,18 @@ static int bootstrap(const Options *o, const Inventory *inv, const Node *node, c
                 return cmd_for_node(o, bootstrap, arg);
         }
 
+        const Stage *last = NULL;
         for (size_t i = 0; i < n_stages && r >= 0; i++) {
                 const Stage *s = stages + i;
                 if (!stage_applies(s, inv, node) || (o->stage && !streq(o->stage, s->name)))
                         continue;
                 r = stage_execute(o, &c, s);
+                last = s;
         }
         log_set_context(NULL, NULL);
         bootstrap_context_done(&c);
+        if (!o->stage)
+                login_banner(node, r, last);
         return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 

@@ -12,6 +12,7 @@
 #include "fs-util.h"
 #include "identity.h"
 #include "inventory.h"
+#include "issue.h"
 #include "log.h"
 #include "render-identity.h"
 #include "writer.h"
@@ -47,6 +48,33 @@ static void to_console(const Options *o, int r, const Identity *id, const Facts 
         close(fd);
 }
 
+/* The login banner (issue.h): the node and its bootstrap state so far, or why the machine is no node. A
+ * banner that cannot be written is worth a warning, not a failed detection. */
+static void login_banner(const Options *o, int r, const Identity *id, const Facts *f, const char *problem) {
+        if (o->dry_run)
+                return;
+        int k;
+        if (r >= 0 && id->node)
+                k = issue_update(o->root, id->node, NULL);
+        else {
+                _cleanup_free_ char *line = r < 0 ? identity_console_line(r, id, f, problem) : NULL;
+                ClusterState s = {};
+                bool have_state = r >= 0 && cluster_state_load(o->root, &s) >= 0;
+                IssueInfo info = {
+                        .node = r >= 0 ? id->auto_name : NULL,
+                        .roles = id->auto_role,
+                        .console_line = line,
+                        .state = have_state ? &s : NULL,
+                };
+                _cleanup_free_ char *text = issue_text(&info);
+                k = issue_write(o->root, text);
+                if (have_state)
+                        cluster_state_done(&s);
+        }
+        if (k < 0)
+                log_warning("cannot write the login banner %s: %s", ISSUE_PATH, strerror(-k));
+}
+
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node) {
         Facts facts;
         Identity id;
@@ -58,6 +86,7 @@ int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node
 
         r = identity_match(inv, &facts, &id, &problem);
         to_console(o, r, &id, &facts, problem);
+        login_banner(o, r, &id, &facts, problem);
         facts_done(&facts);
         if (r < 0) {
                 if (problem)

@@ -34,7 +34,7 @@ cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
 components=${CLUSTERBOOT_DEPS_CACHE:-${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/deps}
 comp_args=(--components "$components" --without kubernetes,flannel)
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=25
+plan=26
 n=0
 failed=0
 work=
@@ -280,6 +280,8 @@ fails=$(failed_units "$work/boot-mac.log")
 check "no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-mac.log"
 # The image has no /etc/hostname; first boot names the machine now, not at the next boot.
 check "the login prompt says node-mac (first boot set the running hostname)" grep -aq '^node-mac login:' "$work/boot-mac.log" -- "$work/boot-mac.log"
+check "the login banner names the node, its roles and address: 'clusterboot: node node-mac, roles master, address 10.0.2.15'" \
+    grep -aq '^clusterboot: node node-mac, roles master, address 10.0.2.15' "$work/boot-mac.log" -- "$work/boot-mac.log"
 stop mac powerdown
 e2fsck -fy "$work/disk-mac.raw?offset=$root_off" >"$work/fsck-mac.log" 2>&1
 identity=$(debugfs -R 'cat /etc/cluster-config/node-identity' "$work/disk-mac.raw?offset=$root_off" 2>/dev/null)

@@ -319,6 +319,8 @@ check "cluster-detect.service runs before the network is configured" \
     eval '[ "$(get "$f" Unit DefaultDependencies)" = no ] && has "$(get "$f" Unit After)" local-fs.target &&
           has "$(get "$f" Unit Before)" systemd-networkd.service &&
           has "$(get "$f" Unit Before)" network-pre.target && has "$(get "$f" Unit Wants)" network-pre.target'
+check "cluster-detect.service has written the login banner when the first getty starts (getty-pre.target)" \
+    eval 'has "$(get "$f" Unit Before)" getty-pre.target && has "$(get "$f" Unit Wants)" getty-pre.target'
 f=$(file_of cluster-bootstrap.service)
 check "cluster-bootstrap.service runs /usr/bin/clusterboot bootstrap after cluster-detect and the network" \
     eval '[ "$(get "$f" Service Type)" = oneshot ] &&
