@@ -86,22 +86,22 @@ int issue_write(const char *root, const char *text) {
         return 0;
 }
 
-int issue_update(const char *root, const Node *n, const char *progress) {
+int issue_update(const char *root, const Node *n, const char *name, const char *role, const char *progress) {
         char ip[IP_ADDR_STRLEN] = "";
         StrBuf roles = {};
         ClusterState s = {};
         int r = 0;
 
-        for (Role k = 0; r >= 0 && k < _ROLE_MAX; k++)
+        for (Role k = 0; n && r >= 0 && k < _ROLE_MAX; k++)
                 if (n->roles[k])
                         r = strbuf_printf(&roles, "%s%s", roles.len ? ", " : "", role_to_string(k));
-        if (n->ip_valid)
+        if (n && n->ip_valid)
                 ip_addr_format(&n->ip, ip);
         bool have_state = cluster_state_load(root, &s) >= 0;
         IssueInfo info = {
-                .node = n->name,
-                .roles = roles.s,
-                .address = n->ip_valid ? ip : NULL,
+                .node = n ? n->name : name,
+                .roles = n ? roles.s : role,
+                .address = *ip ? ip : NULL,
                 .state = have_state ? &s : NULL,
                 .progress = progress,
         };

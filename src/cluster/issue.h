@@ -27,5 +27,6 @@ char *issue_text(const IssueInfo *i);
  * --reload`). A machine that has no agetty is no error. */
 int issue_write(const char *root, const char *text);
 
-/* The banner of node n with the bootstrap state found under root. */
-int issue_update(const char *root, const Node *n, const char *progress);
+/* The banner of node n, or (n NULL) of a machine auto-registered as name with role, with the bootstrap
+ * state found under root, written by issue_write(). */
+int issue_update(const char *root, const Node *n, const char *name, const char *role, const char *progress);

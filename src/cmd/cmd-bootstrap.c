@@ -168,7 +168,7 @@ static void login_banner(const Node *node, int r, const Stage *last) {
         _cleanup_free_ char *progress = r >= 0      ? strdup("every stage done")
                                         : r == -EAGAIN ? strprintf("stage %s still waits; systemd retries", last->name)
                                                        : strprintf("stage %s failed", last->name);
-        int k = progress ? issue_update(NULL, node, progress) : -ENOMEM;
+        int k = progress ? issue_update(NULL, node, NULL, NULL, progress) : -ENOMEM;
         if (k < 0)
                 log_warning("cannot write the login banner %s: %s", ISSUE_PATH, strerror(-k));
 }

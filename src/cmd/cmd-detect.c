@@ -54,22 +54,12 @@ static void login_banner(const Options *o, int r, const Identity *id, const Fact
         if (o->dry_run)
                 return;
         int k;
-        if (r >= 0 && id->node)
-                k = issue_update(o->root, id->node, NULL);
+        if (r >= 0)
+                k = issue_update(o->root, id->node, id->auto_name, id->auto_role, NULL);
         else {
-                _cleanup_free_ char *line = r < 0 ? identity_console_line(r, id, f, problem) : NULL;
-                ClusterState s = {};
-                bool have_state = r >= 0 && cluster_state_load(o->root, &s) >= 0;
-                IssueInfo info = {
-                        .node = r >= 0 ? id->auto_name : NULL,
-                        .roles = id->auto_role,
-                        .console_line = line,
-                        .state = have_state ? &s : NULL,
-                };
-                _cleanup_free_ char *text = issue_text(&info);
+                _cleanup_free_ char *line = identity_console_line(r, id, f, problem);
+                _cleanup_free_ char *text = issue_text(&(IssueInfo){ .console_line = line });
                 k = issue_write(o->root, text);
-                if (have_state)
-                        cluster_state_done(&s);
         }
         if (k < 0)
                 log_warning("cannot write the login banner %s: %s", ISSUE_PATH, strerror(-k));

@@ -34,7 +34,7 @@ TEST(test_fresh_node) {
         ASSERT_NOT_NULL(inv);
         const Node *n = inventory_find_node(inv, "storage-01");
         ASSERT_NOT_NULL(n);
-        ASSERT_INT_EQ(issue_update(root, n, NULL), 0);
+        ASSERT_INT_EQ(issue_update(root, n, NULL, NULL, NULL), 0);
         char *text = read_banner();
         ASSERT_STREQ(text, "clusterboot: node storage-01, roles worker, ceph-mon, ceph-osd, address 192.168.1.14\n"
                            "clusterboot: bootstrap uninitialized; not run yet\n\n");
@@ -51,7 +51,7 @@ TEST(test_after_bootstrap) {
         ASSERT_INT_EQ(cluster_state_set(root, BOOTSTRAP_BOOTSTRAPPED), 0);
 
         /* Every stage ran: when the state was reached, how many stages, and which came last. */
-        ASSERT_INT_EQ(issue_update(root, n, "every stage done"), 0);
+        ASSERT_INT_EQ(issue_update(root, n, NULL, NULL, "every stage done"), 0);
         char *text = read_banner();
         ASSERT_NOT_NULL(text);
         ASSERT_TRUE(strncmp(text, "clusterboot: node master-01, roles master, dns-server, address 192.168.1.10\n"
@@ -63,13 +63,27 @@ TEST(test_after_bootstrap) {
         free(text);
 
         /* A failed run names the stage and where to look; the banner is replaced, not appended to. */
-        ASSERT_INT_EQ(issue_update(root, n, "stage kafka failed"), 0);
+        ASSERT_INT_EQ(issue_update(root, n, NULL, NULL, "stage kafka failed"), 0);
         text = read_banner();
         ASSERT_NOT_NULL(text);
         ASSERT_NOT_NULL(strstr(text, "; stage kafka failed (journalctl -u cluster-bootstrap)\n\n"));
         ASSERT_NULL(strstr(text, "every stage done"));
         free(text);
         inventory_free(inv);
+}
+
+TEST(test_auto_registered) {
+        /* A machine not in the inventory that auto_register named: its name and role, an address from DHCP. */
+        char sub[128];
+        snprintf(sub, sizeof(sub), "%s/auto", root);
+        ASSERT_INT_EQ(issue_update(sub, NULL, "node-a1b2c3", "worker", NULL), 0);
+        char path[192], *text = NULL;
+        size_t size;
+        snprintf(path, sizeof(path), "%s%s", sub, ISSUE_PATH);
+        ASSERT_INT_EQ(read_full_file(path, 4096, &text, &size), 0);
+        ASSERT_STREQ(text, "clusterboot: node node-a1b2c3, roles worker, address from DHCP\n"
+                           "clusterboot: bootstrap uninitialized; not run yet\n\n");
+        free(text);
 }
 
 TEST(test_text_escapes) {
@@ -95,6 +109,7 @@ int main(int argc, char **argv) {
                 return 1;
         RUN(test_fresh_node);
         RUN(test_after_bootstrap);
+        RUN(test_auto_registered);
         RUN(test_text_escapes);
         RUN(test_no_node);
         char cmd[128];
