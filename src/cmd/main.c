@@ -92,7 +92,8 @@ static const Verb verbs[] = {
           "node: the node's certificates, keys and kubeconfigs with kubeadm's names, subjects, usages and\n"
           "SANs, and the service secrets its roles need, from the bundle (--secrets DIR); certificates that\n"
           "are still right are kept. check: every file present with the right mode, keys matching, chains\n"
-          "verifying, names and addresses present, expiry (a warning under 30 days); exit 1 on a problem.\n"
+          "verifying, names and addresses present, expiry (a warning under 30 days, an error under 7); exit 1\n"
+          "on an error.\n"
           "renew: issue every certificate of the node anew from the bundle's CAs." },
         { "bootstrap", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_STAGE | OPT_RETRY_TIMEOUT, cmd_bootstrap, "",
           "Bring this node into the cluster (what cluster-bootstrap.service runs)",

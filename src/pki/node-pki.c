@@ -22,7 +22,10 @@
 
 enum { CA_KUBERNETES, CA_ETCD, CA_FRONT_PROXY };
 
+/* pki node reissues a leaf, and pki check warns, with less than this left; pki check fails with less than
+ * FAIL_BEFORE left: a week is what an operator has to act on a warning nobody acted on. */
 #define RENEW_BEFORE (30 * 24 * 3600)
+#define FAIL_BEFORE (7 * 24 * 3600)
 
 /* mosquitto opens its password file and TLS key after dropping root to its own user. */
 #define MOSQUITTO_GROUP "mosquitto"
@@ -669,6 +672,21 @@ static void finding(Checker *c, const char *path, bool ok, bool warning, const c
                 c->cb(path, ok, warning, what, c->userdata);
 }
 
+/* A certificate's time left: an error once expired or within FAIL_BEFORE, a warning within RENEW_BEFORE
+ * (with hint, what to do), else, with report_valid, how long it stays valid. */
+static void check_expiry(Checker *c, const char *path, X509 *cert, const char *hint, bool report_valid) {
+        int64_t left;
+        if (pki_cert_expires_in(cert, c->now, &left) < 0)
+                return;
+        if (left <= 0)
+                finding(c, path, false, false, "expired; %s", hint);
+        else if (left < RENEW_BEFORE)
+                finding(c, path, left >= FAIL_BEFORE, left >= FAIL_BEFORE, "expires in %" PRId64 " days; %s",
+                        left / 86400, hint);
+        else if (report_valid)
+                finding(c, path, true, false, "valid for %" PRId64 " more days", left / 86400);
+}
+
 static bool check_mode(Checker *c, const char *path, mode_t want) {
         _cleanup_free_ char *full = path_join_root(c->root, path);
         struct stat st;
@@ -695,7 +713,6 @@ static X509 *load_cert(Checker *c, const char *path) {
 }
 
 static void check_cert(Checker *c, const PkiEntry *e, const char *path, X509 *cert, EVP_PKEY *key, X509 *ca) {
-        int64_t left;
         if (key && !pki_key_matches(cert, key))
                 finding(c, path, false, false, "the key does not match the certificate");
         if (!ca)
@@ -711,15 +728,7 @@ static void check_cert(Checker *c, const PkiEntry *e, const char *path, X509 *ce
                         ip_addr_format(e->ips + i, ip);
                         finding(c, path, false, false, "SAN IP %s missing", ip);
                 }
-        if (pki_cert_expires_in(cert, c->now, &left) >= 0) {
-                if (left <= 0)
-                        finding(c, path, false, false, "expired");
-                else if (left < RENEW_BEFORE)
-                        finding(c, path, true, true, "expires in %" PRId64 " days; run 'clusterboot pki renew'",
-                                left / 86400);
-                else
-                        finding(c, path, true, false, "valid for %" PRId64 " more days", left / 86400);
-        }
+        check_expiry(c, path, cert, "run 'clusterboot pki renew'", true);
 }
 
 int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback cb, void *userdata) {
@@ -734,17 +743,11 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
                 const PkiEntry *e = p->entries + i;
                 if (e->kind == PKI_COPY) {
                         /* Certificates from the bundle expire too (the front-proxy client after a year). */
-                        int64_t left;
                         X509 *cert = check_mode(&c, e->path, sources[e->source].mode) && endswith(e->path, ".crt")
                                              ? load_cert(&c, e->path)
                                              : NULL;
-                        if (cert && pki_cert_expires_in(cert, c.now, &left) >= 0) {
-                                if (left <= 0)
-                                        finding(&c, e->path, false, false, "expired");
-                                else if (left < RENEW_BEFORE)
-                                        finding(&c, e->path, true, true,
-                                                "expires in %" PRId64 " days; rotate it in the bundle", left / 86400);
-                        }
+                        if (cert)
+                                check_expiry(&c, e->path, cert, "rotate it in the bundle", false);
                         X509_free(cert);
                         continue;
                 }

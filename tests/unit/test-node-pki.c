@@ -142,6 +142,11 @@ TEST(test_issue_keep_check) {
         ASSERT_INT_EQ(pki_check(&p, dir, now + 340 * 86400, on_finding, NULL), 0);
         ASSERT_TRUE(findings_bad > 0);
         ASSERT_TRUE(strstr(last_bad, "expires in") != NULL);
+        /* With less than a week left, an error: pki check fails, naming the time left and what to do. */
+        findings_bad = 0;
+        ASSERT_TRUE(pki_check(&p, dir, now + 360 * 86400, on_finding, NULL) >= 1);
+        ASSERT_TRUE(strstr(last_bad, "expires in ") != NULL);
+        ASSERT_TRUE(strstr(last_bad, " days; ") != NULL);
         /* ... and then pki node would reissue them. */
         ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now + 340 * 86400, &set), 0);
         ASSERT_TRUE(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt") != NULL);
