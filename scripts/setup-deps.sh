@@ -26,6 +26,7 @@ if [ "${1:-}" = --tests ]; then
         default-jre-headless maven      # Kafka from Maven Central (image/components/kafka.sh, tests/kafka)
         debootstrap systemd-container   # a Debian image booted by systemd-nspawn (tests/e2e)
         fdisk dosfstools mtools e2fsprogs squashfs-tools cpio # `clusterboot image build`'s tools (tests/image)
+        grub-common grub-pc-bin grub-efi-amd64-bin xorriso # and its cluster.iso's
         qemu-system-x86 ovmf            # its outputs booted under QEMU, UEFI by OVMF (tests/image)
     )
 fi

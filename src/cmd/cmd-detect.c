@@ -43,8 +43,8 @@ static void to_console(const Options *o, int r, const Identity *id, const Facts 
         }
         dprintf(fd, "%s\n", line);
         if (live)
-                dprintf(fd, "clusterboot: warning: this machine runs a live root (netboot): nothing written on it, "
-                            "etcd, Ceph, Kafka data or certificates, outlives a reboot\n");
+                dprintf(fd, "clusterboot: warning: this machine runs a live root (netboot, live.img or cluster.iso): "
+                            "nothing written on it, etcd, Ceph, Kafka data or certificates, outlives a reboot\n");
         close(fd);
 }
 

@@ -109,12 +109,8 @@ static int image_build_cmd(const Options *o) {
         unsigned formats = IMAGE_FORMATS_DEFAULT;
         const char *bad = NULL;
         int r = o->format ? image_formats_parse(o->format, &formats, &bad) : 0;
-        if (r == -EOPNOTSUPP) {
-                log_error("--format %s: this version does not build '%s' yet; it builds disk and netboot", o->format, bad);
-                return EXIT_USAGE;
-        }
         if (r < 0) {
-                log_error("--format takes a list of disk, netboot and tree, not '%s'", bad);
+                log_error("--format takes a list of disk, iso, netboot and tree, not '%s'", bad);
                 return EXIT_USAGE;
         }
         int64_t epoch;

@@ -117,17 +117,18 @@ static const Verb verbs[] = {
         { "image", 1, 1,
           OPT_INVENTORY | OPT_OUT | OPT_SECRETS | OPT_SECRET_POLICY | OPT_FORMAT | OPT_CACHE | OPT_MIRROR | OPT_OUTPUT |
                   OPT_LOCK | OPT_COMPONENTS | OPT_WITHOUT,
-          cmd_image, "build", "Build the bootable image of a cluster: disk, netboot",
+          cmd_image, "build", "Build the bootable image of a cluster: disk, ISO, netboot",
           "build: one root tree -- a Debian bookworm base (debootstrap, cached in --cache DIR, default\n"
           "/var/cache/clusterboot) with the packages the inventory's roles need, then 'clusterboot install' of\n"
           "the inventory with the join secret (or, with --secret-policy embedded, the whole bundle) of\n"
           "--secrets DIR, plus the components of the lock its roles run (Kubernetes, flannel, pause, CoreDNS,\n"
           "Kafka: fetched once by 'clusterboot binaries fetch' into --components DIR, each checked against\n"
           "the lock's sha256; --without LIST leaves some out) -- and from it, in --out DIR: disk.raw (GPT, an ESP with systemd-boot, the root\n"
-          "ext4; dd it onto a disk), netboot/ (vmlinuz, initrd.img, rootfs.squashfs, boot.ipxe, cmdline.txt,\n"
-          "and live.img: initrd and root as one), manifest.json (every component and output with its\n"
-          "sha256) and SHA256SUMS; with --format tree, rootfs/ (the tree itself, for containers). --format\n"
-          "disk,netboot,tree picks outputs (default disk,netboot). Every package file is\n"
+          "ext4; dd it onto a disk), cluster.iso (hybrid: a CD or a USB stick, BIOS or UEFI, GRUB booting\n"
+          "live.img), netboot/ (vmlinuz, initrd.img, rootfs.squashfs, boot.ipxe, cmdline.txt, and live.img:\n"
+          "initrd and root as one), manifest.json (every component and output with its sha256) and\n"
+          "SHA256SUMS; with --format tree, rootfs/ (the tree itself, for containers). --format\n"
+          "disk,iso,netboot,tree picks outputs (default disk,iso,netboot). Every package file is\n"
           "checked against the signed Debian index and the installed files against dpkg. The same inputs\n"
           "give the same bytes: dates are clamped to SOURCE_DATE_EPOCH (default: the Debian release's date)\n"
           "and identifiers derive from the cluster's name. Outputs appear only when all are complete; a\n"
@@ -176,7 +177,7 @@ static const struct {
         { OPT_STAGE, "--stage NAME", "run only this bootstrap stage" },
         { OPT_RETRY_TIMEOUT, "--retry-timeout S", "how long to retry a stage that cannot proceed yet (300)" },
         { OPT_SECRET_POLICY, "--secret-policy P", "join (default: the image carries only the join secret) or embedded" },
-        { OPT_FORMAT, "--format LIST", "the outputs to build: disk,netboot,tree (default disk,netboot)" },
+        { OPT_FORMAT, "--format LIST", "the outputs to build: disk,iso,netboot,tree (default disk,iso,netboot)" },
         { OPT_CACHE, "--cache DIR", "where the Debian base trees (and components) are kept (default /var/cache/clusterboot)" },
         { OPT_MIRROR, "--mirror URL", "the Debian mirror (default http://deb.debian.org/debian)" },
         { OPT_LOCK, "--lock FILE", "the components lock (default: the one built into clusterboot)" },

@@ -30,9 +30,13 @@
 
 /* ---- tools ---- */
 
+/* GRUB's modules for BIOS and UEFI on the build host (cluster.iso). */
+#define GRUB_BIOS_DIR "/usr/lib/grub/i386-pc"
+#define GRUB_EFI_DIR "/usr/lib/grub/x86_64-efi"
+
 typedef struct Tool {
-        const char *name, *package;
-        unsigned formats; /* needed by these formats; 0: always */
+        const char *name, *package; /* name: a program, or the absolute path of a file the package has */
+        unsigned formats;           /* needed by these formats; 0: always */
 } Tool;
 
 static const Tool tools[] = {
@@ -41,19 +45,23 @@ static const Tool tools[] = {
         { "cp", "coreutils", 0 },
         { "systemctl", "systemd", 0 },
         { "sfdisk", "fdisk", IMAGE_FORMAT_DISK },
-        { "mkfs.vfat", "dosfstools", IMAGE_FORMAT_DISK },
-        { "mmd", "mtools", IMAGE_FORMAT_DISK },
-        { "mcopy", "mtools", IMAGE_FORMAT_DISK },
+        { "mkfs.vfat", "dosfstools", IMAGE_FORMAT_DISK | IMAGE_FORMAT_ISO },
+        { "mmd", "mtools", IMAGE_FORMAT_DISK | IMAGE_FORMAT_ISO },
+        { "mcopy", "mtools", IMAGE_FORMAT_DISK | IMAGE_FORMAT_ISO },
         { "mkfs.ext4", "e2fsprogs", IMAGE_FORMAT_DISK },
         { "debugfs", "e2fsprogs", IMAGE_FORMAT_DISK },
-        { "mksquashfs", "squashfs-tools", IMAGE_FORMAT_NETBOOT },
-        { "cpio", "cpio", IMAGE_FORMAT_NETBOOT },
+        { "mksquashfs", "squashfs-tools", IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO },
+        { "cpio", "cpio", IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO },
+        { "grub-mkimage", "grub-common", IMAGE_FORMAT_ISO },
+        { GRUB_BIOS_DIR "/moddep.lst", "grub-pc-bin", IMAGE_FORMAT_ISO },
+        { GRUB_EFI_DIR "/moddep.lst", "grub-efi-amd64-bin", IMAGE_FORMAT_ISO },
+        { "xorriso", "xorriso", IMAGE_FORMAT_ISO },
 };
 
 /* The absolute path of a tool, from the PATH the children get (an absolute name is taken as it is). */
 static char *tool_path(const char *name) {
         if (name[0] == '/')
-                return access(name, X_OK) == 0 ? strdup(name) : NULL;
+                return access(name, strstr(name, "/lib/") ? R_OK : X_OK) == 0 ? strdup(name) : NULL;
         static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char *p = strprintf("%s/%s", dirs[i], name);
@@ -910,15 +918,125 @@ static int step_netboot(Build *b) {
         if (unlink(list) < 0 || unlink(cpio) < 0)
                 return fail(b, -errno, NULL, NULL, "cannot remove the cpio archive's work files");
 
+        /* Made for cluster.iso alone (its live.img), netboot/ is no output: step_iso removes it. */
         static const char *const files[] = { "netboot/boot.ipxe", "netboot/cmdline.txt", "netboot/initrd.img",
                                              "netboot/live.img", "netboot/rootfs.squashfs", "netboot/vmlinuz" };
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
+        for (size_t i = 0; r >= 0 && (b->o->formats & IMAGE_FORMAT_NETBOOT) && i < ELEMENTSOF(files); i++)
                 r = add_output(b, files[i]);
         if (r >= 0) {
                 struct stat st;
                 _cleanup_free_ char *note = stat(squashfs, &st) >= 0 ? strprintf("rootfs.squashfs %lld MiB",
                                                                                  (long long) st.st_size >> 20)
                                                                      : NULL;
+                step_end(b, note);
+        }
+        return r;
+}
+
+/* ---- step iso: cluster.iso, hybrid ---- */
+
+/* "YYYYMMDDhhmmss00", xorriso's form of a date, for epoch (UTC). */
+static int iso_date(int64_t epoch, char ret[static 17]) {
+        time_t t = (time_t) epoch;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(ret, 17, "%Y%m%d%H%M%S00", &tm) != 16)
+                return -EINVAL;
+        return 0;
+}
+
+/* One ISO 9660 file system that boots from a CD or a USB stick, under BIOS or UEFI: GRUB for both (its BIOS
+ * El Torito image in the file system; its UEFI image in a small FAT image that is both the El Torito UEFI
+ * entry and a GPT partition appended for a stick), and grub.cfg booting the kernel with netboot's live.img
+ * (the initrd and the root squashfs as one), as QEMU's -initrd does. The same GRUB modules each way. */
+static int step_iso(Build *b) {
+        step_begin(b, "iso");
+        static const char *const modules[] = { "iso9660", "normal", "linux", "search", "search_fs_file", "configfile",
+                                                "echo", "test", "serial", "terminal" };
+        _cleanup_free_ char *work = strprintf("%s/iso.work", b->staging);
+        _cleanup_free_ char *root = strprintf("%s/iso.work/root", b->staging);
+        _cleanup_free_ char *grub_dir = strprintf("%s/boot/grub", root);
+        _cleanup_free_ char *live_dir = strprintf("%s/live", root);
+        _cleanup_free_ char *marker_dir = strprintf("%s" IMAGE_ISO_MARKER_DIR, root);
+        _cleanup_free_ char *marker = strprintf("%s" IMAGE_ISO_MARKER_DIR "/%s", root, b->ids.disk);
+        _cleanup_free_ char *grub_cfg = strprintf("%s/grub.cfg", grub_dir);
+        _cleanup_free_ char *eltorito = strprintf("%s/eltorito.img", grub_dir);
+        _cleanup_free_ char *early = strprintf("%s/early.cfg", work);
+        _cleanup_free_ char *efi = strprintf("%s/bootx64.efi", work);
+        _cleanup_free_ char *efi_img = strprintf("%s/efi.img", work);
+        _cleanup_free_ char *vmlinuz = strprintf("%s/vmlinuz", live_dir);
+        _cleanup_free_ char *live = strprintf("%s/live.img", live_dir);
+        _cleanup_free_ char *netboot = strprintf("%s/netboot", b->staging);
+        _cleanup_free_ char *netboot_live = strprintf("%s/netboot/live.img", b->staging);
+        _cleanup_free_ char *iso = strprintf("%s/cluster.iso", b->staging);
+        _cleanup_free_ char *epoch = epoch_env(b);
+        _cleanup_free_ char *cfg_text = image_grub_cfg(b->inv);
+        _cleanup_free_ char *early_text = image_grub_early_cfg(&b->ids);
+        char date[17];
+        if (!work || !root || !grub_dir || !live_dir || !marker_dir || !marker || !grub_cfg || !eltorito || !early ||
+            !efi || !efi_img || !vmlinuz || !live || !netboot || !netboot_live || !iso || !epoch || !cfg_text ||
+            !early_text || iso_date(b->epoch, date) < 0)
+                return -ENOMEM;
+        int r = mkdir_p(grub_dir, 0755);
+        r = r ?: mkdir_p(live_dir, 0755);
+        r = r ?: mkdir_p(marker_dir, 0755);
+        if (r < 0)
+                return fail(b, r, NULL, NULL, "cannot make %s", root);
+        r = write_output(b, grub_cfg, cfg_text);
+        r = r ?: write_output(b, early, early_text);
+        r = r ?: write_output(b, marker, "clusterboot image\n");
+        r = r ?: copy_output(b, b->vmlinuz, vmlinuz);
+        /* netboot's live.img itself, linked (it is the ISO's bulk), or copied where links cannot be made. */
+        if (r >= 0 && link(netboot_live, live) < 0)
+                r = copy_output(b, netboot_live, live);
+        if (r < 0)
+                return r;
+
+        const char *envv[] = { epoch, NULL };
+        ProgramIO io = { .env = envv };
+        char *bios[32] = { (char *) "grub-mkimage", (char *) "-O", (char *) "i386-pc-eltorito", (char *) "-d",
+                           (char *) GRUB_BIOS_DIR, (char *) "-o", eltorito, (char *) "-p", (char *) "/boot/grub",
+                           (char *) "-c", early, (char *) "biosdisk" };
+        char *uefi[32] = { (char *) "grub-mkimage", (char *) "-O", (char *) "x86_64-efi", (char *) "-d", (char *) GRUB_EFI_DIR,
+                           (char *) "-o", efi, (char *) "-p", (char *) "/boot/grub", (char *) "-c", early,
+                           (char *) "fat", (char *) "part_gpt", (char *) "part_msdos", (char *) "efi_gop", (char *) "efi_uga" };
+        size_t nb = 12, nu = 16;
+        for (size_t i = 0; i < ELEMENTSOF(modules); i++) {
+                bios[nb++] = (char *) modules[i];
+                uefi[nu++] = (char *) modules[i];
+        }
+        r = run(b, &io, NULL, bios);
+        r = r ?: run(b, &io, NULL, uefi);
+        /* The FAT image of the UEFI entry: dates and serial fixed (mkfs.fat --invariant, -i; mtools keeps the
+         * file's clamped date with -m). */
+        r = r ?: set_dates(efi, b->epoch, 0);
+        r = r ?: RUN(b, &io, NULL, "mkfs.vfat", "-C", "-n", "EFIBOOT", "--invariant", "-i", b->ids.fat_serial, efi_img,
+                     "4096");
+        r = r ?: RUN(b, &io, NULL, "mmd", "-i", efi_img, "::/EFI", "::/EFI/BOOT");
+        r = r ?: RUN(b, &io, NULL, "mcopy", "-m", "-i", efi_img, efi, "::/EFI/BOOT/BOOTX64.EFI");
+        uint64_t ignored;
+        if (r >= 0 && clamp_dates(root, b->epoch, &ignored) < 0)
+                r = fail(b, -clamp_errno, NULL, NULL, "cannot date the files under %s", root);
+        _cleanup_free_ char *mod_date = strprintf("--modification-date=%s", date);
+        if (r >= 0 && !mod_date)
+                r = -ENOMEM;
+        /* xorriso's mkisofs emulation, dates from SOURCE_DATE_EPOCH and --modification-date: GRUB's hybrid MBR
+         * (a stick under BIOS), the FAT image appended as a GPT partition (a stick under UEFI) and as the
+         * El Torito UEFI entry, GRUB's El Torito image for a CD under BIOS. */
+        r = r ?: RUN(b, &io, NULL, "xorriso", "-as", "mkisofs", "-o", iso, "-R", "-V", "CLUSTERBOOT", mod_date,
+                     "--grub2-mbr", GRUB_BIOS_DIR "/boot_hybrid.img", "-partition_offset", "16", "--mbr-force-bootable",
+                     "-append_partition", "2", "0xef", efi_img, "-appended_part_as_gpt", "-c", "boot/boot.cat",
+                     "-b", "boot/grub/eltorito.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
+                     "--grub2-boot-info", "-eltorito-alt-boot", "-e", "--interval:appended_partition_2:all::",
+                     "-no-emul-boot", root);
+        r = r ?: rm_rf(work);
+        if (r >= 0 && !(b->o->formats & IMAGE_FORMAT_NETBOOT))
+                r = rm_rf(netboot);
+        r = r ?: add_output(b, "cluster.iso");
+        if (r >= 0) {
+                struct stat st;
+                _cleanup_free_ char *note = stat(iso, &st) >= 0 ? strprintf("cluster.iso, %lld MiB",
+                                                                            (long long) st.st_size >> 20)
+                                                                : NULL;
                 step_end(b, note);
         }
         return r;
@@ -1008,7 +1126,7 @@ static int step_manifest(Build *b) {
 
 /* ---- publish: the outputs moved into --out, replacing the last build's ---- */
 
-static const char *const output_names[] = { "disk.raw", "netboot", "rootfs", "manifest.json", "SHA256SUMS" };
+static const char *const output_names[] = { "disk.raw", "cluster.iso", "netboot", "rootfs", "manifest.json", "SHA256SUMS" };
 
 static int step_publish(Build *b) {
         step_begin(b, "publish");
@@ -1058,7 +1176,8 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
                 .outputs = json_array(),
         };
         *ret_error = (ImageError) {};
-        b.total = 7 + !!(o->formats & IMAGE_FORMAT_DISK) + !!(o->formats & IMAGE_FORMAT_NETBOOT) + 1;
+        b.total = 7 + !!(o->formats & IMAGE_FORMAT_DISK) + !!(o->formats & (IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO)) +
+                  !!(o->formats & IMAGE_FORMAT_ISO) + 1;
         int r = b.components && b.outputs ? 0 : -ENOMEM;
         r = r ?: image_packages(inv, &b.packages, &b.n_packages);
         r = r ?: image_ids(inv, &b.ids);
@@ -1087,8 +1206,10 @@ int image_build(const Inventory *inv, const ImageBuildOptions *o, ImageProgress 
         r = r ?: step_normalise(&b);
         if (r >= 0 && (o->formats & IMAGE_FORMAT_DISK))
                 r = step_disk(&b);
-        if (r >= 0 && (o->formats & IMAGE_FORMAT_NETBOOT))
+        if (r >= 0 && (o->formats & (IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO)))
                 r = step_netboot(&b);
+        if (r >= 0 && (o->formats & IMAGE_FORMAT_ISO))
+                r = step_iso(&b);
         r = r ?: step_manifest(&b);
         r = r ?: step_publish(&b);
         if (r < 0 && !ret_error->what)

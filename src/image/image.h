@@ -14,11 +14,11 @@
 typedef enum ImageFormat {
         IMAGE_FORMAT_DISK = 1u << 0,    /* disk.raw: GPT, ESP with systemd-boot, root ext4 */
         IMAGE_FORMAT_NETBOOT = 1u << 1, /* netboot/: vmlinuz, initrd.img, rootfs.squashfs, live.img, boot.ipxe */
-        IMAGE_FORMAT_ISO = 1u << 2,     /* cluster.iso: not built yet (refused, see image_formats_parse()) */
+        IMAGE_FORMAT_ISO = 1u << 2,     /* cluster.iso: hybrid (CD or USB stick, BIOS or UEFI), GRUB, live.img */
         IMAGE_FORMAT_TREE = 1u << 3,    /* rootfs/: the root tree itself, which the others are made of (for
                                          * containers: tests/e2e and scripts/demo.sh boot it in nspawn) */
 } ImageFormat;
-#define IMAGE_FORMATS_DEFAULT (IMAGE_FORMAT_DISK | IMAGE_FORMAT_NETBOOT)
+#define IMAGE_FORMATS_DEFAULT (IMAGE_FORMAT_DISK | IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO)
 
 /* "disk,netboot" -> flags. -EINVAL: *ret_bad is the word that is not a format; -EOPNOTSUPP: a format
  * this version cannot build yet (*ret_bad names it). */
@@ -81,6 +81,12 @@ char *image_loader_conf(void);
 char *image_loader_entry(const Inventory *inv, const char *kernel_version, const ImageIds *ids);
 /* netboot/cmdline.txt: the command line of the netboot and live outputs (one line). */
 char *image_live_cmdline(void);
+/* cluster.iso's /boot/grub/grub.cfg: boots /live/vmlinuz with /live/live.img at once, no menu. */
+char *image_grub_cfg(const Inventory *inv);
+/* The configuration built into GRUB's images: find the medium by IMAGE_ISO_MARKER_DIR/DISK-GUID, read its
+ * grub.cfg. */
+#define IMAGE_ISO_MARKER_DIR "/clusterboot"
+char *image_grub_early_cfg(const ImageIds *ids);
 /* netboot/boot.ipxe: loads vmlinuz, initrd.img and the squashfs from the folder it was served from. */
 char *image_ipxe_script(const Inventory *inv);
 

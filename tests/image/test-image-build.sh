@@ -7,8 +7,8 @@
 # because the binary that builds an image is the one the image carries and its machines run.
 #
 # What it proves:
-# - bad input (an invalid inventory, no --secrets, an --out that cannot be made, a format not built yet,
-#   a disk that fills up) gets a clear error and leaves no output behind;
+# - bad input (an invalid inventory, no --secrets, an --out that cannot be made, an unknown format, a disk
+#   that fills up, a tool missing) gets a clear error and leaves no output behind;
 # - two builds from the same cache give the same bytes, output by output;
 # - a changed byte in a cached package file, in an installed file of the cached base, or in a component of
 #   the lock (the pause image), refuses the build and names it; a component the image needs that was not
@@ -17,8 +17,8 @@
 #   a time in a network namespace of the test's own, the NIC on -netdev user,restrict=on (nothing outside
 #   the VM is reachable), the serial console parsed: disk.raw under OVMF recognised by its MAC (its root
 #   grown to a larger disk, the identity file and journal read back from the disk after an ACPI power-off);
-#   disk.raw on NVMe recognised by its DMI serial; netboot's live.img by clusterboot.node=; and a machine
-#   that is no node says so.
+#   disk.raw on NVMe recognised by its DMI serial; cluster.iso from a CD under SeaBIOS by its DMI UUID;
+#   netboot's live.img by clusterboot.node=; and a machine that is no node says so.
 # The images carry the pause image of the components lock (the inventory runs Kubernetes), fetched here by
 # `clusterboot binaries fetch` when the components folder lacks it (seconds), and are built --without
 # kubernetes,flannel (their 450 MB and 20 minutes of building prove nothing more about images).
@@ -34,7 +34,7 @@ cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
 components=${CLUSTERBOOT_DEPS_CACHE:-${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/deps}
 comp_args=(--components "$components" --without kubernetes,flannel)
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=26
+plan=29
 n=0
 failed=0
 work=
@@ -114,11 +114,11 @@ rc=$?
 check "an --out that cannot be made: exit 1, names it, with a hint" \
     eval '[ $rc = 1 ] && grep -q "cannot make the output folder $work/a-file/out" "$work/unwritable.log" && grep -q "hint:" "$work/unwritable.log"' -- "$work/unwritable.log"
 
-"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-iso" --format disk,iso \
-    >"$work/iso.log" 2>&1
+"$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-fmt" --format disk,dvd \
+    >"$work/format.log" 2>&1
 rc=$?
-check "--format iso: refused (not built by this version) rather than building less" \
-    eval '[ $rc = 2 ] && grep -q "does not build .iso. yet" "$work/iso.log" && [ ! -e "$work/out-iso" ]' -- "$work/iso.log"
+check "--format with an output it does not know: exit 2, names it and the outputs there are" \
+    eval '[ $rc = 2 ] && grep -q "a list of disk, iso, netboot and tree, not .dvd." "$work/format.log" && [ ! -e "$work/out-fmt" ]' -- "$work/format.log"
 
 mkdir -p "$work/no-components"
 "$cb_test" image build --inventory "$inv" --secrets "$work/secrets" --out "$work/out-nocomp" --cache "$cache" \
@@ -146,14 +146,14 @@ build() { # OUT LOG [ARG...]
 }
 t0=$(date +%s)
 if build "$work/out1" "$work/build1.log"; then
-    ok "image build: disk.raw, netboot/, manifest.json, SHA256SUMS in $(($(date +%s) - t0)) s (the Debian base cached in $cache)"
+    ok "image build: disk.raw, cluster.iso, netboot/, manifest.json, SHA256SUMS in $(($(date +%s) - t0)) s (the Debian base cached in $cache)"
 else
     not_ok "image build" "$work/build1.log"
     skip_rest "no image"
 fi
 sed 's/^/#   /' "$work/build1.log"
 check "sha256sum -c SHA256SUMS in the output folder: every output listed and intact" \
-    eval '(cd "$work/out1" && sha256sum -c --quiet SHA256SUMS) && [ "$(wc -l <"$work/out1/SHA256SUMS")" = 8 ]' -- "$work/out1/SHA256SUMS"
+    eval '(cd "$work/out1" && sha256sum -c --quiet SHA256SUMS) && [ "$(wc -l <"$work/out1/SHA256SUMS")" = 9 ]' -- "$work/out1/SHA256SUMS"
 pause_sha=$(sed -n 's/^PAUSE_SHA256_amd64=//p' "$(dirname "$0")/../../image/components.lock")
 check "manifest.json: the inventory's digest, the secret policy, every package and component with version and sha256, every output" \
     python3 -c '
@@ -167,8 +167,17 @@ assert "ceph-mon" not in names and "mosquitto" not in names  # only what the rol
 p = names["pause"]  # as the components lock pins it; nothing that --without left out
 assert p["version"] == "3.9" and p["sha256"] == sys.argv[2] and p["file"] == "pause-3.9/pause-3.9.oci.tar", p
 assert "kubernetes" not in names and "flannel" not in names and "coredns" not in names
-assert {o["path"] for o in m["outputs"]} >= {"disk.raw", "netboot/live.img", "netboot/rootfs.squashfs"}
+assert {o["path"] for o in m["outputs"]} >= {"disk.raw", "cluster.iso", "netboot/live.img", "netboot/rootfs.squashfs"}
 ' "$work/out1/manifest.json" "$pause_sha" -- "$work/out1/manifest.json"
+
+# cluster.iso is hybrid: El Torito entries for BIOS and UEFI (a CD), an MBR and the FAT image as a GPT partition
+# (a USB stick).
+xorriso -indev "$work/out1/cluster.iso" -report_el_torito plain >"$work/eltorito.txt" 2>&1
+sfdisk -d "$work/out1/cluster.iso" >"$work/iso-parts.txt" 2>&1
+check "cluster.iso: El Torito boot entries for BIOS and UEFI, and a GPT with the EFI System partition for a USB stick" \
+    eval 'grep -q "El Torito boot img :   1  BIOS" "$work/eltorito.txt" && grep -q "El Torito boot img :   2  UEFI" "$work/eltorito.txt" &&
+        grep -q "^label: gpt" "$work/iso-parts.txt" && grep -qi "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B" "$work/iso-parts.txt"' \
+    -- "$work/eltorito.txt" "$work/iso-parts.txt"
 
 t0=$(date +%s)
 build "$work/out2" "$work/build2.log"
@@ -222,6 +231,19 @@ unshare -m --propagation private bash -c '
 rc=$?
 check "a disk that fills up while writing: exit 1, the step and the tool's words, no output or staging folder left" \
     eval '[ $rc = 1 ] && grep -q "step tree\|step disk\|step initrd" "$work/full.log" && grep -qi "space" "$work/full.log" && [ ! -s "$work/full.ls" ]' -- "$work/full.log"
+
+# ---- a tool missing ----
+# mksquashfs hidden in a mount namespace of its own (/dev/null bound over it: not executable), as on a machine
+# without squashfs-tools: refused before any work, naming the tool and its package; nothing written.
+unshare -m --propagation private bash -c '
+    mount --bind /dev/null "$(command -v mksquashfs)" || exit 99
+    "$1" image build --inventory "$2" --secrets "$3" --out "$4" --cache "$5" --format netboot \
+        --components "$6" --without kubernetes,flannel' notool "$cb" "$inv" "$work/secrets" "$work/out-notool" \
+    "$work/cache-notool" "$components" >"$work/notool.log" 2>&1
+rc=$?
+check "a tool missing (mksquashfs hidden): exit 1 before any work, naming it and its Debian package; nothing written" \
+    eval '[ $rc = 1 ] && grep -q "needs tools this machine lacks: mksquashfs (Debian package squashfs-tools)" "$work/notool.log" &&
+        [ ! -e "$work/out-notool" ] && [ ! -e "$work/cache-notool" ]' -- "$work/notool.log"
 
 # ---- boots under QEMU, one at a time ----
 qemu_pid=
@@ -309,6 +331,15 @@ line=$(console_line "$work/boot-serial.log")
 check "disk.raw on NVMe: '$line'" [ "$line" = "clusterboot: this machine is node-serial (matched by DMI serial CB-IMAGE-TEST-0002)" ] -- "$work/boot-serial.log"
 stop serial
 rm -f "$work/disk-serial.raw"
+
+# cluster.iso from a CD under SeaBIOS (GRUB's El Torito image), a MAC no node has: recognised by the DMI UUID.
+boot iso "$work/boot-iso.log" '^clusterboot: this machine' 240 -cdrom "$work/out1/cluster.iso" \
+    -smbios type=1,uuid=c1b00000-0000-4000-8000-000000000004 \
+    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:96
+line=$(console_line "$work/boot-iso.log")
+check "cluster.iso on a CD under SeaBIOS: '$line'" \
+    [ "$line" = "clusterboot: this machine is node-uuid (matched by DMI UUID c1b00000-0000-4000-8000-000000000004)" ] -- "$work/boot-iso.log"
+stop iso
 
 # netboot: live.img (initrd and squashfs as one) with QEMU's -kernel/-initrd, the node forced on the command line.
 cmdline=$(cat "$work/out1/netboot/cmdline.txt")

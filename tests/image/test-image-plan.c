@@ -35,12 +35,12 @@ TEST(test_formats) {
         ASSERT_INT_EQ(f, IMAGE_FORMAT_NETBOOT);
         ASSERT_INT_EQ(image_formats_parse("tree,disk", &f, &bad), 0);
         ASSERT_INT_EQ(f, IMAGE_FORMAT_TREE | IMAGE_FORMAT_DISK);
-        /* A typo names the word; a format this version cannot build says so rather than building less. */
+        ASSERT_INT_EQ(image_formats_parse("iso,disk", &f, &bad), 0);
+        ASSERT_INT_EQ(f, IMAGE_FORMAT_ISO | IMAGE_FORMAT_DISK);
+        /* A typo names the word. */
         ASSERT_INT_EQ(image_formats_parse("disk,netbot", &f, &bad), -EINVAL);
         ASSERT_STREQ(bad, "netbot");
         ASSERT_INT_EQ(image_formats_parse("", &f, &bad), -EINVAL);
-        ASSERT_INT_EQ(image_formats_parse("disk,iso", &f, &bad), -EOPNOTSUPP);
-        ASSERT_STREQ(bad, "iso");
 }
 
 /* The image carries what the inventory's roles run and nothing of roles it does not have. */
@@ -144,12 +144,27 @@ TEST(test_boot_files_golden) {
         image_layout(800 * IMAGE_MIB, &l);
         char *sfdisk = image_sfdisk_script(&l, &ids), *loader = image_loader_conf(),
              *entry = image_loader_entry(inv, "6.1.0-50-amd64", &ids), *ipxe = image_ipxe_script(inv),
-             *cmdline = image_live_cmdline();
+             *cmdline = image_live_cmdline(), *grub = image_grub_cfg(inv), *early = image_grub_early_cfg(&ids);
         inventory_free(inv);
-        bool ok = sfdisk && loader && entry && ipxe && cmdline;
-        ok = ok && same_as_golden("homelab.sfdisk", sfdisk) & same_as_golden("loader.conf", loader) &
-                           same_as_golden("homelab-entry.conf", entry) & same_as_golden("homelab-boot.ipxe", ipxe) &
-                           same_as_golden("cmdline.txt", cmdline);
+        bool ok = sfdisk && loader && entry && ipxe && cmdline && grub && early;
+        /* Every file compared (and, with UPDATE=1, written), not only up to the first that differs. */
+        const struct {
+                const char *name, *text;
+        } golden[] = { { "homelab.sfdisk", sfdisk },     { "loader.conf", loader },          { "homelab-entry.conf", entry },
+                       { "homelab-boot.ipxe", ipxe },    { "cmdline.txt", cmdline },         { "homelab-grub.cfg", grub },
+                       { "homelab-grub-early.cfg", early } };
+        bool same = true;
+        for (size_t i = 0; ok && i < ELEMENTSOF(golden); i++)
+                if (!same_as_golden(golden[i].name, golden[i].text))
+                        same = false;
+        ok = ok && same;
+        /* The ISO boots the kernel with live.img at once, on the command line netboot's cmdline.txt holds, and
+         * GRUB finds the medium by the disk GUID's marker file. */
+        char want_linux[512], marker[128];
+        snprintf(want_linux, sizeof(want_linux), "\tlinux /live/vmlinuz %s", ok ? cmdline : "");
+        snprintf(marker, sizeof(marker), IMAGE_ISO_MARKER_DIR "/%s\n", ids.disk);
+        ok = ok && strstr(grub, want_linux) && strstr(grub, "\tinitrd /live/live.img\n") &&
+             strstr(grub, "set timeout=0\n") && strstr(early, marker);
         /* The disk boots the partition it was given, with the command line every output shares. */
         char want[128];
         snprintf(want, sizeof(want), "options root=PARTUUID=%s " IMAGE_CMDLINE "\n", ids.root);
@@ -159,6 +174,8 @@ TEST(test_boot_files_golden) {
         free(entry);
         free(ipxe);
         free(cmdline);
+        free(grub);
+        free(early);
         ASSERT_TRUE(ok);
 }
 
