@@ -35,8 +35,9 @@
 #define GRUB_EFI_DIR "/usr/lib/grub/x86_64-efi"
 
 typedef struct Tool {
-        const char *name, *package; /* name: a program, or the absolute path of a file the package has */
+        const char *name, *package; /* name: a program, or (data) the absolute path of a file the package has */
         unsigned formats;           /* needed by these formats; 0: always */
+        bool data;                  /* a file to read, not a program */
 } Tool;
 
 static const Tool tools[] = {
@@ -53,15 +54,15 @@ static const Tool tools[] = {
         { "mksquashfs", "squashfs-tools", IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO },
         { "cpio", "cpio", IMAGE_FORMAT_NETBOOT | IMAGE_FORMAT_ISO },
         { "grub-mkimage", "grub-common", IMAGE_FORMAT_ISO },
-        { GRUB_BIOS_DIR "/moddep.lst", "grub-pc-bin", IMAGE_FORMAT_ISO },
-        { GRUB_EFI_DIR "/moddep.lst", "grub-efi-amd64-bin", IMAGE_FORMAT_ISO },
+        { GRUB_BIOS_DIR "/moddep.lst", "grub-pc-bin", IMAGE_FORMAT_ISO, true },
+        { GRUB_EFI_DIR "/moddep.lst", "grub-efi-amd64-bin", IMAGE_FORMAT_ISO, true },
         { "xorriso", "xorriso", IMAGE_FORMAT_ISO },
 };
 
 /* The absolute path of a tool, from the PATH the children get (an absolute name is taken as it is). */
 static char *tool_path(const char *name) {
         if (name[0] == '/')
-                return access(name, strstr(name, "/lib/") ? R_OK : X_OK) == 0 ? strdup(name) : NULL;
+                return access(name, X_OK) == 0 ? strdup(name) : NULL;
         static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char *p = strprintf("%s/%s", dirs[i], name);
@@ -77,8 +78,8 @@ char *image_missing_tools(unsigned formats) {
         for (size_t i = 0; i < ELEMENTSOF(tools); i++) {
                 if (tools[i].formats && !(tools[i].formats & formats))
                         continue;
-                _cleanup_free_ char *p = tool_path(tools[i].name);
-                if (p)
+                _cleanup_free_ char *p = tools[i].data ? NULL : tool_path(tools[i].name);
+                if (p || (tools[i].data && access(tools[i].name, R_OK) == 0))
                         continue;
                 if (strbuf_printf(&b, "%s%s (Debian package %s)", b.len ? ", " : "", tools[i].name,
                                   tools[i].package) < 0) {
