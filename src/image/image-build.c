@@ -994,13 +994,18 @@ static int step_iso(Build *b) {
 
         const char *envv[] = { epoch, NULL };
         ProgramIO io = { .env = envv };
+        /* Each list ends in NULLs, room for the modules both take. */
         char *bios[32] = { (char *) "grub-mkimage", (char *) "-O", (char *) "i386-pc-eltorito", (char *) "-d",
                            (char *) GRUB_BIOS_DIR, (char *) "-o", eltorito, (char *) "-p", (char *) "/boot/grub",
                            (char *) "-c", early, (char *) "biosdisk" };
         char *uefi[32] = { (char *) "grub-mkimage", (char *) "-O", (char *) "x86_64-efi", (char *) "-d", (char *) GRUB_EFI_DIR,
                            (char *) "-o", efi, (char *) "-p", (char *) "/boot/grub", (char *) "-c", early,
                            (char *) "fat", (char *) "part_gpt", (char *) "part_msdos", (char *) "efi_gop", (char *) "efi_uga" };
-        size_t nb = 12, nu = 16;
+        size_t nb = 0, nu = 0;
+        while (bios[nb])
+                nb++;
+        while (uefi[nu])
+                nu++;
         for (size_t i = 0; i < ELEMENTSOF(modules); i++) {
                 bios[nb++] = (char *) modules[i];
                 uefi[nu++] = (char *) modules[i];
