@@ -994,7 +994,8 @@ static int step_iso(Build *b) {
 
         const char *envv[] = { epoch, NULL };
         ProgramIO io = { .env = envv };
-        /* Each list ends in NULLs, room for the modules both take. */
+        /* Each list ends in NULLs, room for the modules both take (16 arguments before them at most). */
+        _Static_assert(16 + ELEMENTSOF(modules) < 32, "room for GRUB's modules and the final NULL");
         char *bios[32] = { (char *) "grub-mkimage", (char *) "-O", (char *) "i386-pc-eltorito", (char *) "-d",
                            (char *) GRUB_BIOS_DIR, (char *) "-o", eltorito, (char *) "-p", (char *) "/boot/grub",
                            (char *) "-c", early, (char *) "biosdisk" };
