@@ -175,21 +175,28 @@ check_mqtt() { # NODE: over TLS, a user publishes and another receives as their 
     [ -z "${dn:-}" ] || echo "($dn published to $dtopic first, which its ACL denies: $r must not have received that)"
     grep -qxF "$msg" "$checks_dir/mqtt.sub"
 }
+# The JVM's container support reads the cgroup paths of /proc/self/cgroup, which are the host's for a process
+# nsenter put into the machine: it prints a NullPointerException. Off for the checks' own Kafka tools.
+checks_kafka_env=(env KAFKA_OPTS=-XX:-UseContainerSupport)
+checks_kafka_topic() { # NODE BOOTSTRAP TOPIC RF: TOPIC made with RF replicas, and described so
+    local k=("${checks_kafka_env[@]}")
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$2" --create --if-not-exists --topic "$3" \
+        --partitions 1 --replication-factor "$4" 2>&1 | grep -v '^\['
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$2" --describe --topic "$3" 2>/dev/null |
+        grep -E "ReplicationFactor: ?$4\b" || { echo "topic $3 has no replication factor $4"; return 1; }
+}
 check_kafka() { # NODE: a topic with the inventory's replication factor, written through one broker, read through another
     local rf from to topic msg
     rf=$(checks_plan_get 'd["kafka"]["default_replication_factor"]')
     from=$(checks_plan_get 'd["kafka"]["brokers"][0]["endpoint"]')
     to=$(checks_plan_get 'd["kafka"]["brokers"][-1]["endpoint"]')
     topic=clusterboot-check-$(date +%s) msg="hello from the checks $(date +%s.%N)" # new on every run
-    # The JVM's container support reads the cgroup paths of /proc/self/cgroup, which are the host's for a
-    # process nsenter put into the machine: it prints a NullPointerException. Off for the checks' own tools.
-    local k=(env KAFKA_OPTS=-XX:-UseContainerSupport)
+    local k=("${checks_kafka_env[@]}")
     nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server "$from" describe --status 2>/dev/null |
         grep -E 'LeaderId|CurrentVoters'
-    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --create --if-not-exists --topic "$topic" \
-        --partitions 1 --replication-factor "$rf" 2>&1 | grep -v '^\['
-    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$from" --describe --topic "$topic" 2>/dev/null |
-        grep -E "ReplicationFactor: ?$rf\b" || { echo "topic $topic has no replication factor $rf"; return 1; }
+    # Brokers that just booted with the others (a whole cluster rebooted) may not all be registered yet:
+    # "Timed out waiting for a node assignment". The topic is made (--if-not-exists) until it is, within 2 min.
+    checks_retry 120 checks_kafka_topic "$1" "$from" "$topic" "$rf" || return 1
     echo "written through $from, read through $to:"
     # shellcheck disable=SC2016 # expanded by the shell inside the machine
     nspawn_exec "$1" "${k[@]}" sh -c 'echo "$3" | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server "$1" \
