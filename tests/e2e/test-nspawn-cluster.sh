@@ -559,13 +559,19 @@ log_has() { # SCENARIO MACHINE UNIT ERE: a line of UNIT's journal in MACHINE's r
 bootstrap_units="cluster-bootstrap etcd clusterboot-join"
 service_units="mosquitto ceph-mon ceph-mgr coredns kafka"
 no_failed_attempts() {
-    local m r bad=0 l u
+    local m r bad=0 l u n
     for m in $(nodes "$1"); do
         r=$(rep "$1" "$m")
         for u in $2; do
-            l=$(grep -E "code=(exited, status=[1-9]|killed|dumped)|Failed with result '(timeout|signal|core-dump)" \
+            l=$(grep -nE "code=(exited, status=[1-9]|killed|dumped)|Failed with result '(timeout|signal|core-dump)" \
                 "$r/$u.log" 2>/dev/null | grep -v 'status=75/' | grep -Ev -- "${3:-^$}" | head -n 3)
-            [ -z "$l" ] || { echo "$m $u.service:"; printf '%s\n' "$l" | sed 's/^/  /'; bad=1; }
+            [ -n "$l" ] || continue
+            bad=1
+            # The first failure with the lines before it: what the process said before it exited.
+            n=${l%%:*}
+            echo "$m $u.service:"
+            sed -n "$((n > 12 ? n - 12 : 1)),${n}p" "$r/$u.log" | sed 's/^/  /'
+            [ "$(printf '%s\n' "$l" | wc -l)" -lt 2 ] || printf '%s\n' "$l" | tail -n +2 | cut -d: -f2- | sed 's/^/  /'
         done
     done
     return $bad
