@@ -67,7 +67,7 @@ int kube_admin_load(BootstrapContext *c, const char *user, Kubeconfig *ret) {
 
 /* Server-side apply of one object (kubectl apply --server-side): made when missing, brought to what
  * clusterboot renders when not, left when it is. 0 done (*ret_created when it was made now), -EAGAIN the API
- * server does not answer (yet). */
+ * server does not answer (yet), or has not made the object's namespace yet. */
 static int apply(BootstrapContext *c, const Kubeconfig *k, const char *path, json_t *obj, bool *ret_created) {
         _cleanup_free_ char *body = json_dumps(obj, JSON_COMPACT), *answer = NULL, *why = NULL;
         _cleanup_free_ char *url = strprintf("%s?fieldManager=clusterboot&force=true", path);
@@ -86,6 +86,10 @@ static int apply(BootstrapContext *c, const Kubeconfig *k, const char *path, jso
         if (status == 201 || status == 200) {
                 *ret_created = status == 201;
                 return 0;
+        }
+        if (kube_namespace_missing(status, answer)) {
+                bootstrap_message(c, "kube-apiserver has not made the namespace of %s yet", path);
+                return -EAGAIN;
         }
         bootstrap_message(c, "kube-apiserver refused the apply of %s: HTTP %d: %.300s", path, status, strempty(answer));
         return -EACCES;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -223,6 +224,16 @@ int kubeconfig_request(const Kubeconfig *k, const char *method, const char *path
         }
         *ret_body = body.data ? body.data : strdup("");
         return *ret_body ? (int) status : -ENOMEM;
+}
+
+bool kube_namespace_missing(int status, const char *answer) {
+        if (status != 404 || !answer)
+                return false;
+        json_t *a = json_loads(answer, 0, NULL);
+        const char *kind = json_string_value(json_object_get(json_object_get(a, "details"), "kind"));
+        bool missing = kind && streq(kind, "namespaces");
+        json_decref(a);
+        return missing;
 }
 
 int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
+
 #include <curl/curl.h>
 
 #include "macro.h"
@@ -31,6 +33,11 @@ CURLcode kubeconfig_curl_setup(const Kubeconfig *k, CURL *h, const char *url, un
  * CA. Returns the HTTP status (and the body, NUL-terminated, at most 1 MiB), or -EAGAIN when the server
  * does not answer, with *ret_why saying what curl saw. */
 int kubeconfig_get(const Kubeconfig *k, const char *path, unsigned timeout_ms, char **ret_body, char **ret_why);
+
+/* Whether the API server answered status with answer (its Status object) because the object's namespace
+ * does not exist yet: 404 with details.kind "namespaces". kube-system and kube-public are made by the API
+ * server itself shortly after it starts serving, so a write into them right then is worth trying again. */
+bool kube_namespace_missing(int status, const char *answer);
 
 /* method ("POST", "PATCH", ...) path with body_in (NULL: none) of content_type, as kubeconfig_get(). */
 int kubeconfig_request(const Kubeconfig *k, const char *method, const char *path, const char *content_type,

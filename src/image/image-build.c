@@ -859,6 +859,12 @@ static int step_disk(Build *b) {
         return r;
 }
 
+/* "NAME N MiB", the size of the file at path, for a step's line; NULL when it cannot be read. */
+static char *size_note(const char *path, const char *name) {
+        struct stat st;
+        return stat(path, &st) >= 0 ? strprintf("%s %lld MiB", name, (long long) st.st_size >> 20) : NULL;
+}
+
 static int step_netboot(Build *b) {
         step_begin(b, "netboot");
         _cleanup_free_ char *dir = strprintf("%s/netboot", b->staging);
@@ -925,10 +931,7 @@ static int step_netboot(Build *b) {
         for (size_t i = 0; r >= 0 && (b->o->formats & IMAGE_FORMAT_NETBOOT) && i < ELEMENTSOF(files); i++)
                 r = add_output(b, files[i]);
         if (r >= 0) {
-                struct stat st;
-                _cleanup_free_ char *note = stat(squashfs, &st) >= 0 ? strprintf("rootfs.squashfs %lld MiB",
-                                                                                 (long long) st.st_size >> 20)
-                                                                     : NULL;
+                _cleanup_free_ char *note = size_note(squashfs, "rootfs.squashfs");
                 step_end(b, note);
         }
         return r;
@@ -1040,10 +1043,7 @@ static int step_iso(Build *b) {
                 r = rm_rf(netboot);
         r = r ?: add_output(b, "cluster.iso");
         if (r >= 0) {
-                struct stat st;
-                _cleanup_free_ char *note = stat(iso, &st) >= 0 ? strprintf("cluster.iso, %lld MiB",
-                                                                            (long long) st.st_size >> 20)
-                                                                : NULL;
+                _cleanup_free_ char *note = size_note(iso, "cluster.iso");
                 step_end(b, note);
         }
         return r;

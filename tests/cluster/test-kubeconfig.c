@@ -156,6 +156,21 @@ TEST(test_refused) {
         free(why);
 }
 
+/* A write into a namespace the API server has not made yet is worth trying again; other 404s are not. The
+ * answers are the API server's Status objects, as kube-apiserver 1.29 sends them. */
+TEST(test_namespace_missing) {
+        ASSERT_TRUE(kube_namespace_missing(
+                404, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+                     "\"message\":\"namespaces \\\"kube-system\\\" not found\",\"reason\":\"NotFound\","
+                     "\"details\":{\"name\":\"kube-system\",\"kind\":\"namespaces\"},\"code\":404}"));
+        ASSERT_TRUE(!kube_namespace_missing(
+                404, "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\","
+                     "\"details\":{\"name\":\"m\",\"kind\":\"nodes\"},\"code\":404}"));
+        ASSERT_TRUE(!kube_namespace_missing(404, "404 page not found"));
+        ASSERT_TRUE(!kube_namespace_missing(403, "{\"details\":{\"kind\":\"namespaces\"}}"));
+        ASSERT_TRUE(!kube_namespace_missing(404, NULL));
+}
+
 int main(void) {
         snprintf(root, sizeof(root), "/tmp/test-kubeconfig-XXXXXX");
         if (!mkdtemp(root))
@@ -163,6 +178,7 @@ int main(void) {
         RUN(test_embedded);
         RUN(test_kubelet_written);
         RUN(test_refused);
+        RUN(test_namespace_missing);
         int r = tap_done();
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);

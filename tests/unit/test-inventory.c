@@ -5,6 +5,7 @@
 #include "inventory.h"
 #include "plan.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static const char *examples;
 static Report report;
@@ -286,12 +287,8 @@ TEST(test_plan) {
 
 /* The checks of a running cluster pick MQTT users by their ACLs from the plan: names and rules, no secret. */
 TEST(test_plan_mqtt_users) {
-        char dir[512];
-        snprintf(dir, sizeof(dir), "%s/homelab", examples);
-        Inventory *inv = NULL;
-        report_done(&report);
-        report_init(&report, NULL);
-        ASSERT_INT_EQ(inventory_load_and_validate(dir, &report, &inv), 0);
+        Inventory *inv = test_load_example(examples, "homelab");
+        ASSERT_NOT_NULL(inv);
 
         json_t *plan = plan_build(inv);
         ASSERT_NOT_NULL(plan);
