@@ -12,6 +12,8 @@
 #
 #   scripts/demo.sh                          examples/homelab (one master, four other nodes)
 #   INVENTORY=examples/ha scripts/demo.sh    three masters, three workers
+#   INVENTORY=DIR scripts/demo.sh            any valid inventory, booted as its node files say: each NIC named
+#                                            as network.interface (else eth0), its MACs, CIDRs and hostnames
 #   DEMO_TIMEOUT=600 scripts/demo.sh         how long to wait for the cluster (seconds, default 420)
 #   DEMO_JSON=FILE scripts/demo.sh           also write the timeline and the checks as JSON (bench/ready uses it):
 #                                            ready, seconds (to every machine ready), green, green_seconds (to
