@@ -9,6 +9,7 @@
 #include "inventory.h"
 #include "render.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static const char *examples;
 static Report report;
@@ -33,15 +34,6 @@ static Inventory *load_mem(const char *const *files) {
         return inv;
 }
 
-/* examples/NAME, loaded and validated; NULL unless it is valid. */
-static Inventory *load_example(const char *name) {
-        char dir[512];
-        Inventory *inv = NULL;
-        snprintf(dir, sizeof(dir), "%s/%s", examples, name);
-        report_done(&report);
-        report_init(&report, NULL);
-        return inventory_load_and_validate(dir, &report, &inv) == 0 ? inv : NULL;
-}
 
 static int render(const Inventory *inv, const char *node, RenderSet *ret) {
         const Node *n = inventory_find_node(inv, node);
@@ -80,7 +72,7 @@ static unsigned count_line(const char *text, const char *line) {
 
 /* What the examples' undotted hostnames have always had: HOSTNAME.DOMAIN HOSTNAME. */
 TEST(test_homelab_hosts) {
-        Inventory *inv = load_example("homelab");
+        Inventory *inv = test_load_example(examples, "homelab");
         ASSERT_NOT_NULL(inv);
         RenderSet s;
         ASSERT_INT_EQ(render(inv, "worker-01", &s), 0);
@@ -97,7 +89,7 @@ TEST(test_homelab_hosts) {
 /* networkd writes no resolv.conf: the renderer does, from cluster.networking.dns_servers and the domain
  * (the kubelet gives it to every pod, and fails a pod sandbox without it). NetworkManager writes its own. */
 TEST(test_resolv_conf) {
-        Inventory *inv = load_example("ha");
+        Inventory *inv = test_load_example(examples, "ha");
         ASSERT_NOT_NULL(inv);
         RenderSet s;
         ASSERT_INT_EQ(render(inv, "worker-01", &s), 0);
