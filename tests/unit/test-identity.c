@@ -276,7 +276,7 @@ int main(void) {
         source_set_add(&set, NULL, "nodes/w3.yaml", strdup(w3), strlen(w3));
         report_init(&report, NULL);
         if (inventory_load_sources(NULL, &set, &report, &inv) < 0 || report.n_errors > 0) {
-                report_print_text(&report, stdout);
+                report_print_text(&report, stderr);
                 return 1;
         }
 

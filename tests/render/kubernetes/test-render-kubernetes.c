@@ -14,6 +14,7 @@
 #include "render.h"
 #include "renderers.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static const char *examples;
 static const char *objects_dir; /* the golden kube_objects() of each example */
@@ -52,35 +53,12 @@ static int render_k8s(const Inventory *inv, const char *node_name, RenderSet *ou
 }
 
 static Inventory *load_example(const char *name) {
-        char dir[512];
-        snprintf(dir, sizeof(dir), "%s/%s", examples, name);
-        Inventory *inv = NULL;
-        report_done(&report);
-        report_init(&report, NULL);
-        if (inventory_load_and_validate(dir, &report, &inv) < 0 || report.n_errors > 0) {
-                inventory_free(inv);
-                return NULL;
-        }
-        return inv;
+        return test_load_example(examples, name);
 }
 
 /* Loads an inventory from (name, content) pairs, NULL-terminated; NULL when it is not valid. */
 static Inventory *load_mem(const char *const *files) {
-        SourceSet set = {};
-        Inventory *inv = NULL;
-        report_done(&report);
-        report_init(&report, NULL);
-        for (size_t i = 0; files[i]; i += 2)
-                source_set_add(&set, NULL, files[i], strdup(files[i + 1]), strlen(files[i + 1]));
-        if (inventory_load_sources(NULL, &set, &report, &inv) < 0)
-                return NULL;
-        inventory_validate(inv, &report);
-        if (report.n_errors > 0) {
-                report_print_text(&report, stdout);
-                inventory_free(inv);
-                return NULL;
-        }
-        return inv;
+        return test_load_mem_report(files, &report);
 }
 
 /* The value of KEY="..." in an environment file, unescaped; NULL when the key is not set. */

@@ -16,22 +16,7 @@ static Report report;
 
 /* An inventory from (name, content) pairs, NULL-terminated; NULL unless it is valid. */
 static Inventory *load_mem(const char *const *files) {
-        SourceSet set = {};
-        Inventory *inv = NULL;
-        report_done(&report);
-        report_init(&report, NULL);
-        for (size_t i = 0; files[i]; i += 2)
-                source_set_add(&set, NULL, files[i], strdup(files[i + 1]), strlen(files[i + 1]));
-        if (inventory_load_sources(NULL, &set, &report, &inv) < 0)
-                return NULL;
-        inventory_validate(inv, &report);
-        if (report.n_errors > 0) {
-                report_sort(&report);
-                report_print_text(&report, stdout);
-                inventory_free(inv);
-                return NULL;
-        }
-        return inv;
+        return test_load_mem_report(files, &report);
 }
 
 

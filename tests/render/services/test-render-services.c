@@ -12,43 +12,19 @@
 #include "plan.h"
 #include "render.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static const char *examples;
 static Inventory *homelab, *ha;
 static Report report;
 
 static Inventory *load_example(const char *name) {
-        char dir[512];
-        Inventory *inv = NULL;
-        snprintf(dir, sizeof(dir), "%s/%s", examples, name);
-        report_done(&report);
-        report_init(&report, NULL);
-        if (inventory_load_and_validate(dir, &report, &inv) < 0 || report.n_errors > 0) {
-                printf("# %s: cannot load (%zu errors)\n", dir, report.n_errors);
-                inventory_free(inv);
-                return NULL;
-        }
-        return inv;
+        return test_load_example(examples, name);
 }
 
 /* An inventory from (name, content) pairs, NULL-terminated; NULL unless it is valid. */
 static Inventory *load_mem(const char *const *files) {
-        SourceSet set = {};
-        Inventory *inv = NULL;
-        report_done(&report);
-        report_init(&report, NULL);
-        for (size_t i = 0; files[i]; i += 2)
-                source_set_add(&set, NULL, files[i], strdup(files[i + 1]), strlen(files[i + 1]));
-        if (inventory_load_sources(NULL, &set, &report, &inv) < 0)
-                return NULL;
-        inventory_validate(inv, &report);
-        if (report.n_errors > 0) {
-                report_sort(&report);
-                report_print_text(&report, stdout);
-                inventory_free(inv);
-                return NULL;
-        }
-        return inv;
+        return test_load_mem_report(files, &report);
 }
 
 /* Renders one renderer (or all, only == NULL) for a node; 0 or the renderer's error. */
