@@ -77,16 +77,20 @@ nspawn_init() { # PLAN
 }
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 note() { echo "# $*"; }
-not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
+# not_ok NAME [FILE...]: a failed point, the last lines of each FILE as diagnostics; on stdout (TAP) and on
+# stderr, which is what a CI log shows of a failed test.
+not_ok() {
     local name=$1 f
     shift
     n=$((n + 1)); failed=$((failed + 1))
-    echo "not ok $n - $name"
-    for f; do
-        [ -s "$f" ] || continue
-        echo "# --- ${f#"$work"/} (last 30 lines)"
-        tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /' | awk 1 # the next TAP line on its own
-    done
+    {
+        echo "not ok $n - $name"
+        for f; do
+            [ -s "$f" ] || continue
+            echo "# --- ${f#"$work"/} (last 30 lines)"
+            tail -n 30 "$f" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/#   /' | awk 1 # the next TAP line on its own
+        done
+    } | tee /dev/stderr
     return 0
 }
 # check NAME COMMAND... [-- FILE...]: one point, passing when COMMAND exits 0; on failure its output and

@@ -21,10 +21,12 @@ plan=20
 n=0
 echo "1..$plan"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { # NAME [FILE]
+not_ok() { # NAME [FILE]: on stdout (TAP) and on stderr, which is what a CI log shows of a failed test
     n=$((n + 1))
-    echo "not ok $n - $1"
-    [ -z "${2:-}" ] || [ ! -s "$2" ] || tail -n 40 "$2" | sed -e 's/\r//g' -e 's/^/#   /'
+    {
+        echo "not ok $n - $1"
+        [ -z "${2:-}" ] || [ ! -s "$2" ] || tail -n 40 "$2" | sed -e 's/\r//g' -e 's/^/#   /'
+    } | tee /dev/stderr
 }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 skip_rest() {

@@ -42,17 +42,21 @@ ns=cbimg$$
 echo "1..$plan"
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { # NAME [FILE...]: the last lines of each FILE as diagnostics
+# not_ok NAME [FILE...]: a failed point, the last lines of each FILE as diagnostics; on stdout (TAP) and on
+# stderr, which is what a CI log shows of a failed test.
+not_ok() {
     local name=$1 f
     shift
     n=$((n + 1)); failed=$((failed + 1))
-    echo "not ok $n - $name"
-    for f; do
-        [ -s "$f" ] || continue
-        echo "# --- ${f#"$work"/} (last 25 lines)"
-        # awk: a console log's last line has no newline, and the next TAP line must start on its own.
-        tail -n 25 "$f" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/#   /' | awk 1
-    done
+    {
+        echo "not ok $n - $name"
+        for f; do
+            [ -s "$f" ] || continue
+            echo "# --- ${f#"$work"/} (last 25 lines)"
+            # awk: a console log's last line has no newline, and the next TAP line must start on its own.
+            tail -n 25 "$f" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/#   /' | awk 1
+        done
+    } | tee /dev/stderr
     return 0
 }
 check() { # NAME CONDITION-COMMAND... [-- FILE...]
