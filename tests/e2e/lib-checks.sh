@@ -38,17 +38,22 @@ checks_node_with() { # ROLE: the first node with ROLE
     checks_plan_get "next((n['name'] for n in d['nodes'] if '$1' in n['roles']), '')" | grep .
 }
 checks_ip_of() { checks_plan_get "[n['ip'] for n in d['nodes'] if n['name'] == '$1'][0]"; }
-# checks_retry SECONDS COMMAND...: COMMAND until it succeeds or SECONDS pass; its last output either way.
+# checks_retry SECONDS COMMAND...: COMMAND until it succeeds or SECONDS pass; its last output either way, and
+# how many attempts it took when more than one.
 checks_retry() {
-    local until=$(($(date +%s) + $1)) out rc
+    local start until out rc n=0
+    start=$(date +%s)
+    until=$((start + $1))
     shift
     while :; do
         out=$("$@" 2>&1)
         rc=$?
+        n=$((n + 1))
         [ "$rc" = 0 ] || [ "$(date +%s)" -ge "$until" ] && break
         sleep 5
     done
     printf '%s\n' "$out"
+    [ "$n" = 1 ] || echo "($n attempts in $(($(date +%s) - start)) s)"
     return "$rc"
 }
 # checks_one KEY TITLE COMMAND...: runs COMMAND, its output to a file, and reports.
@@ -190,7 +195,7 @@ check_kafka() { # NODE: a topic with the inventory's replication factor, written
     rf=$(checks_plan_get 'd["kafka"]["default_replication_factor"]')
     from=$(checks_plan_get 'd["kafka"]["brokers"][0]["endpoint"]')
     to=$(checks_plan_get 'd["kafka"]["brokers"][-1]["endpoint"]')
-    topic=clusterboot-check-$(date +%s) msg="hello from the checks $(date +%s.%N)" # new on every run
+    topic=clusterboot-check-$(date +%s) # new on every run
     local k=("${checks_kafka_env[@]}")
     nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server "$from" describe --status 2>/dev/null |
         grep -E 'LeaderId|CurrentVoters'
@@ -198,13 +203,27 @@ check_kafka() { # NODE: a topic with the inventory's replication factor, written
     # "Timed out waiting for a node assignment". The topic is made (--if-not-exists) until it is, within 2 min.
     checks_retry 120 checks_kafka_topic "$1" "$from" "$topic" "$rf" || return 1
     echo "written through $from, read through $to:"
+    # A partition whose replicas are not all in sync yet refuses acks=all: a new message until it takes one.
+    : >"$checks_dir/kafka-sent"
+    checks_retry 120 checks_kafka_round_trip "$1" "$from" "$to" "$topic"
+}
+checks_kafka_round_trip() { # NODE FROM TO TOPIC: a new message written through FROM, read through TO
+    local k=("${checks_kafka_env[@]}") msg sent
+    msg="hello from the checks $(date +%s.%N)"
+    # The topic holds at most one message per attempt (a refused one is not there): read that many.
+    echo "$msg" >>"$checks_dir/kafka-sent"
+    sent=$(wc -l <"$checks_dir/kafka-sent")
     # shellcheck disable=SC2016 # expanded by the shell inside the machine
     nspawn_exec "$1" "${k[@]}" sh -c 'echo "$3" | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server "$1" \
-        --topic "$2" --producer-property acks=all' sh "$from" "$topic" "$msg" >"$checks_dir/kafka-produce.log" 2>&1 ||
+        --topic "$2" --producer-property acks=all' sh "$2" "$4" "$msg" >"$checks_dir/kafka-produce.log" 2>&1 ||
         { tail -n 5 "$checks_dir/kafka-produce.log"; return 1; }
-    nspawn_exec "$1" "${k[@]}" timeout 60 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "$to" \
-        --topic "$topic" --from-beginning --max-messages 1 --timeout-ms 45000 2>"$checks_dir/kafka-consume.log" |
-        grep -xF "$msg" || { tail -n 5 "$checks_dir/kafka-consume.log"; return 1; }
+    # The partition's replicas and which are in sync, for the output either way.
+    nspawn_exec "$1" "${k[@]}" /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$2" --describe --topic "$4" 2>/dev/null |
+        grep -E 'Partition: '
+    nspawn_exec "$1" "${k[@]}" timeout 60 /opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server "$3" \
+        --topic "$4" --from-beginning --max-messages "$sent" --timeout-ms 45000 2>"$checks_dir/kafka-consume.log" |
+        grep -xF "$msg" ||
+        { grep -v '^\[' "$checks_dir/kafka-produce.log" | tail -n 5; tail -n 5 "$checks_dir/kafka-consume.log"; return 1; }
 }
 
 # Kubernetes, from the first master, with the admin kubeconfig `clusterboot kubeconfig` signs there.
