@@ -205,6 +205,7 @@ int cmd_install(int argc, char **argv, const Options *o) {
         static const UnitLink services[] = {
                 { "cluster-detect.service", "multi-user.target", "cluster-detect.service", true },
                 { "cluster-bootstrap.service", "multi-user.target", "cluster-bootstrap.service", true },
+                { "clusterboot-renew.timer", "timers.target", "clusterboot-renew.timer", true },
         };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(services); i++) {
                 ActivateChange change;

@@ -3,8 +3,10 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "activate.h"
 #include "bundle.h"
 #include "cmd.h"
 #include "inventory.h"
@@ -13,10 +15,14 @@
 #include "writer.h"
 #include "banned.h"
 
+/* How long a restarted service has to be active again: etcd rejoining its peers, the API server its etcd. */
+#define RESTART_TIMEOUT 120
+
 typedef struct WriteTally {
         const Options *o;
         unsigned changed;
         json_t *files;
+        json_t *restarts;
 } WriteTally;
 
 static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
@@ -49,14 +55,78 @@ int cmd_load_bundle(const Options *o, Bundle *ret) {
         return EXIT_DONE;
 }
 
+static void on_restart(const char *unit, UnitRestart what, void *userdata) {
+        WriteTally *t = userdata;
+        static const char *const words[] = {
+                [UNIT_RESTARTED] = "restarted",
+                [UNIT_UP_TO_DATE] = "up to date",
+                [UNIT_NOT_RUNNING] = "not running",
+                [UNIT_RESTART_FAILED] = "failed",
+        };
+        if (t->restarts)
+                json_array_append_new(t->restarts, json_pack("{s:s,s:s}", "unit", unit, "result", words[what]));
+        else if (what == UNIT_RESTARTED)
+                printf("  restarted %s\n", unit);
+        else if (what == UNIT_NOT_RUNNING)
+                printf("  %s is not running: it reads the new files when it starts\n", unit);
+        if (what == UNIT_RESTART_FAILED)
+                log_error("%s is not active again after its restart: see 'journalctl -u %s'", unit, unit);
+}
+
+/* --restart: each running service that reads a file of the plan written since it started (now, or by an
+ * earlier run whose restarts did not finish), one at a time. */
+static int restart_readers(const Options *o, const PkiPlan *plan, WriteTally *t) {
+        char **paths = NULL;
+        size_t n_paths;
+        int r = pki_plan_paths(plan, &paths, &n_paths);
+        if (r < 0)
+                return log_error_errno(r, "cannot list the node's PKI files: %m");
+        const char *units[PKI_MAX_READERS];
+        uint64_t changed[PKI_MAX_READERS] = {};
+        size_t n = pki_units_to_restart((const char *const *) paths, n_paths, units, ELEMENTSOF(units));
+        for (size_t i = 0; i < n_paths; i++) {
+                struct stat st;
+                if (stat(paths[i], &st) < 0)
+                        continue;
+                uint64_t mtime = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000;
+                for (const char *const *u = pki_file_readers(paths[i]); *u; u++)
+                        for (size_t k = 0; k < n; k++)
+                                if (streq(units[k], *u) && changed[k] < mtime)
+                                        changed[k] = mtime;
+        }
+        for (size_t i = 0; i < n_paths; i++)
+                free(paths[i]);
+        free(paths);
+
+        if (o->dry_run) {
+                for (size_t i = 0; i < n; i++)
+                        if (t->restarts)
+                                json_array_append_new(t->restarts, json_pack("{s:s,s:s}", "unit", units[i], "result",
+                                                                             "would restart if stale"));
+                        else
+                                printf("  would restart %s if it started before its files changed\n", units[i]);
+                return 0;
+        }
+        r = units_restart_stale(units, changed, n, RESTART_TIMEOUT, on_restart, t);
+        if (r < 0)
+                log_error_errno(r, "the restarts stopped there (%m); the new files are in place: once the service "
+                                   "is fixed, run this again to restart what still reads the old ones");
+        return r;
+}
+
 /* pki node and pki renew: the node's files, issued where missing or no longer right (all with renew). */
 int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew) {
         Bundle b = {};
         PkiPlan plan = {};
         RenderSet set = {};
         const RenderedFile *failed = NULL;
-        WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL };
+        WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL,
+                         .restarts = o->output == OUTPUT_JSON && o->restart ? json_array() : NULL };
 
+        if (o->restart && o->root) {
+                log_error("--restart restarts the services of the running system; it cannot be used with --root");
+                return EXIT_USAGE;
+        }
         int r = cmd_load_bundle(o, &b);
         if (r != EXIT_DONE)
                 goto finish;
@@ -81,18 +151,25 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
                 r = EXIT_FAILED;
                 goto finish;
         }
+        if (o->restart && restart_readers(o, &plan, &t) < 0)
+                r = EXIT_FAILED;
         if (o->output == OUTPUT_TEXT)
                 printf("%s: %zu PKI files, %u written%s\n", node->name, plan.n, t.changed,
                        o->dry_run ? " (dry run: nothing written)" : "");
         else {
                 json_t *j = json_pack("{s:s,s:o,s:b}", "node", node->name, "files", t.files, "dry_run", o->dry_run);
                 t.files = NULL;
+                if (t.restarts) {
+                        json_object_set_new(j, "restarts", t.restarts);
+                        t.restarts = NULL;
+                }
                 json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 putchar('\n');
                 json_decref(j);
         }
 finish:
         json_decref(t.files);
+        json_decref(t.restarts);
         render_set_done(&set);
         pki_plan_done(&plan);
         bundle_done(&b);

@@ -42,6 +42,7 @@ typedef enum OptionFlag {
         OPT_LOCK = 1 << 18,
         OPT_COMPONENTS = 1 << 19,
         OPT_WITHOUT = 1 << 20,
+        OPT_RESTART = 1 << 21,
 } OptionFlag;
 
 typedef struct Options {
@@ -67,6 +68,7 @@ typedef struct Options {
         const char *lock;        /* binaries, image build: --lock FILE */
         const char *components;  /* binaries, image build: --components DIR */
         const char *without;     /* image build: --without LIST of components */
+        bool restart;            /* pki node|renew: restart the running services that read a changed file */
 } Options;
 
 #define DEFAULT_INVENTORY "/etc/cluster-config"

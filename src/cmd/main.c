@@ -87,14 +87,17 @@ static const Verb verbs[] = {
           "--rotate ITEM (ca, front-proxy-ca, front-proxy-client, sa, etcd-ca, bootstrap-token,\n"
           "join-secret, ceph, mqtt, kafka-cluster-id) makes one anew. Keys are 0600 from creation; no secret\n"
           "is ever printed." },
-        { "pki", 1, 1, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_DRY_RUN | OPT_OUTPUT, cmd_pki,
+        { "pki", 1, 1, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_DRY_RUN | OPT_OUTPUT | OPT_RESTART, cmd_pki,
           "node|check|renew", "Issue, check or renew a node's certificates",
           "node: the node's certificates, keys and kubeconfigs with kubeadm's names, subjects, usages and\n"
           "SANs, and the service secrets its roles need, from the bundle (--secrets DIR); certificates that\n"
           "are still right are kept. check: every file present with the right mode, keys matching, chains\n"
           "verifying, names and addresses present, expiry (a warning under 30 days, an error under 7); exit 1\n"
           "on an error.\n"
-          "renew: issue every certificate of the node anew from the bundle's CAs." },
+          "renew: issue every certificate of the node anew from the bundle's CAs.\n"
+          "A certificate with less than a third of its life left is issued anew by node. With --restart,\n"
+          "the running services that read a changed file are then restarted one at a time, each active again\n"
+          "before the next (what clusterboot-renew.timer runs daily)." },
         { "bootstrap", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_STAGE | OPT_RETRY_TIMEOUT, cmd_bootstrap, "",
           "Bring this node into the cluster (what cluster-bootstrap.service runs)",
           "Runs the bootstrap stages of the node's roles in order (below), each idempotent and recorded in\n"
@@ -183,6 +186,7 @@ static const struct {
         { OPT_LOCK, "--lock FILE", "the components lock (default: the one built into clusterboot)" },
         { OPT_COMPONENTS, "--components DIR", "the fetched components (default CACHE/components)" },
         { OPT_WITHOUT, "--without LIST", "leave these components out of the image (their units are skipped)" },
+        { OPT_RESTART, "--restart", "then restart the running services that read a changed file, one at a time" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -288,6 +292,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 ARG_LOCK,
                 ARG_COMPONENTS,
                 ARG_WITHOUT,
+                ARG_RESTART,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -311,6 +316,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 { "lock", required_argument, NULL, ARG_LOCK },
                 { "components", required_argument, NULL, ARG_COMPONENTS },
                 { "without", required_argument, NULL, ARG_WITHOUT },
+                { "restart", no_argument, NULL, ARG_RESTART },
                 {},
         };
         static const unsigned flag_of[] = {
@@ -332,6 +338,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 [ARG_LOCK - ARG_INVENTORY] = OPT_LOCK,
                 [ARG_COMPONENTS - ARG_INVENTORY] = OPT_COMPONENTS,
                 [ARG_WITHOUT - ARG_INVENTORY] = OPT_WITHOUT,
+                [ARG_RESTART - ARG_INVENTORY] = OPT_RESTART,
         };
 
         optind = 0; /* also resets getopt's state */
@@ -411,6 +418,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                         break;
                 case ARG_WITHOUT:
                         o->without = optarg;
+                        break;
+                case ARG_RESTART:
+                        o->restart = true;
                         break;
                 case ARG_ROTATE: {
                         BundleItem item = bundle_item_from_string(optarg);

@@ -22,9 +22,10 @@
 
 enum { CA_KUBERNETES, CA_ETCD, CA_FRONT_PROXY };
 
-/* pki node reissues a leaf, and pki check warns, with less than this left; pki check fails with less than
- * FAIL_BEFORE left: a week is what an operator has to act on a warning nobody acted on. */
-#define RENEW_BEFORE (30 * 24 * 3600)
+/* pki node reissues a leaf with a third of its life left (pki_cert_renewal_due()); pki check warns with less
+ * than WARN_BEFORE left, and fails with less than FAIL_BEFORE: a week is what an operator has to act on a
+ * warning nobody acted on. */
+#define WARN_BEFORE (30 * 24 * 3600)
 #define FAIL_BEFORE (7 * 24 * 3600)
 
 /* mosquitto opens its password file and TLS key after dropping root to its own user. */
@@ -52,6 +53,82 @@ static const struct {
         [SRC_MQTT_PASSWD] = { 0640, true, MOSQUITTO_GROUP },
         [SRC_BOOTSTRAP_KUBECONFIG] = { 0600, true },
 };
+
+/* The services that read each file of a node's PKI, named as the renderers and units name the files: a file
+ * issued anew takes effect once they restart. A leaf's key is read with its certificate. Files only tools
+ * and people read restart nothing: admin.conf, the etcd health check client, the CA keys but the one the
+ * controller manager signs with, the keyrings (a monitor reads ceph.mon.keyring once, at --mkfs), and the
+ * bootstrap kubeconfig (read only until the kubelet has its own). In the order of restarts: etcd, then the API
+ * server, then its clients. */
+#define KUBE_APISERVER "kube-apiserver.service"
+#define KUBE_CONTROLLER_MANAGER "kube-controller-manager.service"
+static const struct {
+        const char *path;
+        const char *units[4];
+} readers[] = {
+        { ETCD_PKI_DIR "/ca.crt", { "etcd.service", KUBE_APISERVER } },
+        { ETCD_PKI_DIR "/server.crt", { "etcd.service" } },
+        { ETCD_PKI_DIR "/peer.crt", { "etcd.service" } },
+        { PKI_DIR "/ca.crt", { KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, "kubelet.service" } },
+        { PKI_DIR "/ca.key", { KUBE_CONTROLLER_MANAGER } },
+        { PKI_DIR "/front-proxy-ca.crt", { KUBE_APISERVER, KUBE_CONTROLLER_MANAGER } },
+        { PKI_DIR "/front-proxy-client.crt", { KUBE_APISERVER } },
+        { PKI_DIR "/sa.key", { KUBE_APISERVER, KUBE_CONTROLLER_MANAGER } },
+        { PKI_DIR "/sa.pub", { KUBE_APISERVER } },
+        { PKI_DIR "/apiserver.crt", { KUBE_APISERVER } },
+        { PKI_DIR "/apiserver-kubelet-client.crt", { KUBE_APISERVER } },
+        { PKI_DIR "/apiserver-etcd-client.crt", { KUBE_APISERVER } },
+        { KUBERNETES_DIR "/controller-manager.conf", { KUBE_CONTROLLER_MANAGER } },
+        { KUBERNETES_DIR "/scheduler.conf", { "kube-scheduler.service" } },
+        { KUBELET_PKI_DIR "/kubelet.crt", { "kubelet.service" } },
+        /* flanneld authenticates with the kubelet's kubeconfig (units/flanneld.service). */
+        { KUBERNETES_DIR "/kubelet.conf", { "kubelet.service", "flanneld.service" } },
+        { KUBERNETES_DIR "/kube-proxy.conf", { "kube-proxy.service" } },
+        { COREDNS_KUBECONFIG, { "coredns.service" } },
+        { MOSQUITTO_CONFIG_DIR "/certs/ca.crt", { "mosquitto.service" } },
+        { MOSQUITTO_CONFIG_DIR "/certs/server.crt", { "mosquitto.service" } },
+        { MOSQUITTO_CONFIG_DIR "/passwd", { "mosquitto.service" } },
+};
+
+static const char *const *readers_of(const char *path) {
+        for (size_t i = 0; i < ELEMENTSOF(readers); i++)
+                if (streq(readers[i].path, path))
+                        return readers[i].units;
+        return NULL;
+}
+
+/* The readers of a file: its own, or for a key without, its certificate's. */
+static const char *const *file_readers(const char *path) {
+        const char *const *units = readers_of(path);
+        if (!units && endswith(path, ".key")) {
+                _cleanup_free_ char *crt = strprintf("%.*s.crt", (int) (strlen(path) - 4), path);
+                units = crt ? readers_of(crt) : NULL;
+        }
+        return units;
+}
+
+const char *const *pki_file_readers(const char *path) {
+        static const char *const none[] = { NULL };
+        return file_readers(path) ?: none;
+}
+
+
+size_t pki_units_to_restart(const char *const *changed, size_t n, const char **ret, size_t size) {
+        size_t k = 0;
+        for (size_t i = 0; i < ELEMENTSOF(readers); i++) {
+                bool hit = false;
+                for (size_t j = 0; j < n && !hit; j++)
+                        hit = file_readers(changed[j]) == readers[i].units;
+                for (size_t u = 0; hit && u < ELEMENTSOF(readers[i].units) && readers[i].units[u]; u++) {
+                        bool dup = false;
+                        for (size_t m = 0; m < k && !dup; m++)
+                                dup = streq(ret[m], readers[i].units[u]);
+                        if (!dup && k < size)
+                                ret[k++] = readers[i].units[u];
+                }
+        }
+        return k;
+}
 
 void pki_plan_done(PkiPlan *p) {
         for (size_t i = 0; i < p->n; i++) {
@@ -335,9 +412,7 @@ static char *key_path(const char *crt) {
 
 /* Does the certificate say what the entry wants, from the right CA, for long enough? */
 static bool leaf_good(const PkiEntry *e, X509 *cert, EVP_PKEY *key, X509 *ca, time_t now) {
-        int64_t left;
-        if (!pki_key_matches(cert, key) || pki_cert_verify(cert, ca, now) < 0 ||
-            pki_cert_expires_in(cert, now, &left) < 0 || left < RENEW_BEFORE)
+        if (!pki_key_matches(cert, key) || pki_cert_verify(cert, ca, now) < 0 || pki_cert_renewal_due(cert, now))
                 return false;
         char cn[256];
         if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) < 0 ||
@@ -672,7 +747,7 @@ static void finding(Checker *c, const char *path, bool ok, bool warning, const c
                 c->cb(path, ok, warning, what, c->userdata);
 }
 
-/* A certificate's time left: an error once expired or within FAIL_BEFORE, a warning within RENEW_BEFORE
+/* A certificate's time left: an error once expired or within FAIL_BEFORE, a warning within WARN_BEFORE
  * (with hint, what to do), else, with report_valid, how long it stays valid. */
 static void check_expiry(Checker *c, const char *path, X509 *cert, const char *hint, bool report_valid) {
         int64_t left;
@@ -680,7 +755,7 @@ static void check_expiry(Checker *c, const char *path, X509 *cert, const char *h
                 return;
         if (left <= 0)
                 finding(c, path, false, false, "expired; %s", hint);
-        else if (left < RENEW_BEFORE)
+        else if (left < WARN_BEFORE)
                 finding(c, path, left >= FAIL_BEFORE, left >= FAIL_BEFORE, "expires in %" PRId64 " days; %s",
                         left / 86400, hint);
         else if (report_valid)
@@ -814,5 +889,26 @@ int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, c
                 return r;
         *ret_server = TAKE_PTR(server);
         *ret_not_after = now + (time_t) left;
+        return 0;
+}
+
+int pki_plan_paths(const PkiPlan *p, char ***ret, size_t *ret_n) {
+        char **paths = calloc(2 * p->n + 1, sizeof(char *));
+        size_t n = 0;
+        if (!paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++) {
+                paths[n++] = strdup(p->entries[i].path);
+                if (p->entries[i].kind == PKI_LEAF)
+                        paths[n++] = key_path(p->entries[i].path);
+                if (!paths[n - 1] || (n > 1 && !paths[n - 2])) {
+                        for (size_t k = 0; k < n; k++)
+                                free(paths[k]);
+                        free(paths);
+                        return -ENOMEM;
+                }
+        }
+        *ret = paths;
+        *ret_n = n;
         return 0;
 }

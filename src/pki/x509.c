@@ -591,3 +591,13 @@ int pki_cert_expires_in(X509 *cert, time_t now, int64_t *ret_seconds) {
         *ret_seconds = (int64_t) days * 24 * 60 * 60 + seconds;
         return 0;
 }
+
+bool pki_cert_renewal_due(X509 *cert, time_t now) {
+        int days, seconds;
+        int64_t left;
+        if (!cert || pki_cert_expires_in(cert, now, &left) < 0 ||
+            !ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert), X509_get0_notAfter(cert)))
+                return true;
+        int64_t lifetime = (int64_t) days * 24 * 60 * 60 + seconds;
+        return left * 3 < lifetime;
+}

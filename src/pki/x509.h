@@ -90,3 +90,7 @@ bool pki_cert_has_dns(X509 *cert, const char *name);
 bool pki_cert_has_ip(X509 *cert, const IpAddr *ip);
 /* Seconds until notAfter (negative when expired). */
 int pki_cert_expires_in(X509 *cert, time_t now, int64_t *ret_seconds);
+/* Whether a certificate is due to be issued anew: when less than a third of its lifetime (notBefore to
+ * notAfter) is left, as cert-manager's default renewBefore; a year's certificate is renewed with about 122
+ * days left, a day's with 8 hours. A certificate whose times cannot be read is due. */
+bool pki_cert_renewal_due(X509 *cert, time_t now);

@@ -301,6 +301,72 @@ int units_active_state(const char *const *units, size_t n, char ***ret_states) {
         return 0;
 }
 
+#define RESTART_SETTLE_MS 3000
+
+/* The unit's ActiveState and when it last became active (CLOCK_REALTIME, µs). */
+static int unit_state(sd_bus *bus, const char *unit, char **ret_state, uint64_t *ret_entered) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply, "s", unit);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0)
+                r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                                "ActiveEnterTimestamp", &error, 't', ret_entered);
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                               "ActiveState", &error, ret_state);
+        sd_bus_error_free(&error);
+        return r;
+}
+
+int units_restart_stale(const char *const *units, const uint64_t *changed, size_t n, unsigned timeout,
+                        UnitRestartCallback cb, void *userdata) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r = bus_open_systemd(&bus);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *state = NULL;
+                uint64_t before, entered;
+                r = unit_state(bus, units[i], &state, &before);
+                if (r < 0)
+                        break;
+                if (!streq(state, "active") || before >= changed[i]) { /* it reads the new files when it starts */
+                        if (cb)
+                                cb(units[i], streq(state, "active") ? UNIT_UP_TO_DATE : UNIT_NOT_RUNNING, userdata);
+                        continue;
+                }
+                r = call_unit(bus, "TryRestartUnit", units[i]);
+                /* Active again after the restart (a Type=notify service once it said READY=1), or failed. */
+                for (unsigned waited = 0; r >= 0; waited++) {
+                        free(state);
+                        state = NULL;
+                        r = unit_state(bus, units[i], &state, &entered);
+                        if (r < 0 || (streq(state, "active") && entered != before))
+                                break;
+                        if (streq(state, "failed") || waited >= timeout * 5)
+                                r = streq(state, "failed") ? -EIO : -ETIMEDOUT;
+                        else
+                                (void) usleep(200 * 1000);
+                }
+                /* Still the same run a little later: a service that exits at once on a file it cannot use
+                 * (a Type=simple one is active as soon as it is forked) is caught here. */
+                if (r >= 0) {
+                        uint64_t started = entered;
+                        (void) usleep(RESTART_SETTLE_MS * 1000);
+                        free(state);
+                        state = NULL;
+                        r = unit_state(bus, units[i], &state, &entered);
+                        if (r >= 0 && (!streq(state, "active") || entered != started))
+                                r = -EIO;
+                }
+                if (cb)
+                        cb(units[i], r < 0 ? UNIT_RESTART_FAILED : UNIT_RESTARTED, userdata);
+        }
+        return r;
+}
+
 int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model.h"
 
@@ -51,6 +52,22 @@ const char *activate_change_to_string(ActivateChange c);
 
 /* Starts units (StartUnit, mode "replace") through the running systemd. */
 int units_start(const char *const *units, size_t n);
+
+typedef enum UnitRestart {
+        UNIT_RESTARTED,
+        UNIT_UP_TO_DATE,  /* started after its files changed */
+        UNIT_NOT_RUNNING, /* left alone: it reads the files when it starts */
+        UNIT_RESTART_FAILED,
+} UnitRestart;
+typedef void (*UnitRestartCallback)(const char *unit, UnitRestart what, void *userdata);
+
+/* Restarts each unit that is running and became active before changed[i] (CLOCK_REALTIME µs: when a file it
+ * reads last changed), one at a time: the next only once this one is active again (a Type=notify service
+ * once it is ready) and still is a few seconds later, within timeout seconds. Stops at a unit that fails
+ * (-EIO) or is not active in time (-ETIMEDOUT), so that one bad file does not take down every service; the
+ * callback has said which. Run again, it restarts what is still stale, and nothing once all is current. */
+int units_restart_stale(const char *const *units, const uint64_t *changed, size_t n, unsigned timeout,
+                        UnitRestartCallback cb, void *userdata);
 
 /* The ActiveState of each unit ("active", "failed", "inactive", ...) from the running systemd; ret_states
  * gets n malloc()ed strings. -ENOENT... errors as sd-bus reports them. */

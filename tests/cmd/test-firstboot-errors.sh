@@ -101,6 +101,7 @@ assert "... and removes what the ceph packages enabled (ceph.target, ceph-mon.ta
      test ! -L ceph.target.wants/ceph-crash.service"
 check "... the binary runs from the tree" 0 "^clusterboot [0-9]" -- "$img/usr/bin/clusterboot" --version
 assert "... cluster-detect.service is enabled" test -L "$img/etc/systemd/system/multi-user.target.wants/cluster-detect.service"
+assert "... and the certificate renewal timer" test -L "$img/etc/systemd/system/timers.target.wants/clusterboot-renew.timer"
 mkdir -p "$img/sys/class/net/ens3/device"
 echo 52:54:00:12:34:10 > "$img/sys/class/net/ens3/address"
 check "the installed binary's first boot finds its node in the installed inventory" 0 "This machine is master-01" -- \
@@ -134,6 +135,11 @@ echo 52:54:00:12:34:10 > "$emb/sys/class/net/eth0/address"
 check "the image's first boot makes the node's certificates from it" 0 "\[3/4\] pki" -- \
     "$emb/usr/bin/clusterboot" firstboot --root "$emb"
 assert "... the API server's certificate is there" test -f "$emb/etc/kubernetes/pki/apiserver.crt"
+check "pki node --restart acts on the running system, not on a tree" 2 "cannot be used with --root" -- \
+    "$bin" pki node --root "$emb" --restart
+check "pki node --restart --dry-run names the services that read the node's files" 0 \
+    "would restart etcd.service if it started before its files changed" -- \
+    "$bin" pki node --inventory "$inv" --node master-01 --secrets "$tmp/bundle" --restart --dry-run
 check "install refuses an incomplete bundle" 1 "is not a whole secrets bundle" -- \
     "$bin" install --root "$tmp/image4" --inventory "$inv" --secrets "$tmp"
 

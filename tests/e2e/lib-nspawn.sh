@@ -106,7 +106,7 @@ check() {
         [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
     else
         not_ok "$name" "${files[@]}"
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /' | tee /dev/stderr
     fi
     return 0
 }

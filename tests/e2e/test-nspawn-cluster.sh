@@ -105,7 +105,7 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 107
+nspawn_init 111
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -346,6 +346,7 @@ run_scenario() {
     note "$s: reports after $(($(date +%s) - t0)) s"
     if declare -F "live_checks_$s" >/dev/null; then "live_checks_$s"; fi
     cluster_checks "$s"
+    if declare -F "late_checks_$s" >/dev/null; then "late_checks_$s"; fi
     note "$s: checks done after $(($(date +%s) - t0)) s"
     collect "$s"
     note "$s: done after $(($(date +%s) - t0)) s"
@@ -703,6 +704,77 @@ sys.exit(q != ["master-01", "master-02", "master-03"])
 EOF
 }
 
+# Certificates that renew themselves, after the cluster's checks of scenario 1 (so that the restarts cannot
+# disturb them): on master-03, which received the bundle, clusterboot-renew.service (what its timer starts)
+# with nothing due, then after `pki renew` made every certificate new (as a third of their life left would);
+# on worker-01, which has no bundle under the join policy, it is skipped. Results to $work/s1/renew/.
+renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and its journal of this run into NAME.*
+    local w=$work/s1/renew since
+    since=$(nspawn_exec "$1" date '+%Y-%m-%d %H:%M:%S')
+    nspawn_exec "$1" systemctl start clusterboot-renew.service >"$w/$2.start" 2>&1
+    echo "rc $?" >>"$w/$2.start"
+    nspawn_exec "$1" systemctl show -p Result -p ConditionResult clusterboot-renew.service >>"$w/$2.start"
+    nspawn_exec "$1" journalctl -u clusterboot-renew.service --since "$since" -o cat --no-pager >"$w/$2.log" 2>&1
+}
+late_checks_s1() {
+    local w=$work/s1/renew m
+    mkdir -p "$w"
+    for m in master-03 worker-01; do
+        nspawn_exec "$m" systemctl is-active clusterboot-renew.timer >"$w/timer-$m.out" 2>&1
+        nspawn_exec "$m" systemctl list-timers --all --no-pager clusterboot-renew.timer >>"$w/timer-$m.out" 2>&1
+    done
+    renew_run master-03 nothing-due
+    nspawn_exec master-03 openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt >"$w/serial-before" 2>&1
+    nspawn_exec master-03 clusterboot pki renew >"$w/pki-renew.out" 2>&1
+    renew_run master-03 after-renew
+    renew_run master-03 again
+    # What master-03's API server and etcd present now, and what the files say.
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec master-03 sh -c 'openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt
+        echo | openssl s_client -connect "$1:6443" 2>/dev/null | openssl x509 -noout -serial
+        openssl x509 -noout -serial -in /etc/kubernetes/pki/etcd/server.crt
+        echo | openssl s_client -connect "$1:2379" -cert /etc/kubernetes/pki/etcd/healthcheck-client.crt \
+            -key /etc/kubernetes/pki/etcd/healthcheck-client.key 2>/dev/null | openssl x509 -noout -serial' \
+        sh "${ip[master-03]}" >"$w/serials" 2>&1
+    nspawn_exec master-03 etcdctl --endpoints="https://${ip[master-03]}:2379" --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+        --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key \
+        endpoint health >"$w/etcd-health" 2>&1
+    renew_run worker-01 worker
+}
+renew_timers() { # the timer is active on a master and on a worker
+    local m bad=0
+    for m in master-03 worker-01; do
+        head -n 1 "$work/s1/renew/timer-$m.out" | grep -qx active || { echo "$m:"; sed 's/^/  /' "$work/s1/renew/timer-$m.out"; bad=1; }
+    done
+    return $bad
+}
+renew_nothing_due() {
+    local f=$work/s1/renew/nothing-due
+    cat "$f.start" "$f.log"
+    grep -qx 'rc 0' "$f.start" && grep -qx 'Result=success' "$f.start" && grep -q 'master-03: [0-9]* PKI files, 0 written' "$f.log" &&
+        ! grep -q 'restarted ' "$f.log"
+}
+# After pki renew: every reader of master-03's files (master and ceph-mon: no CoreDNS, no mosquitto) restarted in
+# order, each serving the new certificate; then nothing.
+renew_restarts() {
+    local w=$work/s1/renew got want="etcd.service kube-apiserver.service kube-controller-manager.service kubelet.service kube-scheduler.service flanneld.service kube-proxy.service"
+    cat "$w/after-renew.start" "$w/after-renew.log" "$w/serials" "$w/etcd-health"
+    got=$(sed -n 's/^  restarted //p' "$w/after-renew.log" | paste -sd' ')
+    [ "$got" = "$want" ] || { echo "restarted: '$got'; want '$want'"; return 1; }
+    grep -qx 'rc 0' "$w/after-renew.start" && grep -qx 'Result=success' "$w/after-renew.start" || return 1
+    # The API server and etcd present the new certificates (one serial per pair of lines), not the old one.
+    [ "$(sed -n 1p "$w/serials")" = "$(sed -n 2p "$w/serials")" ] && [ "$(sed -n 3p "$w/serials")" = "$(sed -n 4p "$w/serials")" ] &&
+        [ "$(sed -n 1p "$w/serials")" != "$(cat "$w/serial-before")" ] && grep -q 'is healthy' "$w/etcd-health" ||
+        { echo "the served certificates are not the renewed ones"; return 1; }
+    echo "--- a second run:"
+    cat "$w/again.log"
+    grep -qx 'rc 0' "$w/again.start" && ! grep -q 'restarted ' "$w/again.log"
+}
+renew_worker_skipped() {
+    cat "$work/s1/renew/worker.start"
+    grep -qx 'rc 0' "$work/s1/renew/worker.start" && grep -qx 'ConditionResult=no' "$work/s1/renew/worker.start"
+}
+
 if wanted 1; then
     s=s1
     if new_roots $s && run_scenario $s - 0 && all_reported $s >/dev/null; then
@@ -719,6 +791,14 @@ if wanted 1; then
         workers_joined $s -- "$(rep $s worker-02)/cluster-bootstrap.log"
     record $s
     cluster_points $s "scenario 1"
+    check "scenario 1: clusterboot-renew.timer is active on master-03 and worker-01 (an hour after boot, then daily)" \
+        renew_timers
+    check "scenario 1: clusterboot-renew.service on master-03, certificates fresh: nothing issued, nothing restarted" \
+        renew_nothing_due
+    check "scenario 1: after pki renew on master-03, clusterboot-renew.service restarts etcd, the API server and its clients one at a time; they serve the new certificates; a second run restarts nothing" \
+        renew_restarts -- "$(rep $s master-03)/etcd.log"
+    check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service is skipped by its condition" \
+        renew_worker_skipped
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"
@@ -736,7 +816,7 @@ if wanted 1; then
         skip_points 4 "scenario 7 not asked for (CB_E2E_ONLY)"
     fi
 else
-    skip_points 22 "scenario 1 not asked for (CB_E2E_ONLY)"
+    skip_points 26 "scenario 1 not asked for (CB_E2E_ONLY)"
 fi
 
 # ---- scenario 4: the roots of 1 booted again ----

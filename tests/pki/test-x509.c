@@ -275,6 +275,28 @@ TEST(test_verify_validity) {
         ASSERT_NOT_NULL(strstr(out, "certificate has expired"));
 }
 
+TEST(test_renewal_due) {
+        time_t now = time(NULL);
+        /* A year's certificate: due with less than a third of 365 days (121.67) left, not before. */
+        CertSpec young = { .common_name = "young", .usage = CERT_USAGE_CLIENT, .validity_days = 365,
+                           .not_before = now - 243 * DAY };
+        CertSpec old = { .common_name = "old", .usage = CERT_USAGE_CLIENT, .validity_days = 365,
+                         .not_before = now - 244 * DAY };
+        /* A day's: due in its last 8 hours. */
+        CertSpec day = { .common_name = "day", .usage = CERT_USAGE_CLIENT, .validity_days = 1, .not_before = now };
+        _cleanup_(X509_freep) X509 *y = NULL, *o = NULL, *d = NULL;
+        ASSERT_INT_EQ(pki_cert_issue(admin_key, &young, ca, ca_key, &y), 0);
+        ASSERT_INT_EQ(pki_cert_issue(admin_key, &old, ca, ca_key, &o), 0);
+        ASSERT_INT_EQ(pki_cert_issue(admin_key, &day, ca, ca_key, &d), 0);
+        ASSERT_TRUE(!pki_cert_renewal_due(y, now));
+        ASSERT_TRUE(pki_cert_renewal_due(o, now));
+        ASSERT_TRUE(!pki_cert_renewal_due(d, now + 16 * 3600 - 60));
+        ASSERT_TRUE(pki_cert_renewal_due(d, now + 16 * 3600 + 60));
+        ASSERT_TRUE(pki_cert_renewal_due(d, now + 2 * DAY)); /* expired */
+        ASSERT_TRUE(!pki_cert_renewal_due(apiserver, now)); /* just issued */
+        ASSERT_TRUE(pki_cert_renewal_due(NULL, now));
+}
+
 TEST(test_validity_and_serial) {
         time_t now = time(NULL);
         int days, secs;
@@ -777,6 +799,7 @@ int main(void) {
                 RUN_ALG(test_verify);
                 RUN_ALG(test_verify_validity);
                 RUN_ALG(test_validity_and_serial);
+                RUN_ALG(test_renewal_due);
                 RUN_ALG(test_key_matches);
                 RUN_ALG(test_sans);
                 RUN_ALG(test_pem_round_trip);

@@ -171,6 +171,83 @@ TEST(test_issue_keep_check) {
         pki_plan_done(&p);
 }
 
+/* pki node (and so the renewal timer) reissues a leaf with less than a third of its year left: 243 days after
+ * issue every one is kept, 244 days after every one is issued anew; copies never count. */
+TEST(test_renew_a_third_before_expiry) {
+        const Node *m = inventory_find_node(inv, "master-01");
+        PkiPlan p = {};
+        RenderSet set = {};
+        time_t now = time(NULL);
+        ASSERT_INT_EQ(pki_plan_node(inv, m, &p), 0);
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, true, now, &set), 0);
+        ASSERT_INT_EQ(render_set_write(&set, dir, false, NULL, NULL, NULL), 0);
+        render_set_done(&set);
+
+        size_t leaves = 0;
+        for (size_t i = 0; i < p.n; i++)
+                leaves += p.entries[i].kind != PKI_COPY;
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now + 243 * 86400, &set), 0);
+        ASSERT_NULL(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt"));
+        ASSERT_NULL(render_set_find(&set, "/etc/kubernetes/admin.conf"));
+        size_t copies = set.n;
+        render_set_done(&set);
+        ASSERT_INT_EQ(pki_node_files(inv, &p, &bundle, dir, false, now + 244 * 86400, &set), 0);
+        ASSERT_NOT_NULL(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt"));
+        ASSERT_NOT_NULL(render_set_find(&set, "/etc/kubernetes/pki/apiserver.key"));
+        ASSERT_NOT_NULL(render_set_find(&set, "/etc/kubernetes/admin.conf"));
+        /* Every kubeconfig once, every other leaf with its key. */
+        size_t kubeconfigs = 0;
+        for (size_t i = 0; i < p.n; i++)
+                kubeconfigs += p.entries[i].kind == PKI_KUBECONFIG;
+        ASSERT_INT_EQ(set.n - copies, 2 * leaves - kubeconfigs);
+        render_set_done(&set);
+        pki_plan_done(&p);
+}
+
+/* What pki node --restart restarts for new files: each reader once, etcd before the API server before its
+ * clients; nothing for files only people and tools read. */
+TEST(test_units_to_restart) {
+        const char *units[PKI_MAX_READERS];
+        static const char *const etcd_and_kubelet[] = { "/etc/kubernetes/kubelet.conf",
+                                                        "/etc/kubernetes/pki/etcd/peer.key",
+                                                        "/etc/kubernetes/pki/etcd/peer.crt" };
+        ASSERT_INT_EQ(pki_units_to_restart(etcd_and_kubelet, 3, units, PKI_MAX_READERS), 3);
+        ASSERT_STREQ(units[0], "etcd.service");
+        ASSERT_STREQ(units[1], "kubelet.service");
+        ASSERT_STREQ(units[2], "flanneld.service"); /* it authenticates with the kubelet's kubeconfig */
+
+        static const char *const ca[] = { "/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key",
+                                          "/etc/kubernetes/pki/apiserver.key" };
+        ASSERT_INT_EQ(pki_units_to_restart(ca, 3, units, PKI_MAX_READERS), 3);
+        ASSERT_STREQ(units[0], "kube-apiserver.service");
+        ASSERT_STREQ(units[1], "kube-controller-manager.service");
+        ASSERT_STREQ(units[2], "kubelet.service");
+
+        static const char *const nobody[] = { "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+                                              "/etc/ceph/ceph.mon.keyring", "/etc/kubernetes/bootstrap-kubelet.conf" };
+        ASSERT_INT_EQ(pki_units_to_restart(nobody, 4, units, PKI_MAX_READERS), 0);
+        ASSERT_NULL(pki_file_readers("/etc/kubernetes/admin.conf")[0]);
+        ASSERT_STREQ(pki_file_readers("/etc/mosquitto/certs/server.key")[0], "mosquitto.service");
+
+        /* All of master-01's files (pki renew): every service of its roles that reads one, in order. */
+        PkiPlan p = {};
+        char **paths = NULL;
+        size_t n;
+        ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "master-01"), &p), 0);
+        ASSERT_INT_EQ(pki_plan_paths(&p, &paths, &n), 0);
+        ASSERT_TRUE(n > p.n);
+        size_t k = pki_units_to_restart((const char *const *) paths, n, units, PKI_MAX_READERS);
+        char list[512] = "";
+        for (size_t i = 0; i < k; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "", units[i]);
+        ASSERT_STREQ(list, "etcd.service kube-apiserver.service kube-controller-manager.service kubelet.service "
+                           "kube-scheduler.service flanneld.service kube-proxy.service coredns.service");
+        for (size_t i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
+        pki_plan_done(&p);
+}
+
 static const PkiEntry *plan_entry(const PkiPlan *p, const char *path) {
         for (size_t i = 0; i < p->n; i++)
                 if (strcmp(p->entries[i].path, path) == 0)
@@ -282,6 +359,8 @@ int main(int argc, char **argv) {
         RUN(test_only_what_roles_need);
         RUN(test_bootstrap_kubeconfig);
         RUN(test_issue_keep_check);
+        RUN(test_renew_a_third_before_expiry);
+        RUN(test_units_to_restart);
         RUN(test_fqdn_sans);
 
         char cmd[128];

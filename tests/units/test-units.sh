@@ -53,7 +53,7 @@ if ! command -v systemd-analyze > /dev/null || ! command -v systemctl > /dev/nul
 fi
 echo "# $(systemctl --version | head -n 1)"
 
-unit_files=("$units"/*.service "$units"/*.target)
+unit_files=("$units"/*.service "$units"/*.target "$units"/*.timer)
 if [ ${#unit_files[@]} = 0 ]; then
     echo "Bail out! no units in $units"
     exit 1
@@ -147,7 +147,7 @@ verify() {
             {
                 who = ""
                 if (index($0, dir) == 1) { who = substr($0, length(dir) + 1); sub(/:.*/, "", who) }
-                else if (match($0, /^[^ :]+\.(service|target):/)) who = substr($0, 1, RLENGTH - 1)
+                else if (match($0, /^[^ :]+\.(service|target|timer):/)) who = substr($0, 1, RLENGTH - 1)
                 sub(/@[^.]*\./, "@.", who)          # an instance is reported by its template
                 if (who in mine && who != own) next
                 print
@@ -270,7 +270,8 @@ done
 # network-online.target into the boot.
 for f in "${unit_files[@]}"; do
     u=$(basename "$f")
-    case $u in cluster-*.service | *.target) continue ;; esac
+    # clusterboot-renew issues certificates from the bundle on the node: no network (PrivateNetwork=yes).
+    case $u in cluster-*.service | clusterboot-renew.service | *.target | *.timer) continue ;; esac
     check "$u is ordered after cluster-detect.service" before cluster-detect.service "$u"
     [ "$u" = containerd.service ] && continue
     check "$u waits for network-online.target (Wants= and After=)" \
@@ -333,6 +334,20 @@ check "cluster-bootstrap.service retries on exit 75" \
     eval '[ "$(get "$f" Service Restart)" = on-failure ] && ! has "$(get "$f" Service SuccessExitStatus)" 75 &&
           ! has "$(get "$f" Service RestartPreventExitStatus)" 75 && [ -n "$(get "$f" Service RestartSec)" ]'
 
+# Certificates renew themselves: a timer, an hour after boot and then daily, runs `pki node --restart` on a node
+# that holds the bundle, once it is in the cluster.
+f=$(file_of clusterboot-renew.service)
+check "clusterboot-renew.service runs /usr/bin/clusterboot pki node --restart after bootstrap, on a node with the bundle" \
+    eval '[ "$(get "$f" Service Type)" = oneshot ] &&
+          [ "$(get "$f" Service ExecStart)" = "/usr/bin/clusterboot pki node --restart" ] &&
+          has "$(get "$f" Unit After)" cluster-bootstrap.service &&
+          grep -qx "ConditionPathExists=/etc/cluster-config/secrets/kubernetes/ca.crt" "$f" &&
+          grep -qx "ConditionPathExists=/var/lib/cluster-state/cluster-joined" "$f"'
+f=$(file_of clusterboot-renew.timer)
+check "clusterboot-renew.timer is WantedBy=timers.target and fires after boot and daily" \
+    eval 'has "$(get "$f" Install WantedBy)" timers.target && [ -n "$(get "$f" Timer OnBootSec)" ] &&
+          [ "$(get "$f" Timer OnUnitActiveSec)" = 1d ]'
+
 # ---- systemctl --root enable: what `clusterboot activate` has to reproduce -------------------------------
 
 links() { find "$admindir" -type l -printf '%P -> %l\n' | sort; }
@@ -358,6 +373,8 @@ done
 for u in cluster-detect.service cluster-bootstrap.service; do
     enable "systemctl --root enable $u" "multi-user.target.wants/$u -> /usr/lib/systemd/system/$u" "$u"
 done
+enable "systemctl --root enable clusterboot-renew.timer" \
+    "timers.target.wants/clusterboot-renew.timer -> /usr/lib/systemd/system/clusterboot-renew.timer" clusterboot-renew.timer
 enable "systemctl --root enable ceph-mon@node-a.service" \
     "ceph-mon.target.wants/ceph-mon@node-a.service -> /usr/lib/systemd/system/ceph-mon@.service" \
     ceph-mon@node-a.service
@@ -420,7 +437,7 @@ done
 declare -A ceiling=(
     [etcd.service]=2.5 [kube-apiserver.service]=2.5 [kube-controller-manager.service]=2.5
     [kube-scheduler.service]=2.5 [coredns.service]=2.5 [mosquitto.service]=3.0 [kafka.service]=3.5
-    [ceph-mon@.service]=4.5 [ceph-mgr@.service]=4.5 [ceph-osd@.service]=5.0
+    [ceph-mon@.service]=4.5 [ceph-mgr@.service]=4.5 [ceph-osd@.service]=5.0 [clusterboot-renew.service]=1.5
 )
 for f in "$units"/*.service; do
     u=$(basename "$f")
