@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* status (check-bootstrap-status.sh) and reset (reset-bootstrap.sh). */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "cmd.h"
 #include "inventory.h"
 #include "log.h"
+#include "node-pki.h"
 #include "plan.h"
 #include "state.h"
 #include "banned.h"
@@ -18,6 +20,37 @@ static void format_time(time_t t, char buf[static 32]) {
         struct tm tm;
         if (t == 0 || !gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 snprintf(buf, 32, "-");
+}
+
+/* The node's certificates as pki check sees them: counts, and each problem. */
+typedef struct CertTally {
+        size_t files;
+        unsigned errors, warnings;
+        json_t *problems; /* [{path, status, what}] */
+} CertTally;
+
+static void on_cert_finding(const char *path, bool ok, bool warning, const char *what, void *userdata) {
+        CertTally *t = userdata;
+        if (ok && !warning)
+                return;
+        if (warning)
+                t->warnings++;
+        else
+                t->errors++;
+        json_array_append_new(t->problems,
+                              json_pack("{s:s,s:s,s:s}", "path", path, "status", warning ? "warning" : "error", "what", what));
+}
+
+static int cert_tally(const Options *o, const Inventory *inv, const Node *node, CertTally *ret) {
+        PkiPlan plan = {};
+        *ret = (CertTally) { .problems = json_array() };
+        int r = ret->problems ? pki_plan_node(inv, node, &plan) : -ENOMEM;
+        if (r >= 0) {
+                ret->files = plan.n;
+                r = pki_check(&plan, o->root, time(NULL), on_cert_finding, ret);
+        }
+        pki_plan_done(&plan);
+        return r;
 }
 
 static int status(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
@@ -41,6 +74,14 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                 if (unit_missing_program(o->root, names[i], &missing[i]) <= 0)
                         missing[i] = NULL;
 
+        /* Certificates are checked once the node has them: bootstrapped or joined. An error (expired, within
+         * a week of it, a key or name that does not match) makes status fail, as pki check does. */
+        CertTally certs = {};
+        bool in_cluster = s.state != BOOTSTRAP_UNINITIALIZED;
+        int cr = in_cluster ? cert_tally(o, inv, node, &certs) : 0;
+        if (cr < 0)
+                log_internal(LOG_LEVEL_WARNING, cr, "cannot check the node's certificates: %m");
+
         char since[32];
         format_time(s.state_since, since);
         if (o->output == OUTPUT_JSON) {
@@ -59,6 +100,12 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                                       bootstrap_state_to_string(s.state), "since", since, "joined", s.joined,
                                       "role", s.node_role, "etcd_member_id", s.etcd_member_id, "steps", steps,
                                       "units", svc);
+                if (in_cluster && cr >= 0) {
+                        json_object_set_new(j, "certificates",
+                                            json_pack("{s:I,s:I,s:I,s:O}", "files", (json_int_t) certs.files, "errors",
+                                                      (json_int_t) certs.errors, "warnings", (json_int_t) certs.warnings,
+                                                      "problems", certs.problems));
+                }
                 json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 putchar('\n');
                 json_decref(j);
@@ -80,6 +127,19 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
                                 printf("  %-36s not in this image (no %s)\n", names[i], missing[i]);
                         else
                                 printf("  %-36s %s\n", names[i], states ? states[i] : "-");
+                if (!in_cluster)
+                        printf("certificates:    not checked before the node has bootstrapped or joined\n");
+                else if (cr >= 0) {
+                        printf("certificates:    %zu PKI files, %u error%s, %u warning%s%s\n", certs.files, certs.errors,
+                               certs.errors == 1 ? "" : "s", certs.warnings, certs.warnings == 1 ? "" : "s",
+                               certs.errors + certs.warnings > 0 ? " (clusterboot pki check tells more)" : "");
+                        for (size_t i = 0; i < json_array_size(certs.problems); i++) {
+                                json_t *f = json_array_get(certs.problems, i);
+                                printf("  %s: %s: %s\n", json_string_value(json_object_get(f, "path")),
+                                       json_string_value(json_object_get(f, "status")),
+                                       json_string_value(json_object_get(f, "what")));
+                        }
+                }
         }
 
         for (size_t i = 0; states && i < n; i++)
@@ -90,8 +150,9 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
         free(missing);
         free(names);
         json_decref(units);
+        json_decref(certs.problems);
         cluster_state_done(&s);
-        return EXIT_DONE;
+        return certs.errors > 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
 int cmd_status(int argc, char **argv, const Options *o) {

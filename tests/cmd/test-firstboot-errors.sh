@@ -135,6 +135,15 @@ echo 52:54:00:12:34:10 > "$emb/sys/class/net/eth0/address"
 check "the image's first boot makes the node's certificates from it" 0 "\[3/4\] pki" -- \
     "$emb/usr/bin/clusterboot" firstboot --root "$emb"
 assert "... the API server's certificate is there" test -f "$emb/etc/kubernetes/pki/apiserver.crt"
+check "status before bootstrap does not check certificates" 0 "^certificates: +not checked before the node has bootstrapped or joined" -- \
+    "$emb/usr/bin/clusterboot" status --root "$emb"
+mkdir -p "$emb/var/lib/cluster-state" && echo bootstrapped >"$emb/var/lib/cluster-state/bootstrap-state"
+check "status of a bootstrapped node checks its certificates as pki check does" 0 "^certificates: +[0-9]+ PKI files, 0 errors, 0 warnings$" -- \
+    "$emb/usr/bin/clusterboot" status --root "$emb"
+chmod 0644 "$emb/etc/kubernetes/pki/apiserver.key"
+check "... and fails on an error, naming the file" 1 "apiserver.key: error: mode 0644, expected 0600" -- \
+    "$emb/usr/bin/clusterboot" status --root "$emb"
+chmod 0600 "$emb/etc/kubernetes/pki/apiserver.key"
 check "pki node --restart acts on the running system, not on a tree" 2 "cannot be used with --root" -- \
     "$bin" pki node --root "$emb" --restart
 check "pki node --restart --dry-run names the services that read the node's files" 0 \
