@@ -515,6 +515,16 @@ static int certificates_from_bundle(BootstrapContext *c) {
         return r;
 }
 
+/* The errors pki check finds in the certificates a node of the join policy has: an expired one, one within a
+ * week of it, a key or name that no longer matches, a missing file; 0 when they are usable. */
+static int join_certificates_errors(BootstrapContext *c) {
+        PkiPlan plan = {};
+        int r = pki_plan_node(c->inv, c->node, &plan);
+        r = r < 0 ? r : pki_check(&plan, c->root, time(NULL), NULL, NULL);
+        pki_plan_done(&plan);
+        return r < 0 ? 1 : r;
+}
+
 int bootstrap_certificates(BootstrapContext *c) {
         if (has_bundle(c->root))
                 return certificates_from_bundle(c);
@@ -522,7 +532,11 @@ int bootstrap_certificates(BootstrapContext *c) {
         int r = cluster_state_step_recorded(c->root, "certificates");
         if (r < 0)
                 return r;
-        if (r > 0) {
+        /* Expired, or within a week of it: the node was off while the renewal timer would have renewed them
+         * (by the kubelet's certificate, which may have expired too). Asked for anew with the join secret, as
+         * at the first boot: no manual step. */
+        int errors = r > 0 ? join_certificates_errors(c) : 0;
+        if (r > 0 && errors == 0) {
                 bootstrap_message(c, "has its certificates from the join service");
                 return 0;
         }
@@ -536,8 +550,9 @@ int bootstrap_certificates(BootstrapContext *c) {
         if (r >= 0) {
                 r = write_set(c, &a.set, c->root);
                 if (r >= 0)
-                        bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)",
-                                          a.set.n, strempty(a.from));
+                        bootstrap_message(c, "%zu PKI files issued through the join service of %s (keys made here)%s",
+                                          a.set.n, strempty(a.from),
+                                          errors > 0 ? ", again: those it had were expired or no longer right" : "");
         } else
                 bootstrap_message(c, "%s", a.why ?: "cannot get this node's certificates");
         return r;

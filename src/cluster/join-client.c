@@ -49,6 +49,10 @@ static int http_request(const JoinClientOptions *o, const char *url, const char 
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
         }
+        if (o->client_cert) {
+                e = e ?: curl_easy_setopt(c, CURLOPT_SSLCERT, o->client_cert);
+                e = e ?: curl_easy_setopt(c, CURLOPT_SSLKEY, o->client_cert);
+        }
         if (post) {
                 e = e ?: curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
                 e = e ?: curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
@@ -143,6 +147,37 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
         }
         r = join_response_verify(answer, strlen(answer), o->secret, nonce, ret) < 0 ? -EBADMSG : 0;
 finish:
+        curl_global_cleanup();
+        return r;
+}
+
+int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs, json_t **ret, long *ret_status,
+                      char **ret_error) {
+        _cleanup_free_ char *url = NULL, *body = NULL;
+        _cleanup_secret_free_ char *answer = NULL;
+        long status = 0;
+        if (!o->ca_pem || !o->client_cert)
+                return -EINVAL;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        url = strprintf("%s/v1/renew", o->url);
+        int r = url ? join_renew_build(node, csrs, &body) : -ENOMEM;
+        r = r ?: http_request(o, url, body, &status, &answer);
+        if (r >= 0 && ret_status)
+                *ret_status = status;
+        if (r >= 0 && status != 200) {
+                if (ret_error)
+                        *ret_error = error_reason(answer);
+                r = -EACCES;
+        }
+        if (r >= 0) {
+                json_t *j = json_loads(answer, 0, NULL);
+                if (!json_is_object(j)) {
+                        json_decref(j);
+                        r = -EBADMSG;
+                } else
+                        *ret = j;
+        }
         curl_global_cleanup();
         return r;
 }

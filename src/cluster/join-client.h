@@ -16,6 +16,7 @@ typedef struct JoinClientOptions {
         const char *ca_pem;  /* the Kubernetes CA certificate, or NULL */
         const char *ca_hash; /* "sha256:HEX" (pki_spki_hash()), or NULL */
         const char *hwaddr;  /* a machine to auto-register: its NIC's MAC (join-protocol.h), or NULL */
+        const char *client_cert; /* a PEM file with the TLS client certificate and its key, or NULL */
         long timeout_sec;    /* per request; 0: 30 */
 } JoinClientOptions;
 
@@ -25,6 +26,12 @@ typedef struct JoinClientOptions {
  * cluster's: nothing is taken from it); -EIO when it could not be reached. */
 int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs, bool ca_bundle, json_t **ret,
                      long *ret_status, char **ret_error);
+
+/* POST /v1/renew: the certificates csrs names, asked with the client certificate o->client_cert, the server
+ * trusted by o->ca_pem only (both required: -EINVAL). Returns and fails as join_client_join(); the answer
+ * carries no proof (TLS with the cluster's CA stands for it). */
+int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs, json_t **ret, long *ret_status,
+                      char **ret_error);
 
 /* GET /v1/cluster-info: the server's CA, accepted only with a valid proof (-EBADMSG otherwise; -EIO
  * unreachable or busy). Needs curl_global_init() done, as join_client_join() does it itself. */

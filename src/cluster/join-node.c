@@ -56,10 +56,12 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
         int result = -EAGAIN;
         for (size_t i = 0; i < n_urls; i++) {
                 JoinClientOptions co = { .url = urls[i], .secret = o->secret, .ca_pem = o->ca_pem,
-                                         .ca_hash = o->ca_hash, .hwaddr = o->hwaddr, .timeout_sec = o->timeout_sec };
+                                         .ca_hash = o->ca_hash, .hwaddr = o->hwaddr, .client_cert = o->client_cert,
+                                         .timeout_sec = o->timeout_sec };
                 long status = 0;
                 _cleanup_free_ char *error = NULL;
-                int r = join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
+                int r = o->client_cert ? join_client_renew(&co, node, csrs, ret, &status, &error)
+                                       : join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
                 if (r >= 0) {
                         free(*ret_why);
                         *ret_why = NULL;
@@ -71,7 +73,10 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                         continue; /* busy: another master, or later */
                 if (r == -EACCES) {
                         set_why(ret_why, "%s refused this node (HTTP %ld: %s)%s", urls[i], status, error ?: "no reason given",
-                                status == 401 ? "; is this image's join secret the cluster's?" : "");
+                                status != 401 ? ""
+                                : o->client_cert ? "; the node's client certificate is not accepted: the next boot "
+                                                   "joins again with the join secret"
+                                                 : "; is this image's join secret the cluster's?");
                         return -EACCES;
                 }
                 if (r == -EBADMSG) {
@@ -90,9 +95,18 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
         return result;
 }
 
+/* A renewal: the node's certificates under root that are due (all with force) are asked for anew, by
+ * o->client_cert; the others are kept. */
+typedef struct Renewal {
+        const char *root;
+        bool force;
+        X509 *ca; /* the cluster's CA certificate on the node */
+} Renewal;
+
 /* The answer's "ca" as the plan's CA certificate copy, and each plan entry's text or certificate. */
-static int certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
-                        size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why) {
+static int certificates(const Inventory *inv, const Node *node, const JoinNodeOptions *o, const Renewal *renewal,
+                        char *const *urls, size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from,
+                        char **ret_why) {
         PkiPlan plan = {};
         EVP_PKEY **keys = NULL;
         X509 **certs = NULL, *ca = NULL;
@@ -110,6 +124,9 @@ static int certificates(const Inventory *inv, const Node *node, const JoinNodeOp
                 _cleanup_free_ char *name = NULL, *pem = NULL;
                 if (e->kind == PKI_COPY)
                         continue;
+                if (renewal && !renewal->force &&
+                    pki_entry_current(e, &(const Bundle) { .ca = renewal->ca }, renewal->root, time(NULL)))
+                        continue;
                 r = join_cert_name(e, &name);
                 r = r ?: pki_key_generate(pki_key_algorithm(inv), &keys[i]);
                 r = r ?: join_csr_make(keys[i], node->name, &pem);
@@ -118,6 +135,10 @@ static int certificates(const Inventory *inv, const Node *node, const JoinNodeOp
         }
         if (r < 0)
                 goto finish;
+        if (renewal && json_object_size(csrs) == 0) {
+                set_why(ret_why, "no certificate is due");
+                goto finish; /* nothing to ask for: out stays empty */
+        }
 
         r = ask(node->name, o, urls, n_urls, csrs, false, &answer, ret_from, ret_why);
         if (r < 0)
@@ -150,6 +171,8 @@ static int certificates(const Inventory *inv, const Node *node, const JoinNodeOp
                                 r = -ENOMEM;
                         continue;
                 }
+                if (!keys[i])
+                        continue; /* kept: not asked for */
                 _cleanup_free_ char *name = NULL;
                 r = join_cert_name(e, &name);
                 const char *pem = r >= 0 ? json_string_value(json_object_get(issued, name)) : NULL;
@@ -189,14 +212,29 @@ int join_node_certificates(const Inventory *inv, const Node *node, const JoinNod
                            size_t n_urls, RenderSet *out, char **ret_from, char **ret_why) {
         JoinNodeOptions plain = *o;
         plain.hwaddr = NULL;
-        return certificates(inv, node, &plain, urls, n_urls, out, NULL, ret_from, ret_why);
+        plain.client_cert = NULL;
+        return certificates(inv, node, &plain, NULL, urls, n_urls, out, NULL, ret_from, ret_why);
 }
 
 int join_node_register(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
                        size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why) {
-        if (!o->hwaddr)
+        if (!o->hwaddr || o->client_cert)
                 return -EINVAL;
-        return certificates(inv, node, o, urls, n_urls, out, ret_ip, ret_from, ret_why);
+        return certificates(inv, node, o, NULL, urls, n_urls, out, ret_ip, ret_from, ret_why);
+}
+
+int join_node_renew(const Inventory *inv, const Node *node, const JoinNodeOptions *o, const char *root, bool force,
+                    char *const *urls, size_t n_urls, RenderSet *out, char **ret_from, char **ret_why) {
+        if (!o->client_cert || !o->ca_pem || o->hwaddr)
+                return -EINVAL;
+        X509 *ca = NULL;
+        int r = pki_cert_from_pem(o->ca_pem, strlen(o->ca_pem), &ca);
+        if (r < 0)
+                return r;
+        Renewal renewal = { .root = root, .force = force, .ca = ca };
+        r = certificates(inv, node, o, &renewal, urls, n_urls, out, NULL, ret_from, ret_why);
+        X509_free(ca);
+        return r;
 }
 
 int join_node_bundle(const Node *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls,

@@ -23,6 +23,7 @@ typedef struct JoinNodeOptions {
         const char *ca_pem;  /* the Kubernetes CA the image carries, or NULL (trust by proof) */
         const char *ca_hash; /* "sha256:HEX" pin, or NULL */
         const char *hwaddr;  /* an auto-registered machine: its NIC's MAC (the service names it), or NULL */
+        const char *client_cert; /* join_node_renew(): the PEM file with the node's client certificate and key */
         long timeout_sec;
 } JoinNodeOptions;
 
@@ -39,6 +40,14 @@ int join_node_certificates(const Inventory *inv, const Node *node, const JoinNod
  * is the address it recorded for the machine. */
 int join_node_register(const Inventory *inv, const Node *node, const JoinNodeOptions *o, char *const *urls,
                        size_t n_urls, RenderSet *out, char **ret_ip, char **ret_from, char **ret_why);
+
+/* A node that has joined renews its certificates under root that are due (pki_entry_current(); all with force)
+ * through a master's join service, authenticated by its client certificate o->client_cert (the kubelet's,
+ * which the kubelet keeps renewed) over TLS that trusts o->ca_pem only; the join secret is not used. out gets
+ * what join_node_certificates() gives for those entries, and the role-scoped copies; nothing is asked when
+ * nothing is due (out stays empty, *ret_why says so). */
+int join_node_renew(const Inventory *inv, const Node *node, const JoinNodeOptions *o, const char *root, bool force,
+                    char *const *urls, size_t n_urls, RenderSet *out, char **ret_from, char **ret_why);
 
 /* The whole secrets bundle, for a master (the first master's, on a master that joins or was reinstalled):
  * out gets its files as dest/REL, 0600. */

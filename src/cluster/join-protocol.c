@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +140,10 @@ static int refuse(const char **ret_reason, const char *reason, int err) {
         return err;
 }
 
-int join_request_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason) {
+/* A join request, or with renew a renewal's: only "node" and "csrs", its client certificate being the proof. */
+static int request_parse(const char *body, size_t size, bool renew, JoinRequest *ret, const char **ret_reason) {
         static const char *const known[] = { "node", "timestamp", "nonce", "csrs", "ca_bundle", "hwaddr", "mac", NULL };
+        static const char *const known_renew[] = { "node", "csrs", NULL };
         if (size > JOIN_BODY_MAX)
                 return refuse(ret_reason, "request too large", -E2BIG);
         _cleanup_(json_decrefp) json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL);
@@ -151,7 +154,7 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
         json_t *v;
         json_object_foreach(root, key, v) {
                 bool found = false;
-                for (const char *const *k = known; *k && !found; k++)
+                for (const char *const *k = renew ? known_renew : known; *k && !found; k++)
                         found = streq(*k, key);
                 if (!found)
                         return refuse(ret_reason, "unknown field", -EINVAL);
@@ -164,11 +167,13 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
         r.csrs = json_object_get(root, "csrs");
         if (!json_is_string(node) || !is_node_name(json_string_value(node)))
                 return refuse(ret_reason, "bad or missing node", -EINVAL);
-        if (!json_is_integer(ts))
+        if (renew)
+                ; /* no timestamp, nonce or mac: TLS with the node's certificate stands for them */
+        else if (!json_is_integer(ts))
                 return refuse(ret_reason, "bad or missing timestamp", -EINVAL);
-        if (!json_is_string(nonce) || !is_lower_hex(json_string_value(nonce), JOIN_NONCE_HEX))
+        else if (!json_is_string(nonce) || !is_lower_hex(json_string_value(nonce), JOIN_NONCE_HEX))
                 return refuse(ret_reason, "bad or missing nonce", -EINVAL);
-        if (!json_is_string(mac) || !is_lower_hex(json_string_value(mac), JOIN_MAC_HEX))
+        else if (!json_is_string(mac) || !is_lower_hex(json_string_value(mac), JOIN_MAC_HEX))
                 return refuse(ret_reason, "bad or missing mac", -EINVAL);
         if (cab && !json_is_boolean(cab))
                 return refuse(ret_reason, "bad ca_bundle", -EINVAL);
@@ -184,13 +189,54 @@ int join_request_parse(const char *body, size_t size, JoinRequest *ret, const ch
                         return refuse(ret_reason, "bad csr", -EINVAL);
         }
         r.node = json_string_value(node);
-        r.timestamp = json_integer_value(ts);
-        r.nonce = json_string_value(nonce);
-        r.mac = json_string_value(mac);
+        r.timestamp = renew ? 0 : json_integer_value(ts);
+        r.nonce = renew ? NULL : json_string_value(nonce);
+        r.mac = renew ? NULL : json_string_value(mac);
         r.ca_bundle = json_is_true(cab);
         r.hwaddr = hw ? json_string_value(hw) : NULL;
         root = NULL;
         *ret = r;
+        return 0;
+}
+
+int join_request_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason) {
+        return request_parse(body, size, false, ret, ret_reason);
+}
+
+int join_renew_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason) {
+        return request_parse(body, size, true, ret, ret_reason);
+}
+
+int join_renew_build(const char *node, json_t *csrs, char **ret_body) {
+        _cleanup_(json_decrefp) json_t *j = json_pack("{s:s,s:O}", "node", node, "csrs", csrs ?: json_object());
+        if (!j)
+                return -ENOMEM;
+        char *body = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!body)
+                return -ENOMEM;
+        *ret_body = body;
+        return 0;
+}
+
+int join_renew_authorize(X509 *ca, X509 *client, const char *node, time_t now, const char **ret_reason) {
+        if (!client)
+                return refuse(ret_reason, "no client certificate", -EACCES);
+        if (pki_cert_verify(client, ca, now) < 0)
+                return refuse(ret_reason, "client certificate not from this cluster's CA, or not valid now", -EACCES);
+        if (X509_check_purpose(client, X509_PURPOSE_SSL_CLIENT, 0) != 1)
+                return refuse(ret_reason, "client certificate not for client authentication", -EACCES);
+        /* The kubelet's client certificate: CN=system:node:NAME, O=system:nodes (the Node authorizer's form). */
+        char cn[256], want[256];
+        X509_NAME *subject = X509_get_subject_name(client);
+        bool in_nodes = false;
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0 && !in_nodes;) {
+                const ASN1_STRING *o = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+                in_nodes = ASN1_STRING_length(o) == (int) strlen("system:nodes") &&
+                           memcmp(ASN1_STRING_get0_data(o), "system:nodes", strlen("system:nodes")) == 0;
+        }
+        snprintf(want, sizeof(want), "system:node:%s", node);
+        if (X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof(cn)) < 0 || !streq(cn, want) || !in_nodes)
+                return refuse(ret_reason, "the client certificate is not this node's", -EPERM);
         return 0;
 }
 

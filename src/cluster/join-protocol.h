@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,17 @@ int join_request_build(const char *secret, const char *node, const char *hwaddr,
 
 /* Shape only: -EINVAL (HTTP 400) with the reason for anything malformed. */
 int join_request_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason);
+/* A renewal (POST /v1/renew {"node", "csrs"}): a node that has joined asks for certificates anew over TLS
+ * with its current client certificate instead of the join secret, so nothing it sends could be replayed by
+ * another. The answer is join_issue()'s, unsealed: the client trusts the server by the cluster's CA. */
+int join_renew_build(const char *node, json_t *csrs, char **ret_body);
+int join_renew_parse(const char *body, size_t size, JoinRequest *ret, const char **ret_reason);
+/* Whether the TLS client certificate client (NULL: none) may renew node's certificates: issued by the
+ * cluster's CA, valid now, for client authentication, and the node's own: CN=system:node:NAME in
+ * O=system:nodes, as the kubelet's client certificate is (which the kubelet keeps renewed itself).
+ * -EACCES (HTTP 401) or -EPERM (403) with the reason. */
+int join_renew_authorize(X509 *ca, X509 *client, const char *node, time_t now, const char **ret_reason);
+
 /* -ETIME "stale" for a timestamp more than JOIN_MAX_SKEW from now, -EBADMSG "bad mac" (HTTP 401). The MAC
  * is compared in constant time. */
 int join_request_verify(const JoinRequest *r, const char *secret, time_t now, const char **ret_reason);

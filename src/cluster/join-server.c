@@ -127,6 +127,7 @@ static int errno_to_status(int r) {
         case -ETIME:
         case -EBADMSG:
         case -EALREADY:
+        case -EACCES:
                 return 401;
         case -ENOENT:
         case -EPERM:
@@ -211,6 +212,54 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         join_request_done(&jr);
 }
 
+/* The certificate the TLS client presented (verified by nobody yet), or NULL. */
+static X509 *client_certificate(struct evhttp_request *req) {
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        return ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+}
+
+static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *ip) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t size = evbuffer_get_length(in);
+        if (size > JOIN_BODY_MAX) {
+                refuse(req, ip, NULL, 413, "request too large");
+                return;
+        }
+        const char *body = (const char *) evbuffer_pullup(in, -1);
+        JoinRequest jr = {};
+        const char *reason = "internal error";
+        _cleanup_(json_decrefp) json_t *resp = NULL;
+        _cleanup_free_ char *names = NULL;
+        _cleanup_(X509_freep) X509 *client = client_certificate(req);
+        time_t now = time(NULL);
+
+        int r = join_renew_parse(body ?: "", size, &jr, &reason);
+        if (r < 0) {
+                refuse(req, ip, NULL, errno_to_status(r), reason);
+                return;
+        }
+        r = join_renew_authorize(s->bundle->ca, client, jr.node, now, &reason);
+        /* Only nodes of the inventory: no auto-registration here (jr has no hwaddr). */
+        if (r >= 0)
+                r = join_issue(s->inv, s->bundle, NULL, &jr, NULL, now, &resp, &names, &reason);
+        char *out = r >= 0 ? json_dumps(resp, JSON_COMPACT) : NULL;
+        if (r >= 0 && !out) {
+                r = -ENOMEM;
+                reason = "cannot make the answer";
+        }
+        if (r < 0)
+                refuse(req, ip, jr.node, errno_to_status(r), reason);
+        else {
+                log_info("join: client %s node %s: renewed certificates [%s] (by its client certificate)", ip, jr.node,
+                         names);
+                send_json(req, 200, "OK", out);
+        }
+        secret_free(out); /* may hold keyrings and the MQTT password file */
+        join_request_done(&jr);
+}
+
 static void handle(struct evhttp_request *req, void *userdata) {
         JoinServer *s = userdata;
         struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -232,6 +281,11 @@ static void handle(struct evhttp_request *req, void *userdata) {
                         handle_join(s, req, ip);
                 else
                         refuse(req, ip, NULL, 405, "use POST");
+        } else if (streq_ptr(path, "/v1/renew")) {
+                if (method == EVHTTP_REQ_POST)
+                        handle_renew(s, req, ip);
+                else
+                        refuse(req, ip, NULL, 405, "use POST");
         } else if (streq_ptr(path, "/v1/cluster-info")) {
                 if (method == EVHTTP_REQ_GET)
                         handle_cluster_info(s, req, ip, evhttp_uri_get_query(uri));
@@ -251,6 +305,12 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *userd
         if (bev)
                 bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
         return bev;
+}
+
+/* A client certificate is asked for but not required, and not judged in the handshake: /v1/renew judges
+ * it (join_renew_authorize()), the other endpoints ignore it. */
+static int accept_any_client(int preverify_ok, X509_STORE_CTX *ctx) {
+        return 1;
 }
 
 /* The server's own certificate: from the Kubernetes CA, for the master's names (a dotted hostname and its
@@ -285,6 +345,7 @@ static int make_ssl_ctx(const Node *self, const Bundle *b, SSL_CTX **ret) {
                 SSL_CTX_free(ctx);
                 return -EIO;
         }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_client);
         *ret = ctx;
         return 0;
 }

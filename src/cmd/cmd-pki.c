@@ -5,13 +5,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "activate.h"
 #include "bundle.h"
 #include "cmd.h"
+#include "fileio.h"
+#include "fs-util.h"
 #include "inventory.h"
+#include "join-node.h"
 #include "log.h"
 #include "node-pki.h"
+#include "paths.h"
 #include "writer.h"
 #include "banned.h"
 
@@ -66,9 +71,7 @@ static void on_restart(const char *unit, UnitRestart what, void *userdata) {
         if (t->restarts)
                 json_array_append_new(t->restarts, json_pack("{s:s,s:s}", "unit", unit, "result", words[what]));
         else if (what == UNIT_RESTARTED)
-                printf("  restarted %s\n", unit);
-        else if (what == UNIT_NOT_RUNNING)
-                printf("  %s is not running: it reads the new files when it starts\n", unit);
+                printf("  restarted %s\n", unit); /* one that is not running reads the files when it starts */
         if (what == UNIT_RESTART_FAILED)
                 log_error("%s is not active again after its restart: see 'journalctl -u %s'", unit, unit);
 }
@@ -114,6 +117,38 @@ static int restart_readers(const Options *o, const PkiPlan *plan, WriteTally *t)
         return r;
 }
 
+/* A node of the join policy has no bundle: once its kubelet has a client certificate, it renews through a
+ * master's join service with that certificate (join_node_renew()). 1 when that is the way, with the files. */
+static int renew_through_join(const Options *o, const Inventory *inv, const Node *node, bool force, RenderSet *set) {
+        _cleanup_free_ char *client = path_join_root(o->root, KUBELET_CLIENT_PEM);
+        _cleanup_free_ char *ca_path = path_join_root(o->root, PKI_DIR "/ca.crt");
+        if (!client || !ca_path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (o->secrets || access(client, R_OK) < 0)
+                return 0;
+        _cleanup_free_ char *ca_pem = NULL, *why = NULL, *from = NULL;
+        size_t size;
+        int r = read_full_file(ca_path, 1024 * 1024, &ca_pem, &size);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the cluster's CA certificate %s: %m", PKI_DIR "/ca.crt");
+        char **urls = NULL;
+        size_t n_urls = 0;
+        JoinNodeOptions jo = { .ca_pem = ca_pem, .client_cert = client, .timeout_sec = 10 };
+        r = join_node_urls(inv, node, &urls, &n_urls);
+        r = r ?: join_node_renew(inv, node, &jo, o->root, force, urls, n_urls, set, &from, &why);
+        join_node_urls_free(urls, n_urls);
+        if (r < 0 && why)
+                return log_error_errno(r, "cannot renew the certificates of node '%s' through the join service: %s",
+                                       node->name, why);
+        if (r < 0)
+                return log_error_errno(r, "cannot renew the certificates of node '%s' through the join service: %m",
+                                       node->name);
+        if (o->output == OUTPUT_TEXT)
+                printf("  %s%s (by the kubelet's client certificate)\n", from ? "through the join service of " : "",
+                       from ?: strempty(why));
+        return 1;
+}
+
 /* pki node and pki renew: the node's files, issued where missing or no longer right (all with renew). */
 int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew) {
         Bundle b = {};
@@ -127,12 +162,19 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
                 log_error("--restart restarts the services of the running system; it cannot be used with --root");
                 return EXIT_USAGE;
         }
-        int r = cmd_load_bundle(o, &b);
-        if (r != EXIT_DONE)
-                goto finish;
-
+        int r = EXIT_DONE;
         int k = pki_plan_node(inv, node, &plan);
-        k = k ?: pki_node_files(inv, &plan, &b, o->root, renew, time(NULL), &set);
+        int joined = k < 0 ? k : renew_through_join(o, inv, node, renew, &set);
+        if (joined < 0) {
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        if (joined == 0) {
+                r = cmd_load_bundle(o, &b);
+                if (r != EXIT_DONE)
+                        goto finish;
+                k = k ?: pki_node_files(inv, &plan, &b, o->root, renew, time(NULL), &set);
+        }
         if (k < 0) {
                 log_error_errno(k, "cannot make the certificates of node '%s': %m", node->name);
                 r = EXIT_FAILED;

@@ -639,6 +639,12 @@ static bool disk_leaf_good(const PkiEntry *e, const Bundle *b, const char *root,
         return good;
 }
 
+bool pki_entry_current(const PkiEntry *e, const Bundle *b, const char *root, time_t now) {
+        if (e->kind == PKI_COPY)
+                return true;
+        return e->kind == PKI_LEAF ? disk_leaf_good(e, b, root, now) : kubeconfig_good(e, b, root, now);
+}
+
 int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, const char *root, bool force, time_t now,
                    RenderSet *out) {
         int r = 0;
@@ -653,7 +659,7 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
                         continue;
                 }
 
-                if (!force && (e->kind == PKI_LEAF ? disk_leaf_good(e, b, root, now) : kubeconfig_good(e, b, root, now)))
+                if (!force && pki_entry_current(e, b, root, now))
                         continue;
 
                 EVP_PKEY *key = NULL;

@@ -85,6 +85,10 @@ int pki_copy_text(const Inventory *inv, const Bundle *b, const PkiEntry *e, char
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret);
 void pki_plan_done(PkiPlan *p);
 
+/* Whether the certificate or kubeconfig of leaf entry e under root can be kept (pki_node_files()'s rule), its
+ * CA taken from b (which needs only the certificates of the CAs); true for a copy. */
+bool pki_entry_current(const PkiEntry *e, const Bundle *b, const char *root, time_t now);
+
 /* The files to write under root for the plan: certificates are issued only where the one on disk is
  * missing, does not match its key, is not signed by the bundle's CA, lacks a wanted name, or has less than a
  * third of its life left (pki_cert_renewal_due()); force issues every leaf anew (pki renew). */

@@ -22,6 +22,9 @@
 #define ETCD_PKI_DIR PKI_DIR "/etcd"
 #define KUBELET_DIR "/var/lib/kubelet"
 #define KUBELET_PKI_DIR KUBELET_DIR "/pki"
+/* The kubelet's client certificate and key in one file, which the kubelet writes (TLS bootstrapping) and
+ * renews itself: a node's credential for renewing its other certificates through the join service. */
+#define KUBELET_CLIENT_PEM KUBELET_PKI_DIR "/kubelet-client-current.pem"
 
 #define ETCD_DATA_DIR "/var/lib/etcd"
 #define KAFKA_CONFIG_DIR "/etc/kafka"

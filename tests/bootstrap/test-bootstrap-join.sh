@@ -143,6 +143,13 @@ expect "worker-01 again: has its certificates, asks for nothing" 0 "has its cert
         worker-01 certificates
 mtimes >"$work/mtimes-after"
 check "... no file rewritten" "$work/same.log" diff "$work/mtimes-before" "$work/mtimes-after"
+# A certificate it got is gone (or expired: both are pki check errors): it asks again with the join secret, at
+# the next run of the stage, with no manual step.
+rm "$w1/var/lib/kubelet/pki/kubelet.crt"
+expect "worker-01 whose certificates are no longer usable asks for them again" 0 \
+        "PKI files issued through the join service of https://10.20.0.11:9443 \(keys made here\), again" \
+        worker-01 certificates --retry-timeout 10
+check "... and pki check passes again" "$work/check-w1b.log" "$cb" pki check --inventory "$inv" --node worker-01 --root "$w1"
 expect "worker-01's last stage: joined" 0 "joined the cluster" worker-01 joined
 check "... status says joined" "$work/status-w1.log" bash -c \
         "'$cb' status --inventory '$inv' --node worker-01 --root '$w1' | grep -q joined"

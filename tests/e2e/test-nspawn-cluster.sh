@@ -739,7 +739,16 @@ late_checks_s1() {
     nspawn_exec master-03 etcdctl --endpoints="https://${ip[master-03]}:2379" --cacert=/etc/kubernetes/pki/etcd/ca.crt \
         --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key \
         endpoint health >"$w/etcd-health" 2>&1
-    renew_run worker-01 worker
+    # worker-01 (the join policy: no bundle) through a master's join service, by its kubelet's client certificate.
+    renew_run worker-01 worker-nothing-due
+    nspawn_exec worker-01 clusterboot pki renew >"$w/worker-pki-renew.out" 2>&1
+    echo "rc $?" >>"$w/worker-pki-renew.out"
+    renew_run worker-01 worker-after-renew
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec worker-01 sh -c 'openssl x509 -noout -serial -in /etc/mosquitto/certs/server.crt
+        echo | openssl s_client -connect "$1:$2" 2>/dev/null | openssl x509 -noout -serial' \
+        sh "${ip[worker-01]}" "$(checks_plan_get 'd["mqtt"]["tls_port"]')" >"$w/worker-serials" 2>&1
+    nspawn_exec master-01 journalctl -u clusterboot-join.service -o cat --no-pager >"$w/join-master-01.log" 2>&1
 }
 renew_timers() { # the timer is active on a master and on a worker
     local m bad=0
@@ -770,9 +779,21 @@ renew_restarts() {
     cat "$w/again.log"
     grep -qx 'rc 0' "$w/again.start" && ! grep -q 'restarted ' "$w/again.log"
 }
-renew_worker_skipped() {
-    cat "$work/s1/renew/worker.start"
-    grep -qx 'rc 0' "$work/s1/renew/worker.start" && grep -qx 'ConditionResult=no' "$work/s1/renew/worker.start"
+renew_worker() { # through the join service, by the kubelet's client certificate: nothing, then after pki renew
+    local w=$work/s1/renew got
+    cat "$w/worker-nothing-due.start" "$w/worker-nothing-due.log"
+    grep -qx 'rc 0' "$w/worker-nothing-due.start" && grep -q 'no certificate is due' "$w/worker-nothing-due.log" &&
+        ! grep -q 'restarted ' "$w/worker-nothing-due.log" || return 1
+    echo "--- after pki renew:"
+    cat "$w/worker-pki-renew.out" "$w/worker-after-renew.start" "$w/worker-after-renew.log" "$w/worker-serials"
+    grep -qx 'rc 0' "$w/worker-pki-renew.out" && grep -q 'through the join service of https://' "$w/worker-pki-renew.out" ||
+        return 1
+    got=$(sed -n 's/^  restarted //p' "$w/worker-after-renew.log" | paste -sd' ')
+    [ "$got" = "kubelet.service kube-proxy.service mosquitto.service" ] || { echo "restarted: '$got'"; return 1; }
+    grep -qx 'Result=success' "$w/worker-after-renew.start" &&
+        [ "$(sed -n 1p "$w/worker-serials")" = "$(sed -n 2p "$w/worker-serials")" ] || return 1
+    grep -q 'node worker-01: renewed certificates \[.*\] (by its client certificate)' "$w/join-master-01.log" ||
+        { echo "master-01's join service did not log the renewal"; return 1; }
 }
 
 if wanted 1; then
@@ -797,8 +818,8 @@ if wanted 1; then
         renew_nothing_due
     check "scenario 1: after pki renew on master-03, clusterboot-renew.service restarts etcd, the API server and its clients one at a time; they serve the new certificates; a second run restarts nothing" \
         renew_restarts -- "$(rep $s master-03)/etcd.log"
-    check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service is skipped by its condition" \
-        renew_worker_skipped
+    check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service renews through master-01's join service by the kubelet's client certificate: nothing due, then after pki renew the kubelet, kube-proxy and mosquitto restart; mosquitto serves the new certificate" \
+        renew_worker -- "$(rep $s worker-01)/mosquitto.log"
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"

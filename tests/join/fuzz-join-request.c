@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A join request from the network: parsed and verified as the server does (shape, timestamp, MAC), and the
- * same bytes checked as an answer, as the client does. */
+/* A join request from the network: parsed and verified as the server does (shape, timestamp, MAC), the same
+ * bytes parsed as a renewal, and checked as an answer, as the client does. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,6 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) join_request_verify(&r, secret, (time_t) r.timestamp, &reason);
                 join_request_done(&r);
         }
+        if (join_renew_parse((const char *) data, size, &r, &reason) >= 0)
+                join_request_done(&r);
         json_t *answer = NULL;
         if (size <= JOIN_BODY_MAX &&
             join_response_verify((const char *) data, size, secret, "00112233445566778899aabbccddeeff", &answer) >= 0)

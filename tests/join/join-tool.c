@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Drives the join service for tests/join/test-join-server.sh:
  *   join-tool build SECRET NODE [NAME...]      a request body on stdout (CSRs for throwaway keys)
- *   join-tool join URL SECRET NODE OUTDIR [--ca FILE] [--ca-hash H] [--ca-bundle] [NAME...]
+ *   join-tool join URL SECRET NODE OUTDIR [--ca FILE] [--ca-hash H] [--ca-bundle] [--cert PEM] [NAME...]
  *       joins through join_client_join(): OUTDIR/NAME.crt and .key (a '/' in NAME becomes '_') and
- *       OUTDIR/ca.crt. Exit 0 joined, 1 refused (prints the status and reason), 3 the server failed its
- *       proof or pin, 4 unreachable, 2 usage. */
+ *       OUTDIR/ca.crt. With --cert (a client certificate and its key), renews through join_client_renew()
+ *       instead, SECRET unused. Exit 0 joined, 1 refused (prints the status and reason), 3 the server failed
+ *       its proof or pin, 4 unreachable, 2 usage. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ static int join(int argc, char **argv) {
                         o.ca_hash = argv[++i];
                 else if (streq(argv[i], "--ca-bundle"))
                         ca_bundle = true;
+                else if (streq(argv[i], "--cert") && i + 1 < argc)
+                        o.client_cert = argv[++i];
                 else if (n < 32)
                         names[n++] = argv[i];
         }
@@ -82,7 +85,9 @@ static int join(int argc, char **argv) {
         long status = 0;
         char *error = NULL;
         int r = add_csrs(csrs, names, n, keys);
-        r = r ?: join_client_join(&o, node, csrs, ca_bundle, &answer, &status, &error);
+        if (r >= 0)
+                r = o.client_cert ? join_client_renew(&o, node, csrs, &answer, &status, &error)
+                                  : join_client_join(&o, node, csrs, ca_bundle, &answer, &status, &error);
         int ret = 0;
         if (r == -EACCES) {
                 printf("refused %ld: %s\n", status, error);

@@ -330,6 +330,54 @@ TEST(test_entitlement) {
         ASSERT_TRUE(etcd_signed);
 }
 
+/* A renewal is decided by the client certificate alone: the node's kubelet client certificate from the
+ * cluster's CA, while it is valid. */
+static X509 *client_cert(const char *cn, const char *org, unsigned usage, time_t not_before, unsigned days) {
+        const char *orgs[] = { org, NULL };
+        CertSpec spec = { .common_name = cn, .organizations = org ? orgs : NULL, .usage = usage,
+                          .validity_days = days, .not_before = not_before };
+        EVP_PKEY *key = NULL;
+        X509 *cert = NULL;
+        if (pki_key_generate(KEY_ECDSA_P256, &key) < 0 || pki_cert_issue(key, &spec, bundle.ca, bundle.ca_key, &cert) < 0)
+                abort();
+        EVP_PKEY_free(key);
+        return cert;
+}
+
+TEST(test_renew) {
+        time_t now = time(NULL);
+        const char *reason = NULL;
+        X509 *good = client_cert("system:node:worker-01", "system:nodes", CERT_USAGE_CLIENT, now - 60, 365);
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, good, "worker-01", now, &reason), 0);
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, good, "worker-02", now, &reason), -EPERM);
+        ASSERT_STREQ(reason, "the client certificate is not this node's");
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, NULL, "worker-01", now, &reason), -EACCES);
+        /* Expired (a node off past its kubelet certificate's end): refused; it joins again by the secret. */
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, good, "worker-01", now + 400 * 86400, &reason), -EACCES);
+        X509 *admin = client_cert("system:node:worker-01", "system:masters", CERT_USAGE_CLIENT, now - 60, 365);
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, admin, "worker-01", now, &reason), -EPERM);
+        X509 *server = client_cert("system:node:worker-01", "system:nodes", CERT_USAGE_SERVER, now - 60, 365);
+        ASSERT_INT_EQ(join_renew_authorize(bundle.ca, server, "worker-01", now, &reason), -EACCES);
+        X509_free(good);
+        X509_free(admin);
+        X509_free(server);
+
+        /* The body: node and csrs only; what belongs to a join (mac, nonce, the CA bundle) is refused. */
+        JoinRequest r = {};
+        char *body = NULL;
+        json_t *csrs = json_object();
+        ASSERT_INT_EQ(join_renew_build("worker-01", csrs, &body), 0);
+        ASSERT_INT_EQ(join_renew_parse(body, strlen(body), &r, &reason), 0);
+        ASSERT_STREQ(r.node, "worker-01");
+        ASSERT_NULL(r.mac);
+        join_request_done(&r);
+        free(body);
+        json_decref(csrs);
+        static const char with_bundle[] = "{\"node\":\"master-01\",\"csrs\":{},\"ca_bundle\":true}";
+        ASSERT_INT_EQ(join_renew_parse(with_bundle, strlen(with_bundle), &r, &reason), -EINVAL);
+        ASSERT_STREQ(reason, "unknown field");
+}
+
 TEST(test_bad_csr) {
         time_t now = time(NULL);
         const char *reason = NULL;
@@ -397,6 +445,7 @@ int main(int argc, char **argv) {
         RUN(test_auto_register);
         RUN(test_bundle_only_from_the_masters_address);
         RUN(test_bad_csr);
+        RUN(test_renew);
         RUN(test_cert_names);
 
         bundle_done(&bundle);

@@ -124,6 +124,44 @@ check "worker-01 did not" \
 check "master-01 gets the CA bundle" \
         grep -q "the CA bundle" <("$tool" join "$url" "$secret" master-01 "$work/rate" --ca "$ca" --ca-bundle)
 
+# Renewal (POST /v1/renew): by a client certificate of the cluster's CA for the node, as the kubelet's is
+# (CN=system:node:NAME, O=system:nodes, clientAuth); made here with the openssl CLI.
+client_cert() { # NAME SUBJECT EKU BUNDLE: $work/NAME.pem, the certificate and its key
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" \
+                -keyout "$work/$1.key" -out "$work/$1.csr" 2>/dev/null &&
+                openssl x509 -req -in "$work/$1.csr" -CA "$4/kubernetes/ca.crt" -CAkey "$4/kubernetes/ca.key" \
+                        -set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$work/$1.crt" \
+                        -extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$3") 2>/dev/null &&
+                cat "$work/$1.crt" "$work/$1.key" >"$work/$1.pem"
+}
+mkdir -p "$work/renewed"
+client_cert w1 "/O=system:nodes/CN=system:node:worker-01" clientAuth "$work/bundle"
+client_cert w1-server "/O=system:nodes/CN=system:node:worker-01" serverAuth "$work/bundle"
+client_cert w1-other "/O=system:nodes/CN=system:node:worker-01" clientAuth "$work/bundle2"
+client_cert w1-noorg "/CN=system:node:worker-01" clientAuth "$work/bundle"
+check "worker-01 renews its kubelet certificate by its client certificate, without the join secret" \
+        quiet "$tool" join "$url" - worker-01 "$work/renewed" --ca "$ca" --cert "$work/w1.pem" kubelet
+check "... a certificate for worker-01 from the cluster's CA" \
+        bash -c "openssl verify -CAfile '$ca' '$work/renewed/kubelet.crt' >/dev/null &&
+                 openssl x509 -noout -subject -in '$work/renewed/kubelet.crt' | grep -q 'CN = system:node:worker-01'"
+renew_refused() { # WANT CERT NODE: the renewal's answer is WANT ("refused CODE: REASON")
+        local out
+        out=$("$tool" join "$url" - "$3" "$work/bad" --ca "$ca" --cert "$work/$2.pem" kubelet)
+        [ "$out" = "$1" ] || { echo "# got: $out"; return 1; }
+}
+check "worker-01's certificate cannot renew worker-02's: 403" \
+        renew_refused "refused 403: the client certificate is not this node's" w1 worker-02
+check "a server certificate cannot renew: 401" \
+        renew_refused "refused 401: client certificate not for client authentication" w1-server worker-01
+check "another cluster's certificate cannot renew: 401" \
+        renew_refused "refused 401: client certificate not from this cluster's CA, or not valid now" w1-other worker-01
+check "a certificate outside O=system:nodes cannot renew: 403" \
+        renew_refused "refused 403: the client certificate is not this node's" w1-noorg worker-01
+check "without a client certificate: 401" test "$(curl -s --cacert "$ca" -o "$work/answer" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary '{"node":"worker-01","csrs":{}}' "$url/v1/renew")" = 401
+check "... saying so" grep -q '"error":"no client certificate"' "$work/answer"
+check "the log says how worker-01 renewed" grep -q "node worker-01: renewed certificates \[kubelet\] (by its client certificate)" "$work/server.log"
+
 # A server that does not know the join secret (another bundle): the client refuses it.
 check "a second server with another bundle starts" start_server "$port2" "$work/bundle2" "$work/server2.log"
 out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" kubelet)

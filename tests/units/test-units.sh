@@ -270,7 +270,7 @@ done
 # network-online.target into the boot.
 for f in "${unit_files[@]}"; do
     u=$(basename "$f")
-    # clusterboot-renew issues certificates from the bundle on the node: no network (PrivateNetwork=yes).
+    # clusterboot-renew runs on a timer, long after boot, and is not part of a role.
     case $u in cluster-*.service | clusterboot-renew.service | *.target | *.timer) continue ;; esac
     check "$u is ordered after cluster-detect.service" before cluster-detect.service "$u"
     [ "$u" = containerd.service ] && continue
@@ -337,11 +337,12 @@ check "cluster-bootstrap.service retries on exit 75" \
 # Certificates renew themselves: a timer, an hour after boot and then daily, runs `pki node --restart` on a node
 # that holds the bundle, once it is in the cluster.
 f=$(file_of clusterboot-renew.service)
-check "clusterboot-renew.service runs /usr/bin/clusterboot pki node --restart after bootstrap, on a node with the bundle" \
+check "clusterboot-renew.service runs /usr/bin/clusterboot pki node --restart after bootstrap, on a node with the bundle or a kubelet client certificate" \
     eval '[ "$(get "$f" Service Type)" = oneshot ] &&
           [ "$(get "$f" Service ExecStart)" = "/usr/bin/clusterboot pki node --restart" ] &&
           has "$(get "$f" Unit After)" cluster-bootstrap.service &&
-          grep -qx "ConditionPathExists=/etc/cluster-config/secrets/kubernetes/ca.crt" "$f" &&
+          grep -qx "ConditionPathExists=|/etc/cluster-config/secrets/kubernetes/ca.crt" "$f" &&
+          grep -qx "ConditionPathExists=|/var/lib/kubelet/pki/kubelet-client-current.pem" "$f" &&
           grep -qx "ConditionPathExists=/var/lib/cluster-state/cluster-joined" "$f"'
 f=$(file_of clusterboot-renew.timer)
 check "clusterboot-renew.timer is WantedBy=timers.target and fires after boot and daily" \
@@ -437,7 +438,7 @@ done
 declare -A ceiling=(
     [etcd.service]=2.5 [kube-apiserver.service]=2.5 [kube-controller-manager.service]=2.5
     [kube-scheduler.service]=2.5 [coredns.service]=2.5 [mosquitto.service]=3.0 [kafka.service]=3.5
-    [ceph-mon@.service]=4.5 [ceph-mgr@.service]=4.5 [ceph-osd@.service]=5.0 [clusterboot-renew.service]=1.5
+    [ceph-mon@.service]=4.5 [ceph-mgr@.service]=4.5 [ceph-osd@.service]=5.0 [clusterboot-renew.service]=2.5
 )
 for f in "$units"/*.service; do
     u=$(basename "$f")
