@@ -19,7 +19,11 @@
 # Scenarios (examples/ha: three masters, three workers; "small": master-01, worker-01 and worker-02 of it):
 #   1  the six nodes of examples/ha booted at once: master-01 bootstrapped, all others joined, three
 #      voting etcd members with https peer URLs and one cluster id; the workers got their certificates
-#      through the join service and hold no bundle and no CA key; each node's step markers
+#      through the join service and hold no bundle and no CA key; each node's step markers. After the checks:
+#      certificate renewal (clusterboot-renew.service, as its timer starts it): `status` clean on every node;
+#      on master-03 (bundle) nothing due, then after `pki renew` etcd, the API server and its clients restart
+#      one at a time and serve the new certificates; on worker-01 (no bundle) the same through master-01's
+#      join service by the kubelet's client certificate
 #   7  (on the running cluster of 1) Mosquitto on worker-01 refuses a wrong password and an anonymous
 #      client; `ceph -s` with the admin keyring on master-01 sees the three monitors in quorum, one active
 #      manager and the other two masters' as standbys; the KRaft quorum has the three brokers as voters
@@ -105,7 +109,7 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 111
+nspawn_init 112
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -719,6 +723,11 @@ renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and it
 late_checks_s1() {
     local w=$work/s1/renew m
     mkdir -p "$w"
+    # What status says of each node's certificates (pki check's rule), before anything is renewed.
+    for m in "${all[@]}"; do
+        nspawn_exec "$m" clusterboot status >"$w/status-$m" 2>&1
+        echo "rc $?" >>"$w/status-$m"
+    done
     for m in master-03 worker-01; do
         nspawn_exec "$m" systemctl is-active clusterboot-renew.timer >"$w/timer-$m.out" 2>&1
         nspawn_exec "$m" systemctl list-timers --all --no-pager clusterboot-renew.timer >>"$w/timer-$m.out" 2>&1
@@ -749,6 +758,15 @@ late_checks_s1() {
         echo | openssl s_client -connect "$1:$2" 2>/dev/null | openssl x509 -noout -serial' \
         sh "${ip[worker-01]}" "$(checks_plan_get 'd["mqtt"]["tls_port"]')" >"$w/worker-serials" 2>&1
     nspawn_exec master-01 journalctl -u clusterboot-join.service -o cat --no-pager >"$w/join-master-01.log" 2>&1
+}
+statuses_clean() { # every node's status: its certificates without an error or a warning, exit 0
+    local m bad=0
+    for m in "${all[@]}"; do
+        grep -E '^certificates:' "$work/s1/renew/status-$m" | sed "s/^/$m: /"
+        grep -qE '^certificates: +[0-9]+ PKI files, 0 errors, 0 warnings$' "$work/s1/renew/status-$m" &&
+            grep -qx 'rc 0' "$work/s1/renew/status-$m" || { tail -n 5 "$work/s1/renew/status-$m"; bad=1; }
+    done
+    return $bad
 }
 renew_timers() { # the timer is active on a master and on a worker
     local m bad=0
@@ -812,6 +830,8 @@ if wanted 1; then
         workers_joined $s -- "$(rep $s worker-02)/cluster-bootstrap.log"
     record $s
     cluster_points $s "scenario 1"
+    check "scenario 1: clusterboot status on every node: its certificates as pki check sees them, no error, no warning" \
+        statuses_clean
     check "scenario 1: clusterboot-renew.timer is active on master-03 and worker-01 (an hour after boot, then daily)" \
         renew_timers
     check "scenario 1: clusterboot-renew.service on master-03, certificates fresh: nothing issued, nothing restarted" \
@@ -837,7 +857,7 @@ if wanted 1; then
         skip_points 4 "scenario 7 not asked for (CB_E2E_ONLY)"
     fi
 else
-    skip_points 26 "scenario 1 not asked for (CB_E2E_ONLY)"
+    skip_points 27 "scenario 1 not asked for (CB_E2E_ONLY)"
 fi
 
 # ---- scenario 4: the roots of 1 booted again ----
