@@ -720,6 +720,31 @@ renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and it
     nspawn_exec "$1" systemctl show -p Result -p ConditionResult clusterboot-renew.service >>"$w/$2.start"
     nspawn_exec "$1" journalctl -u clusterboot-renew.service --since "$since" -o cat --no-pager >"$w/$2.log" 2>&1
 }
+units_started() { # MACHINE: "UNIT STATE SINCE-EPOCH" of the units that read PKI files
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec "$1" sh -c 'for u in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet flanneld \
+            kube-proxy coredns mosquitto; do
+        s=$(systemctl show -p ActiveState --value $u.service)
+        t=$(systemctl show -p ActiveEnterTimestamp --value $u.service)
+        echo "$u.service $s $(date -d "$t" +%s 2>/dev/null || echo 0)"
+    done'
+}
+# restarted_since FILE-PREFIX AT-FILE WANT...: each unit of WANT is active and became so after the renewal (restarted by
+# the service, or, as a controller manager that lost its leader lease when its API server restarted, by
+# systemd), and those the service restarted are in WANT's order.
+restarted_since() {
+    local f=$1 u state since at got
+    at=$(cat "$2")
+    shift 2
+    cat "$f.units"
+    for u in "$@"; do
+        read -r _ state since < <(grep "^$u " "$f.units")
+        [ "$state" = active ] && [ "${since:-0}" -ge "$at" ] || { echo "$u: $state since $since, not after $at"; return 1; }
+    done
+    got=$(sed -n 's/^  restarted //p' "$f.log" | paste -sd' ')
+    [ "$(printf '%s\n' "$@" | grep -xF -f <(tr ' ' '\n' <<<"$got") | paste -sd' ')" = "$got" ] ||
+        { echo "restarted in this order: '$got'; want a part of '$*' in its order"; return 1; }
+}
 late_checks_s1() {
     local w=$work/s1/renew m
     mkdir -p "$w"
@@ -734,8 +759,10 @@ late_checks_s1() {
     done
     renew_run master-03 nothing-due
     nspawn_exec master-03 openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt >"$w/serial-before" 2>&1
+    nspawn_exec master-03 date +%s >"$w/renewed-at"
     nspawn_exec master-03 clusterboot pki renew >"$w/pki-renew.out" 2>&1
     renew_run master-03 after-renew
+    units_started master-03 >"$w/after-renew.units"
     renew_run master-03 again
     # What master-03's API server and etcd present now, and what the files say.
     # shellcheck disable=SC2016 # expanded inside the machine
@@ -752,7 +779,9 @@ late_checks_s1() {
     renew_run worker-01 worker-nothing-due
     nspawn_exec worker-01 clusterboot pki renew >"$w/worker-pki-renew.out" 2>&1
     echo "rc $?" >>"$w/worker-pki-renew.out"
+    nspawn_exec worker-01 date +%s >"$w/worker-renewed-at"
     renew_run worker-01 worker-after-renew
+    units_started worker-01 >"$w/worker-after-renew.units"
     # shellcheck disable=SC2016 # expanded inside the machine
     nspawn_exec worker-01 sh -c 'openssl x509 -noout -serial -in /etc/mosquitto/certs/server.crt
         echo | openssl s_client -connect "$1:$2" 2>/dev/null | openssl x509 -noout -serial' \
@@ -784,10 +813,10 @@ renew_nothing_due() {
 # After pki renew: every reader of master-03's files (master and ceph-mon: no CoreDNS, no mosquitto) restarted in
 # order, each serving the new certificate; then nothing.
 renew_restarts() {
-    local w=$work/s1/renew got want="etcd.service kube-apiserver.service kube-controller-manager.service kubelet.service kube-scheduler.service flanneld.service kube-proxy.service"
+    local w=$work/s1/renew want="etcd.service kube-apiserver.service kube-controller-manager.service kubelet.service kube-scheduler.service flanneld.service kube-proxy.service"
     cat "$w/after-renew.start" "$w/after-renew.log" "$w/serials" "$w/etcd-health"
-    got=$(sed -n 's/^  restarted //p' "$w/after-renew.log" | paste -sd' ')
-    [ "$got" = "$want" ] || { echo "restarted: '$got'; want '$want'"; return 1; }
+    # shellcheck disable=SC2086 # a list of words
+    restarted_since "$w/after-renew" "$w/renewed-at" $want || return 1
     grep -qx 'rc 0' "$w/after-renew.start" && grep -qx 'Result=success' "$w/after-renew.start" || return 1
     # The API server and etcd present the new certificates (one serial per pair of lines), not the old one.
     [ "$(sed -n 1p "$w/serials")" = "$(sed -n 2p "$w/serials")" ] && [ "$(sed -n 3p "$w/serials")" = "$(sed -n 4p "$w/serials")" ] &&
@@ -798,7 +827,7 @@ renew_restarts() {
     grep -qx 'rc 0' "$w/again.start" && ! grep -q 'restarted ' "$w/again.log"
 }
 renew_worker() { # through the join service, by the kubelet's client certificate: nothing, then after pki renew
-    local w=$work/s1/renew got
+    local w=$work/s1/renew
     cat "$w/worker-nothing-due.start" "$w/worker-nothing-due.log"
     grep -qx 'rc 0' "$w/worker-nothing-due.start" && grep -q 'no certificate is due' "$w/worker-nothing-due.log" &&
         ! grep -q 'restarted ' "$w/worker-nothing-due.log" || return 1
@@ -806,8 +835,8 @@ renew_worker() { # through the join service, by the kubelet's client certificate
     cat "$w/worker-pki-renew.out" "$w/worker-after-renew.start" "$w/worker-after-renew.log" "$w/worker-serials"
     grep -qx 'rc 0' "$w/worker-pki-renew.out" && grep -q 'through the join service of https://' "$w/worker-pki-renew.out" ||
         return 1
-    got=$(sed -n 's/^  restarted //p' "$w/worker-after-renew.log" | paste -sd' ')
-    [ "$got" = "kubelet.service kube-proxy.service mosquitto.service" ] || { echo "restarted: '$got'"; return 1; }
+    restarted_since "$w/worker-after-renew" "$w/worker-renewed-at" kubelet.service kube-proxy.service mosquitto.service ||
+        return 1
     grep -qx 'Result=success' "$w/worker-after-renew.start" &&
         [ "$(sed -n 1p "$w/worker-serials")" = "$(sed -n 2p "$w/worker-serials")" ] || return 1
     grep -q 'node worker-01: renewed certificates \[.*\] (by its client certificate)' "$w/join-master-01.log" ||
