@@ -110,8 +110,8 @@ TEST(test_malformed) {
         static const char *const bad[] = {
                 "", "[]", "{\"node\":\"a\"}", "{\"node\":1,\"timestamp\":1,\"nonce\":\"x\",\"csrs\":{},\"mac\":\"y\"}",
                 "{\"node\":\"a\",\"node\":\"b\"}",
-                "{\"node\":\"a\",\"timestamp\":1,\"nonce\":\"00112233445566778899aabbccddeeff\",\"csrs\":{},"
-                "\"mac\":\"00\",\"extra\":1}",
+                ("{\"node\":\"a\",\"timestamp\":1,\"nonce\":\"00112233445566778899aabbccddeeff\",\"csrs\":{},"
+                 "\"mac\":\"00\",\"extra\":1}"),
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 reason = NULL;
