@@ -714,6 +714,8 @@ EOF
 # on worker-01, which has no bundle under the join policy, it is skipped. Results to $work/s1/renew/.
 renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and its journal of this run into NAME.*
     local w=$work/s1/renew since
+    # journalctl --since has whole seconds: the last run's lines of this second are not this run's.
+    sleep 1
     since=$(nspawn_exec "$1" date '+%Y-%m-%d %H:%M:%S')
     nspawn_exec "$1" systemctl start clusterboot-renew.service >"$w/$2.start" 2>&1
     echo "rc $?" >>"$w/$2.start"
