@@ -112,7 +112,6 @@ const char *const *pki_file_readers(const char *path) {
         return file_readers(path) ?: none;
 }
 
-
 size_t pki_units_to_restart(const char *const *changed, size_t n, const char **ret, size_t size) {
         size_t k = 0;
         for (size_t i = 0; i < ELEMENTSOF(readers); i++) {
@@ -903,16 +902,17 @@ int pki_plan_paths(const PkiPlan *p, char ***ret, size_t *ret_n) {
         size_t n = 0;
         if (!paths)
                 return -ENOMEM;
+        bool oom = false;
         for (size_t i = 0; i < p->n; i++) {
-                paths[n++] = strdup(p->entries[i].path);
+                oom = oom || !(paths[n++] = strdup(p->entries[i].path));
                 if (p->entries[i].kind == PKI_LEAF)
-                        paths[n++] = key_path(p->entries[i].path);
-                if (!paths[n - 1] || (n > 1 && !paths[n - 2])) {
-                        for (size_t k = 0; k < n; k++)
-                                free(paths[k]);
-                        free(paths);
-                        return -ENOMEM;
-                }
+                        oom = oom || !(paths[n++] = key_path(p->entries[i].path));
+        }
+        if (oom) {
+                for (size_t k = 0; k < n; k++)
+                        free(paths[k]);
+                free(paths);
+                return -ENOMEM;
         }
         *ret = paths;
         *ret_n = n;
