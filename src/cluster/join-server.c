@@ -172,21 +172,31 @@ static void handle_cluster_info(JoinServer *s, struct evhttp_request *req, const
         evhttp_clear_headers(&params);
 }
 
-static void handle_join(JoinServer *s, struct evhttp_request *req, const char *ip) {
+/* The request's body ("" when empty), or NULL once refused as too large. */
+static const char *request_body(struct evhttp_request *req, const char *ip, size_t *ret_size) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t size = evbuffer_get_length(in);
         if (size > JOIN_BODY_MAX) {
                 refuse(req, ip, NULL, 413, "request too large");
-                return;
+                return NULL;
         }
         const char *body = (const char *) evbuffer_pullup(in, -1);
+        *ret_size = size;
+        return body ?: "";
+}
+
+static void handle_join(JoinServer *s, struct evhttp_request *req, const char *ip) {
+        size_t size;
+        const char *body = request_body(req, ip, &size);
+        if (!body)
+                return;
         JoinRequest jr = {};
         const char *reason = "internal error";
         _cleanup_(json_decrefp) json_t *resp = NULL;
         _cleanup_free_ char *names = NULL;
         time_t now = time(NULL);
 
-        int r = join_request_parse(body ?: "", size, &jr, &reason);
+        int r = join_request_parse(body, size, &jr, &reason);
         if (r < 0) {
                 refuse(req, ip, NULL, errno_to_status(r), reason);
                 return;
@@ -221,13 +231,10 @@ static X509 *client_certificate(struct evhttp_request *req) {
 }
 
 static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *ip) {
-        struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        size_t size = evbuffer_get_length(in);
-        if (size > JOIN_BODY_MAX) {
-                refuse(req, ip, NULL, 413, "request too large");
+        size_t size;
+        const char *body = request_body(req, ip, &size);
+        if (!body)
                 return;
-        }
-        const char *body = (const char *) evbuffer_pullup(in, -1);
         JoinRequest jr = {};
         const char *reason = "internal error";
         _cleanup_(json_decrefp) json_t *resp = NULL;
@@ -235,7 +242,7 @@ static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *
         _cleanup_(X509_freep) X509 *client = client_certificate(req);
         time_t now = time(NULL);
 
-        int r = join_renew_parse(body ?: "", size, &jr, &reason);
+        int r = join_renew_parse(body, size, &jr, &reason);
         if (r < 0) {
                 refuse(req, ip, NULL, errno_to_status(r), reason);
                 return;
