@@ -151,9 +151,17 @@ static int join(BootstrapContext *c, char **endpoints, size_t n, const char *pee
         _cleanup_free_ char *initial = NULL; /* before any goto: the cleanup runs at finish */
         uint64_t id = 0;
         int r = etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list);
+        if (r == -EACCES) {
+                /* A TLS refusal: an etcd whose CA is not this node's (or that refuses this node's certificate)
+                 * answers at a master's address, another cluster's. Not this node's to fix or to give up on:
+                 * the right one may answer there later, so it waits, saying why. */
+                bootstrap_message(c, "an etcd at the other masters' addresses refuses TLS with this node: its CA is "
+                                     "not this cluster's (another cluster there?); waiting for this cluster's");
+                return -EAGAIN;
+        }
         if (r < 0) {
                 bootstrap_message(c, "no etcd cluster answers yet on the other masters; waiting");
-                return r == -EAGAIN ? -EAGAIN : r;
+                return r;
         }
 
         const EtcdMember *m = find_by_peer(&list, peer);

@@ -99,6 +99,26 @@ expect "master-01: etcd-ready once etcd runs: bootstrapped" 0 master-01 etcd-rea
 [ "$(state_of master-01)" = bootstrapped ] && ok "master-01's state file says bootstrapped" ||
         not_ok "master-01's state file says '$(state_of master-01)'"
 
+# 2b. master-02 with another cluster's certificates (another bundle): master-01's etcd refuses TLS with it.
+# That is "not yet" (75) with the reason, not a failure: it waits for this cluster's etcd, and writes nothing.
+other=$work/root-other
+if "$cb" secrets init --inventory "$inv" --out "$work/bundle-other" >"$work/other.log" 2>&1 &&
+        "$cb" pki node --inventory "$inv" --node master-02 --secrets "$work/bundle-other" --root "$other" >>"$work/other.log" 2>&1 &&
+        "$cb" render --inventory "$inv" --node master-02 --root "$other" >>"$work/other.log" 2>&1; then
+        ip netns exec "${ns[master-02]}" "$cb" bootstrap --inventory "$inv" --node master-02 --root "$other" \
+                --stage etcd-member --retry-timeout 0 >"$work/bootstrap-other.log" 2>&1
+        rc=$?
+        if [ "$rc" = 75 ] && grep -q "refuses TLS with this node: its CA is not this cluster's" "$work/bootstrap-other.log" &&
+                [ ! -e "$other/etc/cluster-config/environment/etcd-join.env" ]; then
+                ok "a master with another cluster's CA: etcd-member waits (exit 75), says why, writes nothing"
+        else
+                not_ok "a master with another cluster's CA: etcd-member waits (exit $rc, want 75), says why, writes nothing" \
+                        "$work/bootstrap-other.log"
+        fi
+else
+        not_ok "a second bundle and master-02's certificates from it" "$work/other.log"
+fi
+
 # 3. The others join, one after the other, as learners promoted once caught up.
 for m in master-03 master-02; do
         expect "$m: etcd-member adds it as a learner" 0 "$m" etcd-member --retry-timeout 30
