@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -332,6 +333,38 @@ const char *check_version(const char *s) {
                 return NULL;
 bad:
         return "a version MAJOR.MINOR.PATCH (like 1.29.1)";
+}
+
+int parse_duration(const char *s, uint64_t *ret_seconds) {
+        uint64_t total = 0;
+        const char *p = s;
+        if (!*p)
+                return -EINVAL;
+        while (*p) {
+                uint64_t n = 0;
+                const char *digits = p;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                        if (n > DURATION_MAX_SECONDS)
+                                return -ERANGE;
+                        n = n * 10 + (uint64_t) (*p - '0');
+                }
+                uint64_t unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
+                if (p == digits || unit == 0)
+                        return -EINVAL;
+                p++;
+                if (n > DURATION_MAX_SECONDS / unit || total + n * unit > DURATION_MAX_SECONDS)
+                        return -ERANGE;
+                total += n * unit;
+        }
+        *ret_seconds = total;
+        return 0;
+}
+
+const char *check_certificate_validity(const char *s) {
+        uint64_t seconds;
+        if (parse_duration(s, &seconds) < 0 || seconds < CERT_VALIDITY_MIN || seconds > CERT_VALIDITY_MAX)
+                return "a duration like 8760h (hours, minutes, seconds: h, m, s) from 10m to 87600h";
+        return NULL;
 }
 
 const char *check_device_path(const char *s) {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Checks on the form of single values. Each returns NULL when the value is fine, else what it must be
@@ -35,6 +36,14 @@ const char *check_label_key(const char *s);
 const char *label_kubelet_refuses(const char *key);
 const char *check_label_value(const char *s);
 const char *check_version(const char *s);
+/* A duration as Go writes it (kubeadm's certificateValidityPeriod): NUMBER UNIT, one or more, units h, m and
+ * s ("8760h", "1h30m"); no sign, fraction or other unit (-EINVAL), at most DURATION_MAX_SECONDS (-ERANGE). */
+#define DURATION_MAX_SECONDS (100ULL * 366 * 24 * 3600)
+int parse_duration(const char *s, uint64_t *ret_seconds);
+/* kubernetes.pki.certificate_validity: such a duration from 10 minutes to ten years (the CAs' life). */
+#define CERT_VALIDITY_MIN (10 * 60)
+#define CERT_VALIDITY_MAX (87600ULL * 3600)
+const char *check_certificate_validity(const char *s);
 const char *check_device_path(const char *s);
 const char *check_interface_name(const char *s);
 const char *check_mqtt_acl(const char *s);

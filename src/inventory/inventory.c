@@ -158,6 +158,7 @@ static const Schema node_file_schema = { "node file", node_file_fields };
 #define KC(f) offsetof(KubernetesConfig, f)
 static const Field pki_fields[] = {
         { "key_algorithm", FIELD_STRING, KC(pki.key_algorithm) - KC(pki), .choices = key_algorithms, .noun = "key algorithm" },
+        { "certificate_validity", FIELD_STRING, KC(pki.certificate_validity) - KC(pki), .check = check_certificate_validity },
         END,
 };
 static const Schema pki_schema = { "kubernetes.pki", pki_fields };
@@ -473,6 +474,7 @@ static int apply_defaults(Inventory *inv) {
         r = r ?: default_str(&k->version, "1.29.1", none);
         default_int(&k->api_server_port, 6443);
         r = r ?: default_str(&k->pki.key_algorithm, "ecdsa-p256", none);
+        r = r ?: default_str(&k->pki.certificate_validity, "8760h", none);
         r = r ?: default_str(&k->cni, "bridge", none);
         r = r ?: default_str(&k->cgroup_driver, "systemd", none);
 

@@ -157,6 +157,7 @@ typedef struct KubernetesConfig {
         struct {
                 Loc loc;
                 StrVal key_algorithm;
+                StrVal certificate_validity; /* a duration (checks.h parse_duration()): the leaves' life */
         } pki;
         StrVal cni;
         StrVal cgroup_driver; /* the kubelet's and containerd's: systemd or cgroupfs */

@@ -141,8 +141,9 @@ static json_t *kubernetes_json(const Inventory *inv) {
                                                                         : "added as a learner, then promoted"));
                 }
 
-        return json_pack("{s:s,s:I,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "version", k->version.v, "api_server_port",
-                         (json_int_t) k->api_server_port.v, "key_algorithm", k->pki.key_algorithm.v, "cni", k->cni.v,
+        return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "version", k->version.v, "api_server_port",
+                         (json_int_t) k->api_server_port.v, "key_algorithm", k->pki.key_algorithm.v,
+                         "certificate_validity", k->pki.certificate_validity.v, "cni", k->cni.v,
                          "cgroup_driver", k->cgroup_driver.v, "schedule_on_masters", k->schedule_on_masters.v,
                          "first_master", str_or_null(first ? first->name : NULL), "api_endpoint",
                          first ? endpoint("https://", first, k->api_server_port.v) : json_null(), "api_service_ip",

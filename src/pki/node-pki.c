@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checks.h"
 #include "fileio.h"
 #include "fs-util.h"
 #include "inventory.h"
@@ -332,8 +333,18 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                 pki_plan_done(&p);
                 return r;
         }
+        uint64_t validity = pki_certificate_validity(inv);
+        for (size_t i = 0; i < p.n; i++)
+                p.entries[i].validity = validity;
         *ret = p;
         return 0;
+}
+
+uint64_t pki_certificate_validity(const Inventory *inv) {
+        uint64_t seconds;
+        if (parse_duration(strempty(inv->kubernetes.pki.certificate_validity.v), &seconds) < 0 || seconds == 0)
+                return (uint64_t) PKI_LEAF_VALIDITY_DAYS * 24 * 3600;
+        return seconds;
 }
 
 X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key) {
@@ -437,10 +448,11 @@ int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, t
                 .ips = e->ips,
                 .n_ips = e->n_ips,
                 .usage = e->usage,
-                .validity_days = PKI_LEAF_VALIDITY_DAYS,
                 /* Backdated like the CAs (x509.c), so a node whose clock runs a little ahead of the API
-                 * server's does not present a certificate that is not yet valid there. */
+                 * server's does not present a certificate that is not yet valid there; notAfter is the
+                 * validity from now, as kubeadm's. */
                 .not_before = now - 5 * 60,
+                .validity_seconds = (e->validity ?: (uint64_t) PKI_LEAF_VALIDITY_DAYS * 24 * 3600) + 5 * 60,
         };
         return pki_cert_issue(subject_key, &spec, ca, ca_key, ret);
 }
@@ -883,6 +895,7 @@ int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, c
                 .usage = CERT_USAGE_CLIENT,
                 .ca = CA_KUBERNETES,
                 .server = server,
+                .validity = pki_certificate_validity(inv),
         };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;

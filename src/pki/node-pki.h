@@ -52,6 +52,7 @@ typedef struct PkiEntry {
         size_t n_ips;
         char *server; /* kubeconfig: the API server URL */
         const char *key_group; /* a group that must read the key (then 0640 root:group), or NULL */
+        uint64_t validity;     /* a leaf's or kubeconfig's life from its issue, in seconds */
 } PkiEntry;
 
 typedef struct PkiPlan {
@@ -75,7 +76,7 @@ size_t pki_units_to_restart(const char *const *changed, size_t n, const char **r
 /* The CA (and its key) that signs entry e. */
 X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key);
 /* A certificate for subject_key with what entry e says (subject, usages, names), from its CA, valid from five
- * minutes before now for a year: what pki node and the join service both issue. */
+ * minutes before now until e->validity after now: what pki node and the join service both issue. */
 int pki_entry_issue(const PkiEntry *e, const Bundle *b, EVP_PKEY *subject_key, time_t now, X509 **ret);
 /* The text of copy entry e, made from the bundle as it is (a PEM, a keyring, the password file, the
  * bootstrap kubeconfig); free with secret_free(). */
@@ -97,6 +98,8 @@ int pki_node_files(const Inventory *inv, const PkiPlan *p, const Bundle *b, cons
 
 /* The key algorithm the inventory asks for (kubernetes.pki.key_algorithm; ECDSA P-256 by default). */
 KeyAlgorithm pki_key_algorithm(const Inventory *inv);
+/* The life of a node's certificates in seconds (kubernetes.pki.certificate_validity; 8760h by default). */
+uint64_t pki_certificate_validity(const Inventory *inv);
 
 /* The files of the plan from certificates issued elsewhere (the join service): for entry i, keys[i] (the
  * node's own key) and certs[i] for a leaf or kubeconfig, copies[i] the text of a copy; NULL entries are
@@ -114,7 +117,7 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
 
 /* An admin kubeconfig for an operator's workstation (`clusterboot kubeconfig`): a new key and a client
  * certificate for user in group system:masters from the bundle's Kubernetes CA, valid as long as a node's
- * (PKI_LEAF_VALIDITY_DAYS), for master n's API server. *ret_text is freed with secret_free(); *ret_server
- * (the server's URL) with free(). */
+ * (kubernetes.pki.certificate_validity), for master n's API server. *ret_text is freed with secret_free();
+ * *ret_server (the server's URL) with free(). */
 int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, const char *user, time_t now,
                          char **ret_text, char **ret_server, time_t *ret_not_after);

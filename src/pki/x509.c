@@ -268,13 +268,14 @@ static int set_validity(X509 *x, const CertSpec *spec, bool is_ca) {
 
         if (days == 0)
                 days = is_ca ? PKI_CA_VALIDITY_DAYS : PKI_LEAF_VALIDITY_DAYS;
-        if (days > PKI_MAX_VALIDITY_DAYS || not_before < 0)
+        uint64_t seconds = spec->validity_seconds ?: (uint64_t) days * 24 * 60 * 60;
+        if (days > PKI_MAX_VALIDITY_DAYS || seconds > (uint64_t) PKI_MAX_VALIDITY_DAYS * 24 * 60 * 60 || not_before < 0)
                 return -EINVAL;
         if (not_before == 0)
                 not_before = time(NULL) - PKI_BACKDATE_SECONDS;
 
         if (!ASN1_TIME_set(X509_getm_notBefore(x), not_before) ||
-            !ASN1_TIME_set(X509_getm_notAfter(x), not_before + (time_t) days * 24 * 60 * 60))
+            !ASN1_TIME_set(X509_getm_notAfter(x), not_before + (time_t) seconds))
                 return openssl_error(-EIO);
         return 0;
 }

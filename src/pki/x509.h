@@ -52,12 +52,13 @@ typedef struct CertSpec {
         size_t n_ips;
         unsigned usage; /* CertUsage */
         unsigned validity_days; /* 0: PKI_CA_VALIDITY_DAYS or PKI_LEAF_VALIDITY_DAYS */
+        uint64_t validity_seconds; /* when not 0, instead of validity_days */
         time_t not_before; /* 0: now minus 5 minutes for clock skew (kubeadm's CertificateBackdate) */
 } CertSpec;
 
 /* As kubeadm: the subject is the organizations (one multi-valued RDN, as Go writes them) then the common
  * name; SANs are the DNS names (sorted, unique) then the IPs (in order, unique); notAfter is notBefore plus
- * validity_days; serial numbers are random and positive (128 bits); signatures are SHA-256. */
+ * validity_seconds, or validity_days; serial numbers are random and positive (128 bits); signatures are SHA-256. */
 
 /* A self-signed CA certificate for key (RSA or EC). usage is CERT_USAGE_CA (or 0). Like kubeadm's, it also
  * names its common name as a DNS SAN (when that is a valid DNS name), and has a subject key identifier. */

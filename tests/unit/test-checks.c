@@ -1,9 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "checks.h"
 #include "tap.h"
+
+TEST(test_duration) {
+        uint64_t t = 0;
+        ASSERT_INT_EQ(parse_duration("8760h", &t), 0);
+        ASSERT_TRUE(t == 8760ULL * 3600);
+        ASSERT_INT_EQ(parse_duration("1h30m15s", &t), 0);
+        ASSERT_TRUE(t == 5415);
+        ASSERT_INT_EQ(parse_duration("0s", &t), 0);
+        ASSERT_TRUE(t == 0);
+        ASSERT_INT_EQ(parse_duration("", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("365d", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("1.5h", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("-1h", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("h", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("10", &t), -EINVAL);
+        ASSERT_INT_EQ(parse_duration("99999999999999999999h", &t), -ERANGE);
+        ASSERT_INT_EQ(parse_duration("876600h876600h", &t), -ERANGE);
+        ASSERT_NULL(check_certificate_validity("8760h"));
+        ASSERT_NULL(check_certificate_validity("10m"));
+        ASSERT_NULL(check_certificate_validity("87600h"));
+        ASSERT_NOT_NULL(check_certificate_validity("9m59s"));
+        ASSERT_NOT_NULL(check_certificate_validity("87601h"));
+        ASSERT_NOT_NULL(check_certificate_validity("1y"));
+}
 
 TEST(test_dns) {
         ASSERT_NULL(check_dns_label("master-01"));
@@ -174,6 +199,7 @@ TEST(test_taint_key) {
 }
 
 int main(void) {
+        RUN(test_duration);
         RUN(test_dns);
         RUN(test_hostname);
         RUN(test_hostname_first_label);

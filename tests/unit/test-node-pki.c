@@ -8,8 +8,10 @@
 #include "bundle.h"
 #include "inventory.h"
 #include "node-pki.h"
+#include "fileio.h"
 #include "string-util.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 #include "writer.h"
 #include "x509.h"
 
@@ -204,6 +206,51 @@ TEST(test_renew_a_third_before_expiry) {
         pki_plan_done(&p);
 }
 
+/* kubernetes.pki.certificate_validity: a day's certificates (notAfter a day after issue, notBefore 5 minutes
+ * back) are kept for their first two thirds, and issued anew in the last third (about 8 hours). */
+TEST(test_certificate_validity) {
+        char cmd[512], path[512];
+        snprintf(cmd, sizeof(cmd), "cp -r '%s/homelab' '%s/short'", examples, dir);
+        ASSERT_INT_EQ(system(cmd), 0);
+        snprintf(path, sizeof(path), "%s/short/services/kubernetes.yaml", dir);
+        _cleanup_free_ char *text = NULL, *changed = NULL;
+        size_t size;
+        ASSERT_INT_EQ(read_full_file(path, 1 << 20, &text, &size), 0);
+        ASSERT_NOT_NULL(changed = strreplace(text, "  pki:\n", "  pki:\n    certificate_validity: 24h\n"));
+        ASSERT_INT_EQ(write_file_atomic(path, changed, strlen(changed), 0644), 0);
+        Inventory *shortlived = test_load_example(dir, "short");
+        ASSERT_NOT_NULL(shortlived);
+        ASSERT_TRUE(pki_certificate_validity(shortlived) == 24 * 3600);
+        ASSERT_TRUE(pki_certificate_validity(inv) == 8760 * 3600); /* the default */
+
+        char root[256];
+        snprintf(root, sizeof(root), "%s/short-root", dir);
+        PkiPlan p = {};
+        RenderSet set = {};
+        time_t now = time(NULL);
+        ASSERT_INT_EQ(pki_plan_node(shortlived, inventory_find_node(shortlived, "master-01"), &p), 0);
+        ASSERT_INT_EQ(pki_node_files(shortlived, &p, &bundle, root, true, now, &set), 0);
+        ASSERT_INT_EQ(render_set_write(&set, root, false, NULL, NULL, NULL), 0);
+        const RenderedFile *f = render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt");
+        X509 *cert = NULL;
+        int days = -1, secs = -1;
+        ASSERT_TRUE(f && pki_cert_from_pem(f->content, strlen(f->content), &cert) >= 0);
+        ASSERT_INT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert)), 1);
+        ASSERT_INT_EQ(days, 1);
+        ASSERT_INT_EQ(secs, 300);
+        X509_free(cert);
+        render_set_done(&set);
+
+        ASSERT_INT_EQ(pki_node_files(shortlived, &p, &bundle, root, false, now + 15 * 3600, &set), 0);
+        ASSERT_NULL(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt"));
+        render_set_done(&set);
+        ASSERT_INT_EQ(pki_node_files(shortlived, &p, &bundle, root, false, now + 16 * 3600, &set), 0);
+        ASSERT_NOT_NULL(render_set_find(&set, "/etc/kubernetes/pki/apiserver.crt"));
+        render_set_done(&set);
+        pki_plan_done(&p);
+        inventory_free(shortlived);
+}
+
 /* What pki node --restart restarts for new files: each reader once, etcd before the API server before its
  * clients; nothing for files only people and tools read. */
 TEST(test_units_to_restart) {
@@ -361,6 +408,7 @@ int main(int argc, char **argv) {
         RUN(test_issue_keep_check);
         RUN(test_renew_a_third_before_expiry);
         RUN(test_units_to_restart);
+        RUN(test_certificate_validity);
         RUN(test_fqdn_sans);
 
         char cmd[128];
