@@ -165,6 +165,8 @@ static int render_controller_manager(const RenderContext *c, RenderSet *out) {
                 { "cluster-name", strempty(inv->cluster.name.v) },
                 { "cluster-signing-cert-file", KUBE_CA_CRT },
                 { "cluster-signing-key-file", PKI_DIR "/ca.key" },
+                /* The kubelets' client certificates, which it signs, live as long as the rest of a node's. */
+                { "cluster-signing-duration", strempty(inv->kubernetes.pki.certificate_validity.v) },
                 { "controllers", "*,bootstrapsigner,tokencleaner" },
                 { "kubeconfig", CONTROLLER_MANAGER_CONF },
                 { "leader-elect", "true" },
