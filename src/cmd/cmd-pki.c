@@ -127,6 +127,12 @@ static int renew_through_join(const Options *o, const Inventory *inv, const Node
                 return log_error_errno(-ENOMEM, "out of memory");
         if (o->secrets || access(client, R_OK) < 0)
                 return 0;
+        if (o->dry_run) { /* the join service would issue certificates: not asked */
+                if (o->output == OUTPUT_TEXT)
+                        printf("  would ask a master's join service for the certificates that are due (by the "
+                               "kubelet's client certificate)\n");
+                return 1;
+        }
         _cleanup_free_ char *ca_pem = NULL, *why = NULL, *from = NULL;
         size_t size;
         int r = read_full_file(ca_path, 1024 * 1024, &ca_pem, &size);
@@ -156,13 +162,12 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
         PkiPlan plan = {};
         RenderSet set = {};
         const RenderedFile *failed = NULL;
-        WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL,
-                         .restarts = o->output == OUTPUT_JSON && o->restart ? json_array() : NULL };
-
         if (o->restart && o->root) {
                 log_error("--restart restarts the services of the running system; it cannot be used with --root");
                 return EXIT_USAGE;
         }
+        WriteTally t = { .o = o, .files = o->output == OUTPUT_JSON ? json_array() : NULL,
+                         .restarts = o->output == OUTPUT_JSON && o->restart ? json_array() : NULL };
         int r = EXIT_DONE;
         int k = pki_plan_node(inv, node, &plan);
         int joined = k < 0 ? k : renew_through_join(o, inv, node, renew, &set);

@@ -146,6 +146,13 @@ check "... and fails on an error, naming the file" 1 "apiserver.key: error: mode
 chmod 0600 "$emb/etc/kubernetes/pki/apiserver.key"
 check "pki node --restart acts on the running system, not on a tree" 2 "cannot be used with --root" -- \
     "$bin" pki node --root "$emb" --restart
+# A node of the join policy (no bundle) with its kubelet's client certificate renews through the join
+# service; a dry run does not ask it (it would issue certificates).
+jp=$tmp/join-policy-node
+mkdir -p "$jp/var/lib/kubelet/pki" && echo placeholder >"$jp/var/lib/kubelet/pki/kubelet-client-current.pem"
+check "pki node --dry-run on a join-policy node: would ask the join service, asks nothing" 0 \
+    "would ask a master's join service for the certificates that are due" -- \
+    "$bin" pki node --inventory "$inv" --node worker-01 --root "$jp" --dry-run
 check "pki node --restart --dry-run names the services that read the node's files" 0 \
     "would restart etcd.service if it started before its files changed" -- \
     "$bin" pki node --inventory "$inv" --node master-01 --secrets "$tmp/bundle" --restart --dry-run
