@@ -711,7 +711,8 @@ EOF
 # Certificates that renew themselves, after the cluster's checks of scenario 1 (so that the restarts cannot
 # disturb them): on master-03, which received the bundle, clusterboot-renew.service (what its timer starts)
 # with nothing due, then after `pki renew` made every certificate new (as a third of their life left would);
-# on worker-01, which has no bundle under the join policy, it is skipped. Results to $work/s1/renew/.
+# on worker-01, which has no bundle under the join policy, the same through master-01's join service by the
+# kubelet's client certificate. Results to $work/s1/renew/.
 renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and its journal of this run into NAME.*
     local w=$work/s1/renew since
     # journalctl --since has whole seconds: the last run's lines of this second are not this run's.
@@ -731,9 +732,9 @@ units_started() { # MACHINE: "UNIT STATE SINCE-EPOCH" of the units that read PKI
         echo "$u.service $s $(date -d "$t" +%s 2>/dev/null || echo 0)"
     done'
 }
-# restarted_since FILE-PREFIX AT-FILE WANT...: each unit of WANT is active and became so after the renewal (restarted by
-# the service, or, as a controller manager that lost its leader lease when its API server restarted, by
-# systemd), and those the service restarted are in WANT's order.
+# restarted_since FILE-PREFIX AT-FILE WANT...: each unit of WANT is active and became so after the renewal
+# (restarted by the service, or, as a controller manager that lost its leader lease when its API server
+# restarted, by systemd), and those the service restarted are in WANT's order.
 restarted_since() {
     local f=$1 u state since at got
     at=$(cat "$2")
