@@ -226,16 +226,9 @@ int join_renew_authorize(X509 *ca, X509 *client, const char *node, time_t now, c
         if (X509_check_purpose(client, X509_PURPOSE_SSL_CLIENT, 0) != 1)
                 return refuse(ret_reason, "client certificate not for client authentication", -EACCES);
         /* The kubelet's client certificate: CN=system:node:NAME, O=system:nodes (the Node authorizer's form). */
-        char cn[256], want[256];
-        X509_NAME *subject = X509_get_subject_name(client);
-        bool in_nodes = false;
-        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0 && !in_nodes;) {
-                const ASN1_STRING *o = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
-                in_nodes = ASN1_STRING_length(o) == (int) strlen("system:nodes") &&
-                           memcmp(ASN1_STRING_get0_data(o), "system:nodes", strlen("system:nodes")) == 0;
-        }
+        char want[256];
         snprintf(want, sizeof(want), "system:node:%s", node);
-        if (X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof(cn)) < 0 || !streq(cn, want) || !in_nodes)
+        if (!pki_cert_has_cn(client, want) || !pki_cert_has_organization(client, "system:nodes"))
                 return refuse(ret_reason, "the client certificate is not this node's", -EPERM);
         return 0;
 }

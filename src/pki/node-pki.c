@@ -424,9 +424,7 @@ static char *key_path(const char *crt) {
 static bool leaf_good(const PkiEntry *e, X509 *cert, EVP_PKEY *key, X509 *ca, time_t now) {
         if (!pki_key_matches(cert, key) || pki_cert_verify(cert, ca, now) < 0 || pki_cert_renewal_due(cert, now))
                 return false;
-        char cn[256];
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) < 0 ||
-            !streq(cn, e->common_name))
+        if (!pki_cert_has_cn(cert, e->common_name))
                 return false;
         for (char **d = e->dns_names; d && *d; d++)
                 if (!pki_cert_has_dns(cert, *d))

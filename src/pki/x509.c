@@ -562,6 +562,22 @@ int pki_cert_verify(X509 *cert, X509 *ca, time_t now) {
         }
 }
 
+bool pki_cert_has_cn(X509 *cert, const char *cn) {
+        char got[256];
+        return X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, got, sizeof(got)) >= 0 &&
+               streq(got, cn);
+}
+
+bool pki_cert_has_organization(X509 *cert, const char *o) {
+        X509_NAME *subject = X509_get_subject_name(cert);
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
+                const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+                if (ASN1_STRING_length(v) == (int) strlen(o) && memcmp(ASN1_STRING_get0_data(v), o, strlen(o)) == 0)
+                        return true;
+        }
+        return false;
+}
+
 bool pki_cert_has_dns(X509 *cert, const char *name) {
         if (!cert || !name || !*name)
                 return false;

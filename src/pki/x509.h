@@ -88,6 +88,9 @@ int pki_spki_hash(X509 *ca, char ret[static 72]);
 bool pki_key_matches(X509 *cert, EVP_PKEY *key);
 int pki_cert_verify(X509 *cert, X509 *ca, time_t now);
 bool pki_cert_has_dns(X509 *cert, const char *name);
+/* The subject's common name is exactly cn; one of its organizations is exactly o. */
+bool pki_cert_has_cn(X509 *cert, const char *cn);
+bool pki_cert_has_organization(X509 *cert, const char *o);
 bool pki_cert_has_ip(X509 *cert, const IpAddr *ip);
 /* Seconds until notAfter (negative when expired). */
 int pki_cert_expires_in(X509 *cert, time_t now, int64_t *ret_seconds);

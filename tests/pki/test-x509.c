@@ -275,6 +275,15 @@ TEST(test_verify_validity) {
         ASSERT_NOT_NULL(strstr(out, "certificate has expired"));
 }
 
+TEST(test_subject_queries) {
+        ASSERT_TRUE(pki_cert_has_organization(admin, "system:masters"));
+        ASSERT_TRUE(pki_cert_has_organization(admin, "kubeadm:cluster-admins"));
+        ASSERT_TRUE(!pki_cert_has_organization(admin, "system:master"));
+        ASSERT_TRUE(!pki_cert_has_organization(apiserver, "system:masters"));
+        ASSERT_TRUE(pki_cert_has_cn(ca, "kubernetes"));
+        ASSERT_TRUE(!pki_cert_has_cn(ca, "kubernete"));
+}
+
 TEST(test_renewal_due) {
         time_t now = time(NULL);
         /* A year's certificate: due with less than a third of 365 days (121.67) left, not before. */
@@ -800,6 +809,7 @@ int main(void) {
                 RUN_ALG(test_verify_validity);
                 RUN_ALG(test_validity_and_serial);
                 RUN_ALG(test_renewal_due);
+                RUN_ALG(test_subject_queries);
                 RUN_ALG(test_key_matches);
                 RUN_ALG(test_sans);
                 RUN_ALG(test_pem_round_trip);
