@@ -88,15 +88,37 @@ for name, c in h.get("checks", {}).items():
 sys.exit(0 if h["status"] == "HEALTH_OK" and o["num_up_osds"] == want and o["num_in_osds"] == want else 1)' "$want"
 }
 # check_ceph NODE: HEALTH_OK and every OSD up and in, within 4 minutes: placement groups peer first. After a
-# whole-cluster reboot with a reinstalled monitor (scenario 6), the one PG stayed "peering" for over 2 minutes
-# once in CI; what it waits for is printed when it does not get there (ceph health detail, pg dump_stuck).
+# whole-cluster reboot with a reinstalled monitor (scenario 6), the one PG stayed "peering" for 4 minutes
+# in two CI runs; when it does not get there, what each PG that is not active waits for is printed last
+# (the failure output keeps 30 lines): the OSDs' up_thru, and the PG's peering state from its primary.
 check_ceph() {
     checks_retry 240 checks_ceph_health "$1" || {
         nspawn_exec "$1" timeout 20 ceph -s --connect-timeout 10
         nspawn_exec "$1" timeout 20 ceph health detail --connect-timeout 10
-        nspawn_exec "$1" timeout 20 ceph pg dump_stuck --connect-timeout 10
+        checks_ceph_stuck "$1"
         return 1
     }
+}
+# checks_ceph_stuck NODE: a line per OSD (up_from, up_thru, down_at), then per PG that is not active its
+# state, up and acting sets, and the peering states its primary is in, with what each one waits for.
+checks_ceph_stuck() {
+    local pg
+    nspawn_exec "$1" timeout 20 ceph osd dump --connect-timeout 10 | grep '^osd\.' | cut -c1-160
+    for pg in $(nspawn_exec "$1" timeout 20 ceph pg ls -f json --connect-timeout 10 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for p in d.get("pg_stats", d if isinstance(d, list) else []):
+    if "active" not in p["state"]:
+        print(p["pgid"])'); do
+        nspawn_exec "$1" timeout 30 ceph pg "$pg" query --connect-timeout 10 | python3 -c '
+import json, sys
+q = json.load(sys.stdin)
+print("pg %s: %s, up %s, acting %s, epoch %s" % (sys.argv[1], q.get("state"), q.get("up"), q.get("acting"), q.get("epoch")))
+for r in q.get("recovery_state", []):
+    extra = {k: v for k, v in r.items() if k not in ("name", "enter_time", "probing_osds")}
+    print("  %s since %s %s" % (r.get("name"), r.get("enter_time"), json.dumps(extra)[:300] if extra else ""))' "$pg" ||
+            echo "pg $pg: no answer to ceph pg query (its primary OSD does not answer)"
+    done
 }
 check_dns() { # every node's name (and hostname) in the zone, from another machine, through each CoreDNS
     local zone port srv asker name want got bad=0 host q
