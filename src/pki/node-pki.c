@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base64.h"
 #include "checks.h"
 #include "fileio.h"
 #include "fs-util.h"
@@ -472,33 +473,19 @@ static int read_under(const char *root, const char *path, char **ret, size_t *re
 }
 
 static char *base64(const char *data, size_t size) {
-        char *out = malloc(4 * ((size + 2) / 3) + 1);
-        if (out)
-                EVP_EncodeBlock((unsigned char *) out, (const unsigned char *) data, (int) size);
-        return out;
+        char *out = NULL;
+        return base64_encode(data, size, &out) < 0 ? NULL : out;
 }
 
 /* The value of "key: value" in a kubeconfig we wrote, base64-decoded. */
 static char *kubeconfig_field(const char *text, const char *field, size_t *ret_size) {
         const char *p = strstr(text, field);
+        char *out;
         if (!p)
                 return NULL;
         p += strlen(field);
         p += strspn(p, " ");
-        size_t n = strcspn(p, "\n");
-        unsigned char *out = malloc(n + 1);
-        if (!out)
-                return NULL;
-        int len = EVP_DecodeBlock(out, (const unsigned char *) p, (int) n);
-        if (len < 0) {
-                free(out);
-                return NULL;
-        }
-        while (len > 0 && n > 0 && p[n - 1] == '=') /* EVP_DecodeBlock counts the padding */
-                len--, n--;
-        out[len] = 0;
-        *ret_size = (size_t) len;
-        return (char *) out;
+        return base64_decode_alloc(p, strcspn(p, "\n"), &out, ret_size) < 0 ? NULL : out;
 }
 
 /* A kubeconfig for e->server, trusting the Kubernetes CA, with one user named user whose credentials are

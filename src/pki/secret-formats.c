@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base64.h"
 #include "secret-formats.h"
 #include "string-util.h"
 #include "banned.h"
@@ -26,7 +27,6 @@
 #define MOSQ_SALT_LEN_LONG 64
 #define MOSQ_HASH_LEN 64
 
-#define BASE64_LEN(n) (((n) + 2) / 3 * 4)
 
 void secret_free(char *s) {
         if (!s)
@@ -39,40 +39,6 @@ static int random_bytes(void *buf, size_t n) {
         if (n > INT_MAX)
                 return -EINVAL;
         return RAND_bytes(buf, (int) n) == 1 ? 0 : -EIO;
-}
-
-/* Standard base64 with padding, into a new string. */
-static int base64_encode(const uint8_t *in, size_t n, char **ret) {
-        if (n > INT_MAX / 4 * 3 - 3)
-                return -EINVAL;
-        char *s = malloc(BASE64_LEN(n) + 1);
-        if (!s)
-                return -ENOMEM;
-        EVP_EncodeBlock((unsigned char *) s, in, (int) n);
-        *ret = s;
-        return 0;
-}
-
-static bool base64_char(char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-/* Strict standard base64 (padded, no whitespace) of s[0..len) into buf. EVP_DecodeBlock() skips blanks and
- * counts padding as zero bytes, so the input is checked first and the padding subtracted here. */
-static int base64_decode(const char *s, size_t len, uint8_t *buf, size_t bufsize, size_t *ret_len) {
-        if (len == 0 || len % 4 != 0 || len / 4 * 3 > bufsize || len > INT_MAX)
-                return -EINVAL;
-        size_t pad = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
-        for (size_t i = 0; i < len - pad; i++)
-                if (!base64_char(s[i]))
-                        return -EINVAL;
-        int n = EVP_DecodeBlock(buf, (const unsigned char *) s, (int) len);
-        if (n < 0 || (size_t) n != len / 4 * 3) {
-                OPENSSL_cleanse(buf, bufsize);
-                return -EINVAL;
-        }
-        *ret_len = (size_t) n - pad;
-        return 0;
 }
 
 static void put_le16(uint8_t *p, uint16_t v) {
