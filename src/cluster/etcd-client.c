@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "etcd-client.h"
 #include "macro.h"
 #include "string-util.h"
@@ -152,6 +153,56 @@ int etcd_parse_member_list(const char *body, size_t size, uint64_t *ret_added_id
         *ret = l;
         l = (EtcdMemberList) {};
         return 0;
+}
+
+void etcd_value_done(EtcdValue *v) {
+        if (!v)
+                return;
+        free(v->value);
+        *v = (EtcdValue) {};
+}
+
+static int parse_int64(const json_t *v, int64_t *ret) {
+        uint64_t u;
+        int r = parse_uint64(v, &u);
+        if (r < 0 || u > INT64_MAX)
+                return r < 0 ? r : -EBADMSG;
+        *ret = (int64_t) u;
+        return 0;
+}
+
+int etcd_parse_range(const char *body, size_t size, EtcdValue *ret) {
+        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
+        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
+                return -EBADMSG;
+        const json_t *kvs = json_object_get(j, "kvs");
+        if (!kvs)
+                return -ENOENT;
+        const json_t *kv = json_array_get(kvs, 0);
+        if (!json_is_array(kvs) || !json_is_object(kv))
+                return json_is_array(kvs) && json_array_size(kvs) == 0 ? -ENOENT : -EBADMSG;
+        /* An empty value is left out too. */
+        const json_t *value = json_object_get(kv, "value");
+        const char *v = value ? json_string_value(value) : "";
+        EtcdValue e = {};
+        int r = v ? 0 : -EBADMSG;
+        r = r ?: parse_int64(json_object_get(kv, "mod_revision"), &e.mod_revision);
+        r = r ?: parse_int64(json_object_get(kv, "version"), &e.version);
+        r = r ?: base64_decode_alloc(v, strlen(v), &e.value, &e.size);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        *ret = e;
+        return 0;
+}
+
+int etcd_parse_txn(const char *body, size_t size) {
+        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
+        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
+                return -EBADMSG;
+        const json_t *ok = json_object_get(j, "succeeded");
+        if (ok && !json_is_boolean(ok))
+                return -EBADMSG;
+        return json_is_true(ok);
 }
 
 /* The answers whose gRPC code alone would say too little. Exact messages, from etcd 3.4's
@@ -496,6 +547,53 @@ int etcd_member_promote(const char *const *endpoints, size_t n_endpoints, const 
 int etcd_member_remove(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
                        uint64_t id) {
         return member_change(endpoints, n_endpoints, tls, timeout_ms, "/v3/cluster/member/remove", id);
+}
+
+static json_t *b64_string(const char *s, size_t n) {
+        _cleanup_free_ char *b = NULL;
+        return base64_encode(s, n, &b) < 0 ? NULL : json_string(b);
+}
+
+int etcd_get(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+             const char *key, EtcdValue *ret) {
+        if (!key || !*key)
+                return -EINVAL;
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:o}", "key", b64_string(key, strlen(key)));
+        _cleanup_(strbuf_done) StrBuf answer = {};
+        if (!req)
+                return -ENOMEM;
+        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/range", req, &answer);
+        return r < 0 ? r : etcd_parse_range(answer.s, answer.len, ret);
+}
+
+int etcd_put_if(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                const char *guard_key, int64_t guard_revision, const char *const *keys, const char *const *values,
+                size_t n) {
+        if (!guard_key || !*guard_key || guard_revision < 0 || n == 0)
+                return -EINVAL;
+        char rev[24];
+        snprintf(rev, sizeof(rev), "%" PRId64, guard_revision);
+        /* etcd compares a key that does not exist as one with revisions 0. */
+        _cleanup_(json_decrefp) json_t *puts = json_array();
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:[{s:o,s:s,s:s,s:s}]}", "compare", "key",
+                                                        b64_string(guard_key, strlen(guard_key)), "result", "EQUAL",
+                                                        "target", "MOD", "mod_revision", rev);
+        if (!puts || !req)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (!keys[i] || !*keys[i] || !values[i])
+                        return -EINVAL;
+                if (json_array_append_new(puts, json_pack("{s:{s:o,s:o}}", "request_put", "key",
+                                                          b64_string(keys[i], strlen(keys[i])), "value",
+                                                          b64_string(values[i], strlen(values[i])))) < 0)
+                        return -ENOMEM;
+        }
+        if (json_object_set(req, "success", puts) < 0)
+                return -ENOMEM;
+        _cleanup_(strbuf_done) StrBuf answer = {};
+        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/txn", req, &answer);
+        r = r < 0 ? r : etcd_parse_txn(answer.s, answer.len);
+        return r < 0 ? r : r ? 0 : -ESTALE;
 }
 
 int etcd_endpoint_health(const char *endpoint, const EtcdTls *tls, unsigned timeout_ms) {

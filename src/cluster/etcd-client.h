@@ -63,6 +63,26 @@ int etcd_member_remove(const char *const *endpoints, size_t n_endpoints, const E
  * calls a started learner healthy. */
 int etcd_endpoint_health(const char *endpoint, const EtcdTls *tls, unsigned timeout_ms);
 
+/* The key-value store, for the cluster's own records (the inventory `apply` stores). Keys and values are
+ * bytes for etcd; here keys are strings and values NUL-terminated copies (a value may hold NULs: size). */
+typedef struct EtcdValue {
+        char *value;
+        size_t size;
+        int64_t mod_revision; /* the store's revision that last wrote the key */
+        int64_t version;      /* how often the key was written since it was made (1: once) */
+} EtcdValue;
+
+void etcd_value_done(EtcdValue *v);
+/* key's value: 0, or -ENOENT when there is no such key. */
+int etcd_get(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+             const char *key, EtcdValue *ret);
+/* Writes keys[i] = values[i] (i < n) in one transaction, if guard_key was last written at guard_revision
+ * (0: guard_key does not exist): compare and swap, so that two writers cannot both win. 0 written,
+ * -ESTALE the guard had moved and nothing was written. */
+int etcd_put_if(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                const char *guard_key, int64_t guard_revision, const char *const *keys, const char *const *values,
+                size_t n);
+
 /* "name1=https://ip1:2380,name2=..." for ETCD_INITIAL_CLUSTER: the started members of the list, plus
  * self (name, peer_url) for the member just added (which has no name yet: the member with self_peer_url,
  * or appended when the list does not have it), sorted by name. etcd wants every member of the cluster
@@ -72,6 +92,11 @@ int etcd_endpoint_health(const char *endpoint, const EtcdTls *tls, unsigned time
 char *etcd_initial_cluster(const EtcdMemberList *l, const char *self_name, const char *self_peer_url);
 
 /* The gateway's answers, parsed apart from the transport (for the tests and the fuzzer). */
+/* A RangeResponse for one key: its first kv (keys and values base64, revisions decimal strings); -ENOENT
+ * when it has none, -EBADMSG when it is not one. */
+int etcd_parse_range(const char *body, size_t size, EtcdValue *ret);
+/* A TxnResponse: 1 when it succeeded, 0 when not ("succeeded" is left out when false), -EBADMSG. */
+int etcd_parse_txn(const char *body, size_t size);
 /* A MemberListResponse, or a MemberAddResponse (then ret_added_id, if not NULL, gets the new member's id)
  * as JSON: header.cluster_id and members[], uint64 as decimal strings. -EBADMSG when it is not one. */
 int etcd_parse_member_list(const char *body, size_t size, uint64_t *ret_added_id, EtcdMemberList *ret);

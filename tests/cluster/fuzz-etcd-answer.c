@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: an answer of etcd's gateway, as the client parses it (member list and add, errors,
- * then ETCD_INITIAL_CLUSTER from what was parsed). */
+ * then ETCD_INITIAL_CLUSTER from what was parsed; a key's value, a transaction's outcome). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -21,5 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (etcd_parse_member_list(body, size, &id, &l) >= 0)
                 etcd_member_list_done(&l);
         (void) etcd_parse_error(503, body, size, &skip);
+        EtcdValue v = {};
+        if (etcd_parse_range(body, size, &v) >= 0)
+                etcd_value_done(&v);
+        (void) etcd_parse_txn(body, size);
         return 0;
 }

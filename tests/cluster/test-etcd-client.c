@@ -244,6 +244,56 @@ TEST(test_parse_error) {
         ASSERT_INT_EQ(etcd_parse_error(500, NULL, 0, NULL), -EIO);
 }
 
+/* POST /v3/kv/range and /v3/kv/txn, as etcd 3.4.23 answered them (tests/cluster/answers). */
+static const char range_one[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revision\":\"4\","
+        "\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"L2NsdXN0ZXJib290L2ludmVudG9yeQ==\",\"create_revision\":\"2\","
+        "\"mod_revision\":\"4\",\"version\":\"3\",\"value\":\"aGVsbG8AeA==\"}],\"count\":\"1\"}";
+/* No such key: no "kvs". An empty value: no "value". A transaction whose compare failed: no "succeeded". */
+static const char range_none[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revision\":\"4\","
+        "\"raft_term\":\"2\"}}";
+static const char range_empty[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revision\":\"3\","
+        "\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"L2NsdXN0ZXJib290L2ludmVudG9yeQ==\",\"create_revision\":\"2\","
+        "\"mod_revision\":\"3\",\"version\":\"2\"}],\"count\":\"1\"}";
+static const char txn_ok[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revision\":\"4\","
+        "\"raft_term\":\"2\"},\"succeeded\":true,\"responses\":[{\"response_put\":{\"header\":{\"revision\":\"4\"}}}]}";
+
+TEST(test_parse_kv) {
+        EtcdValue v = {};
+        ASSERT_INT_EQ(etcd_parse_range(STR(range_one), &v), 0);
+        ASSERT_INT_EQ(v.size, 7);
+        ASSERT_TRUE(memcmp(v.value, "hello\0x", 8) == 0); /* a NUL inside, and one after */
+        ASSERT_INT_EQ(v.mod_revision, 4);
+        ASSERT_INT_EQ(v.version, 3);
+        etcd_value_done(&v);
+        ASSERT_INT_EQ(etcd_parse_range(STR(range_none), &v), -ENOENT);
+        ASSERT_INT_EQ(etcd_parse_range(STR(range_empty), &v), 0);
+        ASSERT_STREQ(v.value, "");
+        ASSERT_INT_EQ(v.size, 0);
+        ASSERT_INT_EQ(v.mod_revision, 3);
+        etcd_value_done(&v);
+        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_ok)), 1);
+        ASSERT_INT_EQ(etcd_parse_txn(STR(range_none)), 0);
+
+        static const char *const bad[] = {
+                "{}",
+                "{\"header\":{},\"kvs\":{}}",
+                "{\"header\":{},\"kvs\":[{\"value\":\"aGk=\",\"version\":\"1\"}]}", /* no mod_revision */
+                "{\"header\":{},\"kvs\":[{\"value\":\"a\",\"mod_revision\":\"1\",\"version\":\"1\"}]}",
+                "{\"header\":{},\"kvs\":[{\"value\":\"aGk=\",\"mod_revision\":\"-1\",\"version\":\"1\"}]}",
+                "{\"header\":{},\"kvs\":[{\"value\":7,\"mod_revision\":\"1\",\"version\":\"1\"}]}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (etcd_parse_range(STR(bad[i]), &v) != -EBADMSG)
+                        TAP_FAIL("range answer %s was not refused", bad[i]);
+        ASSERT_INT_EQ(etcd_parse_txn(STR("{\"header\":{},\"succeeded\":\"yes\"}")), -EBADMSG);
+        ASSERT_INT_EQ(etcd_parse_txn(STR("[]")), -EBADMSG);
+        ASSERT_TRUE(!v.value);
+}
+
 /* Refused before anything is sent: nothing here contacts a network. */
 TEST(test_arguments) {
         const EtcdTls tls = { "/nonexistent/ca.crt", "/nonexistent/c.crt", "/nonexistent/c.key" };
@@ -259,6 +309,13 @@ TEST(test_arguments) {
         ASSERT_INT_EQ(etcd_member_list(ep, 1, &tls, 0, &l), -EINVAL);
         ASSERT_INT_EQ(etcd_member_add(ep, 1, &tls, 1000, "", true, &id, &l), -EINVAL);
         ASSERT_INT_EQ(etcd_endpoint_health(NULL, &tls, 1000), -EINVAL);
+        const char *keys[] = { "/k" }, *values[] = { "v" }, *no_value[] = { NULL };
+        ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "", 0, keys, values, 1), -EINVAL);
+        ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", -1, keys, values, 1), -EINVAL);
+        ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", 0, keys, values, 0), -EINVAL);
+        ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", 0, keys, no_value, 1), -EINVAL);
+        EtcdValue v = {};
+        ASSERT_INT_EQ(etcd_get(ep, 1, &tls, 1000, "", &v), -EINVAL);
         ASSERT_TRUE(id == 7 && l.n == 0 && !l.members);
         /* Only https: libcurl refuses the URL before it connects. */
         ASSERT_INT_EQ(etcd_member_list(plain, 1, &tls, 200, &l), -EINVAL);
@@ -275,6 +332,7 @@ int main(void) {
         RUN(test_parse_add);
         RUN(test_parse_bad);
         RUN(test_parse_error);
+        RUN(test_parse_kv);
         RUN(test_arguments);
         return tap_done();
 }
