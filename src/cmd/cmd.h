@@ -88,6 +88,7 @@ int cmd_install(int argc, char **argv, const Options *o);
 int cmd_secrets(int argc, char **argv, const Options *o);
 int cmd_pki(int argc, char **argv, const Options *o);
 int cmd_status(int argc, char **argv, const Options *o);
+int cmd_apply(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);

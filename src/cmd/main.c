@@ -152,6 +152,18 @@ static const Verb verbs[] = {
           "Show this node's bootstrap state and its services",
           "The bootstrap state (uninitialized, bootstrapped or joined) and since when, the node's role, its\n"
           "etcd member id, the steps done, and the state of every unit of its roles as systemd reports it." },
+        { "apply", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_OUTPUT, cmd_apply, "",
+          "Give the running cluster a new inventory (on a master)",
+          "Compares --inventory DIR (required) with the inventory the cluster runs: the last version stored\n"
+          "in etcd, else the one this master was installed with. What a running cluster cannot take in place\n"
+          "is refused, each with the reason and what to do instead: its networks, name or domain, a node's\n"
+          "address or name, more than one master or Ceph monitor at once or a removal below a majority, the\n"
+          "master, ceph-mon or kafka-broker role of a running node, Kafka brokers (KRaft 3.6's quorum is\n"
+          "static), Ceph OSD ids that would be renumbered, the versions the image carries. Otherwise the\n"
+          "nodes added, removed and changed and the settings changed are listed, and the inventory is stored\n"
+          "in etcd as the next version (/clusterboot/inventory; every version under\n"
+          "/clusterboot/inventory-history/), unless nothing changed or --dry-run. Two applies at once: the\n"
+          "second stores nothing and says so. Exit 1 when refused, 75 when no etcd answers." },
         { "reset", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_YES | OPT_DRY_RUN, cmd_reset, "",
           "Forget this node's bootstrap state",
           "Removes the state files and step markers of /var/lib/cluster-state, so that the next boot sets\n"

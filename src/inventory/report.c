@@ -229,14 +229,14 @@ void report_print_text(Report *r, FILE *f) {
                 fprintf(f, "error: out of memory: some problems were not recorded\n");
 }
 
-int report_print_json(Report *r, FILE *f, bool strict) {
+json_t *report_to_json(Report *r, bool strict) {
         json_t *list = json_array();
         json_t *root = json_pack("{s:b,s:I,s:I,s:o}", "valid",
                                  r->n_errors == 0 && (!strict || r->n_warnings == 0) && !r->oom, "errors",
                                  (json_int_t) r->n_errors, "warnings", (json_int_t) r->n_warnings, "diagnostics",
                                  list);
         if (!root)
-                return -ENOMEM;
+                return NULL;
 
         for (size_t i = 0; i < r->n_diags; i++) {
                 Diagnostic *d = r->diags + i;
@@ -244,7 +244,7 @@ int report_print_json(Report *r, FILE *f, bool strict) {
                                       d->message);
                 if (!o) {
                         json_decref(root);
-                        return -ENOMEM;
+                        return NULL;
                 }
                 if (d->file)
                         json_object_set_new(o, "file", json_string(d->file));
@@ -259,6 +259,13 @@ int report_print_json(Report *r, FILE *f, bool strict) {
                 json_array_append_new(list, o);
         }
 
+        return root;
+}
+
+int report_print_json(Report *r, FILE *f, bool strict) {
+        json_t *root = report_to_json(r, strict);
+        if (!root)
+                return -ENOMEM;
         int rr = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', f);
         json_decref(root);

@@ -54,5 +54,9 @@ void report_sort(Report *r);
 void report_print_text(Report *r, FILE *f);
 /* The whole report as one JSON document; strict: warnings count as errors. Returns 0 or -ENOMEM. */
 int report_print_json(Report *r, FILE *f, bool strict);
+/* The same document, {"valid", "errors", "warnings", "diagnostics": [...]}, for a command to add to; NULL
+ * on allocation failure. */
+typedef struct json_t json_t;
+json_t *report_to_json(Report *r, bool strict);
 
 const char *severity_to_string(Severity s);

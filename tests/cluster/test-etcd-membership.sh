@@ -376,6 +376,89 @@ else
         not_ok "openssl makes another CA" "$other/log"
 fi
 
+# --- apply: a new inventory, judged against the running one and stored in etcd ---------------------
+# Each master was installed with examples/ha (ROOT/etc/cluster-config). apply runs in a master's namespace
+# against the three etcds, with that master's healthcheck client certificate.
+for m in "${masters[@]}"; do
+        mkdir -p "$work/root-$m/etc/cluster-config" && cp -r "$inv"/. "$work/root-$m/etc/cluster-config/"
+done
+new=$work/inv-new
+cp -r "$inv" "$new"
+printf '  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker]\n' >>"$new/cluster.yaml"
+sed -i 's/zone: zone-1/zone: zone-9/' "$new/nodes/worker-01.yaml"
+apply() { # NODE ARGS...
+        local m=$1
+        shift
+        ip netns exec "${ns[$m]}" "$cb" apply --root "$work/root-$m" "$@"
+}
+stored() { # what etcd holds: "VERSION NODES..." of the current key, or "none"
+        ctl master-02 "$(ep master-02)" get /clusterboot/inventory --print-value-only | python3 -c '
+import json, sys
+t = sys.stdin.read()
+if not t.strip():
+    print("none"); sys.exit()
+d = json.loads(t)
+names = sorted(l.split(":", 1)[1].strip() for l in d["files"]["cluster.yaml"].splitlines() if l.strip().startswith("- name:"))
+print(d["version"], " ".join(names))'
+}
+expect_exit 0 "apply of the installed inventory: nothing to store" "$work/apply-same.out" apply master-01 --inventory "$inv"
+grep -q "the cluster runs this inventory (as installed, version 0): nothing to store" "$work/apply-same.out" &&
+        [ "$(stored)" = none ] && ok "... said so, and etcd holds no inventory" || not_ok "... said so" "$work/apply-same.out"
+expect_exit 0 "apply --dry-run of a worker added and a label changed" "$work/apply-dry.out" \
+        apply master-01 --inventory "$new" --dry-run
+grep -q "nodes added: worker-04" "$work/apply-dry.out" && grep -q "node worker-01: labels" "$work/apply-dry.out" &&
+        grep -q "dry run: nothing stored (it would be version 1)" "$work/apply-dry.out" && [ "$(stored)" = none ] &&
+        ok "... lists both, stores nothing" || not_ok "... lists both, stores nothing" "$work/apply-dry.out"
+expect_exit 0 "apply stores it" "$work/apply-1.out" apply master-01 --inventory "$new"
+got=$(stored)
+want="1 master-01 master-02 master-03 worker-01 worker-02 worker-03 worker-04"
+history=$(ctl master-01 "$(ep master-01)" get /clusterboot/inventory-history/00000001 --print-value-only |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' 2>&1)
+grep -q "stored in etcd as version 1" "$work/apply-1.out" && [ "$got" = "$want" ] && [ "$history" = 1 ] &&
+        ok "... as version 1 in /clusterboot/inventory (read through master-02) and in the history" ||
+        not_ok "... as version 1 (etcd holds '$got', history '$history')" "$work/apply-1.out"
+rev_before=$(ctl master-01 "$(ep master-01)" get /clusterboot/inventory -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])')
+expect_exit 0 "apply of the same again: nothing to store" "$work/apply-again.out" apply master-01 --inventory "$new"
+rev_after=$(ctl master-01 "$(ep master-01)" get /clusterboot/inventory -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])')
+grep -q "the cluster runs this inventory (version 1): nothing to store" "$work/apply-again.out" &&
+        [ -n "$rev_before" ] && [ "$rev_before" = "$rev_after" ] && ok "... and etcd's key is not written ($rev_after)" ||
+        not_ok "... and etcd's key is not written ($rev_before, $rev_after)" "$work/apply-again.out"
+bad=$work/inv-bad
+cp -r "$new" "$bad"
+sed -i 's|node_cidr: 10.20.0.0/24|node_cidr: 10.20.0.0/23|' "$bad/cluster.yaml"
+expect_exit 1 "apply of a changed node_cidr is refused" "$work/apply-bad.out" apply master-01 --inventory "$bad"
+grep -q "cluster.networking.node_cidr cannot change in place (10.20.0.0/24 to 10.20.0.0/23)" "$work/apply-bad.out" &&
+        grep -q "nothing was stored" "$work/apply-bad.out" && [ "$(stored)" = "$want" ] &&
+        ok "... with the reason; etcd still holds version 1" || not_ok "... with the reason" "$work/apply-bad.out"
+broken=$work/inv-broken
+cp -r "$new" "$broken"
+sed -i 's/roles: \[worker\]$/roles: [wroker]/' "$broken/cluster.yaml"
+expect_exit 1 "apply of an invalid inventory is refused" "$work/apply-broken.out" apply master-01 --inventory "$broken"
+grep -q "not a valid inventory; nothing was stored" "$work/apply-broken.out" && grep -q "wroker" "$work/apply-broken.out" &&
+        [ "$(stored)" = "$want" ] && ok "... with the validation's errors; etcd still holds version 1" ||
+        not_ok "... with the validation's errors" "$work/apply-broken.out"
+# master-03 was installed with examples/ha (no worker-04): it compares with etcd's version 1, not with that.
+expect_exit 0 "apply on master-03 of the installed inventory: worker-04 removed, as version 2" "$work/apply-2.out" \
+        apply master-03 --inventory "$inv"
+grep -q "changes against the running inventory (version 1)" "$work/apply-2.out" &&
+        grep -q "nodes removed: worker-04" "$work/apply-2.out" && [ "$(stored)" = "2 master-01 master-02 master-03 worker-01 worker-02 worker-03" ] &&
+        ok "... compared with etcd's version 1, stored version 2" || not_ok "... compared with version 1, stored 2" "$work/apply-2.out"
+apply master-02 --inventory "$new" --dry-run --output json >"$work/apply-json.out" 2>"$work/apply-json.err"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["valid"] and d["running_version"] == 2 and d["version"] == 2 and d["stored"] is False, d
+assert d["changes"] == {"added": ["worker-04"], "removed": [], "changed": [{"node": "worker-01", "what": ["labels"]}], "settings": []}, d["changes"]' \
+        "$work/apply-json.out" 2>>"$work/apply-json.err" && ok "apply --dry-run --output json: the versions and the changes" ||
+        not_ok "apply --dry-run --output json" "$work/apply-json.out" "$work/apply-json.err"
+lost=$work/root-lost
+mkdir -p "$lost/etc" && cp -r "$work/root-master-01/etc/kubernetes" "$lost/etc/" && cp -r "$inv" "$lost/etc/cluster-config"
+sed -i 's/ip: 10.20.0.1\([123]\)$/ip: 10.20.0.9\1/' "$lost/etc/cluster-config/cluster.yaml"
+expect_exit 75 "apply when no master's etcd answers: 75, nothing stored" "$work/apply-lost.out" \
+        ip netns exec "${ns[master-01]}" "$cb" apply --root "$lost" --inventory "$new"
+grep -q "no etcd of the masters (https://10.20.0.91:2379, ...) answers" "$work/apply-lost.out" &&
+        ok "... and says which etcds it asked" || not_ok "... and says which etcds it asked" "$work/apply-lost.out"
+
 alive=0
 for m in "${masters[@]}"; do kill -0 "${etcd_pid[$m]}" 2>/dev/null && alive=$((alive + 1)); done
 if [ "$alive" = 3 ]; then ok "all three etcd processes still run"; else not_ok "only $alive etcd processes run"; fi
