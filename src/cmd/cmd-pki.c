@@ -20,10 +20,6 @@
 #include "writer.h"
 #include "banned.h"
 
-/* How long a restarted service has to be active again: etcd rejoining its peers, the API server its etcd
- * (about a minute in the whole-cluster test on two shared cores). */
-#define RESTART_TIMEOUT 300
-
 typedef struct WriteTally {
         const Options *o;
         unsigned changed;
@@ -61,22 +57,6 @@ int cmd_load_bundle(const Options *o, Bundle *ret) {
         return EXIT_DONE;
 }
 
-static void on_restart(const char *unit, UnitRestart what, void *userdata) {
-        WriteTally *t = userdata;
-        static const char *const words[] = {
-                [UNIT_RESTARTED] = "restarted",
-                [UNIT_UP_TO_DATE] = "up to date",
-                [UNIT_NOT_RUNNING] = "not running",
-                [UNIT_RESTART_FAILED] = "failed",
-        };
-        if (t->restarts)
-                json_array_append_new(t->restarts, json_pack("{s:s,s:s}", "unit", unit, "result", words[what]));
-        else if (what == UNIT_RESTARTED)
-                printf("  restarted %s\n", unit); /* one that is not running reads the files when it starts */
-        if (what == UNIT_RESTART_FAILED)
-                log_error("%s is not active again after its restart: see 'journalctl -u %s'", unit, unit);
-}
-
 /* --restart: each running service that reads a file of the plan written since it started (now, or by an
  * earlier run whose restarts did not finish), one at a time. */
 static int restart_readers(const Options *o, const PkiPlan *plan, WriteTally *t) {
@@ -85,36 +65,10 @@ static int restart_readers(const Options *o, const PkiPlan *plan, WriteTally *t)
         int r = pki_plan_paths(plan, &paths, &n_paths);
         if (r < 0)
                 return log_error_errno(r, "cannot list the node's PKI files: %m");
-        const char *units[PKI_MAX_READERS];
-        uint64_t changed[PKI_MAX_READERS] = {};
-        size_t n = pki_units_to_restart((const char *const *) paths, n_paths, units, ELEMENTSOF(units));
-        for (size_t i = 0; i < n_paths; i++) {
-                struct stat st;
-                if (stat(paths[i], &st) < 0)
-                        continue;
-                uint64_t mtime = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000;
-                for (const char *const *u = pki_file_readers(paths[i]); *u; u++)
-                        for (size_t k = 0; k < n; k++)
-                                if (streq(units[k], *u) && changed[k] < mtime)
-                                        changed[k] = mtime;
-        }
+        r = cmd_restart_readers(o, (const char *const *) paths, n_paths, NULL, 0, t->restarts);
         for (size_t i = 0; i < n_paths; i++)
                 free(paths[i]);
         free(paths);
-
-        if (o->dry_run) {
-                for (size_t i = 0; i < n; i++)
-                        if (t->restarts)
-                                json_array_append_new(t->restarts, json_pack("{s:s,s:s}", "unit", units[i], "result",
-                                                                             "would restart if stale"));
-                        else
-                                printf("  would restart %s if it started before its files changed\n", units[i]);
-                return 0;
-        }
-        r = units_restart_stale(units, changed, n, RESTART_TIMEOUT, on_restart, t);
-        if (r < 0)
-                log_error_errno(r, "the restarts stopped there (%m); the new files are in place: once the service "
-                                   "is fixed, run this again to restart what still reads the old ones");
         return r;
 }
 

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include "activate.h"
 #include "cmd.h"
 #include "fileio.h"
 #include "fs-util.h"
@@ -9,6 +14,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "paths.h"
+#include "readers.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -87,4 +93,58 @@ int cmd_resolve_node(const Options *o, Inventory *inv, const Node **ret) {
         }
         *ret = n;
         return EXIT_DONE;
+}
+
+/* How long a restarted service has to be active again: etcd rejoining its peers, the API server its etcd
+ * (about a minute in the whole-cluster test on two shared cores). */
+#define RESTART_TIMEOUT 300
+
+static void on_restart(const char *unit, UnitRestart what, void *userdata) {
+        json_t *restarts = userdata;
+        static const char *const words[] = {
+                [UNIT_RESTARTED] = "restarted",
+                [UNIT_UP_TO_DATE] = "up to date",
+                [UNIT_NOT_RUNNING] = "not running",
+                [UNIT_RESTART_FAILED] = "failed",
+        };
+        if (restarts)
+                json_array_append_new(restarts, json_pack("{s:s,s:s}", "unit", unit, "result", words[what]));
+        else if (what == UNIT_RESTARTED)
+                printf("  restarted %s\n", unit); /* one that is not running reads the files when it starts */
+        if (what == UNIT_RESTART_FAILED)
+                log_error("%s is not active again after its restart: see 'journalctl -u %s'", unit, unit);
+}
+
+int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_paths, const char *const *node_units,
+                        size_t n_units, json_t *restarts) {
+        const char *units[NODE_MAX_READERS];
+        uint64_t changed[NODE_MAX_READERS] = {};
+        size_t n = node_units_to_restart(paths, n_paths, node_units, n_units, units, ELEMENTSOF(units));
+        /* Each unit's time: the newest change of a file it reads. */
+        for (size_t i = 0; i < n_paths; i++) {
+                struct stat st;
+                if (stat(paths[i], &st) < 0)
+                        continue;
+                uint64_t mtime = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000;
+                const char *one[NODE_MAX_READERS];
+                size_t m = node_units_to_restart(paths + i, 1, node_units, n_units, one, ELEMENTSOF(one));
+                for (size_t j = 0; j < m; j++)
+                        for (size_t k = 0; k < n; k++)
+                                if (streq(units[k], one[j]) && changed[k] < mtime)
+                                        changed[k] = mtime;
+        }
+        if (o->dry_run) {
+                for (size_t i = 0; i < n; i++)
+                        if (restarts)
+                                json_array_append_new(restarts, json_pack("{s:s,s:s}", "unit", units[i], "result",
+                                                                          "would restart if stale"));
+                        else
+                                printf("  would restart %s if it started before its files changed\n", units[i]);
+                return 0;
+        }
+        int r = units_restart_stale(units, changed, n, RESTART_TIMEOUT, on_restart, restarts);
+        if (r < 0)
+                log_error_errno(r, "the restarts stopped there (%m); the new files are in place: once the service "
+                                   "is fixed, run this again to restart what still reads the old ones");
+        return r;
 }

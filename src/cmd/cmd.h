@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "bundle.h"
 
@@ -129,3 +130,11 @@ int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only);
 int cmd_run_activate(const Options *o, const Node *node);
 int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew);
+
+/* Restarts, one at a time, each running unit that reads one of the n_paths files (node_file_readers();
+ * node_units, when not NULL, expands templates such as ceph-osd@) and started before the newest of its files
+ * changed; each must be active again before the next. restarts: a JSON array to add {unit, result} to, or
+ * NULL to print. With --dry-run it only says. Logs; 0 or a negative errno once the restarts stopped. */
+typedef struct json_t json_t;
+int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_paths, const char *const *node_units,
+                        size_t n_units, json_t *restarts);

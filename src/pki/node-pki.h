@@ -61,17 +61,9 @@ typedef struct PkiPlan {
         size_t allocated;
 } PkiPlan;
 
-/* The systemd units to restart, in order (etcd, the API server, its clients), for a new one of each of the n
- * changed files of a node's PKI to take effect (a key without readers of its own counts as its
- * certificate): each once, at most size of them into ret (static strings). Files no service reads restart
- * nothing. Returns how many. PKI_MAX_READERS is room for every one. */
-#define PKI_MAX_READERS 16
-/* The readers of one such file, NULL-terminated (empty for a file no service reads). */
-const char *const *pki_file_readers(const char *path);
 /* Every file of the plan, a leaf's key after its certificate: *ret is NULL-terminated and malloc()ed, as are
  * its strings. */
 int pki_plan_paths(const PkiPlan *p, char ***ret, size_t *ret_n);
-size_t pki_units_to_restart(const char *const *changed, size_t n, const char **ret, size_t size);
 
 /* The CA (and its key) that signs entry e. */
 X509 *pki_entry_ca(const Bundle *b, const PkiEntry *e, EVP_PKEY **ret_key);

@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "inventory.h"
 #include "node-pki.h"
+#include "readers.h"
 #include "fileio.h"
 #include "string-util.h"
 #include "tap.h"
@@ -254,27 +255,27 @@ TEST(test_certificate_validity) {
 /* What pki node --restart restarts for new files: each reader once, etcd before the API server before its
  * clients; nothing for files only people and tools read. */
 TEST(test_units_to_restart) {
-        const char *units[PKI_MAX_READERS];
+        const char *units[NODE_MAX_READERS];
         static const char *const etcd_and_kubelet[] = { "/etc/kubernetes/kubelet.conf",
                                                         "/etc/kubernetes/pki/etcd/peer.key",
                                                         "/etc/kubernetes/pki/etcd/peer.crt" };
-        ASSERT_INT_EQ(pki_units_to_restart(etcd_and_kubelet, 3, units, PKI_MAX_READERS), 3);
+        ASSERT_INT_EQ(node_units_to_restart(etcd_and_kubelet, 3, NULL, 0, units, NODE_MAX_READERS), 3);
         ASSERT_STREQ(units[0], "etcd.service");
         ASSERT_STREQ(units[1], "kubelet.service");
         ASSERT_STREQ(units[2], "flanneld.service"); /* it authenticates with the kubelet's kubeconfig */
 
         static const char *const ca[] = { "/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key",
                                           "/etc/kubernetes/pki/apiserver.key" };
-        ASSERT_INT_EQ(pki_units_to_restart(ca, 3, units, PKI_MAX_READERS), 3);
+        ASSERT_INT_EQ(node_units_to_restart(ca, 3, NULL, 0, units, NODE_MAX_READERS), 3);
         ASSERT_STREQ(units[0], "kube-apiserver.service");
         ASSERT_STREQ(units[1], "kube-controller-manager.service");
         ASSERT_STREQ(units[2], "kubelet.service");
 
         static const char *const nobody[] = { "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/etcd/healthcheck-client.key",
                                               "/etc/ceph/ceph.mon.keyring", "/etc/kubernetes/bootstrap-kubelet.conf" };
-        ASSERT_INT_EQ(pki_units_to_restart(nobody, 4, units, PKI_MAX_READERS), 0);
-        ASSERT_NULL(pki_file_readers("/etc/kubernetes/admin.conf")[0]);
-        ASSERT_STREQ(pki_file_readers("/etc/mosquitto/certs/server.key")[0], "mosquitto.service");
+        ASSERT_INT_EQ(node_units_to_restart(nobody, 4, NULL, 0, units, NODE_MAX_READERS), 0);
+        ASSERT_NULL(node_file_readers("/etc/kubernetes/admin.conf")[0]);
+        ASSERT_STREQ(node_file_readers("/etc/mosquitto/certs/server.key")[0], "mosquitto.service");
 
         /* All of master-01's files (pki renew): every service of its roles that reads one, in order. */
         PkiPlan p = {};
@@ -283,7 +284,7 @@ TEST(test_units_to_restart) {
         ASSERT_INT_EQ(pki_plan_node(inv, inventory_find_node(inv, "master-01"), &p), 0);
         ASSERT_INT_EQ(pki_plan_paths(&p, &paths, &n), 0);
         ASSERT_TRUE(n > p.n);
-        size_t k = pki_units_to_restart((const char *const *) paths, n, units, PKI_MAX_READERS);
+        size_t k = node_units_to_restart((const char *const *) paths, n, NULL, 0, units, NODE_MAX_READERS);
         char list[512] = "";
         for (size_t i = 0; i < k; i++)
                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "", units[i]);
