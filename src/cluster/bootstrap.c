@@ -39,8 +39,8 @@ int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node
         *c = (BootstrapContext) { .inv = inv, .node = node, .root = root, .timeout_ms = 5000 };
         /* kubeadm's healthcheck client: a client certificate of the etcd CA on every master. */
         char *ca = path_join_root(root, ETCD_PKI_DIR "/ca.crt");
-        char *cert = path_join_root(root, ETCD_PKI_DIR "/healthcheck-client.crt");
-        char *key = path_join_root(root, ETCD_PKI_DIR "/healthcheck-client.key");
+        char *cert = path_join_root(root, ETCD_HEALTHCHECK_CERT);
+        char *key = path_join_root(root, ETCD_HEALTHCHECK_KEY);
         if (!ca || !cert || !key) {
                 free(ca), free(cert), free(key);
                 return -ENOMEM;

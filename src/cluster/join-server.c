@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "inventory-store.h"
 #include "join-protocol.h"
 #include "join-server.h"
 #include "log.h"
@@ -29,6 +30,8 @@
 #define RATE_BUCKETS_MAX 4096
 #define LISTEN_BACKLOG 4096 /* the kernel caps it at net.core.somaxconn */
 #define REQUEST_TIMEOUT_SEC 10
+/* An etcd read blocks the loop: short, and the local etcd is asked first. */
+#define JOIN_ETCD_TIMEOUT_MS 2000
 
 
 typedef struct RateBucket {
@@ -49,6 +52,10 @@ struct JoinServer {
         NonceCache nonces;
         RateBucket *buckets;
         size_t n_buckets, allocated_buckets;
+        /* Where /v1/inventory reads the stored inventory (join_server_set_etcd()); none: 503. */
+        const char *const *etcd_endpoints;
+        size_t n_etcd_endpoints;
+        const EtcdTls *etcd_tls;
 };
 
 static double monotonic_now(void) {
@@ -114,7 +121,7 @@ static void refuse(struct evhttp_request *req, const char *ip, const char *node,
         const char *phrase = code == 400 ? "Bad Request" : code == 401 ? "Unauthorized" : code == 403 ? "Forbidden" :
                              code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" : code == 409 ? "Conflict" :
                              code == 413 ? "Payload Too Large" : code == 429 ? "Too Many Requests" :
-                             "Internal Server Error";
+                             code == 503 ? "Service Unavailable" : "Internal Server Error";
         send_json(req, code, phrase, body ?: "{\"error\":\"out of memory\"}");
 }
 
@@ -136,6 +143,8 @@ static int errno_to_status(int r) {
                 return 409;
         case -EBUSY:
                 return 429;
+        case -EAGAIN:
+                return 503;
         default:
                 return 500;
         }
@@ -267,6 +276,45 @@ static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *
         join_request_done(&jr);
 }
 
+/* POST /v1/inventory {"node": NAME}: the inventory the cluster runs, as `apply` stored it in etcd
+ * ({"version": 0} before the first), to a node that shows its own client certificate, as /v1/renew asks.
+ * It holds no more than the node's image does: the inventory, no key. */
+static void handle_inventory(JoinServer *s, struct evhttp_request *req, const char *ip) {
+        size_t size;
+        const char *body = request_body(req, ip, &size);
+        if (!body)
+                return;
+        _cleanup_(json_decrefp) json_t *j = json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL);
+        const char *node = json_string_value(json_object_get(j, "node"));
+        const char *reason = "internal error";
+        _cleanup_(X509_freep) X509 *client = client_certificate(req);
+        if (!node || json_object_size(j) != 1 || !is_dns_label(node)) {
+                refuse(req, ip, NULL, 400, "the request must be {\"node\": NAME}");
+                return;
+        }
+        int r = join_renew_authorize(s->bundle->ca, client, node, time(NULL), &reason);
+        if (r < 0) {
+                refuse(req, ip, node, errno_to_status(r), reason);
+                return;
+        }
+        if (!s->etcd_endpoints) {
+                refuse(req, ip, node, 503, "this join service reads no etcd");
+                return;
+        }
+        EtcdValue v = {};
+        r = etcd_get(s->etcd_endpoints, s->n_etcd_endpoints, s->etcd_tls, JOIN_ETCD_TIMEOUT_MS, INVENTORY_KEY, &v);
+        if (r == -ENOENT) {
+                log_info("join: client %s node %s: no inventory stored yet", ip, node);
+                send_json(req, 200, "OK", "{\"version\":0}");
+        } else if (r < 0)
+                refuse(req, ip, node, 503, r == -EAGAIN ? "no etcd answers" : "cannot read the inventory from etcd");
+        else {
+                log_info("join: client %s node %s: inventory served (%zu bytes)", ip, node, v.size);
+                send_json(req, 200, "OK", v.value);
+        }
+        etcd_value_done(&v);
+}
+
 static void handle(struct evhttp_request *req, void *userdata) {
         JoinServer *s = userdata;
         struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -291,6 +339,11 @@ static void handle(struct evhttp_request *req, void *userdata) {
         } else if (streq_ptr(path, "/v1/renew")) {
                 if (method == EVHTTP_REQ_POST)
                         handle_renew(s, req, ip);
+                else
+                        refuse(req, ip, NULL, 405, "use POST");
+        } else if (streq_ptr(path, "/v1/inventory")) {
+                if (method == EVHTTP_REQ_POST)
+                        handle_inventory(s, req, ip);
                 else
                         refuse(req, ip, NULL, 405, "use POST");
         } else if (streq_ptr(path, "/v1/cluster-info")) {
@@ -388,6 +441,12 @@ int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, con
 fail:
         join_server_free(s);
         return r;
+}
+
+void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n, const EtcdTls *tls) {
+        s->etcd_endpoints = n > 0 ? endpoints : NULL;
+        s->n_etcd_endpoints = n;
+        s->etcd_tls = tls;
 }
 
 /* The listening socket is made here rather than by evhttp_bind_socket(): with libevent's backlog of 128 a

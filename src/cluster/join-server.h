@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "bundle.h"
+#include "etcd-client.h"
 #include "model.h"
 
 /* The join service (`clusterboot serve`): HTTPS through libevent's evhttp and bufferevent_openssl. Its
@@ -18,6 +19,9 @@ typedef struct JoinServer JoinServer;
 int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, const RenderSet *bundle_files,
                     JoinServer **ret);
 int join_server_listen(JoinServer *s, const char *address, uint16_t port);
+/* The etcds /v1/inventory reads the stored inventory from (the master's own first), with the master's etcd
+ * client certificate; all must outlive the server. Without, /v1/inventory answers 503. */
+void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n, const EtcdTls *tls);
 /* Serves until SIGTERM or SIGINT; ready is called once (may be NULL) when the loop starts. */
 int join_server_run(JoinServer *s, void (*ready)(void));
 void join_server_free(JoinServer *s);

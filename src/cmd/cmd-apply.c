@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "change.h"
 #include "cmd.h"
@@ -25,48 +24,7 @@ static int oom(void) {
         return EXIT_FAILED;
 }
 
-/* Every master's etcd of the running inventory, and the etcd client certificate of this master. */
-typedef struct EtcdAccess {
-        char **endpoints;
-        size_t n;
-        EtcdTls tls;
-        char *files[3];
-} EtcdAccess;
-
-static void etcd_access_done(EtcdAccess *a) {
-        for (size_t i = 0; i < a->n; i++)
-                free(a->endpoints[i]);
-        free(a->endpoints);
-        for (size_t i = 0; i < ELEMENTSOF(a->files); i++)
-                free(a->files[i]);
-        *a = (EtcdAccess) {};
-}
-
-static int etcd_access(const Options *o, const Inventory *running, EtcdAccess *ret) {
-        EtcdAccess a = { .endpoints = calloc(running->n_nodes + 1, sizeof(char *)) };
-        static const char *const files[] = { ETCD_PKI_DIR "/ca.crt", ETCD_PKI_DIR "/healthcheck-client.crt",
-                                             ETCD_PKI_DIR "/healthcheck-client.key" };
-        int r = a.endpoints ? 0 : -ENOMEM;
-        for (size_t i = 0; i < running->n_nodes && r >= 0; i++)
-                if (running->nodes[i].roles[ROLE_MASTER] && running->nodes[i].ip_valid)
-                        r = (a.endpoints[a.n++] = ip_url("https", &running->nodes[i].ip, 2379, NULL)) ? 0 : -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++) {
-                a.files[i] = path_join_root(o->root, files[i]);
-                r = !a.files[i] ? -ENOMEM : access(a.files[i], R_OK) < 0 ? -errno : 0;
-                if (r < 0 && r != -ENOMEM)
-                        log_error_errno(r, "cannot read %s: %m (apply runs on a master, which holds the etcd "
-                                        "client certificate it needs)", a.files[i]);
-        }
-        if (r < 0) {
-                etcd_access_done(&a);
-                return r;
-        }
-        a.tls = (EtcdTls) { .ca_file = a.files[0], .cert_file = a.files[1], .key_file = a.files[2] };
-        *ret = a;
-        return 0;
-}
-
-static int etcd_error(int r, const EtcdAccess *a, const char *what) {
+static int etcd_error(int r, const CmdEtcd *a, const char *what) {
         if (r == -EAGAIN) {
                 log_error("no etcd of the masters (%s%s) answers to %s; nothing was stored", a->endpoints[0],
                           a->n > 1 ? ", ..." : "", what);
@@ -118,7 +76,7 @@ int cmd_apply(int argc, char **argv, const Options *o) {
                 return r;
         }
         const Inventory *running = NULL; /* set once the new inventory is valid and etcd answered */
-        EtcdAccess etcd = {};
+        CmdEtcd etcd = {};
         StoredInventory stored = {};
         InventoryDiff diff = {};
         /* One report: the new inventory's problems, then what the running cluster refuses of it. */
@@ -133,9 +91,15 @@ int cmd_apply(int argc, char **argv, const Options *o) {
         }
         if (report.n_errors > 0)
                 goto output;
-        r = etcd_access(o, local, &etcd);
+        r = cmd_etcd_access(o, local, NULL, &etcd);
         if (r < 0) {
-                r = r == -ENOMEM ? oom() : EXIT_FAILED;
+                if (r == -ENOMEM)
+                        r = oom();
+                else {
+                        log_error_errno(r, "cannot read this machine's etcd client certificate (%s): %m; apply runs "
+                                        "on a master", ETCD_HEALTHCHECK_CERT);
+                        r = EXIT_FAILED;
+                }
                 goto finish;
         }
 
@@ -231,7 +195,7 @@ finish:
         report_done(&report);
         inventory_diff_done(&diff);
         stored_inventory_done(&stored);
-        etcd_access_done(&etcd);
+        cmd_etcd_done(&etcd);
         inventory_free(local);
         inventory_free(proposed);
         return r;

@@ -11,6 +11,7 @@
 #include "join-protocol.h"
 #include "join-server.h"
 #include "log.h"
+#include "paths.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -39,6 +40,7 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
         Bundle b = {};
         RenderSet files = {};
         JoinServer *s = NULL;
+        CmdEtcd etcd = {};
         const char *missing = NULL;
         int r = EXIT_FAILED;
 
@@ -66,6 +68,13 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                 log_error_errno(k, "cannot set up the join service: %m");
                 goto finish;
         }
+        /* /v1/inventory reads what apply stored, from this master's etcd first. */
+        k = cmd_etcd_access(o, inv, node, &etcd);
+        if (k >= 0)
+                join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
+        else
+                log_warning("no etcd client certificate (%s): nodes that ask for the stored inventory get 503",
+                            ETCD_HEALTHCHECK_CERT);
         const char *spec = getenv("CLUSTERBOOT_JOIN_LISTEN");
         if (spec) {
                 k = listen_override(s, spec);
@@ -95,6 +104,7 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
         r = EXIT_DONE;
 finish:
         join_server_free(s);
+        cmd_etcd_done(&etcd);
         render_set_wipe(&files);
         bundle_done(&b);
         return r;

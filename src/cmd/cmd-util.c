@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "activate.h"
 #include "cmd.h"
@@ -147,4 +148,38 @@ int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_pat
                 log_error_errno(r, "the restarts stopped there (%m); the new files are in place: once the service "
                                    "is fixed, run this again to restart what still reads the old ones");
         return r;
+}
+
+void cmd_etcd_done(CmdEtcd *a) {
+        for (size_t i = 0; i < a->n; i++)
+                free(a->endpoints[i]);
+        free(a->endpoints);
+        for (size_t i = 0; i < ELEMENTSOF(a->files); i++)
+                free(a->files[i]);
+        *a = (CmdEtcd) {};
+}
+
+int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
+        CmdEtcd a = { .endpoints = calloc(inv->n_nodes + 1, sizeof(char *)) };
+        /* kubeadm's etcd health check client: a client certificate of the etcd CA every master holds. */
+        static const char *const files[] = { ETCD_PKI_DIR "/ca.crt", ETCD_HEALTHCHECK_CERT, ETCD_HEALTHCHECK_KEY };
+        int r = a.endpoints ? 0 : -ENOMEM;
+        if (r >= 0 && self && self->ip_valid)
+                r = (a.endpoints[a.n++] = ip_url("https", &self->ip, ETCD_CLIENT_PORT, NULL)) ? 0 : -ENOMEM;
+        for (size_t i = 0; i < inv->n_nodes && r >= 0; i++) {
+                const Node *n = inv->nodes + i;
+                if (n->roles[ROLE_MASTER] && n->ip_valid && (!self || !streq(n->name, self->name)))
+                        r = (a.endpoints[a.n++] = ip_url("https", &n->ip, ETCD_CLIENT_PORT, NULL)) ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++) {
+                a.files[i] = path_join_root(o->root, files[i]);
+                r = !a.files[i] ? -ENOMEM : access(a.files[i], R_OK) < 0 ? -errno : 0;
+        }
+        if (r < 0) {
+                cmd_etcd_done(&a);
+                return r;
+        }
+        a.tls = (EtcdTls) { .ca_file = a.files[0], .cert_file = a.files[1], .key_file = a.files[2] };
+        *ret = a;
+        return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "bundle.h"
+#include "etcd-client.h"
 
 /* The command layer: the only code that prints results, logs at info level, and chooses exit codes. */
 
@@ -138,3 +139,16 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
 typedef struct json_t json_t;
 int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_paths, const char *const *node_units,
                         size_t n_units, json_t *restarts);
+
+/* The cluster's etcd as a master reaches it: every master's client URL of inv (self's first, when given)
+ * and this master's etcd client certificate (ETCD_HEALTHCHECK_CERT) under --root. 0, or -ENOENT/-EACCES when
+ * a file of it cannot be read (not a master, or not yet), -ENOMEM. Does not log. */
+#define ETCD_CLIENT_PORT 2379
+typedef struct CmdEtcd {
+        char **endpoints;
+        size_t n;
+        EtcdTls tls;
+        char *files[3];
+} CmdEtcd;
+int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret);
+void cmd_etcd_done(CmdEtcd *a);

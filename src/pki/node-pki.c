@@ -216,7 +216,7 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                                   CERT_USAGE_SERVER | CERT_USAGE_CLIENT, etcd_names, etcd_ips, 3, NULL);
                 r = r ?: add_leaf(&p, PKI_LEAF, ETCD_PKI_DIR "/peer.crt", CA_ETCD, n->name, NULL,
                                   CERT_USAGE_SERVER | CERT_USAGE_CLIENT, etcd_names, etcd_ips, 3, NULL);
-                r = r ?: add_leaf(&p, PKI_LEAF, ETCD_PKI_DIR "/healthcheck-client.crt", CA_ETCD,
+                r = r ?: add_leaf(&p, PKI_LEAF, ETCD_HEALTHCHECK_CERT, CA_ETCD,
                                   "kube-etcd-healthcheck-client", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, NULL);
                 r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/admin.conf", CA_KUBERNETES, "kubernetes-admin",
                                   "system:masters", CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);

@@ -20,6 +20,9 @@
 #define KUBERNETES_DIR "/etc/kubernetes"
 #define PKI_DIR KUBERNETES_DIR "/pki"
 #define ETCD_PKI_DIR PKI_DIR "/etcd"
+/* kubeadm's etcd health check client, on every master: what clusterboot itself talks to etcd with. */
+#define ETCD_HEALTHCHECK_CERT ETCD_PKI_DIR "/healthcheck-client.crt"
+#define ETCD_HEALTHCHECK_KEY ETCD_PKI_DIR "/healthcheck-client.key"
 #define KUBELET_DIR "/var/lib/kubelet"
 #define KUBELET_PKI_DIR KUBELET_DIR "/pki"
 /* The kubelet's client certificate and key in one file, which the kubelet writes (TLS bootstrapping) and
