@@ -151,18 +151,19 @@ finish:
         return r;
 }
 
-int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs, json_t **ret, long *ret_status,
-                      char **ret_error) {
-        _cleanup_free_ char *url = NULL, *body = NULL;
+/* POST body to path with the client certificate, the server trusted by o->ca_pem only: the answer's JSON
+ * object. */
+static int mtls_post(const JoinClientOptions *o, const char *path, const char *body, json_t **ret, long *ret_status,
+                     char **ret_error) {
+        _cleanup_free_ char *url = NULL;
         _cleanup_secret_free_ char *answer = NULL;
         long status = 0;
         if (!o->ca_pem || !o->client_cert)
                 return -EINVAL;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
-        url = strprintf("%s/v1/renew", o->url);
-        int r = url ? join_renew_build(node, csrs, &body) : -ENOMEM;
-        r = r ?: http_request(o, url, body, &status, &answer);
+        url = strprintf("%s%s", o->url, path);
+        int r = url ? http_request(o, url, body, &status, &answer) : -ENOMEM;
         if (r >= 0 && ret_status)
                 *ret_status = status;
         if (r >= 0 && status != 200) {
@@ -180,4 +181,18 @@ int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs
         }
         curl_global_cleanup();
         return r;
+}
+
+int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs, json_t **ret, long *ret_status,
+                      char **ret_error) {
+        _cleanup_free_ char *body = NULL;
+        int r = join_renew_build(node, csrs, &body);
+        return r < 0 ? r : mtls_post(o, "/v1/renew", body, ret, ret_status, ret_error);
+}
+
+int join_client_inventory(const JoinClientOptions *o, const char *node, json_t **ret, long *ret_status,
+                          char **ret_error) {
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:s}", "node", node);
+        _cleanup_free_ char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        return body ? mtls_post(o, "/v1/inventory", body, ret, ret_status, ret_error) : -ENOMEM;
 }

@@ -33,6 +33,11 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
 int join_client_renew(const JoinClientOptions *o, const char *node, json_t *csrs, json_t **ret, long *ret_status,
                       char **ret_error);
 
+/* POST /v1/inventory: the inventory the cluster runs as the service read it from etcd ({"version": N,
+ * "files": {...}}, or {"version": 0} before the first apply), asked as join_client_renew() asks. */
+int join_client_inventory(const JoinClientOptions *o, const char *node, json_t **ret, long *ret_status,
+                          char **ret_error);
+
 /* GET /v1/cluster-info: the server's CA, accepted only with a valid proof (-EBADMSG otherwise; -EIO
  * unreachable or busy). Needs curl_global_init() done, as join_client_join() does it itself. */
 int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca);

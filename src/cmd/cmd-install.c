@@ -50,50 +50,9 @@ static int collect(const Inventory *inv, RenderSet *set) {
                              embedded_files[i].size);
 
         /* The inventory as it was validated, from memory: what is installed is what was checked. */
-        for (size_t i = 0; r >= 0 && i < inv->sources.n_files; i++) {
-                const SourceFile *sf = inv->sources.files + i;
-                _cleanup_free_ char *path = strprintf("%s/%s", CLUSTER_CONFIG_DIR, sf->rel);
-                /* cluster.yaml may carry the bootstrap token: then only root reads it. */
-                bool secret = streq(sf->rel, "cluster.yaml") && inv->cluster.bootstrap.token.v;
-                r = path ? add_copy(set, path, secret ? 0600 : 0644, sf->data, sf->size) : -ENOMEM;
-        }
+        r = r ?: cmd_inventory_files(inv, set);
         if (r < 0)
                 return log_error_errno(r, "cannot collect the files to install: %m");
-        return 0;
-}
-
-/* Inventory files in the tree that the source no longer has: a node removed from the cluster would otherwise
- * stay in the image (and its file fail validation as a node file for an unknown node). */
-static int remove_stale_inventory(const Options *o, const RenderSet *set) {
-        static const char *const dirs[] = { CLUSTER_CONFIG_DIR "/nodes", CLUSTER_CONFIG_DIR "/services" };
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *dir = path_join_root(o->root, dirs[i]);
-                if (!dir)
-                        return -ENOMEM;
-                DIR *d = opendir(dir);
-                if (!d)
-                        continue;
-                struct dirent *de;
-                int r = 0;
-                while ((de = readdir(d)) && r >= 0) {
-                        if (!endswith(de->d_name, ".yaml"))
-                                continue;
-                        _cleanup_free_ char *path = strprintf("%s/%s", dirs[i], de->d_name);
-                        if (!path) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        if (render_set_find(set, path))
-                                continue;
-                        if (!o->dry_run && unlinkat(dirfd(d), de->d_name, 0) < 0)
-                                r = -errno;
-                        else
-                                printf("  %sremoved %s\n", o->dry_run ? "would be " : "", path);
-                }
-                closedir(d);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 
@@ -198,7 +157,7 @@ int cmd_install(int argc, char **argv, const Options *o) {
                 r = render_set_write(&set, o->root, o->dry_run, on_write, (void *) o, &failed);
                 if (r < 0)
                         log_error_errno(r, "cannot write %s: %m", failed ? failed->path : "?");
-                else if ((r = remove_stale_inventory(o, &set)) < 0)
+                else if ((r = cmd_remove_stale_inventory(o, &set)) < 0)
                         log_error_errno(r, "cannot remove inventory files the source no longer has: %m");
         }
 

@@ -58,6 +58,28 @@ static int apply_hostname(const Options *o, const RenderSet *set) {
 }
 
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only) {
+        return cmd_run_render_paths(o, inv, node, only, NULL, NULL);
+}
+
+/* The paths of the set, NULL-terminated. */
+static int set_paths(const RenderSet *set, char ***ret, size_t *ret_n) {
+        char **v = calloc(set->n + 1, sizeof(char *));
+        for (size_t i = 0; v && i < set->n; i++)
+                if (!(v[i] = strdup(set->files[i].path))) {
+                        for (size_t j = 0; j < i; j++)
+                                free(v[j]);
+                        free(v);
+                        v = NULL;
+                }
+        if (!v)
+                return -ENOMEM;
+        *ret = v;
+        *ret_n = set->n;
+        return 0;
+}
+
+int cmd_run_render_paths(const Options *o, const Inventory *inv, const Node *node, const char *only, char ***ret_paths,
+                         size_t *ret_n) {
         RenderSet set = {};
         const char *failed_renderer = NULL;
         const RenderedFile *failed_file = NULL;
@@ -101,6 +123,10 @@ int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, con
         r = apply_hostname(o, &set);
         if (r < 0)
                 goto finish;
+        if (ret_paths && (r = set_paths(&set, ret_paths, ret_n)) < 0) {
+                log_error_errno(r, "out of memory");
+                goto finish;
+        }
 
         if (t.files) {
                 json_t *j = json_pack("{s:s,s:b,s:o}", "node", node->name, "dry_run", o->dry_run, "files", t.files);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "paths.h"
 #include "readers.h"
+#include "render.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -183,3 +185,54 @@ int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, Cm
         *ret = a;
         return 0;
 }
+
+int cmd_inventory_files(const Inventory *inv, RenderSet *set) {
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < inv->sources.n_files; i++) {
+                const SourceFile *sf = inv->sources.files + i;
+                _cleanup_free_ char *path = strprintf("%s/%s", CLUSTER_CONFIG_DIR, sf->rel);
+                /* cluster.yaml may carry the bootstrap token: then only root reads it. */
+                bool secret = streq(sf->rel, "cluster.yaml") && inv->cluster.bootstrap.token.v;
+                StrBuf b = {};
+                r = path ? strbuf_appendn(&b, sf->data, sf->size) : -ENOMEM;
+                r = r ?: render_set_add(set, path, secret ? 0600 : 0644, &b);
+                strbuf_done(&b);
+        }
+        return r;
+}
+
+/* Inventory files in the tree that the source no longer has: a node removed from the cluster would otherwise
+ * stay in the image (and its file fail validation as a node file for an unknown node). */
+int cmd_remove_stale_inventory(const Options *o, const RenderSet *set) {
+        static const char *const dirs[] = { CLUSTER_CONFIG_DIR "/nodes", CLUSTER_CONFIG_DIR "/services" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *dir = path_join_root(o->root, dirs[i]);
+                if (!dir)
+                        return -ENOMEM;
+                DIR *d = opendir(dir);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                int r = 0;
+                while ((de = readdir(d)) && r >= 0) {
+                        if (!endswith(de->d_name, ".yaml"))
+                                continue;
+                        _cleanup_free_ char *path = strprintf("%s/%s", dirs[i], de->d_name);
+                        if (!path) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        if (render_set_find(set, path))
+                                continue;
+                        if (!o->dry_run && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                                r = -errno;
+                        else
+                                printf("  %sremoved %s\n", o->dry_run ? "would be " : "", path);
+                }
+                closedir(d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+

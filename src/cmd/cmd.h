@@ -91,6 +91,7 @@ int cmd_secrets(int argc, char **argv, const Options *o);
 int cmd_pki(int argc, char **argv, const Options *o);
 int cmd_status(int argc, char **argv, const Options *o);
 int cmd_apply(int argc, char **argv, const Options *o);
+int cmd_sync(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);
@@ -129,6 +130,10 @@ int cmd_for_node(const Options *o, NodeCommand fn, const void *arg);
  * cmd_run_detect() sets *ret_node to NULL for an auto-registered machine. */
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node);
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only);
+/* The same, and the path (as on the node) of every file it rendered, written or not: *ret_paths
+ * NULL-terminated, malloc()ed with its strings. */
+int cmd_run_render_paths(const Options *o, const Inventory *inv, const Node *node, const char *only, char ***ret_paths,
+                         size_t *ret_n);
 int cmd_run_activate(const Options *o, const Node *node);
 int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool renew);
 
@@ -152,3 +157,11 @@ typedef struct CmdEtcd {
 } CmdEtcd;
 int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret);
 void cmd_etcd_done(CmdEtcd *a);
+
+/* The inventory's files as they were read (what was validated is what is written), for CLUSTER_CONFIG_DIR:
+ * cluster.yaml 0600 when it holds the bootstrap token, the rest 0644. */
+typedef struct RenderSet RenderSet;
+int cmd_inventory_files(const Inventory *inv, RenderSet *set);
+/* Removes the node and service files under --root's CLUSTER_CONFIG_DIR that set does not have (a node taken
+ * out of the inventory), saying so; with --dry-run only says. */
+int cmd_remove_stale_inventory(const Options *o, const RenderSet *set);

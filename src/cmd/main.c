@@ -164,6 +164,16 @@ static const Verb verbs[] = {
           "in etcd as the next version (/clusterboot/inventory; every version under\n"
           "/clusterboot/inventory-history/), unless nothing changed or --dry-run. Two applies at once: the\n"
           "second stores nothing and says so. Exit 1 when refused, 75 when no etcd answers." },
+        { "sync", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_DRY_RUN | OPT_SECRETS, cmd_sync, "",
+          "Take the inventory the cluster runs, render again, restart what changed (clusterboot-sync.timer)",
+          "Reads the inventory 'apply' stored: a master from etcd, any other node from a master's join\n"
+          "service with the kubelet's client certificate. It writes it to /etc/cluster-config, renders the\n"
+          "node's files again (unchanged ones keep their time), and restarts, one at a time and each active\n"
+          "again before the next, every running service that reads a file newer than its start (what a\n"
+          "stopped run left is restarted by the next). /etc/hosts and CoreDNS's hosts file and Corefile take\n"
+          "effect without a restart; the network's file at the next boot. The version taken is recorded in\n"
+          "/var/lib/cluster-state/inventory-version. A node the stored inventory no longer has changes\n"
+          "nothing (exit 1); no etcd or join service answering is exit 75." },
         { "reset", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_YES | OPT_DRY_RUN, cmd_reset, "",
           "Forget this node's bootstrap state",
           "Removes the state files and step markers of /var/lib/cluster-state, so that the next boot sets\n"

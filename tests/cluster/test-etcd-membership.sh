@@ -6,6 +6,8 @@
 # master-02 and master-03 are each added as a learner, started with the ETCD_INITIAL_CLUSTER the add's
 # answer gives, and promoted once caught up; master-03 is then reinstalled (stopped, removed, data wiped,
 # added and started again). Endpoints that cannot answer are skipped; none answering is exit 75 (-EAGAIN).
+# Then `clusterboot apply` in the masters' namespaces against these three etcds: what it refuses, what it
+# stores (versions, history, compare-and-swap on the key), and `clusterboot sync` of master-02's tree from it.
 #
 # TLS material, etcd.env and the network come from what clusterboot makes for examples/ha, as in
 # tests/pki-e2e/test-etcd-cluster.sh, whose lib.sh this sources: a namespace holding a bridge and one
@@ -451,6 +453,20 @@ assert d["valid"] and d["running_version"] == 2 and d["version"] == 2 and d["sto
 assert d["changes"] == {"added": ["worker-04"], "removed": [], "changed": [{"node": "worker-01", "what": ["labels"]}], "settings": []}, d["changes"]' \
         "$work/apply-json.out" 2>>"$work/apply-json.err" && ok "apply --dry-run --output json: the versions and the changes" ||
         not_ok "apply --dry-run --output json" "$work/apply-json.out" "$work/apply-json.err"
+# sync: master-02 takes version 3 (worker-04 again) from etcd into its tree: the inventory, /etc/hosts.
+expect_exit 0 "apply on master-01: worker-04 back, as version 3" "$work/apply-3.out" apply master-01 --inventory "$new"
+sync2() { ip netns exec "${ns[master-02]}" "$cb" sync --root "$work/root-master-02" --node master-02; }
+expect_exit 0 "sync on master-02 (under --root) takes version 3 from etcd" "$work/sync-1.out" sync2
+r2=$work/root-master-02
+grep -q "inventory version 3 from etcd (https://10.20.0.12:2379)" "$work/sync-1.out" &&
+        grep -q "worker-04" "$r2/etc/cluster-config/cluster.yaml" && grep -q "zone-9" "$r2/etc/cluster-config/nodes/worker-01.yaml" &&
+        grep -q "^10.20.0.24[[:space:]].*worker-04" "$r2/etc/hosts" && [ "$(cat "$r2/var/lib/cluster-state/inventory-version")" = 3 ] &&
+        grep -q "under --root: nothing is restarted" "$work/sync-1.out" &&
+        ok "... its inventory, /etc/hosts (worker-04) and the recorded version are version 3's" ||
+        not_ok "... its inventory, /etc/hosts and the recorded version are version 3's" "$work/sync-1.out" "$r2/etc/hosts"
+expect_exit 0 "sync again" "$work/sync-2.out" sync2
+grep -q "master-02: [0-9]* files: 0 created, 0 updated" "$work/sync-2.out" && ! grep -q "updated /etc" "$work/sync-2.out" &&
+        ok "... writes nothing" || not_ok "... writes nothing" "$work/sync-2.out"
 lost=$work/root-lost
 mkdir -p "$lost/etc" && cp -r "$work/root-master-01/etc/kubernetes" "$lost/etc/" && cp -r "$inv" "$lost/etc/cluster-config"
 sed -i 's/ip: 10.20.0.1\([123]\)$/ip: 10.20.0.9\1/' "$lost/etc/cluster-config/cluster.yaml"

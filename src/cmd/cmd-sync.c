@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sync: a node takes the inventory the cluster runs (what `apply` stored in etcd), writes it to
+ * /etc/cluster-config, renders again, and restarts the running services that read a file that changed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "fileio.h"
+#include "fs-util.h"
+#include "inventory-store.h"
+#include "inventory.h"
+#include "join-client.h"
+#include "join-node.h"
+#include "log.h"
+#include "paths.h"
+#include "plan.h"
+#include "render.h"
+#include "string-util.h"
+#include "writer.h"
+#include "banned.h"
+
+#define SYNC_TIMEOUT_MS 5000
+/* The version of the stored inventory this node last took whole (files, render, restarts). */
+#define INVENTORY_VERSION_PATH STATE_DIR "/inventory-version"
+
+/* A master reads etcd itself. 0 with ret->inv NULL when it is no master (or not yet one with its etcd
+ * client certificate), 1 when it read, < 0 (logged) when etcd failed it. */
+static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *node, Report *report,
+                           StoredInventory *ret, char **ret_from) {
+        CmdEtcd etcd = {};
+        if (!node->roles[ROLE_MASTER] || cmd_etcd_access(o, inv, node, &etcd) < 0)
+                return 0;
+        int r = inventory_store_get((const char *const *) etcd.endpoints, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS, report, ret);
+        if (r >= 0)
+                *ret_from = strprintf("etcd (%s)", etcd.endpoints[0]);
+        else if (r == -EAGAIN)
+                log_error("no etcd of the masters answers (%s first)", etcd.endpoints[0]);
+        else
+                log_error_errno(r, "cannot read the inventory from etcd: %m");
+        cmd_etcd_done(&etcd);
+        return r < 0 ? r : 1;
+}
+
+/* Any other node asks a master's join service, by the kubelet's client certificate. */
+static int fetch_from_join(const Options *o, const Inventory *inv, const Node *node, Report *report,
+                           StoredInventory *ret, char **ret_from) {
+        _cleanup_free_ char *client = path_join_root(o->root, KUBELET_CLIENT_PEM);
+        _cleanup_free_ char *ca_path = path_join_root(o->root, PKI_DIR "/ca.crt"), *ca_pem = NULL;
+        size_t size;
+        if (!client || !ca_path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (access(client, R_OK) < 0 || read_full_file(ca_path, 1024 * 1024, &ca_pem, &size) < 0) {
+                log_error("node '%s' has neither a master's etcd client certificate nor the kubelet's client certificate "
+                          "(%s) and the cluster's CA: it has not joined yet, or has no kubelet",
+                          node->name, KUBELET_CLIENT_PEM);
+                return -ENOKEY;
+        }
+        char **urls = NULL;
+        size_t n_urls = 0;
+        int r = join_node_urls(inv, node, &urls, &n_urls);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = -EAGAIN;
+        for (size_t i = 0; i < n_urls && r == -EAGAIN; i++) {
+                JoinClientOptions jo = { .url = urls[i], .ca_pem = ca_pem, .client_cert = client, .timeout_sec = 10 };
+                json_t *doc = NULL;
+                long status = 0;
+                _cleanup_free_ char *why = NULL;
+                r = join_client_inventory(&jo, node->name, &doc, &status, &why);
+                if (r == -EIO || (r == -EACCES && status == 503)) {
+                        log_warning("%s: %s", urls[i], why ?: "cannot be reached");
+                        r = -EAGAIN;
+                        continue;
+                }
+                if (r == -EACCES)
+                        log_error("%s refused: %s (%ld)", urls[i], strempty(why), status);
+                else if (r < 0)
+                        log_error_errno(r, "%s: its answer is not an inventory: %m", urls[i]);
+                else if (json_integer_value(json_object_get(doc, "version")) == 0)
+                        *ret = (StoredInventory) {};
+                else {
+                        _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
+                        r = text ? inventory_store_decode(text, strlen(text), report, &ret->inv, &ret->version) : -ENOMEM;
+                        if (r < 0)
+                                log_error_errno(r, "%s: its answer is not an inventory clusterboot stored: %m", urls[i]);
+                }
+                json_decref(doc);
+                if (r >= 0)
+                        *ret_from = strprintf("the join service of %s", urls[i]);
+        }
+        if (r == -EAGAIN)
+                log_error("no master's join service answers");
+        join_node_urls_free(urls, n_urls);
+        return r;
+}
+
+static int64_t applied_version(const Options *o) {
+        _cleanup_free_ char *path = path_join_root(o->root, INVENTORY_VERSION_PATH), *text = NULL;
+        size_t size;
+        if (!path || read_full_file(path, 64, &text, &size) < 0)
+                return 0;
+        return strtoll(text, NULL, 10);
+}
+
+static int record_version(const Options *o, int64_t version) {
+        _cleanup_free_ char *path = path_join_root(o->root, INVENTORY_VERSION_PATH);
+        _cleanup_free_ char *dir = path_join_root(o->root, STATE_DIR);
+        char text[32];
+        snprintf(text, sizeof(text), "%" PRId64 "\n", version);
+        int r = path && dir ? mkdir_p(dir, 0755) : -ENOMEM;
+        return r < 0 ? r : write_file_atomic(path, text, strlen(text), 0644);
+}
+
+static void on_inventory_write(const RenderedFile *f, WriteResult res, void *userdata) {
+        const Options *o = userdata;
+        if (res != WRITE_UNCHANGED && o->output == OUTPUT_TEXT)
+                printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
+}
+
+static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
+        StoredInventory stored = {};
+        _cleanup_free_ char *from = NULL;
+        char **paths = NULL;
+        size_t n_paths = 0;
+        RenderSet files = {};
+        Report report;
+        report_init(&report, NULL);
+        int r = fetch_from_etcd(o, installed, node, &report, &stored, &from);
+        if (r == 0)
+                r = fetch_from_join(o, installed, node, &report, &stored, &from);
+        if (r < 0) {
+                r = r == -EAGAIN ? EXIT_TEMPFAIL : EXIT_FAILED;
+                goto finish;
+        }
+        if (!stored.inv) {
+                printf("%s: no inventory was applied to the cluster yet (%s): it runs the one it was installed with\n",
+                       node->name, strempty(from));
+                r = EXIT_DONE;
+                goto finish;
+        }
+        inventory_validate(stored.inv, &report);
+        report.sources = &stored.inv->sources;
+        if (report.n_errors > 0) {
+                report_sort(&report);
+                report_print_text(&report, stderr);
+                log_error("the inventory stored in etcd (version %" PRId64 ") is not valid for this clusterboot; "
+                          "nothing changed", stored.version);
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        const Node *self = inventory_find_node(stored.inv, node->name);
+        if (!self) {
+                log_error("node '%s' is not in the inventory the cluster runs (version %" PRId64 "): it was removed; "
+                          "nothing changed here", node->name, stored.version);
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        int64_t before = applied_version(o);
+        if (o->output == OUTPUT_TEXT)
+                printf("%s: inventory version %" PRId64 " from %s (this node had %s%" PRId64 ")\n", node->name,
+                       stored.version, strempty(from), before ? "version " : "the installed one, version ", before);
+
+        /* The inventory first, then what it renders: a run that dies between them renders the same again. */
+        const RenderedFile *failed = NULL;
+        r = cmd_inventory_files(stored.inv, &files);
+        r = r ?: render_set_write(&files, o->root, o->dry_run, on_inventory_write, (void *) o, &failed);
+        r = r ?: cmd_remove_stale_inventory(o, &files);
+        if (r < 0) {
+                log_error_errno(r, "cannot write the inventory to %s%s: %m", failed ? failed->path : CLUSTER_CONFIG_DIR,
+                                "");
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        r = cmd_run_render_paths(o, stored.inv, self, NULL, &paths, &n_paths);
+        if (r != EXIT_DONE)
+                goto finish;
+        /* What reads a file newer than its start restarts, one at a time: a run that stopped before its
+         * restarts makes them the next time. */
+        if (o->root)
+                printf("  under --root: nothing is restarted\n");
+        else {
+                json_t *units = plan_node_units(stored.inv, self);
+                size_t n = json_array_size(units);
+                const char **names = calloc(n + 1, sizeof(char *));
+                for (size_t i = 0; names && i < n; i++)
+                        names[i] = json_string_value(json_array_get(units, i));
+                int k = names ? cmd_restart_readers(o, (const char *const *) paths, n_paths, names, n, NULL) : -ENOMEM;
+                free(names);
+                json_decref(units);
+                if (k < 0) {
+                        r = EXIT_FAILED;
+                        goto finish;
+                }
+        }
+        if (!o->dry_run && (r = record_version(o, stored.version)) < 0) {
+                log_error_errno(r, "cannot record the inventory version in %s: %m", INVENTORY_VERSION_PATH);
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        r = EXIT_DONE;
+finish:
+        for (size_t i = 0; i < n_paths; i++)
+                free(paths[i]);
+        free(paths);
+        render_set_done(&files);
+        report_done(&report);
+        stored_inventory_done(&stored);
+        return r;
+}
+
+int cmd_sync(int argc, char **argv, const Options *o) {
+        (void) argc, (void) argv;
+        return cmd_for_node(o, sync_node, NULL);
+}
