@@ -165,6 +165,7 @@ int cmd_install(int argc, char **argv, const Options *o) {
                 { "cluster-detect.service", "multi-user.target", "cluster-detect.service", true },
                 { "cluster-bootstrap.service", "multi-user.target", "cluster-bootstrap.service", true },
                 { "clusterboot-renew.timer", "timers.target", "clusterboot-renew.timer", true },
+                { "clusterboot-sync.timer", "timers.target", "clusterboot-sync.timer", true },
         };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(services); i++) {
                 ActivateChange change;

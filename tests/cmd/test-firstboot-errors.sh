@@ -102,6 +102,7 @@ assert "... and removes what the ceph packages enabled (ceph.target, ceph-mon.ta
 check "... the binary runs from the tree" 0 "^clusterboot [0-9]" -- "$img/usr/bin/clusterboot" --version
 assert "... cluster-detect.service is enabled" test -L "$img/etc/systemd/system/multi-user.target.wants/cluster-detect.service"
 assert "... and the certificate renewal timer" test -L "$img/etc/systemd/system/timers.target.wants/clusterboot-renew.timer"
+assert "... and the inventory sync timer" test -L "$img/etc/systemd/system/timers.target.wants/clusterboot-sync.timer"
 mkdir -p "$img/sys/class/net/ens3/device"
 echo 52:54:00:12:34:10 > "$img/sys/class/net/ens3/address"
 check "the installed binary's first boot finds its node in the installed inventory" 0 "This machine is master-01" -- \
