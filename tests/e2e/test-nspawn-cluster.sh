@@ -23,7 +23,9 @@
 #      certificate renewal (clusterboot-renew.service, as its timer starts it): `status` clean on every node;
 #      on master-03 (bundle) nothing due, then after `pki renew` etcd, the API server and its clients restart
 #      one at a time and serve the new certificates; on worker-01 (no bundle) the same through master-01's
-#      join service by the kubelet's client certificate
+#      join service by the kubelet's client certificate. Then day two: `apply` on master-01 of the inventory
+#      with a worker added and a label changed, clusterboot-sync.service on every node (/etc/hosts, CoreDNS,
+#      only the kubelet whose label changed restarts), and back to the image's inventory the same way
 #   7  (on the running cluster of 1) Mosquitto on worker-01 refuses a wrong password and an anonymous
 #      client; `ceph -s` with the admin keyring on master-01 sees the three monitors in quorum, one active
 #      manager and the other two masters' as standbys; the KRaft quorum has the three brokers as voters
@@ -109,7 +111,7 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 112
+nspawn_init 116
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -790,6 +792,81 @@ late_checks_s1() {
         echo | openssl s_client -connect "$1:$2" 2>/dev/null | openssl x509 -noout -serial' \
         sh "${ip[worker-01]}" "$(checks_plan_get 'd["mqtt"]["tls_port"]')" >"$w/worker-serials" 2>&1
     nspawn_exec master-01 journalctl -u clusterboot-join.service -o cat --no-pager >"$w/join-master-01.log" 2>&1
+    sync_s1
+}
+# Day two, after the renewal: `apply` on master-01 of the inventory with worker-04 added (a worker with no
+# machine) and worker-01's zone label changed, then clusterboot-sync.service (what its timer starts) on every
+# node; then the inventory as it was, applied and synced the same way. Results to $work/s1/sync/.
+sync_run() { # MACHINE NAME: start clusterboot-sync.service; its result and its journal of this run into NAME.*
+    local w=$work/s1/sync since
+    sleep 1 # journalctl --since has whole seconds
+    since=$(nspawn_exec "$1" date '+%Y-%m-%d %H:%M:%S')
+    nspawn_exec "$1" systemctl start clusterboot-sync.service >"$w/$2.start" 2>&1
+    echo "rc $?" >>"$w/$2.start"
+    nspawn_exec "$1" systemctl show -p Result -p ConditionResult clusterboot-sync.service >>"$w/$2.start"
+    nspawn_exec "$1" journalctl -u clusterboot-sync.service --since "$since" -o cat --no-pager >"$w/$2.log" 2>&1
+    nspawn_exec "$1" cat /var/lib/cluster-state/inventory-version >>"$w/$2.start" 2>&1
+    nspawn_exec "$1" grep worker-04 /etc/hosts >"$w/$2.hosts" 2>&1
+}
+sync_round() { # ROUND: every node's sync, then what CoreDNS on master-01 says of worker-04 (after its hosts
+    # plugin's 5 s reload)
+    local m
+    for m in "${all[@]}"; do
+        units_started "$m" >"$work/s1/sync/$1-$m.before"
+        sync_run "$m" "$1-$m"
+    done
+    sleep 6
+    nspawn_netexec worker-02 dig @"${ip[master-01]}" +time=3 +tries=2 +short "worker-04.$(checks_plan_get 'd["dns"]["zone"]')" A \
+        >"$work/s1/sync/$1.dig" 2>&1
+    for m in "${all[@]}"; do sync_run "$m" "$1-again-$m"; done
+}
+sync_s1() {
+    local w=$work/s1/sync
+    mkdir -p "$w"
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec master-01 sh -c 'rm -rf /tmp/inv-new && mkdir /tmp/inv-new && cp -r /etc/cluster-config/cluster.yaml \
+            /etc/cluster-config/nodes /etc/cluster-config/services /tmp/inv-new/ &&
+        printf "  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker]\n" >>/tmp/inv-new/cluster.yaml &&
+        sed -i "s/zone: zone-1/zone: zone-9/" /tmp/inv-new/nodes/worker-01.yaml' >"$w/apply-1.out" 2>&1
+    nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-new >>"$w/apply-1.out" 2>&1
+    echo "rc $?" >>"$w/apply-1.out"
+    sync_round added
+    # Back to the inventory of the image (as version 2): worker-04 goes, the label comes back.
+    nspawn_exec master-01 sh -c 'rm -rf /tmp/inv-orig && mkdir /tmp/inv-orig && cp -r /tmp/inv-new/. /tmp/inv-orig/ &&
+        sed -i "/name: worker-04/,+2d" /tmp/inv-orig/cluster.yaml &&
+        sed -i "s/zone: zone-9/zone: zone-1/" /tmp/inv-orig/nodes/worker-01.yaml' >"$w/apply-2.out" 2>&1
+    nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-orig >>"$w/apply-2.out" 2>&1
+    echo "rc $?" >>"$w/apply-2.out"
+    sync_round removed
+}
+# sync_took ROUND VERSION HOSTS-HAS-WORKER-04: every node took the version (success, recorded), its /etc/hosts
+# has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its label is
+# a kubelet argument), every other service kept running; a second run writes and restarts nothing.
+sync_took() {
+    local r=$1 v=$2 has=$3 w=$work/s1/sync m bad=0 u state since before
+    for m in "${all[@]}"; do
+        grep -qx 'rc 0' "$w/$r-$m.start" && grep -qx 'Result=success' "$w/$r-$m.start" && grep -qx "$v" "$w/$r-$m.start" ||
+            { echo "$m:"; cat "$w/$r-$m.start" "$w/$r-$m.log"; bad=1; continue; }
+        if [ "$has" = yes ]; then [ -s "$w/$r-$m.hosts" ]; else [ ! -s "$w/$r-$m.hosts" ]; fi ||
+            { echo "$m: /etc/hosts has worker-04: '$(cat "$w/$r-$m.hosts")', want $has"; bad=1; }
+        while read -r u state since; do
+            before=$(awk -v u="$u" '$1 == u { print $3 }' "$w/$r-$m.before")
+            if [ "$m/$u" = worker-01/kubelet.service ]; then
+                grep -q "restarted kubelet.service" "$w/$r-$m.log" || { echo "$m: the kubelet did not restart"; bad=1; }
+            elif [ "$state" = active ] && [ "$since" != "$before" ]; then
+                echo "$m: $u restarted ($before, now $since)"; bad=1
+            fi
+        done < <(units_started "$m")
+        grep -qE "^$m: [0-9]+ files: 0 created, 0 updated" "$w/$r-again-$m.log" && ! grep -q restarted "$w/$r-again-$m.log" ||
+            { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
+    done
+    echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'"
+    if [ "$has" = yes ]; then grep -qx 10.20.0.24 "$w/$r.dig"; else ! grep -q 10.20.0.24 "$w/$r.dig"; fi || bad=1
+    return $bad
+}
+apply_stored() { # FILE VERSION
+    cat "$work/s1/sync/$1"
+    grep -qx 'rc 0' "$work/s1/sync/$1" && grep -q "stored in etcd as version $2 (/clusterboot/inventory)" "$work/s1/sync/$1"
 }
 statuses_clean() { # every node's status: its certificates without an error or a warning, exit 0
     local m bad=0
@@ -872,6 +949,14 @@ if wanted 1; then
         renew_restarts -- "$(rep $s master-03)/etcd.log"
     check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service renews through master-01's join service by the kubelet's client certificate: nothing due, then after pki renew the kubelet, kube-proxy and mosquitto restart; mosquitto serves the new certificate" \
         renew_worker -- "$(rep $s worker-01)/mosquitto.log"
+    check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's zone label changed: stored in etcd as version 1" \
+        apply_stored apply-1.out 1
+    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts (its label), a second run changes nothing" \
+        sync_took added 1 yes
+    check "scenario 1: apply of the image's inventory again (worker-04 removed, the label back): version 2" \
+        apply_stored apply-2.out 2
+    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts, a second run changes nothing" \
+        sync_took removed 2 no
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"
@@ -889,7 +974,7 @@ if wanted 1; then
         skip_points 4 "scenario 7 not asked for (CB_E2E_ONLY)"
     fi
 else
-    skip_points 27 "scenario 1 not asked for (CB_E2E_ONLY)"
+    skip_points 31 "scenario 1 not asked for (CB_E2E_ONLY)"
 fi
 
 # ---- scenario 4: the roots of 1 booted again ----
