@@ -6,8 +6,10 @@
  *     add NAME PEER_URL [voter]  "id <id>", "ETCD_INITIAL_CLUSTER=..." for NAME, then the list after the add
  *     promote ID | remove ID     ids in decimal
  *     health                     /health of the first endpoint
+ *     get KEY                    "<mod_revision> <version> <value>"
+ *     put-if KEY REV VALUE       KEY = VALUE if KEY was last written at REV (0: it does not exist)
  *
- * Exit status: 0, 75 -EAGAIN (EX_TEMPFAIL), 3 -ENOENT, 4 -EEXIST, 5 -EACCES, 6 -EALREADY, 7 -ENOKEY,
+ * Exit status: 0, 75 -EAGAIN (EX_TEMPFAIL), 3 -ENOENT, 4 -EEXIST, 5 -EACCES, 6 -EALREADY, 7 -ENOKEY, 8 -ESTALE,
  * 2 usage, 1 anything else; the error goes to stderr. */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +39,8 @@ static int exit_status(int r) {
                 return 6;
         case -ENOKEY:
                 return 7;
+        case -ESTALE:
+                return 8;
         default:
                 return 1;
         }
@@ -125,6 +129,18 @@ static int run(const char *verb, char **args, size_t n_args, const char *const *
                 return etcd_member_promote(eps, n_eps, tls, timeout_ms, id);
         if (streq(verb, "remove") && n_args == 1 && parse_u64(args[0], &id))
                 return etcd_member_remove(eps, n_eps, tls, timeout_ms, id);
+        if (streq(verb, "get") && n_args == 1) {
+                EtcdValue v = {};
+                r = etcd_get(eps, n_eps, tls, timeout_ms, args[0], &v);
+                if (r >= 0)
+                        printf("%" PRId64 " %" PRId64 " %s\n", v.mod_revision, v.version, v.value);
+                etcd_value_done(&v);
+                return r;
+        }
+        if (streq(verb, "put-if") && n_args == 3 && parse_u64(args[1], &id) && id <= INT64_MAX) {
+                const char *keys[] = { args[0] }, *values[] = { args[2] };
+                return etcd_put_if(eps, n_eps, tls, timeout_ms, args[0], (int64_t) id, keys, values, 1);
+        }
         if (streq(verb, "health") && n_args == 0)
                 return etcd_endpoint_health(eps[0], tls, timeout_ms);
         return -EDOM; /* usage */

@@ -378,6 +378,19 @@ else
         not_ok "openssl makes another CA" "$other/log"
 fi
 
+# --- the key-value calls apply stands on: a read, and a compare-and-swap that two writers cannot both win --
+expect_exit 3 "get of a key that does not exist: 3 (-ENOENT)" "$work/kv-none.out" mt master-01 "$(ep master-01)" get /cb-test/k
+expect_exit 0 "put-if KEY 0 (it does not exist yet): written" "$work/kv-put1.out" mt master-01 "$(ep master-01)" put-if /cb-test/k 0 one
+read -r rev version value < <(mt master-02 "$(ep master-02)" get /cb-test/k 2>"$work/kv-get1.err")
+if [ "$version" = 1 ] && [ "$value" = one ] && [ "${rev:-0}" -gt 0 ]; then ok "... read back through master-02: version 1, 'one', revision $rev"; else
+        not_ok "... read back through master-02: '$rev' '$version' '$value'" "$work/kv-get1.err"; fi
+expect_exit 8 "a second put-if KEY 0 (a writer that read before the first): refused, 8 (-ESTALE)" "$work/kv-put2.out" \
+        mt master-03 "$(ep master-03)" put-if /cb-test/k 0 two
+expect_exit 0 "put-if KEY at its revision: written" "$work/kv-put3.out" mt master-03 "$(ep master-03)" put-if /cb-test/k "$rev" three
+expect_exit 8 "put-if KEY at the revision before: refused" "$work/kv-put4.out" mt master-01 "$(ep master-01)" put-if /cb-test/k "$rev" four
+[ "$(mt master-01 "$(ep master-01)" get /cb-test/k 2>/dev/null | cut -d' ' -f2-)" = "2 three" ] &&
+        ok "... the key holds the one write that won (version 2, 'three')" || not_ok "... the key holds the write that won"
+
 # --- apply: a new inventory, judged against the running one and stored in etcd ---------------------
 # Each master was installed with examples/ha (ROOT/etc/cluster-config). apply runs in a master's namespace
 # against the three etcds, with that master's healthcheck client certificate.
