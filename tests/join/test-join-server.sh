@@ -162,6 +162,24 @@ check "without a client certificate: 401" test "$(curl -s --cacert "$ca" -o "$wo
 check "... saying so" grep -q '"error":"no client certificate"' "$work/answer"
 check "the log says how worker-01 renewed" grep -q "node worker-01: renewed certificates \[kubelet\] (by its client certificate)" "$work/server.log"
 
+# The stored inventory (POST /v1/inventory), by the same client certificate. This server runs without a
+# master's etcd client certificate, so an authorized node gets 503; the answer with an etcd behind it is
+# tested in the whole-cluster test (scenario 1).
+inventory_ask() { # CERT BODY: "CODE ERROR"
+        curl -s --cacert "$ca" ${1:+--cert "$work/$1.crt" --key "$work/$1.key"} -o "$work/inv-answer" -w '%{http_code}' \
+                -H 'Content-Type: application/json' --data-binary "$2" "$url/v1/inventory"
+        echo " $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error", ""))' "$work/inv-answer" 2>/dev/null)"
+}
+check "/v1/inventory for worker-01 by its certificate, no etcd behind the service: 503" \
+        test "$(inventory_ask w1 '{"node":"worker-01"}')" = "503 this join service reads no etcd"
+check "/v1/inventory: worker-01's certificate for worker-02: 403" \
+        test "$(inventory_ask w1 '{"node":"worker-02"}')" = "403 the client certificate is not this node's"
+check "/v1/inventory without a client certificate: 401" \
+        test "$(inventory_ask "" '{"node":"worker-01"}')" = "401 no client certificate"
+check "/v1/inventory with another request: 400" \
+        test "$(inventory_ask w1 '{"node":"worker-01","csrs":{}}')" = '400 the request must be {"node": NAME}'
+check "the service said at its start that it reads no etcd" grep -q "no etcd client certificate" "$work/server.log"
+
 # A server that does not know the join secret (another bundle): the client refuses it.
 check "a second server with another bundle starts" start_server "$port2" "$work/bundle2" "$work/server2.log"
 out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" kubelet)
