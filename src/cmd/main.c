@@ -172,7 +172,8 @@ static const Verb verbs[] = {
           "again before the next, every running service that reads a file newer than its start (what a\n"
           "stopped run left is restarted by the next). /etc/hosts and CoreDNS's hosts file and Corefile take\n"
           "effect without a restart; the network's file at the next boot. The version taken is recorded in\n"
-          "/var/lib/cluster-state/inventory-version. A node the stored inventory no longer has changes\n"
+          "/var/lib/cluster-state/inventory-version. cluster-bootstrap.service starts it once it succeeded.\n"
+          "A node the stored inventory no longer has changes\n"
           "nothing (exit 1); no etcd or join service answering is exit 75." },
         { "reset", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_YES | OPT_DRY_RUN, cmd_reset, "",
           "Forget this node's bootstrap state",

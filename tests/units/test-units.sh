@@ -334,6 +334,9 @@ check "cluster-bootstrap.service retries on exit 75" \
     eval '[ "$(get "$f" Service Restart)" = on-failure ] && ! has "$(get "$f" Service SuccessExitStatus)" 75 &&
           ! has "$(get "$f" Service RestartPreventExitStatus)" 75 && [ -n "$(get "$f" Service RestartSec)" ]'
 
+check "cluster-bootstrap.service starts clusterboot-sync.service (without waiting for it) once the node is in" \
+    eval 'has "$(get "$(file_of cluster-bootstrap.service)" Service ExecStartPost)" "-/usr/bin/systemctl start --no-block clusterboot-sync.service"'
+
 # Certificates renew themselves: a timer, an hour after boot and then daily, runs `pki node --restart` on a node
 # that holds the bundle, once it is in the cluster.
 f=$(file_of clusterboot-renew.service)
