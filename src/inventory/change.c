@@ -196,8 +196,7 @@ static void fixed_str(Ctx *c, const char *path, const StrVal *a, const StrVal *b
                 return;
         report_add(c->report, SEVERITY_ERROR, loc_is_set(b->loc) ? b->loc : cluster_loc(c), path,
                    "build a new cluster with it; a running cluster keeps the value it was made with",
-                   "%s cannot change in place (%s to %s): %s", path, strempty(a->v) ?: "unset",
-                   strempty(b->v)[0] ? b->v : "unset", why);
+                   "%s cannot change in place (%s to %s): %s", path, a->v ?: "unset", b->v ?: "unset", why);
 }
 
 static void setting(Ctx *c, const char *path, bool same) {
@@ -320,7 +319,7 @@ static void node_changed(Ctx *c, const Node *a, const Node *b) {
                                    b->roles[fixed_roles[i].role] ? "given" : "taken away", fixed_roles[i].why);
         if (a->kafka_node_id != b->kafka_node_id && a->kafka_node_id >= 0 && b->kafka_node_id >= 0)
                 report_add(c->report, SEVERITY_ERROR, b->roles_loc, NULL,
-                           "write kafka.node_id: %" PRId64 " in its node file",
+                           "write the broker's id as it was in its node file (kafka.node_id)",
                            "node %s: its Kafka node id would change (%" PRId64 " to %" PRId64
                            "): a KRaft voter keeps its id", b->name, a->kafka_node_id, b->kafka_node_id);
 

@@ -269,6 +269,19 @@ TEST(test_version_refused) {
         ASSERT_NOT_NULL(refusal("kubernetes.version cannot change in place"));
 }
 
+TEST(test_unset_and_kafka_id) {
+        /* A value written where there was none says "unset"; a broker's id written anew is refused. */
+        static const char *const e[] = {
+                "cluster.yaml", "  domain: ha.example.lan\n", "",
+                "nodes/worker-02.yaml", "", "  kafka:\n    node_id: 7\n", NULL,
+        };
+        ASSERT_INT_EQ(compare_edited(NULL, e), 0);
+        ASSERT_NOT_NULL(refusal("cluster.domain cannot change in place (ha.example.lan to unset)"));
+        const Diagnostic *d = refusal("node worker-02: its Kafka node id would change (2 to 7)");
+        ASSERT_NOT_NULL(d);
+        ASSERT_STREQ(d->hint, "write the broker's id as it was in its node file (kafka.node_id)");
+}
+
 TEST(test_diff_json) {
         static const char *const e[] = {
                 "cluster.yaml", "", "  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker]\n",
@@ -299,6 +312,7 @@ int main(int argc, char **argv) {
         RUN(test_master_role_given_refused);
         RUN(test_osd_renumbering_refused);
         RUN(test_version_refused);
+        RUN(test_unset_and_kafka_id);
         RUN(test_diff_json);
         inventory_diff_done(&diff);
         report_done(&report);
