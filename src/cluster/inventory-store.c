@@ -56,11 +56,11 @@ int inventory_store_decode(const char *doc, size_t size, Report *report, Invento
         json_t *text;
         json_object_foreach((json_t *) files, rel, text) {
                 const char *s = json_string_value(text);
-                char *copy = s ? malloc(json_string_length(text) + 1) : NULL;
                 if (!s || !inventory_file_name(rel)) {
                         source_set_done(&set);
                         return -EBADMSG;
                 }
+                char *copy = malloc(json_string_length(text) + 1);
                 if (!copy) {
                         source_set_done(&set);
                         return -ENOMEM;
