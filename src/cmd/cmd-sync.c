@@ -16,6 +16,7 @@
 #include "join-client.h"
 #include "join-node.h"
 #include "log.h"
+#include "membership.h"
 #include "paths.h"
 #include "plan.h"
 #include "render.h"
@@ -121,6 +122,53 @@ static void on_inventory_write(const RenderedFile *f, WriteResult res, void *use
                 printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
 }
 
+/* On a master: an etcd member that is no master of the inventory any more is removed, one per run, and
+ * only while every other member is healthy (so that quorum is never lost by it). A member that another
+ * master removed first is gone already (-ENOENT): fine. */
+static int sync_etcd_members(const Options *o, const Inventory *inv, const Node *self, int64_t version) {
+        CmdEtcd etcd = {};
+        EtcdMemberList l = {};
+        const EtcdMember *gone = NULL;
+        if (!self->roles[ROLE_MASTER] || cmd_etcd_access(o, inv, self, &etcd) < 0)
+                return 0;
+        const char *const *eps = (const char *const *) etcd.endpoints;
+        int r = etcd_member_list(eps, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS, &l);
+        if (r < 0)
+                log_error_errno(r, "cannot list the etcd members: %m");
+        else if (etcd_member_not_in(&l, inv, &gone) > 0) {
+                for (size_t i = 0; i < l.n && r >= 0; i++) {
+                        const EtcdMember *m = l.members + i;
+                        if (m == gone)
+                                continue;
+                        if (m->n_client_urls == 0 ||
+                            etcd_endpoint_health(m->client_urls[0], &etcd.tls, SYNC_TIMEOUT_MS) < 0) {
+                                printf("  etcd member %s is no master of version %" PRId64 "; not removed while member "
+                                       "%s is not healthy\n", gone->name, version, m->name[0] ? m->name : "(joining)");
+                                r = -EAGAIN;
+                        }
+                }
+                if (r >= 0 && o->dry_run)
+                        printf("  would remove etcd member %s (%" PRIx64 "): no master of version %" PRId64 "\n",
+                               gone->name, gone->id, version);
+                else if (r >= 0) {
+                        r = etcd_member_remove(eps, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS, gone->id);
+                        if (r >= 0 || r == -ENOENT)
+                                printf("  removed etcd member %s (%" PRIx64 "): no master of version %" PRId64 "\n",
+                                       gone->name, gone->id, version);
+                        else if (r == -EAGAIN)
+                                /* etcd's own check: a peer connected moments ago, or a learner not caught up. */
+                                printf("  etcd refuses to remove member %s for now (it keeps a majority of healthy, "
+                                       "connected members); the next run tries again\n", gone->name);
+                        else
+                                log_error_errno(r, "cannot remove etcd member %s: %m", gone->name);
+                        r = r == -ENOENT ? 0 : r;
+                }
+        }
+        etcd_member_list_done(&l);
+        cmd_etcd_done(&etcd);
+        return r;
+}
+
 static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
         StoredInventory stored = {};
         _cleanup_free_ char *from = NULL;
@@ -195,6 +243,11 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                         r = EXIT_FAILED;
                         goto finish;
                 }
+        }
+        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0) {
+                /* The rest is done; the next run tries the membership again. */
+                r = EXIT_TEMPFAIL;
+                goto finish;
         }
         if (!o->dry_run && (r = record_version(o, stored.version)) < 0) {
                 log_error_errno(r, "cannot record the inventory version in %s: %m", INVENTORY_VERSION_PATH);

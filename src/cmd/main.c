@@ -171,7 +171,9 @@ static const Verb verbs[] = {
           "node's files again (unchanged ones keep their time), and restarts, one at a time and each active\n"
           "again before the next, every running service that reads a file newer than its start (what a\n"
           "stopped run left is restarted by the next). /etc/hosts and CoreDNS's hosts file and Corefile take\n"
-          "effect without a restart; the network's file at the next boot. The version taken is recorded in\n"
+          "effect without a restart; the network's file at the next boot. On a master, an etcd member that\n"
+          "no master of the version names is removed, one per run, while every other member is healthy.\n"
+          "The version taken is recorded in\n"
           "/var/lib/cluster-state/inventory-version. cluster-bootstrap.service starts it once it succeeded.\n"
           "A node the stored inventory no longer has changes\n"
           "nothing (exit 1); no etcd or join service answering is exit 75." },

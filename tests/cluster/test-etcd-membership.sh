@@ -7,7 +7,8 @@
 # answer gives, and promoted once caught up; master-03 is then reinstalled (stopped, removed, data wiped,
 # added and started again). Endpoints that cannot answer are skipped; none answering is exit 75 (-EAGAIN).
 # Then `clusterboot apply` in the masters' namespaces against these three etcds: what it refuses, what it
-# stores (versions, history, compare-and-swap on the key), and `clusterboot sync` of master-02's tree from it.
+# stores (versions, history, compare-and-swap on the key), and `clusterboot sync` of master-02's tree from it;
+# last, master-03 taken out of the inventory: sync on master-01 removes its member, once every other is healthy.
 #
 # TLS material, etcd.env and the network come from what clusterboot makes for examples/ha, as in
 # tests/pki-e2e/test-etcd-cluster.sh, whose lib.sh this sources: a namespace holding a bridge and one
@@ -491,5 +492,35 @@ grep -q "no etcd of the masters (https://10.20.0.91:2379, ...) answers" "$work/a
 alive=0
 for m in "${masters[@]}"; do kill -0 "${etcd_pid[$m]}" 2>/dev/null && alive=$((alive + 1)); done
 if [ "$alive" = 3 ]; then ok "all three etcd processes still run"; else not_ok "only $alive etcd processes run"; fi
+
+# --- a master taken out of the inventory leaves etcd: apply, then sync on another master -------------------
+shrunk=$work/inv-shrunk
+cp -r "$inv" "$shrunk"
+python3 - "$shrunk/cluster.yaml" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+i = lines.index("  - name: master-03")
+del lines[i:i + 4]
+open(sys.argv[1], "w").write("\n".join(lines))
+PY
+expect_exit 0 "apply of the inventory without master-03 (one master of three): version 4" "$work/apply-4.out" \
+        apply master-01 --inventory "$shrunk"
+sync1() { ip netns exec "${ns[master-01]}" "$cb" sync --root "$work/root-master-01" --node master-01; }
+members() { mt master-01 "$(ep master-01)" list 2>/dev/null | awk '$1 == "member" { print $3 }' | sort | paste -sd' '; }
+stop_etcd master-02
+expect_exit 75 "sync on master-01 while master-02's etcd is down: 75" "$work/sync-down.out" sync1
+grep -q "etcd member master-03 is no master of version 4; not removed while member master-02 is not healthy" "$work/sync-down.out" &&
+        [ "$(members)" = "master-01 master-02 master-03" ] && ok "... master-03's member is kept, and it says why" ||
+        not_ok "... master-03's member is kept (members: $(members))" "$work/sync-down.out"
+start_etcd master-02
+wait_for 30 health master-02 || not_ok "master-02's etcd is back" "$work/etcd-master-02.log"
+# etcd refuses a member change until its peers have been connected for a few seconds: 75 until then.
+expect_exit_after75 60 0 "sync on master-01 with every member healthy" "$work/sync-remove.out" sync1
+grep -q "removed etcd member master-03 ([0-9a-f]*): no master of version 4" "$work/sync-remove.out" &&
+        [ "$(members)" = "master-01 master-02" ] && ok "... removes master-03's member; master-01 and -02 remain" ||
+        not_ok "... removes master-03's member (members: $(members))" "$work/sync-remove.out"
+expect_exit 0 "sync again" "$work/sync-remove-again.out" sync1
+! grep -q "removed etcd member" "$work/sync-remove-again.out" && [ "$(members)" = "master-01 master-02" ] &&
+        ok "... removes nothing more" || not_ok "... removes nothing more" "$work/sync-remove-again.out"
 
 finish
