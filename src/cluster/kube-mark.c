@@ -83,6 +83,36 @@ int mark_control_plane_patch(json_t *node, const char *want_taint, json_t **ret)
         return 0;
 }
 
+int node_labels_patch(json_t *node, const char *const *now, const char *const *gone, json_t **ret) {
+        json_t *meta = json_object_get(node, "metadata"), *labels = json_object_get(meta, "labels");
+        const char *version = json_string_value(json_object_get(meta, "resourceVersion"));
+        if (!json_is_object(meta) || !version || (labels && !json_is_object(labels) && !json_is_null(labels)))
+                return -EBADMSG;
+        _cleanup_(json_decrefp) json_t *set = json_object();
+        if (!set)
+                return -ENOMEM;
+        for (size_t i = 0; now && now[i]; i += 2)
+                if (!streq_ptr(json_string_value(json_object_get(labels, now[i])), now[i + 1]) &&
+                    json_object_set_new(set, now[i], json_string(now[i + 1])) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; gone && gone[i]; i++) {
+                bool still = false;
+                for (size_t j = 0; now && now[j] && !still; j += 2)
+                        still = streq(now[j], gone[i]);
+                if (!still && json_object_get(labels, gone[i]) && json_object_set_new(set, gone[i], json_null()) < 0)
+                        return -ENOMEM;
+        }
+        if (json_object_size(set) == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        json_t *patch = json_pack("{s:{s:O,s:s}}", "metadata", "labels", set, "resourceVersion", version);
+        if (!patch)
+                return -ENOMEM;
+        *ret = patch;
+        return 0;
+}
+
 /* The control-plane taint node_taints() gives n ("KEY[=VALUE]:EFFECT"), or NULL for none; malloc()ed into
  * *ret. */
 static int wanted_taint(const Inventory *inv, const Node *n, char **ret) {

@@ -8,3 +8,10 @@
  * ("KEY[=VALUE]:EFFECT", or NULL for none); other taints kept. The patch carries the Node's resourceVersion.
  * *ret is NULL when the Node is marked already. -EBADMSG: node is not a Node. */
 int mark_control_plane_patch(json_t *node, const char *want_taint, json_t **ret);
+
+/* The merge patch that gives the Node node (as the API server returns it) the labels the inventory gives it
+ * now (pairs key, value, NULL-terminated) and removes those an earlier inventory gave it that now lacks
+ * (keys, NULL-terminated; NULL: none): the kubelet's --node-labels take effect only when it registers. Other
+ * labels (the kubelet's own, node-role) are left alone. The patch carries the Node's resourceVersion. *ret is
+ * NULL when the Node has them all already. -EBADMSG: node is not a Node. */
+int node_labels_patch(json_t *node, const char *const *now, const char *const *gone, json_t **ret);

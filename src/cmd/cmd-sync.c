@@ -15,6 +15,8 @@
 #include "inventory.h"
 #include "join-client.h"
 #include "join-node.h"
+#include "kube-mark.h"
+#include "kubeconfig.h"
 #include "log.h"
 #include "membership.h"
 #include "paths.h"
@@ -169,6 +171,70 @@ static int sync_etcd_members(const Options *o, const Inventory *inv, const Node 
         return r;
 }
 
+/* The labels a node's file gives it, as pairs key, value, NULL-terminated (into v, room for max pairs). */
+static size_t label_pairs(const Node *n, const char **v, size_t max) {
+        size_t k = 0;
+        for (size_t i = 0; n && n->file && i < n->file->labels.n && k < max; i++, k++) {
+                v[2 * k] = n->file->labels.items[i].key.v;
+                v[2 * k + 1] = strempty(n->file->labels.items[i].value.v);
+        }
+        v[2 * k] = NULL;
+        return k;
+}
+
+/* The node's labels onto its registered Node, with the kubelet's own credentials (NodeRestriction lets a
+ * kubelet label its own Node): --node-labels take effect only when the kubelet registers. Labels the node's
+ * earlier inventory (before) gave it and this one does not are removed. A node without a kubelet, or whose
+ * Node is not registered yet, has nothing to do here. */
+#define MAX_LABELS 64
+static int sync_node_labels(const Options *o, const Node *before, const Node *self) {
+        const char *now[2 * MAX_LABELS + 1], *old[2 * MAX_LABELS + 1], *gone[MAX_LABELS + 1];
+        size_t n_old = label_pairs(before, old, MAX_LABELS);
+        label_pairs(self, now, MAX_LABELS);
+        for (size_t i = 0; i < n_old; i++)
+                gone[i] = old[2 * i];
+        gone[n_old] = NULL;
+
+        Kubeconfig k = {};
+        _cleanup_free_ char *why = NULL, *body = NULL, *patch_text = NULL;
+        _cleanup_free_ char *path = strprintf("/api/v1/nodes/%s", self->name);
+        _cleanup_(json_decrefp) json_t *node = NULL, *patch = NULL;
+        if (!path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (kubeconfig_load(o->root, KUBERNETES_DIR "/kubelet.conf", &k, &why) < 0)
+                return 0; /* no kubelet here */
+        int r = 0, status = kubeconfig_get(&k, path, SYNC_TIMEOUT_MS, &body, &why);
+        if (status == 404)
+                printf("  Node %s is not registered yet: its kubelet registers it with its labels\n", self->name);
+        else if (status != 200) {
+                printf("  cannot read Node %s from the API server (%s); its labels wait for the next run\n", self->name,
+                       status < 0 ? strempty(why) : "an HTTP error");
+                r = -EAGAIN;
+        } else if (!(node = json_loads(body, 0, NULL)) || node_labels_patch(node, now, gone, &patch) < 0) {
+                log_error("the API server's answer for Node %s is not a Node", self->name);
+                r = -EBADMSG;
+        } else if (patch && o->dry_run)
+                printf("  would label Node %s\n", self->name);
+        else if (patch) {
+                patch_text = json_dumps(json_object_get(json_object_get(patch, "metadata"), "labels"), JSON_COMPACT | JSON_SORT_KEYS);
+                free(body);
+                body = NULL;
+                _cleanup_free_ char *text = json_dumps(patch, JSON_COMPACT);
+                status = text ? kubeconfig_request(&k, "PATCH", path, "application/merge-patch+json", text,
+                                                   SYNC_TIMEOUT_MS, &body, &why)
+                              : -ENOMEM;
+                if (status == 200)
+                        printf("  labelled Node %s: %s\n", self->name, strempty(patch_text));
+                else {
+                        printf("  the API server did not take the labels of Node %s (%s%s); the next run tries again\n",
+                               self->name, status < 0 ? strempty(why) : "HTTP ", status < 0 ? "" : status == 409 ? "409: it changed meanwhile" : "error");
+                        r = -EAGAIN;
+                }
+        }
+        kubeconfig_done(&k);
+        return r;
+}
+
 static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
         StoredInventory stored = {};
         _cleanup_free_ char *from = NULL;
@@ -208,6 +274,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 goto finish;
         }
         int64_t before = applied_version(o);
+        int k;
         if (o->output == OUTPUT_TEXT)
                 printf("%s: inventory version %" PRId64 " from %s (this node had %s%" PRId64 ")\n", node->name,
                        stored.version, strempty(from), before ? "version " : "the installed one, version ", before);
@@ -218,8 +285,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         r = r ?: render_set_write(&files, o->root, o->dry_run, on_inventory_write, (void *) o, &failed);
         r = r ?: cmd_remove_stale_inventory(o, &files);
         if (r < 0) {
-                log_error_errno(r, "cannot write the inventory to %s%s: %m", failed ? failed->path : CLUSTER_CONFIG_DIR,
-                                "");
+                log_error_errno(r, "cannot write the inventory to %s: %m", failed ? failed->path : CLUSTER_CONFIG_DIR);
                 r = EXIT_FAILED;
                 goto finish;
         }
@@ -236,7 +302,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 const char **names = calloc(n + 1, sizeof(char *));
                 for (size_t i = 0; names && i < n; i++)
                         names[i] = json_string_value(json_array_get(units, i));
-                int k = names ? cmd_restart_readers(o, (const char *const *) paths, n_paths, names, n, NULL) : -ENOMEM;
+                k = names ? cmd_restart_readers(o, (const char *const *) paths, n_paths, names, n, NULL) : -ENOMEM;
                 free(names);
                 json_decref(units);
                 if (k < 0) {
@@ -244,8 +310,9 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                         goto finish;
                 }
         }
-        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0) {
-                /* The rest is done; the next run tries the membership again. */
+        k = o->root ? 0 : sync_node_labels(o, node, self);
+        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0 || k < 0) {
+                /* The rest is done; the next run tries the labels and the membership again. */
                 r = EXIT_TEMPFAIL;
                 goto finish;
         }

@@ -84,11 +84,52 @@ TEST(test_not_a_node) {
         json_decref(bad);
 }
 
+/* node_labels_patch(): the inventory's labels onto a registered Node. */
+static char *labels_patch_for(const char *labels, const char *const *now, const char *const *gone) {
+        char text[1024];
+        snprintf(text, sizeof(text), "{\"kind\":\"Node\",\"metadata\":{\"name\":\"w\",\"resourceVersion\":\"7\",\"labels\":%s}}",
+                 labels);
+        json_t *node = json_loads(text, 0, NULL), *patch = NULL;
+        if (!node || node_labels_patch(node, now, gone, &patch) < 0) {
+                json_decref(node);
+                return NULL;
+        }
+        char *s = patch ? json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
+        json_decref(patch);
+        json_decref(node);
+        return s;
+}
+
+TEST(test_labels) {
+        static const char *const zone9[] = { "topology.kubernetes.io/zone", "zone-9", NULL };
+        static const char *const gone[] = { "topology.kubernetes.io/zone", "team", NULL };
+        /* A label changed: set; one the earlier inventory gave and this one does not: removed (null); the
+         * kubelet's own and the node-role label stay. */
+        char *p = labels_patch_for("{\"kubernetes.io/hostname\":\"w\",\"" CP "\":\"\",\"topology.kubernetes.io/zone\":\"zone-1\","
+                                   "\"team\":\"a\"}",
+                                   zone9, gone);
+        ASSERT_STREQ(p, "{\"metadata\":{\"labels\":{\"team\":null,\"topology.kubernetes.io/zone\":\"zone-9\"},"
+                        "\"resourceVersion\":\"7\"}}");
+        free(p);
+        /* Everything in place: no patch. A label to remove that the Node does not have: nothing to do. */
+        p = labels_patch_for("{\"topology.kubernetes.io/zone\":\"zone-9\"}", zone9, gone);
+        ASSERT_STREQ(p, "none");
+        free(p);
+        /* A Node without labels at all. */
+        p = labels_patch_for("null", zone9, NULL);
+        ASSERT_STREQ(p, "{\"metadata\":{\"labels\":{\"topology.kubernetes.io/zone\":\"zone-9\"},\"resourceVersion\":\"7\"}}");
+        free(p);
+        json_t *notnode = json_loads("{\"kind\":\"Status\"}", 0, NULL), *patch = NULL;
+        ASSERT_INT_EQ(node_labels_patch(notnode, zone9, NULL, &patch), -EBADMSG);
+        json_decref(notnode);
+}
+
 int main(void) {
         RUN(test_new_master);
         RUN(test_marked_already);
         RUN(test_taint_added_others_kept);
         RUN(test_taint_removed_or_replaced);
         RUN(test_not_a_node);
+        RUN(test_labels);
         return tap_done();
 }

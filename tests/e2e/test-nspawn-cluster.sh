@@ -816,6 +816,7 @@ sync_round() { # ROUND: every node's sync, then what CoreDNS on master-01 says o
         sync_run "$m" "$1-$m"
     done
     sleep 6
+    checks_kubectl get node worker-01 -o jsonpath='{.metadata.labels.topology\.kubernetes\.io/zone}' >"$work/s1/sync/$1.zone" 2>&1
     nspawn_netexec worker-02 dig @"${ip[master-01]}" +time=3 +tries=2 +short "worker-04.$(checks_plan_get 'd["dns"]["zone"]')" A \
         >"$work/s1/sync/$1.dig" 2>&1
     for m in "${all[@]}"; do sync_run "$m" "$1-again-$m"; done
@@ -839,11 +840,12 @@ sync_s1() {
     echo "rc $?" >>"$w/apply-2.out"
     sync_round removed
 }
-# sync_took ROUND VERSION HOSTS-HAS-WORKER-04: every node took the version (success, recorded), its /etc/hosts
-# has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its label is
-# a kubelet argument), every other service kept running; a second run writes and restarts nothing.
+# sync_took ROUND VERSION HOSTS-HAS-WORKER-04 ZONE: every node took the version (success, recorded), its
+# /etc/hosts has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its label
+# is a kubelet argument), every other service kept running; worker-01's sync labelled its Node with ZONE;
+# a second run writes and restarts nothing.
 sync_took() {
-    local r=$1 v=$2 has=$3 w=$work/s1/sync m bad=0 u state since before
+    local r=$1 v=$2 has=$3 zone=$4 w=$work/s1/sync m bad=0 u state since before
     for m in "${all[@]}"; do
         grep -qx 'rc 0' "$w/$r-$m.start" && grep -qx 'Result=success' "$w/$r-$m.start" && grep -qx "$v" "$w/$r-$m.start" ||
             { echo "$m:"; cat "$w/$r-$m.start" "$w/$r-$m.log"; bad=1; continue; }
@@ -860,7 +862,9 @@ sync_took() {
         grep -qE "^$m: [0-9]+ files: 0 created, 0 updated" "$w/$r-again-$m.log" && ! grep -q restarted "$w/$r-again-$m.log" ||
             { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
     done
-    echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'"
+    echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'; Node worker-01's zone label: '$(cat "$w/$r.zone")'"
+    grep -q "labelled Node worker-01: {\"topology.kubernetes.io/zone\":\"$zone\"}" "$w/$r-worker-01.log" &&
+        [ "$(cat "$w/$r.zone")" = "$zone" ] || { echo "Node worker-01 was not labelled $zone"; bad=1; }
     if [ "$has" = yes ]; then grep -qx 10.20.0.24 "$w/$r.dig"; else ! grep -q 10.20.0.24 "$w/$r.dig"; fi || bad=1
     return $bad
 }
@@ -951,12 +955,12 @@ if wanted 1; then
         renew_worker -- "$(rep $s worker-01)/mosquitto.log"
     check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's zone label changed: stored in etcd as version 1" \
         apply_stored apply-1.out 1
-    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts (its label), a second run changes nothing" \
-        sync_took added 1 yes
+    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts and its Node gets the new zone label, a second run changes nothing" \
+        sync_took added 1 yes zone-9
     check "scenario 1: apply of the image's inventory again (worker-04 removed, the label back): version 2" \
         apply_stored apply-2.out 2
-    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts, a second run changes nothing" \
-        sync_took removed 2 no
+    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts and its Node gets its zone back, a second run changes nothing" \
+        sync_took removed 2 no zone-1
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"
