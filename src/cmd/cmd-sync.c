@@ -292,6 +292,17 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         r = cmd_run_render_paths(o, stored.inv, self, NULL, &paths, &n_paths);
         if (r != EXIT_DONE)
                 goto finish;
+        /* The inventory's own files count too: the join service reads them. */
+        char **grown = realloc(paths, (n_paths + files.n + 1) * sizeof(char *));
+        if (!grown) {
+                log_error_errno(-ENOMEM, "out of memory");
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        paths = grown;
+        for (size_t i = 0; i < files.n; i++)
+                if ((paths[n_paths] = strdup(files.files[i].path)))
+                        paths[++n_paths] = NULL;
         /* What reads a file newer than its start restarts, one at a time: a run that stopped before its
          * restarts makes them the next time. */
         if (o->root)

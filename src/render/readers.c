@@ -62,6 +62,11 @@ static const struct {
         { MOSQUITTO_CONFIG_DIR "/passwd", { "mosquitto.service" } },
         { COREDNS_KUBECONFIG, { "coredns.service" } },
         { COREDNS_UNIT_DROPIN, { "coredns.service" } },
+        /* The join service answers from the inventory it read at its start (which nodes may join, with
+         * which names and addresses). */
+        { CLUSTER_CONFIG_DIR "/cluster.yaml", { "clusterboot-join.service" } },
+        { CLUSTER_CONFIG_DIR "/nodes/", { "clusterboot-join.service" } },
+        { CLUSTER_CONFIG_DIR "/services/", { "clusterboot-join.service" } },
         /* The Corefile (the reload plugin) and the hosts file (the hosts plugin) CoreDNS reads again itself;
          * the zone file only when its serial changes, which it never does. */
         { COREDNS_CONFIG_DIR "/db.", { "coredns.service" } },

@@ -47,6 +47,17 @@ TEST(test_read_again_by_their_programs) {
         ASSERT_NULL(node_file_readers("/etc/systemd/network/10-clusterboot.network")[0]);
 }
 
+TEST(test_inventory_files) {
+        /* The join service judges joins by the inventory it read at its start. */
+        static const char *const inv[] = { "/etc/cluster-config/nodes/worker-04.yaml", "/etc/cluster-config/cluster.yaml" };
+        static const char *const master_units[] = { "etcd.service", "clusterboot-join.service", "kubelet.service" };
+        const char *units[NODE_MAX_READERS];
+        size_t n = node_units_to_restart(inv, 2, master_units, 3, units, NODE_MAX_READERS);
+        ASSERT_STREQ(joined(units, n), "clusterboot-join.service");
+        /* What the node's own programs write there is nobody's to restart for. */
+        ASSERT_NULL(node_file_readers("/etc/cluster-config/node-identity")[0]);
+}
+
 TEST(test_order_and_once) {
         /* etcd before the API server before the kubelet, each once however many of its files changed. */
         static const char *const files[] = { "/etc/cluster-config/environment/kubelet.env",
@@ -64,6 +75,7 @@ TEST(test_order_and_once) {
 int main(void) {
         RUN(test_rendered_files);
         RUN(test_read_again_by_their_programs);
+        RUN(test_inventory_files);
         RUN(test_order_and_once);
         printf("1..%u\n", tap_count);
         return tap_failed ? 1 : 0;
