@@ -118,7 +118,22 @@ for r in q.get("recovery_state", []):
     extra = {k: v for k, v in r.items() if k not in ("name", "enter_time", "probing_osds")}
     print("  %s since %s %s" % (r.get("name"), r.get("enter_time"), json.dumps(extra)[:300] if extra else ""))' "$pg" ||
             echo "pg $pg: no answer to ceph pg query (its primary OSD does not answer)"
+        checks_ceph_primary_log "$1" "$pg"
     done
+}
+# checks_ceph_primary_log NODE PG: the last lines of the PG's primary OSD's log about it, and its peering
+# and heartbeat troubles, from the machine that runs it (its CRUSH host).
+checks_ceph_primary_log() {
+    local osd host
+    osd=$(nspawn_exec "$1" timeout 20 ceph pg map "$2" -f json --connect-timeout 10 |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["acting_primary"])' 2>/dev/null)
+    [ -n "$osd" ] || return 0
+    host=$(nspawn_exec "$1" timeout 20 ceph osd find "$osd" -f json --connect-timeout 10 |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["crush_location"]["host"])' 2>/dev/null)
+    [ -n "$host" ] || return 0
+    echo "osd.$osd on $host, its log:"
+    nspawn_exec "$host" sh -c "grep -E 'wrongly marked|heartbeat_check|no reply|WaitUpThru|peering|$2' \
+        /var/log/ceph/ceph-osd.$osd.log | tail -n 12 | cut -c1-220"
 }
 check_dns() { # every node's name (and hostname) in the zone, from another machine, through each CoreDNS
     local zone port srv asker name want got bad=0 host q

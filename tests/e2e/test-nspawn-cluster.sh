@@ -318,6 +318,10 @@ collect() {
                 coredns.service cb-e2e-report.service
         fi
         cp "$work/$s/logs/$m.console" "$o/console.log" 2>/dev/null
+        # The Ceph daemons log to files, not the journal: their last lines, for what a check saw.
+        for f in "$r"/var/log/ceph/ceph-mon.*.log "$r"/var/log/ceph/ceph-osd.*.log "$r"/var/log/ceph/ceph-mgr.*.log; do
+            [ -f "$f" ] && tail -n 3000 "$f" >"$o/daemon-$(basename "$f")"
+        done
         cp -a "$r/var/lib/cluster-state" "$o/state" 2>/dev/null
         cp "$r/etc/cluster-config/node-identity" "$o/node-identity" 2>/dev/null
         (cd "$r" && { find etc/kubernetes var/lib/kubelet/pki etc/mosquitto etc/ceph etc/cluster-config/secrets \
