@@ -24,8 +24,8 @@
 #      on master-03 (bundle) nothing due, then after `pki renew` etcd, the API server and its clients restart
 #      one at a time and serve the new certificates; on worker-01 (no bundle) the same through master-01's
 #      join service by the kubelet's client certificate. Then day two: `apply` on master-01 of the inventory
-#      with a worker added and a label changed, clusterboot-sync.service on every node (/etc/hosts, CoreDNS,
-#      only the kubelet whose label changed restarts), and back to the image's inventory the same way
+#      with a worker added and labels changed, clusterboot-sync.service on every node (/etc/hosts, CoreDNS,
+#      only the kubelet whose labels changed restarts, its Node labelled), and back to the image's inventory
 #   7  (on the running cluster of 1) Mosquitto on worker-01 refuses a wrong password and an anonymous
 #      client; `ceph -s` with the admin keyring on master-01 sees the three monitors in quorum, one active
 #      manager and the other two masters' as standbys; the KRaft quorum has the three brokers as voters
@@ -799,8 +799,9 @@ late_checks_s1() {
     sync_s1
 }
 # Day two, after the renewal: `apply` on master-01 of the inventory with worker-04 added (a worker with no
-# machine) and worker-01's zone label changed, then clusterboot-sync.service (what its timer starts) on every
-# node; then the inventory as it was, applied and synced the same way. Results to $work/s1/sync/.
+# machine) and worker-01's labels changed (its zone, and a label example.com/team added), then
+# clusterboot-sync.service (what its timer starts) on every node; then the inventory as it was, applied and
+# synced the same way. Results to $work/s1/sync/.
 sync_run() { # MACHINE NAME: start clusterboot-sync.service; its result and its journal of this run into NAME.*
     local w=$work/s1/sync since
     sleep 1 # journalctl --since has whole seconds
@@ -818,9 +819,10 @@ sync_round() { # ROUND: every node's sync, then what CoreDNS on master-01 says o
     for m in "${all[@]}"; do
         units_started "$m" >"$work/s1/sync/$1-$m.before"
         sync_run "$m" "$1-$m"
+        units_started "$m" >"$work/s1/sync/$1-$m.after"
     done
     sleep 6
-    checks_kubectl get node worker-01 -o jsonpath='{.metadata.labels.topology\.kubernetes\.io/zone}' >"$work/s1/sync/$1.zone" 2>&1
+    checks_kubectl get node worker-01 -o jsonpath='{.metadata.labels.example\.com/team}' >"$work/s1/sync/$1.team" 2>&1
     nspawn_netexec worker-02 dig @"${ip[master-01]}" +time=3 +tries=2 +short "worker-04.$(checks_plan_get 'd["dns"]["zone"]')" A \
         >"$work/s1/sync/$1.dig" 2>&1
     for m in "${all[@]}"; do sync_run "$m" "$1-again-$m"; done
@@ -832,24 +834,27 @@ sync_s1() {
     nspawn_exec master-01 sh -c 'rm -rf /tmp/inv-new && mkdir /tmp/inv-new && cp -r /etc/cluster-config/cluster.yaml \
             /etc/cluster-config/nodes /etc/cluster-config/services /tmp/inv-new/ &&
         printf "  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker]\n" >>/tmp/inv-new/cluster.yaml &&
-        sed -i "s/zone: zone-1/zone: zone-9/" /tmp/inv-new/nodes/worker-01.yaml' >"$w/apply-1.out" 2>&1
+        sed -i -e "s/zone: zone-1/zone: zone-9/" -e "/zone: zone-9/a\\    example.com/team: blue" \
+            /tmp/inv-new/nodes/worker-01.yaml' >"$w/apply-1.out" 2>&1
     nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-new >>"$w/apply-1.out" 2>&1
     echo "rc $?" >>"$w/apply-1.out"
     sync_round added
     # Back to the inventory of the image (as version 2): worker-04 goes, the label comes back.
     nspawn_exec master-01 sh -c 'rm -rf /tmp/inv-orig && mkdir /tmp/inv-orig && cp -r /tmp/inv-new/. /tmp/inv-orig/ &&
         sed -i "/name: worker-04/,+2d" /tmp/inv-orig/cluster.yaml &&
-        sed -i "s/zone: zone-9/zone: zone-1/" /tmp/inv-orig/nodes/worker-01.yaml' >"$w/apply-2.out" 2>&1
+        sed -i -e "s/zone: zone-9/zone: zone-1/" -e "/example.com\/team/d" /tmp/inv-orig/nodes/worker-01.yaml' \
+        >"$w/apply-2.out" 2>&1
     nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-orig >>"$w/apply-2.out" 2>&1
     echo "rc $?" >>"$w/apply-2.out"
     sync_round removed
 }
-# sync_took ROUND VERSION HOSTS-HAS-WORKER-04 ZONE: every node took the version (success, recorded), its
-# /etc/hosts has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its label
-# is a kubelet argument), every other service kept running; worker-01's sync labelled its Node with ZONE;
-# a second run writes and restarts nothing.
+# sync_took ROUND VERSION HOSTS-HAS-WORKER-04 TEAM: every node took the version (success, recorded), its
+# /etc/hosts has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its labels
+# are kubelet arguments), every other service kept running; worker-01's sync labelled its Node: the label
+# example.com/team is TEAM ("" removed; the kubelet sets no such label itself, unlike the zone it reconciles
+# at its restart); a second run writes and restarts nothing.
 sync_took() {
-    local r=$1 v=$2 has=$3 zone=$4 w=$work/s1/sync m bad=0 u state since before
+    local r=$1 v=$2 has=$3 team=$4 w=$work/s1/sync m bad=0 u state since before want_patch
     for m in "${all[@]}"; do
         grep -qx 'rc 0' "$w/$r-$m.start" && grep -qx 'Result=success' "$w/$r-$m.start" && grep -qx "$v" "$w/$r-$m.start" ||
             { echo "$m:"; cat "$w/$r-$m.start" "$w/$r-$m.log"; bad=1; continue; }
@@ -862,14 +867,17 @@ sync_took() {
             elif [ "$state" = active ] && [ "$since" != "$before" ]; then
                 echo "$m: $u restarted ($before, now $since)"; bad=1
             fi
-        done < <(units_started "$m")
-        grep -qE "^$m: [0-9]+ files: 0 created, 0 updated" "$w/$r-again-$m.log" && ! grep -q restarted "$w/$r-again-$m.log" ||
-            { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
+        done <"$w/$r-$m.after"
+        grep -qE "^$m: [0-9]+ files: 0 created, 0 updated" "$w/$r-again-$m.log" && ! grep -q restarted "$w/$r-again-$m.log" &&
+            ! grep -q labelled "$w/$r-again-$m.log" || { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
     done
-    echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'; Node worker-01's zone label: '$(cat "$w/$r.zone")'"
-    grep -q "labelled Node worker-01: {\"topology.kubernetes.io/zone\":\"$zone\"}" "$w/$r-worker-01.log" &&
-        [ "$(cat "$w/$r.zone")" = "$zone" ] || { echo "Node worker-01 was not labelled $zone"; bad=1; }
+    echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'; Node worker-01's example.com/team: '$(cat "$w/$r.team")'"
     if [ "$has" = yes ]; then grep -qx 10.20.0.24 "$w/$r.dig"; else ! grep -q 10.20.0.24 "$w/$r.dig"; fi || bad=1
+    grep "labelled Node worker-01" "$w/$r-worker-01.log"
+    [ "$(cat "$w/$r.team")" = "$team" ] || { echo "Node worker-01's example.com/team is not '$team'"; bad=1; }
+    # Only sync takes a label away: the kubelet never does.
+    [ -n "$team" ] || grep -q 'labelled Node worker-01: {.*"example.com/team":null' "$w/$r-worker-01.log" ||
+        { echo "sync did not remove example.com/team from Node worker-01"; bad=1; }
     return $bad
 }
 apply_stored() { # FILE VERSION
@@ -957,14 +965,14 @@ if wanted 1; then
         renew_restarts -- "$(rep $s master-03)/etcd.log"
     check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service renews through master-01's join service by the kubelet's client certificate: nothing due, then after pki renew the kubelet, kube-proxy and mosquitto restart; mosquitto serves the new certificate" \
         renew_worker -- "$(rep $s worker-01)/mosquitto.log"
-    check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's zone label changed: stored in etcd as version 1" \
+    check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's labels changed: stored in etcd as version 1" \
         apply_stored apply-1.out 1
-    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts and its Node gets the new zone label, a second run changes nothing" \
-        sync_took added 1 yes zone-9
+    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts and its Node gets the new label, a second run changes nothing" \
+        sync_took added 1 yes blue
     check "scenario 1: apply of the image's inventory again (worker-04 removed, the label back): version 2" \
         apply_stored apply-2.out 2
-    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts and its Node gets its zone back, a second run changes nothing" \
-        sync_took removed 2 no zone-1
+    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts and its Node loses the label, a second run changes nothing" \
+        sync_took removed 2 no ""
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"

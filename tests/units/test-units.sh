@@ -361,6 +361,10 @@ check "clusterboot-sync.service runs /usr/bin/clusterboot sync after bootstrap, 
           grep -qx "ConditionPathExists=|/etc/kubernetes/pki/etcd/healthcheck-client.crt" "$f" &&
           grep -qx "ConditionPathExists=|/var/lib/kubelet/pki/kubelet-client-current.pem" "$f" &&
           grep -qx "ConditionPathExists=/var/lib/cluster-state/cluster-joined" "$f"'
+check "clusterboot-sync.service tries again in 30 s on exit 75 (no master answers yet), without a start limit" \
+    eval '[ "$(get "$f" Service Restart)" = on-failure ] && [ "$(get "$f" Service RestartPreventExitStatus)" = "1 2" ] &&
+          [ "$(get "$f" Service RestartSec)" = 30s ] &&
+          [ "$(get "$f" Unit StartLimitIntervalSec)" = 0 ]'
 f=$(file_of clusterboot-sync.timer)
 check "clusterboot-sync.timer is WantedBy=timers.target and fires after boot and every ten minutes" \
     eval 'has "$(get "$f" Install WantedBy)" timers.target && [ -n "$(get "$f" Timer OnBootSec)" ] &&
