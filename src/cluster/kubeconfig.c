@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "fileio.h"
 #include "fs-util.h"
 #include "kubeconfig.h"
@@ -55,24 +56,6 @@ static const YNode *named(const YNode *root, const char *list, const char *name,
         return NULL;
 }
 
-static int base64_decode(const char *in, char **ret) {
-        size_t n = strlen(in);
-        unsigned char *out = malloc(n / 4 * 3 + 4);
-        if (!out)
-                return -ENOMEM;
-        int len = n % 4 == 0 ? EVP_DecodeBlock(out, (const unsigned char *) in, (int) n) : -1;
-        if (len < 0) {
-                free(out);
-                return -EBADMSG;
-        }
-        /* EVP_DecodeBlock counts the padding as data. */
-        for (size_t i = n; i > 0 && in[i - 1] == '='; i--)
-                len--;
-        out[len] = 0;
-        *ret = (char *) out;
-        return 0;
-}
-
 /* field-data (embedded) or field (a file on the node, under root). */
 static int pem_of(const char *root, const YNode *m, const char *field, char **ret, char **ret_why) {
         _cleanup_free_ char *data_key = strprintf("%s-data", field);
@@ -80,7 +63,9 @@ static int pem_of(const char *root, const YNode *m, const char *field, char **re
                 return -ENOMEM;
         const char *data = map_str(m, data_key), *file = map_str(m, field);
         if (data) {
-                int r = base64_decode(data, ret);
+                size_t size;
+                int r = base64_decode_alloc(data, strlen(data), ret, &size);
+                r = r == -EINVAL ? -EBADMSG : r;
                 if (r == -EBADMSG)
                         *ret_why = strprintf("%s is not base64", data_key);
                 return r;
