@@ -155,6 +155,12 @@ char *str_escape_display(const char *s) {
         return strbuf_steal(&b);
 }
 
+void strv_free_n(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 char *strprintf(const char *fmt, ...) {
         StrBuf b = {};
         va_list ap;

@@ -56,6 +56,9 @@ char *str_escape_display(const char *s);
 
 /* asprintf() that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Frees the n strings of v, then v. NULL v with n 0 is fine. */
+void strv_free_n(char **v, size_t n);
 /* s with every occurrence of old (not empty) replaced by new; NULL when out of memory. */
 char *strreplace(const char *s, const char *old, const char *new);
 

@@ -83,12 +83,6 @@ static int other_endpoints(const BootstrapContext *c, char ***ret, size_t *ret_n
         return 0;
 }
 
-static void free_strv(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 static const Node *first_master(const Inventory *inv) {
         for (size_t i = 0; i < inv->n_nodes; i++)
                 if (inv->nodes[i].roles[ROLE_MASTER])
@@ -236,7 +230,7 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                 return r;
         _cleanup_free_ char *peer = url(c->node, 2380);
         if (!peer) {
-                free_strv(endpoints, n);
+                strv_free_n(endpoints, n);
                 return -ENOMEM;
         }
 
@@ -257,7 +251,7 @@ int bootstrap_etcd_member(BootstrapContext *c) {
         } else
                 r = join(c, endpoints, n, peer);
 
-        free_strv(endpoints, n);
+        strv_free_n(endpoints, n);
         return r < 0 ? r : cluster_state_mark_step(c->root, "etcd-member", time(NULL));
 }
 
@@ -303,7 +297,7 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
                                                 r = 0;
                         etcd_member_list_done(&list);
                 }
-                free_strv(endpoints, n);
+                strv_free_n(endpoints, n);
                 if (r == -EAGAIN) {
                         bootstrap_message(c, "learner %" PRIx64 " has not caught up with the leader yet", id);
                         return r;

@@ -18,16 +18,10 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all);
 
-static void strv_free(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 static void member_done(EtcdMember *m) {
         free(m->name);
-        strv_free(m->peer_urls, m->n_peer_urls);
-        strv_free(m->client_urls, m->n_client_urls);
+        strv_free_n(m->peer_urls, m->n_peer_urls);
+        strv_free_n(m->client_urls, m->n_client_urls);
         *m = (EtcdMember) {};
 }
 
@@ -76,7 +70,7 @@ static int parse_strv(const json_t *a, char ***ret, size_t *ret_n) {
                 const char *s = json_string_value(json_array_get(a, i));
                 v[i] = s ? strdup(s) : NULL;
                 if (!v[i]) {
-                        strv_free(v, i);
+                        strv_free_n(v, i);
                         return s ? -ENOMEM : -EBADMSG;
                 }
         }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "node-pki.h"
 #include "paths.h"
+#include "string-util.h"
 #include "writer.h"
 #include "banned.h"
 
@@ -66,9 +67,7 @@ static int restart_readers(const Options *o, const PkiPlan *plan, WriteTally *t)
         if (r < 0)
                 return log_error_errno(r, "cannot list the node's PKI files: %m");
         r = cmd_restart_readers(o, (const char *const *) paths, n_paths, NULL, 0, t->restarts);
-        for (size_t i = 0; i < n_paths; i++)
-                free(paths[i]);
-        free(paths);
+        strv_free_n(paths, n_paths);
         return r;
 }
 

@@ -334,9 +334,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         }
         r = EXIT_DONE;
 finish:
-        for (size_t i = 0; i < n_paths; i++)
-                free(paths[i]);
-        free(paths);
+        strv_free_n(paths, n_paths);
         render_set_done(&files);
         report_done(&report);
         stored_inventory_done(&stored);

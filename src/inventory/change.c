@@ -11,12 +11,6 @@
 #include "inventory.h"
 #include "string-util.h"
 
-static void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 void inventory_diff_done(InventoryDiff *d) {
         strv_free_n(d->added, d->n_added);
         strv_free_n(d->removed, d->n_removed);
