@@ -24,28 +24,36 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                 printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
 }
 
-/* With CLUSTERBOOT_CONSOLE=PATH (cluster-detect.service sets /dev/console), the outcome as one line there, so
- * that a serial console or a screen shows which node the machine became; and, on a live root (the boot script
- * of image/initramfs says so in /run/clusterboot/root), that nothing written on it outlives a reboot. */
-static void to_console(const Options *o, int r, const Identity *id, const Facts *f, const char *problem) {
+int cmd_console(const Options *o, const char *line) {
         const char *console = getenv("CLUSTERBOOT_CONSOLE");
-        if (!console || !*console || o->dry_run)
-                return;
+        if (!console || !*console || o->dry_run || !line)
+                return 0;
+        int fd = open(console, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return log_warning("cannot write to the console %s: %s", console, strerror(errno)), -errno;
+        dprintf(fd, "%s\n", line);
+        close(fd);
+        return 0;
+}
+
+/* The outcome as one line on the console (cluster-detect.service sets CLUSTERBOOT_CONSOLE=/dev/console), so
+ * that a serial console or a screen shows which node the machine became; and, on a live root (the boot script
+ * of image/initramfs says so in /run/clusterboot/root), that nothing written on it outlives a reboot, unless
+ * the node keeps its state on a disk of its own (firstboot's step state says so then). */
+static void to_console(const Options *o, int r, const Identity *id, const Facts *f, const char *problem) {
         _cleanup_free_ char *line = identity_console_line(r, id, f, problem);
         _cleanup_free_ char *live_marker = path_join_root(o->root, "/run/clusterboot/root");
         _cleanup_free_ char *root_kind = NULL;
         size_t size;
         bool live = live_marker && read_full_file(live_marker, 64, &root_kind, &size) >= 0 && startswith(root_kind, "live");
-        int fd = line ? open(console, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644) : -1;
-        if (fd < 0) {
-                log_warning("cannot write the identity line to %s: %s", console, line ? strerror(errno) : "out of memory");
-                return;
-        }
-        dprintf(fd, "%s\n", line);
-        if (live)
-                dprintf(fd, "clusterboot: warning: this machine runs a live root (netboot, live.img or cluster.iso): "
-                            "nothing written on it, etcd, Ceph, Kafka data or certificates, outlives a reboot\n");
-        close(fd);
+        bool state_disk = r >= 0 && id->node && id->node->file && id->node->file->state.disk.v;
+        if (!line)
+                log_warning("cannot write the identity line to the console: out of memory");
+        cmd_console(o, line);
+        if (live && !state_disk)
+                cmd_console(o, "clusterboot: warning: this machine runs a live root (netboot, live.img or cluster.iso): "
+                               "nothing written on it, etcd, Ceph, Kafka data or certificates, outlives a reboot; "
+                               "name a disk for its state in its node file (state.disk)");
 }
 
 /* The login banner (issue.h): the node and its bootstrap state so far, or why the machine is no node. A

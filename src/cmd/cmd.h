@@ -129,6 +129,11 @@ int cmd_for_node(const Options *o, NodeCommand fn, const void *arg);
 /* The stages behind detect, render and activate, for firstboot to chain. Each logs and returns an exit code.
  * cmd_run_detect() sets *ret_node to NULL for an auto-registered machine. */
 int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node);
+/* line on the console, when CLUSTERBOOT_CONSOLE names it (cluster-detect.service: /dev/console); 0 without. */
+int cmd_console(const Options *o, const char *line);
+/* The node's state disk (state.disk), when its node file names one: formatted when blank, mounted, its
+ * directories bound over the root's (state-disk.h). Said on the console; a refused or missing disk fails. */
+int cmd_run_state(const Options *o, const Inventory *inv, const Node *node);
 int cmd_run_render(const Options *o, const Inventory *inv, const Node *node, const char *only);
 /* The same, and the path (as on the node) of every file it rendered, written or not: *ret_paths
  * NULL-terminated, malloc()ed with its strings. */

@@ -317,6 +317,14 @@ static void node_changed(Ctx *c, const Node *a, const Node *b) {
                            "node %s: its Kafka node id would change (%" PRId64 " to %" PRId64
                            "): a KRaft voter keeps its id", b->name, a->kafka_node_id, b->kafka_node_id);
 
+        const char *disk_a = a->file ? a->file->state.disk.v : NULL, *disk_b = b->file ? b->file->state.disk.v : NULL;
+        if (!streq_ptr(disk_a, disk_b))
+                report_add(c->report, SEVERITY_ERROR, b->file && b->file->state.disk.v ? b->file->state.disk.loc : b->roles_loc,
+                           NULL, "write state.disk as it was; to move the node's state, reinstall it (remove it with one "
+                           "apply, add it back with another)",
+                           "node %s: its state disk cannot change in place (%s to %s): the node's certificates and "
+                           "data are on it", b->name, disk_a ? disk_a : "none", disk_b ? disk_b : "none");
+
         const struct {
                 const char *what;
                 bool same;

@@ -127,6 +127,12 @@ static const Field node_kafka_fields[] = {
 };
 static const Schema node_kafka_schema = { "node.kafka", node_kafka_fields };
 
+static const Field node_state_fields[] = {
+        { "disk", FIELD_STRING, NF(state.disk) - NF(state), .check = check_device_path },
+        END,
+};
+static const Schema node_state_schema = { "node.state", node_state_fields };
+
 static const Field node_fields[] = {
         { "name", FIELD_STRING, NF(name), .required = true, .check = check_dns_label },
         { "hostname", FIELD_STRING, NF(hostname), .explain = check_hostname_explain, .hint = HOSTNAME_HINT },
@@ -138,6 +144,7 @@ static const Field node_fields[] = {
         { "taints", FIELD_STRING_LIST, NF(taints), .check = check_taint },
         { "ceph", FIELD_OBJECT, NF(ceph), .sub = &node_ceph_schema },
         { "kafka", FIELD_OBJECT, NF(kafka), .sub = &node_kafka_schema },
+        { "state", FIELD_OBJECT, NF(state), .sub = &node_state_schema },
         END,
 };
 static const Schema node_schema = { "node", node_fields };

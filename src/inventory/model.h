@@ -122,6 +122,12 @@ typedef struct NodeFile {
                 Loc loc;
                 IntVal node_id;
         } kafka;
+        /* The disk that keeps the node's state (certificates, etcd, Ceph, Kafka, the kubelet's) when its root
+         * does not: a live or netbooted root forgets everything at reboot. */
+        struct {
+                Loc loc;
+                StrVal disk;
+        } state;
 } NodeFile;
 
 typedef struct ClusterConfig {

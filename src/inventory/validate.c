@@ -368,6 +368,15 @@ static void check_node(Inventory *inv, const Node *n, Report *r) {
                                 break;
                         }
 
+        /* The state disk is formatted by clusterboot, an OSD disk by Ceph: never the same disk. */
+        for (size_t i = 0; osd && f->state.disk.v && i < osd->n; i++)
+                if (streq(osd->items[i].v, f->state.disk.v)) {
+                        _cleanup_free_ char *hint = strprintf("give nodes/%s.yaml's state.disk a disk of its own", n->name);
+                        report_add(r, SEVERITY_ERROR, f->state.disk.loc, NULL, hint,
+                                   "state.disk %s of node '%s' is also one of its ceph.osd_devices", f->state.disk.v,
+                                   n->name);
+                }
+
         for (size_t i = 0; f && i < f->labels.n; i++) {
                 const StrVal *key = &f->labels.items[i].key;
                 const char *why = label_kubelet_refuses(key->v);

@@ -34,7 +34,7 @@ cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
 components=${CLUSTERBOOT_DEPS_CACHE:-${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/deps}
 comp_args=(--components "$components" --without kubernetes,flannel)
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=29
+plan=34
 n=0
 failed=0
 work=
@@ -343,19 +343,39 @@ boot iso "$work/boot-iso.log" '^clusterboot: this machine' 240 -cdrom "$work/out
 line=$(console_line "$work/boot-iso.log")
 check "cluster.iso on a CD under SeaBIOS: '$line'" \
     [ "$line" = "clusterboot: this machine is node-uuid (matched by DMI UUID c1b00000-0000-4000-8000-000000000004)" ] -- "$work/boot-iso.log"
+sleep 2 # the warning follows the identity line
+check "a live root without a state disk says at boot that nothing outlives a reboot" \
+    grep -aq 'clusterboot: warning: this machine runs a live root' "$work/boot-iso.log" -- "$work/boot-iso.log"
 stop iso
 
 # netboot: live.img (initrd and squashfs as one) with QEMU's -kernel/-initrd, the node forced on the command line.
+# Its node file names a state disk (a blank virtio disk, serial cbstate0): the first boot formats it, the
+# second finds it, with what the first wrote.
 cmdline=$(cat "$work/out1/netboot/cmdline.txt")
-boot live "$work/boot-live.log" 'login:' 240 -kernel "$work/out1/netboot/vmlinuz" -initrd "$work/out1/netboot/live.img" \
-    -append "$cmdline clusterboot.node=node-cmdline" \
-    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:98
+truncate -s 1G "$work/state.raw"
+live_args=(-kernel "$work/out1/netboot/vmlinuz" -initrd "$work/out1/netboot/live.img"
+    -append "$cmdline clusterboot.node=node-cmdline"
+    -drive "file=$work/state.raw,format=raw,if=none,id=s0" -device virtio-blk-pci,drive=s0,serial=cbstate0
+    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=52:54:00:c1:00:98)
+boot live "$work/boot-live.log" 'login:' 240 "${live_args[@]}"
 line=$(console_line "$work/boot-live.log")
 check "netboot live.img: '$line'" [ "$line" = "clusterboot: this machine is node-cmdline (matched by kernel command line)" ] -- "$work/boot-live.log"
-check "a live root says at boot that nothing outlives a reboot" grep -aq 'clusterboot: warning: this machine runs a live root' "$work/boot-live.log" -- "$work/boot-live.log"
+check "its state disk, blank, is formatted: 'the state of node-cmdline is kept on /dev/disk/by-id/virtio-cbstate0, a blank disk formatted now'" \
+    grep -aq '^clusterboot: the state of node-cmdline is kept on /dev/disk/by-id/virtio-cbstate0, a blank disk formatted now' "$work/boot-live.log" -- "$work/boot-live.log"
+check "with a state disk, no warning that nothing outlives a reboot" eval '! grep -aq "clusterboot: warning: this machine runs a live root" "$work/boot-live.log"' -- "$work/boot-live.log"
 fails=$(failed_units "$work/boot-live.log")
 check "netboot: no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-live.log"
-stop live
+stop live powerdown
+created=$(debugfs -R 'cat /clusterboot-state.json' "$work/state.raw" 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); assert m["cluster"] == "imagetest" and m["node"] == "node-cmdline"; print(m["created"])' 2>/dev/null)
+check "after the power-off, the state disk holds the node's state: the marker ($created), the bootstrap's state directory and the kubelet's" \
+    eval '[ -n "$created" ] && debugfs -R "ls /var/lib/cluster-state" "$work/state.raw" 2>/dev/null | grep -q rendered-files && debugfs -R "stat /var/lib/kubelet" "$work/state.raw" 2>/dev/null | grep -q "Type: directory"'
+boot live2 "$work/boot-live2.log" 'login:' 240 "${live_args[@]}"
+check "the next boot finds it: 'kept on /dev/disk/by-id/virtio-cbstate0 (made $created)'" \
+    grep -aq "^clusterboot: the state of node-cmdline is kept on /dev/disk/by-id/virtio-cbstate0 (made $created)" "$work/boot-live2.log" -- "$work/boot-live2.log"
+fails=$(failed_units "$work/boot-live2.log")
+check "the second boot: no unit failed on the console${fails:+: $fails}" [ -z "$fails" ] -- "$work/boot-live2.log"
+stop live2
+rm -f "$work/state.raw"
 
 # A machine that is no node: its MAC, serial and hostname match nothing.
 boot unknown "$work/boot-unknown.log" '^clusterboot: this machine' 240 -kernel "$work/out1/netboot/vmlinuz" \

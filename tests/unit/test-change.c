@@ -256,6 +256,20 @@ TEST(test_osd_renumbering_refused) {
         ASSERT_STREQ(diff.added[0], "worker-04");
 }
 
+TEST(test_state_disk_fixed) {
+        /* Given to a running node: its state is on its root, and would be hidden by an empty disk. */
+        static const char *const given[] = { "nodes/worker-01.yaml", "", "  state:\n    disk: /dev/vdc\n", NULL };
+        ASSERT_INT_EQ(compare(given), 0);
+        ASSERT_NOT_NULL(refusal("node worker-01: its state disk cannot change in place (none to /dev/vdc)"));
+        ASSERT_INT_EQ(report.n_errors, 1);
+        /* Taken away: the node's certificates and data stay on the disk. */
+        ASSERT_INT_EQ(compare_edited(given, NULL), 0);
+        ASSERT_NOT_NULL(refusal("node worker-01: its state disk cannot change in place (/dev/vdc to none)"));
+        /* Kept as it was: nothing to say. */
+        ASSERT_INT_EQ(compare_edited(given, given), 0);
+        ASSERT_INT_EQ(report.n_errors, 0);
+}
+
 TEST(test_version_refused) {
         static const char *const e[] = {
                 "services/kubernetes.yaml", "", "  version: \"1.29.0\"\n", NULL,
@@ -311,6 +325,7 @@ int main(int argc, char **argv) {
         RUN(test_kafka_voters_fixed);
         RUN(test_master_role_given_refused);
         RUN(test_osd_renumbering_refused);
+        RUN(test_state_disk_fixed);
         RUN(test_version_refused);
         RUN(test_unset_and_kafka_id);
         RUN(test_diff_json);
