@@ -207,3 +207,13 @@ void uuid_v8_format(const unsigned char *hash, char ret[static 37]) {
         snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
                  u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
+
+const char *output_last_line(char *output) {
+        if (!output)
+                return "";
+        size_t n = strlen(output);
+        while (n > 0 && (output[n - 1] == '\n' || output[n - 1] == '\r'))
+                output[--n] = 0;
+        char *nl = strrchr(output, '\n');
+        return nl ? nl + 1 : output;
+}

@@ -57,6 +57,10 @@ char *str_escape_display(const char *s);
 /* asprintf() that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
 
+/* The last non-empty line of a program's output, for an error message: its trailing newlines are cut off
+ * in place. "" for NULL. */
+const char *output_last_line(char *output);
+
 /* Frees the n strings of v, then v. NULL v with n 0 is fine. */
 void strv_free_n(char **v, size_t n);
 /* s with every occurrence of old (not empty) replaced by new; NULL when out of memory. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "disk-probe.h"
 #include "fileio.h"
 #include "fs-util.h"
 #include "paths.h"
@@ -24,17 +25,6 @@
 static bool exists(const char *path) {
         struct stat st;
         return stat(path, &st) >= 0;
-}
-
-/* The last non-empty line of a program's output, for an error message. */
-static const char *last_line(char *output) {
-        if (!output)
-                return "";
-        size_t n = strlen(output);
-        while (n > 0 && (output[n - 1] == '\n' || output[n - 1] == '\r'))
-                output[--n] = 0;
-        char *nl = strrchr(output, '\n');
-        return nl ? nl + 1 : output;
 }
 
 /* chown -R USER:USER path on the live system, when the user exists (the package made it). */
@@ -121,7 +111,7 @@ static int make_monmap(BootstrapContext *c, const char *conf, const char *path) 
         r = r ?: run_program(argv, &output);
         if (r > 0)
                 bootstrap_message(c, "monmaptool --create for the inventory's monitors failed (exit %d): %s", r,
-                                  last_line(output));
+                                  output_last_line(output));
         for (size_t i = 0; i < n; i++)
                 free(argv[i]);
         free(argv);
@@ -166,7 +156,7 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
         (void) unlink(monmap);
         if (r != 0) {
                 bootstrap_message(c, "ceph-mon --mkfs for mon.%s failed (%s%d): %s", c->node->name,
-                                  r < 0 ? "error " : "exit ", r, last_line(output));
+                                  r < 0 ? "error " : "exit ", r, output_last_line(output));
                 return r < 0 ? r : -EIO;
         }
         r = give_to(c->root, "ceph", tmp);
@@ -264,7 +254,7 @@ int bootstrap_ceph_mgr(BootstrapContext *c) {
         if (r != 0) {
                 /* Exit 1 is most often no monitor in quorum yet; anything else (EACCES, EINVAL: mgr.NODE
                  * exists with other caps) will not go away by waiting. */
-                const char *why = last_line(output);
+                const char *why = output_last_line(output);
                 bool later = r == 1 || strstr(why, "timed out");
                 bootstrap_message(c, "ceph auth get-or-create %s " MGR_CAPS " failed (%s%d): %s%s%s%s",
                                   entity, r < 0 ? "error " : "exit ", r, why,
@@ -333,9 +323,9 @@ int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
         stat = r == 0 ? output_json(output) : NULL;
         const char *active = strempty(json_string_value(json_object_get(stat, "active_name")));
         if (r != 0)
-                why = strprintf("ceph mgr stat (exit %d): %s", r, last_line(output));
+                why = strprintf("ceph mgr stat (exit %d): %s", r, output_last_line(output));
         else if (!stat)
-                why = strprintf("ceph mgr stat answered no JSON object: %s", last_line(output));
+                why = strprintf("ceph mgr stat answered no JSON object: %s", output_last_line(output));
         else if (streq(active, name) && json_is_true(json_object_get(stat, "available"))) {
                 why = strprintf("mgr.%s is active", name);
                 healthy = true;
@@ -369,14 +359,64 @@ static char *state_line(const char *path) {
         return text;
 }
 
+/* The OSD uuid in the BlueStore label on dev (ceph-bluestore-tool show-label: {"DEV": {"osd_uuid": ...}}),
+ * or NULL. */
+static char *bluestore_osd_uuid(const char *dev) {
+        _cleanup_free_ char *output = NULL;
+        char *argv[] = { "/usr/bin/ceph-bluestore-tool", "show-label", "--dev", (char *) dev, NULL };
+        if (run_program(argv, &output) != 0)
+                return NULL;
+        _cleanup_(json_decrefp) json_t *label = output_json(output);
+        const char *key;
+        json_t *v;
+        json_object_foreach (label, key, v) {
+                const char *uuid = json_string_value(json_object_get(v, "osd_uuid"));
+                return uuid ? strdup(uuid) : NULL;
+        }
+        return NULL;
+}
+
+/* An OSD's device is blank, or holds this very OSD's BlueStore (uuid, recorded before `ceph osd new`: a run
+ * that died in ceph-osd --mkfs). Anything else is refused and never written: the node file may name the
+ * wrong disk, or the disk may hold another cluster's OSD. -EEXIST then, with the stage's message. */
+static int check_osd_device(BootstrapContext *c, const char *dev, const char *device, int64_t id, const char *uuid) {
+        DiskContent d = {};
+        _cleanup_free_ char *why = NULL, *found = NULL;
+        int r = disk_probe(dev, &d, &why);
+        if (r < 0) {
+                bootstrap_message(c, "cannot tell what %s (osd.%" PRId64 ") holds: %s", device, id, strempty(why));
+                return r;
+        }
+        if (d.blank)
+                return 0;
+        bool bluestore = streq(d.type, "ceph_bluestore");
+        if (bluestore && uuid && (found = bluestore_osd_uuid(dev)) && streq(found, uuid)) {
+                disk_content_done(&d);
+                return 0;
+        }
+        if (bluestore)
+                bootstrap_message(c, "%s (osd.%" PRId64 ") holds the BlueStore of %s%s, not this OSD's: it is never "
+                                     "wiped; if that OSD may go, wipe the disk (wipefs -a %s) and run again, or name the right "
+                                     "disk in nodes/%s.yaml",
+                                  device, id, found ? "OSD " : "another OSD", strempty(found), device, c->node->name);
+        else
+                bootstrap_message(c, "%s (osd.%" PRId64 ") holds %s, which Ceph did not make: it is never wiped; if what it "
+                                     "holds may go, wipe it (wipefs -a %s) and run again, or name the right disk in "
+                                     "nodes/%s.yaml",
+                                  device, id, d.type, device, c->node->name);
+        disk_content_done(&d);
+        return -EEXIST;
+}
+
 /* One OSD on one device (Ceph's "long form" manual deployment, without ceph-volume):
  *   ceph osd new UUID ID -i {"cephx_secret": KEY}   as client.bootstrap-osd: the OSD exists in the map,
  *                                                   with the id the inventory numbers it by (so that the
  *                                                   enabled ceph-osd@ID.service is its unit)
  *   /var/lib/ceph/osd/ceph-ID: keyring, block -> the device; ceph-osd --mkfs (BlueStore)
  * The UUID and the key are kept in the state directory before `osd new`, so a run that died after it
- * repeats the same call (Ceph answers the same id for the same UUID) instead of making another OSD. */
-static int prepare_osd(BootstrapContext *c, const char *device, int64_t id) {
+ * repeats the same call (Ceph answers the same id for the same UUID) instead of making another OSD.
+ * With only_check, it stops once it knows the device may be used (check_osd_device). */
+static int prepare_osd(BootstrapContext *c, const char *device, int64_t id, bool only_check) {
         _cleanup_free_ char *dir = path_join_root(c->root, STATE_DIR "/ceph-osd");
         _cleanup_free_ char *uuid_path = dir ? strprintf("%s/osd.%" PRId64 ".uuid", dir, id) : NULL;
         _cleanup_free_ char *key_path = dir ? strprintf("%s/osd.%" PRId64 ".key", dir, id) : NULL;
@@ -402,6 +442,9 @@ static int prepare_osd(BootstrapContext *c, const char *device, int64_t id) {
         if (r < 0)
                 return r;
         uuid = state_line(uuid_path);
+        r = check_osd_device(c, dev, device, id, uuid);
+        if (r < 0 || only_check)
+                return r;
         key = state_line(key_path);
         if (!uuid) {
                 char u[37];
@@ -429,8 +472,8 @@ static int prepare_osd(BootstrapContext *c, const char *device, int64_t id) {
         if (r != 0) {
                 /* Most often: no monitor answers yet. */
                 bootstrap_message(c, "ceph osd new for osd.%" PRId64 " (%s) failed (%s%d): %s", id, device,
-                                  r < 0 ? "error " : "exit ", r, last_line(output));
-                return r < 0 ? r : r == 1 || strstr(last_line(output), "timed out") ? -EAGAIN : -EIO;
+                                  r < 0 ? "error " : "exit ", r, output_last_line(output));
+                return r < 0 ? r : r == 1 || strstr(output_last_line(output), "timed out") ? -EAGAIN : -EIO;
         }
 
         /* The data directory, made again from the start if a run died in it. */
@@ -456,7 +499,7 @@ static int prepare_osd(BootstrapContext *c, const char *device, int64_t id) {
         r = run_program(mkfs, &output);
         if (r != 0) {
                 bootstrap_message(c, "ceph-osd --mkfs for osd.%" PRId64 " on %s failed (%s%d): %s", id, device,
-                                  r < 0 ? "error " : "exit ", r, last_line(output));
+                                  r < 0 ? "error " : "exit ", r, output_last_line(output));
                 return r < 0 ? r : -EIO;
         }
         r = give_to(c->root, "ceph", data);
@@ -472,9 +515,12 @@ int bootstrap_ceph_osd(BootstrapContext *c) {
         }
         StrBuf ids = {};
         int r = 0;
+        /* Every device first: a disk that is refused stops the stage before any OSD is made. */
+        for (size_t i = 0; i < n->n_osds && r >= 0; i++)
+                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, n->first_osd_id + (int64_t) i, true);
         for (size_t i = 0; i < n->n_osds && r >= 0; i++) {
                 int64_t id = n->first_osd_id + (int64_t) i;
-                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, id);
+                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, id, false);
                 r = r ?: strbuf_printf(&ids, "%sosd.%" PRId64 " on %s", i ? ", " : "", id,
                                        n->file->ceph.osd_devices.items[i].v);
         }
@@ -510,7 +556,7 @@ int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why) {
                 _cleanup_(json_decrefp) json_t *status = k == 0 ? output_json(output) : NULL;
                 const char *state = json_string_value(json_object_get(status, "state"));
                 if (k != 0)
-                        why = strprintf("osd.%" PRId64 " does not answer on %s: %s", id, asok, last_line(output));
+                        why = strprintf("osd.%" PRId64 " does not answer on %s: %s", id, asok, output_last_line(output));
                 else if (!streq_ptr(state, "active"))
                         why = strprintf("osd.%" PRId64 " is %s, not active yet", id, state ? state : "in no state");
                 else
@@ -589,7 +635,7 @@ int bootstrap_kafka_storage(BootstrapContext *c) {
         int r = run_program(argv, &output);
         if (r != 0) {
                 bootstrap_message(c, "kafka-storage format failed (%s%d): %s", r < 0 ? "error " : "exit ", r,
-                                  last_line(output));
+                                  output_last_line(output));
                 return r < 0 ? r : -EIO;
         }
         /* The broker runs as kafka (units/kafka.service); the tool ran as root. */

@@ -131,9 +131,7 @@ static int taints_flag(const Inventory *inv, const Node *n, char **ret) {
         StrBuf b = {};
         for (size_t i = 0; r >= 0 && i < k; i++)
                 r = strbuf_printf(&b, "%s%s", i ? "," : "", t[i]);
-        for (size_t i = 0; i < k; i++)
-                free(t[i]);
-        free(t);
+        strv_free_n(t, k);
         if (r < 0 || k == 0) {
                 strbuf_done(&b);
                 return r;

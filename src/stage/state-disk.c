@@ -18,7 +18,6 @@
 #include "string-util.h"
 #include "banned.h"
 
-#define BLKID "/sbin/blkid"
 #define MKFS_EXT4 "/sbin/mkfs.ext4"
 #define CP "/bin/cp"
 
@@ -42,7 +41,7 @@ const char *const state_disk_paths[] = {
 const size_t state_disk_n_paths = ELEMENTSOF(state_disk_paths);
 
 void state_disk_probe_done(StateDiskProbe *p) {
-        free(p->type);
+        disk_content_done(&p->content);
         free(p->cluster);
         free(p->node);
         free(p->created);
@@ -52,40 +51,6 @@ void state_disk_probe_done(StateDiskProbe *p) {
 void state_disk_result_done(StateDiskResult *r) {
         free(r->created);
         *r = (StateDiskResult){};
-}
-
-int state_disk_parse_blkid(int status, const char *output, StateDiskProbe *p) {
-        if (status == 2) { /* blkid -p: nothing identified */
-                free(p->type);
-                p->type = NULL;
-                p->blank = true;
-                return 0;
-        }
-        if (status != 0 || !output)
-                return -EINVAL;
-        char *type = NULL, *pttype = NULL;
-        for (const char *line = output; *line;) {
-                size_t len = strcspn(line, "\n");
-                char **slot = startswith(line, "TYPE=") ? &type : startswith(line, "PTTYPE=") ? &pttype : NULL;
-                if (slot && !*slot) {
-                        size_t skip = strcspn(line, "=") + 1;
-                        *slot = strndup(line + skip, len - skip);
-                        if (!*slot) {
-                                free(type);
-                                free(pttype);
-                                return -ENOMEM;
-                        }
-                }
-                line += len + (line[len] == '\n');
-        }
-        if (!type && !pttype) /* blkid said it found something, and named nothing */
-                return -EINVAL;
-        free(p->type);
-        p->type = type ?: pttype;
-        if (type)
-                free(pttype);
-        p->blank = false;
-        return 0;
 }
 
 int state_disk_parse_marker(const char *text, StateDiskProbe *p) {
@@ -120,11 +85,11 @@ char *state_disk_format_marker(const char *cluster, const char *node, const char
 
 StateDiskAction state_disk_decide(const StateDiskProbe *p, const char *cluster, const char *node, char **ret_why) {
         *ret_why = NULL;
-        if (p->blank)
+        const char *type = p->content.type;
+        if (p->content.blank)
                 return STATE_DISK_FORMAT;
-        if (!streq_ptr(p->type, "ext4"))
-                *ret_why = strprintf("it holds %s%s, which clusterboot did not make", p->type ? "" : "data of an unknown kind",
-                                     p->type ? p->type : "");
+        if (!streq_ptr(type, "ext4"))
+                *ret_why = strprintf("it holds %s, which clusterboot did not make", type ? type : "data of an unknown kind");
         else if (!p->marked)
                 *ret_why = strprintf("it holds an ext4 file system without clusterboot's marker (%s)", STATE_DISK_MARKER);
         else if (!streq(p->cluster, cluster))
@@ -151,31 +116,6 @@ static int fail(char **ret_why, int r, const char *fmt, ...) {
         }
         strbuf_done(&b);
         va_end(ap);
-        return r;
-}
-
-/* The tool's last line, for a message. */
-static const char *last_line(const char *output) {
-        if (!output || !*output)
-                return "(no output)";
-        size_t n = strlen(output);
-        while (n > 0 && output[n - 1] == '\n')
-                n--;
-        const char *p = output + n;
-        while (p > output && p[-1] != '\n')
-                p--;
-        return p;
-}
-
-static int probe(const char *device, StateDiskProbe *p, char **ret_why) {
-        _cleanup_free_ char *output = NULL;
-        char *argv[] = { BLKID, "-p", "-o", "export", (char *) device, NULL };
-        int status = run_program(argv, &output);
-        if (status < 0)
-                return fail(ret_why, status, "cannot run %s: %s", BLKID, strerror(-status));
-        int r = state_disk_parse_blkid(status, output, p);
-        if (r == -EINVAL)
-                return fail(ret_why, -EIO, "%s -p %s failed (exit %d): %s", BLKID, device, status, last_line(output));
         return r;
 }
 
@@ -232,7 +172,7 @@ static int seed(const char *root_dir, const char *disk_dir, bool *ret_seeded, ch
                 int status = run_program(argv, &output);
                 if (status != 0)
                         return fail(ret_why, status < 0 ? status : -EIO, "cannot copy %s onto the state disk: %s",
-                                    root_dir, status < 0 ? strerror(-status) : last_line(output));
+                                    root_dir, status < 0 ? strerror(-status) : output_last_line(output));
         } else if (mkdir(tmp, 0755) < 0)
                 return fail(ret_why, -errno, "cannot make %s: %s", tmp, strerror(errno));
         if (rename(tmp, disk_dir) < 0)
@@ -269,7 +209,7 @@ static int format(const char *device, char **ret_why) {
         int status = run_program(argv, &output);
         if (status != 0)
                 return fail(ret_why, status < 0 ? status : -EIO, "%s %s failed: %s", MKFS_EXT4, device,
-                            status < 0 ? strerror(-status) : last_line(output));
+                            status < 0 ? strerror(-status) : output_last_line(output));
         return 0;
 }
 
@@ -307,13 +247,13 @@ int state_disk_setup(const char *root, const char *device, const char *cluster, 
         if (mounted_at(device, mnt)) {
                 res.was_mounted = true;
                 r = read_marker(mnt, &p);
-                p.type = strdup("ext4");
-                r = r ?: p.type ? 0 : -ENOMEM;
+                p.content.type = strdup("ext4");
+                r = r ?: p.content.type ? 0 : -ENOMEM;
         } else {
-                r = probe(device, &p, ret_why);
+                r = disk_probe(device, &p.content, ret_why);
                 /* An ext4 is looked into read-only first: the marker says whose it is. (A read-only mount still
                  * replays a journal left by a power cut, as any mount would: what the file system holds stays.) */
-                if (r >= 0 && streq_ptr(p.type, "ext4")) {
+                if (r >= 0 && streq_ptr(p.content.type, "ext4")) {
                         if (mount(device, mnt, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
                                 r = fail(ret_why, -errno, "cannot mount %s (ext4) read-only: %s", device, strerror(errno));
                         else

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "disk-probe.h"
+
 /* The state disk (a node file's state.disk): where a node keeps what it cannot make again, when its root
  * forgets (a live or netbooted root runs from RAM). First boot formats it when it is blank, marks it with the
  * cluster's and the node's names, and bind-mounts a folder of it over each directory of state_disk_paths, so
@@ -23,17 +25,12 @@ extern const size_t state_disk_n_paths;
 
 /* What a disk holds: blkid -p's view of it, and for an ext4 file system, the marker on it. */
 typedef struct StateDiskProbe {
-        bool blank;   /* blkid found no signature */
-        char *type;   /* blkid's TYPE (a file system, "ext4") or PTTYPE (a partition table, "gpt"); NULL if blank */
+        DiskContent content;
         bool marked;  /* an ext4 whose root has a readable marker */
         char *cluster, *node, *created; /* the marker's */
 } StateDiskProbe;
 
 void state_disk_probe_done(StateDiskProbe *p);
-
-/* `blkid -p -o export DEVICE`'s exit status and output into *p: 0 with TYPE= or PTTYPE= lines, or 2 for a
- * device with no signature. -EINVAL for anything else (blkid failed: *p unchanged). */
-int state_disk_parse_blkid(int status, const char *output, StateDiskProbe *p);
 
 /* The marker's JSON into *p (marked, cluster, node, created); -EINVAL when it is not a marker. */
 int state_disk_parse_marker(const char *text, StateDiskProbe *p);

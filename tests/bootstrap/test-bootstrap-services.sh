@@ -163,6 +163,18 @@ fi
 # root) made OSDs with the inventory's ids, then run by the real ceph-osd ---
 if have ceph-osd; then
         mkdir -p "$root/dev" && truncate -s 4G "$root/dev/sdb" "$root/dev/sdc"
+        # A disk that holds something else (here: an ext4 on /dev/sdc): refused, untouched, and no OSD made.
+        mkfs.ext4 -q -F -L data "$root/dev/sdc"
+        sdc_sum=$(sha256sum <"$root/dev/sdc")
+        stage ceph-osd --retry-timeout 0
+        rc=$?
+        if [ "$rc" = 1 ] && grep -q "/dev/sdc (osd.1) holds ext4, which Ceph did not make: it is never wiped; if what it holds may go, wipe it (wipefs -a /dev/sdc)" \
+                "$work/stage-ceph-osd.log" && [ "$(sha256sum <"$root/dev/sdc")" = "$sdc_sum" ] && [ ! -e "$root/var/lib/ceph/osd/ceph-0" ]; then
+                ok "an OSD device holding an ext4: refused (exit 1) with the reason and the way out; the disk untouched, no OSD made"
+        else
+                not_ok "an OSD device holding an ext4: refused, untouched, no OSD made (exit $rc)" "$work/stage-ceph-osd.log"
+        fi
+        wipefs -q -a "$root/dev/sdc"
         (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-run stage ceph-osd --retry-timeout 30) 2>/dev/null # bash reports the kill
         stage ceph-osd --retry-timeout 0
         rc=$?
@@ -211,7 +223,7 @@ if have ceph-osd; then
                 skip "ceph-mgr is not installed"
         fi
 else
-        for _ in 1 2 3 4 5; do skip "ceph-osd is not installed"; done
+        for _ in 1 2 3 4 5 6; do skip "ceph-osd is not installed"; done
 fi
 
 # --- kafka ---

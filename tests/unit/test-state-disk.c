@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The state disk's rules: what blkid says a disk holds, whose the marker says it is, and which disk is
- * formatted, used or refused. The mounts themselves run in tests/cmd/test-state-disk.sh (loop devices) and
+/* The state disk's rules: whose the marker says a disk is, and which disk is formatted, used or refused
+ * (what blkid says a disk holds: test-disk-probe.c). The mounts themselves run in tests/cmd/test-state-disk.sh (loop devices) and
  * in tests/image (a netbooted machine under QEMU, booted twice). */
 #include <errno.h>
 #include <stdio.h>
@@ -10,28 +10,6 @@
 #include "paths.h"
 #include "state-disk.h"
 #include "tap.h"
-
-TEST(test_blkid) {
-        StateDiskProbe p = {};
-        /* blkid -p exits 2 when it finds no signature: a blank disk. */
-        ASSERT_INT_EQ(state_disk_parse_blkid(2, "", &p), 0);
-        ASSERT_TRUE(p.blank);
-        ASSERT_NULL(p.type);
-        ASSERT_INT_EQ(state_disk_parse_blkid(0, "DEVNAME=/dev/vdb\nUUID=0b9e\nVERSION=1.0\nLABEL=data\nTYPE=ext4\nUSAGE=filesystem\n", &p), 0);
-        ASSERT_TRUE(!p.blank);
-        ASSERT_STREQ(p.type, "ext4");
-        /* A partitioned disk: its table is what it holds. */
-        ASSERT_INT_EQ(state_disk_parse_blkid(0, "DEVNAME=/dev/vdb\nPTUUID=5c1e\nPTTYPE=gpt", &p), 0);
-        ASSERT_STREQ(p.type, "gpt");
-        /* A file system names itself before a table some tools leave in front of it. */
-        ASSERT_INT_EQ(state_disk_parse_blkid(0, "PTTYPE=dos\nTYPE=vfat\n", &p), 0);
-        ASSERT_STREQ(p.type, "vfat");
-        /* blkid failing is no answer: the disk is not taken as blank. */
-        ASSERT_INT_EQ(state_disk_parse_blkid(4, "blkid: error: /dev/vdb: No such file or directory\n", &p), -EINVAL);
-        ASSERT_INT_EQ(state_disk_parse_blkid(0, "DEVNAME=/dev/vdb\n", &p), -EINVAL);
-        ASSERT_STREQ(p.type, "vfat");
-        state_disk_probe_done(&p);
-}
 
 TEST(test_marker) {
         StateDiskProbe p = {};
@@ -51,7 +29,7 @@ TEST(test_marker) {
 }
 
 static StateDiskAction decide(const char *type, const char *cluster, const char *node, char **why) {
-        StateDiskProbe p = { .blank = !type, .type = (char *) type, .marked = cluster != NULL,
+        StateDiskProbe p = { .content = { .blank = !type, .type = (char *) type }, .marked = cluster != NULL,
                              .cluster = (char *) cluster, .node = (char *) node, .created = "2026-12-01T10:00:00Z" };
         return state_disk_decide(&p, "homelab", "master-01", why);
 }
@@ -115,7 +93,6 @@ TEST(test_what_outlives_a_reboot) {
 }
 
 int main(void) {
-        RUN(test_blkid);
         RUN(test_marker);
         RUN(test_decide);
         RUN(test_what_outlives_a_reboot);
