@@ -113,6 +113,82 @@ int node_labels_patch(json_t *node, const char *const *now, const char *const *g
         return 0;
 }
 
+static bool taint_same_slot(json_t *a, json_t *b) {
+        return streq_ptr(json_string_value(json_object_get(a, "key")), json_string_value(json_object_get(b, "key"))) &&
+               streq_ptr(json_string_value(json_object_get(a, "effect")), json_string_value(json_object_get(b, "effect")));
+}
+
+/* The taints as the API's objects, into a new array; NULL on a bad taint or no memory. */
+static json_t *taints_json(const char *const *v) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && v && v[i]; i++) {
+                json_t *t = taint_json(v[i]);
+                if (!t || json_array_append_new(a, t) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int node_taints_patch(json_t *node, const char *const *now, const char *const *gone, json_t **ret) {
+        json_t *meta = json_object_get(node, "metadata"), *spec = json_object_get(node, "spec");
+        json_t *taints = json_object_get(spec, "taints");
+        const char *version = json_string_value(json_object_get(meta, "resourceVersion"));
+        if (!json_is_object(meta) || !version || (taints && !json_is_array(taints) && !json_is_null(taints)))
+                return -EBADMSG;
+        _cleanup_(json_decrefp) json_t *want = taints_json(now), *old = taints_json(gone), *next = json_array();
+        if (!want || !old || !next)
+                return (now && !want) || (gone && !old) ? -EINVAL : -ENOMEM;
+
+        /* Each taint of the Node: kept, replaced in place by the one of its key and effect the inventory
+         * wants now, or dropped when only an earlier inventory gave it. */
+        bool changed = false;
+        size_t i, j;
+        json_t *t, *w;
+        json_t *placed = json_array();
+        if (!placed)
+                return -ENOMEM;
+        json_array_foreach(taints, i, t) {
+                json_t *replacement = NULL;
+                json_array_foreach(want, j, w)
+                        if (taint_same_slot(t, w)) {
+                                replacement = w;
+                                break;
+                        }
+                bool was_ours = false;
+                json_array_foreach(old, j, w)
+                        was_ours = was_ours || taint_same_slot(t, w);
+                if (replacement) {
+                        changed = changed || !taint_equal(t, replacement);
+                        json_array_append(next, taint_equal(t, replacement) ? t : replacement);
+                        json_array_append(placed, replacement);
+                } else if (was_ours)
+                        changed = true;
+                else
+                        json_array_append(next, t);
+        }
+        json_array_foreach(want, j, w) {
+                bool there = false;
+                json_array_foreach(placed, i, t)
+                        there = there || t == w;
+                if (!there) {
+                        json_array_append(next, w);
+                        changed = true;
+                }
+        }
+        json_decref(placed);
+        if (!changed) {
+                *ret = NULL;
+                return 0;
+        }
+        json_t *patch = json_pack("{s:{s:s},s:{s:O}}", "metadata", "resourceVersion", version, "spec", "taints", next);
+        if (!patch)
+                return -ENOMEM;
+        *ret = patch;
+        return 0;
+}
+
 /* The control-plane taint node_taints() gives n ("KEY[=VALUE]:EFFECT"), or NULL for none; malloc()ed into
  * *ret. */
 static int wanted_taint(const Inventory *inv, const Node *n, char **ret) {

@@ -235,6 +235,80 @@ static int sync_node_labels(const Options *o, const Node *before, const Node *se
         return r;
 }
 
+/* The taints the inventory gives n (node_taints(): its own and the control-plane taint), NULL-terminated
+ * (calloc()ed, *ret_n of them; none for no node). */
+static char **taints_of(const Inventory *inv, const Node *n, size_t *ret_n) {
+        char **t = NULL;
+        *ret_n = 0;
+        if (!n)
+                return calloc(1, sizeof(char *));
+        return node_taints(inv, n, &t, ret_n) < 0 ? NULL : t;
+}
+
+/* On a master: each registered Node's taints as the inventory gives them now, with the cluster's admin
+ * credentials (NodeRestriction forbids a kubelet to change its own Node's taints, and --register-with-taints
+ * take effect only when the kubelet registers). Taints the earlier inventory (before) gave a node and this
+ * one does not are removed; others' taints are left alone. One list of the Nodes, then a patch for each Node
+ * that differs; every master does the same, so a master that is down is no gap. */
+static int sync_cluster_taints(const Options *o, const Inventory *before, const Inventory *now, const Node *self) {
+        Kubeconfig k = {};
+        _cleanup_free_ char *why = NULL, *body = NULL;
+        _cleanup_(json_decrefp) json_t *list = NULL;
+        if (!self->roles[ROLE_MASTER] || kubeconfig_load(o->root, KUBERNETES_DIR "/admin.conf", &k, &why) < 0)
+                return 0;
+        int r = 0, status = kubeconfig_get(&k, "/api/v1/nodes", SYNC_TIMEOUT_MS, &body, &why);
+        if (status != 200) {
+                printf("  cannot list the Nodes (%s); their taints wait for the next run\n",
+                       status < 0 ? strempty(why) : "an HTTP error");
+                kubeconfig_done(&k);
+                return -EAGAIN;
+        }
+        list = json_loads(body, 0, NULL);
+        size_t i;
+        json_t *item;
+        json_array_foreach(json_object_get(list, "items"), i, item) {
+                const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+                const Node *n = name ? inventory_find_node(now, name) : NULL;
+                if (!n)
+                        continue; /* not the inventory's (removed, or someone else's) */
+                size_t n_want, n_gone;
+                char **want = taints_of(now, n, &n_want), **gone = taints_of(before, inventory_find_node(before, name), &n_gone);
+                _cleanup_(json_decrefp) json_t *patch = NULL;
+                _cleanup_free_ char *path = strprintf("/api/v1/nodes/%s", name), *text = NULL, *answer = NULL;
+                int k2 = want && gone && path ? node_taints_patch(item, (const char *const *) want,
+                                                                  (const char *const *) gone, &patch)
+                                              : -ENOMEM;
+                if (k2 < 0)
+                        log_error_errno(k2, "cannot compute the taints of Node %s: %m", name);
+                else if (patch && o->dry_run)
+                        printf("  would taint Node %s\n", name);
+                else if (patch) {
+                        free(why);
+                        why = NULL;
+                        text = json_dumps(patch, JSON_COMPACT);
+                        status = text ? kubeconfig_request(&k, "PATCH", path, "application/merge-patch+json", text,
+                                                           SYNC_TIMEOUT_MS, &answer, &why)
+                                      : -ENOMEM;
+                        _cleanup_free_ char *shown = json_dumps(json_object_get(json_object_get(patch, "spec"), "taints"),
+                                                                JSON_COMPACT);
+                        if (status == 200)
+                                printf("  taints of Node %s: %s\n", name, strempty(shown));
+                        else {
+                                printf("  the API server did not take the taints of Node %s (%s%s); the next run tries "
+                                       "again\n", name, status < 0 ? strempty(why) : "HTTP ",
+                                       status < 0 ? "" : status == 409 ? "409: it changed meanwhile" : "error");
+                                k2 = -EAGAIN;
+                        }
+                }
+                strv_free_n(want, n_want);
+                strv_free_n(gone, n_gone);
+                if (k2 < 0 && r >= 0)
+                        r = k2;
+        }
+        kubeconfig_done(&k);
+        return r;
+}
+
 static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
         StoredInventory stored = {};
         _cleanup_free_ char *from = NULL;
@@ -322,8 +396,9 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 }
         }
         k = o->root ? 0 : sync_node_labels(o, node, self);
-        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0 || k < 0) {
-                /* The rest is done; the next run tries the labels and the membership again. */
+        int t = o->root ? 0 : sync_cluster_taints(o, installed, stored.inv, self);
+        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0 || k < 0 || t < 0) {
+                /* The rest is done; the next run tries the labels, the taints and the membership again. */
                 r = EXIT_TEMPFAIL;
                 goto finish;
         }

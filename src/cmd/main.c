@@ -64,8 +64,10 @@ static const Verb verbs[] = {
         { "firstboot", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_NETWORK_BACKEND | OPT_SECRETS, cmd_firstboot, "",
           "Run detect, render (network included) and activate in order",
           "What cluster-detect.service runs at boot. With --secrets DIR (the bundle is on the machine) the\n"
-          "node also makes its certificates (as 'pki node'). Each step is idempotent: a second run changes\n"
-          "nothing." },
+          "node also makes its certificates (as 'pki node'). A state disk the node file names (state.disk)\n"
+          "is formatted when blank, mounted and bound over the node's state directories after detect; a\n"
+          "disk holding anything else is refused, untouched. Each step is idempotent: a second run\n"
+          "changes nothing." },
         { "install", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_DRY_RUN | OPT_SECRETS | OPT_SECRET_POLICY, cmd_install, "",
           "Put clusterboot, its units and an inventory into an image tree",
           "Copies this binary to ROOT/usr/bin, the systemd units to ROOT/etc/systemd/system and the\n"

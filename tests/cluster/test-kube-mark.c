@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mark_control_plane_patch() (src/cluster/kube-mark.c) on Nodes as the API server returns them: what the
- * stage mark-control-plane would send, or that it sends nothing. */
+/* The Node patches of src/cluster/kube-mark.c on Nodes as the API server returns them: what the stage
+ * mark-control-plane and sync would send (control-plane mark, labels, taints), or that they send nothing. */
 #include <jansson.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -10,22 +10,31 @@
 
 #define CP "node-role.kubernetes.io/control-plane"
 
-/* The patch for a Node of the given labels and taints (JSON fragments), as compact JSON; "none" for no patch. */
-static char *patch_for(const char *labels, const char *taints, const char *want) {
+/* A Node as the API server returns it (resourceVersion 42), with the given labels and taints (JSON
+ * fragments, "null" for none). */
+static json_t *node_with(const char *labels, const char *taints) {
         char text[1024];
         snprintf(text, sizeof(text),
                  "{\"kind\":\"Node\",\"metadata\":{\"name\":\"m\",\"resourceVersion\":\"42\",\"labels\":%s},"
                  "\"spec\":{\"podCIDR\":\"10.244.0.0/24\",\"taints\":%s}}",
                  labels, taints);
-        json_t *node = json_loads(text, 0, NULL), *patch = NULL;
-        if (!node || mark_control_plane_patch(node, want, &patch) < 0) {
-                json_decref(node);
-                return NULL;
-        }
-        char *s = patch ? json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
+        return json_loads(text, 0, NULL);
+}
+
+/* What a patch function returned for node: the patch as compact JSON with sorted keys, "none" for no patch,
+ * NULL when it failed. Takes node and patch. */
+static char *shown(json_t *node, int r, json_t *patch) {
+        char *s = r < 0 ? NULL : patch ? json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
         json_decref(patch);
         json_decref(node);
         return s;
+}
+
+/* The control-plane patch for a Node of the given labels and taints. */
+static char *patch_for(const char *labels, const char *taints, const char *want) {
+        json_t *node = node_with(labels, taints), *patch = NULL;
+        int r = node ? mark_control_plane_patch(node, want, &patch) : -ENOMEM;
+        return node ? shown(node, r, patch) : NULL;
 }
 
 TEST(test_new_master) {
@@ -86,18 +95,15 @@ TEST(test_not_a_node) {
 
 /* node_labels_patch(): the inventory's labels onto a registered Node. */
 static char *labels_patch_for(const char *labels, const char *const *now, const char *const *gone) {
-        char text[1024];
-        snprintf(text, sizeof(text), "{\"kind\":\"Node\",\"metadata\":{\"name\":\"w\",\"resourceVersion\":\"7\",\"labels\":%s}}",
-                 labels);
-        json_t *node = json_loads(text, 0, NULL), *patch = NULL;
-        if (!node || node_labels_patch(node, now, gone, &patch) < 0) {
-                json_decref(node);
-                return NULL;
-        }
-        char *s = patch ? json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
-        json_decref(patch);
-        json_decref(node);
-        return s;
+        json_t *node = node_with(labels, "null"), *patch = NULL;
+        int r = node ? node_labels_patch(node, now, gone, &patch) : -ENOMEM;
+        return node ? shown(node, r, patch) : NULL;
+}
+
+static char *taints_patch_for(const char *taints, const char *const *now, const char *const *gone) {
+        json_t *node = node_with("null", taints), *patch = NULL;
+        int r = node ? node_taints_patch(node, now, gone, &patch) : -ENOMEM;
+        return node ? shown(node, r, patch) : NULL;
 }
 
 TEST(test_labels) {
@@ -109,7 +115,7 @@ TEST(test_labels) {
                                    "\"team\":\"a\"}",
                                    zone9, gone);
         ASSERT_STREQ(p, "{\"metadata\":{\"labels\":{\"team\":null,\"topology.kubernetes.io/zone\":\"zone-9\"},"
-                        "\"resourceVersion\":\"7\"}}");
+                        "\"resourceVersion\":\"42\"}}");
         free(p);
         /* Everything in place: no patch. A label to remove that the Node does not have: nothing to do. */
         p = labels_patch_for("{\"topology.kubernetes.io/zone\":\"zone-9\"}", zone9, gone);
@@ -117,10 +123,49 @@ TEST(test_labels) {
         free(p);
         /* A Node without labels at all. */
         p = labels_patch_for("null", zone9, NULL);
-        ASSERT_STREQ(p, "{\"metadata\":{\"labels\":{\"topology.kubernetes.io/zone\":\"zone-9\"},\"resourceVersion\":\"7\"}}");
+        ASSERT_STREQ(p, "{\"metadata\":{\"labels\":{\"topology.kubernetes.io/zone\":\"zone-9\"},\"resourceVersion\":\"42\"}}");
         free(p);
         json_t *notnode = json_loads("{\"kind\":\"Status\"}", 0, NULL), *patch = NULL;
         ASSERT_INT_EQ(node_labels_patch(notnode, zone9, NULL, &patch), -EBADMSG);
+        json_decref(notnode);
+}
+
+TEST(test_taints) {
+        static const char *const now[] = { "dedicated=kafka:NoSchedule", "example.com/maintenance:PreferNoSchedule", NULL };
+        static const char *const gone[] = { "dedicated=storage:NoSchedule", "example.com/old=x:NoExecute", NULL };
+        /* A value changed in place (same key and effect), an old one dropped, a new one added; the node
+         * controller's and the control-plane taint stay where they are. */
+        char *p = taints_patch_for("[{\"key\":\"node.kubernetes.io/not-ready\",\"effect\":\"NoSchedule\"},"
+                                   "{\"key\":\"dedicated\",\"value\":\"storage\",\"effect\":\"NoSchedule\"},"
+                                   "{\"key\":\"example.com/old\",\"value\":\"x\",\"effect\":\"NoExecute\"},"
+                                   "{\"key\":\"" CP "\",\"effect\":\"NoSchedule\"}]",
+                                   now, gone);
+        ASSERT_STREQ(p, "{\"metadata\":{\"resourceVersion\":\"42\"},\"spec\":{\"taints\":["
+                        "{\"effect\":\"NoSchedule\",\"key\":\"node.kubernetes.io/not-ready\"},"
+                        "{\"effect\":\"NoSchedule\",\"key\":\"dedicated\",\"value\":\"kafka\"},"
+                        "{\"effect\":\"NoSchedule\",\"key\":\"" CP "\"},"
+                        "{\"effect\":\"PreferNoSchedule\",\"key\":\"example.com/maintenance\"}]}}");
+        free(p);
+        /* In place already, in another order: nothing to send. */
+        p = taints_patch_for("[{\"key\":\"example.com/maintenance\",\"effect\":\"PreferNoSchedule\"},"
+                             "{\"key\":\"dedicated\",\"value\":\"kafka\",\"effect\":\"NoSchedule\"}]",
+                             now, gone);
+        ASSERT_STREQ(p, "none");
+        free(p);
+        /* Every taint taken away: an empty list, which the merge patch sends as such. */
+        p = taints_patch_for("[{\"key\":\"dedicated\",\"value\":\"kafka\",\"effect\":\"NoSchedule\"}]", NULL, now);
+        ASSERT_STREQ(p, "{\"metadata\":{\"resourceVersion\":\"42\"},\"spec\":{\"taints\":[]}}");
+        free(p);
+        /* A Node without taints; a taint of another effect is another taint. */
+        static const char *const execute[] = { "dedicated=kafka:NoExecute", NULL };
+        p = taints_patch_for("null", execute, NULL);
+        ASSERT_STREQ(p, "{\"metadata\":{\"resourceVersion\":\"42\"},\"spec\":{\"taints\":["
+                        "{\"effect\":\"NoExecute\",\"key\":\"dedicated\",\"value\":\"kafka\"}]}}");
+        free(p);
+        static const char *const bad[] = { "no-effect", NULL };
+        ASSERT_NULL(taints_patch_for("null", bad, NULL));
+        json_t *notnode = json_loads("{\"kind\":\"Status\"}", 0, NULL), *patch = NULL;
+        ASSERT_INT_EQ(node_taints_patch(notnode, now, NULL, &patch), -EBADMSG);
         json_decref(notnode);
 }
 
@@ -131,5 +176,6 @@ int main(void) {
         RUN(test_taint_removed_or_replaced);
         RUN(test_not_a_node);
         RUN(test_labels);
+        RUN(test_taints);
         return tap_done();
 }

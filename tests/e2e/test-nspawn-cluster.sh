@@ -799,7 +799,8 @@ late_checks_s1() {
     sync_s1
 }
 # Day two, after the renewal: `apply` on master-01 of the inventory with worker-04 added (a worker with no
-# machine) and worker-01's labels changed (its zone, and a label example.com/team added), then
+# machine) and worker-01's labels changed (its zone, and a label example.com/team added) and a taint given
+# (example.com/maintenance=yes:PreferNoSchedule, which no pod of the checks minds), then
 # clusterboot-sync.service (what its timer starts) on every node; then the inventory as it was, applied and
 # synced the same way. Results to $work/s1/sync/.
 sync_run() { # MACHINE NAME: start clusterboot-sync.service; its result and its journal of this run into NAME.*
@@ -823,6 +824,7 @@ sync_round() { # ROUND: every node's sync, then what CoreDNS on master-01 says o
     done
     sleep 6
     checks_kubectl get node worker-01 -o jsonpath='{.metadata.labels.example\.com/team}' >"$work/s1/sync/$1.team" 2>&1
+    checks_kubectl get node worker-01 -o jsonpath='{.spec.taints}' >"$work/s1/sync/$1.taints" 2>&1
     nspawn_netexec worker-02 dig @"${ip[master-01]}" +time=3 +tries=2 +short "worker-04.$(checks_plan_get 'd["dns"]["zone"]')" A \
         >"$work/s1/sync/$1.dig" 2>&1
     for m in "${all[@]}"; do sync_run "$m" "$1-again-$m"; done
@@ -838,14 +840,17 @@ sync_s1() {
             /etc/cluster-config/nodes /etc/cluster-config/services /tmp/inv-new/ &&
         printf "  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker]\n" >>/tmp/inv-new/cluster.yaml &&
         sed -i -e "s/zone: zone-1/zone: zone-9/" -e "/zone: zone-9/a\\    example.com/team: blue" \
-            /tmp/inv-new/nodes/worker-01.yaml' >"$w/apply-1.out" 2>&1
+            /tmp/inv-new/nodes/worker-01.yaml &&
+        echo "  taints: [\"example.com/maintenance=yes:PreferNoSchedule\"]" >>/tmp/inv-new/nodes/worker-01.yaml' \
+        >"$w/apply-1.out" 2>&1
     nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-new >>"$w/apply-1.out" 2>&1
     echo "rc $?" >>"$w/apply-1.out"
     sync_round added
     # Back to the inventory of the image (as version 2): worker-04 goes, the label comes back.
     nspawn_exec master-01 sh -c 'rm -rf /tmp/inv-orig && mkdir /tmp/inv-orig && cp -r /tmp/inv-new/. /tmp/inv-orig/ &&
         sed -i "/name: worker-04/,+2d" /tmp/inv-orig/cluster.yaml &&
-        sed -i -e "s/zone: zone-9/zone: zone-1/" -e "/example.com\/team/d" /tmp/inv-orig/nodes/worker-01.yaml' \
+        sed -i -e "s/zone: zone-9/zone: zone-1/" -e "/example.com\/team/d" -e "/example.com\/maintenance/d" \
+            /tmp/inv-orig/nodes/worker-01.yaml' \
         >"$w/apply-2.out" 2>&1
     nspawn_exec master-01 clusterboot apply --inventory /tmp/inv-orig >>"$w/apply-2.out" 2>&1
     echo "rc $?" >>"$w/apply-2.out"
@@ -856,9 +861,11 @@ sync_s1() {
 # /etc/hosts has worker-04 or not, CoreDNS answers for it or not; only worker-01's kubelet restarted (its labels
 # are kubelet arguments), every other service kept running; worker-01's sync labelled its Node: the label
 # example.com/team is TEAM ("" removed; the kubelet sets no such label itself, unlike the zone it reconciles
-# at its restart); a second run writes and restarts nothing.
+# at its restart); a master's sync gave Node worker-01 the taint or took it away (TAINT yes/no: the kubelet
+# registered it long before, and may not change its own taints); a second run writes, restarts and patches
+# nothing.
 sync_took() {
-    local r=$1 v=$2 has=$3 team=$4 w=$work/s1/sync m bad=0 u state since before want_patch
+    local r=$1 v=$2 has=$3 team=$4 taint=$5 w=$work/s1/sync m bad=0 u state since before want_patch
     for m in "${all[@]}"; do
         grep -qx 'rc 0' "$w/$r-$m.start" && grep -qx 'Result=success' "$w/$r-$m.start" && grep -qx "$v" "$w/$r-$m.start" ||
             { echo "$m:"; cat "$w/$r-$m.start" "$w/$r-$m.log"; bad=1; continue; }
@@ -873,12 +880,19 @@ sync_took() {
             fi
         done <"$w/$r-$m.after"
         grep -qE "^$m: [0-9]+ files: 0 created, 0 updated" "$w/$r-again-$m.log" && ! grep -q restarted "$w/$r-again-$m.log" &&
-            ! grep -q labelled "$w/$r-again-$m.log" || { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
+            ! grep -q labelled "$w/$r-again-$m.log" && ! grep -q "taints of Node" "$w/$r-again-$m.log" ||
+            { echo "$m: a second run:"; cat "$w/$r-again-$m.log"; bad=1; }
     done
     echo "CoreDNS on master-01 for worker-04: '$(cat "$w/$r.dig")'; Node worker-01's example.com/team: '$(cat "$w/$r.team")'"
     if [ "$has" = yes ]; then grep -qx 10.20.0.24 "$w/$r.dig"; else ! grep -q 10.20.0.24 "$w/$r.dig"; fi || bad=1
     grep "labelled Node worker-01" "$w/$r-worker-01.log"
     [ "$(cat "$w/$r.team")" = "$team" ] || { echo "Node worker-01's example.com/team is not '$team'"; bad=1; }
+    echo "Node worker-01's taints: '$(cat "$w/$r.taints")'"
+    grep -h "taints of Node worker-01" "$w/$r"-master-0?.log
+    if [ "$taint" = yes ]; then grep -q '"key":"example.com/maintenance"' "$w/$r.taints"; else ! grep -q 'example.com/maintenance' "$w/$r.taints"; fi ||
+        { echo "Node worker-01's taint example.com/maintenance is not as it should be ($taint)"; bad=1; }
+    grep -q "taints of Node worker-01: .*example.com/maintenance" "$w/$r"-master-0?.log || [ "$taint" = no ] ||
+        { echo "no master's sync gave Node worker-01 its taint"; bad=1; }
     # Only sync takes a label away: the kubelet never does.
     [ -n "$team" ] || grep -q 'labelled Node worker-01: {.*"example.com/team":null' "$w/$r-worker-01.log" ||
         { echo "sync did not remove example.com/team from Node worker-01"; bad=1; }
@@ -971,12 +985,12 @@ if wanted 1; then
         renew_worker -- "$(rep $s worker-01)/mosquitto.log"
     check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's labels changed: stored in etcd as version 1" \
         apply_stored apply-1.out 1
-    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts and its Node gets the new label, a second run changes nothing" \
-        sync_took added 1 yes blue
+    check "scenario 1: clusterboot-sync.service on every node takes version 1 (masters from etcd, workers from the join service): /etc/hosts and CoreDNS know worker-04, only worker-01's kubelet restarts, its Node gets the new label and (from a master) the new taint, a second run changes nothing" \
+        sync_took added 1 yes blue yes
     check "scenario 1: apply of the image's inventory again (worker-04 removed, the label back): version 2" \
         apply_stored apply-2.out 2
-    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts and its Node loses the label, a second run changes nothing" \
-        sync_took removed 2 no ""
+    check "scenario 1: sync on every node takes version 2: worker-04 gone from /etc/hosts and CoreDNS, only worker-01's kubelet restarts and its Node loses the label and the taint, a second run changes nothing" \
+        sync_took removed 2 no "" no
     if wanted 7; then
         check "scenario 7: mosquitto on worker-01 refuses a wrong password and an anonymous client" mqtt_refused \
             -- "$(rep $s worker-01)/mosquitto.log"
