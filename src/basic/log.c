@@ -23,6 +23,28 @@ void log_set_target(LogTarget t) {
         target = t;
 }
 
+void log_set_max_level(LogLevel level) {
+        max_level = level;
+}
+
+bool log_debug_enabled(void) {
+        return max_level >= LOG_LEVEL_DEBUG;
+}
+
+static const char *const level_names[] = {
+        [LOG_LEVEL_ERROR] = "error",
+        [LOG_LEVEL_WARNING] = "warning",
+        [LOG_LEVEL_INFO] = "info",
+        [LOG_LEVEL_DEBUG] = "debug",
+};
+
+int log_level_from_string(const char *s) {
+        for (size_t i = 0; s && i < sizeof(level_names) / sizeof(level_names[0]); i++)
+                if (strcmp(s, level_names[i]) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
 void log_set_context(const char *node, const char *stage) {
         context_node = node;
         context_stage = stage;
@@ -48,6 +70,11 @@ void log_setup(void) {
                 target = LOG_TARGET_TEXT;
         else
                 target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT;
+        const char *l = getenv("CLUSTERBOOT_LOG_LEVEL");
+        int level = l && *l ? log_level_from_string(l) : LOG_LEVEL_INFO;
+        max_level = level >= 0 ? (LogLevel) level : LOG_LEVEL_INFO;
+        if (level < 0)
+                log_warning("CLUSTERBOOT_LOG_LEVEL=%s is no level (error, warning, info or debug): info", l);
 }
 
 int log_internal(LogLevel level, int err, const char *fmt, ...) {
@@ -67,12 +94,6 @@ int log_internal(LogLevel level, int err, const char *fmt, ...) {
                 [LOG_LEVEL_DEBUG] = "debug: ",
         };
 
-        static const char *const names[] = {
-                [LOG_LEVEL_ERROR] = "error",
-                [LOG_LEVEL_WARNING] = "warning",
-                [LOG_LEVEL_INFO] = "info",
-                [LOG_LEVEL_DEBUG] = "debug",
-        };
         static const int priorities[] = {
                 [LOG_LEVEL_ERROR] = LOG_ERR,
                 [LOG_LEVEL_WARNING] = LOG_WARNING,
@@ -98,7 +119,7 @@ int log_internal(LogLevel level, int err, const char *fmt, ...) {
                 gmtime_r(&ts.tv_sec, &tm);
                 size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
                 snprintf(stamp + k, sizeof(stamp) - k, ".%03ldZ", ts.tv_nsec / 1000000);
-                json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:s}", "timestamp", stamp, "level", names[level], "node",
+                json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:s}", "timestamp", stamp, "level", level_names[level], "node",
                                       context_node, "stage", context_stage, "message", msg);
                 char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 fprintf(stderr, "%s\n", line ? line : msg);

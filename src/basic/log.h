@@ -22,8 +22,16 @@ typedef enum LogTarget {
         LOG_TARGET_JOURNAL,
 } LogTarget;
 
+/* log_setup() also takes the most verbose level printed from $CLUSTERBOOT_LOG_LEVEL (error, warning, info,
+ * debug; default info). debug shows the decisions: which selector matched, why a node is or is not the
+ * first master, each master asked and its answer, what a disk holds. */
 void log_setup(void);
 void log_set_target(LogTarget t);
+void log_set_max_level(LogLevel level);
+/* Debug messages are printed: worth composing one that costs work. */
+bool log_debug_enabled(void);
+/* "error", "warning", "info" or "debug" as a level; -EINVAL for anything else. */
+int log_level_from_string(const char *s);
 /* What every message is about; NULL clears. The strings must outlive their use. */
 void log_set_context(const char *node, const char *stage);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "log.h"
 #include "bundle.h"
 #include "fileio.h"
 #include "fs-util.h"
@@ -234,9 +235,15 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                 return -ENOMEM;
         }
 
-        if (c->node == first_master(c->inv)) {
+        const Node *first = first_master(c->inv);
+        log_debug("etcd: the first master is %s (the inventory's first node with role master); this node is %s; "
+                  "%zu other master(s) to ask", first ? first->name : "none", c->node == first ? "it" : "not", n);
+        if (c->node == first) {
                 EtcdMemberList list = {};
                 r = n > 0 ? etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list) : -EAGAIN;
+                log_debug("etcd: the other masters' member list: %s", r >= 0 ? "a cluster answers, this node joins it"
+                                                                      : r == -EAGAIN ? "nobody answers, this node starts the cluster"
+                                                                                     : strerror(-r));
                 etcd_member_list_done(&list);
                 if (r >= 0)
                         /* A cluster runs without us: this first master was reinstalled. Join it. */
@@ -490,8 +497,11 @@ int bootstrap_secrets(BootstrapContext *c) {
                 r = r ?: write_set(c, &a.set, c->root);
                 if (r >= 0)
                         bootstrap_message(c, "received the secrets bundle from %s", strempty(a.from));
-        } else if (r == -EAGAIN && c->node == first_master(c->inv))
+        } else if (r == -EAGAIN && c->node == first_master(c->inv)) {
+                log_debug("secrets: no master's join service answers and this node is the first master: it makes the "
+                          "bundle");
                 r = make_bundle(c, &m);
+        }
         else
                 bootstrap_message(c, "%s", a.why ?: "cannot get the secrets bundle");
         return r;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "join-node.h"
+#include "log.h"
 #include "join-protocol.h"
 #include "macro.h"
 #include "net-util.h"
@@ -62,6 +63,11 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                 _cleanup_free_ char *error = NULL;
                 int r = o->client_cert ? join_client_renew(&co, node, csrs, ret, &status, &error)
                                        : join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
+                log_debug("join: %s, %s: %s (HTTP %ld%s%s)", urls[i],
+                          o->client_cert ? "by the client certificate" : "by the join secret",
+                          r >= 0 ? "answered" : r == -EACCES ? "refused or busy" : r == -EBADMSG ? "did not prove the join secret"
+                                                                                             : "does not answer",
+                          status, error ? ": " : "", strempty(error));
                 if (r >= 0) {
                         free(*ret_why);
                         *ret_why = NULL;

@@ -15,6 +15,7 @@
 #include "issue.h"
 #include "log.h"
 #include "render-identity.h"
+#include "string-util.h"
 #include "writer.h"
 #include "banned.h"
 
@@ -82,6 +83,12 @@ int cmd_run_detect(const Options *o, const Inventory *inv, const Node **ret_node
         if (r < 0)
                 return log_error_errno(r, "cannot read what this machine is: %m"), EXIT_FAILED;
 
+        if (log_debug_enabled()) {
+                _cleanup_free_ char *seen = facts_describe(&facts);
+                log_debug("this machine shows %s%s%s; the selectors, first match wins: kernel command line "
+                          "(clusterboot.node=), MAC, DMI UUID, DMI serial, hostname", strempty(seen),
+                          facts.cmdline_node ? "; clusterboot.node=" : "", strempty(facts.cmdline_node));
+        }
         r = identity_match(inv, &facts, &id, &problem);
         to_console(o, r, &id, &facts, problem);
         login_banner(o, r, &id, &facts, problem);

@@ -237,7 +237,8 @@ static void print_main_help(FILE *f) {
                    "finds out which node it is, and the cluster assembles itself.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].summary);
-        fprintf(f, "\nRun 'clusterboot help COMMAND' for a command's options.\n"
+        fprintf(f, "\nRun 'clusterboot help COMMAND' for a command's options. Every command takes -v, --verbose\n"
+                   "(its decisions too: CLUSTERBOOT_LOG_LEVEL=debug; the levels: error, warning, info, debug).\n"
                    "Exit status: 0 done, 1 failed or invalid, 2 usage or unreadable input, 75 retry later.\n");
 }
 
@@ -272,6 +273,7 @@ static void print_verb_help(const Verb *v, FILE *f) {
                                 fprintf(f, "  %-20s %s\n", option_help[i].usage, option_help[i].help);
                 fprintf(f, "  %-20s %s\n", "-h, --help", "show this help");
         }
+        fprintf(f, "  %-20s %s\n", "-v, --verbose", "show the decisions too (debug messages; CLUSTERBOOT_LOG_LEVEL=debug)");
 }
 
 int cmd_help(int argc, char **argv, const Options *o) {
@@ -323,6 +325,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
+                { "verbose", no_argument, NULL, 'v' },
                 { "inventory", required_argument, NULL, ARG_INVENTORY },
                 { "output", required_argument, NULL, ARG_OUTPUT },
                 { "strict", no_argument, NULL, ARG_STRICT },
@@ -371,7 +374,7 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
         optind = 0; /* also resets getopt's state */
         opterr = 0;
         int c, index;
-        while ((c = getopt_long(argc, argv, ":h", options, &index)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":hv", options, &index)) >= 0) {
                 unsigned need = c >= ARG_INVENTORY && c <= ARG_WITHOUT ? flag_of[c - ARG_INVENTORY] : 0;
                 if (need && !(v->options & need)) {
                         /* The option's own name: argv[optind - 1] is its value when given as "--opt value". */
@@ -383,6 +386,9 @@ static int parse_options(const Verb *v, int argc, char **argv, Options *o, int *
                 case 'h':
                         print_verb_help(v, stdout);
                         return 0;
+                case 'v':
+                        log_set_max_level(LOG_LEVEL_DEBUG);
+                        break;
                 case ARG_INVENTORY:
                         o->inventory = optarg;
                         o->inventory_set = true;

@@ -206,8 +206,7 @@ static int finish(const Match *m, Selector sel, Identity *ret, char **ret_proble
         return 0;
 }
 
-/* What the machine showed of itself: "MACs: eth0=...; product_uuid ...; serial ...; hostname ...". */
-static char *describe_facts(const Facts *f) {
+char *facts_describe(const Facts *f) {
         StrBuf b = {};
         (void) strbuf_append(&b, "MACs:");
         for (size_t i = 0; i < f->n_nics; i++)
@@ -293,14 +292,14 @@ int identity_match(const Inventory *inv, const Facts *f, Identity *ret, char **r
                 return 0;
         }
 
-        _cleanup_free_ char *facts = describe_facts(f);
+        _cleanup_free_ char *facts = facts_describe(f);
         *ret_problem = facts ? strprintf("no node matches this machine (%s)", facts) : NULL;
         return -ENXIO;
 }
 
 char *identity_console_line(int r, const Identity *id, const Facts *f, const char *problem) {
         if (r == -ENXIO) {
-                _cleanup_free_ char *facts = describe_facts(f);
+                _cleanup_free_ char *facts = facts_describe(f);
                 return facts ? strprintf("clusterboot: this machine is not in the inventory (%s)", facts) : NULL;
         }
         if (r < 0)

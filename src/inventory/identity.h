@@ -25,6 +25,8 @@ typedef struct Facts {
 
 int facts_read(const char *root, Facts *ret);
 void facts_done(Facts *f);
+/* What the machine showed of itself: "MACs: eth0=...; product_uuid ...; serial ...; hostname ...". */
+char *facts_describe(const Facts *f);
 
 typedef enum Selector {
         SELECTOR_CMDLINE,

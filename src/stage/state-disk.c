@@ -11,6 +11,7 @@
 
 #include "fileio.h"
 #include "fs-util.h"
+#include "log.h"
 #include "macro.h"
 #include "paths.h"
 #include "process.h"
@@ -264,7 +265,12 @@ int state_disk_setup(const char *root, const char *device, const char *cluster, 
                 goto out;
 
         _cleanup_free_ char *why = NULL;
-        switch (state_disk_decide(&p, cluster, node, &why)) {
+        StateDiskAction action = state_disk_decide(&p, cluster, node, &why);
+        log_debug("state disk %s: %s%s%s%s; %s", device, res.was_mounted ? "mounted by an earlier run, " : "",
+                  p.content.blank ? "blank" : strempty(p.content.type),
+                  p.marked ? ", marked for node " : "", p.marked ? p.node : "",
+                  action == STATE_DISK_FORMAT ? "formatting it" : action == STATE_DISK_USE ? "using it" : "refusing it");
+        switch (action) {
         case STATE_DISK_REFUSE:
                 if (!res.was_mounted)
                         (void) umount2(mnt, 0);

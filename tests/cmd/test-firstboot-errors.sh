@@ -60,6 +60,21 @@ echo 52:54:00:99:99:99 > "$tmp/r5/sys/class/net/eth0/address"
 check "detect on an unknown machine says what it saw" 1 "no node matches this machine \(MACs: eth0=52:54:00:99:99:99" -- \
     "$bin" detect --inventory "$inv" --root "$tmp/r5"
 assert "... and writes no identity" test ! -e "$tmp/r5/etc/cluster-config/node-identity"
+# The decisions, on demand: what the machine showed and the selectors' order.
+check "detect --verbose says what the machine shows and in which order the selectors are tried" 1 \
+    "debug: this machine shows MACs: eth0=52:54:00:99:99:99; product_uuid -; serial -; hostname -; the selectors, first match wins" -- \
+    "$bin" detect --verbose --inventory "$inv" --root "$tmp/r5"
+check "... as CLUSTERBOOT_LOG_LEVEL=debug does" 1 "debug: this machine shows MACs: eth0=52:54:00:99:99:99" -- \
+    env CLUSTERBOOT_LOG_LEVEL=debug "$bin" detect --inventory "$inv" --root "$tmp/r5"
+n=$((n + 1))
+if "$bin" detect --inventory "$inv" --root "$tmp/r5" 2>&1 | grep -q "debug:"; then
+    fail=$((fail + 1)); echo "not ok $n - ... and without either, no debug message"
+else
+    echo "ok $n - ... and without either, no debug message"
+fi
+check "a CLUSTERBOOT_LOG_LEVEL that is no level: a warning naming the levels, and info" 1 \
+    "warning: CLUSTERBOOT_LOG_LEVEL=loud is no level \(error, warning, info or debug\): info" -- \
+    env CLUSTERBOOT_LOG_LEVEL=loud "$bin" detect --inventory "$inv" --root "$tmp/r5"
 
 check "activate --output json" 0 '"unit": "kubernetes-master.target"' -- \
     "$bin" activate --inventory "$inv" --node master-01 --root "$tmp/r6" --output json
