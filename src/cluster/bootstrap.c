@@ -13,7 +13,10 @@
 #include "bundle.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "join-client.h"
 #include "join-node.h"
+#include "join-protocol.h"
+#include "membership.h"
 #include "node-pki.h"
 #include "paths.h"
 #include "render.h"
@@ -89,6 +92,93 @@ static const Node *first_master(const Inventory *inv) {
                 if (inv->nodes[i].roles[ROLE_MASTER])
                         return inv->nodes + i;
         return NULL;
+}
+
+/* An operator's word that this first master makes a new cluster although a majority of the masters could
+ * not say that none exists (membership.h): the file exists. Removed once the cluster is made. */
+#define FORCE_NEW_CLUSTER_PATH STATE_DIR "/force-new-cluster"
+
+/* No second cluster (membership.h): before the first master makes one, every other master's join service
+ * says what it holds. 0 when a new cluster may be made here; -EAGAIN, with the stage's message, when a
+ * cluster exists elsewhere (this master joins it once it answers) or too few masters answered. secret:
+ * the join secret; own_ca: this master's bundle's CA ("sha256:HEX"), or NULL before it has one. */
+static int prove_no_cluster(BootstrapContext *c, const char *secret, const char *own_ca) {
+        _cleanup_free_ char *force = path_join_root(c->root, FORCE_NEW_CLUSTER_PATH), *why = NULL;
+        if (!force)
+                return -ENOMEM;
+        if (access(force, F_OK) >= 0) {
+                log_warning("%s exists: this first master makes a new cluster without asking the other masters",
+                            FORCE_NEW_CLUSTER_PATH);
+                return 0;
+        }
+        size_t n_masters = 0, n = 0;
+        for (size_t i = 0; i < c->inv->n_nodes; i++)
+                n_masters += c->inv->nodes[i].roles[ROLE_MASTER];
+        ClusterWitness *w = calloc(n_masters, sizeof(*w));
+        json_t **answers = calloc(n_masters, sizeof(*answers));
+        int r = w && answers ? 0 : -ENOMEM;
+        for (size_t i = 0; i < c->inv->n_nodes && r >= 0; i++) {
+                const Node *m = c->inv->nodes + i;
+                if (!m->roles[ROLE_MASTER] || m == c->node)
+                        continue;
+                _cleanup_free_ char *u = url(m, JOIN_PORT);
+                JoinClientOptions o = { .url = u, .secret = secret, .timeout_sec = 5 };
+                int k = u ? join_client_cluster_state(&o, c->node->name, &answers[n]) : -ENOMEM;
+                if (k == -ENOMEM)
+                        r = k;
+                w[n] = (ClusterWitness) {
+                        .node = m->name,
+                        .answered = k >= 0,
+                        .etcd = k >= 0 && json_is_true(json_object_get(answers[n], "etcd")),
+                        .ca = k >= 0 ? json_string_value(json_object_get(answers[n], "ca")) : NULL,
+                };
+                log_debug("no second cluster: %s's join service: %s", m->name,
+                          k >= 0 ? (w[n].etcd ? "holds a cluster" : "no cluster") : k == -EBADMSG ? "a bad proof"
+                                                                        : k == -EACCES ? "refused" : "no answer");
+                n++;
+        }
+        ClusterVerdict v = CLUSTER_UNPROVEN;
+        if (r >= 0)
+                v = cluster_absence(w, n, n_masters, own_ca, &why);
+        for (size_t i = 0; answers && i < n; i++)
+                json_decref(answers[i]);
+        free(answers);
+        free(w);
+        if (r < 0 || !why)
+                return r < 0 ? r : -ENOMEM;
+        log_debug("no second cluster: %s", why);
+        if (v == CLUSTER_NONE_PROVEN)
+                return 0;
+        if (v == CLUSTER_EXISTS)
+                bootstrap_message(c, "%s", why);
+        else
+                bootstrap_message(c, "%s; to make a new cluster on purpose, run `touch %s` on this master", why,
+                                  FORCE_NEW_CLUSTER_PATH);
+        return -EAGAIN;
+}
+
+/* This master's bundle's join secret and CA (membership.h's own_ca), for prove_no_cluster(). */
+static int bundle_identity(BootstrapContext *c, char **ret_secret, char ret_ca[static 72]) {
+        _cleanup_free_ char *secret_path = path_join_root(c->root, SECRETS_BUNDLE_DIR "/join-secret");
+        _cleanup_free_ char *ca_path = path_join_root(c->root, SECRETS_BUNDLE_DIR "/kubernetes/ca.crt");
+        _cleanup_free_ char *pem = NULL;
+        _cleanup_(X509_freep) X509 *ca = NULL;
+        char *secret = NULL;
+        size_t size, pem_size;
+        int r = secret_path && ca_path ? read_full_file(secret_path, 4096, &secret, &size) : -ENOMEM;
+        r = r ?: read_full_file(ca_path, 1024 * 1024, &pem, &pem_size);
+        r = r ?: pki_cert_from_pem(pem, pem_size, &ca);
+        r = r ?: pki_spki_hash(ca, ret_ca);
+        if (r < 0) {
+                if (secret)
+                        explicit_bzero(secret, size);
+                free(secret);
+                bootstrap_message(c, "cannot read this master's secrets bundle (%s): %s", SECRETS_BUNDLE_DIR, strerror(-r));
+                return r;
+        }
+        secret[strcspn(secret, "\r\n")] = 0;
+        *ret_secret = secret;
+        return 0;
 }
 
 /* etcd has run here before: its data directory has a member. */
@@ -245,13 +335,27 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                                                                       : r == -EAGAIN ? "nobody answers, this node starts the cluster"
                                                                                      : strerror(-r));
                 etcd_member_list_done(&list);
-                if (r >= 0)
+                bool existing = r >= 0;
+                if (existing)
                         /* A cluster runs without us: this first master was reinstalled. Join it. */
                         r = join(c, endpoints, n, peer);
                 else if (r == -EAGAIN) {
-                        /* Nobody else has a cluster: make the one-member cluster etcd.env describes. */
+                        /* No other master's etcd answers. A new cluster only when a majority of the masters
+                         * says that none exists: a reinstalled first master whose peers are down waits. */
+                        char *secret = NULL, own_ca[72];
+                        r = bundle_identity(c, &secret, own_ca);
+                        r = r ?: prove_no_cluster(c, secret, own_ca);
+                        if (secret)
+                                explicit_bzero(secret, strlen(secret));
+                        free(secret);
+                }
+                if (r >= 0 && !existing) {
+                        /* Nobody has a cluster: make the one-member cluster etcd.env describes. */
+                        _cleanup_free_ char *force = path_join_root(c->root, FORCE_NEW_CLUSTER_PATH);
                         r = remove_join_env(c);
                         r = r ?: cluster_state_set_role(c->root, "first-master");
+                        if (r >= 0 && force)
+                                (void) unlink(force);
                         if (r >= 0)
                                 bootstrap_message(c, "first master: starts a one-member etcd cluster");
                 }
@@ -498,9 +602,11 @@ int bootstrap_secrets(BootstrapContext *c) {
                 if (r >= 0)
                         bootstrap_message(c, "received the secrets bundle from %s", strempty(a.from));
         } else if (r == -EAGAIN && c->node == first_master(c->inv)) {
-                log_debug("secrets: no master's join service answers and this node is the first master: it makes the "
-                          "bundle");
-                r = make_bundle(c, &m);
+                log_debug("secrets: no master's join service serves the bundle and this node is the first master: it "
+                          "makes the bundle once no other master holds a cluster");
+                /* An image that carries the CA was made after the cluster: make_bundle() refuses and says why. */
+                r = m.ca_pem ? 0 : prove_no_cluster(c, m.secret, NULL);
+                r = r ?: make_bundle(c, &m);
         }
         else
                 bootstrap_message(c, "%s", a.why ?: "cannot get the secrets bundle");

@@ -151,6 +151,27 @@ finish:
         return r;
 }
 
+int join_client_cluster_state(const JoinClientOptions *o, const char *node, json_t **ret) {
+        _cleanup_free_ char *url = strprintf("%s/v1/cluster-state", o->url), *body = NULL, *answer = NULL;
+        char nonce[JOIN_NONCE_HEX + 1];
+        long status = 0;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        /* Not by TLS: a master without a bundle serves a certificate of its own making. By the proof. */
+        JoinClientOptions opts = { .url = o->url, .secret = o->secret, .timeout_sec = o->timeout_sec };
+        int r = url ? join_nonce_generate(nonce) : -ENOMEM;
+        r = r ?: join_request_build(o->secret, node, NULL, time(NULL), nonce, NULL, false, &body);
+        r = r ?: http_request(&opts, url, body, &status, &answer);
+        if (r >= 0 && (status == 429 || status >= 500 || status == 404))
+                r = -EIO; /* busy, or a join service older than this endpoint: like no answer */
+        else if (r >= 0 && status != 200)
+                r = -EACCES;
+        else if (r >= 0 && join_response_verify(answer, strlen(answer), o->secret, nonce, ret) < 0)
+                r = -EBADMSG;
+        curl_global_cleanup();
+        return r;
+}
+
 /* POST body to path with the client certificate, the server trusted by o->ca_pem only: the answer's JSON
  * object. */
 static int mtls_post(const JoinClientOptions *o, const char *path, const char *body, json_t **ret, long *ret_status,

@@ -41,3 +41,8 @@ int join_client_inventory(const JoinClientOptions *o, const char *node, json_t *
 /* GET /v1/cluster-info: the server's CA, accepted only with a valid proof (-EBADMSG otherwise; -EIO
  * unreachable or busy). Needs curl_global_init() done, as join_client_join() does it itself. */
 int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca);
+
+/* POST /v1/cluster-state as master node: what the master at o->url holds (join-protocol.h), accepted only with
+ * a valid proof, whatever certificate it serves. *ret: {"node", "etcd", "ca", "time"}. -EIO no answer (or
+ * busy), -EACCES refused, -EBADMSG a bad proof. */
+int join_client_cluster_state(const JoinClientOptions *o, const char *node, json_t **ret);

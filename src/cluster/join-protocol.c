@@ -512,6 +512,15 @@ finish:
         return r;
 }
 
+int join_cluster_state(const char *node, bool etcd, const char *ca_hash, time_t now, json_t **ret) {
+        json_t *j = json_pack("{s:s,s:b,s:s,s:I}", "node", node, "etcd", etcd, "ca", ca_hash ? ca_hash : "", "time",
+                              (json_int_t) now);
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
+        return 0;
+}
+
 int join_cluster_info(const Bundle *b, json_t **ret) {
         _cleanup_free_ char *ca = NULL;
         size_t size;

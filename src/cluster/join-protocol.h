@@ -23,6 +23,13 @@
  *        -> {"node", "certificates": {NAME: PEM}, "ca": PEM, "role_material": {PATH: text},
  *            ["ca_bundle": {BUNDLE-RELATIVE PATH: text}], ["registered": {"ip", "role"}], "proof": P}
  *
+ *   POST /v1/cluster-state  a join request without CSRs, from a master
+ *        -> {"node", "etcd": BOOL, "ca": "sha256:HEX" or "", "time": SECONDS, "proof": P}
+ *   what the answering master holds (membership.h, no second cluster): "etcd" when it holds a cluster's
+ *   etcd data or bootstrapped/joined, "ca" its bundle's CA ("" without a bundle). A master's join service
+ *   answers it from its boot on, before it has a bundle: then with a certificate of its own making, and
+ *   503 to every other request.
+ *
  * hwaddr: a machine not in the inventory (cluster.auto_register) gives its NIC's MAC; the service names
  * it (hostname_prefix + the MAC's last six hex digits), gives it auto_register's role and the address the
  * request came from, and says so in "registered".
@@ -113,6 +120,9 @@ int join_csr_make(EVP_PKEY *key, const char *cn, char **ret_pem);
  * (HTTP 409) when its name is a node of the inventory. */
 int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
                const IpAddr *peer, time_t now, json_t **ret, char **ret_names, const char **ret_reason);
+
+/* The /v1/cluster-state answer of master node, without its proof (ca_hash "" without a bundle). */
+int join_cluster_state(const char *node, bool etcd, const char *ca_hash, time_t now, json_t **ret);
 
 /* The cluster-info answer (the CA certificate), without its proof. */
 int join_cluster_info(const Bundle *b, json_t **ret);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "net-util.h"
 #include "secret-formats.h"
+#include "state.h"
 #include "string-util.h"
 #include "x509.h"
 #include "banned.h"
@@ -56,6 +57,13 @@ struct JoinServer {
         const char *const *etcd_endpoints;
         size_t n_etcd_endpoints;
         const EtcdTls *etcd_tls;
+        /* What /v1/cluster-state looks at: the node's root (NULL: /), and whether this master has no bundle
+         * yet (a candidate: its certificate is its own, every other request gets 503). */
+        const char *root;
+        bool candidate;
+        char *stop_when; /* a candidate stops once this file exists (its bundle): systemd starts it again */
+        struct event *watch;
+        int exit_status;
 };
 
 static double monotonic_now(void) {
@@ -231,6 +239,41 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         join_request_done(&jr);
 }
 
+/* POST /v1/cluster-state (a join request without CSRs, from a master): what this master holds, sealed
+ * (membership.h: no second cluster). */
+static void handle_cluster_state(JoinServer *s, struct evhttp_request *req, const char *ip) {
+        size_t size;
+        const char *body = request_body(req, ip, &size);
+        if (!body)
+                return;
+        JoinRequest jr = {};
+        const char *reason = "internal error";
+        _cleanup_(json_decrefp) json_t *resp = NULL;
+        time_t now = time(NULL);
+        int r = join_request_parse(body, size, &jr, &reason);
+        r = r ?: join_request_verify(&jr, s->bundle->join_secret, now, &reason);
+        if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
+                reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        const Node *asker = r >= 0 ? inventory_find_node(s->inv, jr.node) : NULL;
+        if (r >= 0 && (!asker || !asker->roles[ROLE_MASTER])) {
+                r = -EPERM;
+                reason = "only a master asks what a master holds";
+        }
+        char hash[72] = "";
+        bool holds = node_holds_cluster(s->root);
+        if (r >= 0 && !s->candidate)
+                r = pki_spki_hash(s->bundle->ca, hash);
+        r = r ?: join_cluster_state(s->self->name, holds, hash, now, &resp);
+        if (r < 0)
+                refuse(req, ip, jr.node, errno_to_status(r), reason);
+        else {
+                log_info("join: client %s node %s: cluster-state served (%s%s)", ip, jr.node,
+                         holds ? "holds a cluster" : "no cluster", s->candidate ? ", no bundle" : "");
+                reply_sealed(req, ip, jr.node, resp, s->bundle->join_secret, jr.nonce);
+        }
+        join_request_done(&jr);
+}
+
 /* The certificate the TLS client presented (verified by nobody yet), or NULL. */
 static X509 *client_certificate(struct evhttp_request *req) {
         struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -331,7 +374,14 @@ static void handle(struct evhttp_request *req, void *userdata) {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
         enum evhttp_cmd_type method = evhttp_request_get_command(req);
-        if (streq_ptr(path, "/v1/join")) {
+        if (streq_ptr(path, "/v1/cluster-state")) {
+                if (method == EVHTTP_REQ_POST)
+                        handle_cluster_state(s, req, ip);
+                else
+                        refuse(req, ip, NULL, 405, "use POST");
+        } else if (s->candidate)
+                refuse(req, ip, NULL, 503, "this master has no cluster's bundle yet");
+        else if (streq_ptr(path, "/v1/join")) {
                 if (method == EVHTTP_REQ_POST)
                         handle_join(s, req, ip);
                 else
@@ -443,6 +493,33 @@ fail:
         return r;
 }
 
+void join_server_set_root(JoinServer *s, const char *root) {
+        s->root = root;
+}
+
+static void on_watch(evutil_socket_t fd, short events, void *userdata) {
+        JoinServer *s = userdata;
+        (void) fd;
+        (void) events;
+        if (access(s->stop_when, F_OK) < 0)
+                return;
+        log_info("join: %s is here: stopping, to serve with the cluster's bundle", s->stop_when);
+        s->exit_status = -EAGAIN;
+        event_base_loopbreak(s->base);
+}
+
+int join_server_set_candidate(JoinServer *s, const char *stop_when) {
+        static const struct timeval every = { .tv_sec = 2 };
+        s->candidate = true;
+        if (!stop_when)
+                return 0;
+        s->stop_when = strdup(stop_when);
+        s->watch = s->stop_when ? event_new(s->base, -1, EV_PERSIST, on_watch, s) : NULL;
+        if (!s->watch || event_add(s->watch, &every) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n, const EtcdTls *tls) {
         s->etcd_endpoints = n > 0 ? endpoints : NULL;
         s->n_etcd_endpoints = n;
@@ -501,7 +578,7 @@ int join_server_run(JoinServer *s, void (*ready)(void)) {
                 return -ENOMEM;
         if (ready)
                 ready();
-        return event_base_dispatch(s->base) < 0 ? -EIO : 0;
+        return event_base_dispatch(s->base) < 0 ? -EIO : s->exit_status;
 }
 
 void join_server_free(JoinServer *s) {
@@ -511,6 +588,9 @@ void join_server_free(JoinServer *s) {
                 event_free(s->sigterm);
         if (s->sigint)
                 event_free(s->sigint);
+        if (s->watch)
+                event_free(s->watch);
+        free(s->stop_when);
         if (s->http)
                 evhttp_free(s->http);
         if (s->base)

@@ -22,7 +22,15 @@ int join_server_listen(JoinServer *s, const char *address, uint16_t port);
 /* The etcds /v1/inventory reads the stored inventory from (the master's own first), with the master's etcd
  * client certificate; all must outlive the server. Without, /v1/inventory answers 503. */
 void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n, const EtcdTls *tls);
-/* Serves until SIGTERM or SIGINT; ready is called once (may be NULL) when the loop starts. */
+/* Where /v1/cluster-state looks for what this master holds (node_holds_cluster()); must outlive the server.
+ * NULL (the default): /. */
+void join_server_set_root(JoinServer *s, const char *root);
+/* A master without the cluster's bundle yet (b holds the join secret and a CA of the server's own making):
+ * it answers /v1/cluster-state only, 503 to the rest. With stop_when, it stops (join_server_run() returns
+ * -EAGAIN) once that file exists: the bundle arrived, and systemd starts the service again with it. */
+int join_server_set_candidate(JoinServer *s, const char *stop_when);
+/* Serves until SIGTERM or SIGINT (0), or a candidate's bundle arrives (-EAGAIN); ready is called once (may
+ * be NULL) when the loop starts. */
 int join_server_run(JoinServer *s, void (*ready)(void));
 void join_server_free(JoinServer *s);
 

@@ -17,3 +17,35 @@ int etcd_member_not_in(const EtcdMemberList *l, const Inventory *inv, const Etcd
         }
         return 0;
 }
+
+ClusterVerdict cluster_absence(const ClusterWitness *w, size_t n, size_t n_masters, const char *own_ca, char **ret_why) {
+        StrBuf seen = {};
+        size_t none = 0;
+        const ClusterWitness *holder = NULL;
+        for (size_t i = 0; i < n; i++) {
+                bool other_ca = w[i].answered && w[i].ca && *w[i].ca && !streq_ptr(w[i].ca, own_ca);
+                if (w[i].answered && (w[i].etcd || other_ca)) {
+                        holder = holder ?: w + i;
+                        (void) strbuf_printf(&seen, "%s%s: %s", i ? ", " : "", w[i].node,
+                                             w[i].etcd ? "holds a cluster's etcd data" : "holds another cluster's CA");
+                } else {
+                        none += w[i].answered;
+                        (void) strbuf_printf(&seen, "%s%s: %s", i ? ", " : "", w[i].node,
+                                             w[i].answered ? "no cluster" : "no answer");
+                }
+        }
+        /* With this master's own "none", more than half of all masters. */
+        size_t needed = n_masters / 2;
+        ClusterVerdict v = holder ? CLUSTER_EXISTS : none >= needed ? CLUSTER_NONE_PROVEN : CLUSTER_UNPROVEN;
+        if (v == CLUSTER_EXISTS)
+                *ret_why = strprintf("a cluster exists (%s): this master joins it, it never makes another", strempty(seen.s));
+        else if (v == CLUSTER_NONE_PROVEN)
+                *ret_why = n == 0 ? strprintf("the only master: no other to ask")
+                                  : strprintf("no cluster: %zu of the other %zu masters say so (%s)", none, n, strempty(seen.s));
+        else
+                *ret_why = strprintf("a new cluster is made only when a majority of the %zu masters says none exists: "
+                                     "%zu more must answer (%s)",
+                                     n_masters, needed - none, strempty(seen.s));
+        strbuf_done(&seen);
+        return v;
+}

@@ -224,3 +224,16 @@ int cluster_state_reset(const char *root, bool dry_run, void (*cb)(const char *p
         cluster_state_done(&s);
         return r;
 }
+
+bool node_holds_cluster(const char *root) {
+        _cleanup_free_ char *member = path_join_root(root, ETCD_DATA_DIR "/member");
+        struct stat st;
+        if (!member || (stat(member, &st) >= 0 && S_ISDIR(st.st_mode)))
+                return true;
+        ClusterState s;
+        if (cluster_state_load(root, &s) < 0)
+                return true;
+        bool holds = s.state != BOOTSTRAP_UNINITIALIZED || s.joined;
+        cluster_state_done(&s);
+        return holds;
+}

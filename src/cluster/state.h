@@ -49,6 +49,11 @@ bool cluster_state_step_done(const ClusterState *s, const char *step);
 /* Loads the state under root and says whether step is done: 1 yes, 0 no, or a negative errno. */
 int cluster_state_step_recorded(const char *root, const char *step);
 
+/* This master holds a cluster: etcd ran here (its data directory has a member), or the node bootstrapped
+ * or joined. What its join service answers to /v1/cluster-state (membership.h: no second cluster). A state
+ * file that cannot be read counts as holding one: the answer that never makes a second cluster. */
+bool node_holds_cluster(const char *root);
+
 /* Removes every state file and marker (reset-bootstrap.sh): the next bootstrap starts from the top.
  * Data of the services (etcd's, Ceph's) is not touched here. With dry_run only the callback runs. */
 int cluster_state_reset(const char *root, bool dry_run, void (*cb)(const char *path, void *userdata),

@@ -6,6 +6,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "bundle.h"
+#include "fileio.h"
+#include "fs-util.h"
 #include "cmd.h"
 #include "inventory.h"
 #include "join-protocol.h"
@@ -13,6 +15,7 @@
 #include "log.h"
 #include "paths.h"
 #include "string-util.h"
+#include "x509.h"
 #include "banned.h"
 
 static void notify_ready(void) {
@@ -36,6 +39,28 @@ static int listen_override(JoinServer *s, const char *spec) {
         return join_server_listen(s, addr, (uint16_t) port);
 }
 
+/* A master without the cluster's bundle yet (the join policy, before it made or received one): the image's
+ * join secret, and a CA made now and kept in memory only, for the server's TLS certificate. The answer to
+ * /v1/cluster-state is proven by the join secret, not by TLS. -ENOENT without a join secret. */
+static int candidate_bundle(const Options *o, Bundle *b) {
+        _cleanup_free_ char *path = path_join_root(o->root, JOIN_SECRET_PATH), *secret = NULL;
+        size_t size;
+        int r = path ? read_full_file(path, 4096, &secret, &size) : -ENOMEM;
+        if (r < 0)
+                return r;
+        secret[strcspn(secret, "\r\n")] = 0;
+        if (!*secret)
+                return -ENOENT;
+        CertSpec spec = { .common_name = "clusterboot-join-candidate", .usage = CERT_USAGE_CA, .validity_days = 30 };
+        r = pki_key_generate(KEY_ECDSA_P256, &b->ca_key);
+        r = r ?: pki_ca_create(b->ca_key, &spec, &b->ca);
+        if (r >= 0)
+                b->join_secret = TAKE_PTR(secret);
+        else
+                explicit_bzero(secret, size);
+        return r;
+}
+
 static int serve(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
         Bundle b = {};
         RenderSet files = {};
@@ -48,33 +73,59 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                 log_error("node '%s' is not a master: only masters serve joins", node->name);
                 return EXIT_FAILED;
         }
-        if (!o->secrets) {
-                log_error("this needs the cluster's secrets bundle: --secrets DIR");
-                return EXIT_USAGE;
+        /* Without the bundle (the join policy, before this master made or received one): a candidate, which
+         * tells the first master that it holds no cluster (membership.h), until the bundle arrives. */
+        bool candidate = !o->secrets;
+        int k;
+        if (candidate) {
+                k = candidate_bundle(o, &b);
+                if (k == -ENOENT) {
+                        log_error("this needs the cluster's secrets bundle (--secrets DIR, or %s) or, on a master "
+                                  "that has none yet, the image's join secret (%s)", SECRETS_BUNDLE_DIR, JOIN_SECRET_PATH);
+                        r = EXIT_USAGE;
+                        goto finish;
+                }
+                if (k < 0) {
+                        log_error_errno(k, "cannot read the join secret %s: %m", JOIN_SECRET_PATH);
+                        goto finish;
+                }
+        } else {
+                k = bundle_load(o->secrets, &b, &missing);
+                if (k < 0) {
+                        log_error_errno(k, "cannot load the secrets bundle %s%s%s: %m", o->secrets, missing ? ": " : "",
+                                        missing ?: "");
+                        goto finish;
+                }
+                k = bundle_collect(o->secrets, NULL, &files);
+                if (k < 0) {
+                        log_error_errno(k, "cannot read the secrets bundle %s: %m", o->secrets);
+                        goto finish;
+                }
         }
-        int k = bundle_load(o->secrets, &b, &missing);
-        if (k < 0) {
-                log_error_errno(k, "cannot load the secrets bundle %s%s%s: %m", o->secrets, missing ? ": " : "",
-                                missing ?: "");
-                goto finish;
-        }
-        k = bundle_collect(o->secrets, NULL, &files);
-        if (k < 0) {
-                log_error_errno(k, "cannot read the secrets bundle %s: %m", o->secrets);
-                goto finish;
-        }
-        k = join_server_new(inv, node, &b, &files, &s);
+        k = join_server_new(inv, node, &b, candidate ? NULL : &files, &s);
         if (k < 0) {
                 log_error_errno(k, "cannot set up the join service: %m");
                 goto finish;
         }
-        /* /v1/inventory reads what apply stored, from this master's etcd first. */
-        k = cmd_etcd_access(o, inv, node, &etcd);
-        if (k >= 0)
-                join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
-        else
-                log_warning("no etcd client certificate (%s): nodes that ask for the stored inventory get 503",
-                            ETCD_HEALTHCHECK_CERT);
+        join_server_set_root(s, o->root);
+        if (candidate) {
+                _cleanup_free_ char *bundle_ca = path_join_root(o->root, SECRETS_BUNDLE_DIR "/kubernetes/ca.crt");
+                k = bundle_ca ? join_server_set_candidate(s, bundle_ca) : -ENOMEM;
+                if (k < 0) {
+                        log_error_errno(k, "cannot set up the join service: %m");
+                        goto finish;
+                }
+                log_info("join: no secrets bundle on this master yet: answering /v1/cluster-state only, until %s "
+                         "is there", SECRETS_BUNDLE_DIR);
+        } else {
+                /* /v1/inventory reads what apply stored, from this master's etcd first. */
+                k = cmd_etcd_access(o, inv, node, &etcd);
+                if (k >= 0)
+                        join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
+                else
+                        log_warning("no etcd client certificate (%s): nodes that ask for the stored inventory get 503",
+                                    ETCD_HEALTHCHECK_CERT);
+        }
         const char *spec = getenv("CLUSTERBOOT_JOIN_LISTEN");
         if (spec) {
                 k = listen_override(s, spec);
@@ -97,6 +148,10 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                 }
         }
         k = join_server_run(s, notify_ready);
+        if (k == -EAGAIN) {
+                r = EXIT_TEMPFAIL; /* the bundle arrived: systemd starts the service again, with it */
+                goto finish;
+        }
         if (k < 0) {
                 log_error_errno(k, "the join service failed: %m");
                 goto finish;

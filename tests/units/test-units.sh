@@ -221,7 +221,8 @@ check "ceph-mgr@ is ordered after the same node's ceph-mon@" \
 # The Ceph roles' units are template instances (node name, OSD id); they cannot be named in the target,
 # so their templates install into it instead.
 declare -A role_wants=(
-    [kubernetes-master.target]="containerd.service etcd.service kube-apiserver.service kube-controller-manager.service kube-scheduler.service kubelet.service kube-proxy.service flanneld.service"
+    # clusterboot-join.service: from boot on, it tells the first master whether this master holds a cluster.
+    [kubernetes-master.target]="clusterboot-join.service containerd.service etcd.service kube-apiserver.service kube-controller-manager.service kube-scheduler.service kubelet.service kube-proxy.service flanneld.service"
     [kubernetes-worker.target]="containerd.service kubelet.service kube-proxy.service flanneld.service"
     [kafka.target]="kafka.service"
     [ceph-mon.target]=""
