@@ -553,8 +553,12 @@ int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
         if (fd < 0)
                 return -errno;
         int one = 1, r = 0;
+        /* IP_FREEBIND (systemd's FreeBind=): the service starts at boot, perhaps before networkd has given
+         * the master its address; it serves once the address is there. */
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+            (sa.ss_family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
+                                      : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one))) < 0 ||
             bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
                 r = -errno;
         if (r < 0) {

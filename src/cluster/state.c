@@ -226,14 +226,17 @@ int cluster_state_reset(const char *root, bool dry_run, void (*cb)(const char *p
 }
 
 bool node_holds_cluster(const char *root) {
-        _cleanup_free_ char *member = path_join_root(root, ETCD_DATA_DIR "/member");
-        struct stat st;
-        if (!member || (stat(member, &st) >= 0 && S_ISDIR(st.st_mode)))
-                return true;
         ClusterState s;
         if (cluster_state_load(root, &s) < 0)
                 return true;
-        bool holds = s.state != BOOTSTRAP_UNINITIALIZED || s.joined;
+        /* etcd-member done: this master made its cluster or was added to one. */
+        bool holds = s.state != BOOTSTRAP_UNINITIALIZED || s.joined || cluster_state_step_done(&s, "etcd-member");
         cluster_state_done(&s);
-        return holds;
+        if (holds)
+                return true;
+        /* etcd's data, when it can be seen: the join service runs without CAP_DAC_READ_SEARCH, and etcd's
+         * folder is etcd's, 0700; the state above is root's and says it too. */
+        _cleanup_free_ char *member = path_join_root(root, ETCD_DATA_DIR "/member");
+        struct stat st;
+        return !member || (stat(member, &st) >= 0 && S_ISDIR(st.st_mode));
 }

@@ -49,8 +49,8 @@ bool cluster_state_step_done(const ClusterState *s, const char *step);
 /* Loads the state under root and says whether step is done: 1 yes, 0 no, or a negative errno. */
 int cluster_state_step_recorded(const char *root, const char *step);
 
-/* This master holds a cluster: etcd ran here (its data directory has a member), or the node bootstrapped
- * or joined. What its join service answers to /v1/cluster-state (membership.h: no second cluster). A state
+/* This master holds a cluster: it bootstrapped or joined, or its stage etcd-member is done (it made a
+ * cluster or was added to one), or etcd ran here (its data directory has a member, when it can be seen). What its join service answers to /v1/cluster-state (membership.h: no second cluster). A state
  * file that cannot be read counts as holding one: the answer that never makes a second cluster. */
 bool node_holds_cluster(const char *root);
 

@@ -86,8 +86,25 @@ check "... and nothing was written" "$work/none.log" test ! -e "$(root worker-01
 expect "master-02 before the first master serves: exit 75" 75 "join service answers yet" \
         master-02 secrets --retry-timeout 0
 
+# --- no second cluster: the first master makes the cluster only when a majority of the masters says none
+# exists. Alone, it waits; master-02's join service, without a bundle (a candidate), says "no cluster" ---
+expect "master-01 with no other master's join service: exit 75, no bundle made" 75 \
+        "a new cluster is made only when a majority of the 3 masters says none exists: 1 more must answer" \
+        master-01 secrets --retry-timeout 0
+check "... nothing was written" "$work/nob1.log" test ! -e "$(root master-01)/etc/cluster-config/secrets"
+ip netns exec "${ns[master-02]}" "$cb" serve --inventory "$inv" --node master-02 --root "$(root master-02)" \
+        >"$work/serve-02.log" 2>&1 &
+serve02_pid=$!
+pids+=("$serve02_pid")
+if wait_tcp "${ns[master-02]}" 10.20.0.12 9443 20 "$serve02_pid" &&
+        grep -q "no secrets bundle on this master yet: answering /v1/cluster-state only" "$work/serve-02.log"; then
+        ok "master-02's join service without a bundle: answers /v1/cluster-state only"
+else
+        not_ok "master-02's join service without a bundle: answers /v1/cluster-state only" "$work/serve-02.log"
+fi
+
 # --- the first master ---
-expect "master-01 (first master, nobody answers) makes the cluster's bundle" 0 \
+expect "master-01 (first master, master-02 says no cluster) makes the cluster's bundle" 0 \
         "first master, no other master answers: made the cluster's secrets bundle" master-01 secrets --retry-timeout 2
 b1=$(root master-01)/etc/cluster-config/secrets
 check "... around the image's join secret; folder 0700, keys and secrets 0600" "$work/b1.log" bash -c \
@@ -115,6 +132,14 @@ expect "master-01's gate join-service: cluster-info answers with a valid proof" 
 expect "master-02 receives the secrets bundle from master-01" 0 \
         "received the secrets bundle from https://10.20.0.11:9443" master-02 secrets --retry-timeout 10
 check "... the same bundle, byte for byte" "$work/b2.log" diff -r "$b1" "$(root master-02)/etc/cluster-config/secrets"
+for _ in $(seq 1 50); do kill -0 "$serve02_pid" 2>/dev/null || break; sleep 0.2; done
+wait "$serve02_pid" 2>/dev/null
+rc=$?
+if [ "$rc" = 75 ] && grep -q "stopping, to serve with the cluster's bundle" "$work/serve-02.log"; then
+        ok "... master-02's candidate join service stops with 75 once the bundle is there (systemd starts it again with it)"
+else
+        not_ok "... master-02's candidate join service stops with 75 once the bundle is there (exit $rc)" "$work/serve-02.log"
+fi
 expect "master-02 signs its certificates from it" 0 "PKI files in place" master-02 certificates
 check "... its etcd peer certificate verifies against master-01's etcd CA" "$work/v2.log" \
         openssl verify -CAfile "$b1/etcd/ca.crt" "$(root master-02)/etc/kubernetes/pki/etcd/peer.crt"
