@@ -331,9 +331,10 @@ int bootstrap_etcd_member(BootstrapContext *c) {
         if (c->node == first) {
                 EtcdMemberList list = {};
                 r = n > 0 ? etcd_member_list((const char *const *) endpoints, n, &c->tls, c->timeout_ms, &list) : -EAGAIN;
-                log_debug("etcd: the other masters' member list: %s", r >= 0 ? "a cluster answers, this node joins it"
-                                                                      : r == -EAGAIN ? "nobody answers, this node starts the cluster"
-                                                                                     : strerror(-r));
+                log_debug("etcd: the other masters' member list: %s",
+                          r >= 0 ? "a cluster answers, this node joins it"
+                          : r == -EAGAIN ? "nobody answers; their join services say whether a cluster exists"
+                                         : strerror(-r));
                 etcd_member_list_done(&list);
                 bool existing = r >= 0;
                 if (existing)
