@@ -202,6 +202,21 @@ static const char *request_body(struct evhttp_request *req, const char *ip, size
         return body ?: "";
 }
 
+/* A join request that is well formed, proven by the join secret, fresh and not seen before. The nonce is
+ * remembered only once the request is authentic, so that nobody can fill the cache without the secret. */
+static int authentic_request(JoinServer *s, const char *body, size_t size, time_t now, JoinRequest *jr,
+                             const char **reason) {
+        int r = join_request_parse(body, size, jr, reason);
+        if (r < 0) {
+                join_request_done(jr);
+                return r;
+        }
+        r = join_request_verify(jr, s->bundle->join_secret, now, reason);
+        if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr->nonce, now)) < 0)
+                *reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        return r;
+}
+
 static void handle_join(JoinServer *s, struct evhttp_request *req, const char *ip) {
         size_t size;
         const char *body = request_body(req, ip, &size);
@@ -213,15 +228,7 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         _cleanup_free_ char *names = NULL;
         time_t now = time(NULL);
 
-        int r = join_request_parse(body, size, &jr, &reason);
-        if (r < 0) {
-                refuse(req, ip, NULL, errno_to_status(r), reason);
-                return;
-        }
-        r = join_request_verify(&jr, s->bundle->join_secret, now, &reason);
-        /* Remembered only once authentic, so that nobody can fill the cache without the secret. */
-        if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
-                reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        int r = authentic_request(s, body, size, now, &jr, &reason);
         IpAddr peer;
         bool have_peer = ip_addr_parse(ip, &peer) >= 0;
         if (r >= 0)
@@ -250,10 +257,7 @@ static void handle_cluster_state(JoinServer *s, struct evhttp_request *req, cons
         const char *reason = "internal error";
         _cleanup_(json_decrefp) json_t *resp = NULL;
         time_t now = time(NULL);
-        int r = join_request_parse(body, size, &jr, &reason);
-        r = r ?: join_request_verify(&jr, s->bundle->join_secret, now, &reason);
-        if (r >= 0 && (r = nonce_cache_add(&s->nonces, jr.nonce, now)) < 0)
-                reason = r == -EALREADY ? "replayed" : r == -EBUSY ? "too many requests" : "internal error";
+        int r = authentic_request(s, body, size, now, &jr, &reason);
         const Node *asker = r >= 0 ? inventory_find_node(s->inv, jr.node) : NULL;
         if (r >= 0 && (!asker || !asker->roles[ROLE_MASTER])) {
                 r = -EPERM;

@@ -5,7 +5,10 @@
  *       joins through join_client_join(): OUTDIR/NAME.crt and .key (a '/' in NAME becomes '_') and
  *       OUTDIR/ca.crt. With --cert (a client certificate and its key), renews through join_client_renew()
  *       instead, SECRET unused. Exit 0 joined, 1 refused (prints the status and reason), 3 the server failed
- *       its proof or pin, 4 unreachable, 2 usage. */
+ *       its proof or pin, 4 unreachable, 2 usage.
+ *   join-tool state URL SECRET NODE
+ *       asks POST /v1/cluster-state as master NODE (join_client_cluster_state()): prints "etcd BOOL ca HASH"
+ *       (HASH "-" for none); exit codes as join. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,11 +131,28 @@ static int join(int argc, char **argv) {
         return ret;
 }
 
+static int state(char **argv) {
+        JoinClientOptions o = { .url = argv[2], .secret = argv[3], .timeout_sec = 10 };
+        json_t *answer = NULL;
+        int r = join_client_cluster_state(&o, argv[4], &answer);
+        int ret = r >= 0 ? 0 : r == -EACCES ? 1 : r == -EBADMSG ? 3 : 4;
+        if (r >= 0) {
+                const char *ca = json_string_value(json_object_get(answer, "ca"));
+                printf("node %s etcd %s ca %s\n", json_string_value(json_object_get(answer, "node")),
+                       json_is_true(json_object_get(answer, "etcd")) ? "true" : "false", ca && *ca ? ca : "-");
+        } else
+                printf("%s\n", r == -EACCES ? "refused" : r == -EBADMSG ? "untrusted server" : "no answer");
+        json_decref(answer);
+        return ret;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 4 && streq(argv[1], "build"))
                 return build(argc, argv);
         if (argc >= 6 && streq(argv[1], "join"))
                 return join(argc, argv);
-        fprintf(stderr, "usage: join-tool build SECRET NODE [NAME...] | join URL SECRET NODE OUTDIR [...]\n");
+        if (argc == 5 && streq(argv[1], "state"))
+                return state(argv);
+        fprintf(stderr, "usage: join-tool build SECRET NODE [NAME...] | join URL SECRET NODE OUTDIR [...] | state URL SECRET NODE\n");
         return 2;
 }

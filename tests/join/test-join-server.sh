@@ -38,8 +38,10 @@ quiet() { "$@" >/dev/null; }
 # Starts a server on 127.0.0.1:PORT with BUNDLE, logging to LOG; waits until it says it serves.
 start_server() {
         local port=$1 bundle=$2 log=$3
+        # --root: where /v1/cluster-state looks for what this master holds (an empty tree: nothing).
+        mkdir -p "$work/root-$port"
         CLUSTERBOOT_JOIN_LISTEN=127.0.0.1:$port "$cb" serve --inventory "$inv" --node master-01 \
-                --secrets "$bundle" 2>"$log" &
+                --secrets "$bundle" --root "$work/root-$port" 2>"$log" &
         pids+=($!)
         for _ in $(seq 1 100); do
                 grep -q "join: serving" "$log" 2>/dev/null && return 0
@@ -186,6 +188,38 @@ out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" ku
 check "the client refuses a server whose proof is wrong" test "$out" = "untrusted server"
 out=$("$tool" join "https://127.0.0.1:$port2" "$secret" worker-01 "$work/bad" --ca "$ca" kubelet)
 check "and one whose certificate is not from the cluster's CA (TLS verification fails: untrusted, not unreachable)" test "$out" = "untrusted server"
+
+# What a master holds (POST /v1/cluster-state), which the first master asks before it makes a cluster.
+out=$("$tool" state "$url" "$secret" master-01)
+check "/v1/cluster-state from master-01: this master holds no cluster yet, and its bundle's CA ($out)" \
+        eval '[[ "$out" == "node master-01 etcd false ca sha256:"* ]]'
+check "... from a worker: refused (only a master asks)" test "$("$tool" state "$url" "$secret" worker-01)" = refused
+check "... with another join secret: refused" test "$("$tool" state "$url" "$(openssl rand -hex 32)" master-01)" = refused
+mkdir -p "$work/root-$port/var/lib/cluster-state" && echo bootstrapped >"$work/root-$port/var/lib/cluster-state/bootstrap-state"
+check "... once the master bootstrapped: it holds a cluster" eval '[[ "$("$tool" state "$url" "$secret" master-01)" == "node master-01 etcd true ca sha256:"* ]]'
+
+# A master without the bundle yet (the join policy): the image's join secret only. It answers
+# /v1/cluster-state with a certificate of its own making, 503 to the rest, and stops with 75 once the
+# bundle is there (systemd starts it again with it).
+cand=$work/candidate
+port3=$((port + 2))
+mkdir -p "$cand/etc/cluster-config/join" && (umask 077 && printf '%s\n' "$secret" >"$cand/etc/cluster-config/join/join-secret")
+CLUSTERBOOT_JOIN_LISTEN=127.0.0.1:$port3 "$cb" serve --inventory "$inv" --node master-01 --root "$cand" 2>"$work/candidate.log" &
+cand_pid=$!
+for _ in $(seq 1 100); do grep -q "join: serving" "$work/candidate.log" 2>/dev/null && break; sleep 0.1; done
+check "a master without the bundle serves as a candidate (the log says so)" \
+        grep -q "no secrets bundle on this master yet: answering /v1/cluster-state only" "$work/candidate.log"
+check "... /v1/cluster-state: no cluster, no CA" test "$("$tool" state "https://127.0.0.1:$port3" "$secret" master-01)" = "node master-01 etcd false ca -"
+mkdir -p "$work/cand-out"
+out=$("$tool" join "https://127.0.0.1:$port3" "$secret" worker-01 "$work/cand-out" kubelet)
+check "... a join: busy as a master that does not serve yet ($out), never a certificate from its own CA" \
+        eval '[[ "$out" == failed* ]] && [ ! -e "$work/cand-out/kubelet.crt" ]'
+check "... cluster-info: 503" test "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port3/v1/cluster-info?nonce=0123456789abcdef0123456789abcdef")" = 503
+mkdir -p "$cand/etc/cluster-config/secrets/kubernetes" && cp "$ca" "$cand/etc/cluster-config/secrets/kubernetes/ca.crt"
+for _ in $(seq 1 50); do kill -0 "$cand_pid" 2>/dev/null || break; sleep 0.2; done
+wait "$cand_pid"
+rc=$?
+check "... once the bundle is there it stops with 75 (exit $rc)" test "$rc" = 75
 
 check "the log has decisions" grep -q "node worker-01: issued certificates \[kubelet\]" "$work/server.log"
 check "the log has the refusals with reasons" grep -q "refused (401): replayed" "$work/server.log"
