@@ -320,12 +320,16 @@ nspawn_image_extras() {
     for lib in $(ldd "$cb" | awk '$3 ~ /^\// && $1 ~ /^lib(a|ub|l|t)san/ { print $3 }'); do
         [ -e "$image$lib" ] || cp -L "$lib" "$image$lib" || return 1
     done
-    # LeakSanitizer stops the threads with ptrace at exit, which clusterboot-renew.service's system call
-    # filter denies: "LeakSanitizer has encountered a fatal error", exit 1. Allowed for a sanitized build only.
+    # LeakSanitizer stops the threads with ptrace at exit, which the system call filters of
+    # clusterboot-renew.service and clusterboot-join.service (whose candidate exits with 75 once the bundle
+    # is there) deny: "LeakSanitizer has encountered a fatal error", exit 1. Allowed for a sanitized build
+    # only.
     if ldd "$cb" | grep -q libasan; then
-        mkdir -p "$image/etc/systemd/system/clusterboot-renew.service.d" || return 1
-        printf '[Service]\nSystemCallFilter=@debug\n' >"$image/etc/systemd/system/clusterboot-renew.service.d/50-sanitizer.conf" ||
-            return 1
+        for u in clusterboot-renew clusterboot-join; do
+            mkdir -p "$image/etc/systemd/system/$u.service.d" || return 1
+            printf '[Service]\nSystemCallFilter=@debug\n' >"$image/etc/systemd/system/$u.service.d/50-sanitizer.conf" ||
+                return 1
+        done
     fi
     # Every library the binary links is in the image (a new dependency needs its package in the include list).
     missing=$(chroot "$image" /usr/bin/ldd /usr/bin/clusterboot 2>&1 | grep 'not found')
