@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,8 +177,26 @@ static int seed(const char *root_dir, const char *disk_dir, bool *ret_seeded, ch
                                     root_dir, status < 0 ? strerror(-status) : output_last_line(output));
         } else if (mkdir(tmp, 0755) < 0)
                 return fail(ret_why, -errno, "cannot make %s: %s", tmp, strerror(errno));
+        /* On the disk before its name: a power cut leaves the copy whole, or the .new that the next boot
+         * makes again. */
+        int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || syncfs(fd) < 0) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return fail(ret_why, r, "cannot sync %s: %s", tmp, strerror(-r));
+        }
+        close(fd);
+        _cleanup_free_ char *parent = strdup(disk_dir);
+        char *slash = parent ? strrchr(parent, '/') : NULL;
+        if (!slash)
+                return -ENOMEM;
+        *slash = 0;
         if (rename(tmp, disk_dir) < 0)
                 return fail(ret_why, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+        r = fsync_directory(parent);
+        if (r < 0)
+                return fail(ret_why, r, "cannot sync %s: %s", parent, strerror(-r));
         *ret_seeded = true;
         return 0;
 }
