@@ -264,6 +264,11 @@ static int sync_cluster_taints(const Options *o, const Inventory *before, const 
                 return -EAGAIN;
         }
         list = json_loads(body, 0, NULL);
+        if (!json_is_array(json_object_get(list, "items"))) {
+                log_error("the API server's answer to GET /api/v1/nodes is not a NodeList");
+                kubeconfig_done(&k);
+                return -EBADMSG;
+        }
         size_t i;
         json_t *item;
         json_array_foreach(json_object_get(list, "items"), i, item) {
