@@ -112,7 +112,9 @@ static const Verb verbs[] = {
           "Runs the join service on the master's IP and 127.0.0.1, HTTPS port 9443, until SIGTERM. A node\n"
           "proves it holds the join secret and sends certificate requests; it gets certificates only for\n"
           "the names and addresses the inventory gives it, the CA, and the keyrings its roles need; a master\n"
-          "may also ask for the CA bundle. Every decision is logged, never a secret." },
+          "may also ask for the CA bundle. A master answers other masters what cluster it holds\n"
+          "(/v1/cluster-state); without the bundle yet it answers only that, with the image's join secret,\n"
+          "and exits 75 once the bundle is there. Every decision is logged, never a secret." },
         { "kubeconfig", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_OUTPUT_FILE, cmd_kubeconfig, "",
           "Write an admin kubeconfig for the operator's workstation",
           "On a master: a client certificate for clusterboot-admin in group system:masters, signed now with\n"
