@@ -248,7 +248,7 @@ static int write_marker(const char *mnt, const char *cluster, const char *node, 
 
 int state_disk_setup(const char *root, const char *device, const char *cluster, const char *node,
                      unsigned wait_seconds, StateDiskResult *ret, char **ret_why) {
-        _cleanup_free_ char *mnt = path_join_root(root, STATE_DISK_MOUNT);
+        _cleanup_free_ char *mnt = path_join_root(root, STATE_DISK_MOUNT), *why = NULL;
         StateDiskProbe p = {};
         StateDiskResult res = {};
         *ret_why = NULL;
@@ -283,7 +283,6 @@ int state_disk_setup(const char *root, const char *device, const char *cluster, 
         if (r < 0)
                 goto out;
 
-        _cleanup_free_ char *why = NULL;
         StateDiskAction action = state_disk_decide(&p, cluster, node, &why);
         log_debug("state disk %s: %s%s%s%s; %s", device, res.was_mounted ? "mounted by an earlier run, " : "",
                   p.content.blank ? "blank" : strempty(p.content.type),
