@@ -181,12 +181,6 @@ static int bundle_identity(BootstrapContext *c, char **ret_secret, char ret_ca[s
         return 0;
 }
 
-/* etcd has run here before: its data directory has a member. */
-static bool has_etcd_data(const char *root) {
-        _cleanup_free_ char *p = path_join_root(root, ETCD_DATA_DIR "/member");
-        struct stat st;
-        return p && stat(p, &st) >= 0 && S_ISDIR(st.st_mode);
-}
 
 static int write_join_env(BootstrapContext *c, const char *initial_cluster) {
         RenderSet set = {};
@@ -299,7 +293,7 @@ int bootstrap_etcd_member(BootstrapContext *c) {
         cluster_state_done(&s);
 
         /* etcd ran here before: it knows its cluster. Never make another. */
-        if (settled || has_etcd_data(c->root)) {
+        if (settled || etcd_has_data(c->root)) {
                 /* After a reset the role is gone: say it again, so etcd-ready records the right state. */
                 if (!settled)
                         r = cluster_state_set_role(c->root, c->node == first_master(c->inv) ? "first-master" : "master");

@@ -236,7 +236,11 @@ bool node_holds_cluster(const char *root) {
                 return true;
         /* etcd's data, when it can be seen: the join service runs without CAP_DAC_READ_SEARCH, and etcd's
          * folder is etcd's, 0700; the state above is root's and says it too. */
+        return etcd_has_data(root);
+}
+
+bool etcd_has_data(const char *root) {
         _cleanup_free_ char *member = path_join_root(root, ETCD_DATA_DIR "/member");
         struct stat st;
-        return !member || (stat(member, &st) >= 0 && S_ISDIR(st.st_mode));
+        return member && stat(member, &st) >= 0 && S_ISDIR(st.st_mode);
 }

@@ -49,6 +49,9 @@ bool cluster_state_step_done(const ClusterState *s, const char *step);
 /* Loads the state under root and says whether step is done: 1 yes, 0 no, or a negative errno. */
 int cluster_state_step_recorded(const char *root, const char *step);
 
+/* etcd has run here before: its data directory has a member (false, too, when it cannot be seen). */
+bool etcd_has_data(const char *root);
+
 /* This master holds a cluster: it bootstrapped or joined, or its stage etcd-member is done (it made a
  * cluster or was added to one), or etcd ran here (its data directory has a member, when it can be seen). What its join service answers to /v1/cluster-state (membership.h: no second cluster). A state
  * file that cannot be read counts as holding one: the answer that never makes a second cluster. */
