@@ -174,6 +174,16 @@ char *strprintf(const char *fmt, ...) {
         return strbuf_steal(&b);
 }
 
+void str_set_vprintf(char **s, const char *fmt, va_list ap) {
+        StrBuf b = {};
+        if (strbuf_vprintf(&b, fmt, ap) < 0) {
+                strbuf_done(&b);
+                return;
+        }
+        free(*s);
+        *s = strbuf_steal(&b);
+}
+
 char *strreplace(const char *s, const char *old, const char *new) {
         StrBuf b = {};
         size_t n = strlen(old);

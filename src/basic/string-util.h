@@ -56,6 +56,8 @@ char *str_escape_display(const char *s);
 
 /* asprintf() that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+/* *s (malloc()ed or NULL) replaced by the formatted text; kept when that cannot be made (no memory). */
+void str_set_vprintf(char **s, const char *fmt, va_list ap) _printf_(2, 0);
 
 /* The last non-empty line of a program's output, for an error message: its trailing newlines are cut off
  * in place. "" for NULL. */

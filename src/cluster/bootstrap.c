@@ -30,13 +30,10 @@
 
 
 void bootstrap_message(BootstrapContext *c, const char *fmt, ...) {
-        StrBuf b = {};
         va_list ap;
         va_start(ap, fmt);
-        (void) strbuf_vprintf(&b, fmt, ap);
+        str_set_vprintf(&c->message, fmt, ap);
         va_end(ap);
-        free(c->message);
-        c->message = strbuf_steal(&b);
 }
 
 int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node *node, const char *root) {

@@ -42,13 +42,10 @@ void join_node_urls_free(char **urls, size_t n) {
 
 static void set_why(char **ret_why, const char *fmt, ...) _printf_(2, 3);
 static void set_why(char **ret_why, const char *fmt, ...) {
-        StrBuf b = {};
         va_list ap;
         va_start(ap, fmt);
-        (void) strbuf_vprintf(&b, fmt, ap);
+        str_set_vprintf(ret_why, fmt, ap);
         va_end(ap);
-        free(*ret_why);
-        *ret_why = strbuf_steal(&b);
 }
 
 /* One request to the masters in turn, until one answers it (or refuses it for good). */

@@ -111,12 +111,7 @@ static int fail(char **ret_why, int r, const char *fmt, ...) _printf_(3, 4);
 static int fail(char **ret_why, int r, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        StrBuf b = {};
-        if (strbuf_vprintf(&b, fmt, ap) >= 0) {
-                free(*ret_why);
-                *ret_why = strbuf_steal(&b);
-        }
-        strbuf_done(&b);
+        str_set_vprintf(ret_why, fmt, ap);
         va_end(ap);
         return r;
 }
