@@ -96,6 +96,7 @@ check_ceph() {
         nspawn_exec "$1" timeout 20 ceph -s --connect-timeout 10
         nspawn_exec "$1" timeout 20 ceph health detail --connect-timeout 10
         checks_ceph_stuck "$1"
+        checks_ceph_slow_ops "$1"
         return 1
     }
 }
@@ -119,6 +120,34 @@ for r in q.get("recovery_state", []):
     print("  %s since %s %s" % (r.get("name"), r.get("enter_time"), json.dumps(extra)[:300] if extra else ""))' "$pg" ||
             echo "pg $pg: no answer to ceph pg query (its primary OSD does not answer)"
         checks_ceph_primary_log "$1" "$pg"
+    done
+}
+# checks_ceph_slow_ops NODE: for each daemon with slow ops (SLOW_OPS), the ops it holds, from its admin socket
+# on the machine that runs it (a monitor's name is its node's; an OSD's host is its CRUSH host): which op,
+# since when, and the last event it reached.
+checks_ceph_slow_ops() {
+    local d host
+    for d in $(nspawn_exec "$1" timeout 20 ceph health detail -f json --connect-timeout 10 | python3 -c '
+import json, re, sys
+c = json.load(sys.stdin).get("checks", {}).get("SLOW_OPS")
+if c:
+    print(" ".join(sorted(set(re.findall(r"\b(?:mon|osd|mds|mgr)\.[A-Za-z0-9_-]+", c["summary"]["message"])))))'); do
+        case $d in
+        osd.*) host=$(nspawn_exec "$1" timeout 20 ceph osd find "${d#osd.}" -f json --connect-timeout 10 |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["crush_location"]["host"])' 2>/dev/null) ;;
+        *) host=${d#*.} ;;
+        esac
+        echo "$d on $host, its ops in flight:"
+        nspawn_exec "$host" timeout 20 ceph daemon "$d" ops 2>&1 | python3 -c '
+import json, sys
+try:
+    ops = json.load(sys.stdin).get("ops", [])
+except ValueError:
+    print("  (no answer from its admin socket)"); sys.exit(0)
+for o in ops[:6]:
+    ev = o.get("type_data", {}).get("events") or o.get("type_data", {}).get("flag_point", "")
+    last = ev[-1].get("event", "") if isinstance(ev, list) and ev else ev
+    print("  %s, %.0f s, %s" % (o.get("description", "")[:120], o.get("age", 0), last))'
     done
 }
 # checks_ceph_primary_log NODE PG: the last lines of the PG's primary OSD's log about it, and its peering
