@@ -500,7 +500,8 @@ static int ask_masters(BootstrapContext *c, const JoinMaterial *m, JoinAsk ask, 
         if (r >= 0)
                 switch (ask) {
                 case ASK_BUNDLE:
-                        r = join_node_bundle(c->node, &o, urls, n, SECRETS_BUNDLE_DIR, &a->set, &a->from, &a->why);
+                        r = join_node_bundle(c->node, &o, urls, n, SECRETS_BUNDLE_STAGING_DIR, &a->set, &a->from,
+                                             &a->why);
                         break;
                 case ASK_CERTIFICATES:
                         r = join_node_certificates(c->inv, c->node, &o, urls, n, &a->set, &a->from, &a->why);
@@ -541,30 +542,72 @@ static int write_set(BootstrapContext *c, const RenderSet *set, const char *root
         return r;
 }
 
+/* A master's bundle appears whole or not at all: it is made or received into SECRETS_BUNDLE_STAGING_DIR
+ * (bundle_staging()), then renamed into place (bundle_publish()). The join service takes the bundle as
+ * there once its kubernetes/ca.crt is, and failed at its start on a bundle half written. What a run that
+ * died left in the staging directory is completed by the next one, as is a bundle half written in place
+ * by an earlier version (moved to the staging directory first). */
+static int bundle_staging(BootstrapContext *c, char **ret) {
+        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+        _cleanup_free_ char *staging = path_join_root(c->root, SECRETS_BUNDLE_STAGING_DIR);
+        if (!dir || !staging)
+                return -ENOMEM;
+        if (access(staging, F_OK) < 0 && rename(dir, staging) < 0 && errno != ENOENT)
+                return -errno;
+        int r = mkdir_p(staging, 0700);
+        if (r >= 0 && chmod(staging, 0700) < 0)
+                r = -errno;
+        if (r < 0)
+                bootstrap_message(c, "cannot make %s: %s", SECRETS_BUNDLE_STAGING_DIR, strerror(-r));
+        else
+                *ret = TAKE_PTR(staging);
+        return r;
+}
+
+static int bundle_publish(BootstrapContext *c) {
+        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
+        _cleanup_free_ char *staging = path_join_root(c->root, SECRETS_BUNDLE_STAGING_DIR);
+        _cleanup_free_ char *parent = path_join_root(c->root, CLUSTER_CONFIG_DIR);
+        if (!dir || !staging || !parent)
+                return -ENOMEM;
+        /* Its files and subdirectories are fsync()ed by write_set(); its own entries here. */
+        int r = fsync_directory(staging);
+        if (r >= 0 && rename(staging, dir) < 0)
+                r = -errno;
+        r = r ?: fsync_directory(parent);
+        if (r < 0)
+                bootstrap_message(c, "cannot move the secrets bundle from %s to %s: %s", SECRETS_BUNDLE_STAGING_DIR,
+                                  SECRETS_BUNDLE_DIR, strerror(-r));
+        return r;
+}
+
 /* The first master, nobody else answering: the cluster's bundle made here, with the image's join secret. */
 static int make_bundle(BootstrapContext *c, const JoinMaterial *m) {
-        _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
-        _cleanup_free_ char *secret_file = dir ? strprintf("%s/join-secret", dir) : NULL;
+        _cleanup_free_ char *dir = NULL, *secret_file = NULL;
         RenderSet set = {};
         Bundle b = {};
         unsigned created = 0;
         const char *missing = NULL;
-        if (!secret_file)
-                return -ENOMEM;
         if (m->ca_pem) {
                 bootstrap_message(c, "the image carries the cluster's CA certificate (" JOIN_CA_PATH ") but this first master "
                                "has no secrets bundle and no other master serves it; put the bundle on the image "
                                "(`install --secret-policy embedded`) or build the image without the CA");
                 return -ENOKEY;
         }
-        int r = mkdir_p(dir, 0700);
-        /* The join secret the other nodes carry; the rest is made. A bundle half made by a run that died is
-         * completed: what exists is loaded, never made again. */
+        int r = bundle_staging(c, &dir);
+        if (r < 0)
+                return r;
+        secret_file = strprintf("%s/join-secret", dir);
+        if (!secret_file)
+                return -ENOMEM;
+        /* The join secret the other nodes carry; the rest is made. What a run that died made is loaded,
+         * never made again. */
         struct stat st;
-        if (r >= 0 && stat(secret_file, &st) < 0)
+        if (stat(secret_file, &st) < 0)
                 r = write_file_atomic(secret_file, m->secret, strlen(m->secret), 0600);
         r = r ?: bundle_init(c->inv, dir, NULL, &b, &set, &created, &missing);
         r = r ?: write_set(c, &set, NULL);
+        r = r ?: bundle_publish(c);
         if (r >= 0)
                 bootstrap_message(c, "first master, no other master answers: made the cluster's secrets bundle (%u items)",
                             created);
@@ -588,9 +631,10 @@ int bootstrap_secrets(BootstrapContext *c) {
                 return r;
         r = ask_masters(c, &m, ASK_BUNDLE, &a);
         if (r >= 0) {
-                _cleanup_free_ char *dir = path_join_root(c->root, SECRETS_BUNDLE_DIR);
-                r = dir ? mkdir_p(dir, 0700) : -ENOMEM;
+                _cleanup_free_ char *staging = NULL;
+                r = bundle_staging(c, &staging);
                 r = r ?: write_set(c, &a.set, c->root);
+                r = r ?: bundle_publish(c);
                 if (r >= 0)
                         bootstrap_message(c, "received the secrets bundle from %s", strempty(a.from));
         } else if (r == -EAGAIN && c->node == first_master(c->inv)) {

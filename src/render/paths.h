@@ -11,6 +11,9 @@
 /* The secrets bundle on a node under the "embedded" policy (the seeds' option A): install --secrets puts
  * it there, and render, pki and firstboot use it when it is there. */
 #define SECRETS_BUNDLE_DIR CLUSTER_CONFIG_DIR "/secrets"
+/* Where a master makes or receives its bundle before renaming it to SECRETS_BUNDLE_DIR: the bundle is
+ * there whole or not at all. */
+#define SECRETS_BUNDLE_STAGING_DIR CLUSTER_CONFIG_DIR "/secrets.new"
 /* Under the "join" policy (the default) the image carries only this: the join secret (0600) and, when the
  * CA was made before the image, its certificate (then the join service is trusted by it, not by proof). */
 #define JOIN_DIR CLUSTER_CONFIG_DIR "/join"

@@ -104,9 +104,14 @@ else
 fi
 
 # --- the first master ---
+# A bundle half written in place (a run of an earlier version that died after its join secret): completed.
+mkdir -p "$(root master-01)/etc/cluster-config/secrets"
+cp "$secret_file" "$(root master-01)/etc/cluster-config/secrets/join-secret"
 expect "master-01 (first master, master-02 says no cluster) makes the cluster's bundle" 0 \
         "first master, no other master answers: made the cluster's secrets bundle" master-01 secrets --retry-timeout 2
 b1=$(root master-01)/etc/cluster-config/secrets
+check "... made in secrets.new and renamed into place: no secrets.new left" "$work/staging1.log" \
+        test ! -e "$(root master-01)/etc/cluster-config/secrets.new"
 check "... around the image's join secret; folder 0700, keys and secrets 0600" "$work/b1.log" bash -c \
         "cmp -s <(tr -d '\n' <'$b1/join-secret') <(tr -d '\n' <'$secret_file') &&
          test \"\$(stat -c %a '$b1')\" = 700 &&
@@ -129,9 +134,14 @@ expect "master-01's gate join-service: cluster-info answers with a valid proof" 
         "join service .* is healthy .*valid proof" master-01 join-service --retry-timeout 5
 
 # --- another master ---
+# What a run that died while writing the received bundle left: overwritten, and the bundle renamed into place.
+mkdir -p "$(root master-02)/etc/cluster-config/secrets.new/kubernetes"
+echo "half a certificate" >"$(root master-02)/etc/cluster-config/secrets.new/kubernetes/ca.crt"
 expect "master-02 receives the secrets bundle from master-01" 0 \
         "received the secrets bundle from https://10.20.0.11:9443" master-02 secrets --retry-timeout 10
-check "... the same bundle, byte for byte" "$work/b2.log" diff -r "$b1" "$(root master-02)/etc/cluster-config/secrets"
+check "... the same bundle, byte for byte; no secrets.new left" "$work/b2.log" bash -c \
+        "diff -r '$b1' '$(root master-02)/etc/cluster-config/secrets' &&
+         test ! -e '$(root master-02)/etc/cluster-config/secrets.new'"
 for _ in $(seq 1 50); do kill -0 "$serve02_pid" 2>/dev/null || break; sleep 0.2; done
 wait "$serve02_pid" 2>/dev/null
 rc=$?
