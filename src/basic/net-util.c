@@ -72,6 +72,33 @@ int ip_prefix_parse(const char *s, IpPrefix *ret, bool *ret_host_bits_set) {
         return 0;
 }
 
+int ip_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, IpAddr *ret) {
+        static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+        if (len < (socklen_t) sizeof(sa_family_t))
+                return -EINVAL;
+        IpAddr a = {};
+        if (sa->sa_family == AF_INET) {
+                if (len < (socklen_t) sizeof(struct sockaddr_in))
+                        return -EINVAL;
+                a.family = AF_INET;
+                memcpy(a.bytes, &((const struct sockaddr_in *) sa)->sin_addr, 4);
+        } else if (sa->sa_family == AF_INET6) {
+                if (len < (socklen_t) sizeof(struct sockaddr_in6))
+                        return -EINVAL;
+                const uint8_t *b = ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+                if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0) {
+                        a.family = AF_INET;
+                        memcpy(a.bytes, b + 12, 4);
+                } else {
+                        a.family = AF_INET6;
+                        memcpy(a.bytes, b, 16);
+                }
+        } else
+                return -EAFNOSUPPORT;
+        *ret = a;
+        return 0;
+}
+
 void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]) {
         if (!inet_ntop(a->family, a->bytes, buf, IP_ADDR_STRLEN))
                 buf[0] = 0;

@@ -29,6 +29,9 @@ int ip_addr_parse(const char *s, IpAddr *ret);
  * with *ret_host_bits_set (if given) set to true, so callers can say why. */
 int ip_prefix_parse(const char *s, IpPrefix *ret, bool *ret_host_bits_set);
 
+/* The address of a sockaddr_in or sockaddr_in6 (an IPv4-mapped IPv6 address as the IPv4 one); -EAFNOSUPPORT
+ * for another family, -EINVAL when len is short. */
+int ip_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, IpAddr *ret);
 void ip_addr_format(const IpAddr *a, char buf[static IP_ADDR_STRLEN]);
 int ip_addr_cmp(const IpAddr *a, const IpAddr *b);
 

@@ -12,12 +12,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "inventory-store.h"
+#include "join-guard.h"
 #include "join-protocol.h"
 #include "join-server.h"
 #include "log.h"
@@ -48,6 +50,7 @@ struct JoinServer {
         const RenderSet *bundle_files;
         struct event_base *base;
         struct evhttp *http;
+        JoinGuard *guard;
         struct event *sigterm, *sigint;
         SSL_CTX *ssl_ctx;
         NonceCache nonces;
@@ -371,6 +374,7 @@ static void handle(struct evhttp_request *req, void *userdata) {
                 evhttp_connection_get_peer(conn, &peer, &port);
         const char *ip = peer ?: "?";
 
+        join_guard_request_read(s->guard, req);
         if (!rate_allow(s, ip)) {
                 refuse(req, ip, NULL, 429, "rate limit exceeded");
                 return;
@@ -416,8 +420,11 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *userd
                 return NULL;
         struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                                  BEV_OPT_CLOSE_ON_FREE);
-        if (bev)
-                bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+        if (!bev)
+                return NULL;
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+        /* Untracked when out of memory: served all the same. */
+        (void) join_guard_track(s->guard, bev, ssl);
         return bev;
 }
 
@@ -480,6 +487,13 @@ int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, con
         s->http = s->base ? evhttp_new(s->base) : NULL;
         if (!s->http)
                 goto fail;
+        struct rlimit rl = {};
+        (void) getrlimit(RLIMIT_NOFILE, &rl);
+        JoinGuardLimits limits = join_guard_limits(rl.rlim_cur);
+        r = join_guard_new(s->base, &limits, &s->guard);
+        if (r < 0)
+                goto fail;
+        log_debug("join: at most %u connections open, %u from one address", limits.max_open, limits.per_source);
         evhttp_set_bevcb(s->http, make_bufferevent, s);
         evhttp_set_gencb(s->http, handle, s);
         /* Bodies up to four times the limit reach handle_join(), which logs and answers 413 with a reason;
@@ -570,7 +584,10 @@ int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
                 return r;
         }
         /* On failure libevent may have closed fd already (its listener owns it): not closed again here. */
-        return evhttp_accept_socket_with_handle(s->http, fd) ? 0 : -ENOMEM;
+        struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(s->http, fd);
+        if (!bound)
+                return -ENOMEM;
+        return join_guard_watch_listener(s->guard, evhttp_bound_socket_get_listener(bound));
 }
 
 static void on_signal(evutil_socket_t sig, short events, void *userdata) {
@@ -580,6 +597,10 @@ static void on_signal(evutil_socket_t sig, short events, void *userdata) {
 }
 
 int join_server_run(JoinServer *s, void (*ready)(void)) {
+        /* A write to a connection its client (or the guard) closed is an error to handle, not a signal that
+         * ends the service; systemd ignores SIGPIPE for it too (IgnoreSIGPIPE=), a shell does not. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return -errno;
         s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
         s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
         if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
@@ -599,8 +620,10 @@ void join_server_free(JoinServer *s) {
         if (s->watch)
                 event_free(s->watch);
         free(s->stop_when);
+        /* evhttp frees its connections, which the guard tracks until then. */
         if (s->http)
                 evhttp_free(s->http);
+        join_guard_free(s->guard);
         if (s->base)
                 event_base_free(s->base);
         SSL_CTX_free(s->ssl_ctx);

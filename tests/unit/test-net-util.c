@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+
 #include "net-util.h"
 #include "tap.h"
 
@@ -19,6 +23,30 @@ TEST(test_addr_parse) {
         ASSERT_TRUE(ip_addr_parse("192.168.1.1/24", &a) < 0);
         ASSERT_TRUE(ip_addr_parse(" 192.168.1.1", &a) < 0);
         ASSERT_TRUE(ip_addr_parse("", &a) < 0);
+}
+
+/* What getpeername() gives the join service: a client's address, IPv4-mapped ones as IPv4. */
+TEST(test_addr_from_sockaddr) {
+        IpAddr a;
+        struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(9443) };
+        inet_pton(AF_INET, "10.20.0.21", &s4.sin_addr);
+        ASSERT_INT_EQ(ip_addr_from_sockaddr((struct sockaddr *) &s4, sizeof(s4), &a), 0);
+        ASSERT_INT_EQ(a.family, AF_INET);
+        ASSERT_STREQ(fmt(&a), "10.20.0.21");
+        ASSERT_INT_EQ(ip_addr_from_sockaddr((struct sockaddr *) &s4, sizeof(s4) - 4, &a), -EINVAL);
+
+        struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+        inet_pton(AF_INET6, "fd00::21", &s6.sin6_addr);
+        ASSERT_INT_EQ(ip_addr_from_sockaddr((struct sockaddr *) &s6, sizeof(s6), &a), 0);
+        ASSERT_INT_EQ(a.family, AF_INET6);
+        ASSERT_STREQ(fmt(&a), "fd00::21");
+        inet_pton(AF_INET6, "::ffff:10.20.0.22", &s6.sin6_addr);
+        ASSERT_INT_EQ(ip_addr_from_sockaddr((struct sockaddr *) &s6, sizeof(s6), &a), 0);
+        ASSERT_INT_EQ(a.family, AF_INET);
+        ASSERT_STREQ(fmt(&a), "10.20.0.22");
+
+        struct sockaddr un = { .sa_family = AF_UNIX };
+        ASSERT_INT_EQ(ip_addr_from_sockaddr(&un, sizeof(un), &a), -EAFNOSUPPORT);
 }
 
 TEST(test_prefix_parse) {
@@ -90,6 +118,7 @@ TEST(test_mac_normalize) {
 
 int main(void) {
         RUN(test_addr_parse);
+        RUN(test_addr_from_sockaddr);
         RUN(test_prefix_parse);
         RUN(test_contains_overlaps);
         RUN(test_nth_and_last);
