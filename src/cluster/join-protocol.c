@@ -464,9 +464,12 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
                 return refuse(ret_reason, "not entitled to the CA bundle: not a master", -EPERM);
         if (req->ca_bundle && !bundle_files)
                 return refuse(ret_reason, "this server does not hand out the CA bundle", -EPERM);
-        /* The bundle holds every key of the cluster: only to the master's own address (or this machine). */
-        if (req->ca_bundle && peer && ip_addr_cmp(peer, &node->ip) != 0 && !ip_addr_is_loopback(peer))
-                return refuse(ret_reason, "not entitled to the CA bundle: not from the master's address", -EPERM);
+        /* A node's certificates, its roles' material (MQTT passwords, the bootstrap-osd keyring, the kubelet's
+         * bootstrap token) and, for a master, the bundle with every key of the cluster: only to the node's own
+         * address (or this machine). The join secret, which every image carries, is not enough. */
+        if (peer && ip_addr_cmp(peer, &node->ip) != 0 && !ip_addr_is_loopback(peer))
+                return refuse(ret_reason, req->ca_bundle ? "not entitled to the CA bundle: not from the master's address"
+                                                         : "not from the node's address", -EPERM);
 
         PkiPlan plan = {};
         StrBuf names = {};

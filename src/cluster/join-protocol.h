@@ -116,8 +116,10 @@ int join_csr_make(EVP_PKEY *key, const char *cn, char **ret_pem);
  * relative paths; NULL refuses) as "ca_bundle": {REL: text}, so that the master can sign for others and
  * serve joins itself (kubeadm's --upload-certs hands out the same keys). The result has no proof yet
  * (join_response_seal()). *ret_names lists the certificates issued (for the log). */
-/* peer: the address the request came from (NULL: unknown), which an auto-registered machine gets; -EEXIST
- * (HTTP 409) when its name is a node of the inventory. */
+/* peer: the address the request came from. Only the node's own address (or loopback) is served: -EPERM
+ * "not from the node's address" otherwise. An auto-registered machine gets it as its address; -EEXIST
+ * (HTTP 409) when its name is a node of the inventory. NULL: not checked, for a renewal, which the node's
+ * current key proves. */
 int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_files, const JoinRequest *req,
                const IpAddr *peer, time_t now, json_t **ret, char **ret_names, const char **ret_reason);
 

@@ -233,10 +233,12 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
 
         int r = authentic_request(s, body, size, now, &jr, &reason);
         IpAddr peer;
-        bool have_peer = ip_addr_parse(ip, &peer) >= 0;
+        if (r >= 0 && ip_addr_parse(ip, &peer) < 0) {
+                reason = "the client's address is unknown";
+                r = -EPERM;
+        }
         if (r >= 0)
-                r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, have_peer ? &peer : NULL, now, &resp, &names,
-                               &reason);
+                r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, &peer, now, &resp, &names, &reason);
         if (r < 0)
                 refuse(req, ip, jr.node, errno_to_status(r), reason);
         else {

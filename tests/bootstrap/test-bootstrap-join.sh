@@ -216,6 +216,24 @@ cp "$b1/kubernetes/ca.crt" "$w3/etc/cluster-config/join/ca.crt"
 expect "worker-03 pinning the cluster's CA: joins, TLS verified by it" 0 "issued through the join service" \
         worker-03 certificates --retry-timeout 10
 
+# The join secret is in every image: a machine at worker-03's address that asks as worker-01 (whose role
+# material has the MQTT users' passwords) is refused, and gets nothing.
+x=$work/root-impostor
+cp -a "$img" "$x"
+echo "mosquitto:x:998:" >>"$x/etc/group"
+ip netns exec "${ns[worker-03]}" "$cb" bootstrap --inventory "$inv" --node worker-01 --root "$x" --stage certificates \
+        --retry-timeout 0 >"$work/impostor.log" 2>&1
+rc=$?
+if [ "$rc" = 1 ] && grep -q "HTTP 403: not from the node's address" "$work/impostor.log" &&
+        test ! -e "$x/etc/mosquitto/passwd" && test ! -e "$x/var/lib/kubelet/pki/kubelet.crt"; then
+        ok "worker-01's certificates asked from worker-03's address: refused (403), nothing written"
+else
+        not_ok "worker-01's certificates asked from worker-03's address: refused (403), nothing written (exit $rc)" \
+                "$work/impostor.log"
+fi
+grep -q "client 10.20.0.23 node worker-01: refused (403): not from the node's address" "$work/serve.log" &&
+        ok "... the service logged who asked from where" || not_ok "... the service logged who asked from where" "$work/serve.log"
+
 # --- a machine that is not in the inventory ---
 u=$work/root-unknown
 cp -a "$img" "$u"

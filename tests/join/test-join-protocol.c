@@ -264,14 +264,16 @@ TEST(test_auto_register) {
         ASSERT_STREQ(bundle_reason, "not entitled to the CA bundle: not a master");
 }
 
-/* The bundle holds every key: a master gets it only from its own address (or the serving machine's). */
-static int bundle_from(const char *peer, const char **ret_reason) {
+/* What NODE gets asking from PEER: its certificate and role material, with the bundle when ca_bundle. */
+static int issue_from(const char *node, bool ca_bundle, const char *peer, const char **ret_reason) {
         time_t now = time(NULL);
-        char nonce[JOIN_NONCE_HEX + 1], *body = NULL, *names = NULL;
-        json_t *resp = NULL;
+        char nonce[JOIN_NONCE_HEX + 1], *body = NULL, *names = NULL, *pem = NULL;
+        json_t *resp = NULL, *csrs = json_object();
+        EVP_PKEY *key = NULL;
         IpAddr ip;
-        if (join_nonce_generate(nonce) < 0 || ip_addr_parse(peer, &ip) < 0 ||
-            join_request_build(SECRET, "master-01", NULL, now, nonce, NULL, true, &body) < 0)
+        if (join_nonce_generate(nonce) < 0 || ip_addr_parse(peer, &ip) < 0 || pki_key_generate(KEY_ECDSA_P256, &key) < 0 ||
+            join_csr_make(key, "whatever", &pem) < 0 || json_object_set_new(csrs, "kubelet", json_string(pem)) < 0 ||
+            join_request_build(SECRET, node, NULL, now, nonce, csrs, ca_bundle, &body) < 0)
                 abort();
         JoinRequest r = {};
         int k = join_request_parse(body, strlen(body), &r, ret_reason);
@@ -279,17 +281,33 @@ static int bundle_from(const char *peer, const char **ret_reason) {
         k = k ?: join_issue(inv, &bundle, &bundle_files, &r, &ip, now, &resp, &names, ret_reason);
         join_request_done(&r);
         json_decref(resp);
+        json_decref(csrs);
+        EVP_PKEY_free(key);
+        free(pem);
         free(names);
         free(body);
         return k;
 }
 
+/* The bundle holds every key: a master gets it only from its own address (or the serving machine's). */
 TEST(test_bundle_only_from_the_masters_address) {
         const char *reason = NULL;
-        ASSERT_INT_EQ(bundle_from("192.168.1.10", &reason), 0); /* master-01's address */
-        ASSERT_INT_EQ(bundle_from("127.0.0.1", &reason), 0);
-        ASSERT_INT_EQ(bundle_from("192.168.1.11", &reason), -EPERM); /* worker-01's */
+        ASSERT_INT_EQ(issue_from("master-01", true, "192.168.1.10", &reason), 0); /* master-01's address */
+        ASSERT_INT_EQ(issue_from("master-01", true, "127.0.0.1", &reason), 0);
+        ASSERT_INT_EQ(issue_from("master-01", true, "192.168.1.11", &reason), -EPERM); /* worker-01's */
         ASSERT_STREQ(reason, "not entitled to the CA bundle: not from the master's address");
+}
+
+/* The join secret is in every image: with it alone, a machine gets no other node's certificates or role
+ * material (worker-02 asking as worker-01, which has the MQTT broker's passwords). */
+TEST(test_certificates_only_from_the_nodes_address) {
+        const char *reason = NULL;
+        ASSERT_INT_EQ(issue_from("worker-01", false, "192.168.1.11", &reason), 0);
+        ASSERT_INT_EQ(issue_from("worker-01", false, "127.0.0.1", &reason), 0);
+        ASSERT_INT_EQ(issue_from("worker-01", false, "192.168.1.12", &reason), -EPERM);
+        ASSERT_STREQ(reason, "not from the node's address");
+        ASSERT_INT_EQ(issue_from("master-01", false, "192.168.1.11", &reason), -EPERM);
+        ASSERT_STREQ(reason, "not from the node's address");
 }
 
 TEST(test_entitlement) {
@@ -444,6 +462,7 @@ int main(int argc, char **argv) {
         RUN(test_entitlement);
         RUN(test_auto_register);
         RUN(test_bundle_only_from_the_masters_address);
+        RUN(test_certificates_only_from_the_nodes_address);
         RUN(test_bad_csr);
         RUN(test_renew);
         RUN(test_cert_names);
