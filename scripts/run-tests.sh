@@ -76,36 +76,51 @@ meson test -C build-test --print-errorlogs
 meson_rc=$?
 
 
+# fuzz NAME TARGET SECONDS SEED_DIR...: one libFuzzer target of build-fuzz for a bounded time, from its seeds
+# (the files of each folder but README.md); a point "ok NAME" or "not ok NAME".
+fuzz() {
+    local name=$1 target=build-fuzz/$2 seconds=$3 corpus seeds d
+    shift 3
+    corpus=$(mktemp -d)
+    seeds=$(mktemp -d)
+    for d in "$@"; do find "$d" -type f ! -name README.md -exec cp {} "$seeds" \; ; done
+    echo "$name: libFuzzer for ${seconds}s"
+    if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
+            "$corpus" "$seeds" 2>"build-fuzz/$name.log"; then
+        echo "ok $name" >>"$extra"
+        grep -E '^Done [0-9]+ runs' "build-fuzz/$name.log" || true
+    else
+        echo "not ok $name" >>"$extra"
+        tail -60 "build-fuzz/$name.log"
+        echo "$name: a crash input is in build-fuzz/; add it to the target's seeds (tests/fuzz/regressions/ for the inventory)"
+    fi
+    rm -rf "$corpus" "$seeds"
+}
+
+# Every parser of outside input under libFuzzer: the inventory for $FUZZ_SECONDS, the join request and etcd's
+# answers for half as long each (their seeds are replayed in every build too).
+fuzz_names="fuzz-inventory fuzz-join-request fuzz-etcd-answer"
 if [ "$fuzz_seconds" -le 0 ]; then
-    echo "optskip fuzz-inventory: the libFuzzer run (FUZZ_SECONDS=0)" >>"$extra"
+    for f in $fuzz_names; do echo "optskip $f: the libFuzzer run (FUZZ_SECONDS=0)" >>"$extra"; done
 elif ! command -v clang >/dev/null; then
-    echo "fuzz-inventory: clang not found, libFuzzer run skipped"
-    echo "skip fuzz-inventory: clang not found (scripts/setup-deps.sh --tests installs it)" >>"$extra"
+    echo "fuzz: clang not found, libFuzzer runs skipped"
+    for f in $fuzz_names; do
+        echo "skip $f: clang not found (scripts/setup-deps.sh --tests installs it)" >>"$extra"
+    done
 else
     if [ ! -d build-fuzz ]; then
         CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     fi
-    if ninja -C build-fuzz tests/fuzz/fuzz-inventory tests/fuzz/fuzz-inventory-corpus >build-fuzz.log 2>&1; then
-        corpus=$(mktemp -d)
-        echo "fuzz-inventory: libFuzzer for ${fuzz_seconds}s"
-        # libFuzzer reads every file of a seed folder: give it the regressions without their README.
-        seeds=$(mktemp -d)
-        find tests/fuzz/regressions -type f ! -name README.md -exec cp {} "$seeds" \;
-        if build-fuzz/tests/fuzz/fuzz-inventory -max_total_time="$fuzz_seconds" -timeout=10 \
-                -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ "$corpus" \
-                build-fuzz/tests/fuzz/fuzz-inventory-corpus "$seeds" 2>build-fuzz/fuzz.log; then
-            echo "ok fuzz-inventory" >>"$extra"
-            grep -E '^Done [0-9]+ runs' build-fuzz/fuzz.log || true
-        else
-            echo "not ok fuzz-inventory" >>"$extra"
-            tail -60 build-fuzz/fuzz.log
-            echo "fuzz-inventory: a crash input is in build-fuzz/; copy it to tests/fuzz/regressions/"
-        fi
-        rm -rf "$corpus" "$seeds"
+    if ninja -C build-fuzz tests/fuzz/fuzz-inventory tests/fuzz/fuzz-inventory-corpus tests/join/fuzz-join-request \
+            tests/cluster/fuzz-etcd-answer >build-fuzz.log 2>&1; then
+        fuzz fuzz-inventory tests/fuzz/fuzz-inventory "$fuzz_seconds" build-fuzz/tests/fuzz/fuzz-inventory-corpus \
+            tests/fuzz/regressions
+        fuzz fuzz-join-request tests/join/fuzz-join-request $(((fuzz_seconds + 1) / 2)) tests/join/corpus
+        fuzz fuzz-etcd-answer tests/cluster/fuzz-etcd-answer $(((fuzz_seconds + 1) / 2)) tests/cluster/answers
     else
         grep -E 'error' build-fuzz.log | head -20
-        echo "not ok - fuzz-inventory: the libFuzzer build failed"
-        echo "not ok fuzz-inventory (the libFuzzer build failed)" >>"$extra"
+        echo "not ok - fuzz: the libFuzzer build failed"
+        for f in $fuzz_names; do echo "not ok $f (the libFuzzer build failed)" >>"$extra"; done
     fi
     rm -f build-fuzz.log
 fi
