@@ -93,9 +93,14 @@ int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **
                 *ret_why = strprintf("cannot read %s: %s", path, strerror(-r));
                 return r;
         }
+        return kubeconfig_parse(root, path, data, size, ret, ret_why);
+}
 
+int kubeconfig_parse(const char *root, const char *path, char *data, size_t size, Kubeconfig *ret, char **ret_why) {
         SourceSet sources = {};
         Report report;
+        int r;
+        *ret_why = NULL;
         report_init(&report, &sources);
         int file = source_set_add(&sources, NULL, path, data, size);
         _cleanup_(ynode_freep) YNode *doc = file >= 0 ? yaml_tree_parse(&sources, (uint32_t) file, &report) : NULL;

@@ -22,6 +22,8 @@ typedef struct Kubeconfig {
  * root too. -ENOENT: no such kubeconfig, or a file it names does not exist (yet); -EBADMSG: it is not one
  * this can use. *ret_why says which, and why. */
 int kubeconfig_load(const char *root, const char *path, Kubeconfig *ret, char **ret_why);
+/* The same for a kubeconfig read already: data (size bytes, NUL-terminated, taken and wiped) is path's. */
+int kubeconfig_parse(const char *root, const char *path, char *data, size_t size, Kubeconfig *ret, char **ret_why);
 void kubeconfig_done(Kubeconfig *k);
 
 /* Sets up h for a request to url as the kubeconfig's user: HTTPS only, no proxy, the server verified against
