@@ -22,6 +22,7 @@
 #include "render.h"
 #include "state.h"
 #include "writer.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "x509.h"
 #include "banned.h"
@@ -161,19 +162,16 @@ static int bundle_identity(BootstrapContext *c, char **ret_secret, char ret_ca[s
         _cleanup_free_ char *pem = NULL;
         _cleanup_(X509_freep) X509 *ca = NULL;
         char *secret = NULL;
-        size_t size, pem_size;
-        int r = secret_path && ca_path ? read_full_file(secret_path, 4096, &secret, &size) : -ENOMEM;
+        size_t pem_size;
+        int r = secret_path && ca_path ? join_secret_read(secret_path, &secret) : -ENOMEM;
         r = r ?: read_full_file(ca_path, 1024 * 1024, &pem, &pem_size);
         r = r ?: pki_cert_from_pem(pem, pem_size, &ca);
         r = r ?: pki_spki_hash(ca, ret_ca);
         if (r < 0) {
-                if (secret)
-                        explicit_bzero(secret, size);
-                free(secret);
+                secret_free(secret);
                 bootstrap_message(c, "cannot read this master's secrets bundle (%s): %s", SECRETS_BUNDLE_DIR, strerror(-r));
                 return r;
         }
-        secret[strcspn(secret, "\r\n")] = 0;
         *ret_secret = secret;
         return 0;
 }
@@ -334,12 +332,10 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                 else if (r == -EAGAIN) {
                         /* No other master's etcd answers. A new cluster only when a majority of the masters
                          * says that none exists: a reinstalled first master whose peers are down waits. */
-                        char *secret = NULL, own_ca[72];
+                        _cleanup_secret_free_ char *secret = NULL;
+                        char own_ca[72];
                         r = bundle_identity(c, &secret, own_ca);
                         r = r ?: prove_no_cluster(c, secret, own_ca);
-                        if (secret)
-                                explicit_bzero(secret, strlen(secret));
-                        free(secret);
                 }
                 if (r >= 0 && !existing) {
                         /* Nobody has a cluster: make the one-member cluster etcd.env describes. */
@@ -422,8 +418,8 @@ int bootstrap_etcd_ready(BootstrapContext *c) {
 
 /* --- secrets and certificates --- */
 
-/* A file of the image (under root), or NULL with errno ENOENT. Secrets are wiped by the caller. */
-static char *read_image_file(const char *root, const char *path, size_t *ret_size) {
+/* A file of the image (under root), or NULL with errno ENOENT. */
+static char *read_image_file(const char *root, const char *path) {
         _cleanup_free_ char *p = path_join_root(root, path);
         char *data = NULL;
         size_t size = 0;
@@ -432,21 +428,16 @@ static char *read_image_file(const char *root, const char *path, size_t *ret_siz
                 errno = -r;
                 return NULL;
         }
-        if (ret_size)
-                *ret_size = size;
         return data;
 }
 
 typedef struct JoinMaterial {
         char *secret;
-        size_t secret_size;
         char *ca_pem;
 } JoinMaterial;
 
 static void join_material_done(JoinMaterial *m) {
-        if (m->secret)
-                explicit_bzero(m->secret, m->secret_size);
-        free(m->secret);
+        secret_free(m->secret);
         free(m->ca_pem);
         *m = (JoinMaterial) {};
 }
@@ -454,15 +445,20 @@ static void join_material_done(JoinMaterial *m) {
 /* What the image carries under the join policy: the join secret, perhaps the CA certificate. */
 static int join_material_load(BootstrapContext *c, JoinMaterial *ret) {
         JoinMaterial m = {};
-        m.secret = read_image_file(c->root, JOIN_SECRET_PATH, &m.secret_size);
-        if (!m.secret) {
+        _cleanup_free_ char *path = path_join_root(c->root, JOIN_SECRET_PATH);
+        int r = path ? join_secret_read(path, &m.secret) : -ENOMEM;
+        if (r == -EBADMSG) {
+                bootstrap_message(c, JOIN_SECRET_PATH " is empty or more than one line: not a join secret; build the "
+                                  "image again with `clusterboot install`");
+                return r;
+        }
+        if (r < 0) {
                 bootstrap_message(c, "this node has neither the secrets bundle (" SECRETS_BUNDLE_DIR ") nor a join secret "
                                "(" JOIN_SECRET_PATH "); build the image with `clusterboot install --secret-policy "
                                "join` (or embedded, with --secrets DIR)");
                 return -ENOKEY;
         }
-        m.secret[strcspn(m.secret, "\r\n")] = 0;
-        m.ca_pem = read_image_file(c->root, JOIN_CA_PATH, NULL); /* optional */
+        m.ca_pem = read_image_file(c->root, JOIN_CA_PATH); /* optional */
         *ret = m;
         return 0;
 }

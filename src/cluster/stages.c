@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "renderers.h"
 #include "stages.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -58,16 +59,13 @@ static char *node_url(const Node *n, const char *scheme, int port, const char *p
 static int gate_join_service(BootstrapContext *c) {
         _cleanup_free_ char *path = path_join_root(c->root, SECRETS_BUNDLE_DIR "/join-secret");
         _cleanup_free_ char *url = node_url(c->node, "https", JOIN_PORT, "");
-        _cleanup_free_ char *secret = NULL;
-        size_t size;
+        _cleanup_secret_free_ char *secret = NULL;
         if (!path || !url)
                 return -ENOMEM;
-        int r = read_full_file(path, 4096, &secret, &size);
+        int r = join_secret_read(path, &secret);
         if (r < 0)
                 return r;
-        secret[strcspn(secret, "\n")] = 0;
         r = join_node_ping(url, secret, 5);
-        explicit_bzero(secret, size);
         return gate_result(c, "the join service (clusterboot-join.service)", r,
                            strprintf("cluster-info on %s %s", url,
                                      r >= 0 ? "answered with a valid proof" : r == -EAGAIN ? "does not answer" : "gave a bad proof"));

@@ -78,13 +78,10 @@ static int add_join_secret(RenderSet *set, const char *secret) {
 static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
         _cleanup_free_ char *path = path_join_root(o->root, JOIN_SECRET_PATH);
         char *secret = NULL;
-        size_t size = 0;
-        int r = path ? read_full_file(path, 4096, &secret, &size) : -ENOMEM;
-        if (r >= 0) {
-                secret[strcspn(secret, "\r\n")] = 0;
-                if (strlen(secret) < 32)
-                        r = -EINVAL;
-        } else if (r == -ENOENT)
+        int r = path ? join_secret_read(path, &secret) : -ENOMEM;
+        if (r == -EBADMSG || (r >= 0 && strlen(secret) < 32))
+                r = -EINVAL;
+        else if (r == -ENOENT)
                 r = random_string("0123456789abcdef", 64, &secret);
         if (r == -EINVAL)
                 log_error("%s in the image is not a join secret (under 32 characters); remove it to make a new one",

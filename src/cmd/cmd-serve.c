@@ -14,6 +14,7 @@
 #include "join-server.h"
 #include "log.h"
 #include "paths.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "x509.h"
 #include "banned.h"
@@ -43,21 +44,18 @@ static int listen_override(JoinServer *s, const char *spec) {
  * join secret, and a CA made now and kept in memory only, for the server's TLS certificate. The answer to
  * /v1/cluster-state is proven by the join secret, not by TLS. -ENOENT without a join secret. */
 static int candidate_bundle(const Options *o, Bundle *b) {
-        _cleanup_free_ char *path = path_join_root(o->root, JOIN_SECRET_PATH), *secret = NULL;
-        size_t size;
-        int r = path ? read_full_file(path, 4096, &secret, &size) : -ENOMEM;
+        _cleanup_free_ char *path = path_join_root(o->root, JOIN_SECRET_PATH);
+        char *secret = NULL;
+        int r = path ? join_secret_read(path, &secret) : -ENOMEM;
         if (r < 0)
                 return r;
-        secret[strcspn(secret, "\r\n")] = 0;
-        if (!*secret)
-                return -ENOENT;
         CertSpec spec = { .common_name = "clusterboot-join-candidate", .usage = CERT_USAGE_CA, .validity_days = 30 };
         r = pki_key_generate(KEY_ECDSA_P256, &b->ca_key);
         r = r ?: pki_ca_create(b->ca_key, &spec, &b->ca);
         if (r >= 0)
                 b->join_secret = TAKE_PTR(secret);
         else
-                explicit_bzero(secret, size);
+                secret_free(secret);
         return r;
 }
 

@@ -100,11 +100,11 @@ static int read_item_file(const char *dir, const char *rel, char **ret, size_t *
         return read_full_file(path, MAX_FILE, ret, ret_size);
 }
 
-/* One-line values (a token, an id): the file without its trailing newline. */
-static int read_line(const char *dir, const char *rel, char **ret) {
+/* One line of path, without its newline (a token, an id, a join secret). */
+static int read_one_line(const char *path, char **ret) {
         char *data;
         size_t size;
-        int r = read_item_file(dir, rel, &data, &size);
+        int r = read_full_file(path, MAX_FILE, &data, &size);
         if (r < 0)
                 return r;
         while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
@@ -115,6 +115,15 @@ static int read_line(const char *dir, const char *rel, char **ret) {
         }
         *ret = data;
         return 0;
+}
+
+static int read_line(const char *dir, const char *rel, char **ret) {
+        _cleanup_free_ char *path = strprintf("%s/%s", dir, rel);
+        return path ? read_one_line(path, ret) : -ENOMEM;
+}
+
+int join_secret_read(const char *path, char **ret) {
+        return read_one_line(path, ret);
 }
 
 static int read_cert(const char *dir, const char *rel, X509 **ret) {

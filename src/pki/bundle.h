@@ -75,6 +75,10 @@ int bundle_init(const Inventory *inv, const char *dir, const bool rotate[_BUNDLE
 
 /* Loads an existing bundle; -ENOENT names nothing in particular: *ret_missing says which file. */
 int bundle_load(const char *dir, Bundle *ret, const char **ret_missing);
+/* A join secret file, the bundle's join-secret or the image's (JOIN_SECRET_PATH): one line, its newline
+ * dropped. -ENOENT when there is none, -EBADMSG when it is empty or more than one line. *ret is freed with
+ * secret_free(). */
+int join_secret_read(const char *path, char **ret);
 
 void bundle_done(Bundle *b);
 

@@ -145,6 +145,32 @@ TEST(test_load) {
         ASSERT_STREQ(missing, "kubernetes/ca.crt");
 }
 
+/* One rule for every join secret file: the bundle's, the image's. */
+static int read_secret_of(const char *content, char **ret) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/join-secret-test", dir);
+        if (write_file_atomic(path, content, strlen(content), 0600) < 0)
+                abort();
+        return join_secret_read(path, ret);
+}
+
+TEST(test_join_secret_read) {
+        char *s = NULL;
+        ASSERT_INT_EQ(read_secret_of("0123456789abcdef\n", &s), 0);
+        ASSERT_STREQ(s, "0123456789abcdef");
+        secret_free(s);
+        ASSERT_INT_EQ(read_secret_of("0123456789abcdef\r\n", &s), 0);
+        ASSERT_STREQ(s, "0123456789abcdef");
+        secret_free(s);
+        ASSERT_INT_EQ(read_secret_of("0123456789abcdef", &s), 0);
+        ASSERT_STREQ(s, "0123456789abcdef");
+        secret_free(s);
+        ASSERT_INT_EQ(read_secret_of("\n", &s), -EBADMSG);
+        ASSERT_INT_EQ(read_secret_of("", &s), -EBADMSG);
+        ASSERT_INT_EQ(read_secret_of("one\ntwo\n", &s), -EBADMSG);
+        ASSERT_INT_EQ(join_secret_read("/nonexistent/join-secret", &s), -ENOENT);
+}
+
 int main(int argc, char **argv) {
         examples = argc > 1 ? argv[1] : "examples";
         char path[512];
@@ -162,6 +188,7 @@ int main(int argc, char **argv) {
         RUN(test_rotate_front_proxy_ca_reissues_client);
         RUN(test_half_an_item_is_refused);
         RUN(test_load);
+        RUN(test_join_secret_read);
 
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
