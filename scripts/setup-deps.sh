@@ -15,6 +15,7 @@ if [ "${1:-}" = --tests ]; then
         curl unzip ca-certificates      # the Go toolchain from the Go module proxy (image/components/go.sh)
         time hyperfine                  # bench/
         openssl iproute2 util-linux     # test certificates, network namespaces, unshare
+        faketime                        # a node whose clock is wrong (tests/bootstrap)
         systemd                         # systemd-analyze verify, systemctl --root
         mosquitto mosquitto-clients     # the rendered mosquitto.conf and ACL
         ceph-mon ceph-mgr ceph-osd ceph-common # ceph-mon --mkfs, the manager and OSDs from the rendered ceph.conf

@@ -485,11 +485,33 @@ typedef enum JoinAsk {
         ASK_REGISTER,     /* auto_register: a name and address for this MAC, and the certificates */
 } JoinAsk;
 
+/* This machine's clock did not fit the join service's, and the node was served at the service's time: said,
+ * and the clock set to it (a machine without a battery-backed clock boots at 1970, or at its image's date;
+ * its services' certificates would not be valid by it). Not under --root, nor where the clock cannot be
+ * set (a container). */
+static void clock_correct(BootstrapContext *c, long offset, const char *from) {
+        struct timespec ts;
+        char how[64];
+        snprintf(how, sizeof(how), "%ld s %s", offset < 0 ? -offset : offset, offset < 0 ? "ahead of" : "behind");
+        if (c->root) {
+                log_warning("this node's clock is %s the join service's (%s): served at the service's time; the clock "
+                            "is not set under --root", how, strempty(from));
+                return;
+        }
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || (ts.tv_sec += offset, clock_settime(CLOCK_REALTIME, &ts) < 0))
+                log_warning("this node's clock is %s the join service's (%s): served at the service's time, but the "
+                            "clock cannot be set (%m); set it (timedatectl set-time, or NTP)", how, strempty(from));
+        else
+                log_warning("this node's clock was %s the join service's (%s): set to the service's time", how,
+                            strempty(from));
+}
+
 /* Asks the masters' join services (the first that answers), with the image's join material. On failure
  * a->why says why; -EAGAIN when none answers yet. */
 static int ask_masters(BootstrapContext *c, const JoinMaterial *m, JoinAsk ask, JoinAnswer *a) {
+        long offset = 0;
         JoinNodeOptions o = { .secret = m->secret, .ca_pem = m->ca_pem, .timeout_sec = 10,
-                              .hwaddr = ask == ASK_REGISTER ? c->node->macs[0] : NULL };
+                              .hwaddr = ask == ASK_REGISTER ? c->node->macs[0] : NULL, .clock_offset = &offset };
         char **urls = NULL;
         size_t n = 0;
         int r = join_node_urls(c->inv, c->node, &urls, &n);
@@ -507,6 +529,8 @@ static int ask_masters(BootstrapContext *c, const JoinMaterial *m, JoinAsk ask, 
                         break;
                 }
         join_node_urls_free(urls, n);
+        if (r >= 0 && offset != 0)
+                clock_correct(c, offset, a->from);
         return r;
 }
 

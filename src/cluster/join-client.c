@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +11,7 @@
 #include "join-protocol.h"
 #include "secret-formats.h"
 #include "string-util.h"
+#include "x509.h"
 #include "banned.h"
 
 #define ANSWER_MAX (1024 * 1024)
@@ -22,8 +25,15 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+/* The server's certificate is judged at the join service's time, not at this machine's. */
+static CURLcode at_service_time(CURL *c, void *ssl_ctx, void *userdata) {
+        const JoinClientOptions *o = userdata;
+        X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(ssl_ctx), time(NULL) + o->clock_offset);
+        return CURLE_OK;
+}
+
 /* One HTTPS request; verifies the server against ca_pem, or not at all when it is NULL (then the caller
- * must check a proof). */
+ * must check a proof). -ETIME when the server's certificate is not valid yet, or any more, by the clock. */
 static int http_request(const JoinClientOptions *o, const char *url, const char *post, long *ret_status,
                         char **ret_body) {
         CURL *c = curl_easy_init();
@@ -44,6 +54,10 @@ static int http_request(const JoinClientOptions *o, const char *url, const char 
                 /* Only the cluster's CA: not also the system's (curl's default CA path). */
                 e = e ?: curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
                 e = e ?: curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+                if (o->clock_offset != 0) {
+                        e = e ?: curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, at_service_time);
+                        e = e ?: curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *) o);
+                }
         }
         else {
                 e = e ?: curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -58,13 +72,17 @@ static int http_request(const JoinClientOptions *o, const char *url, const char 
                 e = e ?: curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
         }
         e = e ?: curl_easy_perform(c);
-        long status = 0;
+        long status = 0, verified = X509_V_OK;
         if (e == CURLE_OK)
                 curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        else if (e == CURLE_PEER_FAILED_VERIFICATION)
+                curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verified);
         curl_slist_free_all(headers);
         curl_easy_cleanup(c);
         if (e != CURLE_OK) {
                 strbuf_done(&answer);
+                if (verified == X509_V_ERR_CERT_NOT_YET_VALID || verified == X509_V_ERR_CERT_HAS_EXPIRED)
+                        return -ETIME;
                 /* A server whose certificate the CA we trust did not sign is not the cluster's. */
                 return e == CURLE_PEER_FAILED_VERIFICATION ? -EBADMSG : -EIO;
         }
@@ -79,7 +97,7 @@ static char *error_reason(const char *body) {
         return str_escape_display(s ?: "(no reason given)");
 }
 
-int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca) {
+int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca, time_t *ret_time) {
         char nonce[JOIN_NONCE_HEX + 1];
         int r = join_nonce_generate(nonce);
         if (r < 0)
@@ -101,13 +119,37 @@ int join_client_cluster_info(const JoinClientOptions *o, char **ret_ca) {
         if (r < 0)
                 return -EBADMSG;
         const char *ca = json_string_value(json_object_get(info, "ca"));
-        if (!ca)
+        json_t *t = json_object_get(info, "time");
+        if (!ca || (ret_time && !json_is_integer(t)))
                 return -EBADMSG;
         char *s = strdup(ca);
         if (!s)
                 return -ENOMEM;
         *ret_ca = s;
+        if (ret_time)
+                *ret_time = (time_t) json_integer_value(t);
         return 0;
+}
+
+int join_client_clock_offset(const JoinClientOptions *o, long *ret) {
+        /* Not by TLS: its dates are what does not fit. By the proof, and the CA it names. */
+        JoinClientOptions opts = { .url = o->url, .secret = o->secret, .timeout_sec = o->timeout_sec };
+        _cleanup_free_ char *ca = NULL;
+        time_t t;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        int r = join_client_cluster_info(&opts, &ca, &t);
+        if (r >= 0 && o->ca_pem) {
+                _cleanup_(X509_freep) X509 *want = NULL;
+                char hash[72];
+                r = pki_cert_from_pem(o->ca_pem, strlen(o->ca_pem), &want);
+                r = r ?: pki_spki_hash(want, hash);
+                r = r < 0 ? -EBADMSG : join_check_ca_hash(ca, hash) < 0 ? -EBADMSG : 0;
+        }
+        if (r >= 0)
+                *ret = (long) (t - time(NULL));
+        curl_global_cleanup();
+        return r;
 }
 
 int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs, bool ca_bundle, json_t **ret,
@@ -122,7 +164,7 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
                 return -EIO;
         JoinClientOptions opts = *o;
         if (!opts.ca_pem) {
-                r = join_client_cluster_info(o, &learned);
+                r = join_client_cluster_info(o, &learned, NULL);
                 if (r < 0)
                         goto finish;
                 opts.ca_pem = learned;
@@ -133,16 +175,19 @@ int join_client_join(const JoinClientOptions *o, const char *node, json_t *csrs,
         }
         url = strprintf("%s/v1/join", o->url);
         r = url ? join_nonce_generate(nonce) : -ENOMEM;
-        r = r ?: join_request_build(o->secret, node, o->hwaddr, time(NULL), nonce, csrs, ca_bundle, &body);
+        r = r ?: join_request_build(o->secret, node, o->hwaddr, time(NULL) + o->clock_offset, nonce, csrs, ca_bundle,
+                                    &body);
         r = r ?: http_request(&opts, url, body, &status, &answer);
         if (r < 0)
                 goto finish;
         if (ret_status)
                 *ret_status = status;
         if (status != 200) {
+                _cleanup_free_ char *reason = error_reason(answer);
+                /* The server's clock and ours are more than JOIN_MAX_SKEW apart. */
+                r = status == 401 && streq_ptr(reason, "stale") ? -ETIME : -EACCES;
                 if (ret_error)
-                        *ret_error = error_reason(answer);
-                r = -EACCES;
+                        *ret_error = TAKE_PTR(reason);
                 goto finish;
         }
         r = join_response_verify(answer, strlen(answer), o->secret, nonce, ret) < 0 ? -EBADMSG : 0;
@@ -160,7 +205,7 @@ int join_client_cluster_state(const JoinClientOptions *o, const char *node, json
         /* Not by TLS: a master without a bundle serves a certificate of its own making. By the proof. */
         JoinClientOptions opts = { .url = o->url, .secret = o->secret, .timeout_sec = o->timeout_sec };
         int r = url ? join_nonce_generate(nonce) : -ENOMEM;
-        r = r ?: join_request_build(o->secret, node, NULL, time(NULL), nonce, NULL, false, &body);
+        r = r ?: join_request_build(o->secret, node, NULL, time(NULL) + o->clock_offset, nonce, NULL, false, &body);
         r = r ?: http_request(&opts, url, body, &status, &answer);
         if (r >= 0 && (status == 429 || status >= 500 || status == 404))
                 r = -EIO; /* busy, or a join service older than this endpoint: like no answer */

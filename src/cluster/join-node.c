@@ -60,6 +60,17 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                 _cleanup_free_ char *error = NULL;
                 int r = o->client_cert ? join_client_renew(&co, node, csrs, ret, &status, &error)
                                        : join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
+                if (r == -ETIME && !o->client_cert && join_client_clock_offset(&co, &co.clock_offset) >= 0) {
+                        /* This machine's clock does not fit the service's: asked again at the service's time,
+                         * which its proof vouches for. */
+                        log_debug("join: %s: this machine's clock is %+ld s off the service's: asking at its time",
+                                  urls[i], co.clock_offset);
+                        if (o->clock_offset)
+                                *o->clock_offset = co.clock_offset;
+                        free(error);
+                        error = NULL;
+                        r = join_client_join(&co, node, csrs, ca_bundle, ret, &status, &error);
+                }
                 log_debug("join: %s, %s: %s (HTTP %ld%s%s)", urls[i],
                           o->client_cert ? "by the client certificate" : "by the join secret",
                           r >= 0 ? "answered" : r == -EACCES ? "refused or busy" : r == -EBADMSG ? "did not prove the join secret"
@@ -88,6 +99,12 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                                 "image's join secret is not the cluster's, or the server is not the cluster's",
                                 urls[i], o->ca_hash || o->ca_pem ? " or serves another CA" : "");
                         result = -EBADMSG;
+                        continue;
+                }
+                if (r == -ETIME) {
+                        set_why(ret_why, "%s and this node disagree on the time by more than its certificate and "
+                                "requests allow, and it did not tell its time; set this node's clock", urls[i]);
+                        result = -ETIME;
                         continue;
                 }
                 if (r != -EIO)
@@ -184,7 +201,9 @@ static int certificates(const Inventory *inv, const Node *node, const JoinNodeOp
                         r = -EBADMSG;
                 }
                 r = r ?: pki_cert_from_pem(pem, strlen(pem), &certs[i]);
-                if (r >= 0 && e->ca == 0 && pki_cert_verify(certs[i], ca, time(NULL)) < 0) {
+                /* At the service's time when this machine's clock did not fit it. */
+                time_t now = time(NULL) + (o->clock_offset ? *o->clock_offset : 0);
+                if (r >= 0 && e->ca == 0 && pki_cert_verify(certs[i], ca, now) < 0) {
                         set_why(ret_why, "the certificate issued for %s does not verify against the cluster's CA", name);
                         r = -EBADMSG;
                 }
@@ -281,7 +300,7 @@ int join_node_ping(const char *url, const char *secret, long timeout_sec) {
         _cleanup_free_ char *ca = NULL;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
-        int r = join_client_cluster_info(&co, &ca);
+        int r = join_client_cluster_info(&co, &ca, NULL);
         curl_global_cleanup();
         return r == -EIO ? -EAGAIN : r;
 }

@@ -25,6 +25,10 @@ typedef struct JoinNodeOptions {
         const char *hwaddr;  /* an auto-registered machine: its NIC's MAC (the service names it), or NULL */
         const char *client_cert; /* join_node_renew(): the PEM file with the node's client certificate and key */
         long timeout_sec;
+        /* If not NULL: set to the join service's time less this machine's when this machine's clock did not
+         * fit it (the service's certificate not valid yet or any more, a stale request) and the node asked
+         * again at the service's time; left alone otherwise. */
+        long *clock_offset;
 } JoinNodeOptions;
 
 /* https://IP:JOIN_PORT of every master but self, in name order. */

@@ -524,13 +524,13 @@ int join_cluster_state(const char *node, bool etcd, const char *ca_hash, time_t 
         return 0;
 }
 
-int join_cluster_info(const Bundle *b, json_t **ret) {
+int join_cluster_info(const Bundle *b, time_t now, json_t **ret) {
         _cleanup_free_ char *ca = NULL;
         size_t size;
         int r = pki_cert_to_pem(b->ca, &ca, &size);
         if (r < 0)
                 return r;
-        json_t *j = json_pack("{s:s}", "ca", ca);
+        json_t *j = json_pack("{s:s,s:I}", "ca", ca, "time", (json_int_t) now);
         if (!j)
                 return -ENOMEM;
         *ret = j;

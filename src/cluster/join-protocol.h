@@ -126,8 +126,10 @@ int join_issue(const Inventory *inv, const Bundle *b, const RenderSet *bundle_fi
 /* The /v1/cluster-state answer of master node, without its proof (ca_hash "" without a bundle). */
 int join_cluster_state(const char *node, bool etcd, const char *ca_hash, time_t now, json_t **ret);
 
-/* The cluster-info answer (the CA certificate), without its proof. */
-int join_cluster_info(const Bundle *b, json_t **ret);
+/* The cluster-info answer, without its proof: the CA certificate, and the server's time (now), which the
+ * proof vouches for as it does for the CA: a node whose clock is wrong (no battery-backed clock: it boots
+ * at 1970, or at its image's date) learns the time from it. */
+int join_cluster_info(const Bundle *b, time_t now, json_t **ret);
 
 /* Adds "proof" to resp and serializes it. */
 int join_response_seal(json_t *resp, const char *secret, const char *nonce, char **ret_body);

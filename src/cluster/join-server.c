@@ -183,7 +183,7 @@ static void handle_cluster_info(JoinServer *s, struct evhttp_request *req, const
         _cleanup_(json_decrefp) json_t *resp = NULL;
         if (!good)
                 refuse(req, ip, NULL, 400, "bad or missing nonce");
-        else if (join_cluster_info(s->bundle, &resp) < 0)
+        else if (join_cluster_info(s->bundle, time(NULL), &resp) < 0)
                 refuse(req, ip, NULL, 500, "cannot make the answer");
         else {
                 log_info("join: client %s: cluster-info served", ip);

@@ -19,7 +19,7 @@ inv=$work/inv
 cp -r "$examples/ha" "$inv"
 sed -i 's/^  bootstrap:$/  auto_register:\n    enabled: true\n    role: worker\n    hostname_prefix: node-\n  bootstrap:/' "$inv/cluster.yaml"
 
-need ip openssl
+need ip openssl faketime
 
 nodes=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
 declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
@@ -215,6 +215,34 @@ expect "worker-03 pinning another CA: TLS refused, nothing sent, exit 1" 1 "did 
 cp "$b1/kubernetes/ca.crt" "$w3/etc/cluster-config/join/ca.crt"
 expect "worker-03 pinning the cluster's CA: joins, TLS verified by it" 0 "issued through the join service" \
         worker-03 certificates --retry-timeout 10
+
+# A machine without a battery-backed clock: worker-02 reinstalled (a fresh copy of the image) boots ten
+# years behind (libfaketime), and again an hour ahead with the cluster's CA pinned. The join service's
+# certificate is not valid yet by its clock, or its request is stale: it learns the service's time from
+# cluster-info (the proof vouches for it), asks again at that time, and says so. Under --root the clock is
+# left alone.
+skewed() { # LABEL FAKETIME [PIN]: worker-02 on a fresh root with its clock moved by FAKETIME
+        local r=$work/root-clock-$1
+        cp -a "$img" "$r"
+        echo "mosquitto:x:998:" >>"$r/etc/group"
+        [ -z "${3:-}" ] || cp "$b1/kubernetes/ca.crt" "$r/etc/cluster-config/join/ca.crt"
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ip netns exec "${ns[worker-02]}" \
+                faketime -f "$2" "$cb" bootstrap --inventory "$inv" --node worker-02 --root "$r" --stage certificates \
+                --retry-timeout 10 >"$work/clock-$1.log" 2>&1
+}
+if skewed behind -3650d && grep -q "this node's clock is [0-9]* s behind the join service's (https://10.20.0.1[13]:9443): served at the service's time; the clock is not set under --root" "$work/clock-behind.log" &&
+        "$cb" pki check --inventory "$inv" --node worker-02 --root "$work/root-clock-behind" >"$work/clock-check.log" 2>&1; then
+        ok "worker-02 ten years behind: served at the join service's time, says its clock is wrong; pki check passes"
+else
+        not_ok "worker-02 ten years behind: served at the join service's time, says its clock is wrong; pki check passes" \
+                "$work/clock-behind.log"
+fi
+if skewed ahead +1h pin && grep -q "this node's clock is 3[56][0-9][0-9] s ahead of the join service's" "$work/clock-ahead.log"; then
+        ok "worker-02 an hour ahead, the CA pinned (the service answers 'stale'): served at the service's time"
+else
+        not_ok "worker-02 an hour ahead, the CA pinned (the service answers 'stale'): served at the service's time" \
+                "$work/clock-ahead.log"
+fi
 
 # The join secret is in every image: a machine at worker-03's address that asks as worker-01 (whose role
 # material has the MQTT users' passwords) is refused, and gets nothing.

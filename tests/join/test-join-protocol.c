@@ -134,7 +134,8 @@ TEST(test_replay_cache) {
 TEST(test_proof) {
         json_t *resp = NULL, *got = NULL;
         char *body = NULL;
-        ASSERT_INT_EQ(join_cluster_info(&bundle, &resp), 0);
+        ASSERT_INT_EQ(join_cluster_info(&bundle, 1765000000, &resp), 0);
+        ASSERT_INT_EQ(json_integer_value(json_object_get(resp, "time")), 1765000000);
         int k = join_response_seal(resp, "not-the-cluster-secret", NONCE, &body);
         json_decref(resp);
         ASSERT_INT_EQ(k, 0);
