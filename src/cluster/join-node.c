@@ -112,7 +112,10 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
         }
         if (result == -EAGAIN)
                 set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
-        return result;
+        /* A server that does not prove the join secret, or serves another CA, or whose time cannot be had, is
+         * not this cluster's, or not yet: the node waits for one that is (systemd retries), saying why. Only
+         * an authentic service's refusal is final. */
+        return -EAGAIN;
 }
 
 /* A renewal: the node's certificates under root that are due (all with force) are asked for anew, by

@@ -12,10 +12,12 @@
  * carries only the join secret (and perhaps the CA certificate); the node asks the masters' join services
  * in name order. Each function returns 0 or a negative errno, does not log, and says in *ret_why (malloc()ed;
  * never a secret) what happened:
- *   -EAGAIN   no master's join service answers yet (or all are busy: 429, 5xx): retry later
+ *   -EAGAIN   no master's join service answers yet (or all are busy: 429, 5xx), or those that answer are
+ *             not this cluster's: none proved that it knows the join secret, or the CA pin failed, or its
+ *             time could not be had when this machine's clock did not fit it (*ret_why says which): retry
+ *             later, as a foreign server at a master's address does not make the right one come back
  *   -EACCES   a master refused the request (401 bad mac: the image's join secret is not the cluster's;
  *             403 unknown node or not entitled): retrying the same request cannot help
- *   -EBADMSG  servers answered, but none proved that it knows the join secret, or the CA pin failed
  * *ret_from (malloc()ed, may be NULL) names the master that answered. */
 
 typedef struct JoinNodeOptions {
