@@ -19,7 +19,7 @@ inv=$work/inv
 cp -r "$examples/ha" "$inv"
 sed -i 's/^  bootstrap:$/  auto_register:\n    enabled: true\n    role: worker\n    hostname_prefix: node-\n  bootstrap:/' "$inv/cluster.yaml"
 
-need ip openssl faketime
+need ip openssl faketime iptables
 
 nodes=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
 declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
@@ -244,6 +244,32 @@ if skewed ahead +1h pin && grep -q "this node's clock is 3[56][0-9][0-9] s ahead
 else
         not_ok "worker-02 an hour ahead, the CA pinned (the service answers 'stale'): served at the service's time" \
                 "$work/clock-ahead.log"
+fi
+
+# A partition that heals: worker-03 reinstalled while its packets to master-01's join service are dropped
+# (iptables in its own namespace) waits, and joins once they pass again, with no manual step.
+if ip netns exec "${ns[worker-03]}" iptables -I OUTPUT -d 10.20.0.11 -p tcp --dport 9443 -j DROP 2>"$work/ipt.log"; then
+        p=$work/root-partition
+        cp -a "$img" "$p"
+        echo "mosquitto:x:998:" >>"$p/etc/group"
+        start=$(date +%s)
+        { ip netns exec "${ns[worker-03]}" "$cb" bootstrap --inventory "$inv" --node worker-03 --root "$p" \
+                --stage certificates --retry-timeout 120 >"$work/partition.log" 2>&1; echo $? >"$work/partition.rc"
+          date +%s >"$work/partition.done"; } &
+        part_pid=$!
+        sleep 12
+        healed=$(date +%s)
+        ip netns exec "${ns[worker-03]}" iptables -D OUTPUT -d 10.20.0.11 -p tcp --dport 9443 -j DROP
+        wait "$part_pid"
+        rc=$(cat "$work/partition.rc")
+        if [ "$rc" = 0 ] && grep -q "issued through the join service of https://10.20.0.11:9443" "$work/partition.log" &&
+                [ "$(cat "$work/partition.done")" -ge "$healed" ]; then
+                ok "worker-03 behind a partition for 12 s: waits, then joins once it heals ($(($(cat "$work/partition.done") - start)) s)"
+        else
+                not_ok "worker-03 behind a partition for 12 s: waits, then joins once it heals (exit $rc)" "$work/partition.log"
+        fi
+else
+        not_ok "worker-03 behind a partition: iptables in its namespace" "$work/ipt.log"
 fi
 
 # The join secret is in every image: a machine at worker-03's address that asks as worker-01 (whose role
