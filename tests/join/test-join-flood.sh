@@ -17,44 +17,9 @@ cb=$(realpath "$1")
 tool=$(realpath "$2")
 inv=$(realpath "$3")/homelab
 flood=$(dirname "$(realpath "$0")")/flood.py
-work=$(mktemp -d "${TMPDIR:-/tmp}/cb-flood.XXXXXX")
-pids=()
-n=0
-failed=0
+# shellcheck source=lib-join.sh
+. "$(dirname "$0")/lib-join.sh" flood
 
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do
-                kill -TERM "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
-        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
-}
-
-# start_server PORT LOG [PRLIMIT_ARGS...]: serves examples/homelab's master-01 until it says so.
-start_server() {
-        local port=$1 log=$2
-        shift 2
-        mkdir -p "$work/root-$port"
-        CLUSTERBOOT_JOIN_LISTEN=127.0.0.1:$port "$@" "$cb" serve -v --inventory "$inv" --node master-01 \
-                --secrets "$work/bundle" --root "$work/root-$port" 2>"$log" &
-        pids+=($!)
-        for _ in $(seq 1 100); do
-                grep -q "join: serving" "$log" 2>/dev/null && return 0
-                kill -0 "${pids[-1]}" 2>/dev/null || return 1
-                sleep 0.1
-        done
-        return 1
-}
 # open_at FILE SECONDS: how many connections the flood still had open at that report.
 open_at() { python3 -c 'import json, sys
 for l in open(sys.argv[1]):
@@ -75,7 +40,7 @@ portb=$((port + 1))
 
 # ---- A: systemd's limits ----
 check "server A starts with the unit's limits: 4096 open, 64 per address" \
-        eval 'start_server "$port" "$work/a.log" prlimit --nofile=16384:16384 &&
+        eval 'start_server "$port" "$work/bundle" "$work/a.log" prlimit --nofile=16384:16384 &&
               grep -q "at most 4096 connections open, 64 from one address" "$work/a.log"'
 python3 "$flood" --connect "127.0.0.1:$port" --sources 127.0.0.2 --count 100 --mode silent --at 5,16 \
         >"$work/silent.json" 2>"$work/silent.err" &
@@ -104,7 +69,7 @@ check "A: the log says it, in summary lines" eval \
 
 # ---- B: 200 file descriptors ----
 check "server B with 200 file descriptors: at most 136 open" \
-        eval 'start_server "$portb" "$work/b.log" prlimit --nofile=200:200 &&
+        eval 'start_server "$portb" "$work/bundle" "$work/b.log" prlimit --nofile=200:200 &&
               grep -q "at most 136 connections open" "$work/b.log"'
 python3 "$flood" --connect "127.0.0.1:$portb" --sources 127.0.1.1-127.0.1.60 --count 240 --mode handshake --interval 2 \
         --at 4,15 >"$work/hs.json" 2>"$work/hs.err" &
@@ -129,11 +94,7 @@ check "B: alive, and a few lines logged (no line per connection, no busy loop on
 sed 's/^/# /' "$work/b.log" | grep -v "join: client"
 check "no secret in the logs" bash -c "! grep -qF -- '$secret' '$work/a.log' '$work/b.log'"
 
-for p in "${pids[@]}"; do kill -TERM "$p"; done
-rc=0
-for p in "${pids[@]}"; do wait "$p" || rc=$?; done
-pids=()
-check "both servers stop on SIGTERM with status 0" test "$rc" = 0
+stop_servers
 
 echo "1..$n"
 exit $failed

@@ -10,46 +10,8 @@ set -u
 cb=$(realpath "$1")
 tool=$(realpath "$2")
 inv=$(realpath "$3")/homelab
-work=$(mktemp -d "${TMPDIR:-/tmp}/cb-join.XXXXXX")
-pids=()
-n=0
-failed=0
-
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do
-                kill -TERM "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
-        if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
-}
-
-quiet() { "$@" >/dev/null; }
-
-# Starts a server on 127.0.0.1:PORT with BUNDLE, logging to LOG; waits until it says it serves.
-start_server() {
-        local port=$1 bundle=$2 log=$3
-        # --root: where /v1/cluster-state looks for what this master holds (an empty tree: nothing).
-        mkdir -p "$work/root-$port"
-        CLUSTERBOOT_JOIN_LISTEN=127.0.0.1:$port "$cb" serve --inventory "$inv" --node master-01 \
-                --secrets "$bundle" --root "$work/root-$port" 2>"$log" &
-        pids+=($!)
-        for _ in $(seq 1 100); do
-                grep -q "join: serving" "$log" 2>/dev/null && return 0
-                kill -0 "${pids[-1]}" 2>/dev/null || return 1
-                sleep 0.1
-        done
-        return 1
-}
+# shellcheck source=lib-join.sh
+. "$(dirname "$0")/lib-join.sh" join
 
 # POSTs a file to the join endpoint; prints the HTTP status.
 post() {
@@ -225,13 +187,7 @@ check "the log has decisions" grep -q "node worker-01: issued certificates \[kub
 check "the log has the refusals with reasons" grep -q "refused (401): replayed" "$work/server.log"
 check "no secret in the log" bash -c "! grep -qF -- '$secret' '$work/server.log' '$work/server2.log'"
 
-# Both servers stop cleanly on SIGTERM (under ASan this also checks for leaks).
-for p in "${pids[@]}"; do kill -TERM "$p"; done
-rc=0
-for p in "${pids[@]}"; do wait "$p" || rc=$?; done
-pids=()
-check "the servers stop on SIGTERM with status 0" test "$rc" = 0
-if [ "$rc" != 0 ]; then sed 's/^/# /' "$work/server.log" | grep -v "join: client" | tail -20; fi
+stop_servers || sed 's/^/# /' "$work/server.log" | grep -v "join: client" | tail -20
 
 echo "1..$n"
 exit $failed
