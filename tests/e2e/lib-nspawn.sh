@@ -547,7 +547,7 @@ nspawn_running() { [ -n "${pid[$1]:-}" ] && kill -0 "${pid[$1]}" 2>/dev/null; } 
 # Without NAMEs, every running machine.
 # shellcheck disable=SC2120 # the tests stop all machines; NAMEs are for a test that stops some
 nspawn_stop() {
-    local m alive ms=("$@")
+    local m l alive ms=("$@")
     [ ${#ms[@]} -gt 0 ] || ms=("${!pid[@]}")
     for m in "${ms[@]}"; do [ -n "${pid[$m]:-}" ] && kill -TERM "${pid[$m]}" 2>/dev/null; done
     for _ in $(seq 1 300); do
@@ -559,7 +559,11 @@ nspawn_stop() {
     for m in "${ms[@]}"; do
         [ -n "${pid[$m]:-}" ] || continue
         if kill -0 "${pid[$m]}" 2>/dev/null; then
-            note "$m: no poweroff within 30 s, killing systemd-nspawn"
+            # The container's init first: that ends every process of its PID namespace, as a power cut
+            # would. Killing only systemd-nspawn left them running on the machine's root; the next boot
+            # of that root met them (Kafka: "Failed to acquire lock on file .lock in /var/lib/kafka/data").
+            note "$m: no poweroff within 30 s, killing its init and systemd-nspawn"
+            l=$(nspawn_leader "$m") && kill -KILL "$l" 2>/dev/null
             kill -KILL "${pid[$m]}" 2>/dev/null
         fi
         wait "${pid[$m]}" 2>/dev/null

@@ -85,6 +85,7 @@ cb=${1:?usage: $0 CLUSTERBOOT [EXAMPLES_DIR]}
 examples=${2:-$(cd "$(dirname "$0")/../../examples" && pwd)}
 cb=$(readlink -f "$cb")
 ha=$examples/ha
+no_secret_in=$(cd "$(dirname "$0")/../scripts" && pwd)/no-secret-in.sh
 # shellcheck source=tests/e2e/lib-nspawn.sh
 . "$(dirname "$0")/lib-nspawn.sh"
 
@@ -111,7 +112,7 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 116
+nspawn_init 117
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -590,6 +591,8 @@ no_failed_attempts() {
 # What systemd saw on the way, for the record: restarts, failed attempts, exits 75.
 record() { # SCENARIO
     local m r f t
+    # The scenario's bundle (master-01's), for no_secret_anywhere once its roots are gone.
+    cp -a "$(root_of "$1" master-01)/etc/cluster-config/secrets" "$work/$1/bundle" 2>/dev/null
     for m in $(nodes "$1"); do
         r=$(rep "$1" "$m")
         f=$(cat "$r/etcd.log" "$r/cluster-bootstrap.log" 2>/dev/null | grep -cE 'code=(exited, status=[1-9]|killed|dumped)')
@@ -1296,5 +1299,24 @@ if wanted 5 && [ -z "$broken" ]; then
 else
     skip_points 18 "scenario 5 (kill -9): ${broken:-not asked for}"
 fi
+
+# Every report, journal, console and check output the scenarios collected: no secret of any scenario's bundle
+# (tests/scripts/no-secret-in.sh: the join secret, the bootstrap token, cephx keys, MQTT passwords, private
+# keys).
+no_secret_anywhere() {
+    local b bad=0 outputs=()
+    for b in "$work"/s*/; do
+        outputs+=("$b"logs "$b"checks "$b"report-*)
+    done
+    for b in "$work"/s*/bundle; do
+        [ -d "$b" ] || continue
+        echo "${b#"$work"/}:"
+        "$no_secret_in" "$b" "${outputs[@]}" || bad=1
+    done
+    ls -d "$work"/s*/bundle >/dev/null 2>&1 || { echo "no scenario recorded its bundle"; bad=1; }
+    return $bad
+}
+check "no secret of any scenario's bundle in what the scenarios collected (reports, journals, consoles, checks)" \
+    no_secret_anywhere
 
 nspawn_finish

@@ -103,7 +103,17 @@ stop_container() {
     # SIGTERM makes nspawn ask the container's systemd to power off; SIGKILL if it does not in time.
     kill -TERM "$nspawn_pid" 2>/dev/null
     for _ in $(seq 1 150); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nspawn_pid" 2>/dev/null
+    if kill -0 "$nspawn_pid" 2>/dev/null; then
+        # The container's init first (PID 1 of its namespace: the kernel ends every process there), or they
+        # outlive nspawn.
+        local c p
+        for c in $(pgrep -P "$nspawn_pid"); do
+            for p in "$c" $(pgrep -P "$c"); do
+                [ "$(awk '$1 == "NSpid:" { print $NF }' "/proc/$p/status" 2>/dev/null)" = 1 ] && kill -KILL "$p" 2>/dev/null
+            done
+        done
+        kill -KILL "$nspawn_pid" 2>/dev/null
+    fi
     wait "$nspawn_pid" 2>/dev/null
     nspawn_pid=
 }
