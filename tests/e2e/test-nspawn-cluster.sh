@@ -1305,8 +1305,8 @@ fi
 # keys).
 no_secret_anywhere() {
     local b bad=0 outputs=()
-    for b in "$work"/s*/; do
-        outputs+=("$b"logs "$b"checks "$b"report-*)
+    for b in "$work"/s*/*; do
+        [ "${b##*/}" = bundle ] || outputs+=("$b")
     done
     for b in "$work"/s*/bundle; do
         [ -d "$b" ] || continue
