@@ -84,7 +84,7 @@ static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
         else if (r == -ENOENT)
                 r = random_string("0123456789abcdef", 64, &secret);
         if (r == -EINVAL)
-                log_error("%s in the image is not a join secret (under 32 characters); remove it to make a new one",
+                log_error("%s in the image is not a join secret (one line of 32 characters or more); remove it to make a new one",
                           JOIN_SECRET_PATH);
         else if (r < 0)
                 log_error_errno(r, "cannot read or make the join secret %s: %m", JOIN_SECRET_PATH);
