@@ -10,12 +10,16 @@ shift
 labels=() values=()
 add() { [ ${#2} -ge 8 ] && labels+=("$1") && values+=("$2"); } # LABEL VALUE (short values would match by chance)
 
-add "the join secret" "$(head -n 1 "$bundle/join-secret")"
-add "the bootstrap token" "$(head -n 1 "$bundle/bootstrap-token")"
+# An item the bundle lacks (a cluster without MQTT users) is simply not looked for.
+add "the join secret" "$(head -n 1 "$bundle/join-secret" 2>/dev/null)"
+add "the bootstrap token" "$(head -n 1 "$bundle/bootstrap-token" 2>/dev/null)"
 for f in "$bundle"/ceph/*.keyring; do
+    [ -f "$f" ] || continue
     while read -r k; do add "the cephx key of $(basename "$f")" "$k"; done < <(sed -n 's/^[[:space:]]*key = //p' "$f")
 done
-while IFS=: read -r user pw; do add "the MQTT password of $user" "$pw"; done <"$bundle/mqtt/credentials"
+if [ -f "$bundle/mqtt/credentials" ]; then
+    while IFS=: read -r user pw; do add "the MQTT password of $user" "$pw"; done <"$bundle/mqtt/credentials"
+fi
 while read -r f; do
     add "the private key $(realpath --relative-to="$bundle" "$f")" "$(grep -v '^-----' "$f" | head -n 1)"
 done < <(find "$bundle" -name '*.key' -type f)
