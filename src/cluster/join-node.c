@@ -51,7 +51,7 @@ static void set_why(char **ret_why, const char *fmt, ...) {
 /* One request to the masters in turn, until one answers it (or refuses it for good). */
 static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, size_t n_urls, json_t *csrs,
                bool ca_bundle, json_t **ret, char **ret_from, char **ret_why) {
-        int result = -EAGAIN;
+        bool said = false; /* *ret_why says which server was not this cluster's */
         for (size_t i = 0; i < n_urls; i++) {
                 JoinClientOptions co = { .url = urls[i], .secret = o->secret, .ca_pem = o->ca_pem,
                                          .ca_hash = o->ca_hash, .hwaddr = o->hwaddr, .client_cert = o->client_cert,
@@ -98,19 +98,19 @@ static int ask(const char *node, const JoinNodeOptions *o, char *const *urls, si
                         set_why(ret_why, "%s did not prove that it knows this node's join secret%s: either this "
                                 "image's join secret is not the cluster's, or the server is not the cluster's",
                                 urls[i], o->ca_hash || o->ca_pem ? " or serves another CA" : "");
-                        result = -EBADMSG;
+                        said = true;
                         continue;
                 }
                 if (r == -ETIME) {
                         set_why(ret_why, "%s and this node disagree on the time by more than its certificate and "
                                 "requests allow, and it did not tell its time; set this node's clock", urls[i]);
-                        result = -ETIME;
+                        said = true;
                         continue;
                 }
                 if (r != -EIO)
                         return set_why(ret_why, "cannot ask %s", urls[i]), r;
         }
-        if (result == -EAGAIN)
+        if (!said)
                 set_why(ret_why, n_urls == 0 ? "no other master to join through" : "no master's join service answers yet");
         /* A server that does not prove the join secret, or serves another CA, or whose time cannot be had, is
          * not this cluster's, or not yet: the node waits for one that is (systemd retries), saying why. Only
