@@ -98,8 +98,9 @@ fuzz() {
 }
 
 # Every parser of outside input under libFuzzer: the inventory for $FUZZ_SECONDS; the join request, etcd's
-# answers and Kubernetes' (kubeconfigs, Nodes) for half as long each (their seeds are replayed in every build).
-fuzz_names="fuzz-inventory fuzz-join-request fuzz-etcd-answer fuzz-kube-answer"
+# answers and Kubernetes' (kubeconfigs, Nodes) for half as long each, the Ceph tools' answers (small: three
+# fields of JSON) for a quarter (their seeds are replayed in every build).
+fuzz_names="fuzz-inventory fuzz-join-request fuzz-etcd-answer fuzz-kube-answer fuzz-ceph-answer"
 if [ "$fuzz_seconds" -le 0 ]; then
     for f in $fuzz_names; do echo "optskip $f: the libFuzzer run (FUZZ_SECONDS=0)" >>"$extra"; done
 elif ! command -v clang >/dev/null; then
@@ -112,12 +113,13 @@ else
         CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     fi
     if ninja -C build-fuzz tests/fuzz/fuzz-inventory tests/fuzz/fuzz-inventory-corpus tests/join/fuzz-join-request \
-            tests/cluster/fuzz-etcd-answer tests/cluster/fuzz-kube-answer >build-fuzz.log 2>&1; then
+            tests/cluster/fuzz-etcd-answer tests/cluster/fuzz-kube-answer tests/cluster/fuzz-ceph-answer >build-fuzz.log 2>&1; then
         fuzz fuzz-inventory tests/fuzz/fuzz-inventory "$fuzz_seconds" build-fuzz/tests/fuzz/fuzz-inventory-corpus \
             tests/fuzz/regressions
         fuzz fuzz-join-request tests/join/fuzz-join-request $(((fuzz_seconds + 1) / 2)) tests/join/corpus
         fuzz fuzz-etcd-answer tests/cluster/fuzz-etcd-answer $(((fuzz_seconds + 1) / 2)) tests/cluster/answers
         fuzz fuzz-kube-answer tests/cluster/fuzz-kube-answer $(((fuzz_seconds + 1) / 2)) tests/cluster/kube-answers
+        fuzz fuzz-ceph-answer tests/cluster/fuzz-ceph-answer $(((fuzz_seconds + 3) / 4)) tests/cluster/ceph-answers
     else
         grep -E 'error' build-fuzz.log | head -20
         echo "not ok - fuzz: the libFuzzer build failed"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "ceph-answer.h"
 #include "disk-probe.h"
 #include "fileio.h"
 #include "fs-util.h"
@@ -287,46 +288,29 @@ int bootstrap_ceph_mgr(BootstrapContext *c) {
         return 0;
 }
 
-/* The JSON object of a ceph command's output: the first one that starts a line (the client may log to
- * stderr first; an admin socket answers over several lines). NULL if none. */
-static json_t *output_json(const char *output) {
-        for (const char *line = output; line && *line;) {
-                if (*line == '{') {
-                        json_t *j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
-                        if (json_is_object(j))
-                                return j;
-                        json_decref(j);
-                }
-                line = strchr(line, '\n');
-                if (line)
-                        line++;
-        }
-        return NULL;
-}
-
 /* This node's manager runs and the monitors know it: it is the active one (`ceph mgr stat` names only
  * that), or it has sent them its metadata, which they keep from its first beacon until mon_mgr_beacon_grace
  * after its last. Which manager becomes active is the cluster's affair: waiting for an election here
  * would hold every monitor node's later stages for it (~10 s). */
 int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
         const char *name = c->node->name;
-        _cleanup_free_ char *output = NULL;
-        _cleanup_(json_decrefp) json_t *stat = NULL;
+        _cleanup_free_ char *output = NULL, *active = NULL;
         char *meta[] = { "mgr", "metadata", (char *) name, "--format", "json", NULL };
         char *stat_args[] = { "mgr", "stat", "--format", "json", NULL };
-        bool healthy = false;
+        bool healthy = false, available = false;
         char *why;
 
         int r = ceph_admin(c, stat_args, &output);
         if (r < 0)
                 return r;
-        stat = r == 0 ? output_json(output) : NULL;
-        const char *active = strempty(json_string_value(json_object_get(stat, "active_name")));
+        int p = r == 0 ? ceph_mgr_stat_parse(output, &active, &available) : -EBADMSG;
+        if (p == -ENOMEM)
+                return p;
         if (r != 0)
                 why = strprintf("ceph mgr stat (exit %d): %s", r, output_last_line(output));
-        else if (!stat)
+        else if (p < 0)
                 why = strprintf("ceph mgr stat answered no JSON object: %s", output_last_line(output));
-        else if (streq(active, name) && json_is_true(json_object_get(stat, "available"))) {
+        else if (streq(active, name) && available) {
                 why = strprintf("mgr.%s is active", name);
                 healthy = true;
         } else {
@@ -366,14 +350,7 @@ static char *bluestore_osd_uuid(const char *dev) {
         char *argv[] = { "/usr/bin/ceph-bluestore-tool", "show-label", "--dev", (char *) dev, NULL };
         if (run_program(argv, &output) != 0)
                 return NULL;
-        _cleanup_(json_decrefp) json_t *label = output_json(output);
-        const char *key;
-        json_t *v;
-        json_object_foreach (label, key, v) {
-                const char *uuid = json_string_value(json_object_get(v, "osd_uuid"));
-                return uuid ? strdup(uuid) : NULL;
-        }
-        return NULL;
+        return ceph_label_osd_uuid(output);
 }
 
 /* An OSD's device is blank, or holds this very OSD's BlueStore (uuid, recorded before `ceph osd new`: a run
@@ -553,8 +530,7 @@ int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why) {
                         r = k;
                         break;
                 }
-                _cleanup_(json_decrefp) json_t *status = k == 0 ? output_json(output) : NULL;
-                const char *state = json_string_value(json_object_get(status, "state"));
+                _cleanup_free_ char *state = k == 0 ? ceph_osd_state(output) : NULL;
                 if (k != 0)
                         why = strprintf("osd.%" PRId64 " does not answer on %s: %s", id, asok, output_last_line(output));
                 else if (!streq_ptr(state, "active"))

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* What the bootstrap stages read of the Ceph tools' answers. A tool may log to stderr before its answer and an
+ * admin socket answers over several lines, so the answer is the first JSON object that starts a line. Pure:
+ * tests/cluster/test-ceph-answer.c, and tests/cluster/fuzz-ceph-answer.c under libFuzzer. */
+
+/* The first JSON object of output that starts a line, or NULL. */
+json_t *ceph_output_json(const char *output);
+
+/* `ceph mgr stat --format json`: the active manager's name ("" while none is) and whether it is available.
+ * -EBADMSG: no JSON object in output; -ENOMEM. */
+int ceph_mgr_stat_parse(const char *output, char **ret_active, bool *ret_available);
+
+/* `ceph-bluestore-tool show-label --dev DEV` ({"DEV": {"osd_uuid": ...}}): the OSD uuid of the label, or NULL
+ * (none, or out of memory). */
+char *ceph_label_osd_uuid(const char *output);
+
+/* `ceph --admin-daemon OSD.asok status`: the OSD's state ("active", "booting" ...), or NULL (none, or out of
+ * memory). */
+char *ceph_osd_state(const char *output);
