@@ -79,6 +79,16 @@ static int fetch_from_join(const Options *o, const Inventory *inv, const Node *n
                         r = -EAGAIN;
                         continue;
                 }
+                /* A server whose certificate is not from the cluster's CA (or not valid by this node's clock):
+                 * a master reinstalled that has no bundle yet serves with a CA of its own until it has, and a
+                 * foreign server may answer at a master's address. Another master, or later. */
+                if (r == -EBADMSG || r == -ETIME) {
+                        log_warning("%s: not the cluster's join service (its certificate is not from the cluster's CA%s, or its answer is no inventory); "
+                                    "trying another master",
+                                    urls[i], r == -ETIME ? " or not valid by this node's clock" : "");
+                        r = -EAGAIN;
+                        continue;
+                }
                 if (r == -EACCES)
                         log_error("%s refused: %s (%ld)", urls[i], strempty(why), status);
                 else if (r < 0)
