@@ -17,7 +17,8 @@
 #   nspawn_host_inventory INV DIR      a copy of INV with what machines sharing this host need (Kubernetes)
 #   nspawn_node_storage INVENTORY      the OSD devices of the node files, as files nspawn_boot binds; a file
 #                                      system of its own for each Ceph monitor's store
-#   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_exec NAME COMMAND...,
+#   nspawn_boot ROOT NAME MAC INDEX LOG [IFNAME], nspawn_stop [NAME...], nspawn_power_cut [NAME...],
+#   nspawn_exec NAME COMMAND...,
 #   nspawn_netexec NAME COMMAND... (the host's COMMAND in NAME's network namespace)
 #
 # Why the containers are set up the way they are:
@@ -571,6 +572,18 @@ nspawn_stop() {
         ip link del "${nsif[$m]}" 2>/dev/null # back on the host if the container's namespace went first
     done
     nspawn_remove_cgroups
+}
+# nspawn_power_cut [NAME...]: the machines end at once, as in a power cut: each container's init is killed
+# (SIGKILL; the kernel then kills every process of its PID namespace), no unit is stopped, no shutdown runs.
+# What the processes wrote stays in the host's page cache: unlike a real power loss, no write that was not
+# yet on the disk is lost. Without NAMEs, every running machine.
+# shellcheck disable=SC2120 # the tests cut all machines or some
+nspawn_power_cut() {
+    local m l leaders=() ms=("$@")
+    [ ${#ms[@]} -gt 0 ] || ms=("${!pid[@]}")
+    for m in "${ms[@]}"; do l=$(nspawn_leader "$m") && leaders+=("$l"); done
+    [ ${#leaders[@]} -eq 0 ] || kill -KILL "${leaders[@]}" 2>/dev/null
+    nspawn_stop "${ms[@]}" # systemd-nspawn ends with its container: what is left of it
 }
 # The cgroup folders the launcher made, for the containers that are gone (a folder still in use stays listed).
 nspawn_remove_cgroups() {

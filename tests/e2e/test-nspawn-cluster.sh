@@ -29,10 +29,15 @@
 #   7  (on the running cluster of 1) Mosquitto on worker-01 refuses a wrong password and an anonymous
 #      client; `ceph -s` with the admin keyring on master-01 sees the three monitors in quorum, one active
 #      manager and the other two masters' as standbys; the KRaft quorum has the three brokers as voters
-#   4  the roots of 1 booted again: nothing changes (member ids, certificate files' hashes and mtimes, steps)
-#   6  master-02 reinstalled (a fresh copy of the image, same name), booted with the other five of 1: it gets
-#      the bundle, its old etcd member is replaced, three voters
-#   2  "small" (one master, two workers; validated): the same outcome
+#   4  the roots of 1 booted again: nothing changes (member ids, certificate files' hashes and mtimes, steps);
+#      it ends by a power cut (every machine killed at once, no shutdown)
+#   6  after that power cut, master-02 reinstalled (a fresh copy of the image, same name), booted with the
+#      other five of 1 in a random order: it gets the bundle, its old etcd member is replaced, three voters;
+#      the other five redo nothing. Then master-01 is gone for good (its power cut): etcd on the other two
+#      commits, master-02's API server serves, a join is answered by another master's join service
+#   2  "small" (one master, two workers; validated): two power cuts of all three during assembly, each at a
+#      random second, then a boot in a random order: the same outcome, and what was made before a cut (the
+#      bundle, the CAs, etcd's cluster id) is what the cluster has at the end
 #   3  the six booted in reverse order (workers first), master-01 CB_E2E_LATE s (default 60) after the
 #      others: they wait (retries, exit 75), then join
 #   5  the six, with `kill -9` at stage boundaries (CLUSTERBOOT_TEST_KILL_AT through a wrapper, below) on
@@ -43,8 +48,8 @@
 # pod across nodes, cluster DNS from a pod, Ceph HEALTH_OK with every OSD up and in, a Kafka round trip with
 # the inventory's replication factor, MQTT over TLS, every node's name through each CoreDNS. After a reboot
 # (4) and a reinstall (6) the same checks pass again: the pods of 1 run again, new messages go through.
-# A process of cluster-bootstrap.service, etcd.service or clusterboot-join.service that fails with
-# anything but exit 75 ("not yet", retried by systemd) fails the scenario: waiting is the stages' job, a
+# A process of cluster-bootstrap.service, etcd.service, clusterboot-join.service or clusterboot-sync.service
+# (its timer runs it at boot) that fails with anything but exit 75 ("not yet", retried by systemd) fails the scenario: waiting is the stages' job, a
 # failure is a bug even when a retry papers over it (in 5, only the injected kills may fail). A failed
 # start of mosquitto.service, ceph-mon@NODE.service, ceph-mgr@NODE.service or coredns.service is a point of
 # its own: the role targets enabled at first boot start them at boot, and under the join policy their files
@@ -75,6 +80,8 @@
 #   CB_E2E_LATE     seconds master-01 boots late in scenario 3 (default 60)
 #   CB_E2E_SETTLE   how long a report waits for its node, from the last boot of a scenario (default 300)
 #   CB_E2E_ONLY     scenarios to run, e.g. "1 7 4" (default all; the others' points are skipped)
+#   CB_E2E_SEED     the seed of the random choices (the power cuts' moments, the boot orders); each run
+#                   prints its own
 # Needs root, systemd-nspawn, unshare, nsenter, ip, python3, openssl, and debootstrap while there is no
 # cache; skipped where they are missing or nspawn cannot run a container.
 #
@@ -94,6 +101,18 @@ settle=${CB_E2E_SETTLE:-300}
 declare -A settle_more=() # scenario -> seconds its reports may wait beyond settle (5: the restarts after its kills)
 only=" ${CB_E2E_ONLY:-1 2 3 4 5 6 7} "
 wanted() { [[ $only == *" $1 "* ]]; } # SCENARIO
+# The random choices (the power cuts' moments, boot orders) come from one seed; CB_E2E_SEED repeats a run's.
+seed=${CB_E2E_SEED:-$(($(date +%s) % 32768))}
+RANDOM=$seed
+shuffle() { # WORD...: the words in a random order, into the array shuffled (not a subshell: one sequence)
+    local i j t
+    shuffled=("$@")
+    for ((i = ${#shuffled[@]} - 1; i > 0; i--)); do
+        j=$((RANDOM % (i + 1))) t=${shuffled[i]}
+        shuffled[i]=${shuffled[j]} shuffled[j]=$t
+    done
+}
+pick() { picked=$(($1 + RANDOM % ($2 - $1 + 1))); } # LOW HIGH: a random whole number into picked
 
 all=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
 declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
@@ -112,7 +131,8 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 117
+nspawn_init 122
+note "random choices from seed $seed (CB_E2E_SEED=$seed repeats them)"
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_workdir cb-e2e-cluster
@@ -220,8 +240,8 @@ while :; do
     sleep 2
 done
 echo "booted $(since_boot)" >"$out/when"
-for u in cluster-detect cluster-bootstrap etcd clusterboot-join mosquitto "ceph-mon@$name" "ceph-mgr@$name" coredns kafka \
-    kube-apiserver kubelet flanneld; do
+for u in cluster-detect cluster-bootstrap etcd clusterboot-join clusterboot-sync mosquitto "ceph-mon@$name" "ceph-mgr@$name" \
+    coredns kafka kube-apiserver kubelet flanneld; do
     systemctl show "$u.service" -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainCode \
         -p ExecMainStatus >"$out/${u%@*}.show" 2>&1
     journalctl -b -o short-monotonic --no-pager -u "$u.service" >"$out/${u%@*}.log" 2>&1
@@ -293,20 +313,34 @@ new_roots() { # SCENARIO [MACHINE...]: fresh copies of the scenario's image (all
     for m in "${ms[@]}"; do nspawn_new_root "$work/image-${image_of[$s]}" "$(root_of "$s" "$m")" "$m" || return 1; done
     note "$s: ${#ms[@]} copies of the image in $(($(date +%s) - t0)) s"
 }
-boot() { # SCENARIO MACHINE SETTLE
+boot() { # SCENARIO MACHINE SETTLE [CONSOLE-LOG]
     local s=$1 m=$2 r
     r=$(root_of "$s" "$m")
     rm -rf "$r/var/lib/cb-e2e/out" "$r/var/lib/cb-e2e/out.tmp"
     printf 'settle=%s\nrole=%s\nmasters=%s\naddr=%s\n' "$3" "$(is_master "$m" && echo master || echo worker)" \
         "$(masters_in "$s" | wc -l)" "${ip[$m]}" >"$r/etc/cb-e2e.conf"
-    nspawn_boot "$r" "$m" "${mac[$m]}" "${num[$m]}" "$work/$s/logs/$m.console" || return 1
+    nspawn_boot "$r" "$m" "${mac[$m]}" "${num[$m]}" "${4:-$work/$s/logs/$m.console}" || return 1
     echo "$m $(date +%s)" >>"$work/$s/logs/boot-times"
 }
-# collect SCENARIO: powers every container off; the reports (or, without one, the journal), the state
+# pki_files ROOT: the node's PKI and secret files, a line each: sha256, mtime, path.
+pki_files() {
+    (cd "$1" && { find etc/kubernetes var/lib/kubelet/pki etc/mosquitto etc/ceph etc/cluster-config/secrets \
+        etc/cluster-config/join -type f 2>/dev/null; find var/lib/ceph/mgr -type f -name keyring 2>/dev/null; } |
+        LC_ALL=C sort | while read -r f; do
+        printf '%s %s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$(stat -c %Y "$f")" "$f"
+    done)
+}
+declare -A ends_by_power_cut=([s4]=1) # scenarios whose machines go by a power cut, not a shutdown
+# collect SCENARIO: powers every container off (or cuts their power: ends_by_power_cut); the reports (or, without one, the journal), the state
 # folder and a list of the node's PKI and secret files (sha256, mtime, path) into $work/SCENARIO/report-NODE.
 collect() {
     local s=$1 m r o
-    nspawn_stop
+    if [ -n "${ends_by_power_cut[$s]:-}" ]; then
+        note "$s: ends by a power cut: every machine killed at once, no shutdown"
+        nspawn_power_cut
+    else
+        nspawn_stop
+    fi
     for m in $(nodes "$s"); do
         r=$(root_of "$s" "$m") o=$(rep "$s" "$m")
         rm -rf "$o"
@@ -325,11 +359,7 @@ collect() {
         done
         cp -a "$r/var/lib/cluster-state" "$o/state" 2>/dev/null
         cp "$r/etc/cluster-config/node-identity" "$o/node-identity" 2>/dev/null
-        (cd "$r" && { find etc/kubernetes var/lib/kubelet/pki etc/mosquitto etc/ceph etc/cluster-config/secrets \
-            etc/cluster-config/join -type f 2>/dev/null; find var/lib/ceph/mgr -type f -name keyring 2>/dev/null; } |
-            LC_ALL=C sort | while read -r f; do
-            printf '%s %s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$(stat -c %Y "$f")" "$f"
-        done) >"$o/files"
+        pki_files "$r" >"$o/files"
         # Any CA key anywhere on the node (a worker must have none).
         (cd "$r" && find . -xdev -type f -name '*ca.key' | LC_ALL=C sort) >"$o/ca-keys"
     done
@@ -510,13 +540,14 @@ bundles() { # SCENARIO
     return $bad
 }
 # The workers: certificates through a join service (keys made here), no bundle, no CA key, a kubelet
-# certificate the cluster's CA (master-01's bundle) signed.
-workers_joined() { # SCENARIO
-    local m bad=0 r o ca
+# certificate the cluster's CA (master-01's bundle) signed. LOG: the journal to read (default
+# cluster-bootstrap, of the last boot).
+workers_joined() { # SCENARIO [LOG]
+    local m bad=0 r o ca log=${2:-cluster-bootstrap}
     ca=$(root_of "$1" master-01)/etc/cluster-config/secrets/kubernetes/ca.crt
     for m in $(workers_in "$1"); do
         r=$(root_of "$1" "$m") o=$(rep "$1" "$m")
-        log_has "$1" "$m" cluster-bootstrap "PKI files issued through the join service of https://10\.20\.0\.1[0-9]:9443" || bad=1
+        log_has "$1" "$m" "$log" "PKI files issued through the join service of https://10\.20\.0\.1[0-9]:9443" || bad=1
         [ ! -e "$r/etc/cluster-config/secrets" ] || { echo "$m: has /etc/cluster-config/secrets"; bad=1; }
         [ ! -s "$o/ca-keys" ] || { echo "$m: CA keys: $(tr '\n' ' ' <"$o/ca-keys")"; bad=1; }
         if ! openssl verify -CAfile "$ca" "$r/var/lib/kubelet/pki/kubelet.crt" >/dev/null 2>&1; then
@@ -568,7 +599,7 @@ log_has() { # SCENARIO MACHINE UNIT ERE: a line of UNIT's journal in MACHINE's r
 # no_failed_attempts SCENARIO UNITS [ERE]: no process of these units (space-separated, as named in the
 # reports: ceph-mon is ceph-mon@NODE, ceph-mgr ceph-mgr@NODE) failed but for exit 75 (and for lines matching ERE: the kills of
 # scenario 5).
-bootstrap_units="cluster-bootstrap etcd clusterboot-join"
+bootstrap_units="cluster-bootstrap etcd clusterboot-join clusterboot-sync"
 service_units="mosquitto ceph-mon ceph-mgr coredns kafka"
 no_failed_attempts() {
     local m r bad=0 l u n
@@ -617,7 +648,7 @@ scenario_points() { # SCENARIO LABEL [nofail]
         members "$s" -- "$m1/members.err" "$m1/status.err"
     check "$l: each node's step markers (its roles' stages, less those whose program the image lacks)" steps "$s"
     if [ "${3-}" != nofail ]; then
-        check "$l: no failed attempt of cluster-bootstrap, etcd or clusterboot-join (but exit 75)" \
+        check "$l: no failed attempt of cluster-bootstrap, etcd, clusterboot-join or clusterboot-sync (but exit 75)" \
             no_failed_attempts "$s" "$bootstrap_units"
     fi
     # The role targets (enabled at first boot) start these at boot too; under the join policy a node gets
@@ -1015,13 +1046,18 @@ else
 fi
 
 # ---- scenario 4: the roots of 1 booted again ----
-unchanged() { # SCENARIO: per node, the same PKI and secret files (hash and mtime) and step markers as in 1
-    local m bad=0 d
-    for m in $(nodes "$1"); do
-        d=$(diff <(cat "$(rep s1 "$m")/files") <(cat "$(rep "$1" "$m")/files") | grep '^[<>]' | head -n 6)
+# unchanged SCENARIO [BASE [NODE...]]: per node (default: the scenario's), the same PKI and secret files (hash
+# and mtime) and step markers as in BASE (default: 1)
+unchanged() {
+    local s=$1 base=${2:-s1} m bad=0 d ms
+    shift 2 2>/dev/null || shift
+    ms=("$@")
+    [ ${#ms[@]} -gt 0 ] || read -ra ms <<<"$(nodes "$s")"
+    for m in "${ms[@]}"; do
+        d=$(diff <(cat "$(rep "$base" "$m")/files") <(cat "$(rep "$s" "$m")/files") | grep '^[<>]' | head -n 6)
         [ -z "$d" ] || { echo "$m: files changed:"; printf '%s\n' "$d" | sed 's/^/  /'; bad=1; }
-        d=$(diff <(cd "$(rep s1 "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) \
-            <(cd "$(rep "$1" "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) | grep '^[<>]' | head -n 6)
+        d=$(diff <(cd "$(rep "$base" "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) \
+            <(cd "$(rep "$s" "$m")/state" && grep -r . steps bootstrap-state 2>/dev/null | sort) | grep '^[<>]' | head -n 6)
         [ -z "$d" ] || { echo "$m: steps or state changed:"; printf '%s\n' "$d" | sed 's/^/  /'; bad=1; }
     done
     return $bad
@@ -1033,11 +1069,14 @@ same_cluster() { # SCENARIO: the cluster id and member ids are those of 1
     a=$(cat "$work/s1/cluster" 2>/dev/null) b=$(cat "$work/$1/cluster" 2>/dev/null)
     [ -n "$a" ] && [ "$a" = "$b" ] || { echo "scenario 1: '$a', now: '$b'"; return 1; }
 }
-nothing_redone() { # SCENARIO: no member add, no bundle made or fetched, no certificate issued, in this boot
-    local m bad=0 l
-    for m in $(nodes "$1"); do
+nothing_redone() { # SCENARIO [NODE...]: no member add, no bundle made or fetched, no certificate issued, in this boot
+    local s=$1 m bad=0 l ms
+    shift
+    ms=("$@")
+    [ ${#ms[@]} -gt 0 ] || read -ra ms <<<"$(nodes "$s")"
+    for m in "${ms[@]}"; do
         l=$(grep -hE "added to the etcd cluster|made the cluster's secrets bundle|received the secrets bundle|issued through the join service" \
-            "$(rep "$1" "$m")/cluster-bootstrap.log" "$(rep "$1" "$m")/etcd.log" 2>/dev/null | head -n 2)
+            "$(rep "$s" "$m")/cluster-bootstrap.log" "$(rep "$s" "$m")/etcd.log" 2>/dev/null | head -n 2)
         [ -z "$l" ] || { echo "$m:"; printf '%s\n' "$l" | sed 's/^/  /'; bad=1; }
     done
     return $bad
@@ -1057,7 +1096,7 @@ if wanted 4 && [ -s "$work/s1/cluster" ]; then
         unchanged $s
     check "scenario 4 (reboot): nothing redone: no member add, no bundle made or fetched, no certificate issued" \
         nothing_redone $s
-    check "scenario 4 (reboot): no failed attempt of cluster-bootstrap, etcd, clusterboot-join, mosquitto, ceph-mon, ceph-mgr or coredns" \
+    check "scenario 4 (reboot): no failed attempt of cluster-bootstrap, etcd, clusterboot-join, clusterboot-sync, mosquitto, ceph-mon, ceph-mgr or coredns" \
         no_failed_attempts $s "$bootstrap_units $service_units"
     record $s
     cluster_points $s "scenario 4 (reboot)"
@@ -1065,7 +1104,7 @@ else
     skip_points 14 "scenario 4 (reboot): $(wanted 4 && echo "scenario 1 formed no cluster" || echo "not asked for")"
 fi
 
-# ---- scenario 6: master-02 reinstalled ----
+# ---- scenario 6: master-02 reinstalled, after a power cut of all six; then master-01 gone for good ----
 replaced() { # the member ids of 6: master-01's and -03's those of before, master-02's a new one
     local before=$work/s4/member-ids now=$work/s6/member-ids m a b
     [ -s "$before" ] || before=$work/s1/member-ids
@@ -1082,6 +1121,67 @@ replaced() { # the member ids of 6: master-01's and -03's those of before, maste
     [ "$(cut -d' ' -f1 "$before" | sort | tr '\n' ' ')" = "$(cut -d' ' -f1 "$now" | sort | tr '\n' ' ')" ]
 }
 same_cluster_id() { [ "$(cut -d' ' -f1 "$work/s1/cluster")" = "$(cut -d' ' -f1 "$work/s6/cluster" 2>/dev/null)" ]; }
+# A master gone for good, after the cluster's checks of 6: master-01's power cut, and it never comes back. The
+# other two keep the cluster: etcd commits on master-02 and -03; master-02's API server (with the admin
+# kubeconfig `clusterboot kubeconfig` writes there: its own server) lists the nodes and stores an object; a join
+# by the join secret (worker-03 asks for its certificates, into a scratch root: the machine's own files stay as
+# they are) is answered by another master's join service. Results to $work/s6/gone/.
+late_checks_s6() {
+    local w=$work/s6/gone m i
+    mkdir -p "$w"
+    nspawn_power_cut master-01
+    note "s6: master-01's power cut (gone for good)"
+    date +%s >"$w/cut-at"
+    # etcd elects a new leader if master-01 led: a few seconds.
+    for m in master-02 master-03; do
+        for i in $(seq 1 15); do
+            nspawn_exec "$m" etcdctl --endpoints="https://${ip[$m]}:2379" --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+                --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key \
+                --command-timeout=5s endpoint health >"$w/etcd-$m" 2>&1 && break
+            sleep 2
+        done
+    done
+    has_prog /usr/local/bin/kube-apiserver && {
+        # shellcheck disable=SC2016 # expanded inside the machine
+        nspawn_exec master-02 sh -c 'mkdir -p /root/.kube && clusterboot kubeconfig --output /root/.kube/config-own &&
+            grep "server:" /root/.kube/config-own &&
+            kubectl --kubeconfig /root/.kube/config-own --request-timeout=20s get nodes -o name &&
+            kubectl --kubeconfig /root/.kube/config-own --request-timeout=20s -n default create configmap "cb-e2e-gone-$1" \
+                --from-literal=master-01=gone &&
+            kubectl --kubeconfig /root/.kube/config-own --request-timeout=20s -n default get configmap "cb-e2e-gone-$1" \
+                -o jsonpath="{.data.master-01}{\"\n\"}"' sh "$seed" >"$w/api" 2>&1
+        echo "rc $?" >>"$w/api"
+    }
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec worker-03 sh -c 'rm -rf /tmp/cb-join && mkdir -p /tmp/cb-join/etc/cluster-config &&
+        cp -r /etc/cluster-config/cluster.yaml /etc/cluster-config/nodes /etc/cluster-config/services \
+            /etc/cluster-config/join /tmp/cb-join/etc/cluster-config/ &&
+        clusterboot bootstrap --root /tmp/cb-join --node worker-03 --stage certificates &&
+        openssl verify -CAfile /etc/kubernetes/pki/ca.crt /tmp/cb-join/var/lib/kubelet/pki/kubelet.crt' >"$w/join" 2>&1
+    echo "rc $?" >>"$w/join"
+    # What the kubelets say a minute after the cut (noted, not asserted: see the points).
+    sleep $((60 - ($(date +%s) - $(cat "$w/cut-at")) > 0 ? 60 - ($(date +%s) - $(cat "$w/cut-at")) : 0))
+    has_prog /usr/local/bin/kube-apiserver &&
+        nspawn_exec master-02 kubectl --kubeconfig /root/.kube/config-own --request-timeout=20s get nodes >"$w/nodes-later" 2>&1
+}
+gone_etcd() {
+    local m bad=0
+    for m in master-02 master-03; do
+        sed "s/^/$m: /" "$work/s6/gone/etcd-$m"
+        grep -q "https://${ip[$m]}:2379 is healthy: successfully committed proposal" "$work/s6/gone/etcd-$m" || bad=1
+    done
+    return $bad
+}
+gone_api() {
+    cat "$work/s6/gone/api"
+    grep -qx 'rc 0' "$work/s6/gone/api" && grep -q "server: https://${ip[master-02]}:6443" "$work/s6/gone/api" &&
+        [ "$(grep -c '^node/' "$work/s6/gone/api")" = 6 ] && grep -qx gone "$work/s6/gone/api"
+}
+gone_join() {
+    cat "$work/s6/gone/join"
+    grep -qx 'rc 0' "$work/s6/gone/join" &&
+        grep -Eq "issued through the join service of https://10\.20\.0\.1[23]:9443" "$work/s6/gone/join"
+}
 rejoined() {
     log_has s6 master-02 cluster-bootstrap "received the secrets bundle from https://10\.20\.0\.1[13]:9443" &&
         { log_has s6 master-02 cluster-bootstrap "added to the etcd cluster as learner" >/dev/null ||
@@ -1097,10 +1197,13 @@ if wanted 6 && [ -s "$work/s1/cluster" ]; then
     for m in master-01 master-03; do
         [ -n "$stale" ] && python3 -c 'import sys; print(int(sys.argv[1], 16))' "$stale" >"$(root_of $s $m)/etc/cb-e2e-stale"
     done
-    if new_roots $s master-02 && run_scenario $s - 0 && all_reported $s >/dev/null; then
-        ok "scenario 6: master-02 reinstalled (a fresh copy of the image) boots with the other five; each reports settled"
+    # After the power cut that ended 4, in a random order.
+    shuffle "${all[@]}"
+    note "s6: boot order ${shuffled[*]}"
+    if new_roots $s master-02 && run_scenario $s - 0 "${shuffled[@]}" && all_reported $s >/dev/null; then
+        ok "scenario 6: after a power cut of all six, master-02 reinstalled (a fresh copy of the image) boots with the other five, in a random order; each reports settled"
     else
-        not_ok "scenario 6: master-02 reinstalled (a fresh copy of the image) boots with the other five; each reports settled" \
+        not_ok "scenario 6: after a power cut of all six, master-02 reinstalled (a fresh copy of the image) boots with the other five, in a random order; each reports settled" \
             "$(rep $s master-02)/cluster-bootstrap.log" "$(rep $s master-02)/etcd.log"
         all_reported $s | sed 's/^/#   /'
     fi
@@ -1109,38 +1212,104 @@ if wanted 6 && [ -s "$work/s1/cluster" ]; then
     check "scenario 6: three voting members, one cluster id (the cluster of scenario 1)" \
         eval "members $s && same_cluster_id" -- "$(rep $s master-01)/members.err"
     check "scenario 6: master-02's old member is gone, a new one in its place; master-01/03 kept theirs" replaced
+    check "scenario 6: the five the power cut ended kept everything: no member add, no bundle made or fetched, no certificate issued; every PKI and secret file and step marker as in 4" \
+        eval "nothing_redone $s master-01 master-03 worker-01 worker-02 worker-03 &&
+            unchanged $s s4 master-01 master-03 worker-01 worker-02 worker-03"
     check "scenario 6: bootstrap-state master-01 bootstrapped, every other node joined; step markers" \
         eval "states $s && steps $s >/dev/null"
-    check "scenario 6: no failed attempt of cluster-bootstrap, etcd, clusterboot-join, ceph-mon, ceph-mgr or coredns" \
+    check "scenario 6: no failed attempt of cluster-bootstrap, etcd, clusterboot-join, clusterboot-sync, ceph-mon, ceph-mgr or coredns" \
         no_failed_attempts $s "$bootstrap_units $service_units"
     record $s
     cluster_points $s "scenario 6"
+    check "scenario 6, master-01 gone for good (its power cut, never booted again): etcd on master-02 and -03 still commits (endpoint health)" \
+        gone_etcd
+    if has_prog /usr/local/bin/kube-apiserver; then
+        check "scenario 6, master-01 gone for good: master-02's API server (clusterboot kubeconfig there: its own server) lists the six nodes and stores a ConfigMap" \
+            gone_api
+    else
+        skip_points 1 "scenario 6, master-01 gone for good: Kubernetes is not in the image (CLUSTERBOOT_HEAVY=0)"
+    fi
+    check "scenario 6, master-01 gone for good: a join by the join secret (worker-03's certificates, into a scratch root) is answered by master-02's or master-03's join service" \
+        gone_join
+    note "s6: the nodes a minute after master-01's power cut:"
+    sed 's/^/#   /' "$work/s6/gone/nodes-later" 2>/dev/null
 else
-    skip_points 14 "scenario 6 (reinstalled master): $(wanted 6 && echo "scenario 1 formed no cluster" || echo "not asked for")"
+    skip_points 18 "scenario 6 (reinstalled master): $(wanted 6 && echo "scenario 1 formed no cluster" || echo "not asked for")"
 fi
 [ -n "${KEEP_WORK:-}" ] || { nspawn_unmount "$work/roots-r1"; rm -rf "$work/roots-r1"; }
 # Without a cluster in scenario 1, each other scenario would only wait for its reports' time limit.
 broken=
 wanted 1 && [ ! -s "$work/s1/cluster" ] && broken="scenario 1 formed no cluster"
 
-# ---- scenario 2: the small inventory ----
+# ---- scenario 2: the small inventory, with power cuts during assembly ----
+# power_cuts SCENARIO N: N times, the scenario's machines boot in a random order and all lose their power at
+# once at a random second of their assembly (3 to 20 s after the last boot: the small inventory's first boot
+# has most of its stages done by 30 s); after each cut, each root's PKI and secret files into
+# $work/SCENARIO/cut-K/NODE.files.
+power_cuts() {
+    local s=$1 k m
+    for ((k = 1; k <= $2; k++)); do
+        shuffle $(nodes "$s")
+        pick 3 20
+        for m in "${shuffled[@]}"; do boot "$s" "$m" "$settle" "$work/$s/logs/$m.cut-$k.console" || return 1; done
+        sleep "$picked"
+        nspawn_power_cut
+        note "$s: power cut $k, $picked s after booting ${shuffled[*]}"
+        mkdir -p "$work/$s/cut-$k"
+        for m in $(nodes "$s"); do
+            pki_files "$(root_of "$s" "$m")" >"$work/$s/cut-$k/$m.files"
+            note "  $m: $(grep -c . "$work/$s/cut-$k/$m.files") PKI and secret files, steps: $(ls "$(root_of "$s" "$m")/var/lib/cluster-state/steps" 2>/dev/null | tr '\n' ' ')"
+        done
+    done
+}
+# What was made before a cut stays: every file of the secrets bundle, and every CA certificate, that a root
+# held at a cut is there after the last boot with the same hash and mtime (one CA, one join secret); etcd's
+# journal over every boot names one cluster id, the one the masters report at the end (never a second cluster).
+kept_through_cuts() { # SCENARIO
+    local s=$1 f m bad=0 lost ids want
+    for f in "$work/$s"/cut-*/*.files; do
+        [ -e "$f" ] || { echo "no cut was made"; return 1; }
+        m=$(basename "$f" .files)
+        lost=$(awk '$3 ~ /^etc\/cluster-config\/secrets\// || $3 ~ /(^|\/)ca\.crt$/' "$f" | grep -vxF -f "$(rep "$s" "$m")/files")
+        [ -z "$lost" ] || { echo "$m: changed or gone since ${f%/*}:"; printf '%s\n' "$lost" | head -n 5 | sed 's/^/  /'; bad=1; }
+    done
+    want=$(cut -d' ' -f1 "$work/$s/cluster" 2>/dev/null)
+    for m in $(masters_in "$s"); do
+        ids=$(journalctl -D "$(root_of "$s" "$m")/var/log/journal" -u etcd.service -o cat --no-pager 2>/dev/null |
+            grep -oE '(in|to) cluster [0-9a-f]+' | awk '{ print $3 }' | LC_ALL=C sort -u)
+        echo "$m: etcd's cluster ids over every boot: $(echo $ids); the cluster's: $want"
+        [ -n "$ids" ] && [ "$(grep -c . <<<"$ids")" = 1 ] && [ -n "$want" ] && [ $((16#$ids)) = $((16#$want)) ] || bad=1
+    done
+    return $bad
+}
+all_boots_log() { # SCENARIO: cluster-bootstrap's journal over every boot of each root (its reports have the last)
+    local m
+    for m in $(nodes "$1"); do
+        journalctl -D "$(root_of "$1" "$m")/var/log/journal" -u cluster-bootstrap.service -o short-monotonic --no-pager \
+            >"$(rep "$1" "$m")/cluster-bootstrap-all-boots.log" 2>&1
+    done
+}
 if wanted 2 && [ -n "$small_ok" ] && [ -z "$broken" ]; then
     s=s2
-    if new_roots $s && run_scenario $s - 0 && all_reported $s >/dev/null; then
-        ok "scenario 2: master-01, worker-01, worker-02 (the small inventory) boot at once; each reports settled"
+    if new_roots $s && power_cuts $s 2 && shuffle $(nodes $s) && note "s2: boot order ${shuffled[*]}" &&
+            run_scenario $s - 0 "${shuffled[@]}" && all_reported $s >/dev/null; then
+        ok "scenario 2: master-01, worker-01, worker-02 (the small inventory), two power cuts of all three during assembly, each at a random second, and a boot in a random order; each reports settled"
     else
-        not_ok "scenario 2: master-01, worker-01, worker-02 (the small inventory) boot at once; each reports settled" \
+        not_ok "scenario 2: master-01, worker-01, worker-02 (the small inventory), two power cuts of all three during assembly, each at a random second, and a boot in a random order; each reports settled" \
             "$(rep $s master-01)/console.log"
         all_reported $s | sed 's/^/#   /'
     fi
+    all_boots_log $s
     scenario_points $s "scenario 2"
-    check "scenario 2: the workers' certificates came through the join service; no bundle, no CA key on a worker" \
-        workers_joined $s -- "$(rep $s worker-02)/cluster-bootstrap.log"
+    check "scenario 2: what the power cuts found made stayed: the bundle's files and every CA certificate as they were; one etcd cluster id over every boot" \
+        kept_through_cuts $s -- "$(rep $s master-01)/cluster-bootstrap.log"
+    check "scenario 2: the workers' certificates came through the join service (in whichever boot); no bundle, no CA key on a worker" \
+        workers_joined $s cluster-bootstrap-all-boots -- "$(rep $s worker-02)/cluster-bootstrap-all-boots.log"
     record $s
     cluster_points $s "scenario 2"
     [ -n "${KEEP_WORK:-}" ] || { nspawn_unmount "$work/roots-r2"; rm -rf "$work/roots-r2"; }
 else
-    skip_points 17 "scenario 2 (small inventory): $(wanted 2 && echo "${broken:-no small inventory}" || echo "not asked for")"
+    skip_points 18 "scenario 2 (small inventory): $(wanted 2 && echo "${broken:-no small inventory}" || echo "not asked for")"
 fi
 
 # ---- scenario 3: reverse order, master-01 late ----
@@ -1290,7 +1459,7 @@ if wanted 5 && [ -z "$broken" ]; then
     check "scenario 5: every kill point fired once and systemd restarted cluster-bootstrap.service after it" \
         killed_as_asked -- "$(rep $s master-01)/cluster-bootstrap.log"
     scenario_points $s "scenario 5" nofail
-    check "scenario 5: no failed attempt of cluster-bootstrap, etcd or clusterboot-join but the kills and exit 75" \
+    check "scenario 5: no failed attempt of cluster-bootstrap, etcd, clusterboot-join or clusterboot-sync but the kills and exit 75" \
         no_failed_attempts $s "$bootstrap_units" "status=9/KILL|result 'signal'"
     check "scenario 5: one bundle on the masters; the workers' certificates through the join service" \
         eval "bundles $s && workers_joined $s"
