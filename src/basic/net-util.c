@@ -179,3 +179,47 @@ char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *pat
         bool v6 = ip->family == AF_INET6;
         return strprintf("%s://%s%s%s:%" PRId64 "%s", scheme, v6 ? "[" : "", s, v6 ? "]" : "", port, strempty(path));
 }
+
+int ip_endpoint_parse(const char *s, IpAddr *ret_ip, uint16_t *ret_port) {
+        const char *colon = s ? strrchr(s, ':') : NULL;
+        if (!colon || colon == s || !colon[1])
+                return -EINVAL;
+        const char *a = s, *end = colon;
+        if (*s == '[') {
+                if (end[-1] != ']')
+                        return -EINVAL;
+                a++, end--;
+        }
+        char addr[IP_ADDR_STRLEN];
+        if ((size_t) (end - a) >= sizeof(addr))
+                return -EINVAL;
+        memcpy(addr, a, (size_t) (end - a));
+        addr[end - a] = 0;
+        IpAddr ip;
+        if (ip_addr_parse(addr, &ip) < 0 || (ip.family == AF_INET6) != (*s == '['))
+                return -EINVAL;
+        char *e = NULL;
+        errno = 0;
+        unsigned long port = strtoul(colon + 1, &e, 10);
+        if (errno || !e || *e || colon[1] < '0' || colon[1] > '9' || port == 0 || port > 65535)
+                return -EINVAL;
+        *ret_ip = ip;
+        *ret_port = (uint16_t) port;
+        return 0;
+}
+
+socklen_t ip_sockaddr(const IpAddr *ip, uint16_t port, struct sockaddr_storage *ret) {
+        *ret = (struct sockaddr_storage) {};
+        if (ip->family == AF_INET6) {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ret;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons(port);
+                memcpy(&s6->sin6_addr, ip->bytes, 16);
+                return sizeof(*s6);
+        }
+        struct sockaddr_in *s4 = (struct sockaddr_in *) ret;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        memcpy(&s4->sin_addr, ip->bytes, 4);
+        return sizeof(*s4);
+}

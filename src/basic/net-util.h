@@ -46,5 +46,10 @@ void ip_prefix_last(const IpPrefix *p, IpAddr *ret);
 /* The network address plus n, e.g. n=1 gives the first host. -ERANGE when that leaves the prefix. */
 int ip_prefix_nth(const IpPrefix *p, uint64_t n, IpAddr *ret);
 
+/* Parses "ADDR:PORT" or "[IPV6]:PORT" (port 1-65535). */
+int ip_endpoint_parse(const char *s, IpAddr *ret_ip, uint16_t *ret_port);
+/* The sockaddr_in or sockaddr_in6 of ip and port, and its length. */
+socklen_t ip_sockaddr(const IpAddr *ip, uint16_t port, struct sockaddr_storage *ret);
+
 /* Parses a MAC address "aa:bb:cc:dd:ee:ff" (any case, ':' or '-') into canonical lowercase with ':'. */
 int mac_addr_normalize(const char *s, char ret[static 18]);

@@ -552,23 +552,10 @@ void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n,
  * waited ~40 ms for the client's delayed ACK. Both found by bench/join. */
 int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
         IpAddr ip;
-        struct sockaddr_storage sa = {};
-        socklen_t len;
+        struct sockaddr_storage sa;
         if (ip_addr_parse(address, &ip) < 0)
                 return -EINVAL;
-        if (ip.family == AF_INET6) {
-                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &sa;
-                s6->sin6_family = AF_INET6;
-                s6->sin6_port = htons(port);
-                memcpy(&s6->sin6_addr, ip.bytes, 16);
-                len = sizeof(*s6);
-        } else {
-                struct sockaddr_in *s4 = (struct sockaddr_in *) &sa;
-                s4->sin_family = AF_INET;
-                s4->sin_port = htons(port);
-                memcpy(&s4->sin_addr, ip.bytes, 4);
-                len = sizeof(*s4);
-        }
+        socklen_t len = ip_sockaddr(&ip, port, &sa);
         int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;

@@ -95,6 +95,7 @@ int cmd_sync(int argc, char **argv, const Options *o);
 int cmd_reset(int argc, char **argv, const Options *o);
 int cmd_bootstrap(int argc, char **argv, const Options *o);
 int cmd_serve(int argc, char **argv, const Options *o);
+int cmd_api_proxy(int argc, char **argv, const Options *o);
 int cmd_kubeconfig(int argc, char **argv, const Options *o);
 int cmd_image(int argc, char **argv, const Options *o);
 int cmd_binaries(int argc, char **argv, const Options *o);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api-proxy.h"
 #include "cmd.h"
 #include "fs-util.h"
 #include "paths.h"
@@ -115,6 +116,14 @@ static const Verb verbs[] = {
           "may also ask for the CA bundle. A master answers other masters what cluster it holds\n"
           "(/v1/cluster-state); without the bundle yet it answers only that, with the image's join secret,\n"
           "and exits 75 once the bundle is there. Every decision is logged, never a secret." },
+        { "api-proxy", 2, 1 + API_PROXY_MAX_UPSTREAMS, 0, cmd_api_proxy, "LISTEN UPSTREAM...",
+          "Relay this node's connections to the API servers of every master (a worker)",
+          "Listens on LISTEN (ADDRESS:PORT; clusterboot-api-proxy.service: 127.0.0.1:7445, where a worker's\n"
+          "kubelet, kube-proxy and flanneld find the API) and relays each connection to one UPSTREAM (each\n"
+          "master's API server), taking them in turn. A master that refuses or does not answer within 3 s is\n"
+          "passed over for 10 s and the connection tries the next one, so a master that is down costs no\n"
+          "client more than that once. TLS passes through: the clients check the API servers' certificates.\n"
+          "Runs until SIGTERM." },
         { "kubeconfig", 0, 0, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_OUTPUT_FILE, cmd_kubeconfig, "",
           "Write an admin kubeconfig for the operator's workstation",
           "On a master: a client certificate for clusterboot-admin in group system:masters, signed now with\n"
@@ -539,8 +548,10 @@ int main(int argc, char **argv) {
                         log_error("'%s' takes no arguments; see 'clusterboot help %s'", v->name, v->name);
                 else
                         log_error("'%s' takes %s %s; see 'clusterboot help %s'", v->name,
-                                  v->min_args == v->max_args ? "one argument:" : "at most one argument:", v->args,
-                                  v->name);
+                                  v->min_args == v->max_args ? "one argument:"
+                                  : v->max_args == 1         ? "at most one argument:"
+                                                             : "the arguments",
+                                  v->args, v->name);
                 return EXIT_USAGE;
         }
 

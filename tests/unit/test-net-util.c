@@ -105,6 +105,29 @@ TEST(test_nth_and_last) {
         ASSERT_STREQ(fmt(&a), "fd00:10:96::a");
 }
 
+/* "ADDR:PORT" and "[IPV6]:PORT", as `clusterboot api-proxy` takes its endpoints, and their sockaddr. */
+TEST(test_endpoint_parse) {
+        IpAddr a;
+        uint16_t port;
+        struct sockaddr_storage sa;
+        ASSERT_INT_EQ(ip_endpoint_parse("10.20.0.11:6443", &a, &port), 0);
+        ASSERT_STREQ(fmt(&a), "10.20.0.11");
+        ASSERT_INT_EQ(port, 6443);
+        ASSERT_INT_EQ(ip_sockaddr(&a, port, &sa), sizeof(struct sockaddr_in));
+        ASSERT_INT_EQ(ntohs(((struct sockaddr_in *) &sa)->sin_port), 6443);
+        ASSERT_INT_EQ(ip_endpoint_parse("[fd00::11]:7445", &a, &port), 0);
+        ASSERT_STREQ(fmt(&a), "fd00::11");
+        ASSERT_INT_EQ(port, 7445);
+        ASSERT_INT_EQ(ip_sockaddr(&a, port, &sa), sizeof(struct sockaddr_in6));
+        ASSERT_INT_EQ(sa.ss_family, AF_INET6);
+        static const char *const bad[] = { "10.20.0.11", "10.20.0.11:", "10.20.0.11:0", "10.20.0.11:65536",
+                                           "10.20.0.11:+1", "10.20.0.11:1x", "fd00::11:7445", "[10.20.0.11]:7445",
+                                           "[fd00::11:7445", "master-01:6443", ":6443", "" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (ip_endpoint_parse(bad[i], &a, &port) != -EINVAL)
+                        TAP_FAIL("'%s' was taken as an endpoint", bad[i]);
+}
+
 TEST(test_mac_normalize) {
         char mac[18];
         ASSERT_INT_EQ(mac_addr_normalize("52:54:00:AB:cd:EF", mac), 0);
@@ -122,6 +145,7 @@ int main(void) {
         RUN(test_prefix_parse);
         RUN(test_contains_overlaps);
         RUN(test_nth_and_last);
+        RUN(test_endpoint_parse);
         RUN(test_mac_normalize);
         return tap_done();
 }
