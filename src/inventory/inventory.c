@@ -1015,6 +1015,25 @@ bool node_serves_cluster_dns(const Inventory *inv, const Node *n) {
         return n->roles[ROLE_DNS_SERVER] && inv->services[SERVICE_DNS] && inv->services[SERVICE_KUBERNETES];
 }
 
+bool node_uses_api_proxy(const Inventory *inv, const Node *n) {
+        return inv->services[SERVICE_KUBERNETES] && n->roles[ROLE_WORKER] && !n->roles[ROLE_MASTER];
+}
+
+char *node_api_url(const Inventory *inv, const Node *n) {
+        int64_t port = inv->kubernetes.api_server_port.v;
+        if (n->roles[ROLE_MASTER])
+                return ip_url("https", &n->ip, port, NULL);
+        if (node_uses_api_proxy(inv, n)) {
+                IpAddr loopback;
+                (void) ip_addr_parse("127.0.0.1", &loopback);
+                return ip_url("https", &loopback, API_PROXY_PORT, NULL);
+        }
+        for (size_t i = 0; i < inv->n_nodes; i++)
+                if (inv->nodes[i].roles[ROLE_MASTER])
+                        return ip_url("https", &inv->nodes[i].ip, port, NULL);
+        return NULL;
+}
+
 bool inventory_uses_flannel(const Inventory *inv) {
         return inv->services[SERVICE_KUBERNETES] && streq_ptr(inv->kubernetes.cni.v, "flannel");
 }

@@ -74,6 +74,17 @@ int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret
  * these nodes. */
 bool node_serves_cluster_dns(const Inventory *inv, const Node *n);
 
+/* Where a node that runs a kubelet and no API server (a worker) reaches the API: clusterboot-api-proxy.service
+ * relays 127.0.0.1:API_PROXY_PORT to every master's API server, so that the loss of one master cuts off no
+ * kubelet, kube-proxy or flanneld (the API servers' certificates name 127.0.0.1). The port is Talos'
+ * KubePrism's. */
+#define API_PROXY_PORT 7445
+/* n reaches the API through that relay: Kubernetes runs, n runs a kubelet and is no master. */
+bool node_uses_api_proxy(const Inventory *inv, const Node *n);
+/* The API server n's kubeconfigs name: its own on a master, the relay on 127.0.0.1 on a node that uses it,
+ * else the first master's. NULL: out of memory, or no master. */
+char *node_api_url(const Inventory *inv, const Node *n);
+
 /* kubernetes.cni: flannel: containerd's bridge CNI on each node's podCIDR, and flanneld on every kubelet node
  * routing between the nodes' podCIDRs (vxlan, direct routes on one L2). */
 bool inventory_uses_flannel(const Inventory *inv);

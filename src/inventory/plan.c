@@ -49,6 +49,8 @@ json_t *plan_node_units(const Inventory *inv, const Node *n) {
         if (kubelet) {
                 json_array_append_new(u, json_string("kubelet.service"));
                 json_array_append_new(u, json_string("kube-proxy.service"));
+                if (node_uses_api_proxy(inv, n))
+                        json_array_append_new(u, json_string("clusterboot-api-proxy.service"));
                 if (inventory_uses_flannel(inv))
                         json_array_append_new(u, json_string("flanneld.service"));
         }

@@ -151,10 +151,10 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
 
         _cleanup_free_ char *svc = strprintf("kubernetes.default.svc.%s", strempty(cluster_domain));
         _cleanup_free_ char *node_cn = strprintf("system:node:%s", n->name);
-        /* A master talks to its own API server; other nodes to the first master's. */
-        _cleanup_free_ char *own_url = api_url(inv, n);
-        _cleanup_free_ char *first_url = first ? api_url(inv, first) : NULL;
-        if (!svc || !node_cn || !own_url || (first && !first_url))
+        /* A master talks to its own API server; other nodes to every master's, through the relay on 127.0.0.1
+         * (node_api_url()). */
+        _cleanup_free_ char *url = first ? node_api_url(inv, n) : NULL, *own_url = api_url(inv, n);
+        if (!svc || !node_cn || !own_url || (first && !url))
                 return -ENOMEM;
         /* The node's names: its FQDN and its hostname's first label (node_host_names()), and its name. */
         NodeHostNames h;
@@ -166,7 +166,6 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
 
         bool kubelet = n->roles[ROLE_MASTER] || n->roles[ROLE_WORKER];
         if (kubelet && inv->services[SERVICE_KUBERNETES]) {
-                const char *url = n->roles[ROLE_MASTER] ? own_url : first_url;
                 r = r ?: add_copy(&p, SRC_CA_CRT, PKI_DIR "/ca.crt");
                 r = r ?: add_leaf(&p, PKI_LEAF, KUBELET_PKI_DIR "/kubelet.crt", CA_KUBERNETES, node_cn, "system:nodes",
                                   CERT_USAGE_SERVER, node_names, &n->ip, 1, NULL);
@@ -241,7 +240,7 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
          * binds kubeadm's ClusterRole to that user). */
         if (node_serves_cluster_dns(inv, n))
                 r = r ?: add_leaf(&p, PKI_KUBECONFIG, COREDNS_KUBECONFIG, CA_KUBERNETES, COREDNS_KUBE_USER, NULL,
-                                  CERT_USAGE_CLIENT, NULL, NULL, 0, n->roles[ROLE_MASTER] ? own_url : first_url);
+                                  CERT_USAGE_CLIENT, NULL, NULL, 0, url);
 
         if (inv->services[SERVICE_CEPH]) {
                 if (n->roles[ROLE_CEPH_MON]) {

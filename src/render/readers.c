@@ -48,6 +48,7 @@ static const struct {
         { KUBELET_DIR "/config.yaml", { "kubelet.service" } },
         { KUBERNETES_DIR "/kube-proxy.conf", { "kube-proxy.service" } },
         { ENVIRONMENT_DIR "/kube-proxy.env", { "kube-proxy.service" } },
+        { ENVIRONMENT_DIR "/api-proxy.env", { "clusterboot-api-proxy.service" } },
         { ENVIRONMENT_DIR "/flanneld.env", { "flanneld.service" } },
         { FLANNEL_NET_CONF, { "flanneld.service" } },
         /* the cluster's services */

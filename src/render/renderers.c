@@ -34,6 +34,7 @@ const Renderer renderers[] = {
         { "kubernetes", node_is_master, render_kubernetes },
         { "kubelet", node_runs_kubelet, render_kubelet },
         { "kube-proxy", node_runs_kubelet, render_kube_proxy },
+        { "api-proxy", node_runs_kubelet, render_api_proxy },
         { "flannel", node_runs_kubelet, render_flannel },
         { "kafka", node_is_kafka_broker, render_kafka },
         { "ceph", node_is_ceph, render_ceph },

@@ -22,6 +22,7 @@ int render_etcd(const RenderContext *c, RenderSet *out);
 int render_kubernetes(const RenderContext *c, RenderSet *out);
 int render_kubelet(const RenderContext *c, RenderSet *out);
 int render_kube_proxy(const RenderContext *c, RenderSet *out);
+int render_api_proxy(const RenderContext *c, RenderSet *out);
 int render_flannel(const RenderContext *c, RenderSet *out);
 
 /* The MTU of the pods' interfaces (and their bridge): the NIC's, less vxlan's overhead under flannel. */

@@ -20,6 +20,8 @@ src=${2:-$here/kubeconfig-check}
 examples=${3:-$here/../../examples}
 inventory=$examples/homelab
 api=https://192.168.1.10:6443 # master-01, the first (and only) master of examples/homelab
+relay=https://127.0.0.1:7445   # a worker's: clusterboot-api-proxy.service, relaying to every master's
+server_of() { if [[ $1 == worker-* ]]; then echo "$relay"; else echo "$api"; fi; } # NODE: its kubeconfigs' server
 
 n=0
 failed=0
@@ -141,7 +143,8 @@ for e in "${expect[@]}"; do
         line=$(cat "$work/check.out")
         echo "# ${line/$work\//}"
         ok "$name: loads, validates, TLS config builds, client certificate verifies against the CA"
-        check "$name: server is $api (got $(field "$line" server))" test "$(field "$line" server)" = "$api"
+        want=$(server_of "${name%%/*}")
+        check "$name: server is $want (got $(field "$line" server))" test "$(field "$line" server)" = "$want"
         check "$name: client certificate CN is $cn (got $(field "$line" cn))" test "$(field "$line" cn)" = "$cn"
         check "$name: client certificate O is '$o' (got '$(field "$line" o)')" test "$(field "$line" o)" = "$o"
         check "$name: the embedded CA verifies the client certificate for client auth" \
@@ -174,13 +177,13 @@ else
                 eval 'grep -q "worker-01 is not a master" "$work/out" && [ ! -e "$work/w.conf" ]'
 fi
 
-# The bootstrap kubeconfig: the first master's API server, the cluster's CA, the bundle's token.
+# The bootstrap kubeconfig: the relay to the masters' API servers, the cluster's CA, the bundle's token.
 f=$work/worker-01/etc/kubernetes/bootstrap-kubelet.conf
 if "$checker" "$f" >"$work/check.out" 2>&1; then
         line=$(cat "$work/check.out")
         echo "# ${line/$work\//}"
         ok "worker-01/bootstrap-kubelet.conf: loads, validates, TLS config builds with the embedded CA"
-        check "worker-01/bootstrap-kubelet.conf: server is $api" test "$(field "$line" server)" = "$api"
+        check "worker-01/bootstrap-kubelet.conf: server is $relay" test "$(field "$line" server)" = "$relay"
         check "worker-01/bootstrap-kubelet.conf: the bundle's bootstrap token (id $(field "$line" token-id))" \
                 test "$(field "$line" token-id)" = "$(cut -d. -f1 "$work/bundle/bootstrap-token")"
         check "worker-01/bootstrap-kubelet.conf: mode 0600" test "$(stat -c %a "$f")" = 600
@@ -227,7 +230,7 @@ if [ -n "$kubectl" ] && "$kubectl" version --client >"$work/kv" 2>&1; then
                 got=$(HOME=$work KUBECONFIG=$f "$kubectl" config view --raw --minify \
                         -o 'jsonpath={.contexts[0].context.user} {.clusters[0].cluster.server}' 2>"$work/kerr")
                 diag <"$work/kerr"
-                check "kubectl config view --raw reads $name (got: $got)" test "$got" = "$cn $api"
+                check "kubectl config view --raw reads $name (got: $got)" test "$got" = "$cn $(server_of "${name%%/*}")"
         done
 else
         skip "kubectl config view: no kubectl here"

@@ -2,6 +2,7 @@
 # shellcheck disable=SC2317 # functions run through wait_for, check and exit_hooks look unreachable
 # shellcheck source-path=SCRIPTDIR
 # A worker joins: examples/homelab's worker-01 runs containerd and a kubelet from what clusterboot makes,
+# through its relay to the masters' API servers (clusterboot-api-proxy on 127.0.0.1:7445, as its unit runs it)
 # against master-01's control plane (lib.sh's control_plane, as in test-control-plane.sh), and a user sees
 # it: `kubectl get node worker-01` is Ready, its client certificate came from TLS bootstrapping with the
 # bootstrap token, the controller manager gave it a podCIDR, containerd wrote the bridge CNI config from the
@@ -87,10 +88,10 @@ bootstrap_kubeconfig() {
         [ -f "$f" ] || { echo "no /etc/kubernetes/bootstrap-kubelet.conf"; return 1; }
         [ ! -e "$wroot/etc/kubernetes/kubelet.conf" ] || { echo "/etc/kubernetes/kubelet.conf made already"; return 1; }
         server=$(kubeconfig_get "$f" '{.clusters[0].cluster.server}')
-        [ "$server" = "https://$node_ip:6443" ] || { echo "server '$server'"; return 1; }
+        [ "$server" = "https://127.0.0.1:7445" ] || { echo "server '$server'"; return 1; }
         [ "$(kubeconfig_get "$f" '{.users[0].user.token}')" = "$token" ] || { echo "not the bundle's bootstrap token"; return 1; }
 }
-check "$w: pki node gives bootstrap-kubelet.conf (the bundle's bootstrap token, server https://$node_ip:6443), no kubelet.conf" \
+check "$w: pki node gives bootstrap-kubelet.conf (the bundle's bootstrap token, server https://127.0.0.1:7445: the relay to the masters), no kubelet.conf" \
         "$work/w-bootstrap-conf.log" bootstrap_kubeconfig
 tmpl=$(sed -nE 's/^\s*conf_template = "(.*)"/\1/p' "$wroot/etc/containerd/config.toml")
 sandbox=$(sed -nE 's/^\s*sandbox_image = "(.*)"/\1/p' "$wroot/etc/containerd/config.toml")
@@ -180,6 +181,7 @@ worker_stop() {
         local p mnt_ns d k now
         [ -n "${pid[kube-proxy]:-}" ] && stop_pid "${pid[kube-proxy]}"
         [ -n "${pid[kubelet]:-}" ] && stop_pid "${pid[kubelet]}"
+        [ -n "${pid[clusterboot-api-proxy]:-}" ] && stop_pid "${pid[clusterboot-api-proxy]}"
         # The pods' processes (containers outlive the kubelet and containerd), then containerd, then what
         # is left in worker-01's mount namespace (the shims) and the holder.
         for d in $(kubepods); do find "$d" -name cgroup.procs -exec cat {} +; done | sort -u | xargs -r kill -KILL 2>/dev/null
@@ -258,6 +260,22 @@ imported() {
 check "the pause image imported into containerd's k8s.io namespace as the rendered sandbox_image $sandbox" \
         "$work/import.log" imported
 
+# --- the relay to the masters' API servers, where worker-01's kubeconfigs point ----------------------------
+# Its unit's command line, with this build's clusterboot; through it, master-01's API server answers /readyz
+# with a certificate that names 127.0.0.1 (curl checks it against the cluster's CA).
+logs+=("$work/clusterboot-api-proxy.log")
+relay_up() {
+        alive clusterboot-api-proxy || return 2
+        [ "$(w_exec curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://127.0.0.1:7445/readyz)" = ok ]
+}
+if w_start clusterboot-api-proxy "$cb" && wait_for 30 relay_up; then
+        ok "clusterboot-api-proxy: 127.0.0.1:7445 in $w's namespace relays to $node's API server (/readyz: ok; its certificate names 127.0.0.1)"
+else
+        w_exec curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://127.0.0.1:7445/readyz >>"$work/clusterboot-api-proxy.log" 2>&1
+        not_ok "clusterboot-api-proxy relays to the API server" "$work/clusterboot-api-proxy.log"
+        finish
+fi
+
 # --- the kubelet ----------------------------------------------------------------------------------
 t_kubelet=$(date +%s%N)
 if ! w_start kubelet "$bin/kubelet"; then
@@ -318,9 +336,9 @@ kubelet_conf() {
         local f=$wroot/etc/kubernetes/kubelet.conf
         [ -f "$f" ] &&
                 [ "$(kubeconfig_get "$f" '{.users[0].user.client-certificate}')" = /var/lib/kubelet/pki/kubelet-client-current.pem ] &&
-                [ "$(kubeconfig_get "$f" '{.clusters[0].cluster.server}')" = "https://$node_ip:6443" ]
+                [ "$(kubeconfig_get "$f" '{.clusters[0].cluster.server}')" = "https://127.0.0.1:7445" ]
 }
-check "the kubelet wrote /etc/kubernetes/kubelet.conf (server https://$node_ip:6443, client certificate kubelet-client-current.pem)" \
+check "the kubelet wrote /etc/kubernetes/kubelet.conf (server https://127.0.0.1:7445, client certificate kubelet-client-current.pem)" \
         "$work/kubelet-conf.log" kubelet_conf
 # The kubelet stage's gate, from worker-01's network: /healthz, then its Node read with the kubelet's own
 # kubelet.conf (the certificate TLS bootstrapping got it).

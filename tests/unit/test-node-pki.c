@@ -40,6 +40,8 @@ TEST(test_only_what_roles_need) {
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/kubelet.conf"));
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kube-proxy.conf"));
+        /* Its components reach every master's API server through the relay on 127.0.0.1. */
+        ASSERT_STREQ(plan_entry(&p, "/etc/kubernetes/kube-proxy.conf")->server, "https://127.0.0.1:7445");
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/ca.key"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/pki/etcd/server.crt"));
         ASSERT_TRUE(!plan_has(&p, "/etc/ceph/ceph.bootstrap-osd.keyring"));
@@ -59,6 +61,9 @@ TEST(test_only_what_roles_need) {
         /* A master's kubelet gets its client certificate with the control plane's. */
         ASSERT_TRUE(plan_has(&p, "/etc/kubernetes/kubelet.conf"));
         ASSERT_TRUE(!plan_has(&p, "/etc/kubernetes/bootstrap-kubelet.conf"));
+        /* A master's components talk to its own API server, not through a relay. */
+        ASSERT_STREQ(plan_entry(&p, "/etc/kubernetes/kubelet.conf")->server, "https://192.168.1.10:6443");
+        ASSERT_STREQ(plan_entry(&p, "/etc/kubernetes/kube-proxy.conf")->server, "https://192.168.1.10:6443");
         pki_plan_done(&p);
 
         /* A dns-server node's CoreDNS reads Services from its API server as system:coredns; no other node
@@ -90,8 +95,9 @@ static void on_finding(const char *path, bool ok, bool warning, const char *what
         }
 }
 
-/* A worker's kubelet joins with the bootstrap token: the kubeconfig names the first master's API server,
- * trusts the cluster's CA, carries the bundle's token and nothing else, and is 0600. */
+/* A worker's kubelet joins with the bootstrap token: the kubeconfig names the relay to every master's API
+ * server on 127.0.0.1 (clusterboot-api-proxy.service), trusts the cluster's CA, carries the bundle's token
+ * and nothing else, and is 0600. */
 TEST(test_bootstrap_kubeconfig) {
         PkiPlan p = {};
         RenderSet set = {};
@@ -103,7 +109,7 @@ TEST(test_bootstrap_kubeconfig) {
         const char *t = strstr(f->content, "    token: ");
         ASSERT_NOT_NULL(t);
         ASSERT_NOT_NULL(strstr(t, bundle.bootstrap_token));
-        ASSERT_NOT_NULL(strstr(f->content, "server: https://192.168.1.10:6443\n"));
+        ASSERT_NOT_NULL(strstr(f->content, "server: https://127.0.0.1:7445\n"));
         ASSERT_NOT_NULL(strstr(f->content, "certificate-authority-data: "));
         ASSERT_NOT_NULL(strstr(f->content, "current-context: tls-bootstrap-token-user@homelab\n"));
         ASSERT_NULL(strstr(f->content, "client-key-data"));

@@ -20,8 +20,8 @@ static const char *examples;
 static const char *objects_dir; /* the golden kube_objects() of each example */
 static Report report;
 
-static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", "flannel",
-                                              NULL };
+static const char *const k8s_renderers[] = { "containerd", "etcd", "kubernetes", "kubelet", "kube-proxy", "api-proxy",
+                                              "flannel", NULL };
 
 static bool is_k8s_renderer(const char *name) {
         for (size_t i = 0; k8s_renderers[i]; i++)
@@ -150,6 +150,7 @@ static bool flags_sorted(const char *args) {
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
 #define CNI_TEMPLATE "/etc/containerd/cni-bridge.conflist.tmpl"
 #define KUBE_PROXY_ENV "/etc/cluster-config/environment/kube-proxy.env"
+#define API_PROXY_ENV "/etc/cluster-config/environment/api-proxy.env"
 
 #define ASSERT_ENV(set, path, key, expected)                                                                 \
         do {                                                                                                 \
@@ -347,7 +348,9 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(render_set_find(&s, CNI_TEMPLATE));
         /* examples/ha runs flannel: its net-conf.json and flanneld.env besides. */
         ASSERT_NOT_NULL(render_set_find(&s, "/etc/kube-flannel/net-conf.json"));
-        ASSERT_INT_EQ(s.n, 7);
+        /* The relay to the three masters' API servers, where its kubeconfigs point (127.0.0.1:7445). */
+        ASSERT_ENV(&s, API_PROXY_ENV, "API_PROXY_ARGS", "127.0.0.1:7445 10.20.0.11:6443 10.20.0.12:6443 10.20.0.13:6443");
+        ASSERT_INT_EQ(s.n, 8);
 
         /* kube-proxy: the API server's Service address through iptables, as system:kube-proxy. */
         char *proxy = env_get(&s, KUBE_PROXY_ENV, "KUBE_PROXY_ARGS");
@@ -389,8 +392,9 @@ TEST(test_workers_get_kubelet_not_etcd) {
         ASSERT_NOT_NULL(strstr(tmpl, "\"type\": \"portmap\""));
         render_set_done(&s);
 
-        /* A master runs everything (flannel too). */
+        /* A master runs everything (flannel too) but the relay: its components talk to its own API server. */
         ASSERT_INT_EQ(render_k8s(inv, "master-03", &s), 0);
+        ASSERT_NULL(render_set_find(&s, API_PROXY_ENV));
         ASSERT_INT_EQ(s.n, 11);
         render_set_done(&s);
         inventory_free(inv);
