@@ -38,6 +38,10 @@ typedef struct Relay {
         struct bufferevent *client, *upstream;
         size_t current;  /* the upstream tried or in use */
         uint64_t tried;  /* upstreams tried for this connection, a bit each */
+        /* Inside bufferevent_socket_connect(), which may report a failure through the event callback
+         * before it returns (and then return -1 too): noted there, handled once after the call. */
+        bool in_connect;
+        int connect_error;
 } Relay;
 
 struct ApiProxy {
@@ -48,6 +52,9 @@ struct ApiProxy {
         Relay *relays;
         unsigned n_relays;
         time_t none_logged; /* when "no API server answers" was last logged */
+        struct event *resume; /* accepts again after a pause (on_accept_error()) */
+        time_t accept_logged;
+        unsigned accept_errors; /* since accept_logged */
 };
 
 static time_t now_sec(void) {
@@ -192,6 +199,10 @@ static void upstream_failed(Relay *r, const char *why) {
 
 static void upstream_connecting(struct bufferevent *bev, short events, void *userdata) {
         Relay *r = userdata;
+        if (r->in_connect) {
+                r->connect_error = EVUTIL_SOCKET_ERROR() ?: EIO;
+                return;
+        }
         if (events & BEV_EVENT_CONNECTED) {
                 Upstream *u = r->proxy->upstreams + r->current;
                 if (u->down)
@@ -242,8 +253,28 @@ static void try_upstream(Relay *r) {
         struct timeval connect_timeout = { .tv_sec = API_PROXY_CONNECT_SEC };
         bufferevent_setcb(r->upstream, NULL, NULL, upstream_connecting, r);
         bufferevent_set_timeouts(r->upstream, NULL, &connect_timeout);
-        if (bufferevent_socket_connect(r->upstream, (struct sockaddr *) &p->upstreams[i].sa, (int) p->upstreams[i].len) < 0)
-                upstream_failed(r, strerror(errno));
+        r->in_connect = true;
+        r->connect_error = 0;
+        int k = bufferevent_socket_connect(r->upstream, (struct sockaddr *) &p->upstreams[i].sa, (int) p->upstreams[i].len);
+        if (k < 0 && r->connect_error == 0)
+                r->connect_error = errno ?: EIO;
+        r->in_connect = false;
+        if (k >= 0 && r->connect_error == 0)
+                return;
+        int e = r->connect_error;
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+                /* This node's limit, not the upstream's fault: the connection is closed, the upstream not
+                 * passed over. */
+                time_t now = now_sec();
+                if (now - p->accept_logged >= 10) {
+                        log_warning("api-proxy: cannot open a connection to %s: %s; a connection closed", p->upstreams[i].name,
+                                    strerror(e));
+                        p->accept_logged = now;
+                }
+                relay_free(r);
+                return;
+        }
+        upstream_failed(r, strerror(e));
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *userdata) {
@@ -280,11 +311,29 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         try_upstream(r);
 }
 
+static void on_resume(evutil_socket_t fd, short events, void *userdata) {
+        ApiProxy *p = userdata;
+        (void) fd;
+        (void) events;
+        evconnlistener_enable(p->listener);
+}
+
+/* Out of descriptors or memory: the connection waits in the backlog, which stays readable. Accepting pauses
+ * for a second (else this would spin, and log, as fast as the loop runs); a log line at most every 10 s. */
 static void on_accept_error(struct evconnlistener *l, void *userdata) {
-        (void) l;
-        (void) userdata;
-        /* Out of descriptors or memory: the connection waits in the backlog and is taken later. */
-        log_warning("api-proxy: accept: %s", strerror(EVUTIL_SOCKET_ERROR()));
+        ApiProxy *p = userdata;
+        int e = EVUTIL_SOCKET_ERROR();
+        time_t now = now_sec();
+        p->accept_errors++;
+        if (now - p->accept_logged >= 10) {
+                log_warning("api-proxy: accept: %s (%u times since the last such line); pausing 1 s", strerror(e),
+                            p->accept_errors);
+                p->accept_logged = now;
+                p->accept_errors = 0;
+        }
+        struct timeval pause = { .tv_sec = 1 };
+        evconnlistener_disable(l);
+        evtimer_add(p->resume, &pause);
 }
 
 static int endpoint(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
@@ -330,13 +379,19 @@ int api_proxy_new(struct event_base *base, const char *listen_on, char *const *u
                 free(p);
                 return r;
         }
-        p->listener = evconnlistener_new(base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+        /* Backlog 0: listen() was called above. */
+        p->listener = evconnlistener_new(base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
         if (!p->listener) {
                 close(fd);
                 free(p);
                 return -ENOMEM;
         }
         evconnlistener_set_error_cb(p->listener, on_accept_error);
+        p->resume = evtimer_new(base, on_resume, p);
+        if (!p->resume) {
+                api_proxy_free(p);
+                return -ENOMEM;
+        }
         *ret = p;
         return 0;
 }
@@ -350,6 +405,8 @@ void api_proxy_free(ApiProxy *p) {
                 return;
         while (p->relays)
                 relay_free(p->relays);
+        if (p->resume)
+                event_free(p->resume);
         evconnlistener_free(p->listener);
         free(p);
 }

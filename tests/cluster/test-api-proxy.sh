@@ -16,15 +16,15 @@ not_ok() { n=$((n + 1)) failed=1; echo "not ok $n - $1"; [ -z "${2:-}" ] || sed 
 check() { local t=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$t"; else not_ok "$t" "$work/out"; fi; }
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || ! command -v iptables >/dev/null ||
         ! unshare -n true 2>/dev/null; then
-    echo "1..8"
-    for _ in $(seq 8); do n=$((n + 1)); echo "ok $n # SKIP needs root, unshare and iptables (a network namespace)"; done
+    echo "1..9"
+    for _ in $(seq 9); do n=$((n + 1)); echo "ok $n # SKIP needs root, unshare and iptables (a network namespace)"; done
     exit 0
 fi
 # The rest runs in a network namespace of its own.
 if [ -z "${CB_API_PROXY_NS:-}" ]; then
     CB_API_PROXY_NS=1 exec unshare -n "$0" "$@"
 fi
-echo "1..8"
+echo "1..9"
 ip link set lo up
 work=$(mktemp -d)
 pids=()
@@ -165,4 +165,23 @@ rc=$?
 kill "$taken" 2>/dev/null
 check "LISTEN taken by another program: exit 1, saying it cannot listen there" \
     eval 'cat "$work/taken"; [ $rc = 1 ] && grep -q "cannot listen on 127.0.0.1:17445" "$work/taken"'
+
+# 9. Out of descriptors (a limit of 9: room for about one relay): accept() or the upstream's socket() fails
+# while connections wait; the relay pauses instead of spinning, says so at most twice, does not take the
+# upstream for down, answers some of the burst and, after it, the next connection.
+(ulimit -n 9 && exec "$cb" api-proxy 127.0.0.1:17445 127.0.0.1:17002) >"$work/emfile.log" 2>&1 &
+proxy=$!
+pids+=("$proxy")
+listening 17445
+asks=()
+for i in 1 2 3 4; do ask >"$work/emfile-$i" & asks+=($!); done
+wait "${asks[@]}"
+after=$(ask)
+kill -TERM "$proxy"
+wait "$proxy"
+rc=$?
+check "out of descriptors: logged at most twice (no line per try), the upstream not passed over, some of the burst answered, the next connection too, exit 0" \
+    eval 'cat "$work/emfile.log" "$work"/emfile-?; echo "after: $after"; [ "$(cat "$work"/emfile-? | grep -c "^B ok$")" -ge 1 ] &&
+        [ "$after" = "B ok" ] && [ $rc = 0 ] && [ "$(grep -c "Too many open files" "$work/emfile.log")" -le 2 ] &&
+        ! grep -q "does not answer" "$work/emfile.log"'
 exit $failed
