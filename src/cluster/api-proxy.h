@@ -8,7 +8,9 @@
  * runs a kubelet but no API server): a TCP relay. Each connection goes to one master, taken in turn; a master
  * that refuses or does not answer within API_PROXY_CONNECT_SEC rests for API_PROXY_REST_SEC and the
  * connection tries the next one; when every master rests, each is tried again. TLS passes through untouched:
- * the clients check the API servers' certificates (which name 127.0.0.1) themselves. */
+ * the clients check the API servers' certificates (which name 127.0.0.1) themselves. When one side ends (EOF or
+ * an error), the other is closed once it has written what it had: there is no half-close, which TLS clients
+ * such as the kubelet do not use. */
 
 #define API_PROXY_CONNECT_SEC 3
 #define API_PROXY_REST_SEC 10

@@ -1025,7 +1025,7 @@ char *node_api_url(const Inventory *inv, const Node *n) {
                 return ip_url("https", &n->ip, port, NULL);
         if (node_uses_api_proxy(inv, n)) {
                 IpAddr loopback;
-                (void) ip_addr_parse("127.0.0.1", &loopback);
+                (void) ip_addr_parse(API_PROXY_ADDRESS, &loopback);
                 return ip_url("https", &loopback, API_PROXY_PORT, NULL);
         }
         for (size_t i = 0; i < inv->n_nodes; i++)

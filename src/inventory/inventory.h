@@ -75,9 +75,10 @@ int inventory_service_ip(const Inventory *inv, ServiceAddress which, IpAddr *ret
 bool node_serves_cluster_dns(const Inventory *inv, const Node *n);
 
 /* Where a node that runs a kubelet and no API server (a worker) reaches the API: clusterboot-api-proxy.service
- * relays 127.0.0.1:API_PROXY_PORT to every master's API server, so that the loss of one master cuts off no
+ * relays API_PROXY_ADDRESS:API_PROXY_PORT to every master's API server, so that the loss of one master cuts off no
  * kubelet, kube-proxy or flanneld (the API servers' certificates name 127.0.0.1). The port is Talos'
  * KubePrism's. */
+#define API_PROXY_ADDRESS "127.0.0.1"
 #define API_PROXY_PORT 7445
 /* n reaches the API through that relay: Kubernetes runs, n runs a kubelet and is no master. */
 bool node_uses_api_proxy(const Inventory *inv, const Node *n);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The relay to the masters' API servers on a node that runs a kubelet and no API server
- * (node_uses_api_proxy()): clusterboot-api-proxy.service listens on 127.0.0.1:API_PROXY_PORT, where the
+ * (node_uses_api_proxy()): clusterboot-api-proxy.service listens on API_PROXY_ADDRESS:API_PROXY_PORT, where the
  * node's kubeconfigs point (node_api_url()), and relays to each master's API server. Its arguments are
  * rendered, so that `sync` restarts it when the inventory's masters change. */
 #include <errno.h>
@@ -17,7 +17,7 @@ int render_api_proxy(const RenderContext *c, RenderSet *out) {
                 return 0;
         StrBuf b = {};
         int r = render_header(&b, "#");
-        r = r ?: strbuf_printf(&b, "API_PROXY_ARGS=\"127.0.0.1:%d", API_PROXY_PORT);
+        r = r ?: strbuf_printf(&b, "API_PROXY_ARGS=\"" API_PROXY_ADDRESS ":%d", API_PROXY_PORT);
         for (size_t i = 0; i < inv->n_nodes && r >= 0; i++) {
                 const Node *m = inv->nodes + i;
                 if (!m->roles[ROLE_MASTER] || !m->ip_valid)
