@@ -50,8 +50,8 @@
 # the inventory's replication factor, MQTT over TLS, every node's name through each CoreDNS. After a reboot
 # (4) and a reinstall (6) the same checks pass again: the pods of 1 run again, new messages go through.
 # A process of cluster-bootstrap.service, etcd.service, clusterboot-join.service or clusterboot-sync.service
-# (its timer runs it at boot) that fails with anything but exit 75 ("not yet", retried by systemd) fails the scenario: waiting is the stages' job, a
-# failure is a bug even when a retry papers over it (in 5, only the injected kills may fail). A failed
+# (its timer runs it at boot) that fails with anything but exit 75 ("not yet", retried by systemd) fails the
+# scenario: waiting is the stages' job, a failure is a bug even when a retry papers over it (in 5, only the injected kills may fail). A failed
 # start of mosquitto.service, ceph-mon@NODE.service, ceph-mgr@NODE.service or coredns.service is a point of
 # its own: the role targets enabled at first boot start them at boot, and under the join policy their files
 # (passwd, certificates, the monitor's store, the manager's keyring) only come with cluster-bootstrap's stages.
@@ -332,8 +332,9 @@ pki_files() {
     done)
 }
 declare -A ends_by_power_cut=([s4]=1) # scenarios whose machines go by a power cut, not a shutdown
-# collect SCENARIO: powers every container off (or cuts their power: ends_by_power_cut); the reports (or, without one, the journal), the state
-# folder and a list of the node's PKI and secret files (sha256, mtime, path) into $work/SCENARIO/report-NODE.
+# collect SCENARIO: powers every container off (or cuts their power: ends_by_power_cut); the reports (or,
+# without one, the journal), the state folder and a list of the node's PKI and secret files (sha256, mtime,
+# path) into $work/SCENARIO/report-NODE.
 collect() {
     local s=$1 m r o
     if [ -n "${ends_by_power_cut[$s]:-}" ]; then
