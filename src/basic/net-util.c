@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "net-util.h"
@@ -173,11 +176,16 @@ bool ip_addr_is_loopback(const IpAddr *a) {
         return a->family == AF_INET6 && memcmp(a->bytes, v6_loopback, 16) == 0;
 }
 
-char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *path) {
+char *ip_endpoint_format(const IpAddr *ip, int64_t port) {
         char s[IP_ADDR_STRLEN];
         ip_addr_format(ip, s);
         bool v6 = ip->family == AF_INET6;
-        return strprintf("%s://%s%s%s:%" PRId64 "%s", scheme, v6 ? "[" : "", s, v6 ? "]" : "", port, strempty(path));
+        return strprintf("%s%s%s:%" PRId64, v6 ? "[" : "", s, v6 ? "]" : "", port);
+}
+
+char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *path) {
+        _cleanup_free_ char *endpoint = ip_endpoint_format(ip, port);
+        return endpoint ? strprintf("%s://%s%s", scheme, endpoint, strempty(path)) : NULL;
 }
 
 int ip_endpoint_parse(const char *s, IpAddr *ret_ip, uint16_t *ret_port) {
@@ -222,4 +230,22 @@ socklen_t ip_sockaddr(const IpAddr *ip, uint16_t port, struct sockaddr_storage *
         s4->sin_port = htons(port);
         memcpy(&s4->sin_addr, ip->bytes, 4);
         return sizeof(*s4);
+}
+
+int ip_listen_socket(const IpAddr *ip, uint16_t port, int backlog, bool freebind) {
+        struct sockaddr_storage sa;
+        socklen_t len = ip_sockaddr(ip, port, &sa);
+        int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+            (freebind && (sa.ss_family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
+                                                   : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one))) < 0) ||
+            bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, backlog) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
 }

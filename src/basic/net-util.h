@@ -38,6 +38,8 @@ int ip_addr_cmp(const IpAddr *a, const IpAddr *b);
 bool ip_prefix_contains(const IpPrefix *p, const IpAddr *a);
 /* "SCHEME://IP:PORT" + path (IPv6 in brackets), or NULL when out of memory. */
 char *ip_url(const char *scheme, const IpAddr *ip, int64_t port, const char *path);
+/* "IP:PORT" or "[IPV6]:PORT" (what ip_endpoint_parse() reads), or NULL when out of memory. */
+char *ip_endpoint_format(const IpAddr *ip, int64_t port);
 /* 127.0.0.0/8 or ::1. */
 bool ip_addr_is_loopback(const IpAddr *a);
 bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b);
@@ -50,6 +52,10 @@ int ip_prefix_nth(const IpPrefix *p, uint64_t n, IpAddr *ret);
 int ip_endpoint_parse(const char *s, IpAddr *ret_ip, uint16_t *ret_port);
 /* The sockaddr_in or sockaddr_in6 of ip and port, and its length. */
 socklen_t ip_sockaddr(const IpAddr *ip, uint16_t port, struct sockaddr_storage *ret);
+/* A non-blocking, close-on-exec TCP socket listening on ip and port with backlog: SO_REUSEADDR, TCP_NODELAY
+ * (which accepted sockets inherit on Linux), and with freebind IP_FREEBIND (systemd's FreeBind=: the address
+ * may come later). The descriptor, or -errno. */
+int ip_listen_socket(const IpAddr *ip, uint16_t port, int backlog, bool freebind);
 
 /* Parses a MAC address "aa:bb:cc:dd:ee:ff" (any case, ':' or '-') into canonical lowercase with ':'. */
 int mac_addr_normalize(const char *s, char ret[static 18]);

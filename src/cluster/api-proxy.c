@@ -303,9 +303,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                 relay_free(r);
                 return;
         }
-        int one = 1;
-        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        /* Nothing is read from the client before its upstream is there: the kernel holds it meanwhile. */
+        /* TCP_NODELAY comes from the listening socket (ip_listen_socket()). Nothing is read from the client before its upstream is there: the kernel holds it meanwhile. */
         bufferevent_setcb(r->client, NULL, NULL, client_waiting, r);
         bufferevent_disable(r->client, EV_READ);
         try_upstream(r);
@@ -363,21 +361,12 @@ int api_proxy_new(struct event_base *base, const char *listen_on, char *const *u
         }
         p->n_upstreams = n_upstreams;
 
-        struct sockaddr_storage sa;
-        socklen_t len;
-        if (endpoint(listen_on, &sa, &len) < 0) {
+        IpAddr ip;
+        uint16_t port;
+        int fd = ip_endpoint_parse(listen_on, &ip, &port) < 0 ? -EINVAL : ip_listen_socket(&ip, port, 512, false);
+        if (fd < 0) {
                 free(p);
-                return -EINVAL;
-        }
-        int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, r = 0;
-        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-            bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 512) < 0)
-                r = -errno;
-        if (r < 0) {
-                if (fd >= 0)
-                        close(fd);
-                free(p);
-                return r;
+                return fd;
         }
         /* Backlog 0: listen() was called above. */
         p->listener = evconnlistener_new(base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
@@ -394,10 +383,6 @@ int api_proxy_new(struct event_base *base, const char *listen_on, char *const *u
         }
         *ret = p;
         return 0;
-}
-
-unsigned api_proxy_relays(const ApiProxy *p) {
-        return p->n_relays;
 }
 
 void api_proxy_free(ApiProxy *p) {

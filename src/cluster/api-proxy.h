@@ -25,6 +25,4 @@ typedef struct ApiProxy ApiProxy;
  * endpoint that is not one, or no upstream or too many; else what socket() or bind() failed with. */
 int api_proxy_new(struct event_base *base, const char *listen, char *const *upstreams, size_t n_upstreams,
                   ApiProxy **ret);
-/* Relays open now. */
-unsigned api_proxy_relays(const ApiProxy *p);
 void api_proxy_free(ApiProxy *p);

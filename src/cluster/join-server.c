@@ -6,8 +6,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -552,26 +550,13 @@ void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n,
  * waited ~40 ms for the client's delayed ACK. Both found by bench/join. */
 int join_server_listen(JoinServer *s, const char *address, uint16_t port) {
         IpAddr ip;
-        struct sockaddr_storage sa;
         if (ip_addr_parse(address, &ip) < 0)
                 return -EINVAL;
-        socklen_t len = ip_sockaddr(&ip, port, &sa);
-        int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        /* IP_FREEBIND: the service starts at boot, perhaps before networkd has given the master its address;
+         * it serves once the address is there. */
+        int fd = ip_listen_socket(&ip, port, LISTEN_BACKLOG, true);
         if (fd < 0)
-                return -errno;
-        int one = 1, r = 0;
-        /* IP_FREEBIND (systemd's FreeBind=): the service starts at boot, perhaps before networkd has given
-         * the master its address; it serves once the address is there. */
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
-            (sa.ss_family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
-                                      : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one))) < 0 ||
-            bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
-                r = -errno;
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
+                return fd;
         /* On failure libevent may have closed fd already (its listener owns it): not closed again here. */
         struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(s->http, fd);
         if (!bound)

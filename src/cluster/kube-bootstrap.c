@@ -17,6 +17,7 @@
 #include "fs-util.h"
 #include "kube-objects.h"
 #include "kubeconfig.h"
+#include "inventory.h"
 #include "node-pki.h"
 #include "paths.h"
 #include "secret-formats.h"
@@ -27,7 +28,7 @@
 int kube_admin_credentials(BootstrapContext *c, const Bundle *b, const char *user, Kubeconfig *ret) {
         Kubeconfig k = {};
         size_t size;
-        k.server = ip_url("https", &c->node->ip, c->inv->kubernetes.api_server_port.v, NULL);
+        k.server = node_api_url(c->inv, c->node); /* a master: its own API server */
         static const char *const orgs[] = { "system:masters", NULL };
         CertSpec spec = { .common_name = user, .organizations = orgs, .usage = CERT_USAGE_CLIENT, .validity_days = 1 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;

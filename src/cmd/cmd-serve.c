@@ -26,18 +26,13 @@ static void notify_ready(void) {
 
 /* $CLUSTERBOOT_JOIN_LISTEN=ADDRESS:PORT (for tests) replaces the master's IP and 127.0.0.1 on JOIN_PORT. */
 static int listen_override(JoinServer *s, const char *spec) {
-        const char *colon = strrchr(spec, ':');
-        char *end = NULL;
-        if (!colon || colon == spec)
+        IpAddr ip;
+        uint16_t port;
+        char addr[IP_ADDR_STRLEN];
+        if (ip_endpoint_parse(spec, &ip, &port) < 0)
                 return -EINVAL;
-        errno = 0;
-        unsigned long port = strtoul(colon + 1, &end, 10);
-        if (errno || !end || *end || port == 0 || port > 65535)
-                return -EINVAL;
-        _cleanup_free_ char *addr = strndup(spec, (size_t) (colon - spec));
-        if (!addr)
-                return -ENOMEM;
-        return join_server_listen(s, addr, (uint16_t) port);
+        ip_addr_format(&ip, addr);
+        return join_server_listen(s, addr, port);
 }
 
 /* A master without the cluster's bundle yet (the join policy, before it made or received one): the image's

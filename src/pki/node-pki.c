@@ -135,10 +135,6 @@ static int add_leaf(PkiPlan *p, PkiKind kind, const char *path, int ca, const ch
         return set_names(e, names, ips, n_ips);
 }
 
-static char *api_url(const Inventory *inv, const Node *n) {
-        return ip_url("https", &n->ip, inv->kubernetes.api_server_port.v, NULL);
-}
-
 int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
         PkiPlan p = {};
         const char *cluster_domain = inv->cluster.networking.cluster_domain.v;
@@ -153,8 +149,8 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
         _cleanup_free_ char *node_cn = strprintf("system:node:%s", n->name);
         /* A master talks to its own API server; other nodes to every master's, through the relay on 127.0.0.1
          * (node_api_url()). */
-        _cleanup_free_ char *url = first ? node_api_url(inv, n) : NULL, *own_url = api_url(inv, n);
-        if (!svc || !node_cn || !own_url || (first && !url))
+        _cleanup_free_ char *url = first ? node_api_url(inv, n) : NULL;
+        if (!svc || !node_cn || (first && !url))
                 return -ENOMEM;
         /* The node's names: its FQDN and its hostname's first label (node_host_names()), and its name. */
         NodeHostNames h;
@@ -218,11 +214,11 @@ int pki_plan_node(const Inventory *inv, const Node *n, PkiPlan *ret) {
                 r = r ?: add_leaf(&p, PKI_LEAF, ETCD_HEALTHCHECK_CERT, CA_ETCD,
                                   "kube-etcd-healthcheck-client", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, NULL);
                 r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/admin.conf", CA_KUBERNETES, "kubernetes-admin",
-                                  "system:masters", CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+                                  "system:masters", CERT_USAGE_CLIENT, NULL, NULL, 0, url);
                 r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/controller-manager.conf", CA_KUBERNETES,
-                                  "system:kube-controller-manager", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+                                  "system:kube-controller-manager", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, url);
                 r = r ?: add_leaf(&p, PKI_KUBECONFIG, KUBERNETES_DIR "/scheduler.conf", CA_KUBERNETES,
-                                  "system:kube-scheduler", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, own_url);
+                                  "system:kube-scheduler", NULL, CERT_USAGE_CLIENT, NULL, NULL, 0, url);
         }
 
         if (n->roles[ROLE_MQTT_BROKER] && inv->services[SERVICE_MQTT]) {
@@ -794,7 +790,7 @@ int pki_check(const PkiPlan *p, const char *root, time_t now, PkiCheckCallback c
 
 int pki_admin_kubeconfig(const Inventory *inv, const Node *n, const Bundle *b, const char *user, time_t now,
                          char **ret_text, char **ret_server, time_t *ret_not_after) {
-        _cleanup_free_ char *server = api_url(inv, n);
+        _cleanup_free_ char *server = node_api_url(inv, n);
         if (!server)
                 return -ENOMEM;
         PkiEntry e = {

@@ -4,7 +4,6 @@
  * node's kubeconfigs point (node_api_url()), and relays to each master's API server. Its arguments are
  * rendered, so that `sync` restarts it when the inventory's masters change. */
 #include <errno.h>
-#include <inttypes.h>
 
 #include "inventory.h"
 #include "paths.h"
@@ -22,10 +21,8 @@ int render_api_proxy(const RenderContext *c, RenderSet *out) {
                 const Node *m = inv->nodes + i;
                 if (!m->roles[ROLE_MASTER] || !m->ip_valid)
                         continue;
-                char ip[IP_ADDR_STRLEN];
-                render_ip(&m->ip, ip);
-                bool v6 = m->ip.family == AF_INET6;
-                r = strbuf_printf(&b, " %s%s%s:%" PRId64, v6 ? "[" : "", ip, v6 ? "]" : "", inv->kubernetes.api_server_port.v);
+                _cleanup_free_ char *upstream = ip_endpoint_format(&m->ip, inv->kubernetes.api_server_port.v);
+                r = upstream ? strbuf_printf(&b, " %s", upstream) : -ENOMEM;
         }
         r = r ?: strbuf_append(&b, "\"\n");
         r = r ?: render_set_add(out, ENVIRONMENT_DIR "/api-proxy.env", 0644, &b);

@@ -2,8 +2,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 
 #include "net-util.h"
+#include "string-util.h"
 #include "tap.h"
 
 static const char *fmt(const IpAddr *a) {
@@ -120,6 +122,11 @@ TEST(test_endpoint_parse) {
         ASSERT_INT_EQ(port, 7445);
         ASSERT_INT_EQ(ip_sockaddr(&a, port, &sa), sizeof(struct sockaddr_in6));
         ASSERT_INT_EQ(sa.ss_family, AF_INET6);
+        /* ip_endpoint_format() writes what ip_endpoint_parse() reads. */
+        char *e = ip_endpoint_format(&a, port);
+        bool same = e && streq(e, "[fd00::11]:7445");
+        free(e);
+        ASSERT_TRUE(same);
         static const char *const bad[] = { "10.20.0.11", "10.20.0.11:", "10.20.0.11:0", "10.20.0.11:65536",
                                            "10.20.0.11:+1", "10.20.0.11:1x", "fd00::11:7445", "[10.20.0.11]:7445",
                                            "[fd00::11:7445", "master-01:6443", ":6443", "" };
