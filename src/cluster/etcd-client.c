@@ -165,11 +165,9 @@ static int parse_int64(const json_t *v, int64_t *ret) {
         return 0;
 }
 
-int etcd_parse_range(const char *body, size_t size, EtcdValue *ret) {
-        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
-        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
-                return -EBADMSG;
-        const json_t *kvs = json_object_get(j, "kvs");
+/* The first kv of a RangeResponse's "kvs" (left out when there is none): -ENOENT when none. */
+static int parse_first_kv(const json_t *range, EtcdValue *ret) {
+        const json_t *kvs = json_object_get(range, "kvs");
         if (!kvs)
                 return -ENOENT;
         const json_t *kv = json_array_get(kvs, 0);
@@ -189,14 +187,53 @@ int etcd_parse_range(const char *body, size_t size, EtcdValue *ret) {
         return 0;
 }
 
-int etcd_parse_txn(const char *body, size_t size) {
+int etcd_parse_range(const char *body, size_t size, EtcdValue *ret) {
+        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
+        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
+                return -EBADMSG;
+        return parse_first_kv(j, ret);
+}
+
+int etcd_parse_txn(const char *body, size_t size, EtcdValue *ret_reads, size_t n_reads) {
         _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
         if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
                 return -EBADMSG;
         const json_t *ok = json_object_get(j, "succeeded");
         if (ok && !json_is_boolean(ok))
                 return -EBADMSG;
-        return json_is_true(ok);
+        if (json_is_true(ok) || n_reads == 0)
+                return json_is_true(ok);
+
+        const json_t *responses = json_object_get(j, "responses");
+        if (!json_is_array(responses) || json_array_size(responses) != n_reads)
+                return -EBADMSG;
+        EtcdValue *reads = calloc(n_reads, sizeof(EtcdValue));
+        if (!reads)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t i = 0; i < n_reads && r >= 0; i++) {
+                const json_t *range = json_object_get(json_array_get(responses, i), "response_range");
+                r = json_is_object(range) ? parse_first_kv(range, reads + i) : -EBADMSG;
+                if (r == -ENOENT)
+                        r = 0;
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n_reads; i++)
+                        etcd_value_done(reads + i);
+        } else
+                memcpy(ret_reads, reads, n_reads * sizeof(EtcdValue));
+        free(reads);
+        return r;
+}
+
+int etcd_parse_lease_grant(const char *body, size_t size, int64_t *ret_id) {
+        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
+        int64_t id;
+        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")) ||
+            parse_int64(json_object_get(j, "ID"), &id) < 0 || id == 0)
+                return -EBADMSG;
+        *ret_id = id;
+        return 0;
 }
 
 /* The answers whose gRPC code alone would say too little. Exact messages, from etcd 3.4's
@@ -560,33 +597,96 @@ int etcd_get(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tl
         return r < 0 ? r : etcd_parse_range(answer.s, answer.len, ret);
 }
 
+static json_t *b64_key(const char *key) {
+        return key && *key ? b64_string(key, strlen(key)) : NULL;
+}
+
+static json_t *int64_string(int64_t v) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%" PRId64, v);
+        return json_string(buf);
+}
+
+static int txn_request(const EtcdGuard *guards, size_t n_guards, const EtcdOp *ops, size_t n_ops,
+                       const char *const *reads, size_t n_reads, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:[],s:[],s:[]}", "compare", "success", "failure");
+        if (!req)
+                return -ENOMEM;
+        json_t *compare = json_object_get(req, "compare"), *success = json_object_get(req, "success"),
+               *failure = json_object_get(req, "failure");
+        /* etcd compares a key that does not exist as one with revisions 0. */
+        for (size_t i = 0; i < n_guards; i++) {
+                json_t *key = b64_key(guards[i].key);
+                if (!key || guards[i].mod_revision < 0)
+                        return json_decref(key), -EINVAL;
+                if (json_array_append_new(compare, json_pack("{s:o,s:s,s:s,s:o}", "key", key, "result", "EQUAL",
+                                                             "target", "MOD", "mod_revision",
+                                                             int64_string(guards[i].mod_revision))) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_ops; i++) {
+                json_t *key = b64_key(ops[i].key), *op;
+                if (!key || ops[i].lease < 0)
+                        return json_decref(key), -EINVAL;
+                if (!ops[i].value)
+                        op = json_pack("{s:{s:o}}", "request_delete_range", "key", key);
+                else if (ops[i].lease)
+                        op = json_pack("{s:{s:o,s:o,s:o}}", "request_put", "key", key, "value",
+                                       b64_string(ops[i].value, strlen(ops[i].value)), "lease", int64_string(ops[i].lease));
+                else
+                        op = json_pack("{s:{s:o,s:o}}", "request_put", "key", key, "value",
+                                       b64_string(ops[i].value, strlen(ops[i].value)));
+                if (json_array_append_new(success, op) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_reads; i++) {
+                json_t *key = b64_key(reads[i]);
+                if (!key)
+                        return -EINVAL;
+                if (json_array_append_new(failure, json_pack("{s:{s:o}}", "request_range", "key", key)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(req);
+        return 0;
+}
+
+int etcd_txn(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+             const EtcdGuard *guards, size_t n_guards, const EtcdOp *ops, size_t n_ops, const char *const *reads,
+             size_t n_reads, EtcdValue *ret_reads) {
+        if (n_ops == 0 || (n_reads > 0 && !ret_reads))
+                return -EINVAL;
+        _cleanup_(json_decrefp) json_t *req = NULL;
+        _cleanup_(strbuf_done) StrBuf answer = {};
+        int r = txn_request(guards, n_guards, ops, n_ops, reads, n_reads, &req);
+        r = r ?: call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/txn", req, &answer);
+        return r < 0 ? r : etcd_parse_txn(answer.s, answer.len, ret_reads, n_reads);
+}
+
+int etcd_lease_grant(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                     int64_t ttl_sec, int64_t *ret_id) {
+        if (ttl_sec <= 0)
+                return -EINVAL;
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:o}", "TTL", int64_string(ttl_sec));
+        _cleanup_(strbuf_done) StrBuf answer = {};
+        if (!req)
+                return -ENOMEM;
+        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/lease/grant", req, &answer);
+        return r < 0 ? r : etcd_parse_lease_grant(answer.s, answer.len, ret_id);
+}
+
 int etcd_put_if(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
                 const char *guard_key, int64_t guard_revision, const char *const *keys, const char *const *values,
                 size_t n) {
-        if (!guard_key || !*guard_key || guard_revision < 0 || n == 0)
+        if (!guard_key || !*guard_key || guard_revision < 0 || n == 0 || n > 16)
                 return -EINVAL;
-        char rev[24];
-        snprintf(rev, sizeof(rev), "%" PRId64, guard_revision);
-        /* etcd compares a key that does not exist as one with revisions 0. */
-        _cleanup_(json_decrefp) json_t *puts = json_array();
-        _cleanup_(json_decrefp) json_t *req = json_pack("{s:[{s:o,s:s,s:s,s:s}]}", "compare", "key",
-                                                        b64_string(guard_key, strlen(guard_key)), "result", "EQUAL",
-                                                        "target", "MOD", "mod_revision", rev);
-        if (!puts || !req)
-                return -ENOMEM;
+        EtcdOp ops[16];
         for (size_t i = 0; i < n; i++) {
                 if (!keys[i] || !*keys[i] || !values[i])
                         return -EINVAL;
-                if (json_array_append_new(puts, json_pack("{s:{s:o,s:o}}", "request_put", "key",
-                                                          b64_string(keys[i], strlen(keys[i])), "value",
-                                                          b64_string(values[i], strlen(values[i])))) < 0)
-                        return -ENOMEM;
+                ops[i] = (EtcdOp) { .key = keys[i], .value = values[i] };
         }
-        if (json_object_set(req, "success", puts) < 0)
-                return -ENOMEM;
-        _cleanup_(strbuf_done) StrBuf answer = {};
-        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/txn", req, &answer);
-        r = r < 0 ? r : etcd_parse_txn(answer.s, answer.len);
+        const EtcdGuard guard = { guard_key, guard_revision };
+        int r = etcd_txn(endpoints, n_endpoints, tls, timeout_ms, &guard, 1, ops, n, NULL, 0, NULL);
         return r < 0 ? r : r ? 0 : -ESTALE;
 }
 

@@ -83,6 +83,29 @@ int etcd_put_if(const char *const *endpoints, size_t n_endpoints, const EtcdTls 
                 const char *guard_key, int64_t guard_revision, const char *const *keys, const char *const *values,
                 size_t n);
 
+/* One transaction: when every guard holds (guard.key last written at guard.mod_revision; 0: the key does not
+ * exist), every op is applied and 1 is returned; otherwise nothing is written, 0 is returned, and
+ * ret_reads[i] holds the value of reads[i] (i < n_reads) as the transaction saw it: value NULL when there is
+ * no such key. An op puts value at key (bound to lease unless 0: the key goes when the lease expires), or
+ * deletes key when value is NULL. Errors as etcd_get()'s; -ENOENT when the lease does not exist (expired). */
+typedef struct EtcdGuard {
+        const char *key;
+        int64_t mod_revision;
+} EtcdGuard;
+
+typedef struct EtcdOp {
+        const char *key;
+        const char *value;
+        int64_t lease;
+} EtcdOp;
+
+int etcd_txn(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+             const EtcdGuard *guards, size_t n_guards, const EtcdOp *ops, size_t n_ops, const char *const *reads,
+             size_t n_reads, EtcdValue *ret_reads);
+/* A lease of ttl_sec seconds (> 0): its id in ret_id. */
+int etcd_lease_grant(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                     int64_t ttl_sec, int64_t *ret_id);
+
 /* "name1=https://ip1:2380,name2=..." for ETCD_INITIAL_CLUSTER: the started members of the list, plus
  * self (name, peer_url) for the member just added (which has no name yet: the member with self_peer_url,
  * or appended when the list does not have it), sorted by name. etcd wants every member of the cluster
@@ -95,8 +118,11 @@ char *etcd_initial_cluster(const EtcdMemberList *l, const char *self_name, const
 /* A RangeResponse for one key: its first kv (keys and values base64, revisions decimal strings); -ENOENT
  * when it has none, -EBADMSG when it is not one. */
 int etcd_parse_range(const char *body, size_t size, EtcdValue *ret);
-/* A TxnResponse: 1 when it succeeded, 0 when not ("succeeded" is left out when false), -EBADMSG. */
-int etcd_parse_txn(const char *body, size_t size);
+/* A TxnResponse: 1 when it succeeded, 0 when not ("succeeded" is left out when false), -EBADMSG. When it did
+ * not, ret_reads[i] (i < n_reads) gets what its i-th response, a RangeResponse, holds (value NULL: no key). */
+int etcd_parse_txn(const char *body, size_t size, EtcdValue *ret_reads, size_t n_reads);
+/* A LeaseGrantResponse: its ID. -EBADMSG when it is not one. */
+int etcd_parse_lease_grant(const char *body, size_t size, int64_t *ret_id);
 /* A MemberListResponse, or a MemberAddResponse (then ret_added_id, if not NULL, gets the new member's id)
  * as JSON: header.cluster_id and members[], uint64 as decimal strings. -EBADMSG when it is not one. */
 int etcd_parse_member_list(const char *body, size_t size, uint64_t *ret_added_id, EtcdMemberList *ret);

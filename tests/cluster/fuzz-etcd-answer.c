@@ -41,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 etcd_value_done(&v);
         }
         decode(body, size); /* what the join service passes on as it is */
-        (void) etcd_parse_txn(body, size);
+        EtcdValue reads[2] = {};
+        if (etcd_parse_txn(body, size, reads, 2) == 0) {
+                etcd_value_done(reads);
+                etcd_value_done(reads + 1);
+        }
+        int64_t lease;
+        (void) etcd_parse_lease_grant(body, size, &lease);
         return 0;
 }

@@ -275,8 +275,8 @@ TEST(test_parse_kv) {
         ASSERT_INT_EQ(v.size, 0);
         ASSERT_INT_EQ(v.mod_revision, 3);
         etcd_value_done(&v);
-        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_ok)), 1);
-        ASSERT_INT_EQ(etcd_parse_txn(STR(range_none)), 0);
+        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_ok), NULL, 0), 1);
+        ASSERT_INT_EQ(etcd_parse_txn(STR(range_none), NULL, 0), 0);
 
         static const char *const bad[] = {
                 "{}",
@@ -289,9 +289,46 @@ TEST(test_parse_kv) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 if (etcd_parse_range(STR(bad[i]), &v) != -EBADMSG)
                         TAP_FAIL("range answer %s was not refused", bad[i]);
-        ASSERT_INT_EQ(etcd_parse_txn(STR("{\"header\":{},\"succeeded\":\"yes\"}")), -EBADMSG);
-        ASSERT_INT_EQ(etcd_parse_txn(STR("[]")), -EBADMSG);
+        ASSERT_INT_EQ(etcd_parse_txn(STR("{\"header\":{},\"succeeded\":\"yes\"}"), NULL, 0), -EBADMSG);
+        ASSERT_INT_EQ(etcd_parse_txn(STR("[]"), NULL, 0), -EBADMSG);
         ASSERT_TRUE(!v.value);
+}
+
+/* etcd 3.4.23's answer to a transaction whose guard failed, with two reads: the first key holds a value
+ * (bound to a lease), the second does not exist (tests/cluster/answers/txn-failed-reads.json). */
+static const char txn_failed_reads[] =
+        "{\"header\":{\"cluster_id\":\"324952591200643719\",\"member_id\":\"3319814642761637952\",\"revision\":\"2\","
+        "\"raft_term\":\"2\"},\"responses\":[{\"response_range\":{\"header\":{\"revision\":\"2\"},\"kvs\":[{\"key\":"
+        "\"L3Qvbm9uY2UvYQ==\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\",\"value\":"
+        "\"eyJtYWMiOiJtIn0=\",\"lease\":\"2324035875503642117\"}],\"count\":\"1\"}},{\"response_range\":{\"header\":"
+        "{\"revision\":\"2\"}}}]}";
+
+TEST(test_parse_txn_reads) {
+        EtcdValue reads[2] = {};
+        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_failed_reads), reads, 2), 0);
+        ASSERT_STREQ(reads[0].value, "{\"mac\":\"m\"}");
+        ASSERT_INT_EQ(reads[0].mod_revision, 2);
+        ASSERT_TRUE(!reads[1].value);
+        ASSERT_INT_EQ(reads[1].mod_revision, 0);
+        etcd_value_done(reads);
+        /* A succeeded transaction reads nothing. */
+        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_ok), reads, 2), 1);
+        ASSERT_TRUE(!reads[0].value && !reads[1].value);
+        /* Fewer answers than reads asked, or one that is not a range: not etcd's answer to this. */
+        EtcdValue three[3] = {};
+        ASSERT_INT_EQ(etcd_parse_txn(STR(txn_failed_reads), three, 3), -EBADMSG);
+        ASSERT_INT_EQ(etcd_parse_txn(STR("{\"header\":{},\"responses\":[{\"response_put\":{}}]}"), reads, 1), -EBADMSG);
+        ASSERT_TRUE(!three[0].value && !reads[0].value);
+
+        int64_t id = 0;
+        ASSERT_INT_EQ(etcd_parse_lease_grant(STR("{\"header\":{\"cluster_id\":\"324952591200643719\",\"revision\":\"1\"},"
+                                                 "\"ID\":\"2324035875503642117\",\"TTL\":\"660\"}"), &id), 0);
+        ASSERT_TRUE(id == 2324035875503642117);
+        ASSERT_INT_EQ(etcd_parse_lease_grant(STR("{\"header\":{},\"TTL\":\"660\"}"), &id), -EBADMSG);
+        ASSERT_INT_EQ(etcd_parse_lease_grant(STR("{\"header\":{},\"ID\":\"0\"}"), &id), -EBADMSG);
+        /* The lease of an op is gone (expired): NotFound. */
+        ASSERT_INT_EQ(etcd_parse_error(404, STR("{\"error\":\"etcdserver: requested lease not found\",\"message\":"
+                                                "\"etcdserver: requested lease not found\",\"code\":5}"), NULL), -ENOENT);
 }
 
 /* Refused before anything is sent: nothing here contacts a network. */
@@ -314,6 +351,19 @@ TEST(test_arguments) {
         ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", -1, keys, values, 1), -EINVAL);
         ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", 0, keys, values, 0), -EINVAL);
         ASSERT_INT_EQ(etcd_put_if(ep, 1, &tls, 1000, "/k", 0, keys, no_value, 1), -EINVAL);
+        const EtcdGuard no_key_guard = { "", 0 }, bad_revision = { "/k", -1 };
+        const EtcdOp put = { "/k", "v", 0 }, bad_lease = { "/k", "v", -1 }, no_key_op = { NULL, "v", 0 };
+        EtcdValue read = {};
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, NULL, 0, NULL, 0, NULL, 0, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, &no_key_guard, 1, &put, 1, NULL, 0, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, &bad_revision, 1, &put, 1, NULL, 0, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, NULL, 0, &bad_lease, 1, NULL, 0, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, NULL, 0, &no_key_op, 1, NULL, 0, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, NULL, 0, &put, 1, keys, 1, NULL), -EINVAL);
+        ASSERT_INT_EQ(etcd_txn(ep, 1, &tls, 1000, NULL, 0, &put, 1, no_value, 1, &read), -EINVAL);
+        int64_t lease = 9;
+        ASSERT_INT_EQ(etcd_lease_grant(ep, 1, &tls, 1000, 0, &lease), -EINVAL);
+        ASSERT_TRUE(lease == 9 && !read.value);
         EtcdValue v = {};
         ASSERT_INT_EQ(etcd_get(ep, 1, &tls, 1000, "", &v), -EINVAL);
         ASSERT_TRUE(id == 7 && l.n == 0 && !l.members);
@@ -323,6 +373,7 @@ TEST(test_arguments) {
 }
 
 int main(void) {
+        RUN(test_parse_txn_reads);
         RUN(test_initial_cluster_after_add);
         RUN(test_initial_cluster_self_missing);
         RUN(test_initial_cluster_self_started);
