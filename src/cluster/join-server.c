@@ -19,6 +19,7 @@
 #include "inventory-store.h"
 #include "join-guard.h"
 #include "join-protocol.h"
+#include "join-record.h"
 #include "join-server.h"
 #include "log.h"
 #include "net-util.h"
@@ -54,10 +55,13 @@ struct JoinServer {
         NonceCache nonces;
         RateBucket *buckets;
         size_t n_buckets, allocated_buckets;
-        /* Where /v1/inventory reads the stored inventory (join_server_set_etcd()); none: 503. */
+        /* The cluster's etcd (join_server_set_etcd()): where /v1/inventory reads the stored inventory, and
+         * where the masters' join services keep what they decide together (join-record.h). */
         const char *const *etcd_endpoints;
         size_t n_etcd_endpoints;
         const EtcdTls *etcd_tls;
+        JoinLease lease;
+        bool said_alone; /* logged that this master decides alone (no etcd client certificate yet) */
         /* What /v1/cluster-state looks at: the node's root (NULL: /), and whether this master has no bundle
          * yet (a candidate: its certificate is its own, every other request gets 503). */
         const char *root;
@@ -71,6 +75,16 @@ static double monotonic_now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* The cluster's etcd, when this master can reach it: its client certificate is there (from its stage
+ * certificates on; the service may start before). */
+static bool cluster_etcd(const JoinServer *s, JoinEtcd *ret) {
+        if (!s->etcd_endpoints || access(s->etcd_tls->ca_file, R_OK) < 0 || access(s->etcd_tls->cert_file, R_OK) < 0 ||
+            access(s->etcd_tls->key_file, R_OK) < 0)
+                return false;
+        *ret = (JoinEtcd) { s->etcd_endpoints, s->n_etcd_endpoints, s->etcd_tls, JOIN_ETCD_TIMEOUT_MS };
+        return true;
 }
 
 static void bucket_refill(RateBucket *b, double now) {
@@ -218,6 +232,50 @@ static int authentic_request(JoinServer *s, const char *body, size_t size, time_
         return r;
 }
 
+/* What the other masters must know of this answer before it is sent (join-record.h): its nonce, and the
+ * machine auto_register named. Without etcd (no client certificate yet) this master decides alone. */
+static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *resp, char *why, size_t why_size,
+                         const char **reason) {
+        JoinEtcd e;
+        if (!cluster_etcd(s, &e)) {
+                if (!s->said_alone)
+                        log_warning("join: no etcd client certificate on this master yet (%s): it alone refuses "
+                                    "replayed requests and keeps auto-registered names unique, until it has one",
+                                    s->etcd_tls ? s->etcd_tls->cert_file : "none set");
+                s->said_alone = true;
+                return 0;
+        }
+        int r = join_record_nonce(&e, &s->lease, jr->nonce, s->self->name, (uint64_t) monotonic_now());
+        if (r == -EALREADY)
+                *reason = "replayed (answered by a master before)";
+        if (r >= 0 && json_object_get(resp, "registered")) {
+                Registration want = {}, holder = {};
+                RegistryVerdict taken = REGISTRY_WRITE;
+                snprintf(want.name, sizeof(want.name), "%s", json_string_value(json_object_get(resp, "node")));
+                snprintf(want.ip, sizeof(want.ip), "%s",
+                         json_string_value(json_object_get(json_object_get(resp, "registered"), "ip")));
+                r = mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
+                                                                 : join_record_register(&e, &want, s->self->name, time(NULL),
+                                                                                        &taken, &holder);
+                if (r == -EEXIST) {
+                        snprintf(why, why_size, "auto_register: %s %s is registered to MAC %s (%s at %s); give one "
+                                 "of the two machines a node file",
+                                 taken == REGISTRY_NAME_TAKEN ? "the name" : "the address",
+                                 taken == REGISTRY_NAME_TAKEN ? want.name : want.ip, holder.mac, holder.name, holder.ip);
+                        *reason = why;
+                }
+        }
+        if (r == -EBADMSG) {
+                *reason = "auto_register: a record in etcd is not clusterboot's";
+                r = -EIO;
+        } else if (r < 0 && r != -EALREADY && r != -EEXIST) {
+                *reason = r == -EAGAIN ? "the masters' shared records (etcd) do not answer: ask another master, or later"
+                                       : "cannot write the masters' shared records (etcd)";
+                r = -EAGAIN;
+        }
+        return r;
+}
+
 static void handle_join(JoinServer *s, struct evhttp_request *req, const char *ip) {
         size_t size;
         const char *body = request_body(req, ip, &size);
@@ -225,6 +283,7 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
                 return;
         JoinRequest jr = {};
         const char *reason = "internal error";
+        char why[256];
         _cleanup_(json_decrefp) json_t *resp = NULL;
         _cleanup_free_ char *names = NULL;
         time_t now = time(NULL);
@@ -237,6 +296,8 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         }
         if (r >= 0)
                 r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, &peer, now, &resp, &names, &reason);
+        if (r >= 0)
+                r = record_shared(s, &jr, resp, why, sizeof(why), &reason);
         if (r < 0)
                 refuse(req, ip, jr.node, errno_to_status(r), reason);
         else {
@@ -347,12 +408,13 @@ static void handle_inventory(JoinServer *s, struct evhttp_request *req, const ch
                 refuse(req, ip, node, errno_to_status(r), reason);
                 return;
         }
-        if (!s->etcd_endpoints) {
+        JoinEtcd e;
+        if (!cluster_etcd(s, &e)) {
                 refuse(req, ip, node, 503, "this join service reads no etcd");
                 return;
         }
         EtcdValue v = {};
-        r = etcd_get(s->etcd_endpoints, s->n_etcd_endpoints, s->etcd_tls, JOIN_ETCD_TIMEOUT_MS, INVENTORY_KEY, &v);
+        r = etcd_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, INVENTORY_KEY, &v);
         if (r == -ENOENT) {
                 log_info("join: client %s node %s: no inventory stored yet", ip, node);
                 send_json(req, 200, "OK", "{\"version\":0}");

@@ -19,8 +19,10 @@ typedef struct JoinServer JoinServer;
 int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, const RenderSet *bundle_files,
                     JoinServer **ret);
 int join_server_listen(JoinServer *s, const char *address, uint16_t port);
-/* The etcds /v1/inventory reads the stored inventory from (the master's own first), with the master's etcd
- * client certificate; all must outlive the server. Without, /v1/inventory answers 503. */
+/* The cluster's etcds (the master's own first) and the master's etcd client certificate, which may appear
+ * after the start (it is looked for at each request); all must outlive the server. There /v1/inventory
+ * reads the stored inventory, and every join is recorded (join-record.h). Without etcd or without the
+ * certificate, /v1/inventory answers 503 and this master alone remembers what it answered. */
 void join_server_set_etcd(JoinServer *s, const char *const *endpoints, size_t n, const EtcdTls *tls);
 /* Where /v1/cluster-state looks for what this master holds (node_holds_cluster()); must outlive the server.
  * NULL (the default): /. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "fileio.h"
@@ -111,13 +112,17 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                 log_info("join: no secrets bundle on this master yet: answering /v1/cluster-state only, until %s "
                          "is there", SECRETS_BUNDLE_DIR);
         } else {
-                /* /v1/inventory reads what apply stored, from this master's etcd first. */
-                k = cmd_etcd_access(o, inv, node, &etcd);
-                if (k >= 0)
-                        join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
-                else
-                        log_warning("no etcd client certificate (%s): nodes that ask for the stored inventory get 503",
-                                    ETCD_HEALTHCHECK_CERT);
+                /* The cluster's etcd, this master's first: the stored inventory, and the records every master's
+                 * join service shares. Its client certificate may come later (stage certificates). */
+                k = cmd_etcd_paths(o, inv, node, &etcd);
+                if (k < 0) {
+                        log_error_errno(k, "cannot set up the join service: %m");
+                        goto finish;
+                }
+                join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
+                if (access(etcd.tls.cert_file, R_OK) < 0)
+                        log_warning("no etcd client certificate (%s) yet: until it is there, nodes that ask for the "
+                                    "stored inventory get 503", etcd.tls.cert_file);
         }
         const char *spec = getenv("CLUSTERBOOT_JOIN_LISTEN");
         if (spec) {

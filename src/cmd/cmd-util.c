@@ -161,7 +161,7 @@ void cmd_etcd_done(CmdEtcd *a) {
         *a = (CmdEtcd) {};
 }
 
-int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
+int cmd_etcd_paths(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
         CmdEtcd a = { .endpoints = calloc(inv->n_nodes + 1, sizeof(char *)) };
         /* kubeadm's etcd health check client: a client certificate of the etcd CA every master holds. */
         static const char *const files[] = { ETCD_PKI_DIR "/ca.crt", ETCD_HEALTHCHECK_CERT, ETCD_HEALTHCHECK_KEY };
@@ -175,7 +175,7 @@ int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, Cm
         }
         for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++) {
                 a.files[i] = path_join_root(o->root, files[i]);
-                r = !a.files[i] ? -ENOMEM : access(a.files[i], R_OK) < 0 ? -errno : 0;
+                r = a.files[i] ? 0 : -ENOMEM;
         }
         if (r < 0) {
                 cmd_etcd_done(&a);
@@ -184,6 +184,18 @@ int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, Cm
         a.tls = (EtcdTls) { .ca_file = a.files[0], .cert_file = a.files[1], .key_file = a.files[2] };
         *ret = a;
         return 0;
+}
+
+int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
+        CmdEtcd a;
+        int r = cmd_etcd_paths(o, inv, self, &a);
+        for (size_t i = 0; i < ELEMENTSOF(a.files) && r >= 0; i++)
+                r = access(a.files[i], R_OK) < 0 ? -errno : 0;
+        if (r >= 0)
+                *ret = a;
+        else if (r != -ENOMEM)
+                cmd_etcd_done(&a);
+        return r;
 }
 
 int cmd_inventory_files(const Inventory *inv, RenderSet *set) {

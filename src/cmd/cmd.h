@@ -162,6 +162,9 @@ typedef struct CmdEtcd {
         char *files[3];
 } CmdEtcd;
 int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret);
+/* The same whether the files exist yet or not (the join service, which may start before its master's
+ * certificates are there, looks again at each request). 0 or -ENOMEM. */
+int cmd_etcd_paths(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret);
 void cmd_etcd_done(CmdEtcd *a);
 
 /* The inventory's files as they were read (what was validated is what is written), for CLUSTER_CONFIG_DIR:

@@ -254,6 +254,9 @@ TEST(test_auto_register) {
         const char *outside_reason = reason;
         int for_bundle = decide_auto("52:54:00:aa:bb:cc", true, "192.168.1.77", &resp, &reason);
         const char *bundle_reason = reason;
+        /* worker-01's address: a machine not in the inventory cannot take an inventory node's. */
+        int taken = decide_auto("52:54:00:aa:bb:cc", false, "192.168.1.11", &resp, &reason);
+        const char *taken_reason = reason;
         inv->cluster.auto_register.enabled.v = false;
 
         ASSERT_INT_EQ(k, 0);
@@ -263,6 +266,8 @@ TEST(test_auto_register) {
         ASSERT_STREQ(outside_reason, "auto_register: the address is outside the node network");
         ASSERT_INT_EQ(for_bundle, -EPERM);
         ASSERT_STREQ(bundle_reason, "not entitled to the CA bundle: not a master");
+        ASSERT_INT_EQ(taken, -EEXIST);
+        ASSERT_STREQ(taken_reason, "auto_register: the address is an inventory node's");
 }
 
 /* What NODE gets asking from PEER: its certificate and role material, with the bundle when ca_bundle. */

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "join-protocol.h"
+#include "join-record.h"
+#include "macro.h"
+#include "string-util.h"
+#include "banned.h"
+
+static int nonce_put(const JoinEtcd *e, int64_t lease, const char *key, const char *master) {
+        const EtcdGuard absent = { key, 0 };
+        const EtcdOp put = { key, master, lease };
+        return etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, &absent, 1, &put, 1, NULL, 0, NULL);
+}
+
+static int lease_renew(const JoinEtcd *e, JoinLease *lease, uint64_t mono_now) {
+        /* Each nonce of the lease's turn is kept JOIN_NONCE_TTL at least: the turn's length more in all. */
+        int64_t id;
+        int r = etcd_lease_grant(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms,
+                                 JOIN_NONCE_TTL + JOIN_LEASE_ROTATE_SEC, &id);
+        if (r < 0)
+                return r;
+        *lease = (JoinLease) { .id = id, .granted = mono_now };
+        return 0;
+}
+
+int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, const char *master, uint64_t mono_now) {
+        if (!nonce || strlen(nonce) != JOIN_NONCE_HEX || !master)
+                return -EINVAL;
+        _cleanup_free_ char *key = strprintf("%s%s", JOIN_NONCE_PREFIX, nonce);
+        if (!key)
+                return -ENOMEM;
+        int r = 0;
+        if (lease->id == 0 || mono_now - lease->granted >= JOIN_LEASE_ROTATE_SEC)
+                r = lease_renew(e, lease, mono_now);
+        r = r ?: nonce_put(e, lease->id, key, master);
+        if (r == -ENOENT) {
+                /* The lease is gone (etcd restored from a snapshot, or this process paused): a new one. */
+                r = lease_renew(e, lease, mono_now);
+                r = r ?: nonce_put(e, lease->id, key, master);
+        }
+        return r < 0 ? r : r ? 0 : -EALREADY;
+}
+
+char *registry_record_format(const Registration *r, const char *by, time_t now) {
+        _cleanup_(json_decrefp) json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I}", "name", r->name, "mac", r->mac, "ip",
+                                                      r->ip, "by", by, "time", (json_int_t) now);
+        return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+static int copy_field(const json_t *j, const char *field, char *buf, size_t size) {
+        const char *v = json_string_value(json_object_get(j, field));
+        if (!v || !*v || strlen(v) >= size)
+                return -EBADMSG;
+        memcpy(buf, v, strlen(v) + 1);
+        return 0;
+}
+
+int registry_record_parse(const char *text, size_t size, Registration *ret) {
+        _cleanup_(json_decrefp) json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, NULL);
+        Registration r = {};
+        int k = json_is_object(j) ? 0 : -EBADMSG;
+        k = k ?: copy_field(j, "name", r.name, sizeof(r.name));
+        k = k ?: copy_field(j, "mac", r.mac, sizeof(r.mac));
+        k = k ?: copy_field(j, "ip", r.ip, sizeof(r.ip));
+        if (k < 0)
+                return k;
+        *ret = r;
+        return 0;
+}
+
+static bool same_registration(const Registration *a, const Registration *b) {
+        return streq(a->name, b->name) && streq(a->mac, b->mac) && streq(a->ip, b->ip);
+}
+
+RegistryVerdict registry_decide(const Registration *want, const char *by_name, const char *by_address,
+                                Registration *ret_holder, char ret_old_ip[static IP_ADDR_STRLEN],
+                                char ret_old_name[static 64]) {
+        Registration n = {}, a = {};
+        ret_old_ip[0] = ret_old_name[0] = '\0';
+        if ((by_name && registry_record_parse(by_name, strlen(by_name), &n) < 0) ||
+            (by_address && registry_record_parse(by_address, strlen(by_address), &a) < 0))
+                return REGISTRY_BAD_RECORD;
+        /* A record under a key names that key: else it is not ours either. */
+        if ((by_name && !streq(n.name, want->name)) || (by_address && !streq(a.ip, want->ip)))
+                return REGISTRY_BAD_RECORD;
+        if (by_name && !streq(n.mac, want->mac)) {
+                *ret_holder = n;
+                return REGISTRY_NAME_TAKEN;
+        }
+        if (by_address && !streq(a.mac, want->mac)) {
+                *ret_holder = a;
+                return REGISTRY_ADDRESS_TAKEN;
+        }
+        if (by_name && by_address && same_registration(&n, want) && same_registration(&a, want))
+                return REGISTRY_SAME;
+        /* This machine, registered before at another address or under another name (hostname_prefix
+         * changed): its old other key goes with the write. */
+        if (by_name && !streq(n.ip, want->ip))
+                memcpy(ret_old_ip, n.ip, sizeof(n.ip));
+        if (by_address && !streq(a.name, want->name))
+                memcpy(ret_old_name, a.name, sizeof(a.name));
+        return REGISTRY_WRITE;
+}
+
+#define REGISTER_ATTEMPTS 4
+
+int join_record_register(const JoinEtcd *e, const Registration *want, const char *master, time_t now,
+                         RegistryVerdict *ret_taken, Registration *ret_holder) {
+        _cleanup_free_ char *record = registry_record_format(want, master, now),
+                            *name_key = strprintf("%s%s", REGISTRY_NAME_PREFIX, want->name),
+                            *address_key = strprintf("%s%s", REGISTRY_ADDRESS_PREFIX, want->ip);
+        if (!record || !name_key || !address_key)
+                return -ENOMEM;
+        /* First as if both were free; then as the failed write saw them. */
+        EtcdGuard guards[2] = { { name_key, 0 }, { address_key, 0 } };
+        char old_ip[IP_ADDR_STRLEN] = "", old_name[64] = "";
+        const char *const reads[2] = { name_key, address_key };
+        for (unsigned attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
+                _cleanup_free_ char *old_address_key = *old_ip ? strprintf("%s%s", REGISTRY_ADDRESS_PREFIX, old_ip) : NULL,
+                                    *old_name_key = *old_name ? strprintf("%s%s", REGISTRY_NAME_PREFIX, old_name) : NULL;
+                EtcdOp ops[4] = { { name_key, record, 0 }, { address_key, record, 0 } };
+                size_t n_ops = 2;
+                if (old_address_key)
+                        ops[n_ops++] = (EtcdOp) { old_address_key, NULL, 0 };
+                if (old_name_key)
+                        ops[n_ops++] = (EtcdOp) { old_name_key, NULL, 0 };
+                if ((*old_ip && !old_address_key) || (*old_name && !old_name_key))
+                        return -ENOMEM;
+
+                EtcdValue seen[2] = {};
+                int r = etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, guards, 2, ops, n_ops, reads, 2,
+                                 seen);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                RegistryVerdict v = registry_decide(want, seen[0].value, seen[1].value, ret_holder, old_ip, old_name);
+                guards[0].mod_revision = seen[0].mod_revision;
+                guards[1].mod_revision = seen[1].mod_revision;
+                etcd_value_done(seen);
+                etcd_value_done(seen + 1);
+                switch (v) {
+                case REGISTRY_SAME:
+                        return 0;
+                case REGISTRY_WRITE:
+                        continue;
+                case REGISTRY_NAME_TAKEN:
+                case REGISTRY_ADDRESS_TAKEN:
+                        *ret_taken = v;
+                        return -EEXIST;
+                case REGISTRY_BAD_RECORD:
+                        return -EBADMSG;
+                }
+        }
+        return -EAGAIN; /* another master kept changing them: the machine asks again */
+}
