@@ -118,31 +118,6 @@ ctl() {
                 --key="$(pki "$m")/apiserver-etcd-client.key" "$@"
 }
 
-# start_etcd NODE [ETCD_INITIAL_CLUSTER]: etcd from NODE's rendered etcd.env, the initial cluster replaced
-# by the given one.
-start_etcd() {
-        local m=$1 vars=() i
-        mapfile -t vars < <(etcd_env "$work/root-$m")
-        if [ -n "${2:-}" ]; then
-                for i in "${!vars[@]}"; do
-                        [[ ${vars[i]} == ETCD_INITIAL_CLUSTER=* ]] && vars[i]="ETCD_INITIAL_CLUSTER=$2"
-                done
-        fi
-        ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
-        etcd_pid[$m]=$!
-        pids+=("$!")
-}
-# stop_etcd NODE: TERM, KILL after 5 s; the PID leaves the cleanup list once reaped.
-stop_etcd() {
-        local p=${etcd_pid[$1]} keep=() q
-        kill -TERM "$p" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-        for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-        pids=("${keep[@]}")
-}
-
 # The lines the tool prints for a list: "cluster ID" and "member ID NAME voter|learner PEERS CLIENTS".
 list_to() { # FILE NODE ENDPOINTS
         local out=$1 m=$2 eps=$3

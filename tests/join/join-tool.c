@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Drives the join service for tests/join/test-join-server.sh:
  *   join-tool build SECRET NODE [NAME...]      a request body on stdout (CSRs for throwaway keys)
- *   join-tool join URL SECRET NODE OUTDIR [--ca FILE] [--ca-hash H] [--ca-bundle] [--cert PEM] [NAME...]
+ *   join-tool join URL SECRET NODE OUTDIR [--ca FILE] [--ca-hash H] [--ca-bundle] [--cert PEM] [--hwaddr MAC]
+ *                  [NAME...]
  *       joins through join_client_join(): OUTDIR/NAME.crt and .key (a '/' in NAME becomes '_') and
- *       OUTDIR/ca.crt. With --cert (a client certificate and its key), renews through join_client_renew()
+ *       OUTDIR/ca.crt. With --hwaddr, as a machine auto_register is to name (prints "registered as NAME at
+ *       IP"). With --cert (a client certificate and its key), renews through join_client_renew()
  *       instead, SECRET unused. Exit 0 joined, 1 refused (prints the status and reason), 3 the server failed
  *       its proof or pin, 4 unreachable, 2 usage.
  *   join-tool state URL SECRET NODE
@@ -80,6 +82,8 @@ static int join(int argc, char **argv) {
                         ca_bundle = true;
                 else if (streq(argv[i], "--cert") && i + 1 < argc)
                         o.client_cert = argv[++i];
+                else if (streq(argv[i], "--hwaddr") && i + 1 < argc)
+                        o.hwaddr = argv[++i];
                 else if (n < 32)
                         names[n++] = argv[i];
         }
@@ -119,6 +123,10 @@ static int join(int argc, char **argv) {
                 const char *path;
                 json_t *v;
                 json_object_foreach(material, path, v) printf("material %s\n", path);
+                json_t *registered = json_object_get(answer, "registered");
+                if (registered)
+                        printf("registered as %s at %s\n", json_string_value(json_object_get(answer, "node")),
+                               json_string_value(json_object_get(registered, "ip")));
                 printf("joined %s: %zu certificates%s\n", node, json_object_size(certs),
                        json_object_get(answer, "ca_bundle") ? ", the CA bundle" : "");
         }

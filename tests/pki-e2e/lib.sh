@@ -157,3 +157,29 @@ etcd_env() {
         done
         for k in "${!vars[@]}"; do printf '%s=%s\n' "$k" "${vars[$k]}"; done
 }
+
+# start_etcd NODE [ETCD_INITIAL_CLUSTER]: etcd from the rendered etcd.env of $work/root-NODE, inside the
+# namespace ${ns[NODE]}, the initial cluster replaced by the given one; its PID in ${etcd_pid[NODE]}
+# (both arrays declared by the test), its log in $work/etcd-NODE.log.
+start_etcd() {
+        local m=$1 vars=() i
+        mapfile -t vars < <(etcd_env "$work/root-$m")
+        if [ -n "${2:-}" ]; then
+                for i in "${!vars[@]}"; do
+                        [[ ${vars[i]} == ETCD_INITIAL_CLUSTER=* ]] && vars[i]="ETCD_INITIAL_CLUSTER=$2"
+                done
+        fi
+        ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
+        etcd_pid[$m]=$!
+        pids+=("$!")
+}
+# stop_etcd NODE: TERM, KILL after 5 s; the PID leaves the cleanup list once reaped.
+stop_etcd() {
+        local p=${etcd_pid[$1]} keep=() q
+        kill -TERM "$p" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+        for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+        pids=("${keep[@]}")
+}
