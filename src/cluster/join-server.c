@@ -234,8 +234,7 @@ static int authentic_request(JoinServer *s, const char *body, size_t size, time_
 
 /* What the other masters must know of this answer before it is sent (join-record.h): its nonce, and the
  * machine auto_register named. Without etcd (no client certificate yet) this master decides alone. */
-static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *resp, char *why, size_t why_size,
-                         const char **reason) {
+static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *resp, char **why, const char **reason) {
         JoinEtcd e;
         if (!cluster_etcd(s, &e)) {
                 if (!s->said_alone)
@@ -258,11 +257,12 @@ static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *res
                                                                  : join_record_register(&e, &want, s->self->name, time(NULL),
                                                                                         &taken, &holder);
                 if (r == -EEXIST) {
-                        snprintf(why, why_size, "auto_register: %s %s is registered to MAC %s (%s at %s); give one "
-                                 "of the two machines a node file",
-                                 taken == REGISTRY_NAME_TAKEN ? "the name" : "the address",
-                                 taken == REGISTRY_NAME_TAKEN ? want.name : want.ip, holder.mac, holder.name, holder.ip);
-                        *reason = why;
+                        *why = strprintf("auto_register: %s %s is registered to MAC %s (%s at %s); give one of the "
+                                         "two machines a node file",
+                                         taken == REGISTRY_NAME_TAKEN ? "the name" : "the address",
+                                         taken == REGISTRY_NAME_TAKEN ? want.name : want.ip, holder.mac, holder.name,
+                                         holder.ip);
+                        *reason = *why ?: "auto_register: the name or the address is another machine's";
                 }
         }
         if (r == -EBADMSG) {
@@ -283,9 +283,8 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
                 return;
         JoinRequest jr = {};
         const char *reason = "internal error";
-        char why[256];
         _cleanup_(json_decrefp) json_t *resp = NULL;
-        _cleanup_free_ char *names = NULL;
+        _cleanup_free_ char *names = NULL, *why = NULL;
         time_t now = time(NULL);
 
         int r = authentic_request(s, body, size, now, &jr, &reason);
@@ -297,7 +296,7 @@ static void handle_join(JoinServer *s, struct evhttp_request *req, const char *i
         if (r >= 0)
                 r = join_issue(s->inv, s->bundle, s->bundle_files, &jr, &peer, now, &resp, &names, &reason);
         if (r >= 0)
-                r = record_shared(s, &jr, resp, why, sizeof(why), &reason);
+                r = record_shared(s, &jr, resp, &why, &reason);
         if (r < 0)
                 refuse(req, ip, jr.node, errno_to_status(r), reason);
         else {
