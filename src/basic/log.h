@@ -44,3 +44,4 @@ int log_internal(LogLevel level, int err, const char *fmt, ...) _printf_(3, 4);
 #define log_info(...) log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__)
 #define log_debug(...) log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
 #define log_error_errno(err, ...) log_internal(LOG_LEVEL_ERROR, (err), __VA_ARGS__)
+#define log_warning_errno(err, ...) log_internal(LOG_LEVEL_WARNING, (err), __VA_ARGS__)

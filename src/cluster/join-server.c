@@ -61,6 +61,7 @@ struct JoinServer {
         size_t n_etcd_endpoints;
         const EtcdTls *etcd_tls;
         JoinLease lease;
+        double etcd_rest_until; /* monotonic: etcd did not answer, the nonces are not sent there until then */
         bool said_alone; /* logged that this master decides alone (no etcd client certificate yet) */
         /* What /v1/cluster-state looks at: the node's root (NULL: /), and whether this master has no bundle
          * yet (a candidate: its certificate is its own, every other request gets 503). */
@@ -233,46 +234,69 @@ static int authentic_request(JoinServer *s, const char *body, size_t size, time_
 }
 
 /* What the other masters must know of this answer before it is sent (join-record.h): its nonce, and the
- * machine auto_register named. Without etcd (no client certificate yet) this master decides alone. */
-static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *resp, char **why, const char **reason) {
-        JoinEtcd e;
-        if (!cluster_etcd(s, &e)) {
-                if (!s->said_alone)
-                        log_warning("join: no etcd client certificate on this master yet (%s): it alone refuses "
-                                    "replayed requests and keeps auto-registered names unique, until it has one",
-                                    s->etcd_tls ? s->etcd_tls->cert_file : "none set");
-                s->said_alone = true;
+ * machine auto_register named.
+ * Without etcd (no client certificate yet, or no quorum) this master alone refuses replays: a master that
+ * lost its peers must still hand the bundle to a reinstalled one, or quorum never comes back. It does not
+ * ask etcd again for JOIN_ETCD_REST_SEC, so that the loop does not wait on it at every request. A name
+ * and an address are only given with etcd: two masters alone could give one twice. */
+#define JOIN_ETCD_REST_SEC 10
+
+static int record_nonce(JoinServer *s, const JoinEtcd *e, const JoinRequest *jr, bool have_etcd, const char **reason) {
+        double now = monotonic_now();
+        if (!have_etcd || now < s->etcd_rest_until)
                 return 0;
-        }
-        int r = join_record_nonce(&e, &s->lease, jr->nonce, s->self->name, (uint64_t) monotonic_now());
-        if (r == -EALREADY)
+        int r = join_record_nonce(e, &s->lease, jr->nonce, s->self->name, (uint64_t) now);
+        if (r == -EALREADY) {
                 *reason = "replayed (answered by a master before)";
-        if (r >= 0 && json_object_get(resp, "registered")) {
-                Registration want = {}, holder = {};
-                RegistryVerdict taken = REGISTRY_WRITE;
-                snprintf(want.name, sizeof(want.name), "%s", json_string_value(json_object_get(resp, "node")));
-                snprintf(want.ip, sizeof(want.ip), "%s",
-                         json_string_value(json_object_get(json_object_get(resp, "registered"), "ip")));
-                r = mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
-                                                                 : join_record_register(&e, &want, s->self->name, time(NULL),
-                                                                                        &taken, &holder);
-                if (r == -EEXIST) {
-                        *why = strprintf("auto_register: %s %s is registered to MAC %s (%s at %s); give one of the "
-                                         "two machines a node file",
-                                         taken == REGISTRY_NAME_TAKEN ? "the name" : "the address",
-                                         taken == REGISTRY_NAME_TAKEN ? want.name : want.ip, holder.mac, holder.name,
-                                         holder.ip);
-                        *reason = *why ?: "auto_register: the name or the address is another machine's";
-                }
+                return r;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "join: the cluster's etcd does not take the request's nonce (%m): for %d s this "
+                                  "master alone refuses replayed requests", JOIN_ETCD_REST_SEC);
+                s->etcd_rest_until = now + JOIN_ETCD_REST_SEC;
+        }
+        return 0;
+}
+
+static int record_registration(JoinServer *s, const JoinEtcd *e, const JoinRequest *jr, const json_t *resp,
+                               bool have_etcd, char **why, const char **reason) {
+        Registration want = {}, holder = {};
+        RegistryVerdict taken = REGISTRY_WRITE;
+        snprintf(want.name, sizeof(want.name), "%s", json_string_value(json_object_get(resp, "node")));
+        snprintf(want.ip, sizeof(want.ip), "%s", json_string_value(json_object_get(json_object_get(resp, "registered"), "ip")));
+        int r = !have_etcd ? -ENOKEY
+                : mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
+                : join_record_register(e, &want, s->self->name, time(NULL), &taken, &holder);
+        if (r >= 0)
+                return r;
+        if (r == -EEXIST) {
+                *why = strprintf("auto_register: %s %s is registered to MAC %s (%s at %s); give one of the two "
+                                 "machines a node file", taken == REGISTRY_NAME_TAKEN ? "the name" : "the address",
+                                 taken == REGISTRY_NAME_TAKEN ? want.name : want.ip, holder.mac, holder.name, holder.ip);
+                *reason = *why ?: "auto_register: the name or the address is another machine's";
+                return r;
         }
         if (r == -EBADMSG) {
                 *reason = "auto_register: a record in etcd is not clusterboot's";
-                r = -EIO;
-        } else if (r < 0 && r != -EALREADY && r != -EEXIST) {
-                *reason = r == -EAGAIN ? "the masters' shared records (etcd) do not answer: ask another master, or later"
-                                       : "cannot write the masters' shared records (etcd)";
-                r = -EAGAIN;
+                return -EIO;
         }
+        *reason = r == -ENOKEY ? "auto_register: this master has no etcd client certificate yet: ask another master, or later"
+                               : "auto_register: the masters' shared records (etcd) do not answer: ask again later";
+        return -EAGAIN;
+}
+
+static int record_shared(JoinServer *s, const JoinRequest *jr, const json_t *resp, char **why, const char **reason) {
+        JoinEtcd e = {};
+        bool have_etcd = cluster_etcd(s, &e);
+        if (!have_etcd && !s->said_alone) {
+                log_warning("join: no etcd client certificate on this master yet (%s): it alone refuses replayed "
+                            "requests, and registers no machine, until it has one",
+                            s->etcd_tls ? s->etcd_tls->cert_file : "none set");
+                s->said_alone = true;
+        }
+        int r = record_nonce(s, &e, jr, have_etcd, reason);
+        if (r >= 0 && json_object_get(resp, "registered"))
+                r = record_registration(s, &e, jr, resp, have_etcd, why, reason);
         return r;
 }
 

@@ -122,6 +122,12 @@ check "... pki check passes on master-01" "$work/check-m1.log" \
 expect "master-01 secrets again: the bundle is there, nothing made" 0 "the secrets bundle is on this node" \
         master-01 secrets
 
+# The cluster's etcd on master-01, as its stage etcd-member starts it (from the rendered etcd.env): the join
+# service keeps the nonces it answered and the machines it registered there.
+declare -A etcd_pid=()
+"$cb" render --inventory "$inv" --node master-01 --root "$(root master-01)" >"$work/render-m1.log" 2>&1 &&
+        start_etcd master-01 || { not_ok "master-01's etcd starts" "$work/render-m1.log"; finish; }
+
 ip netns exec "${ns[master-01]}" "$cb" serve --inventory "$inv" --node master-01 --root "$(root master-01)" \
         >"$work/serve.log" 2>&1 &
 serve_pid=$!
@@ -325,6 +331,13 @@ check "... then rendered as a worker (kubelet config, containerd) and its role t
 check "... pki check passes for the registered node" "$work/u-check.log" "$cb" pki check --inventory "$u/etc/cluster-config" --root "$u"
 grep -q "auto-registered as node-aabbcc" "$work/serve.log" && ok "... the service logged the registration" ||
         not_ok "... the service logged the registration" "$work/serve.log"
+registry_record() {
+        local pki=$(root master-01)/etc/kubernetes/pki
+        ETCDCTL_API=3 ip netns exec "${ns[master-01]}" etcdctl --endpoints=https://10.20.0.11:2379 --cacert="$pki/etcd/ca.crt" \
+                --cert="$pki/apiserver-etcd-client.crt" --key="$pki/apiserver-etcd-client.key" get --print-value-only \
+                /clusterboot/registry/name/node-aabbcc | grep '"ip":"10.20.0.50","mac":"52:54:00:aa:bb:cc","name":"node-aabbcc"'
+}
+check "... and recorded it in the cluster's etcd, where every master's join service looks" "$work/u-etcd.log" registry_record
 if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "register again: nothing asked"; else
         not_ok "register again: nothing asked" "$work/u-register.log"; fi
 
