@@ -251,8 +251,11 @@ static int record_nonce(JoinServer *s, const JoinEtcd *e, const JoinRequest *jr,
                 return r;
         }
         if (r < 0) {
-                log_warning_errno(r, "join: the cluster's etcd does not take the request's nonce (%m): for %d s this "
-                                  "master alone refuses replayed requests", JOIN_ETCD_REST_SEC);
+                log_warning_errno(r, "join: %s (%m): for %d s this master alone refuses replayed requests",
+                                  r == -EAGAIN   ? "no member of the cluster's etcd answers"
+                                  : r == -EACCES ? "the cluster's etcd refuses this master's client certificate"
+                                                 : "the cluster's etcd does not take the request's nonce",
+                                  JOIN_ETCD_REST_SEC);
                 s->etcd_rest_until = now + JOIN_ETCD_REST_SEC;
         }
         return 0;

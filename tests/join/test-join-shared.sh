@@ -183,7 +183,7 @@ stop_etcd master-01
 out=$(post master-02 "$work/request2.json")
 check "etcd down: master-02 answers worker-02's join alone ($out)" "$work/answer" test "$out" = "200 "
 check "... and says for how long it decides alone" /dev/null grep -q \
-        "join: the cluster's etcd does not take the request's nonce (.*): for 10 s this master alone refuses replayed requests" \
+        "join: no member of the cluster's etcd answers (.*): for 10 s this master alone refuses replayed requests" \
         "$work/serve-master-02.log"
 out=$(post master-02 "$work/request2.json")
 check "... the same request again: refused by master-02's own memory ($out)" "$work/answer" test "$out" = "401 replayed"
