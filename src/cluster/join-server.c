@@ -268,6 +268,7 @@ static int record_registration(JoinServer *s, const JoinEtcd *e, const JoinReque
         snprintf(want.name, sizeof(want.name), "%s", json_string_value(json_object_get(resp, "node")));
         snprintf(want.ip, sizeof(want.ip), "%s", json_string_value(json_object_get(json_object_get(resp, "registered"), "ip")));
         int r = !have_etcd ? -ENOKEY
+                : monotonic_now() < s->etcd_rest_until ? -EAGAIN
                 : mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
                 : join_record_register(e, &want, s->self->name, time(NULL), &taken, &holder);
         if (r >= 0)

@@ -344,7 +344,7 @@ if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "
 expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
 expect "an unknown stage: exit 2 with the list" 2 "the stages are register, secrets, certificates, etcd-member" \
         worker-03 nosuch
-# Every log this test collected (each stage's output, each join service's): no secret of the cluster's bundle.
-check "no secret of the bundle in any log of the test (stages, join services)" "$work/secrets-leak.log" \
-        "$(dirname "$0")/../scripts/no-secret-in.sh" "$b1" "$work"/*.log
+# Every log this test collected (each stage's output, each join service's): no secret of the bundle master-01
+# made (finish checks).
+secret_bundles+=("$b1")
 finish

@@ -65,7 +65,27 @@ refuse() {
 }
 note() { echo "# $*"; }
 elapsed() { echo $(($(date +%s) - t_start)); }
+# Bundles whose secrets no log may hold: every "$work"/bundle*/ the test made, and these.
+secret_bundles=()
+lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# no_secret_point: one point, when the test made a bundle: none of its secrets (tests/scripts/no-secret-in.sh)
+# in any log or output it collected under $work (*.log, *.out, *.err: the programs' and the commands').
+no_secret_point() {
+        local b bundles=() logs=() bad=0
+        for b in "$work"/bundle*/ "${secret_bundles[@]}"; do [ -f "$b/join-secret" ] && bundles+=("${b%/}"); done
+        mapfile -t logs < <(find "$work" -type f \( -name '*.log' -o -name '*.out' -o -name '*.err' \) 2>/dev/null)
+        [ ${#bundles[@]} -gt 0 ] && [ ${#logs[@]} -gt 0 ] || return 0
+        for b in "${bundles[@]}"; do
+                "$lib_dir/../scripts/no-secret-in.sh" "$b" "${logs[@]}" || bad=1
+        done >"$work/no-secret.txt" 2>&1
+        if [ "$bad" = 0 ]; then
+                ok "no secret of the test's bundle in any of the ${#logs[@]} logs it collected"
+        else
+                not_ok "a secret of the test's bundle in a log it collected" "$work/no-secret.txt"
+        fi
+}
 finish() {
+        no_secret_point
         note "took $(elapsed) s"
         echo "1..$n"
         [ "$failed" = 0 ]
