@@ -152,8 +152,8 @@ if grep -q "id: *$fsid" "$work/status.out"; then ok "... and reports the rendere
 if grep -q "quorum $node" "$work/status.out"; then ok "... with $node in quorum"; else
         not_ok "... without $node in quorum" "$work/status.out"; fi
 
-# The monitor keeps client.admin with the caps of the keyring.
-client client.admin "$etc/ceph.client.admin.keyring" auth get client.admin >"$work/auth-admin.out" 2>"$work/auth-admin.err"
+# The monitor keeps client.admin with the caps of the keyring (its key is not kept in the test's output).
+client client.admin "$etc/ceph.client.admin.keyring" auth get client.admin 2>"$work/auth-admin.err" | redact >"$work/auth-admin.out"
 got=$(sed -n 's/^[ \t]*caps \([a-z]*\) = "\(.*\)"$/\1=\2/p' "$work/auth-admin.out" | sort | paste -sd' ')
 if [ "$got" = "${caps[client.admin]}" ]; then ok "the monitor has client.admin with caps $got"; else
         not_ok "the monitor has client.admin with caps '$got'" "$work/auth-admin.err"; fi
