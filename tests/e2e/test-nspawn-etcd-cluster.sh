@@ -59,7 +59,7 @@ declare -A mac=([master-01]=52:54:00:20:00:11 [master-02]=52:54:00:20:00:12 [mas
 declare -A num=([master-01]=1 [master-02]=2 [master-03]=3)
 declare -A rootset=([s1]=s1 [s3]=s1 [s2]=s2) # scenario -> its roots (3 boots the roots of 1 again)
 
-nspawn_init 27
+nspawn_init 28
 nspawn_preflight "$cb"
 [ -f "$inv/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
 nspawn_cache "$suite-minbase-etcd" "$nspawn_base_include,etcd-server,etcd-client" "with etcd"
@@ -443,5 +443,12 @@ waited() { # SCENARIO: master-02 and master-03 logged that they wait for a clust
 check "scenario 2: master-02 and master-03 waited for master-01's cluster before joining" waited s2
 scenario_points $s "scenario 2"
 check "scenario 2: no failed attempt of etcd.service or cluster-bootstrap.service" no_failed_attempts s2
+
+# What the scenarios collected (reports, journals, consoles) and the test's own logs: no secret of the bundle
+# the image embeds (tests/scripts/no-secret-in.sh). Not the image or the roots, which hold it.
+no_secret_anywhere() {
+    "$(dirname "$0")/../scripts/no-secret-in.sh" "$work/bundle" "$work"/s[0-9]/report-* "$work"/*.log
+}
+check "no secret of the bundle in what the scenarios collected, nor in the test's logs" no_secret_anywhere
 
 nspawn_finish
