@@ -265,8 +265,9 @@ static int record_registration(JoinServer *s, const JoinEtcd *e, const JoinReque
                                bool have_etcd, char **why, const char **reason) {
         Registration want = {}, holder = {};
         RegistryVerdict taken = REGISTRY_WRITE;
-        snprintf(want.name, sizeof(want.name), "%s", json_string_value(json_object_get(resp, "node")));
-        snprintf(want.ip, sizeof(want.ip), "%s", json_string_value(json_object_get(json_object_get(resp, "registered"), "ip")));
+        snprintf(want.name, sizeof(want.name), "%s", strempty(json_string_value(json_object_get(resp, "node"))));
+        snprintf(want.ip, sizeof(want.ip), "%s",
+                 strempty(json_string_value(json_object_get(json_object_get(resp, "registered"), "ip"))));
         int r = !have_etcd ? -ENOKEY
                 : monotonic_now() < s->etcd_rest_until ? -EAGAIN
                 : mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
