@@ -337,12 +337,23 @@ static size_t answer_write(char *p, size_t size, size_t nmemb, void *userdata) {
         return nmemb;
 }
 
+/* Connections (and TLS sessions) kept between calls: a process that asks etcd often, the join service above
+ * all (one write per join), would otherwise pay a TCP and a TLS handshake with its client certificate at
+ * every call, more CPU than the join itself. Single-threaded callers: no lock functions. */
+static CURLSH *share;
+
 static int curl_init_once(void) {
         /* Single-threaded callers; libcurl >= 7.84 makes this thread-safe anyway. */
         static bool done;
         if (!done) {
                 if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                         return -EIO;
+                share = curl_share_init();
+                if (share && (curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+                              curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+                        curl_share_cleanup(share);
+                        share = NULL; /* each call connects anew, as it would without */
+                }
                 done = true;
         }
         return 0;
@@ -449,6 +460,8 @@ static int exchange(const char *endpoint, const char *path, const char *request,
         e = e ?: curl_easy_setopt(c, CURLOPT_SSLCERT, tls->cert_file);
         e = e ?: curl_easy_setopt(c, CURLOPT_SSLKEY, tls->key_file);
         e = e ?: curl_easy_setopt(c, CURLOPT_USERAGENT, "clusterboot");
+        if (share)
+                e = e ?: curl_easy_setopt(c, CURLOPT_SHARE, share);
         e = e ?: curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_write);
         e = e ?: curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
