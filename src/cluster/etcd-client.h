@@ -16,7 +16,8 @@
  * the member votes already, -EACCES TLS authentication failed either way or etcd refused the client,
  * -ENOKEY the TLS files cannot be loaded, -EINVAL a bad argument or a request etcd calls invalid, -EBADMSG
  * or -EMSGSIZE (over 1 MiB) an answer that is not etcd's, -EIO any other failure.
- * Only https:// is spoken, never through a proxy; libcurl reads the key file itself. */
+ * Only https:// is spoken, never through a proxy; libcurl reads the key file itself. Connections and TLS
+ * sessions are kept between calls (single-threaded callers only). */
 
 typedef struct EtcdTls {
         const char *ca_file;   /* the etcd CA */
