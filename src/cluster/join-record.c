@@ -10,10 +10,17 @@
 #include "string-util.h"
 #include "banned.h"
 
-static int nonce_put(const JoinEtcd *e, int64_t lease, const char *key, const char *master) {
+/* 1 written (or written by this writer before), 0 another writer's, < 0 errors. */
+static int nonce_put(const JoinEtcd *e, int64_t lease, const char *key, const char *writer) {
         const EtcdGuard absent = { key, 0 };
-        const EtcdOp put = { key, master, lease };
-        return etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, &absent, 1, &put, 1, NULL, 0, NULL);
+        const EtcdOp put = { key, writer, lease };
+        const char *const reads[1] = { key };
+        EtcdValue seen = {};
+        int r = etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, &absent, 1, &put, 1, reads, 1, &seen);
+        if (r == 0 && streq_ptr(seen.value, writer))
+                r = 1;
+        etcd_value_done(&seen);
+        return r;
 }
 
 static int lease_renew(const JoinEtcd *e, JoinLease *lease, uint64_t mono_now) {
@@ -27,8 +34,8 @@ static int lease_renew(const JoinEtcd *e, JoinLease *lease, uint64_t mono_now) {
         return 0;
 }
 
-int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, const char *master, uint64_t mono_now) {
-        if (!nonce || strlen(nonce) != JOIN_NONCE_HEX || !master)
+int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, const char *writer, uint64_t mono_now) {
+        if (!nonce || strlen(nonce) != JOIN_NONCE_HEX || !writer)
                 return -EINVAL;
         _cleanup_free_ char *key = strprintf("%s%s", JOIN_NONCE_PREFIX, nonce);
         if (!key)
@@ -36,11 +43,11 @@ int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, co
         int r = 0;
         if (lease->id == 0 || mono_now - lease->granted >= JOIN_LEASE_ROTATE_SEC)
                 r = lease_renew(e, lease, mono_now);
-        r = r ?: nonce_put(e, lease->id, key, master);
+        r = r ?: nonce_put(e, lease->id, key, writer);
         if (r == -ENOENT) {
                 /* The lease is gone (etcd restored from a snapshot, or this process paused): a new one. */
                 r = lease_renew(e, lease, mono_now);
-                r = r ?: nonce_put(e, lease->id, key, master);
+                r = r ?: nonce_put(e, lease->id, key, writer);
         }
         return r < 0 ? r : r ? 0 : -EALREADY;
 }

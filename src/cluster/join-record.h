@@ -35,9 +35,11 @@ typedef struct JoinLease {
         uint64_t granted; /* monotonic seconds */
 } JoinLease;
 
-/* Records nonce as answered by master: 0, -EALREADY when some master recorded it before (a replay), or
- * etcd_txn()'s errors (-EAGAIN: no etcd answers). mono_now: monotonic seconds, for the lease's turn. */
-int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, const char *master, uint64_t mono_now);
+/* Records nonce as answered by writer (the master's name and a token of its process, which no other process
+ * has): 0, -EALREADY when another process recorded it before (a replay), or etcd_txn()'s errors (-EAGAIN: no
+ * etcd answers). The same writer's record is no replay: a write that timed out at one etcd member may
+ * have been applied before it was sent to the next. mono_now: monotonic seconds, for the lease's turn. */
+int join_record_nonce(const JoinEtcd *e, JoinLease *lease, const char *nonce, const char *writer, uint64_t mono_now);
 
 typedef struct Registration {
         char name[64];

@@ -61,7 +61,8 @@ struct JoinServer {
         size_t n_etcd_endpoints;
         const EtcdTls *etcd_tls;
         JoinLease lease;
-        double etcd_rest_until; /* monotonic: etcd did not answer, the nonces are not sent there until then */
+        char writer[DNS_LABEL_MAX + JOIN_NONCE_HEX + 2]; /* "NODE TOKEN": this process, in what it writes there */
+        double etcd_rest_until; /* monotonic: etcd did not answer; until then it is not asked */
         bool said_alone; /* logged that this master decides alone (no etcd client certificate yet) */
         /* What /v1/cluster-state looks at: the node's root (NULL: /), and whether this master has no bundle
          * yet (a candidate: its certificate is its own, every other request gets 503). */
@@ -236,28 +237,35 @@ static int authentic_request(JoinServer *s, const char *body, size_t size, time_
 /* What the other masters must know of this answer before it is sent (join-record.h): its nonce, and the
  * machine auto_register named.
  * Without etcd (no client certificate yet, or no quorum) this master alone refuses replays: a master that
- * lost its peers must still hand the bundle to a reinstalled one, or quorum never comes back. It does not
- * ask etcd again for JOIN_ETCD_REST_SEC, so that the loop does not wait on it at every request. A name
- * and an address are only given with etcd: two masters alone could give one twice. */
+ * lost its peers must still hand the bundle to a reinstalled one, or quorum never comes back. After a
+ * failure it does not ask etcd again for JOIN_ETCD_REST_SEC, so that the loop does not wait on it at every
+ * request. A name and an address are only given with etcd: two masters alone could give one twice. */
 #define JOIN_ETCD_REST_SEC 10
 
+static bool etcd_resting(const JoinServer *s) {
+        return monotonic_now() < s->etcd_rest_until;
+}
+
+static void etcd_failed(JoinServer *s, int r, const char *what) {
+        log_warning_errno(r, "join: %s: %s (%m): for %d s this master alone refuses replayed requests, and "
+                          "registers no machine", what,
+                          r == -EAGAIN   ? "no member of the cluster's etcd answers"
+                          : r == -EACCES ? "the cluster's etcd refuses this master's client certificate"
+                                         : "the cluster's etcd does not take the write",
+                          JOIN_ETCD_REST_SEC);
+        s->etcd_rest_until = monotonic_now() + JOIN_ETCD_REST_SEC;
+}
+
 static int record_nonce(JoinServer *s, const JoinEtcd *e, const JoinRequest *jr, bool have_etcd, const char **reason) {
-        double now = monotonic_now();
-        if (!have_etcd || now < s->etcd_rest_until)
+        if (!have_etcd || etcd_resting(s))
                 return 0;
-        int r = join_record_nonce(e, &s->lease, jr->nonce, s->self->name, (uint64_t) now);
+        int r = join_record_nonce(e, &s->lease, jr->nonce, s->writer, (uint64_t) monotonic_now());
         if (r == -EALREADY) {
                 *reason = "replayed (answered by a master before)";
                 return r;
         }
-        if (r < 0) {
-                log_warning_errno(r, "join: %s (%m): for %d s this master alone refuses replayed requests",
-                                  r == -EAGAIN   ? "no member of the cluster's etcd answers"
-                                  : r == -EACCES ? "the cluster's etcd refuses this master's client certificate"
-                                                 : "the cluster's etcd does not take the request's nonce",
-                                  JOIN_ETCD_REST_SEC);
-                s->etcd_rest_until = now + JOIN_ETCD_REST_SEC;
-        }
+        if (r < 0)
+                etcd_failed(s, r, "the request's nonce");
         return 0;
 }
 
@@ -268,10 +276,15 @@ static int record_registration(JoinServer *s, const JoinEtcd *e, const JoinReque
         snprintf(want.name, sizeof(want.name), "%s", strempty(json_string_value(json_object_get(resp, "node"))));
         snprintf(want.ip, sizeof(want.ip), "%s",
                  strempty(json_string_value(json_object_get(json_object_get(resp, "registered"), "ip"))));
-        int r = !have_etcd ? -ENOKEY
-                : monotonic_now() < s->etcd_rest_until ? -EAGAIN
-                : mac_addr_normalize(jr->hwaddr, want.mac) < 0 ? -EINVAL
-                : join_record_register(e, &want, s->self->name, time(NULL), &taken, &holder);
+        if (mac_addr_normalize(jr->hwaddr, want.mac) < 0) {
+                *reason = "bad hwaddr";
+                return -EINVAL;
+        }
+        if (!have_etcd) {
+                *reason = "auto_register: this master has no etcd client certificate yet: ask another master, or later";
+                return -EAGAIN;
+        }
+        int r = etcd_resting(s) ? -EAGAIN : join_record_register(e, &want, s->self->name, time(NULL), &taken, &holder);
         if (r >= 0)
                 return r;
         if (r == -EEXIST) {
@@ -285,8 +298,9 @@ static int record_registration(JoinServer *s, const JoinEtcd *e, const JoinReque
                 *reason = "auto_register: a record in etcd is not clusterboot's";
                 return -EIO;
         }
-        *reason = r == -ENOKEY ? "auto_register: this master has no etcd client certificate yet: ask another master, or later"
-                               : "auto_register: the masters' shared records (etcd) do not answer: ask again later";
+        if (!etcd_resting(s))
+                etcd_failed(s, r, "the registration");
+        *reason = "auto_register: the masters' shared records (etcd) do not answer: ask again later";
         return -EAGAIN;
 }
 
@@ -594,6 +608,12 @@ int join_server_new(const Inventory *inv, const Node *self, const Bundle *b, con
         evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
         /* Answer 413 to a body over the limit instead of only dropping the connection. */
         evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
+        /* What this process writes as a nonce's value in etcd: its own retry is not a replay. */
+        char token[JOIN_NONCE_HEX + 1];
+        r = join_nonce_generate(token);
+        if (r < 0)
+                goto fail;
+        snprintf(s->writer, sizeof(s->writer), "%s %s", self->name, token);
         *ret = s;
         return 0;
 fail:

@@ -187,15 +187,16 @@ int cmd_etcd_paths(const Options *o, const Inventory *inv, const Node *self, Cmd
 }
 
 int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
-        CmdEtcd a;
+        CmdEtcd a = {};
         int r = cmd_etcd_paths(o, inv, self, &a);
         for (size_t i = 0; i < ELEMENTSOF(a.files) && r >= 0; i++)
                 r = access(a.files[i], R_OK) < 0 ? -errno : 0;
-        if (r >= 0)
-                *ret = a;
-        else if (r != -ENOMEM)
+        if (r < 0) {
                 cmd_etcd_done(&a);
-        return r;
+                return r;
+        }
+        *ret = a;
+        return 0;
 }
 
 int cmd_inventory_files(const Inventory *inv, RenderSet *set) {

@@ -19,7 +19,7 @@ inv=$work/inv
 cp -r "$examples/ha" "$inv"
 sed -i 's/^  bootstrap:$/  auto_register:\n    enabled: true\n    role: worker\n    hostname_prefix: node-\n  bootstrap:/' "$inv/cluster.yaml"
 
-need ip openssl faketime iptables
+need ip openssl faketime iptables etcd etcdctl
 
 nodes=(master-01 master-02 master-03 worker-01 worker-02 worker-03)
 declare -A ip=([master-01]=10.20.0.11 [master-02]=10.20.0.12 [master-03]=10.20.0.13
@@ -110,6 +110,8 @@ cp "$secret_file" "$(root master-01)/etc/cluster-config/secrets/join-secret"
 expect "master-01 (first master, master-02 says no cluster) makes the cluster's bundle" 0 \
         "first master, no other master answers: made the cluster's secrets bundle" master-01 secrets --retry-timeout 2
 b1=$(root master-01)/etc/cluster-config/secrets
+# Every log this test collects (each stage's output, each join service's): no secret of this bundle (finish).
+secret_bundles+=("$b1")
 check "... made in secrets.new and renamed into place: no secrets.new left" "$work/staging1.log" \
         test ! -e "$(root master-01)/etc/cluster-config/secrets.new"
 check "... around the image's join secret; folder 0700, keys and secrets 0600" "$work/b1.log" bash -c \
@@ -127,6 +129,11 @@ expect "master-01 secrets again: the bundle is there, nothing made" 0 "the secre
 declare -A etcd_pid=()
 "$cb" render --inventory "$inv" --node master-01 --root "$(root master-01)" >"$work/render-m1.log" 2>&1 &&
         start_etcd master-01 || { not_ok "master-01's etcd starts" "$work/render-m1.log"; finish; }
+etcd_healthy() {
+        kill -0 "${etcd_pid[master-01]}" 2>/dev/null || return 2
+        etcd_ctl master-01 https://10.20.0.11:2379 endpoint health
+}
+wait_for 30 etcd_healthy || { not_ok "master-01's etcd starts and is healthy" "$work/etcd-master-01.log"; finish; }
 
 ip netns exec "${ns[master-01]}" "$cb" serve --inventory "$inv" --node master-01 --root "$(root master-01)" \
         >"$work/serve.log" 2>&1 &
@@ -332,10 +339,8 @@ check "... pki check passes for the registered node" "$work/u-check.log" "$cb" p
 grep -q "auto-registered as node-aabbcc" "$work/serve.log" && ok "... the service logged the registration" ||
         not_ok "... the service logged the registration" "$work/serve.log"
 registry_record() {
-        local pki=$(root master-01)/etc/kubernetes/pki
-        ETCDCTL_API=3 ip netns exec "${ns[master-01]}" etcdctl --endpoints=https://10.20.0.11:2379 --cacert="$pki/etcd/ca.crt" \
-                --cert="$pki/apiserver-etcd-client.crt" --key="$pki/apiserver-etcd-client.key" get --print-value-only \
-                /clusterboot/registry/name/node-aabbcc | grep '"ip":"10.20.0.50","mac":"52:54:00:aa:bb:cc","name":"node-aabbcc"'
+        etcd_ctl master-01 https://10.20.0.11:2379 get --print-value-only /clusterboot/registry/name/node-aabbcc |
+                grep '"ip":"10.20.0.50","mac":"52:54:00:aa:bb:cc","name":"node-aabbcc"'
 }
 check "... and recorded it in the cluster's etcd, where every master's join service looks" "$work/u-etcd.log" registry_record
 if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "register again: nothing asked"; else
@@ -344,7 +349,4 @@ if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "
 expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
 expect "an unknown stage: exit 2 with the list" 2 "the stages are register, secrets, certificates, etcd-member" \
         worker-03 nosuch
-# Every log this test collected (each stage's output, each join service's): no secret of the bundle master-01
-# made (finish checks).
-secret_bundles+=("$b1")
 finish

@@ -110,13 +110,7 @@ expect_exit_after75() {
         if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)" "$log"; fi
 }
 # ctl NODE ENDPOINTS ARGS...: etcdctl, only to read what etcd itself says.
-ctl() {
-        local m=$1 eps=$2
-        shift 2
-        ip netns exec "${ns[$m]}" etcdctl --dial-timeout=3s --command-timeout=10s --endpoints="$eps" \
-                --cacert="$(pki "$m")/etcd/ca.crt" --cert="$(pki "$m")/apiserver-etcd-client.crt" \
-                --key="$(pki "$m")/apiserver-etcd-client.key" "$@"
-}
+ctl() { etcd_ctl "$@"; }
 
 # The lines the tool prints for a list: "cluster ID" and "member ID NAME voter|learner PEERS CLIENTS".
 list_to() { # FILE NODE ENDPOINTS

@@ -72,7 +72,12 @@ lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # in any log or output it collected under $work (*.log, *.out, *.err: the programs' and the commands').
 no_secret_point() {
         local b bundles=() logs=() bad=0
-        for b in "$work"/bundle*/ "${secret_bundles[@]}"; do [ -f "$b/join-secret" ] && bundles+=("${b%/}"); done
+        for b in "$work"/bundle*/; do [ -f "$b/join-secret" ] && bundles+=("${b%/}"); done
+        for b in "${secret_bundles[@]}"; do
+                # A bundle the test named but that is not there (yet): nothing to look for, which is no proof.
+                [ -f "$b/join-secret" ] || { not_ok "the bundle $b, whose secrets no log may hold, is there"; continue; }
+                bundles+=("$b")
+        done
         mapfile -t logs < <(find "$work" -type f \( -name '*.log' -o -name '*.out' -o -name '*.err' \) 2>/dev/null)
         [ ${#bundles[@]} -gt 0 ] && [ ${#logs[@]} -gt 0 ] || return 0
         for b in "${bundles[@]}"; do
@@ -192,6 +197,14 @@ start_etcd() {
         ip netns exec "${ns[$m]}" env -i PATH="$PATH" "${vars[@]}" etcd >>"$work/etcd-$m.log" 2>&1 &
         etcd_pid[$m]=$!
         pids+=("$!")
+}
+# etcd_ctl NODE ENDPOINTS ARGS...: etcdctl inside ${ns[NODE]} with the apiserver-etcd-client certificate of
+# $work/root-NODE, only to read what etcd itself says.
+etcd_ctl() {
+        local m=$1 eps=$2 p=$work/root-$1/etc/kubernetes/pki
+        shift 2
+        ETCDCTL_API=3 ip netns exec "${ns[$m]}" etcdctl --dial-timeout=3s --command-timeout=10s --endpoints="$eps" \
+                --cacert="$p/etcd/ca.crt" --cert="$p/apiserver-etcd-client.crt" --key="$p/apiserver-etcd-client.key" "$@"
 }
 # stop_etcd NODE: TERM, KILL after 5 s; the PID leaves the cleanup list once reaped.
 stop_etcd() {
