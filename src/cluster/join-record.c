@@ -115,6 +115,30 @@ RegistryVerdict registry_decide(const Registration *want, const char *by_name, c
 
 #define REGISTER_ATTEMPTS 4
 
+/* Guards and deletes prefix+key (another name or address of this machine) if its record is want's MAC's
+ * still: a record another machine holds now (the keys were changed by hand) is left alone. */
+static int let_go(const JoinEtcd *e, const char *prefix, const char *key, const Registration *want, char **ret_key,
+                  EtcdGuard *guards, size_t *n_guards, EtcdOp *ops, size_t *n_ops) {
+        _cleanup_free_ char *k = strprintf("%s%s", prefix, key);
+        if (!k)
+                return -ENOMEM;
+        EtcdValue v = {};
+        Registration held;
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, k, &v);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        bool ours = registry_record_parse(v.value, v.size, &held) >= 0 && streq(held.mac, want->mac);
+        if (ours) {
+                guards[(*n_guards)++] = (EtcdGuard) { k, v.mod_revision };
+                ops[(*n_ops)++] = (EtcdOp) { k, NULL, 0 };
+                *ret_key = TAKE_PTR(k);
+        }
+        etcd_value_done(&v);
+        return 0;
+}
+
 int join_record_register(const JoinEtcd *e, const Registration *want, const char *master, time_t now,
                          RegistryVerdict *ret_taken, Registration *ret_holder) {
         _cleanup_free_ char *record = registry_record_format(want, master, now),
@@ -127,20 +151,23 @@ int join_record_register(const JoinEtcd *e, const Registration *want, const char
         char old_ip[IP_ADDR_STRLEN] = "", old_name[64] = "";
         const char *const reads[2] = { name_key, address_key };
         for (unsigned attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-                _cleanup_free_ char *old_address_key = *old_ip ? strprintf("%s%s", REGISTRY_ADDRESS_PREFIX, old_ip) : NULL,
-                                    *old_name_key = *old_name ? strprintf("%s%s", REGISTRY_NAME_PREFIX, old_name) : NULL;
+                _cleanup_free_ char *old_address_key = NULL, *old_name_key = NULL;
+                EtcdGuard all_guards[4] = { guards[0], guards[1] };
                 EtcdOp ops[4] = { { name_key, record, 0 }, { address_key, record, 0 } };
-                size_t n_ops = 2;
-                if (old_address_key)
-                        ops[n_ops++] = (EtcdOp) { old_address_key, NULL, 0 };
-                if (old_name_key)
-                        ops[n_ops++] = (EtcdOp) { old_name_key, NULL, 0 };
-                if ((*old_ip && !old_address_key) || (*old_name && !old_name_key))
-                        return -ENOMEM;
+                size_t n_guards = 2, n_ops = 2;
+                int r = 0;
+                if (*old_ip)
+                        r = let_go(e, REGISTRY_ADDRESS_PREFIX, old_ip, want, &old_address_key, all_guards, &n_guards,
+                                   ops, &n_ops);
+                if (r >= 0 && *old_name)
+                        r = let_go(e, REGISTRY_NAME_PREFIX, old_name, want, &old_name_key, all_guards, &n_guards, ops,
+                                   &n_ops);
+                if (r < 0)
+                        return r;
 
                 EtcdValue seen[2] = {};
-                int r = etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, guards, 2, ops, n_ops, reads, 2,
-                                 seen);
+                r = etcd_txn(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, all_guards, n_guards, ops, n_ops,
+                             reads, 2, seen);
                 if (r != 0)
                         return r < 0 ? r : 0;
                 RegistryVerdict v = registry_decide(want, seen[0].value, seen[1].value, ret_holder, old_ip, old_name);

@@ -62,7 +62,8 @@ int registry_record_parse(const char *text, size_t size, Registration *ret);
 
 /* What to do for want, given the records under its name and its address (NULL: none). The holder of a
  * taken name or address, and for REGISTRY_WRITE this machine's old records (another address, another
- * name: their other key is deleted in the same write; "" when none), in ret_old_name/ret_old_ip. */
+ * name: their other key is deleted in the same write if it still holds this machine's record; "" when
+ * none), in ret_old_name/ret_old_ip. */
 RegistryVerdict registry_decide(const Registration *want, const char *by_name, const char *by_address,
                                 Registration *ret_holder, char ret_old_ip[static IP_ADDR_STRLEN],
                                 char ret_old_name[static 64]);
