@@ -47,6 +47,8 @@ int run_program_io(char *const argv[], const ProgramIO *io, char **ret_output) {
                 posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
         if (io->cwd)
                 posix_spawn_file_actions_addchdir_np(&fa, io->cwd);
+        /* Nothing else of this process: libcurl's kept connections to etcd are not opened close-on-exec. */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
         pid_t pid;
         int r = -posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
         posix_spawn_file_actions_destroy(&fa);
