@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base64.h"
 #include "etcd-client.h"
@@ -361,6 +362,16 @@ static int curl_init_once(void) {
 
 static bool tls_valid(const EtcdTls *tls) {
         return tls && tls->ca_file && tls->cert_file && tls->key_file;
+}
+
+int etcd_tls_readable(const EtcdTls *tls) {
+        if (!tls_valid(tls))
+                return -EINVAL;
+        const char *const files[] = { tls->ca_file, tls->cert_file, tls->key_file };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (access(files[i], R_OK) < 0)
+                        return -errno;
+        return 0;
 }
 
 /* A failed transfer as an errno; *ret_skip when another endpoint is worth a try. */

@@ -25,6 +25,10 @@ typedef struct EtcdTls {
         const char *key_file;
 } EtcdTls;
 
+/* 0 when this process can read the CA, the certificate and the key of tls (a master may not hold them yet),
+ * else -errno of the first it cannot (-EINVAL: one is not set). */
+int etcd_tls_readable(const EtcdTls *tls);
+
 typedef struct EtcdMember {
         uint64_t id;
         char *name; /* never NULL; "" for a member added but not yet started */

@@ -82,8 +82,7 @@ static double monotonic_now(void) {
 /* The cluster's etcd, when this master can reach it: its client certificate is there (from its stage
  * certificates on; the service may start before). */
 static bool cluster_etcd(const JoinServer *s, JoinEtcd *ret) {
-        if (!s->etcd_endpoints || access(s->etcd_tls->ca_file, R_OK) < 0 || access(s->etcd_tls->cert_file, R_OK) < 0 ||
-            access(s->etcd_tls->key_file, R_OK) < 0)
+        if (!s->etcd_endpoints || etcd_tls_readable(s->etcd_tls) < 0)
                 return false;
         *ret = (JoinEtcd) { s->etcd_endpoints, s->n_etcd_endpoints, s->etcd_tls, JOIN_ETCD_TIMEOUT_MS };
         return true;

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
-#include <unistd.h>
 
 #include "bundle.h"
 #include "fileio.h"
@@ -120,7 +119,7 @@ static int serve(const Options *o, const Inventory *inv, const Node *node, const
                         goto finish;
                 }
                 join_server_set_etcd(s, (const char *const *) etcd.endpoints, etcd.n, &etcd.tls);
-                if (access(etcd.tls.cert_file, R_OK) < 0)
+                if (etcd_tls_readable(&etcd.tls) < 0)
                         log_warning("no etcd client certificate (%s) yet: until it is there, nodes that ask for the "
                                     "stored inventory get 503", etcd.tls.cert_file);
         }

@@ -189,8 +189,7 @@ int cmd_etcd_paths(const Options *o, const Inventory *inv, const Node *self, Cmd
 int cmd_etcd_access(const Options *o, const Inventory *inv, const Node *self, CmdEtcd *ret) {
         CmdEtcd a = {};
         int r = cmd_etcd_paths(o, inv, self, &a);
-        for (size_t i = 0; i < ELEMENTSOF(a.files) && r >= 0; i++)
-                r = access(a.files[i], R_OK) < 0 ? -errno : 0;
+        r = r ?: etcd_tls_readable(&a.tls);
         if (r < 0) {
                 cmd_etcd_done(&a);
                 return r;

@@ -129,11 +129,7 @@ expect "master-01 secrets again: the bundle is there, nothing made" 0 "the secre
 declare -A etcd_pid=()
 "$cb" render --inventory "$inv" --node master-01 --root "$(root master-01)" >"$work/render-m1.log" 2>&1 &&
         start_etcd master-01 || { not_ok "master-01's etcd starts" "$work/render-m1.log"; finish; }
-etcd_healthy() {
-        kill -0 "${etcd_pid[master-01]}" 2>/dev/null || return 2
-        etcd_ctl master-01 https://10.20.0.11:2379 endpoint health
-}
-wait_for 30 etcd_healthy || { not_ok "master-01's etcd starts and is healthy" "$work/etcd-master-01.log"; finish; }
+wait_for 30 etcd_healthy master-01 https://10.20.0.11:2379 || { not_ok "master-01's etcd starts and is healthy" "$work/etcd-master-01.log"; finish; }
 
 ip netns exec "${ns[master-01]}" "$cb" serve --inventory "$inv" --node master-01 --root "$(root master-01)" \
         >"$work/serve.log" 2>&1 &

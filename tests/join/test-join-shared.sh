@@ -61,11 +61,7 @@ fi
 
 # --- etcd on master-01, a join service on each master -----------------------------------------------
 start_etcd master-01
-etcd_healthy() {
-        kill -0 "${etcd_pid[master-01]}" 2>/dev/null || return 2
-        etcd_ctl master-01 "https://${ip[master-01]}:2379" endpoint health
-}
-if wait_for 30 etcd_healthy; then ok "etcd runs on master-01"; else not_ok "etcd runs on master-01" "$work/etcd-master-01.log"; finish; fi
+if wait_for 30 etcd_healthy master-01 "https://${ip[master-01]}:2379"; then ok "etcd runs on master-01"; else not_ok "etcd runs on master-01" "$work/etcd-master-01.log"; finish; fi
 ctl() { etcd_ctl master-01 "https://${ip[master-01]}:2379" "$@"; } # only to read what the services wrote
 
 # serve MASTER: its join service (on its address and 127.0.0.1, port 9443); master-02's reaches etcd on

@@ -206,6 +206,11 @@ etcd_ctl() {
         ETCDCTL_API=3 ip netns exec "${ns[$m]}" etcdctl --dial-timeout=3s --command-timeout=10s --endpoints="$eps" \
                 --cacert="$p/etcd/ca.crt" --cert="$p/apiserver-etcd-client.crt" --key="$p/apiserver-etcd-client.key" "$@"
 }
+# etcd_healthy NODE ENDPOINTS: for wait_for: etcdctl says healthy; 2 (never) once NODE's etcd has exited.
+etcd_healthy() {
+        kill -0 "${etcd_pid[$1]}" 2>/dev/null || return 2
+        etcd_ctl "$1" "$2" endpoint health
+}
 # stop_etcd NODE: TERM, KILL after 5 s; the PID leaves the cleanup list once reaped.
 stop_etcd() {
         local p=${etcd_pid[$1]} keep=() q
