@@ -14,6 +14,7 @@ check() { # NAME EXPECTED_RC OUTPUT_PATTERN -- COMMAND...
     local out rc
     out=$("$@" 2>&1)
     rc=$?
+    printf '%s\n' "$out" >>"$tmp/printed.log" # for the secret point at the end
     n=$((n + 1))
     if [ "$rc" = "$want_rc" ] && grep -qE -- "$pattern" <<< "$out"; then
         echo "ok $n - $name"
@@ -140,7 +141,7 @@ sed -i 's/osd_pool_default_size: 2/osd_pool_default_size: 1/' "$tmp/smaller/serv
 check "install of an inventory that lost a node removes that node's file" 0 "removed /etc/cluster-config/nodes/worker-02.yaml" -- \
     "$bin" install --root "$img" --inventory "$tmp/smaller"
 # The embedded secret policy: the bundle in the image, and each node makes its certificates at first boot.
-"$bin" secrets init --inventory "$inv" --out "$tmp/bundle" >/dev/null
+"$bin" secrets init --inventory "$inv" --out "$tmp/bundle" >>"$tmp/printed.log" 2>&1
 emb=$tmp/image-embedded
 check "install --secret-policy embedded puts the bundle into the image" 0 "installed" -- \
     "$bin" install --root "$emb" --inventory "$inv" --secrets "$tmp/bundle" --secret-policy embedded
@@ -204,6 +205,10 @@ check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \
     "$bin" install --root "$tmp/image2" --inventory "$tmp/broken"
 assert "... and writes nothing" test ! -e "$tmp/image2"
 check "install without --inventory is a usage error" 2 "needs --inventory" -- "$bin" install --root "$tmp/image3"
+
+# Nothing any command printed (its errors included) holds a secret of the bundle (tests/scripts/no-secret-in.sh).
+check "no secret of the bundle in anything the commands printed" 0 "^none of [0-9]+ secrets in 1 files$" -- \
+    "$(dirname "$0")/../scripts/no-secret-in.sh" "$tmp/bundle" "$tmp/printed.log"
 
 echo "1..$n"
 [ "$fail" = 0 ]

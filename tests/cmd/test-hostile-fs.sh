@@ -6,6 +6,7 @@
 #   - `bootstrap --stage certificates` (the bundle in the image) with /var/lib/kubelet full: the same, in
 #     the stage's message.
 #   - `firstboot` with /etc read-only: exit 1, "Read-only file system", not a byte of the tree changed.
+#   - nothing they printed holds a secret of the bundle.
 # Usage: test-hostile-fs.sh CLUSTERBOOT EXAMPLES_DIR   (root: mounts)
 set -u
 cb=$(realpath "$1")
@@ -32,7 +33,7 @@ check() { # NAME COMMAND... [-- FILE...]
 tree_sum() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
 no_temporaries() { ! find "$1" -name '.#*' -o -name '*.tmp' -o -name '*~' | grep -q .; }
 
-"$cb" secrets init --inventory "$inv" --out "$tmp/bundle" >/dev/null || exit 1
+"$cb" secrets init --inventory "$inv" --out "$tmp/bundle" >"$tmp/secrets.log" 2>&1 || { cat "$tmp/secrets.log"; exit 1; }
 "$cb" install --root "$tmp/img" --inventory "$inv" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 "$cb" install --root "$tmp/img-embedded" --inventory "$inv" --secrets "$tmp/bundle" --secret-policy embedded \
     >"$tmp/install-e.log" 2>&1 || { cat "$tmp/install-e.log"; exit 1; }
@@ -100,6 +101,12 @@ check "firstboot with /etc read-only: exit 1, names the file and EROFS" \
     eval '[ "$rc" = 1 ] && grep -q "error: cannot write /etc/.*: Read-only file system" "$tmp/ro.log"' -- "$tmp/ro.log"
 tree_sum "$r" >"$tmp/ro.after"
 check "... not a byte of the tree changed" diff "$tmp/ro.before" "$tmp/ro.after"
+
+# What every command printed (its errors included) holds no secret of the bundle (tests/scripts/no-secret-in.sh).
+"$(dirname "$0")/../scripts/no-secret-in.sh" "$tmp/bundle" "$tmp"/*.log >"$tmp/no-secret.out" 2>&1
+rc=$?
+check "no secret of the bundle in anything the commands printed" eval '[ "$rc" = 0 ]' -- "$tmp/no-secret.out"
+sed 's/^/#   /' "$tmp/no-secret.out"
 
 echo "1..$n"
 exit $((fail > 0))
