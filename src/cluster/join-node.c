@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/rand.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "join-node.h"
 #include "log.h"
@@ -15,23 +18,35 @@
 #include "x509.h"
 #include "banned.h"
 
-int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *ret_n) {
+int join_node_urls_from(const Inventory *inv, const Node *self, size_t start, char ***ret, size_t *ret_n) {
+        const Node **masters = calloc(inv->n_nodes + 1, sizeof(*masters));
         char **urls = calloc(inv->n_nodes + 1, sizeof(char *));
         size_t n = 0;
-        if (!urls)
+        if (!masters || !urls) {
+                free(masters);
+                free(urls);
                 return -ENOMEM;
-        for (size_t i = 0; i < inv->n_nodes; i++) {
-                const Node *m = inv->nodes + i;
-                if (!m->roles[ROLE_MASTER] || m == self)
-                        continue;
-                if (!(urls[n++] = ip_url("https", &m->ip, JOIN_PORT, NULL))) {
-                        join_node_urls_free(urls, n);
+        }
+        for (size_t i = 0; i < inv->n_nodes; i++)
+                if (inv->nodes[i].roles[ROLE_MASTER] && inv->nodes + i != self)
+                        masters[n++] = inv->nodes + i;
+        for (size_t i = 0; i < n; i++)
+                if (!(urls[i] = ip_url("https", &masters[(start + i) % n]->ip, JOIN_PORT, NULL))) {
+                        join_node_urls_free(urls, i);
+                        free(masters);
                         return -ENOMEM;
                 }
-        }
+        free(masters);
         *ret = urls;
         *ret_n = n;
         return 0;
+}
+
+int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *ret_n) {
+        uint32_t start;
+        if (RAND_bytes((unsigned char *) &start, sizeof(start)) != 1)
+                start = (uint32_t) getpid(); /* a spread is all this is for */
+        return join_node_urls_from(inv, self, start, ret, ret_n);
 }
 
 void join_node_urls_free(char **urls, size_t n) {

@@ -33,8 +33,12 @@ typedef struct JoinNodeOptions {
         long *clock_offset;
 } JoinNodeOptions;
 
-/* https://IP:JOIN_PORT of every master but self, in name order. */
+/* https://IP:JOIN_PORT of every master but self, in name order from a random one on (wrapping around): the
+ * nodes of a cluster ask the masters in turn, so joins and renewals spread over them, and each still
+ * reaches every master when others are down or busy. */
 int join_node_urls(const Inventory *inv, const Node *self, char ***ret, size_t *ret_n);
+/* The same from master index start (mod their number): what join_node_urls() does with a random start. */
+int join_node_urls_from(const Inventory *inv, const Node *self, size_t start, char ***ret, size_t *ret_n);
 void join_node_urls_free(char **urls, size_t n);
 
 /* This node's certificates: a key is made here for every leaf and kubeconfig of its PKI plan (keys never
