@@ -225,6 +225,7 @@ nspawn_image() {
     local image=$1 inv=$2 t0
     shift 2
     t0=$(date +%s)
+    rm -f "$image.linked" # a new image: its roots are linked anew (nspawn_new_root)
     cp -a "$cache" "$image" || return 1
     rm -f "$image/.clusterboot-test"
     note "image: copied the rootfs in $(($(date +%s) - t0)) s"
@@ -292,6 +293,7 @@ nspawn_image_build() {
     local image=$1 inv=$2 t0
     shift 2
     t0=$(date +%s)
+    rm -f "$image.linked" # a new image: its roots are linked anew (nspawn_new_root)
     if [ -z "${components_fetched:-}" ]; then
         nspawn_components || return 1
         components_fetched=1
@@ -479,12 +481,23 @@ nspawn_unmount() {
     nsmounts=("${keep[@]}")
 }
 # nspawn_new_root IMAGE ROOT NAME: a copy of the image; the node's name in /etc/hostname (see the top), and
-# a machine id of its own as any installed machine has.
+# a machine id of its own as any installed machine has. /usr, 2.0 of the image's 2.1 GB, is hard-linked, not
+# copied (a copy took 20 s, a link 1 s): programs and libraries, which a running system replaces by rename if
+# at all, never writes in place. A machine that did would change every root made from IMAGE: each new root
+# first checks that no file of IMAGE/usr changed since IMAGE's first root (IMAGE.linked), and fails naming it.
 nspawn_new_root() {
-    local image=$1 r=$2 name=$3
+    local image=$1 r=$2 name=$3 changed
     nspawn_unmount "$r.fs"
     rm -rf "$r" "$r.disks" "$r.fs" # a new machine, new disks
-    mkdir -p "${r%/*}" && cp -a "$image" "$r" || return 1
+    if [ -e "$image.linked" ]; then
+        changed=$(find "$image/usr" -newer "$image.linked" ! -type d -print -quit)
+        [ -z "$changed" ] || { echo "$changed was written in place, after roots were linked to $image/usr" >&2; return 1; }
+    else
+        touch "$image.linked" || return 1
+    fi
+    mkdir -p "$r" && chmod --reference="$image" "$r" &&
+        find "$image" -mindepth 1 -maxdepth 1 ! -name usr -exec cp -a -t "$r" {} + &&
+        cp -a --link "$image/usr" "$r/usr" || return 1
     printf '%s\n' "$name" >"$r/etc/hostname" && chmod 0644 "$r/etc/hostname" || return 1
     tr -d '-' </proc/sys/kernel/random/uuid >"$r/etc/machine-id"
 }
