@@ -18,7 +18,8 @@
 #   the VM is reachable), the serial console parsed: disk.raw under OVMF recognised by its MAC (its root
 #   grown to a larger disk, the identity file and journal read back from the disk after an ACPI power-off);
 #   disk.raw on NVMe recognised by its DMI serial; cluster.iso from a CD under SeaBIOS by its DMI UUID;
-#   netboot's live.img by clusterboot.node=; and a machine that is no node says so.
+#   netboot's live.img by clusterboot.node=; and a machine that is no node says so;
+# - nothing a build printed, nor any console, holds a secret of the bundle.
 # The images carry the pause image of the components lock (the inventory runs Kubernetes), fetched here by
 # `clusterboot binaries fetch` when the components folder lacks it (seconds), and are built --without
 # kubernetes,flannel (their 450 MB and 20 minutes of building prove nothing more about images).
@@ -34,7 +35,7 @@ cache=${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/image
 components=${CLUSTERBOOT_DEPS_CACHE:-${CLUSTERBOOT_TEST_CACHE:-/var/cache/clusterboot-test}/deps}
 comp_args=(--components "$components" --without kubernetes,flannel)
 mirror=${CLUSTERBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
-plan=34
+plan=35
 n=0
 failed=0
 work=
@@ -384,6 +385,13 @@ boot unknown "$work/boot-unknown.log" '^clusterboot: this machine' 240 -kernel "
 line=$(console_line "$work/boot-unknown.log")
 check "an unknown machine: '$line'" eval '[[ "$line" == "clusterboot: this machine is not in the inventory (MACs: eth0=52:54:00:c1:00:97;"* ]]' -- "$work/boot-unknown.log"
 stop unknown
+
+# Nothing a build printed, nor any machine's console, holds a secret of the bundle (tests/scripts/no-secret-in.sh).
+# The images carry its join secret by design: only what was printed is looked at.
+"$(dirname "$0")/../scripts/no-secret-in.sh" "$work/secrets" "$work"/*.log >"$work/no-secret.out" 2>&1
+rc=$?
+check "no secret of the bundle in what the builds printed or any machine's console" [ "$rc" = 0 ] -- "$work/no-secret.out"
+sed 's/^/#   /' "$work/no-secret.out"
 
 [ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"
 [ "$failed" = 0 ] && [ "$n" = "$plan" ]
