@@ -222,6 +222,19 @@ echo
 echo "== checks, from inside the machines"
 checks_init "$cb" "$inventory" || exit 1
 checks_run
+# No secret of the cluster (the bundle its first master holds; tests/scripts/no-secret-in.sh says which are
+# looked for) in what the machines printed, their consoles and journals, nor in the checks' outputs.
+demo_no_secret() {
+    local name bundle=${root[$first]}/etc/cluster-config/secrets
+    [ -d "$bundle" ] || { echo "$first holds no secrets bundle (${bundle#"${root[$first]}"}): nothing to look for"; return 1; }
+    mkdir -p "$work/journal"
+    for name in "${names[@]}"; do
+        nspawn_exec "$name" journalctl -o cat --no-pager >"$work/journal/$name.log" 2>&1
+    done
+    tests/scripts/no-secret-in.sh "$bundle" "$work/console" "$work/journal" "$checks_dir"
+}
+checks_one no-secret-in-logs "no secret of the cluster in the machines' consoles and journals, nor in these checks' outputs" \
+    demo_no_secret
 t_checked=$(date +%s.%N)
 [ -z "$components_without" ] ||
     echo "  not checked: $components_without (left out of the image, not fetched: CLUSTERBOOT_HEAVY=0)"

@@ -4,12 +4,13 @@
 # the machines of the inventory in systemd-nspawn, the cluster assembling itself), with its checks from
 # inside the machines turned into TAP points. Twice: on examples/homelab (the bundled example, five
 # machines), and through INVENTORY= on tests/e2e/inventories/edge, an inventory of a user's own (three
-# machines; other NIC names, CIDRs, hostnames, ports and MQTT users). For each, ten points:
+# machines; other NIC names, CIDRs, hostnames, ports and MQTT users). For each, eleven points:
 #   1     the demo's image was built and every machine became bootstrapped or joined
-#   2-9   its checks, by their DEMO_JSON names: kubernetes-nodes-ready, pods-on-every-node,
+#   2-10  its checks, by their DEMO_JSON names: kubernetes-nodes-ready, pods-on-every-node,
 #         pod-to-pod-across-nodes, cluster-dns, ceph-health-ok, kafka-round-trip, mqtt-tls-round-trip,
-#         node-names-resolve
-#   10    the demo exits 0 (its etcd check too)
+#         node-names-resolve, no-secret-in-logs (none of the cluster's secrets in the machines' consoles and
+#         journals, nor in the checks' outputs)
+#   11    the demo exits 0 (its etcd check too)
 # The image carries every component of the lock: with CLUSTERBOOT_HEAVY=0 (Kubernetes and flannel not
 # fetched) the two Kubernetes points are skipped, named. Needs root, systemd-nspawn, debootstrap (the
 # demo's own preflight), and the components, which `clusterboot binaries fetch` makes once (the demo does).
@@ -17,7 +18,7 @@
 # Usage: test-main-job.sh SOURCE_DIR
 set -u
 src=$1
-plan=20
+plan=22
 n=0
 echo "1..$plan"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -39,14 +40,15 @@ command -v systemd-nspawn >/dev/null || skip_rest "systemd-nspawn is not install
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cb-main-job.XXXXXX") || skip_rest "no work folder"
 trap 'rm -rf "$work"' EXIT
 
-# main_job INVENTORY WHAT: the demo on INVENTORY (relative to the source folder), its ten points.
+# main_job INVENTORY WHAT: the demo on INVENTORY (relative to the source folder), its eleven points.
 main_job() {
     local inv=$1 what=$2 log=$work/demo-${1##*/}.log json=$work/demo-${1##*/}.json t0 rc key state title
     t0=$(date +%s)
     (cd "$src" && INVENTORY=$inv DEMO_JSON=$json scripts/demo.sh) >"$log" 2>&1
     rc=$?
     echo "# INVENTORY=$inv scripts/demo.sh: exit $rc after $(($(date +%s) - t0)) s"
-    grep -E '^  (image: |\[[0-9]+/[0-9]+\] )|assembled|not every machine|^  (✔|✘) |not checked' "$log" | sed 's/^/# /'
+    grep -E '^  (image: |\[[0-9]+/[0-9]+\] )|assembled|not every machine|^  (✔|✘) |not checked|^      \| none of [0-9]+ secrets' "$log" |
+        sed 's/^/# /'
 
     if [ -s "$json" ] && python3 -c 'import json, sys; sys.exit(not json.load(open(sys.argv[1]))["ready"])' "$json"; then
         ok "the main job: one image of $what, each machine booted from it bootstrapped or joined in $(
@@ -57,7 +59,7 @@ main_job() {
 
     # Its checks, each a point.
     for key in kubernetes-nodes-ready pods-on-every-node pod-to-pod-across-nodes cluster-dns ceph-health-ok \
-        kafka-round-trip mqtt-tls-round-trip node-names-resolve; do
+        kafka-round-trip mqtt-tls-round-trip node-names-resolve no-secret-in-logs; do
         state=$(python3 -c 'import json, sys; c = json.load(open(sys.argv[1])).get("checks", {}); print({True: "ok", False: "bad"}.get(c.get(sys.argv[2]), "none"))' \
             "$json" "$key" 2>/dev/null)
         title=$(grep -m1 -E "^  (✔|✘) $key: " "$log" | sed -E 's/^  (✔|✘) //')
