@@ -15,6 +15,7 @@
 #   2  the second boot: cluster-detect succeeds again and changes nothing
 #   3  a boot where the system bus comes up late (dbus.socket held back 3 s, as on a machine whose
 #      sysinit.target takes that long): cluster-detect runs before it, and must still succeed
+# and then: the image's join secret is in nothing the boots printed or left.
 #
 # The Debian rootfs is made once by debootstrap into a cache outside the repository and copied per run:
 #   CLUSTERBOOT_TEST_CACHE   cache folder (default /var/cache/clusterboot-test); the cache is kept
@@ -47,7 +48,7 @@ want_instances="ceph-mon.target:ceph-mon@$node.service ceph-mon.target:ceph-mgr@
 ceph-osd.target:ceph-osd@0.service ceph-osd.target:ceph-osd@1.service"
 instances=$(for i in $want_instances; do printf '%s ' "${i#*:}"; done)
 
-plan=22
+plan=23
 n=0
 failed=0
 t_start=$(date +%s)
@@ -399,6 +400,12 @@ check "boot 3 (system bus 3 s late): cluster-detect.service succeeded" \
     detect_ok 3 -- "$b3/detect.log" "$b3/state"
 check "boot 3 (system bus 3 s late): role targets enabled and active" \
     units_are 3 enabled active $want_targets -- "$b3/state"
+
+# The image's one secret, the join secret `install` made: in nothing the boots printed or left (consoles,
+# reports, the logs read back) nor in install's output (tests/scripts/no-secret-in.sh).
+check "no secret of the image (its join secret) in the consoles, the reports or install's output" \
+    "$(dirname "$0")/../scripts/no-secret-in.sh" "$root/etc/cluster-config/join" "$work/boot1" "$work/boot2" \
+    "$work/boot3" "$work/install.log"
 
 note "took $(($(date +%s) - t_start)) s"
 [ "$n" = "$plan" ] || echo "# BUG in the test: $n points, planned $plan"

@@ -2,7 +2,8 @@
 # no-secret-in.sh BUNDLE PATH...: fails when a secret of the bundle is in a file under PATH (logs, console
 # output, reports a test collected). The secrets: the join secret, the bootstrap token, every cephx key of
 # the keyrings, every MQTT password, and of every private key its first line of base64. A hit is named by
-# file, line and which secret, never shown. Prints one line either way; exit 0 none, 1 a hit, 2 usage.
+# file, line and which secret, never shown. Prints one line either way; exit 0 none, 1 a hit, 2 usage (BUNDLE
+# holds none of those secrets).
 set -u
 [ $# -ge 2 ] && [ -d "$1" ] || { echo "usage: no-secret-in.sh BUNDLE PATH..." >&2; exit 2; }
 bundle=$1
@@ -24,6 +25,8 @@ while read -r f; do
     add "the private key $(realpath --relative-to="$bundle" "$f")" "$(grep -v '^-----' "$f" | head -n 1)"
 done < <(find "$bundle" -name '*.key' -type f)
 
+# A folder with none of them (a wrong path) would pass any test: it is a usage error.
+[ ${#values[@]} -gt 0 ] || { echo "no-secret-in.sh: $bundle holds no secret to look for" >&2; exit 2; }
 files=$(find "$@" -type f 2>/dev/null | wc -l)
 hits=0
 for i in "${!values[@]}"; do
@@ -31,7 +34,7 @@ for i in "${!values[@]}"; do
         [ -n "$file" ] || continue
         echo "$file:$line: ${labels[$i]}"
         hits=$((hits + 1))
-    done < <(grep -rnF -e "${values[$i]}" "$@" 2>/dev/null | cut -d: -f1,2 | head -n 5)
+    done < <(grep -rnHF -e "${values[$i]}" "$@" 2>/dev/null | cut -d: -f1,2 | head -n 5)
 done
 if [ "$hits" = 0 ]; then
     echo "none of ${#values[@]} secrets in $files files"
