@@ -482,8 +482,8 @@ nspawn_unmount() {
 }
 # nspawn_new_root IMAGE ROOT NAME: a copy of the image; the node's name in /etc/hostname (see the top), and
 # a machine id of its own as any installed machine has. /usr, 2.0 of the image's 2.1 GB, is hard-linked, not
-# copied (a copy took 20 s, a link 1 s): programs and libraries, which a running system replaces by rename if
-# at all, never writes in place. A machine that did would change every root made from IMAGE: each new root
+# copied (six roots: 154 s copied, 13 s linked): programs and libraries, which a running system replaces by
+# rename if at all, never writes in place. A machine that did would change every root made from IMAGE: each new root
 # first checks that no file of IMAGE/usr changed since IMAGE's first root (IMAGE.linked), and fails naming it.
 nspawn_new_root() {
     local image=$1 r=$2 name=$3 changed
