@@ -88,11 +88,12 @@ for name, c in h.get("checks", {}).items():
 sys.exit(0 if h["status"] == "HEALTH_OK" and o["num_up_osds"] == want and o["num_in_osds"] == want else 1)' "$want"
 }
 # check_ceph NODE: HEALTH_OK and every OSD up and in, within 4 minutes: placement groups peer first. After a
-# whole-cluster reboot with a reinstalled monitor (scenario 6), the one PG stayed "peering" for 2 to 4
-# minutes in three full runs so far; most get HEALTH_OK within a minute. A report shows only the first 20
-# lines or so of a failure, so what each PG that is not active waits for comes right after the summary:
-# its peering state from its primary, the primary's log, the OSDs' up_thru; then whether `ceph pg repeer`
-# (what an operator would try first) gets it active within 30 s; ceph -s and health detail last.
+# whole-cluster power cut (scenario 6), the one PG stayed "peering" for good in three full runs: an OSD back
+# with its old PID had its old address, and the monitors ignored its boot (units/ceph-osd@.service says
+# more; fixed there). A report shows only the first 20 lines or so of a failure, so what each PG that is
+# not active waits for comes right after the summary: its peering state from its primary, the primary's
+# log, the OSDs' up_from and up_thru; then whether `ceph pg repeer` (what an operator would try first) gets
+# it active within 30 s; ceph -s and health detail last.
 check_ceph() {
     checks_retry 240 checks_ceph_health "$1" || {
         checks_ceph_stuck "$1"
