@@ -18,25 +18,26 @@
 #include "x509.h"
 #include "banned.h"
 
+static bool asked(const Inventory *inv, size_t i, const Node *self) {
+        return inv->nodes[i].roles[ROLE_MASTER] && inv->nodes + i != self;
+}
+
 int join_node_urls_from(const Inventory *inv, const Node *self, size_t start, char ***ret, size_t *ret_n) {
-        const Node **masters = calloc(inv->n_nodes + 1, sizeof(*masters));
-        char **urls = calloc(inv->n_nodes + 1, sizeof(char *));
-        size_t n = 0;
-        if (!masters || !urls) {
-                free(masters);
-                free(urls);
-                return -ENOMEM;
-        }
+        size_t n = 0, k = 0;
         for (size_t i = 0; i < inv->n_nodes; i++)
-                if (inv->nodes[i].roles[ROLE_MASTER] && inv->nodes + i != self)
-                        masters[n++] = inv->nodes + i;
-        for (size_t i = 0; i < n; i++)
-                if (!(urls[i] = ip_url("https", &masters[(start + i) % n]->ip, JOIN_PORT, NULL))) {
-                        join_node_urls_free(urls, i);
-                        free(masters);
-                        return -ENOMEM;
+                n += asked(inv, i, self);
+        char **urls = calloc(n + 1, sizeof(char *));
+        if (!urls)
+                return -ENOMEM;
+        /* The k-th master in name order goes to place k - start, around. */
+        for (size_t i = 0; i < inv->n_nodes; i++)
+                if (asked(inv, i, self)) {
+                        size_t at = (k++ + n - start % n) % n;
+                        if (!(urls[at] = ip_url("https", &inv->nodes[i].ip, JOIN_PORT, NULL))) {
+                                join_node_urls_free(urls, n); /* the places not filled are NULL */
+                                return -ENOMEM;
+                        }
                 }
-        free(masters);
         *ret = urls;
         *ret_n = n;
         return 0;

@@ -7,8 +7,8 @@
 
 #include "inventory.h"
 #include "join-node.h"
-#include "report.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static Inventory *inv;
 
@@ -73,17 +73,11 @@ TEST(test_the_first_master_asked_varies) {
 }
 
 int main(int argc, char **argv) {
-        const char *examples = argc > 1 ? argv[1] : "examples";
-        char path[512];
-        Report report;
-        report_init(&report, NULL);
-        snprintf(path, sizeof(path), "%s/ha", examples);
-        if (inventory_load_and_validate(path, &report, &inv) < 0)
+        if (!(inv = test_load_example(argc > 1 ? argv[1] : "examples", "ha")))
                 return 1;
         RUN(test_a_worker_asks_every_master_from_the_start_around);
         RUN(test_a_master_asks_the_others_never_itself);
         RUN(test_the_first_master_asked_varies);
         inventory_free(inv);
-        report_done(&report);
         return tap_done();
 }
