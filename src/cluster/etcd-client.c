@@ -166,25 +166,74 @@ static int parse_int64(const json_t *v, int64_t *ret) {
         return 0;
 }
 
+/* One kv of a RangeResponse: its value (an empty one is left out), revisions and, if ret_key, its key. */
+static int parse_kv(const json_t *kv, EtcdValue *ret, char **ret_key) {
+        if (!json_is_object(kv))
+                return -EBADMSG;
+        const json_t *value = json_object_get(kv, "value");
+        const char *v = value ? json_string_value(value) : "", *k = json_string_value(json_object_get(kv, "key"));
+        EtcdValue e = {};
+        _cleanup_free_ char *key = NULL;
+        size_t key_size = 0;
+        int r = v ? 0 : -EBADMSG;
+        r = r ?: parse_int64(json_object_get(kv, "mod_revision"), &e.mod_revision);
+        r = r ?: parse_int64(json_object_get(kv, "version"), &e.version);
+        if (r >= 0 && ret_key)
+                r = k ? base64_decode_alloc(k, strlen(k), &key, &key_size) : -EBADMSG;
+        /* A key is a string here: one with a NUL is no key of ours. */
+        if (r >= 0 && ret_key && (key_size == 0 || strlen(key) != key_size))
+                r = -EBADMSG;
+        r = r ?: base64_decode_alloc(v, strlen(v), &e.value, &e.size);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        *ret = e;
+        if (ret_key)
+                *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
 /* The first kv of a RangeResponse's "kvs" (left out when there is none): -ENOENT when none. */
 static int parse_first_kv(const json_t *range, EtcdValue *ret) {
         const json_t *kvs = json_object_get(range, "kvs");
         if (!kvs)
                 return -ENOENT;
-        const json_t *kv = json_array_get(kvs, 0);
-        if (!json_is_array(kvs) || !json_is_object(kv))
-                return json_is_array(kvs) && json_array_size(kvs) == 0 ? -ENOENT : -EBADMSG;
-        /* An empty value is left out too. */
-        const json_t *value = json_object_get(kv, "value");
-        const char *v = value ? json_string_value(value) : "";
-        EtcdValue e = {};
-        int r = v ? 0 : -EBADMSG;
-        r = r ?: parse_int64(json_object_get(kv, "mod_revision"), &e.mod_revision);
-        r = r ?: parse_int64(json_object_get(kv, "version"), &e.version);
-        r = r ?: base64_decode_alloc(v, strlen(v), &e.value, &e.size);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
-        *ret = e;
+        if (!json_is_array(kvs))
+                return -EBADMSG;
+        if (json_array_size(kvs) == 0)
+                return -ENOENT;
+        return parse_kv(json_array_get(kvs, 0), ret, NULL);
+}
+
+void etcd_key_values_free(EtcdKeyValue *kvs, size_t n) {
+        for (size_t i = 0; kvs && i < n; i++) {
+                free(kvs[i].key);
+                etcd_value_done(&kvs[i].value);
+        }
+        free(kvs);
+}
+
+int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size_t *ret_n) {
+        _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
+        if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
+                return -EBADMSG;
+        const json_t *kvs = json_object_get(j, "kvs"), *more = json_object_get(j, "more");
+        if ((kvs && !json_is_array(kvs)) || (more && !json_is_boolean(more)))
+                return -EBADMSG;
+        if (json_is_true(more))
+                return -E2BIG;
+        size_t n = json_array_size(kvs);
+        EtcdKeyValue *all = calloc(n + 1, sizeof(EtcdKeyValue));
+        if (!all)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int r = parse_kv(json_array_get(kvs, i), &all[i].value, &all[i].key);
+                if (r < 0) {
+                        etcd_key_values_free(all, i);
+                        return r;
+                }
+        }
+        *ret = all;
+        *ret_n = n;
         return 0;
 }
 
@@ -619,6 +668,28 @@ int etcd_get(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tl
                 return -ENOMEM;
         int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/range", req, &answer);
         return r < 0 ? r : etcd_parse_range(answer.s, answer.len, ret);
+}
+
+int etcd_get_prefix(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
+                    const char *prefix, size_t limit, EtcdKeyValue **ret, size_t *ret_n) {
+        size_t len = prefix ? strlen(prefix) : 0;
+        if (len == 0)
+                return -EINVAL;
+        /* The range [prefix, prefix with its last byte one higher): every key that starts with it, as
+         * etcdctl --prefix asks. A last byte of 0xff would carry; no prefix of ours ends so. */
+        _cleanup_free_ char *end = strdup(prefix);
+        if (!end)
+                return -ENOMEM;
+        if ((unsigned char) end[len - 1] == 0xff)
+                return -EINVAL;
+        end[len - 1]++;
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:o,s:o}", "key", b64_string(prefix, len), "range_end",
+                                                        b64_string(end, len));
+        _cleanup_(strbuf_done) StrBuf answer = {};
+        if (!req || (limit > 0 && json_object_set_new(req, "limit", json_integer((json_int_t) limit)) < 0))
+                return -ENOMEM;
+        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/range", req, &answer);
+        return r < 0 ? r : etcd_parse_range_all(answer.s, answer.len, ret, ret_n);
 }
 
 static json_t *b64_key(const char *key) {

@@ -14,8 +14,9 @@
 #include "x509.h"
 #include "banned.h"
 
-#define ANSWER_MAX (1024 * 1024)
-
+/* The largest answer taken: /v1/inventory's carries the inventory and up to REGISTRY_MAX registrations of
+ * about 80 bytes each. */
+#define ANSWER_MAX (4 * 1024 * 1024)
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata) {
         StrBuf *b = userdata;

@@ -435,13 +435,11 @@ static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr 
         _cleanup_free_ char *name = inventory_auto_name(inv, req->hwaddr);
         if (!name)
                 return refuse(ret_reason, "bad hwaddr", -EINVAL);
-        if (inventory_find_node(inv, name))
-                return refuse(ret_reason, "auto_register: the name is a node of the inventory", -EEXIST);
-        if (!peer || !inv->node_cidr_valid || !ip_prefix_contains(&inv->node_cidr, peer))
+        if (!peer)
                 return refuse(ret_reason, "auto_register: the address is outside the node network", -EPERM);
-        for (size_t i = 0; i < inv->n_nodes; i++)
-                if (inv->nodes[i].ip_valid && ip_addr_cmp(&inv->nodes[i].ip, peer) == 0)
-                        return refuse(ret_reason, "auto_register: the address is an inventory node's", -EEXIST);
+        int r = inventory_auto_node_fits(inv, name, peer, ret_reason);
+        if (r < 0)
+                return r;
         Role role = role_from_string(inventory_auto_role(inv));
         if (role < 0)
                 return refuse(ret_reason, "auto_register: the service has no role to give", -EIO);

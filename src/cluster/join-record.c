@@ -66,8 +66,7 @@ static int copy_field(const json_t *j, const char *field, char *buf, size_t size
         return 0;
 }
 
-int registry_record_parse(const char *text, size_t size, Registration *ret) {
-        _cleanup_(json_decrefp) json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, NULL);
+static int record_from_json(const json_t *j, Registration *ret) {
         Registration r = {};
         int k = json_is_object(j) ? 0 : -EBADMSG;
         k = k ?: copy_field(j, "name", r.name, sizeof(r.name));
@@ -77,6 +76,11 @@ int registry_record_parse(const char *text, size_t size, Registration *ret) {
                 return k;
         *ret = r;
         return 0;
+}
+
+int registry_record_parse(const char *text, size_t size, Registration *ret) {
+        _cleanup_(json_decrefp) json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, NULL);
+        return record_from_json(j, ret);
 }
 
 static bool same_registration(const Registration *a, const Registration *b) {
@@ -189,4 +193,87 @@ int join_record_register(const JoinEtcd *e, const Registration *want, const char
                 }
         }
         return -EAGAIN; /* another master kept changing them: the machine asks again */
+}
+
+void registration_list_done(RegistrationList *l) {
+        free(l->items);
+        *l = (RegistrationList) {};
+}
+
+int registration_list_from_kvs(const EtcdKeyValue *kvs, size_t n, RegistrationList *ret) {
+        RegistrationList l = { .items = calloc(n + 1, sizeof(Registration)) };
+        if (!l.items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                Registration *r = l.items + l.n;
+                const char *name = startswith(kvs[i].key, REGISTRY_NAME_PREFIX) ? kvs[i].key + strlen(REGISTRY_NAME_PREFIX) : NULL;
+                if (name && registry_record_parse(kvs[i].value.value, kvs[i].value.size, r) >= 0 && streq(r->name, name))
+                        l.n++;
+                else
+                        l.n_bad++;
+        }
+        *ret = l;
+        return 0;
+}
+
+int join_record_list(const JoinEtcd *e, RegistrationList *ret) {
+        EtcdKeyValue *kvs = NULL;
+        size_t n = 0;
+        int r = etcd_get_prefix(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, REGISTRY_NAME_PREFIX,
+                                REGISTRY_MAX, &kvs, &n);
+        r = r ?: registration_list_from_kvs(kvs, n, ret);
+        etcd_key_values_free(kvs, n);
+        return r;
+}
+
+json_t *registration_list_to_json(const RegistrationList *l) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < l->n; i++) {
+                const Registration *r = l->items + i;
+                if (json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "name", r->name, "mac", r->mac, "ip", r->ip)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int registration_list_from_json(const json_t *j, RegistrationList *ret) {
+        if (!json_is_array(j) || json_array_size(j) > REGISTRY_MAX)
+                return -EBADMSG;
+        RegistrationList l = { .items = calloc(json_array_size(j) + 1, sizeof(Registration)) };
+        if (!l.items)
+                return -ENOMEM;
+        for (; l.n < json_array_size(j); l.n++)
+                if (record_from_json(json_array_get(j, l.n), l.items + l.n) < 0) {
+                        registration_list_done(&l);
+                        return -EBADMSG;
+                }
+        *ret = l;
+        return 0;
+}
+
+int registration_list_merge(Inventory *inv, const RegistrationList *l, RegistrationSkipped skipped, void *userdata) {
+        int added = 0;
+        for (size_t i = 0; i < l->n; i++) {
+                const Registration *reg = l->items + i;
+                const char *reason = NULL;
+                IpAddr ip;
+                char mac[18];
+                int r;
+                if (!is_dns_label(reg->name) || ip_addr_parse(reg->ip, &ip) < 0 || mac_addr_normalize(reg->mac, mac) < 0)
+                        reason = "not a name, an address and a MAC";
+                else if ((r = inventory_auto_node_fits(inv, reg->name, &ip, &reason)) >= 0) {
+                        r = inventory_add_auto_node(inv, reg->name, mac, &ip, NULL);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                reason = "not a name, an address and a MAC";
+                        else
+                                added++;
+                }
+                if (reason && skipped)
+                        skipped(reg, reason, userdata);
+        }
+        return added;
 }

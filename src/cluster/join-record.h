@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "etcd-client.h"
+#include "inventory.h"
 #include "net-util.h"
 
 /* What the masters' join services decide together, kept in the cluster's etcd (docs/bootstrap.md "One
@@ -73,3 +74,34 @@ RegistryVerdict registry_decide(const Registration *want, const char *by_name, c
  * that is not ours, -EAGAIN no etcd answers or the records kept changing, other etcd_txn() errors. */
 int join_record_register(const JoinEtcd *e, const Registration *want, const char *master, time_t now,
                          RegistryVerdict *ret_taken, Registration *ret_holder);
+
+/* The registry as every node takes it in (docs/bootstrap.md "auto_register"): the machines the masters
+ * registered, so that each node's /etc/hosts and the DNS zone know them. */
+typedef struct RegistrationList {
+        Registration *items;
+        size_t n;
+        size_t n_bad; /* records under REGISTRY_NAME_PREFIX that are not clusterboot's: left out */
+} RegistrationList;
+void registration_list_done(RegistrationList *l);
+
+/* At most this many: a node's /v1/inventory answer carries them all. */
+#define REGISTRY_MAX 16384
+
+/* The records under REGISTRY_NAME_PREFIX, by name: 0, -E2BIG (more than REGISTRY_MAX), or etcd_get()'s
+ * errors. */
+int join_record_list(const JoinEtcd *e, RegistrationList *ret);
+/* The same from the etcd range read's kvs (for the tests): a record that does not parse, or whose name is
+ * not its key's, counts in n_bad. */
+int registration_list_from_kvs(const EtcdKeyValue *kvs, size_t n, RegistrationList *ret);
+
+/* As the join service's /v1/inventory answer carries them: [{"name", "mac", "ip"}, ...]; and back (-EBADMSG
+ * when it is not such an array, or an item is no record). */
+json_t *registration_list_to_json(const RegistrationList *l);
+int registration_list_from_json(const json_t *j, RegistrationList *ret);
+
+/* Adds each registration of l to inv as an auto-registered node (inventory_add_auto_node()), unless
+ * inventory_auto_node_fits() refuses it there: the inventory wins over the registry (a node file that came
+ * later for that name or address, auto_register turned off). For each one left out, skipped (may be NULL) is
+ * called with its reason. The number added, or -ENOMEM. */
+typedef void (*RegistrationSkipped)(const Registration *r, const char *reason, void *userdata);
+int registration_list_merge(Inventory *inv, const RegistrationList *l, RegistrationSkipped skipped, void *userdata);

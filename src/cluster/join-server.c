@@ -429,8 +429,44 @@ static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *
 }
 
 /* POST /v1/inventory {"node": NAME}: the inventory the cluster runs, as `apply` stored it in etcd
- * ({"version": 0} before the first), to a node that shows its own client certificate, as /v1/renew asks.
- * It holds no more than the node's image does: the inventory, no key. */
+ * ({"version": 0} before the first), and "registered": the machines auto_register named (join-record.h),
+ * to a node that shows its own client certificate, as /v1/renew asks. It holds no more than the node's
+ * image does and the node network shows: the inventory, names and addresses, no key. */
+static int inventory_answer(const JoinEtcd *e, json_t **ret, size_t *ret_n_registered, const char **ret_reason) {
+        EtcdValue v = {};
+        RegistrationList l = {};
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, INVENTORY_KEY, &v);
+        if (r == -ENOENT)
+                r = (doc = json_pack("{s:i}", "version", 0)) ? 0 : -ENOMEM;
+        else if (r >= 0)
+                r = json_is_object(doc = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL)) ? 0 : -EBADMSG;
+        etcd_value_done(&v);
+        if (r < 0) {
+                *ret_reason = r == -EAGAIN ? "no etcd answers" : r == -EBADMSG ? "the inventory in etcd is not JSON"
+                                                                             : "cannot read the inventory from etcd";
+                return r == -EAGAIN ? 503 : 500;
+        }
+        r = join_record_list(e, &l);
+        if (r < 0) {
+                *ret_reason = r == -EAGAIN ? "no etcd answers"
+                              : r == -E2BIG ? "the auto_register registry holds more machines than an answer carries"
+                                            : "cannot read the auto_register registry from etcd";
+                return r == -EAGAIN ? 503 : 500;
+        }
+        if (l.n_bad > 0)
+                log_warning("join: %zu records under %s are not clusterboot's: left out", l.n_bad, REGISTRY_NAME_PREFIX);
+        *ret_n_registered = l.n;
+        r = json_object_set_new(doc, "registered", registration_list_to_json(&l));
+        registration_list_done(&l);
+        if (r < 0) {
+                *ret_reason = "cannot make the answer";
+                return 500;
+        }
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
 static void handle_inventory(JoinServer *s, struct evhttp_request *req, const char *ip) {
         size_t size;
         const char *body = request_body(req, ip, &size);
@@ -454,18 +490,18 @@ static void handle_inventory(JoinServer *s, struct evhttp_request *req, const ch
                 refuse(req, ip, node, 503, "this join service reads no etcd");
                 return;
         }
-        EtcdValue v = {};
-        r = etcd_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, INVENTORY_KEY, &v);
-        if (r == -ENOENT) {
-                log_info("join: client %s node %s: no inventory stored yet", ip, node);
-                send_json(req, 200, "OK", "{\"version\":0}");
-        } else if (r < 0)
-                refuse(req, ip, node, 503, r == -EAGAIN ? "no etcd answers" : "cannot read the inventory from etcd");
-        else {
-                log_info("join: client %s node %s: inventory served (%zu bytes)", ip, node, v.size);
-                send_json(req, 200, "OK", v.value);
+        size_t n_registered = 0;
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        int status = inventory_answer(&e, &doc, &n_registered, &reason);
+        _cleanup_free_ char *out = status == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
+        if (!out) {
+                refuse(req, ip, node, status ?: 500, status ? reason : "cannot make the answer");
+                return;
         }
-        etcd_value_done(&v);
+        log_info("join: client %s node %s: inventory version %" JSON_INTEGER_FORMAT " and %zu auto-registered "
+                 "machines served (%zu bytes)", ip, node, json_integer_value(json_object_get(doc, "version")),
+                 n_registered, strlen(out));
+        send_json(req, 200, "OK", out);
 }
 
 static void handle(struct evhttp_request *req, void *userdata) {

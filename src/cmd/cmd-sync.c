@@ -15,6 +15,7 @@
 #include "inventory.h"
 #include "join-client.h"
 #include "join-node.h"
+#include "join-record.h"
 #include "kube-mark.h"
 #include "kubeconfig.h"
 #include "log.h"
@@ -30,18 +31,24 @@
 /* The version of the stored inventory this node last took whole (files, render, restarts). */
 #define INVENTORY_VERSION_PATH STATE_DIR "/inventory-version"
 
-/* A master reads etcd itself. 0 with ret->inv NULL when it is no master (or not yet one with its etcd
- * client certificate), 1 when it read, < 0 (logged) when etcd failed it. */
+/* A master reads etcd itself: the stored inventory and the auto_register registry. 0 with ret->inv NULL
+ * when it is no master (or not yet one with its etcd client certificate), 1 when it read, < 0 (logged) when
+ * etcd failed it. */
 static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *node, Report *report,
-                           StoredInventory *ret, char **ret_from) {
+                           StoredInventory *ret, RegistrationList *ret_registered, char **ret_from) {
         CmdEtcd etcd = {};
         if (!node->roles[ROLE_MASTER] || cmd_etcd_access(o, inv, node, &etcd) < 0)
                 return 0;
-        int r = inventory_store_get((const char *const *) etcd.endpoints, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS, report, ret);
+        const JoinEtcd e = { (const char *const *) etcd.endpoints, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS };
+        int r = inventory_store_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, report, ret);
+        if (r >= 0 && (r = join_record_list(&e, ret_registered)) < 0)
+                stored_inventory_done(ret);
         if (r >= 0)
                 *ret_from = strprintf("etcd (%s)", etcd.endpoints[0]);
         else if (r == -EAGAIN)
                 log_error("no etcd of the masters answers (%s first)", etcd.endpoints[0]);
+        else if (r == -E2BIG)
+                log_error("the auto_register registry in etcd holds more than %d machines", REGISTRY_MAX);
         else
                 log_error_errno(r, "cannot read the inventory from etcd: %m");
         cmd_etcd_done(&etcd);
@@ -50,7 +57,7 @@ static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *n
 
 /* Any other node asks a master's join service, by the kubelet's client certificate. */
 static int fetch_from_join(const Options *o, const Inventory *inv, const Node *node, Report *report,
-                           StoredInventory *ret, char **ret_from) {
+                           StoredInventory *ret, RegistrationList *ret_registered, char **ret_from) {
         _cleanup_free_ char *client = path_join_root(o->root, KUBELET_CLIENT_PEM);
         _cleanup_free_ char *ca_path = path_join_root(o->root, PKI_DIR "/ca.crt"), *ca_pem = NULL;
         size_t size;
@@ -93,13 +100,19 @@ static int fetch_from_join(const Options *o, const Inventory *inv, const Node *n
                         log_error("%s refused: %s (%ld)", urls[i], strempty(why), status);
                 else if (r < 0)
                         log_error_errno(r, "%s: its answer is not an inventory: %m", urls[i]);
+                /* A master of an older clusterboot sends no "registered": none known, then. */
+                else if (json_object_get(doc, "registered") &&
+                         (r = registration_list_from_json(json_object_get(doc, "registered"), ret_registered)) < 0)
+                        log_error_errno(r, "%s: its answer's auto-registered machines are not a list of records: %m", urls[i]);
                 else if (json_integer_value(json_object_get(doc, "version")) == 0)
                         *ret = (StoredInventory) {};
                 else {
                         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
                         r = text ? inventory_store_decode(text, strlen(text), report, &ret->inv, &ret->version) : -ENOMEM;
-                        if (r < 0)
+                        if (r < 0) {
                                 log_error_errno(r, "%s: its answer is not an inventory clusterboot stored: %m", urls[i]);
+                                registration_list_done(ret_registered);
+                        }
                 }
                 json_decref(doc);
                 if (r >= 0)
@@ -324,49 +337,89 @@ static int sync_cluster_taints(const Options *o, const Inventory *before, const 
         return r;
 }
 
+static void on_registration_skipped(const Registration *r, const char *reason, void *userdata) {
+        const Options *o = userdata;
+        if (o->output == OUTPUT_TEXT)
+                printf("  auto-registered %s at %s (MAC %s) left out: %s\n", r->name, r->ip, r->mac, reason);
+}
+
+/* The inventory this node was installed with, again (cmd_for_node() loaded it, and showed its problems, but
+ * may have added this machine to it): what the registry is added to before the first `apply`. */
+static int load_installed(const Options *o, Inventory **ret) {
+        Report report;
+        report_init(&report, NULL);
+        int r = inventory_load_and_validate(o->inventory, &report, ret);
+        if (r >= 0 && report.n_errors > 0) {
+                inventory_free(*ret);
+                *ret = NULL;
+                r = -EINVAL;
+        }
+        report_done(&report);
+        return r < 0 ? log_error_errno(r, "cannot read the installed inventory %s again: %m", o->inventory) : 0;
+}
+
 static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
         StoredInventory stored = {};
+        RegistrationList registered = {};
         _cleanup_free_ char *from = NULL;
         char **paths = NULL;
         size_t n_paths = 0;
         RenderSet files = {};
         Report report;
         report_init(&report, NULL);
-        int r = fetch_from_etcd(o, installed, node, &report, &stored, &from);
+        int r = fetch_from_etcd(o, installed, node, &report, &stored, &registered, &from);
         if (r == 0)
-                r = fetch_from_join(o, installed, node, &report, &stored, &from);
+                r = fetch_from_join(o, installed, node, &report, &stored, &registered, &from);
         if (r < 0) {
                 r = r == -EAGAIN ? EXIT_TEMPFAIL : EXIT_FAILED;
                 goto finish;
         }
         if (!stored.inv) {
-                printf("%s: no inventory was applied to the cluster yet (%s): it runs the one it was installed with\n",
-                       node->name, strempty(from));
-                r = EXIT_DONE;
-                goto finish;
-        }
-        inventory_validate(stored.inv, &report);
-        report.sources = &stored.inv->sources;
-        if (report.n_errors > 0) {
-                report_sort(&report);
-                report_print_text(&report, stderr);
-                log_error("the inventory stored in etcd (version %" PRId64 ") is not valid for this clusterboot; "
-                          "nothing changed", stored.version);
-                r = EXIT_FAILED;
-                goto finish;
-        }
-        const Node *self = inventory_find_node(stored.inv, node->name);
-        if (!self) {
-                log_error("node '%s' is not in the inventory the cluster runs (version %" PRId64 "): it was removed; "
-                          "nothing changed here", node->name, stored.version);
-                r = EXIT_FAILED;
-                goto finish;
+                if (o->output == OUTPUT_TEXT)
+                        printf("%s: no inventory was applied to the cluster yet (%s): it runs the one it was installed "
+                               "with\n", node->name, strempty(from));
+                if (load_installed(o, &stored.inv) < 0) {
+                        r = EXIT_FAILED;
+                        goto finish;
+                }
+        } else {
+                inventory_validate(stored.inv, &report);
+                report.sources = &stored.inv->sources;
+                if (report.n_errors > 0) {
+                        report_sort(&report);
+                        report_print_text(&report, stderr);
+                        log_error("the inventory stored in etcd (version %" PRId64 ") is not valid for this clusterboot; "
+                                  "nothing changed", stored.version);
+                        r = EXIT_FAILED;
+                        goto finish;
+                }
         }
         int64_t before = applied_version(o);
         int k;
-        if (o->output == OUTPUT_TEXT)
+        if (o->output == OUTPUT_TEXT && stored.version > 0)
                 printf("%s: inventory version %" PRId64 " from %s (this node had %s%" PRId64 ")\n", node->name,
                        stored.version, strempty(from), before ? "version " : "the installed one, version ", before);
+        /* The machines auto_register named, into every node's /etc/hosts and DNS zone alike. */
+        k = registration_list_merge(stored.inv, &registered, on_registration_skipped, (void *) o);
+        if (k < 0) {
+                log_error_errno(k, "out of memory");
+                r = EXIT_FAILED;
+                goto finish;
+        }
+        if (o->output == OUTPUT_TEXT && registered.n > 0)
+                printf("  %d auto-registered machine%s known to the cluster\n", k, k == 1 ? "" : "s");
+        const Node *self = inventory_find_node(stored.inv, node->name);
+        if (!self && node->auto_name)
+                log_error("node '%s' is an auto-registered machine that the masters' registry does not hold any more "
+                          "(its record was deleted on a master): nothing changed here",
+                          node->name);
+        else if (!self)
+                log_error("node '%s' is not in the inventory the cluster runs (version %" PRId64 "): it was removed; "
+                          "nothing changed here", node->name, stored.version);
+        if (!self) {
+                r = EXIT_FAILED;
+                goto finish;
+        }
 
         /* The inventory first, then what it renders: a run that dies between them renders the same again. */
         const RenderedFile *failed = NULL;
@@ -417,13 +470,14 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 r = EXIT_TEMPFAIL;
                 goto finish;
         }
-        if (!o->dry_run && (r = record_version(o, stored.version)) < 0) {
+        if (!o->dry_run && stored.version > 0 && (r = record_version(o, stored.version)) < 0) {
                 log_error_errno(r, "cannot record the inventory version in %s: %m", INVENTORY_VERSION_PATH);
                 r = EXIT_FAILED;
                 goto finish;
         }
         r = EXIT_DONE;
 finish:
+        registration_list_done(&registered);
         strv_free_n(paths, n_paths);
         render_set_done(&files);
         report_done(&report);

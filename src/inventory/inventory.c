@@ -592,11 +592,27 @@ char *inventory_auto_name(const Inventory *inv, const char *mac) {
                          norm[12], norm[13], norm[15], norm[16]);
 }
 
-int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret) {
+int inventory_auto_node_fits(const Inventory *inv, const char *name, const IpAddr *ip, const char **ret_reason) {
+        const char *reason = NULL;
+        int r = 0;
         if (!inv->cluster.auto_register.enabled.v)
-                return -EPERM;
-        if (inventory_find_node(inv, name))
-                return -EEXIST;
+                reason = "auto_register is off", r = -EPERM;
+        else if (inventory_find_node(inv, name))
+                reason = "auto_register: the name is a node of the inventory", r = -EEXIST;
+        else if (ip && (!inv->node_cidr_valid || !ip_prefix_contains(&inv->node_cidr, ip)))
+                reason = "auto_register: the address is outside the node network", r = -EPERM;
+        for (size_t i = 0; ip && r == 0 && i < inv->n_nodes; i++)
+                if (inv->nodes[i].ip_valid && ip_addr_cmp(&inv->nodes[i].ip, ip) == 0)
+                        reason = "auto_register: the address is an inventory node's", r = -EEXIST;
+        if (ret_reason)
+                *ret_reason = reason;
+        return r;
+}
+
+int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret) {
+        int r = inventory_auto_node_fits(inv, name, ip, NULL);
+        if (r < 0)
+                return r;
         Role role = role_from_string(inventory_auto_role(inv));
         char norm[18];
         if (role < 0 || mac_addr_normalize(mac, norm) < 0)

@@ -1,22 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: an answer of etcd's gateway, as the client parses it (member list and add, errors,
- * then ETCD_INITIAL_CLUSTER from what was parsed; a key's value, a transaction's outcome, a stored inventory). */
+ * then ETCD_INITIAL_CLUSTER from what was parsed; a key's value, a range of keys as the auto_register registry, a
+ * transaction's outcome, a stored inventory, the join service's /v1/inventory answer). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <jansson.h>
 
 #include "etcd-client.h"
 #include "inventory-store.h"
+#include "join-record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A stored inventory (inventory-store.h), loaded and validated as apply and sync do. */
-static void decode(const char *doc, size_t size) {
+/* A stored inventory (inventory-store.h), loaded and validated as apply and sync do, and the registered
+ * machines (if any) added as sync does. */
+static void decode(const char *doc, size_t size, const RegistrationList *registered) {
         Report report;
         Inventory *inv = NULL;
         int64_t version;
         report_init(&report, NULL);
         if (inventory_store_decode(doc, size, &report, &inv, &version) >= 0) {
                 inventory_validate(inv, &report);
+                if (registered)
+                        (void) registration_list_merge(inv, registered, NULL, NULL);
                 inventory_free(inv);
         }
         report_done(&report);
@@ -37,10 +43,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) etcd_parse_error(503, body, size, &skip);
         EtcdValue v = {};
         if (etcd_parse_range(body, size, &v) >= 0) {
-                decode(v.value, v.size);
+                decode(v.value, v.size, NULL);
                 etcd_value_done(&v);
         }
-        decode(body, size); /* what the join service passes on as it is */
+        /* What the join service passes on, with the registry. */
+        json_t *answer = json_loadb(body, size, 0, NULL);
+        RegistrationList reg = {};
+        bool have = registration_list_from_json(json_object_get(answer, "registered"), &reg) >= 0;
+        json_decref(answer);
+        decode(body, size, have ? &reg : NULL);
+        registration_list_done(&reg);
+        EtcdKeyValue *kvs = NULL;
+        size_t n_kvs = 0;
+        if (etcd_parse_range_all(body, size, &kvs, &n_kvs) >= 0) {
+                if (registration_list_from_kvs(kvs, n_kvs, &reg) >= 0)
+                        registration_list_done(&reg);
+                etcd_key_values_free(kvs, n_kvs);
+        }
         EtcdValue reads[2] = {};
         if (etcd_parse_txn(body, size, reads, 2) == 0) {
                 etcd_value_done(reads);

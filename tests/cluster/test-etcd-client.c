@@ -294,6 +294,55 @@ TEST(test_parse_kv) {
         ASSERT_TRUE(!v.value);
 }
 
+/* etcd 3.4.23's answers to a range read of every key under /clusterboot/registry/name/ (two records), and
+ * to the same with limit 1 (tests/cluster/answers/range-prefix.json, range-prefix-more.json). */
+static const char range_prefix[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revisio"
+        "n\":\"5\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"L2NsdXN0ZXJib290L3JlZ2lzdHJ5L25hbWUvbm9kZS1hYWJiY2M"
+        "=\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"eyJieSI6Im1hc3Rlci0wMSI"
+        "sImlwIjoiMTAuMjAuMC41MCIsIm1hYyI6IjUyOjU0OjAwOmFhOmJiOmNjIiwibmFtZSI6Im5vZGUtYWFiYmNjIiwid"
+        "GltZSI6MTc2NTAwMDAwMH0=\"},{\"key\":\"L2NsdXN0ZXJib290L3JlZ2lzdHJ5L25hbWUvbm9kZS1kZGVlZmY=\",\"c"
+        "reate_revision\":\"3\",\"mod_revision\":\"3\",\"version\":\"1\",\"value\":\"eyJieSI6Im1hc3Rlci0wMiIsImlw"
+        "IjoiMTAuMjAuMC41MSIsIm1hYyI6IjUyOjU0OjAwOmRkOmVlOmZmIiwibmFtZSI6Im5vZGUtZGRlZWZmIiwidGltZS"
+        "I6MTc2NTAwMDEwMH0=\"}],\"count\":\"2\"}";
+static const char range_prefix_more[] =
+        "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revisio"
+        "n\":\"5\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"L2NsdXN0ZXJib290L3JlZ2lzdHJ5L25hbWUvbm9kZS1hYWJiY2M"
+        "=\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"eyJieSI6Im1hc3Rlci0wMSI"
+        "sImlwIjoiMTAuMjAuMC41MCIsIm1hYyI6IjUyOjU0OjAwOmFhOmJiOmNjIiwibmFtZSI6Im5vZGUtYWFiYmNjIiwid"
+        "GltZSI6MTc2NTAwMDAwMH0=\"}],\"more\":true,\"count\":\"2\"}";
+
+TEST(test_parse_range_all) {
+        EtcdKeyValue *kvs = NULL;
+        size_t n = 0;
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix), &kvs, &n), 0);
+        ASSERT_INT_EQ(n, 2);
+        ASSERT_STREQ(kvs[0].key, "/clusterboot/registry/name/node-aabbcc");
+        ASSERT_STREQ(kvs[1].key, "/clusterboot/registry/name/node-ddeeff");
+        ASSERT_TRUE(strstr(kvs[1].value.value, "\"ip\":\"10.20.0.51\"") != NULL);
+        ASSERT_INT_EQ(kvs[1].value.mod_revision, 3);
+        etcd_key_values_free(kvs, n);
+        kvs = NULL;
+        /* Cut by the limit: the caller must not take a part for the whole. */
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix_more), &kvs, &n), -E2BIG);
+        ASSERT_NULL(kvs);
+        /* No key under the prefix: "kvs" is left out. */
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_none), &kvs, &n), 0);
+        ASSERT_INT_EQ(n, 0);
+        etcd_key_values_free(kvs, n);
+        static const char *const bad[] = {
+                "{}",
+                "{\"header\":{},\"kvs\":{}}",
+                "{\"header\":{},\"more\":\"no\"}",
+                "{\"header\":{},\"kvs\":[{\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}", /* no key */
+                "{\"header\":{},\"kvs\":[{\"key\":\"\",\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}",
+                "{\"header\":{},\"kvs\":[{\"key\":\"YQBi\",\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}", /* a\0b */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (etcd_parse_range_all(STR(bad[i]), &kvs, &n) != -EBADMSG)
+                        TAP_FAIL("range answer %s was not refused", bad[i]);
+}
+
 /* etcd 3.4.23's answer to a transaction whose guard failed, with two reads: the first key holds a value
  * (bound to a lease), the second does not exist (tests/cluster/answers/txn-failed-reads.json). */
 static const char txn_failed_reads[] =
@@ -384,6 +433,7 @@ int main(void) {
         RUN(test_parse_bad);
         RUN(test_parse_error);
         RUN(test_parse_kv);
+        RUN(test_parse_range_all);
         RUN(test_arguments);
         return tap_done();
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the masters' join services keep in etcd (src/cluster/join-record.c), without etcd: the registry's
- * records and the decision on them. The writes against real etcd are in test-join-shared.sh. */
+ * records and the decision on them, the registry as every node takes it in. The writes against real etcd are
+ * in test-join-shared.sh, the registry reaching every node's /etc/hosts in test-bootstrap-join.sh. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "join-record.h"
 #include "string-util.h"
 #include "tap.h"
+#include "test-inventory-util.h"
 
 static const Registration want = { "node-aabbcc", "52:54:00:aa:bb:cc", "10.20.0.50" };
 
@@ -101,9 +104,134 @@ TEST(test_arguments) {
         ASSERT_INT_EQ(lease.id, 0);
 }
 
+
+static EtcdKeyValue kv(const char *key, const char *value) {
+        EtcdKeyValue k = { strdup(key), { strdup(value), strlen(value), 1, 1 } };
+        return k;
+}
+
+TEST(test_list_from_etcd) {
+        _cleanup_free_ char *a = record("node-aabbcc", "52:54:00:aa:bb:cc", "10.20.0.50"),
+                            *b = record("node-ddeeff", "52:54:00:dd:ee:ff", "10.20.0.51"),
+                            *c = record("node-000001", "52:54:00:00:00:01", "10.20.0.52");
+        EtcdKeyValue kvs[] = {
+                kv(REGISTRY_NAME_PREFIX "node-aabbcc", a),
+                kv(REGISTRY_NAME_PREFIX "node-other", c), /* the key names another machine: not ours */
+                kv(REGISTRY_NAME_PREFIX "node-broken", "{\"name\":"),
+                kv(REGISTRY_NAME_PREFIX "node-ddeeff", b),
+        };
+        RegistrationList l = {};
+        ASSERT_INT_EQ(registration_list_from_kvs(kvs, ELEMENTSOF(kvs), &l), 0);
+        for (size_t i = 0; i < ELEMENTSOF(kvs); i++) {
+                free(kvs[i].key);
+                etcd_value_done(&kvs[i].value);
+        }
+        ASSERT_INT_EQ(l.n, 2);
+        ASSERT_INT_EQ(l.n_bad, 2);
+        ASSERT_STREQ(l.items[0].name, "node-aabbcc");
+        ASSERT_STREQ(l.items[1].ip, "10.20.0.51");
+
+        /* As the join service's /v1/inventory carries it, and back. */
+        json_t *j = registration_list_to_json(&l);
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+        ASSERT_STREQ(text, "[{\"name\":\"node-aabbcc\",\"mac\":\"52:54:00:aa:bb:cc\",\"ip\":\"10.20.0.50\"},"
+                           "{\"name\":\"node-ddeeff\",\"mac\":\"52:54:00:dd:ee:ff\",\"ip\":\"10.20.0.51\"}]");
+        RegistrationList back = {};
+        ASSERT_INT_EQ(registration_list_from_json(j, &back), 0);
+        json_decref(j);
+        ASSERT_INT_EQ(back.n, 2);
+        ASSERT_STREQ(back.items[1].mac, "52:54:00:dd:ee:ff");
+        registration_list_done(&back);
+        registration_list_done(&l);
+
+        static const char *const bad[] = { "{}", "[7]", "[{\"name\":\"n\",\"mac\":\"m\"}]", "[{}, 1]" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_t *b2 = json_loads(bad[i], 0, NULL);
+                int r = registration_list_from_json(b2, &back);
+                json_decref(b2);
+                if (r != -EBADMSG)
+                        TAP_FAIL("registered %s was not refused", bad[i]);
+        }
+}
+
+static const char *const fleet[] = {
+        "cluster.yaml",
+        "cluster:\n"
+        "  name: fleet\n"
+        "  networking:\n"
+        "    node_cidr: 192.168.50.0/24\n"
+        "    pod_cidr: 10.244.0.0/16\n"
+        "    service_cidr: 10.96.0.0/12\n"
+        "  services: [kubernetes]\n"
+        "  auto_register:\n"
+        "    enabled: true\n"
+        "    role: worker\n"
+        "    hostname_prefix: edge-\n"
+        "nodes:\n"
+        "  - name: master-01\n"
+        "    ip: 192.168.50.10\n"
+        "    roles: [master]\n"
+        "  - name: worker-01\n"
+        "    ip: 192.168.50.21\n"
+        "    roles: [worker]\n",
+        NULL,
+};
+
+static void on_skipped(const Registration *r, const char *reason, void *userdata) {
+        char *said = userdata;
+        size_t len = strlen(said);
+        snprintf(said + len, 1024 - len, "%s: %s\n", r->name, reason);
+}
+
+TEST(test_merge) {
+        Inventory *inv = test_load_mem(fleet);
+        ASSERT_NOT_NULL(inv);
+        Registration items[] = {
+                { "edge-aabbcc", "52:54:00:aa:bb:cc", "192.168.50.50" },
+                { "worker-01", "52:54:00:00:00:21", "192.168.50.60" },  /* a node file came later: it wins */
+                { "edge-000010", "52:54:00:00:00:10", "192.168.50.10" }, /* master-01's address */
+                { "edge-000011", "52:54:00:00:00:11", "10.0.0.7" },      /* outside node_cidr */
+                { "edge-000012", "52:54:00:00:00:12", "not-an-ip" },
+                { "edge-ddeeff", "52:54:00:dd:ee:ff", "192.168.50.51" },
+        };
+        RegistrationList l = { items, ELEMENTSOF(items), 0 };
+        char said[1024] = "";
+        ASSERT_INT_EQ(registration_list_merge(inv, &l, on_skipped, said), 2);
+        ASSERT_STREQ(said, "worker-01: auto_register: the name is a node of the inventory\n"
+                           "edge-000010: auto_register: the address is an inventory node's\n"
+                           "edge-000011: auto_register: the address is outside the node network\n"
+                           "edge-000012: not a name, an address and a MAC\n");
+        const Node *n = inventory_find_node(inv, "edge-aabbcc");
+        ASSERT_NOT_NULL(n);
+        ASSERT_TRUE(n->auto_name && n->ip_valid && n->roles[ROLE_WORKER] && !n->roles[ROLE_MASTER]);
+        char ip[IP_ADDR_STRLEN];
+        ip_addr_format(&n->ip, ip);
+        ASSERT_STREQ(ip, "192.168.50.50");
+        ASSERT_NOT_NULL(inventory_find_node(inv, "edge-ddeeff"));
+        ASSERT_INT_EQ(inv->n_nodes, 4);
+        /* The same again: each is a node now, nothing added twice. */
+        said[0] = 0;
+        ASSERT_INT_EQ(registration_list_merge(inv, &l, NULL, NULL), 0);
+        ASSERT_INT_EQ(inv->n_nodes, 4);
+        inventory_free(inv);
+
+        /* auto_register turned off (by an apply): the registry adds nobody. */
+        char off[1024];
+        snprintf(off, sizeof(off), "%s", fleet[1]);
+        memcpy(strstr(off, "enabled: true"), "enabled: no  ", strlen("enabled: true"));
+        const char *const files[] = { "cluster.yaml", off, NULL };
+        inv = test_load_mem(files);
+        ASSERT_NOT_NULL(inv);
+        ASSERT_INT_EQ(registration_list_merge(inv, &l, on_skipped, said), 0);
+        ASSERT_TRUE(strstr(said, "edge-aabbcc: auto_register is off\n") != NULL);
+        inventory_free(inv);
+}
+
 int main(void) {
         RUN(test_record_round_trip);
         RUN(test_decide);
         RUN(test_arguments);
+        RUN(test_list_from_etcd);
+        RUN(test_merge);
         return tap_done();
 }
