@@ -342,6 +342,66 @@ check "... and recorded it in the cluster's etcd, where every master's join serv
 if ureg && grep -q "registered as node-aabbcc" "$work/u-register.log"; then ok "register again: nothing asked"; else
         not_ok "register again: nothing asked" "$work/u-register.log"; fi
 
+# --- the registry reaches every node (sync): its /etc/hosts, and a dns-server node's zone. A master reads it
+# from etcd; any other node from a master's join service, by its kubelet's client certificate (made here as
+# the kubelet's TLS bootstrap would have: CN=system:node:NAME, O=system:nodes). ---
+kubelet_cert() { # NODE ROOT
+        mkdir -p "$2/var/lib/kubelet/pki" &&
+                "$(dirname "$0")/../scripts/client-cert.sh" "$b1" "/O=system:nodes/CN=system:node:$1" clientAuth \
+                        "$work/kc-$1" && install -m 0600 "$work/kc-$1.pem" "$2/var/lib/kubelet/pki/kubelet-client-current.pem"
+}
+csync() { # NODE OUT [ARGS]: clusterboot sync in NODE's namespace, its output in OUT and shown
+        local m=$1 out=$2 rc
+        shift 2
+        ip netns exec "${ns[$m]}" "$cb" sync "$@" >"$out" 2>&1
+        rc=$?
+        cat "$out"
+        return $rc
+}
+known() { # ROOT: node-aabbcc at 10.20.0.50 in its /etc/hosts
+        grep -qP '^10\.20\.0\.50\tnode-aabbcc\.ha\.example\.lan node-aabbcc$' "$1/etc/hosts"
+}
+m1=$(root master-01)
+sync_m1() {
+        csync master-01 "$work/sync-m1.out" --inventory "$inv" --node master-01 --root "$m1" &&
+                grep -q '1 auto-registered machine known to the cluster' "$work/sync-m1.out" && known "$m1" &&
+                grep -qP '^10\.20\.0\.50\tnode-aabbcc\.ha\.example\.lan$' "$m1/etc/coredns/hosts.ha.example.lan"
+}
+check "sync on master-01 takes the registry from etcd: node-aabbcc in its /etc/hosts and its DNS zone" \
+        "$work/sync-m1.log" sync_m1
+kubelet_cert worker-01 "$w1" >"$work/kc.log" 2>&1 || not_ok "worker-01's kubelet client certificate" "$work/kc.log"
+sync_w1() {
+        csync worker-01 "$work/sync-w1.out" --inventory "$inv" --node worker-01 --root "$w1" &&
+                grep -q 'the join service of https://10.20.0.1[123]:9443' "$work/sync-w1.out" && known "$w1"
+}
+check "sync on worker-01 takes it from a master's join service: node-aabbcc in its /etc/hosts" "$work/sync-w1.log" sync_w1
+grep -q "client 10.20.0.21 node worker-01: inventory version 0 and 1 auto-registered machines served" "$work/serve.log" &&
+        ok "... the join service logged what it served" || not_ok "... the join service logged what it served" "$work/serve.log"
+stamp_w1=$(stat -c %y "$w1/etc/hosts")
+csync worker-01 "$work/sync-w1b.out" --inventory "$inv" --node worker-01 --root "$w1" >/dev/null
+check "sync on worker-01 again: /etc/hosts not rewritten" "$work/sync-w1b.out" test "$stamp_w1" = "$(stat -c %y "$w1/etc/hosts")"
+kubelet_cert node-aabbcc "$u" >"$work/kcu.log" 2>&1 || not_ok "node-aabbcc's kubelet client certificate" "$work/kcu.log"
+sync_u() {
+        csync unknown "$work/sync-u.out" --inventory "$u/etc/cluster-config" --root "$u" && known "$u" &&
+                grep -qP '^10\.20\.0\.21\tworker-01' "$u/etc/hosts"
+}
+check "sync on the registered machine itself (its name from its facts): it and worker-01 in its /etc/hosts" \
+        "$work/sync-u.log" sync_u
+# A machine gone for good: its records deleted on a master (docs/bootstrap.md), the next sync forgets it.
+etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/name/node-aabbcc >"$work/del.log" 2>&1 &&
+        etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/address/10.20.0.50 >>"$work/del.log" 2>&1 ||
+        not_ok "delete node-aabbcc's records" "$work/del.log"
+csync worker-01 "$work/sync-w1c.out" --inventory "$inv" --node worker-01 --root "$w1" >/dev/null
+forgot() { ! grep -q node-aabbcc "$w1/etc/hosts" && grep -qP '^10\.20\.0\.22\tworker-02' "$w1/etc/hosts"; }
+check "its records deleted, sync on worker-01 drops node-aabbcc from /etc/hosts" "$work/sync-w1c.out" forgot
+csync unknown "$work/sync-u2.out" --inventory "$u/etc/cluster-config" --root "$u" >/dev/null
+rc=$?
+if [ "$rc" = 1 ] && grep -q "auto-registered machine that the masters' registry does not hold any more" "$work/sync-u2.out"; then
+        ok "... and on the machine itself, sync says its registration is gone and changes nothing (exit 1)"
+else
+        not_ok "... and on the machine itself, sync says its registration is gone and changes nothing (exit $rc)" "$work/sync-u2.out"
+fi
+
 expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
 expect "an unknown stage: exit 2 with the list" 2 "the stages are register, secrets, certificates, etcd-member" \
         worker-03 nosuch

@@ -91,12 +91,7 @@ check "master-01 gets the CA bundle" \
 # Renewal (POST /v1/renew): by a client certificate of the cluster's CA for the node, as the kubelet's is
 # (CN=system:node:NAME, O=system:nodes, clientAuth); made here with the openssl CLI.
 client_cert() { # NAME SUBJECT EKU BUNDLE: $work/NAME.pem, the certificate and its key
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" \
-                -keyout "$work/$1.key" -out "$work/$1.csr" 2>/dev/null &&
-                openssl x509 -req -in "$work/$1.csr" -CA "$4/kubernetes/ca.crt" -CAkey "$4/kubernetes/ca.key" \
-                        -set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$work/$1.crt" \
-                        -extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$3") 2>/dev/null &&
-                cat "$work/$1.crt" "$work/$1.key" >"$work/$1.pem"
+        "$(dirname "$0")/../scripts/client-cert.sh" "$4" "$2" "$3" "$work/$1"
 }
 mkdir -p "$work/renewed"
 client_cert w1 "/O=system:nodes/CN=system:node:worker-01" clientAuth "$work/bundle"
