@@ -134,23 +134,38 @@ size_t utf8_char_len(const unsigned char *p) {
         return n;
 }
 
-char *str_escape_display(const char *s) {
-        StrBuf b = {};
-        const unsigned char *p = (const unsigned char *) s;
+/* The length of s's first character when it may be shown as it is, 0 when it is a control character or a byte
+ * that is not UTF-8. */
+static size_t displayable_len(const unsigned char *p) {
+        size_t n = utf8_char_len(p);
+        return n == 1 && (*p < 0x20 || *p == 0x7F) ? 0 : n;
+}
 
-        while (*p) {
-                size_t n = utf8_char_len(p);
-                int r;
-                if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
-                        r = strbuf_printf(&b, "\\x%02X", *p);
-                        n = 1;
-                } else
-                        r = strbuf_appendn(&b, (const char *) p, n);
-                if (r < 0) {
-                        strbuf_done(&b);
-                        return NULL;
-                }
+char *str_escape_display(const char *s) {
+        const unsigned char *p = (const unsigned char *) s, *run;
+        size_t n;
+        /* Most strings need nothing: one copy. Else each run of displayable characters is copied whole. */
+        while (*p && (n = displayable_len(p)) > 0)
                 p += n;
+        if (!*p)
+                return strdup(s);
+        StrBuf b = {};
+        int r = strbuf_appendn(&b, s, (size_t) (p - (const unsigned char *) s));
+        for (run = p; r >= 0 && *p;) {
+                if ((n = displayable_len(p)) > 0) {
+                        p += n;
+                        continue;
+                }
+                static const char hex[] = "0123456789ABCDEF";
+                const char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 0xF] };
+                r = strbuf_appendn(&b, (const char *) run, (size_t) (p - run));
+                r = r ?: strbuf_appendn(&b, esc, sizeof(esc));
+                run = ++p;
+        }
+        r = r ?: strbuf_appendn(&b, (const char *) run, (size_t) (p - run));
+        if (r < 0) {
+                strbuf_done(&b);
+                return NULL;
         }
         return strbuf_steal(&b);
 }

@@ -54,10 +54,29 @@ TEST(test_strreplace) {
         free(s);
 }
 
+TEST(test_escape_display) {
+        static const char *const cases[][2] = {
+                { "", "" },
+                { "plain text", "plain text" },
+                { "caf\xC3\xA9 \xE2\x9C\x94", "caf\xC3\xA9 \xE2\x9C\x94" },  /* UTF-8 stays */
+                { "a\tb\n", "a\\x09b\\x0A" },                            /* control characters */
+                { "\x1B[31mred", "\\x1B[31mred" },                          /* a terminal's escape, first */
+                { "del\x7F", "del\\x7F" },
+                { "\xFF\xC3", "\\xFF\\xC3" },                             /* not UTF-8; a character cut short */
+                { "x\xC3\xA9\x01\xC3\xA9y", "x\xC3\xA9\\x01\xC3\xA9y" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *got = str_escape_display(cases[i][0]);
+                if (!got || strcmp(got, cases[i][1]) != 0)
+                        TAP_FAIL("case %zu: got \"%s\", expected \"%s\"", i, got ? got : "(null)", cases[i][1]);
+        }
+}
+
 int main(void) {
         RUN(test_levenshtein);
         RUN(test_strreplace);
         RUN(test_nearest_word);
         RUN(test_strbuf);
+        RUN(test_escape_display);
         return tap_done();
 }
