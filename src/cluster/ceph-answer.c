@@ -45,8 +45,51 @@ char *ceph_label_osd_uuid(const char *output) {
         return NULL;
 }
 
-char *ceph_osd_state(const char *output) {
+char *ceph_daemon_state(const char *output) {
         _cleanup_(json_decrefp) json_t *status = ceph_output_json(output);
         const char *state = json_string_value(json_object_get(status, "state"));
         return state ? strdup(state) : NULL;
+}
+
+void ceph_quorum_done(CephQuorum *q) {
+        for (size_t i = 0; q->mons && i < q->n; i++)
+                free(q->mons[i].name);
+        free(q->mons);
+        *q = (CephQuorum) {};
+}
+
+static bool name_in(const json_t *names, const char *name) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach (names, i, v)
+                if (streq_ptr(json_string_value(v), name))
+                        return true;
+        return false;
+}
+
+int ceph_quorum_parse(const char *output, CephQuorum *ret) {
+        _cleanup_(json_decrefp) json_t *status = ceph_output_json(output);
+        const json_t *mons = json_object_get(json_object_get(status, "monmap"), "mons"),
+                     *quorum = json_object_get(status, "quorum_names");
+        if (!json_is_array(mons) || !json_is_array(quorum))
+                return -EBADMSG;
+        CephQuorum q = { .mons = calloc(json_array_size(mons) + 1, sizeof(CephMonitor)) };
+        if (!q.mons)
+                return -ENOMEM;
+        size_t i;
+        const json_t *m;
+        json_array_foreach (mons, i, m) {
+                const char *name = json_string_value(json_object_get(m, "name"));
+                if (!name || !*name) {
+                        ceph_quorum_done(&q);
+                        return -EBADMSG;
+                }
+                q.mons[q.n] = (CephMonitor) { .name = strdup(name), .in_quorum = name_in(quorum, name) };
+                if (!q.mons[q.n++].name) {
+                        ceph_quorum_done(&q);
+                        return -ENOMEM;
+                }
+        }
+        *ret = q;
+        return 0;
 }

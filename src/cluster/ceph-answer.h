@@ -19,6 +19,20 @@ int ceph_mgr_stat_parse(const char *output, char **ret_active, bool *ret_availab
  * (none, or out of memory). */
 char *ceph_label_osd_uuid(const char *output);
 
-/* `ceph --admin-daemon OSD.asok status`: the OSD's state ("active", "booting" ...), or NULL (none, or out of
- * memory). */
-char *ceph_osd_state(const char *output);
+/* A daemon's own status: `ceph --admin-daemon OSD.asok status` ("active", "booting" ...), `ceph tell mon.NAME
+ * mon_status` ("leader", "peon", "electing" ...). Its state, or NULL (none, or out of memory). */
+char *ceph_daemon_state(const char *output);
+
+/* `ceph quorum_status --format json`: the monitors of the monmap ("monmap": {"mons": [{"name"}, ...]}), in
+ * rank order, each with whether it is in the quorum ("quorum_names"). */
+typedef struct CephMonitor {
+        char *name;
+        bool in_quorum;
+} CephMonitor;
+typedef struct CephQuorum {
+        CephMonitor *mons;
+        size_t n;
+} CephQuorum;
+/* -EBADMSG: no JSON object, or not a quorum status; -ENOMEM. */
+int ceph_quorum_parse(const char *output, CephQuorum *ret);
+void ceph_quorum_done(CephQuorum *q);

@@ -18,6 +18,21 @@ int etcd_member_not_in(const EtcdMemberList *l, const Inventory *inv, const Etcd
         return 0;
 }
 
+const CephMonitor *ceph_mon_not_in(const CephQuorum *q, const Inventory *inv, const CephMonitor **ret_waiting) {
+        const CephMonitor *gone = NULL;
+        *ret_waiting = NULL;
+        /* Never the last monitor: a cluster without one is lost (apply refuses it too). */
+        for (size_t i = 0; q->n > 1 && i < q->n && !gone; i++) {
+                const Node *n = inventory_find_node(inv, q->mons[i].name);
+                if (!n || !n->roles[ROLE_CEPH_MON])
+                        gone = q->mons + i;
+        }
+        for (size_t i = 0; gone && i < q->n && !*ret_waiting; i++)
+                if (q->mons + i != gone && !q->mons[i].in_quorum)
+                        *ret_waiting = q->mons + i;
+        return gone;
+}
+
 ClusterVerdict cluster_absence(const ClusterWitness *w, size_t n, size_t n_masters, const char *own_ca, char **ret_why) {
         StrBuf seen = {};
         size_t none = 0;

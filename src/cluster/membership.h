@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include "ceph-answer.h"
 #include "etcd-client.h"
 #include "model.h"
 
@@ -11,6 +12,11 @@
  * started yet (no name) is a master joining, and is left alone. One at a time: the first in the list. 1
  * with *ret set, or 0 when there is none. */
 int etcd_member_not_in(const EtcdMemberList *l, const Inventory *inv, const EtcdMember **ret);
+
+/* The same for the Ceph monitors: the first monitor of the monmap whose name no ceph-mon node of inv has,
+ * or NULL. With it, in *ret_waiting, the first other monitor out of the quorum, or NULL when every other one
+ * is in it: only then is it removed (`ceph mon remove`), so that the rest keep their quorum. */
+const CephMonitor *ceph_mon_not_in(const CephQuorum *q, const Inventory *inv, const CephMonitor **ret_waiting);
 
 /* No second cluster (the first master's rule). Before the first master makes a cluster (the secrets bundle
  * under the join policy, the one-member etcd cluster under both), it asks every other master's join

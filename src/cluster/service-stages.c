@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "ceph-admin.h"
 #include "ceph-answer.h"
 #include "disk-probe.h"
 #include "fileio.h"
@@ -178,28 +179,6 @@ int bootstrap_ceph_mon(BootstrapContext *c) {
         return 0;
 }
 
-/* /usr/bin/ceph ARGS... as client.admin with this node's admin keyring. The exit status as run_program();
- * the output (stdout and stderr: the client may log a line or two before the answer) to *ret_output. A
- * monitor that does not answer makes it exit 1 ("timed out") instead of hanging: --connect-timeout bounds
- * the connection, rados_mon_op_timeout the command once connected. */
-static int ceph_admin(BootstrapContext *c, char *const *args, char **ret_output) {
-        _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
-        _cleanup_free_ char *keyring = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.client.admin.keyring");
-        char timeout[16];
-        char *argv[24] = { "/usr/bin/ceph", "--conf", conf, "--name", "client.admin", "--keyring", keyring,
-                           "--connect-timeout", timeout, "--rados-mon-op-timeout", timeout };
-        size_t n = 11;
-        if (!conf || !keyring)
-                return -ENOMEM;
-        snprintf(timeout, sizeof(timeout), "%u", MAX(c->timeout_ms / 1000, 1u));
-        for (; *args; args++) {
-                if (n >= ELEMENTSOF(argv) - 1)
-                        return -E2BIG;
-                argv[n++] = *args;
-        }
-        return run_program(argv, ret_output);
-}
-
 /* The key of entity in a keyring as Ceph prints it ("[mgr.a]\n\tkey = AQ...==\n"), or NULL. */
 static char *keyring_key(const char *text, const char *entity) {
         _cleanup_free_ char *header = strprintf("[%s]\n", entity);
@@ -251,7 +230,7 @@ int bootstrap_ceph_mgr(BootstrapContext *c) {
         }
         char *args[] = { "auth", "get-or-create", entity, "mon", "allow profile mgr", "osd", "allow *",
                          "mds", "allow *", NULL };
-        int r = ceph_admin(c, args, &output);
+        int r = ceph_admin(c->root, c->timeout_ms, args, &output);
         if (r != 0) {
                 /* Exit 1 is most often no monitor in quorum yet; anything else (EACCES, EINVAL: mgr.NODE
                  * exists with other caps) will not go away by waiting. */
@@ -300,7 +279,7 @@ int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
         bool healthy = false, available = false;
         char *why;
 
-        int r = ceph_admin(c, stat_args, &output);
+        int r = ceph_admin(c->root, c->timeout_ms, stat_args, &output);
         if (r < 0)
                 return r;
         int p = r == 0 ? ceph_mgr_stat_parse(output, &active, &available) : -EBADMSG;
@@ -316,7 +295,7 @@ int bootstrap_ceph_mgr_health(BootstrapContext *c, char **ret_why) {
         } else {
                 free(output);
                 output = NULL;
-                r = ceph_admin(c, meta, &output);
+                r = ceph_admin(c->root, c->timeout_ms, meta, &output);
                 if (r < 0)
                         return r;
                 healthy = r == 0;
@@ -530,7 +509,7 @@ int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why) {
                         r = k;
                         break;
                 }
-                _cleanup_free_ char *state = k == 0 ? ceph_osd_state(output) : NULL;
+                _cleanup_free_ char *state = k == 0 ? ceph_daemon_state(output) : NULL;
                 if (k != 0)
                         why = strprintf("osd.%" PRId64 " does not answer on %s: %s", id, asok, output_last_line(output));
                 else if (!streq_ptr(state, "active"))

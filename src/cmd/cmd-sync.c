@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ceph-admin.h"
+#include "ceph-answer.h"
 #include "cmd.h"
 #include "fileio.h"
 #include "fs-util.h"
@@ -191,6 +193,67 @@ static int sync_etcd_members(const Options *o, const Inventory *inv, const Node 
         }
         etcd_member_list_done(&l);
         cmd_etcd_done(&etcd);
+        return r;
+}
+
+/* On a node that runs a Ceph monitor: a monitor of the monmap that is no ceph-mon of the inventory any more
+ * is removed from it (`ceph mon remove`), one per run, and only while every other monitor is in the quorum
+ * (so that the rest keep one). A node without its monitor's store has no monitor running: nothing to ask. */
+static int sync_ceph_mons(const Options *o, const Inventory *inv, const Node *self, int64_t version) {
+        if (!inv->services[SERVICE_CEPH] || !self->roles[ROLE_CEPH_MON])
+                return 0;
+        _cleanup_free_ char *store = strprintf("%s" CEPH_DATA_DIR "/mon/ceph-%s", strempty(o->root), self->name);
+        if (!store)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (access(store, F_OK) < 0)
+                return 0;
+        _cleanup_free_ char *output = NULL;
+        char *status_args[] = { "quorum_status", "--format", "json", NULL };
+        int r = ceph_admin(o->root, SYNC_TIMEOUT_MS, status_args, &output);
+        if (r != 0) {
+                printf("  cannot read the Ceph monitors' quorum (%s%d: %s); the next run tries again\n",
+                       r < 0 ? "error " : "exit ", r, output_last_line(output));
+                return -EAGAIN;
+        }
+        CephQuorum q = {};
+        r = ceph_quorum_parse(output, &q);
+        if (r < 0)
+                return log_error_errno(r, "the answer of 'ceph quorum_status' is not a quorum status: %m");
+        const CephMonitor *waiting = NULL, *gone = ceph_mon_not_in(&q, inv, &waiting);
+        /* The quorum is the leader's view, which keeps a monitor that died moments ago for a few seconds more:
+         * each other monitor must also answer itself, as the quorum's leader or one of its peons. Else the
+         * monmap could lose its majority with this removal. */
+        for (size_t i = 0; gone && !waiting && i < q.n; i++) {
+                if (q.mons + i == gone)
+                        continue;
+                _cleanup_free_ char *who = strprintf("mon.%s", q.mons[i].name), *answer = NULL, *state = NULL;
+                char *status_of[] = { "tell", who, "mon_status", NULL };
+                if (!who || ceph_admin(o->root, SYNC_TIMEOUT_MS, status_of, &answer) != 0 ||
+                    !(state = ceph_daemon_state(answer)) || !(streq(state, "leader") || streq(state, "peon")))
+                        waiting = q.mons + i;
+        }
+        if (gone && waiting) {
+                printf("  Ceph monitor %s is no ceph-mon of version %" PRId64 "; not removed while monitor %s is out "
+                       "of the quorum or does not answer\n", gone->name, version, waiting->name);
+                r = -EAGAIN;
+        } else if (gone && o->dry_run)
+                printf("  would remove Ceph monitor %s from the monmap: no ceph-mon of version %" PRId64 "\n",
+                       gone->name, version);
+        else if (gone) {
+                char *remove_args[] = { "mon", "remove", gone->name, NULL };
+                free(output);
+                output = NULL;
+                r = ceph_admin(o->root, SYNC_TIMEOUT_MS, remove_args, &output);
+                if (r == 0)
+                        printf("  removed Ceph monitor %s from the monmap: no ceph-mon of version %" PRId64 "\n",
+                               gone->name, version);
+                else {
+                        printf("  Ceph did not remove monitor %s (%s%d: %s); the next run tries again\n", gone->name,
+                               r < 0 ? "error " : "exit ", r, output_last_line(output));
+                        r = -EAGAIN;
+                }
+        }
+        ceph_quorum_done(&q);
         return r;
 }
 
@@ -465,7 +528,9 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         }
         k = o->root ? 0 : sync_node_labels(o, node, self);
         int t = o->root ? 0 : sync_cluster_taints(o, installed, stored.inv, self);
-        if (sync_etcd_members(o, stored.inv, self, stored.version) < 0 || k < 0 || t < 0) {
+        int e = sync_etcd_members(o, stored.inv, self, stored.version);
+        int m = sync_ceph_mons(o, stored.inv, self, stored.version);
+        if (e < 0 || m < 0 || k < 0 || t < 0) {
                 /* The rest is done; the next run tries the labels, the taints and the membership again. */
                 r = EXIT_TEMPFAIL;
                 goto finish;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: what the Ceph tools answer, as the bootstrap stages read it (src/cluster/ceph-answer.c):
- * the input is read as `ceph mgr stat`, as `ceph-bluestore-tool show-label` and as an OSD's `status`. */
+ * the input is read as `ceph mgr stat`, as `ceph-bluestore-tool show-label`, as a daemon's status and as
+ * `ceph quorum_status` (what sync reads). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (ceph_mgr_stat_parse(text, &active, &available) >= 0)
                 free(active);
         free(ceph_label_osd_uuid(text));
-        free(ceph_osd_state(text));
+        free(ceph_daemon_state(text));
+        CephQuorum q = {};
+        if (ceph_quorum_parse(text, &q) >= 0)
+                ceph_quorum_done(&q);
         free(text);
         return 0;
 }

@@ -56,14 +56,14 @@ TEST(test_label_uuid) {
 TEST(test_osd_state) {
         _cleanup_free_ char *s = answer("osd-status.json"), *state = NULL;
         ASSERT_NOT_NULL(s);
-        state = ceph_osd_state(s);
+        state = ceph_daemon_state(s);
         ASSERT_STREQ(state, "active");
 }
 
 TEST(test_broken_answers) {
         _cleanup_free_ char *s = answer("broken.txt"), *state = NULL, *uuid = NULL;
         ASSERT_NOT_NULL(s);
-        state = ceph_osd_state(s); /* {"state": 7}: not a string */
+        state = ceph_daemon_state(s); /* {"state": 7}: not a string */
         uuid = ceph_label_osd_uuid(s);
         ASSERT_NULL(state);
         ASSERT_NULL(uuid);
@@ -76,6 +76,37 @@ TEST(test_first_object_starting_a_line) {
         ASSERT_INT_EQ(x, 1);
 }
 
+TEST(test_quorum_status) {
+        _cleanup_free_ char *all = answer("quorum-status.txt"), *one_out = answer("quorum-status-one-out.txt");
+        CephQuorum q = {};
+        ASSERT_NOT_NULL(all);
+        ASSERT_NOT_NULL(one_out);
+        ASSERT_INT_EQ(ceph_quorum_parse(all, &q), 0);
+        ASSERT_INT_EQ(q.n, 3);
+        ASSERT_TRUE(q.mons[0].in_quorum && q.mons[1].in_quorum && q.mons[2].in_quorum);
+        ceph_quorum_done(&q);
+        /* master-02's monitor stopped: the client's log lines first, then the answer. */
+        ASSERT_INT_EQ(ceph_quorum_parse(one_out, &q), 0);
+        ASSERT_INT_EQ(q.n, 3);
+        ASSERT_STREQ(q.mons[1].name, "master-02");
+        ASSERT_TRUE(q.mons[0].in_quorum && !q.mons[1].in_quorum && q.mons[2].in_quorum);
+        ceph_quorum_done(&q);
+        static const char *const bad[] = {
+                "Error ETIMEDOUT: timed out\n", "{\"quorum_names\": []}\n", "{\"monmap\": {\"mons\": []}}\n",
+                "{\"quorum_names\": [], \"monmap\": {\"mons\": [{\"rank\": 0}]}}\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (ceph_quorum_parse(bad[i], &q) != -EBADMSG)
+                        TAP_FAIL("quorum status %s was not refused", bad[i]);
+}
+
+TEST(test_mon_status) {
+        _cleanup_free_ char *s = answer("mon-status-peon.txt"), *state = NULL;
+        ASSERT_NOT_NULL(s);
+        state = ceph_daemon_state(s);
+        ASSERT_STREQ(state, "peon");
+}
+
 int main(int argc, char **argv) {
         if (argc > 1)
                 answers = argv[1];
@@ -86,5 +117,7 @@ int main(int argc, char **argv) {
         RUN(test_osd_state);
         RUN(test_broken_answers);
         RUN(test_first_object_starting_a_line);
+        RUN(test_quorum_status);
+        RUN(test_mon_status);
         return tap_done();
 }

@@ -8,7 +8,8 @@
 # added and started again). Endpoints that cannot answer are skipped; none answering is exit 75 (-EAGAIN).
 # Then `clusterboot apply` in the masters' namespaces against these three etcds: what it refuses, what it
 # stores (versions, history, compare-and-swap on the key), and `clusterboot sync` of master-02's tree from it;
-# last, master-03 taken out of the inventory: sync on master-01 removes its member, once every other is healthy.
+# last, master-03 taken out of the inventory: sync on master-01 removes its etcd member and its Ceph monitor (the
+# three masters' real ceph-mon, their stores made by stage ceph-mon), each once every other is healthy.
 #
 # TLS material, etcd.env and the network come from what clusterboot makes for examples/ha, as in
 # tests/pki-e2e/test-etcd-cluster.sh, whose lib.sh this sources: a namespace holding a bridge and one
@@ -22,7 +23,7 @@ inv=$(realpath "${3:?usage: $0 CLUSTERBOOT ETCD_MEMBER_TOOL EXAMPLES_DIR}")/ha
 # shellcheck source=../pki-e2e/lib.sh
 . "$(dirname "$0")/../pki-e2e/lib.sh"
 
-need ip etcd etcdctl openssl python3
+need ip etcd etcdctl openssl python3 ceph-mon ceph monmaptool
 export ETCDCTL_API=3
 
 masters=(master-01 master-02 master-03)
@@ -462,7 +463,45 @@ alive=0
 for m in "${masters[@]}"; do kill -0 "${etcd_pid[$m]}" 2>/dev/null && alive=$((alive + 1)); done
 if [ "$alive" = 3 ]; then ok "all three etcd processes still run"; else not_ok "only $alive etcd processes run"; fi
 
-# --- a master taken out of the inventory leaves etcd: apply, then sync on another master -------------------
+# --- the masters' Ceph monitors, as stage ceph-mon makes their stores and ceph-mon@.service runs them ---------
+export CEPH_ARGS="--log-file=$work/ceph-client.log --admin-socket=$work/ceph-client.\$pid.asok"
+declare -A mon_pid=()
+start_mon() { # NODE
+        local m=$1 r=$work/root-$1 run=$work/mon-run-$1
+        mkdir -p "$run"
+        ip netns exec "${ns[$m]}" ceph-mon -f -i "$m" --mon-data "$r/var/lib/ceph/mon/ceph-$m" -c "$r/etc/ceph/ceph.conf" \
+                --run-dir "$run" --admin-socket "$run/mon.asok" --pid-file "$run/mon.pid" --log-file "$work/mon-$m.log" \
+                --mon-cluster-log-file "$work/mon-cluster-$m.log" >"$work/mon-$m.out" 2>&1 &
+        mon_pid[$m]=$!
+        pids+=("${mon_pid[$m]}")
+}
+stop_mon() { kill "${mon_pid[$1]}" 2>/dev/null; wait "${mon_pid[$1]}" 2>/dev/null; }
+ceph1() { # ARGS...: the ceph CLI as client.admin in master-01's namespace
+        ip netns exec "${ns[master-01]}" timeout 30 ceph -c "$work/root-master-01/etc/ceph/ceph.conf" \
+                -k "$work/root-master-01/etc/ceph/ceph.client.admin.keyring" -n client.admin --connect-timeout 10 "$@"
+}
+quorum() { # "NAME NAME ...": the monitors in the quorum, by name
+        ceph1 quorum_status --format json 2>/dev/null | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["quorum_names"])))'
+}
+monmap() { # "NAME NAME ...": the monitors of the monmap
+        ceph1 mon dump --format json 2>/dev/null | python3 -c 'import json,sys; print(" ".join(sorted(m["name"] for m in json.load(sys.stdin)["mons"])))'
+}
+mons_made=0
+for m in "${masters[@]}"; do
+        ip netns exec "${ns[$m]}" "$cb" bootstrap --inventory "$inv" --node "$m" --root "$work/root-$m" --stage ceph-mon \
+                --retry-timeout 0 >"$work/stage-mon-$m.log" 2>&1
+        grep -q "made the store of mon.$m" "$work/stage-mon-$m.log" && mons_made=$((mons_made + 1))
+        start_mon "$m"
+done
+full_quorum() { [ "$(quorum)" = "master-01 master-02 master-03" ]; }
+if [ "$mons_made" = 3 ] && wait_for 90 full_quorum; then
+        ok "stage ceph-mon made the three masters' stores; their ceph-mon run in one quorum"
+else
+        not_ok "the three masters' ceph-mon in one quorum (stores made: $mons_made; quorum: $(quorum))" \
+                "$work/stage-mon-master-01.log" "$work/mon-master-01.log"
+fi
+
+# --- a master taken out of the inventory leaves etcd and the monmap: apply, then sync on another master -------
 shrunk=$work/inv-shrunk
 cp -r "$inv" "$shrunk"
 python3 - "$shrunk/cluster.yaml" <<'PY'
@@ -474,22 +513,42 @@ open(sys.argv[1], "w").write("\n".join(lines))
 PY
 expect_exit 0 "apply of the inventory without master-03 (one master of three): version 4" "$work/apply-4.out" \
         apply master-01 --inventory "$shrunk"
-sync1() { ip netns exec "${ns[master-01]}" "$cb" sync --root "$work/root-master-01" --node master-01; }
+# Each run's output is also kept in sync1-all.out: expect_exit_after75 keeps only the last run's.
+sync1() {
+        ip netns exec "${ns[master-01]}" "$cb" sync --root "$work/root-master-01" --node master-01 >"$work/sync1.last" 2>&1
+        local rc=$?
+        tee -a "$work/sync1-all.out" <"$work/sync1.last"
+        return $rc
+}
 members() { mt master-01 "$(ep master-01)" list 2>/dev/null | awk '$1 == "member" { print $3 }' | sort | paste -sd' '; }
 stop_etcd master-02
-expect_exit 75 "sync on master-01 while master-02's etcd is down: 75" "$work/sync-down.out" sync1
+stop_mon master-02
+expect_exit 75 "sync on master-01 while master-02's etcd and monitor are down: 75" "$work/sync-down.out" sync1
 grep -q "etcd member master-03 is no master of version 4; not removed while member master-02 is not healthy" "$work/sync-down.out" &&
         [ "$(members)" = "master-01 master-02 master-03" ] && ok "... master-03's member is kept, and it says why" ||
         not_ok "... master-03's member is kept (members: $(members))" "$work/sync-down.out"
+grep -q "Ceph monitor master-03 is no ceph-mon of version 4; not removed while monitor master-02 is out of the quorum or does not answer" \
+        "$work/sync-down.out" && [ "$(monmap)" = "master-01 master-02 master-03" ] &&
+        ok "... master-03's monitor is kept in the monmap, and it says why" ||
+        not_ok "... master-03's monitor is kept in the monmap (monmap: $(monmap))" "$work/sync-down.out"
 start_etcd master-02
+start_mon master-02
 wait_for 30 health master-02 || not_ok "master-02's etcd is back" "$work/etcd-master-02.log"
 # etcd refuses a member change until its peers have been connected for a few seconds: 75 until then.
 expect_exit_after75 60 0 "sync on master-01 with every member healthy" "$work/sync-remove.out" sync1
 grep -q "removed etcd member master-03 ([0-9a-f]*): no master of version 4" "$work/sync-remove.out" &&
         [ "$(members)" = "master-01 master-02" ] && ok "... removes master-03's member; master-01 and -02 remain" ||
         not_ok "... removes master-03's member (members: $(members))" "$work/sync-remove.out"
+# The monitor goes in a run of its own if master-02's monitor rejoined the quorum only after that one.
+removed_mon() { grep "removed Ceph monitor master-03 from the monmap: no ceph-mon of version 4" "$work/sync1-all.out"; }
+[ -z "$(removed_mon)" ] && expect_exit_after75 60 0 "sync on master-01 once master-02's monitor is back" \
+        "$work/sync-remove-mon.out" sync1
+removed_mon >/dev/null && [ "$(monmap)" = "master-01 master-02" ] && [ "$(quorum)" = "master-01 master-02" ] &&
+        ok "... removes master-03's monitor from the monmap; master-01 and -02 keep the quorum" ||
+        not_ok "... removes master-03's monitor from the monmap (monmap: $(monmap), quorum: $(quorum))" "$work/sync1-all.out"
 expect_exit 0 "sync again" "$work/sync-remove-again.out" sync1
-! grep -q "removed etcd member" "$work/sync-remove-again.out" && [ "$(members)" = "master-01 master-02" ] &&
+! grep -q "removed etcd member\|removed Ceph monitor" "$work/sync-remove-again.out" && [ "$(members)" = "master-01 master-02" ] &&
+        [ "$(monmap)" = "master-01 master-02" ] &&
         ok "... removes nothing more" || not_ok "... removes nothing more" "$work/sync-remove-again.out"
 
 finish

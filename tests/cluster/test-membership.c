@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Which etcd member sync removes: a started member that no master of the inventory names. And the first
+/* Which etcd member sync removes: a started member that no master of the inventory names; which Ceph monitor,
+ * and while which other monitor it waits. And the first
  * master's rule against a second cluster: whom it must hear before it makes one. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,35 @@ TEST(test_no_second_cluster) {
         free(why);
 }
 
+static CephMonitor mons[] = {
+        { (char *) "master-01", true },
+        { (char *) "master-02", true },
+        { (char *) "master-03", true },
+        { (char *) "master-04", true }, /* a ceph-mon once, taken out of the inventory */
+};
+
+TEST(test_ceph_mon_not_in) {
+        const CephMonitor *waiting = (const CephMonitor *) 1;
+        CephQuorum q = { mons, 3 };
+        ASSERT_NULL(ceph_mon_not_in(&q, ha, &waiting)); /* every monitor a ceph-mon node */
+        ASSERT_NULL(waiting);
+        q.n = 4;
+        ASSERT_TRUE(ceph_mon_not_in(&q, ha, &waiting) == mons + 3);
+        ASSERT_NULL(waiting);
+        /* Another monitor out of the quorum: master-04 stays until it is back. */
+        mons[1].in_quorum = false;
+        ASSERT_TRUE(ceph_mon_not_in(&q, ha, &waiting) == mons + 3);
+        ASSERT_TRUE(waiting == mons + 1);
+        mons[1].in_quorum = true;
+        /* The one to remove may itself be out: it is the one that is gone. */
+        mons[3].in_quorum = false;
+        ASSERT_TRUE(ceph_mon_not_in(&q, ha, &waiting) == mons + 3);
+        ASSERT_NULL(waiting);
+        /* Never the last monitor. */
+        CephQuorum last = { mons + 3, 1 };
+        ASSERT_NULL(ceph_mon_not_in(&last, ha, &waiting));
+}
+
 int main(int argc, char **argv) {
         ha = test_load_example(argc > 1 ? argv[1] : "examples", "ha");
         if (!ha) {
@@ -108,6 +138,7 @@ int main(int argc, char **argv) {
         RUN(test_removed_master);
         RUN(test_joining_member_left_alone);
         RUN(test_no_second_cluster);
+        RUN(test_ceph_mon_not_in);
         inventory_free(ha);
         printf("1..%u\n", tap_count);
         return tap_failed ? 1 : 0;
