@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "join-protocol.h"
 #include "join-record.h"
 #include "macro.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "banned.h"
 
@@ -276,4 +278,26 @@ int registration_list_merge(Inventory *inv, const RegistrationList *l, Registrat
                         skipped(reg, reason, userdata);
         }
         return added;
+}
+
+char *join_secret_record_format(int64_t version, const char *secret) {
+        if (version < 1 || !join_secret_valid(secret)) {
+                errno = EINVAL;
+                return NULL;
+        }
+        return strprintf("{\"version\":%" PRId64 ",\"secret\":\"%s\"}", version, secret);
+}
+
+int join_secret_record_parse(const json_t *j, int64_t *ret_version, char **ret_secret) {
+        const json_t *v = json_object_get(j, "version");
+        const char *secret = json_string_value(json_object_get(j, "secret"));
+        if (!json_is_object(j) || json_object_size(j) != 2 || !json_is_integer(v) || json_integer_value(v) < 1 ||
+            !join_secret_valid(secret))
+                return -EBADMSG;
+        char *copy = strdup(secret);
+        if (!copy)
+                return -ENOMEM;
+        *ret_version = json_integer_value(v);
+        *ret_secret = copy;
+        return 0;
 }

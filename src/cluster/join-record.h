@@ -20,6 +20,10 @@
 #define JOIN_NONCE_PREFIX "/clusterboot/join/nonce/"
 #define REGISTRY_NAME_PREFIX "/clusterboot/registry/name/"
 #define REGISTRY_ADDRESS_PREFIX "/clusterboot/registry/address/"
+/* The join secret the cluster runs once `secrets rotate join-secret` made one: {"version": N, "secret": HEX}.
+ * Absent: the bundle's, as the first master made it (version 0). Every master's sync writes it into its
+ * bundle, and every node's into its image's JOIN_SECRET_PATH (the join service hands it on in /v1/inventory). */
+#define JOIN_SECRET_KEY "/clusterboot/join-secret"
 /* A lease is shared by the nonces of this many seconds; it lives JOIN_NONCE_TTL longer. */
 #define JOIN_LEASE_ROTATE_SEC 60
 
@@ -74,6 +78,13 @@ RegistryVerdict registry_decide(const Registration *want, const char *by_name, c
  * that is not ours, -EAGAIN no etcd answers or the records kept changing, other etcd_txn() errors. */
 int join_record_register(const JoinEtcd *e, const Registration *want, const char *master, time_t now,
                          RegistryVerdict *ret_taken, Registration *ret_holder);
+
+/* The record of a rotated join secret (malloc()ed; free with secret_free()), or NULL (ENOMEM, or EINVAL for
+ * a version < 1 or a secret that is not one). */
+char *join_secret_record_format(int64_t version, const char *secret);
+/* A record back, as a JSON value (etcd's, or /v1/inventory's "join_secret"): 0, or -EBADMSG. *ret_secret
+ * is freed with secret_free(). */
+int join_secret_record_parse(const json_t *j, int64_t *ret_version, char **ret_secret);
 
 /* The registry as every node takes it in (docs/bootstrap.md "auto_register"): the machines the masters
  * registered, so that each node's /etc/hosts and the DNS zone know them. */

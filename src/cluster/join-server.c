@@ -463,6 +463,25 @@ static int inventory_answer(const JoinEtcd *e, json_t **ret, size_t *ret_n_regis
                 *ret_reason = "cannot make the answer";
                 return 500;
         }
+        /* A rotated join secret: every node keeps the current one, to join again after it was off past its
+         * certificates' expiry. It holds no more than the node's image did. */
+        r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
+        if (r >= 0) {
+                json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
+                int64_t version;
+                _cleanup_secret_free_ char *secret = NULL;
+                r = join_secret_record_parse(record, &version, &secret);
+                if (r >= 0) /* takes record, on failure too */
+                        r = json_object_set_new(doc, "join_secret", record) < 0 ? -ENOMEM : 0;
+                else
+                        json_decref(record);
+                explicit_bzero(v.value, v.size);
+                etcd_value_done(&v);
+        }
+        if (r < 0 && r != -ENOENT) {
+                *ret_reason = r == -EAGAIN ? "no etcd answers" : "cannot read the join secret from etcd";
+                return r == -EAGAIN ? 503 : 500;
+        }
         *ret = TAKE_PTR(doc);
         return 0;
 }
@@ -493,14 +512,16 @@ static void handle_inventory(JoinServer *s, struct evhttp_request *req, const ch
         size_t n_registered = 0;
         _cleanup_(json_decrefp) json_t *doc = NULL;
         int status = inventory_answer(&e, &doc, &n_registered, &reason);
-        _cleanup_free_ char *out = status == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
+        /* May hold the join secret. */
+        _cleanup_secret_free_ char *out = status == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
         if (!out) {
                 refuse(req, ip, node, status ?: 500, status ? reason : "cannot make the answer");
                 return;
         }
-        log_info("join: client %s node %s: inventory version %" JSON_INTEGER_FORMAT " and %zu auto-registered "
-                 "machines served (%zu bytes)", ip, node, json_integer_value(json_object_get(doc, "version")),
-                 n_registered, strlen(out));
+        log_info("join: client %s node %s: inventory version %" JSON_INTEGER_FORMAT ", %zu auto-registered "
+                 "machines and join secret version %" JSON_INTEGER_FORMAT " served (%zu bytes)", ip, node,
+                 json_integer_value(json_object_get(doc, "version")), n_registered,
+                 json_integer_value(json_object_get(json_object_get(doc, "join_secret"), "version")), strlen(out));
         send_json(req, 200, "OK", out);
 }
 

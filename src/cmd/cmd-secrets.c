@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,11 @@
 #include "cmd.h"
 #include "fs-util.h"
 #include "inventory.h"
+#include "join-record.h"
 #include "log.h"
+#include "paths.h"
+#include "render.h"
+#include "secret-formats.h"
 #include "writer.h"
 #include "banned.h"
 
@@ -23,6 +28,10 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
 static int secrets_init(const Options *o) {
         if (!o->out) {
                 log_error("secrets init needs --out DIR: the folder of the cluster's secrets bundle");
+                return EXIT_USAGE;
+        }
+        if (o->root || o->node) {
+                log_error("secrets init makes a bundle in --out DIR: it takes no --root or --node");
                 return EXIT_USAGE;
         }
 
@@ -71,9 +80,111 @@ static int secrets_init(const Options *o) {
         return r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
+#define ROTATE_TIMEOUT_MS 5000
+
+/* The join secret the cluster runs now: its version in etcd (0: the bundle's, never rotated) and the key's
+ * revision, the guard of the next store. */
+static int stored_join_secret(const JoinEtcd *e, int64_t *ret_version, int64_t *ret_revision) {
+        EtcdValue v = {};
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
+        *ret_version = *ret_revision = 0;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        _cleanup_(json_decrefp) json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
+        _cleanup_secret_free_ char *old = NULL;
+        explicit_bzero(v.value, v.size);
+        *ret_revision = v.mod_revision;
+        etcd_value_done(&v);
+        return join_secret_record_parse(record, ret_version, &old);
+}
+
+/* secrets rotate join-secret, on a master: a new join secret, stored in etcd as the next version (compare
+ * and swap: two rotations at once cannot both win), then into this master's bundle and image file, and its
+ * join service restarted with it. The other nodes take it at their next sync. */
+static int rotate_join_secret(const Options *o, const Inventory *inv, const Node *node, const void *arg) {
+        CmdEtcd etcd = {};
+        RenderSet set = {};
+        const RenderedFile *failed = NULL;
+        _cleanup_secret_free_ char *secret = NULL, *record = NULL;
+        int64_t version, revision;
+        if (!node->roles[ROLE_MASTER]) {
+                log_error("node '%s' is no master: the join secret is rotated on a master, which stores it in the "
+                          "cluster's etcd", node->name);
+                return EXIT_FAILED;
+        }
+        if (cmd_etcd_access(o, inv, node, &etcd) < 0) {
+                log_error("master '%s' has no etcd client certificate yet (%s): run this once it has bootstrapped",
+                          node->name, PKI_DIR "/apiserver-etcd-client.crt");
+                return EXIT_FAILED;
+        }
+        const JoinEtcd e = { (const char *const *) etcd.endpoints, etcd.n, &etcd.tls, ROTATE_TIMEOUT_MS };
+        int r = stored_join_secret(&e, &version, &revision);
+        if (r == -EBADMSG)
+                log_error("%s in etcd is not a join secret clusterboot stored; nothing changed", JOIN_SECRET_KEY);
+        else if (r < 0)
+                log_error_errno(r, "cannot read the join secret from etcd (%s first): %m", etcd.endpoints[0]);
+        r = r ?: join_secret_generate(&secret);
+        if (r >= 0 && !(record = join_secret_record_format(version + 1, secret)))
+                r = -ENOMEM;
+        if (r >= 0 && !o->dry_run) {
+                const char *keys[] = { JOIN_SECRET_KEY }, *values[] = { record };
+                r = etcd_put_if(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, JOIN_SECRET_KEY, revision, keys,
+                                values, 1);
+                if (r == -ESTALE)
+                        log_error("another rotation stored a join secret meanwhile; nothing changed here: run this "
+                                  "again");
+                else if (r < 0)
+                        log_error_errno(r, "cannot store the join secret in etcd: %m");
+        }
+        /* From here the cluster runs the new one: this master's files follow, as its sync would make them. */
+        r = r ?: cmd_join_secret_files(o, secret, &set);
+        r = r ?: render_set_write(&set, o->root, o->dry_run, NULL, NULL, &failed);
+        if (r < 0 && failed)
+                log_error_errno(r, "cannot write %s: %m (the next sync writes it)", failed->path);
+        if (r >= 0 && !o->root && !o->dry_run) {
+                const char *paths[] = { SECRETS_BUNDLE_DIR "/join-secret" }, *units[] = { "clusterboot-join.service" };
+                r = cmd_restart_readers(o, paths, 1, units, 1, NULL);
+        }
+        if (r >= 0 && o->output == OUTPUT_JSON) {
+                json_t *files = json_array();
+                for (size_t i = 0; i < set.n; i++)
+                        json_array_append_new(files, json_string(set.files[i].path));
+                json_t *j = json_pack("{s:s,s:I,s:o,s:b}", "node", node->name, "join_secret_version",
+                                      (json_int_t) (version + 1), "files", files, "dry_run", o->dry_run);
+                json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(j);
+        } else if (r >= 0) {
+                printf("%s join secret version %" PRId64 " in the cluster's etcd (it had %s%" PRId64 ")%s\n",
+                       o->dry_run ? "would store" : "stored", version + 1, version ? "version " : "the bundle's, version ",
+                       version, o->dry_run ? " (dry run: nothing written)" : "");
+                for (size_t i = 0; i < set.n; i++)
+                        printf("  %s%s (0600)\n", o->dry_run ? "would write " : "", set.files[i].path);
+                printf("Every other node takes it at its next sync (within about a quarter of an hour, or run "
+                       "'clusterboot sync' there); each master's join service restarts with it.\n"
+                       "Machines that boot an image built before can no longer join: build the image again with "
+                       "the bundle's new join-secret (copy %s from a master into your --secrets DIR).\n",
+                       SECRETS_BUNDLE_DIR "/join-secret");
+        }
+        render_set_done(&set);
+        cmd_etcd_done(&etcd);
+        return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
 int cmd_secrets(int argc, char **argv, const Options *o) {
-        if (streq(argv[0], "init"))
+        if (streq(argv[0], "init") && argc == 1)
                 return secrets_init(o);
-        log_error("unknown secrets command '%s'; the one there is: init", argv[0]);
+        if (streq(argv[0], "rotate") && argc == 2 && streq(argv[1], "join-secret"))
+                return cmd_for_node(o, rotate_join_secret, NULL);
+        if (streq(argv[0], "rotate")) {
+                log_error("secrets rotate %s: only the join secret is rotated in a running cluster ('secrets rotate "
+                          "join-secret'); the rest with 'secrets init --rotate ITEM' and a reinstall",
+                          argc == 2 ? argv[1] : "needs an item:");
+                return EXIT_USAGE;
+        }
+        log_error("unknown secrets command '%s'%s; the ones there are: init, rotate join-secret", argv[0],
+                  argc > 1 ? " (or too many arguments)" : "");
         return EXIT_USAGE;
 }

@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "render.h"
+#include "secret-formats.h"
 #include "string-util.h"
 #include "writer.h"
 #include "banned.h"
@@ -33,18 +34,51 @@
 /* The version of the stored inventory this node last took whole (files, render, restarts). */
 #define INVENTORY_VERSION_PATH STATE_DIR "/inventory-version"
 
-/* A master reads etcd itself: the stored inventory and the auto_register registry. 0 with ret->inv NULL
- * when it is no master (or not yet one with its etcd client certificate), 1 when it read, < 0 (logged) when
- * etcd failed it. */
-static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *node, Report *report,
-                           StoredInventory *ret, RegistrationList *ret_registered, char **ret_from) {
+/* What a node takes from the cluster: the stored inventory, the auto_register registry and the join secret
+ * (when `secrets rotate join-secret` made one; else NULL). */
+typedef struct Taken {
+        StoredInventory stored;
+        RegistrationList registered;
+        char *join_secret;
+        int64_t join_secret_version;
+} Taken;
+
+static void taken_done(Taken *t) {
+        stored_inventory_done(&t->stored);
+        registration_list_done(&t->registered);
+        secret_free(t->join_secret);
+        *t = (Taken) {};
+}
+
+/* The rotated join secret in etcd, if there is one: 0 (none: *ret_secret stays NULL), or etcd's errors, or
+ * -EBADMSG. */
+static int join_secret_get(const JoinEtcd *e, Taken *t) {
+        EtcdValue v = {};
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        _cleanup_(json_decrefp) json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
+        explicit_bzero(v.value, v.size);
+        etcd_value_done(&v);
+        return join_secret_record_parse(record, &t->join_secret_version, &t->join_secret);
+}
+
+/* A master reads etcd itself: the stored inventory, the auto_register registry and the join secret. 0
+ * with nothing taken when it is no master (or not yet one with its etcd client certificate), 1 when it read,
+ * < 0 (logged) when etcd failed it. */
+static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *node, Report *report, Taken *t,
+                           char **ret_from) {
         CmdEtcd etcd = {};
         if (!node->roles[ROLE_MASTER] || cmd_etcd_access(o, inv, node, &etcd) < 0)
                 return 0;
         const JoinEtcd e = { (const char *const *) etcd.endpoints, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS };
-        int r = inventory_store_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, report, ret);
-        if (r >= 0 && (r = join_record_list(&e, ret_registered)) < 0)
-                stored_inventory_done(ret);
+        int r = inventory_store_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, report, &t->stored);
+        r = r ?: join_record_list(&e, &t->registered);
+        r = r ?: join_secret_get(&e, t);
+        if (r < 0)
+                taken_done(t);
         if (r >= 0)
                 *ret_from = strprintf("etcd (%s)", etcd.endpoints[0]);
         else if (r == -EAGAIN)
@@ -58,8 +92,8 @@ static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *n
 }
 
 /* Any other node asks a master's join service, by the kubelet's client certificate. */
-static int fetch_from_join(const Options *o, const Inventory *inv, const Node *node, Report *report,
-                           StoredInventory *ret, RegistrationList *ret_registered, char **ret_from) {
+static int fetch_from_join(const Options *o, const Inventory *inv, const Node *node, Report *report, Taken *t,
+                           char **ret_from) {
         _cleanup_free_ char *client = path_join_root(o->root, KUBELET_CLIENT_PEM);
         _cleanup_free_ char *ca_path = path_join_root(o->root, PKI_DIR "/ca.crt"), *ca_pem = NULL;
         size_t size;
@@ -104,18 +138,25 @@ static int fetch_from_join(const Options *o, const Inventory *inv, const Node *n
                         log_error_errno(r, "%s: its answer is not an inventory: %m", urls[i]);
                 /* A master of an older clusterboot sends no "registered": none known, then. */
                 else if (json_object_get(doc, "registered") &&
-                         (r = registration_list_from_json(json_object_get(doc, "registered"), ret_registered)) < 0)
+                         (r = registration_list_from_json(json_object_get(doc, "registered"), &t->registered)) < 0)
                         log_error_errno(r, "%s: its answer's auto-registered machines are not a list of records: %m", urls[i]);
-                else if (json_integer_value(json_object_get(doc, "version")) == 0)
-                        *ret = (StoredInventory) {};
-                else {
+                else if (json_object_get(doc, "join_secret") &&
+                         (r = join_secret_record_parse(json_object_get(doc, "join_secret"), &t->join_secret_version,
+                                                       &t->join_secret)) < 0)
+                        log_error_errno(r, "%s: its answer's join secret is not one: %m", urls[i]);
+                else if (!json_is_integer(json_object_get(doc, "version")) ||
+                         json_integer_value(json_object_get(doc, "version")) < 0)
+                        log_error_errno(r = -EBADMSG, "%s: its answer is not an inventory: %m", urls[i]);
+                else if (json_integer_value(json_object_get(doc, "version")) > 0) {
+                        json_object_del(doc, "join_secret");
                         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
-                        r = text ? inventory_store_decode(text, strlen(text), report, &ret->inv, &ret->version) : -ENOMEM;
-                        if (r < 0) {
+                        r = text ? inventory_store_decode(text, strlen(text), report, &t->stored.inv, &t->stored.version)
+                                 : -ENOMEM;
+                        if (r < 0)
                                 log_error_errno(r, "%s: its answer is not an inventory clusterboot stored: %m", urls[i]);
-                                registration_list_done(ret_registered);
-                        }
                 }
+                if (r < 0)
+                        taken_done(t);
                 json_decref(doc);
                 if (r >= 0)
                         *ret_from = strprintf("the join service of %s", urls[i]);
@@ -422,63 +463,63 @@ static int load_installed(const Options *o, Inventory **ret) {
 }
 
 static int sync_node(const Options *o, const Inventory *installed, const Node *node, const void *arg) {
-        StoredInventory stored = {};
-        RegistrationList registered = {};
+        Taken taken = {};
+        StoredInventory *const stored = &taken.stored;
         _cleanup_free_ char *from = NULL;
         char **paths = NULL;
         size_t n_paths = 0;
         RenderSet files = {};
         Report report;
         report_init(&report, NULL);
-        int r = fetch_from_etcd(o, installed, node, &report, &stored, &registered, &from);
+        int r = fetch_from_etcd(o, installed, node, &report, &taken, &from);
         if (r == 0)
-                r = fetch_from_join(o, installed, node, &report, &stored, &registered, &from);
+                r = fetch_from_join(o, installed, node, &report, &taken, &from);
         if (r < 0) {
                 r = r == -EAGAIN ? EXIT_TEMPFAIL : EXIT_FAILED;
                 goto finish;
         }
-        if (!stored.inv) {
+        if (!stored->inv) {
                 if (o->output == OUTPUT_TEXT)
                         printf("%s: no inventory was applied to the cluster yet (%s): it runs the one it was installed "
                                "with\n", node->name, strempty(from));
-                if (load_installed(o, &stored.inv) < 0) {
+                if (load_installed(o, &stored->inv) < 0) {
                         r = EXIT_FAILED;
                         goto finish;
                 }
         } else {
-                inventory_validate(stored.inv, &report);
-                report.sources = &stored.inv->sources;
+                inventory_validate(stored->inv, &report);
+                report.sources = &stored->inv->sources;
                 if (report.n_errors > 0) {
                         report_sort(&report);
                         report_print_text(&report, stderr);
                         log_error("the inventory stored in etcd (version %" PRId64 ") is not valid for this clusterboot; "
-                                  "nothing changed", stored.version);
+                                  "nothing changed", stored->version);
                         r = EXIT_FAILED;
                         goto finish;
                 }
         }
         int64_t before = applied_version(o);
         int k;
-        if (o->output == OUTPUT_TEXT && stored.version > 0)
+        if (o->output == OUTPUT_TEXT && stored->version > 0)
                 printf("%s: inventory version %" PRId64 " from %s (this node had %s%" PRId64 ")\n", node->name,
-                       stored.version, strempty(from), before ? "version " : "the installed one, version ", before);
+                       stored->version, strempty(from), before ? "version " : "the installed one, version ", before);
         /* The machines auto_register named, into every node's /etc/hosts and DNS zone alike. */
-        k = registration_list_merge(stored.inv, &registered, on_registration_skipped, (void *) o);
+        k = registration_list_merge(stored->inv, &taken.registered, on_registration_skipped, (void *) o);
         if (k < 0) {
                 log_error_errno(k, "out of memory");
                 r = EXIT_FAILED;
                 goto finish;
         }
-        if (o->output == OUTPUT_TEXT && registered.n > 0)
+        if (o->output == OUTPUT_TEXT && taken.registered.n > 0)
                 printf("  %d auto-registered machine%s known to the cluster\n", k, k == 1 ? "" : "s");
-        const Node *self = inventory_find_node(stored.inv, node->name);
+        const Node *self = inventory_find_node(stored->inv, node->name);
         if (!self && node->auto_name)
                 log_error("node '%s' is an auto-registered machine that the masters' registry does not hold any more "
                           "(its record was deleted on a master): nothing changed here",
                           node->name);
         else if (!self)
                 log_error("node '%s' is not in the inventory the cluster runs (version %" PRId64 "): it was removed; "
-                          "nothing changed here", node->name, stored.version);
+                          "nothing changed here", node->name, stored->version);
         if (!self) {
                 r = EXIT_FAILED;
                 goto finish;
@@ -486,7 +527,8 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
 
         /* The inventory first, then what it renders: a run that dies between them renders the same again. */
         const RenderedFile *failed = NULL;
-        r = cmd_inventory_files(stored.inv, &files);
+        r = cmd_inventory_files(stored->inv, &files);
+        r = r ?: (taken.join_secret ? cmd_join_secret_files(o, taken.join_secret, &files) : 0);
         r = r ?: render_set_write(&files, o->root, o->dry_run, on_inventory_write, (void *) o, &failed);
         r = r ?: cmd_remove_stale_inventory(o, &files);
         if (r < 0) {
@@ -494,7 +536,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 r = EXIT_FAILED;
                 goto finish;
         }
-        r = cmd_run_render_paths(o, stored.inv, self, NULL, &paths, &n_paths);
+        r = cmd_run_render_paths(o, stored->inv, self, NULL, &paths, &n_paths);
         if (r != EXIT_DONE)
                 goto finish;
         /* The inventory's own files count too: the join service reads them. */
@@ -513,7 +555,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         if (o->root)
                 printf("  under --root: nothing is restarted\n");
         else {
-                json_t *units = plan_node_units(stored.inv, self);
+                json_t *units = plan_node_units(stored->inv, self);
                 size_t n = json_array_size(units);
                 const char **names = calloc(n + 1, sizeof(char *));
                 for (size_t i = 0; names && i < n; i++)
@@ -527,26 +569,25 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 }
         }
         k = o->root ? 0 : sync_node_labels(o, node, self);
-        int t = o->root ? 0 : sync_cluster_taints(o, installed, stored.inv, self);
-        int e = sync_etcd_members(o, stored.inv, self, stored.version);
-        int m = sync_ceph_mons(o, stored.inv, self, stored.version);
+        int t = o->root ? 0 : sync_cluster_taints(o, installed, stored->inv, self);
+        int e = sync_etcd_members(o, stored->inv, self, stored->version);
+        int m = sync_ceph_mons(o, stored->inv, self, stored->version);
         if (e < 0 || m < 0 || k < 0 || t < 0) {
                 /* The rest is done; the next run tries the labels, the taints and the membership again. */
                 r = EXIT_TEMPFAIL;
                 goto finish;
         }
-        if (!o->dry_run && stored.version > 0 && (r = record_version(o, stored.version)) < 0) {
+        if (!o->dry_run && stored->version > 0 && (r = record_version(o, stored->version)) < 0) {
                 log_error_errno(r, "cannot record the inventory version in %s: %m", INVENTORY_VERSION_PATH);
                 r = EXIT_FAILED;
                 goto finish;
         }
         r = EXIT_DONE;
 finish:
-        registration_list_done(&registered);
         strv_free_n(paths, n_paths);
         render_set_done(&files);
         report_done(&report);
-        stored_inventory_done(&stored);
+        taken_done(&taken);
         return r;
 }
 

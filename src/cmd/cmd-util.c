@@ -213,6 +213,27 @@ int cmd_inventory_files(const Inventory *inv, RenderSet *set) {
         return r;
 }
 
+int cmd_join_secret_files(const Options *o, const char *secret, RenderSet *set) {
+        static const char *const kept[] = { JOIN_SECRET_PATH, SECRETS_BUNDLE_DIR "/join-secret" };
+        for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
+                _cleanup_free_ char *path = path_join_root(o->root, kept[i]);
+                if (!path)
+                        return -ENOMEM;
+                if (access(path, F_OK) < 0)
+                        continue;
+                StrBuf b = {};
+                int r = strbuf_append(&b, secret);
+                r = r ?: strbuf_append(&b, "\n");
+                r = r ?: render_set_add(set, kept[i], 0600, &b);
+                if (b.s)
+                        explicit_bzero(b.s, b.len);
+                strbuf_done(&b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Inventory files in the tree that the source no longer has: a node removed from the cluster would otherwise
  * stay in the image (and its file fail validation as a node file for an unknown node). */
 int cmd_remove_stale_inventory(const Options *o, const RenderSet *set) {

@@ -81,15 +81,19 @@ static const Verb verbs[] = {
           "(keys never leave a node). embedded (needs --secrets DIR) puts the whole bundle into\n"
           "ROOT/etc/cluster-config/secrets (0600): every node makes its own certificates. Needs --root and\n"
           "--inventory. Installing twice changes nothing." },
-        { "secrets", 1, 1, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT, cmd_secrets, "init",
-          "Make the cluster's secrets bundle",
+        { "secrets", 1, 2, OPT_INVENTORY | OPT_OUT | OPT_ROTATE | OPT_DRY_RUN | OPT_OUTPUT | OPT_ROOT | OPT_NODE,
+          cmd_secrets, "init | rotate join-secret",
+          "Make the cluster's secrets bundle; rotate the join secret of a running cluster",
           "Makes what the cluster shares: the Kubernetes, front-proxy and etcd CAs, the service-account key\n"
           "pair, the front-proxy client certificate, a bootstrap token, the join secret, the Ceph fsid and\n"
           "keyrings (mon., client.admin, client.bootstrap-osd, client.bootstrap-mds), passwords and the\n"
           "password file for the MQTT users, and the Kafka cluster id, in --out DIR. What exists is kept;\n"
           "--rotate ITEM (ca, front-proxy-ca, front-proxy-client, sa, etcd-ca, bootstrap-token,\n"
           "join-secret, ceph, mqtt, kafka-cluster-id) makes one anew. Keys are 0600 from creation; no secret\n"
-          "is ever printed." },
+          "is ever printed.\n"
+          "'rotate join-secret', on a master of a running cluster: a new join secret, stored in its etcd as the\n"
+          "next version, written to this master's bundle and image file, its join service restarted; every\n"
+          "other node takes it at its next sync. Images built before can no longer join a machine." },
         { "pki", 1, 1, OPT_INVENTORY | OPT_ROOT | OPT_NODE | OPT_SECRETS | OPT_DRY_RUN | OPT_OUTPUT | OPT_RESTART, cmd_pki,
           "node|check|renew", "Issue, check or renew a node's certificates",
           "node: the node's certificates, keys and kubeconfigs with kubeadm's names, subjects, usages and\n"

@@ -397,7 +397,7 @@ static int make_item(const Inventory *inv, KeyAlgorithm alg, BundleItem item, bo
                 return r ?: add_text(out, dir, "bootstrap-token", 0600, b->bootstrap_token, true);
         case BUNDLE_JOIN_SECRET:
                 /* 256 bits, as hex: it goes into HTTP headers and HMACs. */
-                r = random_string("0123456789abcdef", 64, &b->join_secret);
+                r = join_secret_generate(&b->join_secret);
                 return r ?: add_text(out, dir, "join-secret", 0600, b->join_secret, true);
         case BUNDLE_CEPH: {
                 /* The same fsid render derives without the bundle, so a node renders one ceph.conf whether

@@ -100,6 +100,14 @@ int random_string(const char *alphabet, size_t length, char **ret) {
         return 0;
 }
 
+int join_secret_generate(char **ret) {
+        return random_string("0123456789abcdef", JOIN_SECRET_HEX, ret);
+}
+
+bool join_secret_valid(const char *s) {
+        return s && strlen(s) == JOIN_SECRET_HEX && strspn(s, "0123456789abcdef") == JOIN_SECRET_HEX;
+}
+
 int bootstrap_token_generate(char **ret) {
         if (!ret)
                 return -EINVAL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,11 @@ int mosquitto_password_verify(const char *line, const char *password);
 /* Random strings from OpenSSL's RAND_bytes(), uniformly over the alphabet (no modulo bias). The alphabet
  * is 1 to 127 distinct ASCII characters; anything else is -EINVAL. */
 int random_string(const char *alphabet, size_t length, char **ret);
+/* A join secret: 256 bits as 64 lowercase hex digits (it goes into HMACs and JSON). */
+#define JOIN_SECRET_HEX 64
+int join_secret_generate(char **ret);
+/* s is one (JOIN_SECRET_HEX lowercase hex digits). */
+bool join_secret_valid(const char *s);
 /* A kubeadm bootstrap token "[a-z0-9]{6}.[a-z0-9]{16}". */
 int bootstrap_token_generate(char **ret);
 /* A Kafka cluster id: a random UUID in URL-safe base64 without padding (22 characters), as

@@ -68,6 +68,8 @@ static const struct {
         { CLUSTER_CONFIG_DIR "/cluster.yaml", { "clusterboot-join.service" } },
         { CLUSTER_CONFIG_DIR "/nodes/", { "clusterboot-join.service" } },
         { CLUSTER_CONFIG_DIR "/services/", { "clusterboot-join.service" } },
+        /* And with the join secret it read at its start (a rotation: `secrets rotate join-secret`). */
+        { SECRETS_BUNDLE_DIR "/join-secret", { "clusterboot-join.service" } },
         /* The Corefile (the reload plugin) and the hosts file (the hosts plugin) CoreDNS reads again itself;
          * the zone file only when its serial changes, which it never does. */
         { COREDNS_CONFIG_DIR "/db.", { "coredns.service" } },

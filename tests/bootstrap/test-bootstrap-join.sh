@@ -375,7 +375,7 @@ sync_w1() {
                 grep -q 'the join service of https://10.20.0.1[123]:9443' "$work/sync-w1.out" && known "$w1"
 }
 check "sync on worker-01 takes it from a master's join service: node-aabbcc in its /etc/hosts" "$work/sync-w1.log" sync_w1
-grep -q "client 10.20.0.21 node worker-01: inventory version 0 and 1 auto-registered machines served" "$work/serve.log" &&
+grep -q "client 10.20.0.21 node worker-01: inventory version 0, 1 auto-registered machines and join secret version 0 served" "$work/serve.log" &&
         ok "... the join service logged what it served" || not_ok "... the join service logged what it served" "$work/serve.log"
 stamp_w1=$(stat -c %y "$w1/etc/hosts")
 csync worker-01 "$work/sync-w1b.out" --inventory "$inv" --node worker-01 --root "$w1" >/dev/null
@@ -401,6 +401,71 @@ if [ "$rc" = 1 ] && grep -q "auto-registered machine that the masters' registry 
 else
         not_ok "... and on the machine itself, sync says its registration is gone and changes nothing (exit $rc)" "$work/sync-u2.out"
 fi
+
+# --- the join secret rotated in the running cluster: `secrets rotate join-secret` on master-01 stores a new
+# one in etcd and in its bundle and image file; its join service restarts with it (the test restarts it, as
+# clusterboot-join.service would be); images built before can no longer join; sync brings it to every node. ---
+cp -a "$b1" "$work/bundle-before-rotation" # its secrets too are looked for in every log (finish)
+rotate_m1() {
+        local rc
+        ip netns exec "${ns[master-01]}" "$cb" secrets rotate join-secret --inventory "$inv" --node master-01 --root "$m1" \
+                >"$work/rotate.out" 2>&1
+        rc=$?
+        cat "$work/rotate.out"
+        local stored new
+        stored=$(etcd_ctl master-01 https://10.20.0.11:2379 get --print-value-only /clusterboot/join-secret)
+        new=$(cat "$b1/join-secret")
+        [ "$rc" = 0 ] && grep -q "stored join secret version 1 in the cluster's etcd (it had the bundle's, version 0)" "$work/rotate.out" &&
+                [ "$stored" = "{\"version\":1,\"secret\":\"$new\"}" ] && [ "$new" != "$(cat "$secret_file")" ] &&
+                cmp -s "$b1/join-secret" "$m1/etc/cluster-config/join/join-secret" &&
+                [ "$(stat -c %a "$b1/join-secret"):$(stat -c %a "$m1/etc/cluster-config/join/join-secret")" = 600:600 ]
+}
+check "secrets rotate join-secret on master-01: version 1 in etcd, in its bundle and its image file (0600)" \
+        "$work/rotate.log" rotate_m1
+kill "$serve_pid" 2>/dev/null
+wait "$serve_pid" 2>/dev/null
+ip netns exec "${ns[master-01]}" "$cb" serve --inventory "$inv" --node master-01 --root "$m1" >>"$work/serve.log" 2>&1 &
+serve_pid=$!
+pids+=("$serve_pid")
+wait_tcp "${ns[master-01]}" 10.20.0.11 9443 20 "$serve_pid" || not_ok "master-01's join service starts again" "$work/serve.log"
+old_image=$work/root-old-image
+cp -a "$img" "$old_image"
+ip netns exec "${ns[worker-02]}" "$cb" bootstrap --inventory "$inv" --node worker-02 --root "$old_image" --stage certificates \
+        --retry-timeout 0 >"$work/old-image.out" 2>&1
+rc=$?
+# Without a pinned CA it cannot tell a server that does not know its secret from one that is not the cluster's:
+# it waits (75, systemd retries) and says which it may be; nothing is issued.
+if [ "$rc" = 75 ] && grep -q "either this image's join secret is not the cluster's" "$work/old-image.out" &&
+        test ! -e "$old_image/var/lib/kubelet/pki/kubelet.crt"; then
+        ok "a machine booted from an image built before the rotation is not served: it waits, says why (75)"
+else
+        not_ok "a machine booted from an image built before the rotation is not served (exit $rc)" "$work/old-image.out"
+fi
+kubelet_cert worker-02 "$w2" >"$work/kc2.log" 2>&1 || not_ok "worker-02's kubelet client certificate" "$work/kc2.log"
+sync_w2() {
+        csync worker-02 "$work/sync-w2.out" --inventory "$inv" --node worker-02 --root "$w2" &&
+                grep -q "updated /etc/cluster-config/join/join-secret" "$work/sync-w2.out" &&
+                cmp -s "$b1/join-secret" "$w2/etc/cluster-config/join/join-secret" &&
+                [ "$(stat -c %a "$w2/etc/cluster-config/join/join-secret")" = 600 ]
+}
+check "sync on worker-02 takes the new join secret from the join service into its image file (0600)" \
+        "$work/sync-w2.log" sync_w2
+rm "$w2/var/lib/kubelet/pki/kubelet.crt"
+expect "... with it, worker-02 is served again by the join secret" 0 "issued through the join service" \
+        worker-02 certificates --retry-timeout 10
+m2=$(root master-02)
+sync_m2() {
+        csync master-02 "$work/sync-m2.out" --inventory "$inv" --node master-02 --root "$m2" &&
+                cmp -s "$b1/join-secret" "$m2/etc/cluster-config/secrets/join-secret" &&
+                cmp -s "$b1/join-secret" "$m2/etc/cluster-config/join/join-secret"
+}
+check "sync on master-02 takes it from etcd into its bundle and its image file" "$work/sync-m2.log" sync_m2
+ip netns exec "${ns[worker-01]}" "$cb" secrets rotate join-secret --inventory "$inv" --node worker-01 --root "$w1" \
+        >"$work/rotate-w1.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "node 'worker-01' is no master" "$work/rotate-w1.out" &&
+        ok "secrets rotate join-secret on a worker: refused (exit 1)" ||
+        not_ok "secrets rotate join-secret on a worker: refused (exit $rc)" "$work/rotate-w1.out"
 
 expect "a stage that is not the node's: says so, exit 0" 0 "not a stage of node 'worker-03'" worker-03 etcd-member
 expect "an unknown stage: exit 2 with the list" 2 "the stages are register, secrets, certificates, etcd-member" \

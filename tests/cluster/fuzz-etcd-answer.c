@@ -50,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *answer = json_loadb(body, size, 0, NULL);
         RegistrationList reg = {};
         bool have = registration_list_from_json(json_object_get(answer, "registered"), &reg) >= 0;
+        int64_t version;
+        char *secret = NULL;
+        if (join_secret_record_parse(json_object_get(answer, "join_secret"), &version, &secret) >= 0)
+                free(secret);
         json_decref(answer);
         decode(body, size, have ? &reg : NULL);
         registration_list_done(&reg);

@@ -105,6 +105,37 @@ TEST(test_arguments) {
 }
 
 
+TEST(test_join_secret_record) {
+        static const char secret[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        _cleanup_free_ char *text = join_secret_record_format(3, secret), *back = NULL;
+        ASSERT_STREQ(text, "{\"version\":3,\"secret\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}");
+        json_t *j = json_loads(text, 0, NULL);
+        int64_t version = 0;
+        ASSERT_INT_EQ(join_secret_record_parse(j, &version, &back), 0);
+        json_decref(j);
+        ASSERT_INT_EQ(version, 3);
+        ASSERT_STREQ(back, secret);
+        ASSERT_NULL(join_secret_record_format(0, secret));
+        ASSERT_NULL(join_secret_record_format(1, "not-hex"));
+        static const char *const bad[] = {
+                "{\"version\":0,\"secret\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+                "{\"version\":1,\"secret\":\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"}",
+                "{\"version\":1,\"secret\":\"0011\"}",
+                "{\"version\":\"1\",\"secret\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+                "{\"version\":1,\"secret\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\",\"x\":1}",
+                "[]",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *s = NULL;
+                j = json_loads(bad[i], 0, NULL);
+                int r = join_secret_record_parse(j, &version, &s);
+                json_decref(j);
+                free(s);
+                if (r != -EBADMSG)
+                        TAP_FAIL("join secret record %s was not refused", bad[i]);
+        }
+}
+
 static EtcdKeyValue kv(const char *key, const char *value) {
         EtcdKeyValue k = { strdup(key), { strdup(value), strlen(value), 1, 1 } };
         return k;
@@ -231,6 +262,7 @@ int main(void) {
         RUN(test_record_round_trip);
         RUN(test_decide);
         RUN(test_arguments);
+        RUN(test_join_secret_record);
         RUN(test_list_from_etcd);
         RUN(test_merge);
         return tap_done();
