@@ -212,16 +212,17 @@ void etcd_key_values_free(EtcdKeyValue *kvs, size_t n) {
         free(kvs);
 }
 
-int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size_t *ret_n) {
+int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size_t *ret_n, bool *ret_more) {
         _cleanup_(json_decrefp) json_t *j = parse_json(body, size);
         if (!json_is_object(j) || !json_is_object(json_object_get(j, "header")))
                 return -EBADMSG;
         const json_t *kvs = json_object_get(j, "kvs"), *more = json_object_get(j, "more");
         if ((kvs && !json_is_array(kvs)) || (more && !json_is_boolean(more)))
                 return -EBADMSG;
-        if (json_is_true(more))
-                return -E2BIG;
         size_t n = json_array_size(kvs);
+        /* A cut answer that holds nothing would never end a paged read. */
+        if (json_is_true(more) && n == 0)
+                return -EBADMSG;
         EtcdKeyValue *all = calloc(n + 1, sizeof(EtcdKeyValue));
         if (!all)
                 return -ENOMEM;
@@ -234,6 +235,7 @@ int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size
         }
         *ret = all;
         *ret_n = n;
+        *ret_more = json_is_true(more);
         return 0;
 }
 
@@ -671,25 +673,64 @@ int etcd_get(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tl
 }
 
 int etcd_get_prefix(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
-                    const char *prefix, size_t limit, EtcdKeyValue **ret, size_t *ret_n) {
+                    const char *prefix, size_t page_size, size_t limit, EtcdKeyValue **ret, size_t *ret_n) {
         size_t len = prefix ? strlen(prefix) : 0;
         if (len == 0)
                 return -EINVAL;
         /* The range [prefix, prefix with its last byte one higher): every key that starts with it, as
          * etcdctl --prefix asks. A last byte of 0xff would carry; no prefix of ours ends so. */
-        _cleanup_free_ char *end = strdup(prefix);
-        if (!end)
+        _cleanup_free_ char *end = strdup(prefix), *from = strdup(prefix);
+        size_t from_len = len;
+        if (!end || !from)
                 return -ENOMEM;
         if ((unsigned char) end[len - 1] == 0xff)
                 return -EINVAL;
         end[len - 1]++;
-        _cleanup_(json_decrefp) json_t *req = json_pack("{s:o,s:o}", "key", b64_string(prefix, len), "range_end",
-                                                        b64_string(end, len));
-        _cleanup_(strbuf_done) StrBuf answer = {};
-        if (!req || (limit > 0 && json_object_set_new(req, "limit", json_integer((json_int_t) limit)) < 0))
-                return -ENOMEM;
-        int r = call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/range", req, &answer);
-        return r < 0 ? r : etcd_parse_range_all(answer.s, answer.len, ret, ret_n);
+        EtcdKeyValue *all = NULL;
+        size_t n = 0;
+        bool more = true;
+        int r = 0;
+        while (more && r >= 0) {
+                _cleanup_(json_decrefp) json_t *req = json_pack("{s:o,s:o,s:I}", "key", b64_string(from, from_len),
+                                                                "range_end", b64_string(end, len), "limit",
+                                                                (json_int_t) (page_size ?: ETCD_RANGE_PAGE));
+                _cleanup_(strbuf_done) StrBuf answer = {};
+                EtcdKeyValue *page = NULL;
+                size_t n_page = 0;
+                r = req ? call(endpoints, n_endpoints, tls, timeout_ms, "/v3/kv/range", req, &answer) : -ENOMEM;
+                r = r ?: etcd_parse_range_all(answer.s, answer.len, &page, &n_page, &more);
+                if (r >= 0 && limit > 0 && n + n_page > limit)
+                        r = -E2BIG;
+                EtcdKeyValue *grown = r >= 0 ? realloc(all, (n + n_page + 1) * sizeof(EtcdKeyValue)) : NULL;
+                if (r >= 0 && !grown)
+                        r = -ENOMEM;
+                if (r < 0) {
+                        etcd_key_values_free(page, n_page);
+                        break;
+                }
+                all = grown;
+                memcpy(all + n, page, n_page * sizeof(EtcdKeyValue));
+                n += n_page;
+                free(page);
+                /* The next page starts right after the last key: that key with a NUL byte appended. */
+                if (more) {
+                        char *next = realloc(from, strlen(all[n - 1].key) + 2);
+                        if (!next) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        from = next;
+                        from_len = strlen(all[n - 1].key) + 1;
+                        memcpy(from, all[n - 1].key, from_len); /* with its NUL: the byte after the key */
+                }
+        }
+        if (r < 0) {
+                etcd_key_values_free(all, n);
+                return r;
+        }
+        *ret = all ?: calloc(1, sizeof(EtcdKeyValue));
+        *ret_n = n;
+        return *ret ? 0 : -ENOMEM;
 }
 
 static json_t *b64_key(const char *key) {

@@ -88,9 +88,11 @@ typedef struct EtcdKeyValue {
 } EtcdKeyValue;
 void etcd_key_values_free(EtcdKeyValue *kvs, size_t n);
 /* Every key that starts with prefix (non-empty) and its value, in key order (etcd's): 0 (*ret_n may be 0), or
- * errors as etcd_get()'s. At most limit keys (0: no limit); -E2BIG when there are more. */
+ * errors as etcd_get()'s. Read in pages of page keys (0: ETCD_RANGE_PAGE), so that no answer outgrows what
+ * the client takes; at most limit keys in all (0: no limit), -E2BIG when there are more. */
+#define ETCD_RANGE_PAGE 1000
 int etcd_get_prefix(const char *const *endpoints, size_t n_endpoints, const EtcdTls *tls, unsigned timeout_ms,
-                    const char *prefix, size_t limit, EtcdKeyValue **ret, size_t *ret_n);
+                    const char *prefix, size_t page, size_t limit, EtcdKeyValue **ret, size_t *ret_n);
 /* Writes keys[i] = values[i] (i < n) in one transaction, if guard_key was last written at guard_revision
  * (0: guard_key does not exist): compare and swap, so that two writers cannot both win. 0 written,
  * -ESTALE the guard had moved and nothing was written. */
@@ -133,9 +135,9 @@ char *etcd_initial_cluster(const EtcdMemberList *l, const char *self_name, const
 /* A RangeResponse for one key: its first kv (keys and values base64, revisions decimal strings); -ENOENT
  * when it has none, -EBADMSG when it is not one. */
 int etcd_parse_range(const char *body, size_t size, EtcdValue *ret);
-/* A RangeResponse's every kv (none: 0 with *ret_n 0); -E2BIG when "more" says that the limit cut it,
+/* A RangeResponse's every kv (none: 0 with *ret_n 0), and whether "more" says that its limit cut it;
  * -EBADMSG when it is not one. */
-int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size_t *ret_n);
+int etcd_parse_range_all(const char *body, size_t size, EtcdKeyValue **ret, size_t *ret_n, bool *ret_more);
 /* A TxnResponse: 1 when it succeeded, 0 when not ("succeeded" is left out when false), -EBADMSG. When it did
  * not, ret_reads[i] (i < n_reads) gets what its i-th response, a RangeResponse, holds (value NULL: no key). */
 int etcd_parse_txn(const char *body, size_t size, EtcdValue *ret_reads, size_t n_reads);

@@ -437,7 +437,7 @@ static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr 
                 return refuse(ret_reason, "bad hwaddr", -EINVAL);
         if (!peer)
                 return refuse(ret_reason, "auto_register: the address is outside the node network", -EPERM);
-        int r = inventory_auto_node_fits(inv, name, peer, ret_reason);
+        int r = inventory_auto_node_fits(inv, name, req->hwaddr, peer, ret_reason);
         if (r < 0)
                 return r;
         Role role = role_from_string(inventory_auto_role(inv));

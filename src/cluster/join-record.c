@@ -221,7 +221,7 @@ int registration_list_from_kvs(const EtcdKeyValue *kvs, size_t n, RegistrationLi
 int join_record_list(const JoinEtcd *e, RegistrationList *ret) {
         EtcdKeyValue *kvs = NULL;
         size_t n = 0;
-        int r = etcd_get_prefix(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, REGISTRY_NAME_PREFIX,
+        int r = etcd_get_prefix(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, REGISTRY_NAME_PREFIX, 0,
                                 REGISTRY_MAX, &kvs, &n);
         r = r ?: registration_list_from_kvs(kvs, n, ret);
         etcd_key_values_free(kvs, n);
@@ -265,12 +265,12 @@ int registration_list_merge(Inventory *inv, const RegistrationList *l, Registrat
                 int r;
                 if (!is_dns_label(reg->name) || ip_addr_parse(reg->ip, &ip) < 0 || mac_addr_normalize(reg->mac, mac) < 0)
                         reason = "not a name, an address and a MAC";
-                else if ((r = inventory_auto_node_fits(inv, reg->name, &ip, &reason)) >= 0) {
+                else if ((r = inventory_auto_node_fits(inv, reg->name, mac, &ip, &reason)) >= 0) {
                         r = inventory_add_auto_node(inv, reg->name, mac, &ip, NULL);
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0)
-                                reason = "not a name, an address and a MAC";
+                                reason = "auto_register: its role cannot be given";
                         else
                                 added++;
                 }
@@ -300,4 +300,23 @@ int join_secret_record_parse(const json_t *j, int64_t *ret_version, char **ret_s
         *ret_version = json_integer_value(v);
         *ret_secret = copy;
         return 0;
+}
+
+int join_record_secret_get(const JoinEtcd *e, int64_t *ret_version, char **ret_secret, int64_t *ret_revision) {
+        EtcdValue v = {};
+        *ret_version = *ret_revision = 0;
+        *ret_secret = NULL;
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
+        explicit_bzero(v.value, v.size);
+        r = join_secret_record_parse(record, ret_version, ret_secret);
+        if (r >= 0)
+                *ret_revision = v.mod_revision;
+        json_decref(record);
+        etcd_value_done(&v);
+        return r;
 }

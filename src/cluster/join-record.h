@@ -85,6 +85,10 @@ char *join_secret_record_format(int64_t version, const char *secret);
 /* A record back, as a JSON value (etcd's, or /v1/inventory's "join_secret"): 0, or -EBADMSG. *ret_secret
  * is freed with secret_free(). */
 int join_secret_record_parse(const json_t *j, int64_t *ret_version, char **ret_secret);
+/* The record in etcd: 0 with *ret_secret NULL and version and revision 0 when none was stored (the bundle's
+ * runs); else its version, its secret and the key's mod revision (the guard of the next store). Errors as
+ * etcd_get()'s, -EBADMSG for a record that is not one. */
+int join_record_secret_get(const JoinEtcd *e, int64_t *ret_version, char **ret_secret, int64_t *ret_revision);
 
 /* The registry as every node takes it in (docs/bootstrap.md "auto_register"): the machines the masters
  * registered, so that each node's /etc/hosts and the DNS zone know them. */

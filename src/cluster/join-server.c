@@ -432,56 +432,55 @@ static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *
  * ({"version": 0} before the first), and "registered": the machines auto_register named (join-record.h),
  * to a node that shows its own client certificate, as /v1/renew asks. It holds no more than the node's
  * image does and the node network shows: the inventory, names and addresses, no key. */
-static int inventory_answer(const JoinEtcd *e, json_t **ret, size_t *ret_n_registered, const char **ret_reason) {
+static bool registered_as(const RegistrationList *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].name, name))
+                        return true;
+        return false;
+}
+
+/* The answer, or an HTTP status and its reason: 503 for anything this master's etcd did not give (another
+ * master may: the node asks the next), 500 out of memory. */
+static int inventory_answer(const JoinEtcd *e, const Inventory *inv, const char *node, json_t **ret,
+                            size_t *ret_n_registered, const char **ret_reason) {
         EtcdValue v = {};
         RegistrationList l = {};
         _cleanup_(json_decrefp) json_t *doc = NULL;
+        _cleanup_secret_free_ char *secret = NULL;
+        int64_t version = 0, revision;
         int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, INVENTORY_KEY, &v);
         if (r == -ENOENT)
                 r = (doc = json_pack("{s:i}", "version", 0)) ? 0 : -ENOMEM;
         else if (r >= 0)
                 r = json_is_object(doc = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL)) ? 0 : -EBADMSG;
         etcd_value_done(&v);
-        if (r < 0) {
-                *ret_reason = r == -EAGAIN ? "no etcd answers" : r == -EBADMSG ? "the inventory in etcd is not JSON"
-                                                                             : "cannot read the inventory from etcd";
-                return r == -EAGAIN ? 503 : 500;
-        }
-        r = join_record_list(e, &l);
-        if (r < 0) {
-                *ret_reason = r == -EAGAIN ? "no etcd answers"
-                              : r == -E2BIG ? "the auto_register registry holds more machines than an answer carries"
-                                            : "cannot read the auto_register registry from etcd";
-                return r == -EAGAIN ? 503 : 500;
-        }
-        if (l.n_bad > 0)
+        if (r < 0)
+                *ret_reason = r == -EBADMSG ? "the inventory in etcd is not JSON" : "cannot read the inventory from etcd";
+        else if ((r = join_record_list(e, &l)) < 0)
+                *ret_reason = r == -E2BIG ? "the auto_register registry holds more machines than an answer carries"
+                                          : "cannot read the auto_register registry from etcd";
+        /* A rotated join secret, only to a node of the inventory or the registry (a machine taken out gets no
+         * new one): every node keeps the current one, to join again after it was off past its certificates'
+         * expiry. It holds no more than the node's image did. */
+        else if ((inventory_find_node(inv, node) || registered_as(&l, node)) &&
+                 (r = join_record_secret_get(e, &version, &secret, &revision)) < 0)
+                *ret_reason = "cannot read the join secret from etcd";
+        if (r == -EAGAIN)
+                *ret_reason = "no etcd answers";
+        if (r >= 0 && l.n_bad > 0)
                 log_warning("join: %zu records under %s are not clusterboot's: left out", l.n_bad, REGISTRY_NAME_PREFIX);
+        if (r >= 0 && json_object_set_new(doc, "registered", registration_list_to_json(&l)) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && secret &&
+            json_object_set_new(doc, "join_secret", json_pack("{s:I,s:s}", "version", (json_int_t) version, "secret",
+                                                              secret)) < 0)
+                r = -ENOMEM;
         *ret_n_registered = l.n;
-        r = json_object_set_new(doc, "registered", registration_list_to_json(&l));
         registration_list_done(&l);
-        if (r < 0) {
-                *ret_reason = "cannot make the answer";
-                return 500;
-        }
-        /* A rotated join secret: every node keeps the current one, to join again after it was off past its
-         * certificates' expiry. It holds no more than the node's image did. */
-        r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
-        if (r >= 0) {
-                json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
-                int64_t version;
-                _cleanup_secret_free_ char *secret = NULL;
-                r = join_secret_record_parse(record, &version, &secret);
-                if (r >= 0) /* takes record, on failure too */
-                        r = json_object_set_new(doc, "join_secret", record) < 0 ? -ENOMEM : 0;
-                else
-                        json_decref(record);
-                explicit_bzero(v.value, v.size);
-                etcd_value_done(&v);
-        }
-        if (r < 0 && r != -ENOENT) {
-                *ret_reason = r == -EAGAIN ? "no etcd answers" : "cannot read the join secret from etcd";
-                return r == -EAGAIN ? 503 : 500;
-        }
+        if (r == -ENOMEM)
+                *ret_reason = "out of memory";
+        if (r < 0)
+                return r == -ENOMEM ? 500 : 503;
         *ret = TAKE_PTR(doc);
         return 0;
 }
@@ -511,7 +510,7 @@ static void handle_inventory(JoinServer *s, struct evhttp_request *req, const ch
         }
         size_t n_registered = 0;
         _cleanup_(json_decrefp) json_t *doc = NULL;
-        int status = inventory_answer(&e, &doc, &n_registered, &reason);
+        int status = inventory_answer(&e, s->inv, node, &doc, &n_registered, &reason);
         /* May hold the join secret. */
         _cleanup_secret_free_ char *out = status == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
         if (!out) {

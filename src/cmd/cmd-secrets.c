@@ -82,24 +82,6 @@ static int secrets_init(const Options *o) {
 
 #define ROTATE_TIMEOUT_MS 5000
 
-/* The join secret the cluster runs now: its version in etcd (0: the bundle's, never rotated) and the key's
- * revision, the guard of the next store. */
-static int stored_join_secret(const JoinEtcd *e, int64_t *ret_version, int64_t *ret_revision) {
-        EtcdValue v = {};
-        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
-        *ret_version = *ret_revision = 0;
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        _cleanup_(json_decrefp) json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
-        _cleanup_secret_free_ char *old = NULL;
-        explicit_bzero(v.value, v.size);
-        *ret_revision = v.mod_revision;
-        etcd_value_done(&v);
-        return join_secret_record_parse(record, ret_version, &old);
-}
-
 /* secrets rotate join-secret, on a master: a new join secret, stored in etcd as the next version (compare
  * and swap: two rotations at once cannot both win), then into this master's bundle and image file, and its
  * join service restarted with it. The other nodes take it at their next sync. */
@@ -107,7 +89,7 @@ static int rotate_join_secret(const Options *o, const Inventory *inv, const Node
         CmdEtcd etcd = {};
         RenderSet set = {};
         const RenderedFile *failed = NULL;
-        _cleanup_secret_free_ char *secret = NULL, *record = NULL;
+        _cleanup_secret_free_ char *secret = NULL, *record = NULL, *old = NULL;
         int64_t version, revision;
         if (!node->roles[ROLE_MASTER]) {
                 log_error("node '%s' is no master: the join secret is rotated on a master, which stores it in the "
@@ -120,7 +102,9 @@ static int rotate_join_secret(const Options *o, const Inventory *inv, const Node
                 return EXIT_FAILED;
         }
         const JoinEtcd e = { (const char *const *) etcd.endpoints, etcd.n, &etcd.tls, ROTATE_TIMEOUT_MS };
-        int r = stored_join_secret(&e, &version, &revision);
+        int r = join_record_secret_get(&e, &version, &old, &revision);
+        if (r >= 0 && version == INT64_MAX)
+                r = -EOVERFLOW;
         if (r == -EBADMSG)
                 log_error("%s in etcd is not a join secret clusterboot stored; nothing changed", JOIN_SECRET_KEY);
         else if (r < 0)
@@ -139,7 +123,7 @@ static int rotate_join_secret(const Options *o, const Inventory *inv, const Node
                         log_error_errno(r, "cannot store the join secret in etcd: %m");
         }
         /* From here the cluster runs the new one: this master's files follow, as its sync would make them. */
-        r = r ?: cmd_join_secret_files(o, secret, &set);
+        r = r ?: cmd_join_secret_files(o, secret, version + 1, &set);
         r = r ?: render_set_write(&set, o->root, o->dry_run, NULL, NULL, &failed);
         if (r < 0 && failed)
                 log_error_errno(r, "cannot write %s: %m (the next sync writes it)", failed->path);
@@ -168,7 +152,7 @@ static int rotate_join_secret(const Options *o, const Inventory *inv, const Node
                        "the bundle's new join-secret (copy %s from a master into your --secrets DIR).\n",
                        SECRETS_BUNDLE_DIR "/join-secret");
         }
-        render_set_done(&set);
+        render_set_wipe(&set);
         cmd_etcd_done(&etcd);
         return r == -EAGAIN ? EXIT_TEMPFAIL : r < 0 ? EXIT_FAILED : EXIT_DONE;
 }
@@ -181,7 +165,7 @@ int cmd_secrets(int argc, char **argv, const Options *o) {
         if (streq(argv[0], "rotate")) {
                 log_error("secrets rotate %s: only the join secret is rotated in a running cluster ('secrets rotate "
                           "join-secret'); the rest with 'secrets init --rotate ITEM' and a reinstall",
-                          argc == 2 ? argv[1] : "needs an item:");
+                          argc == 2 ? argv[1] : "needs an item");
                 return EXIT_USAGE;
         }
         log_error("unknown secrets command '%s'%s; the ones there are: init, rotate join-secret", argv[0],

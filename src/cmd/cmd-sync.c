@@ -50,21 +50,6 @@ static void taken_done(Taken *t) {
         *t = (Taken) {};
 }
 
-/* The rotated join secret in etcd, if there is one: 0 (none: *ret_secret stays NULL), or etcd's errors, or
- * -EBADMSG. */
-static int join_secret_get(const JoinEtcd *e, Taken *t) {
-        EtcdValue v = {};
-        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, JOIN_SECRET_KEY, &v);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        _cleanup_(json_decrefp) json_t *record = json_loadb(v.value, v.size, JSON_REJECT_DUPLICATES, NULL);
-        explicit_bzero(v.value, v.size);
-        etcd_value_done(&v);
-        return join_secret_record_parse(record, &t->join_secret_version, &t->join_secret);
-}
-
 /* A master reads etcd itself: the stored inventory, the auto_register registry and the join secret. 0
  * with nothing taken when it is no master (or not yet one with its etcd client certificate), 1 when it read,
  * < 0 (logged) when etcd failed it. */
@@ -76,7 +61,8 @@ static int fetch_from_etcd(const Options *o, const Inventory *inv, const Node *n
         const JoinEtcd e = { (const char *const *) etcd.endpoints, etcd.n, &etcd.tls, SYNC_TIMEOUT_MS };
         int r = inventory_store_get(e.endpoints, e.n_endpoints, e.tls, e.timeout_ms, report, &t->stored);
         r = r ?: join_record_list(&e, &t->registered);
-        r = r ?: join_secret_get(&e, t);
+        int64_t revision;
+        r = r ?: join_record_secret_get(&e, &t->join_secret_version, &t->join_secret, &revision);
         if (r < 0)
                 taken_done(t);
         if (r >= 0)
@@ -525,12 +511,15 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                 goto finish;
         }
 
-        /* The inventory first, then what it renders: a run that dies between them renders the same again. */
+        /* The inventory first, then what it renders: a run that dies between them renders the same again.
+         * Before the first apply, the installed inventory is where it is already. */
         const RenderedFile *failed = NULL;
-        r = cmd_inventory_files(stored->inv, &files);
-        r = r ?: (taken.join_secret ? cmd_join_secret_files(o, taken.join_secret, &files) : 0);
+        bool applied = stored->version > 0;
+        r = applied ? cmd_inventory_files(stored->inv, &files) : 0;
+        r = r ?: (taken.join_secret ? cmd_join_secret_files(o, taken.join_secret, taken.join_secret_version, &files)
+                                    : 0);
         r = r ?: render_set_write(&files, o->root, o->dry_run, on_inventory_write, (void *) o, &failed);
-        r = r ?: cmd_remove_stale_inventory(o, &files);
+        r = r ?: (applied ? cmd_remove_stale_inventory(o, &files) : 0);
         if (r < 0) {
                 log_error_errno(r, "cannot write the inventory to %s: %m", failed ? failed->path : CLUSTER_CONFIG_DIR);
                 r = EXIT_FAILED;
@@ -568,10 +557,11 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
                         goto finish;
                 }
         }
-        k = o->root ? 0 : sync_node_labels(o, node, self);
-        int t = o->root ? 0 : sync_cluster_taints(o, installed, stored->inv, self);
-        int e = sync_etcd_members(o, stored->inv, self, stored->version);
-        int m = sync_ceph_mons(o, stored->inv, self, stored->version);
+        /* What follows an apply; before the first, the cluster is as the image made it. */
+        k = o->root || !applied ? 0 : sync_node_labels(o, node, self);
+        int t = o->root || !applied ? 0 : sync_cluster_taints(o, installed, stored->inv, self);
+        int e = applied ? sync_etcd_members(o, stored->inv, self, stored->version) : 0;
+        int m = applied ? sync_ceph_mons(o, stored->inv, self, stored->version) : 0;
         if (e < 0 || m < 0 || k < 0 || t < 0) {
                 /* The rest is done; the next run tries the labels, the taints and the membership again. */
                 r = EXIT_TEMPFAIL;
@@ -585,7 +575,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         r = EXIT_DONE;
 finish:
         strv_free_n(paths, n_paths);
-        render_set_done(&files);
+        render_set_wipe(&files); /* it may hold the join secret */
         report_done(&report);
         taken_done(&taken);
         return r;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -213,25 +214,36 @@ int cmd_inventory_files(const Inventory *inv, RenderSet *set) {
         return r;
 }
 
-int cmd_join_secret_files(const Options *o, const char *secret, RenderSet *set) {
+int cmd_join_secret_files(const Options *o, const char *secret, int64_t version, RenderSet *set) {
         static const char *const kept[] = { JOIN_SECRET_PATH, SECRETS_BUNDLE_DIR "/join-secret" };
+        _cleanup_free_ char *version_path = path_join_root(o->root, JOIN_SECRET_VERSION_PATH), *had = NULL;
+        size_t size;
+        if (!version_path)
+                return -ENOMEM;
+        if (read_full_file(version_path, 64, &had, &size) >= 0 && strtoll(had, NULL, 10) > version)
+                return 0;
+        size_t n = set->n;
         for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
                 _cleanup_free_ char *path = path_join_root(o->root, kept[i]);
                 if (!path)
                         return -ENOMEM;
                 if (access(path, F_OK) < 0)
                         continue;
+                /* One buffer of the right size: no copy of the secret left behind by a realloc. */
                 StrBuf b = {};
-                int r = strbuf_append(&b, secret);
-                r = r ?: strbuf_append(&b, "\n");
+                int r = strbuf_printf(&b, "%s\n", secret);
                 r = r ?: render_set_add(set, kept[i], 0600, &b);
-                if (b.s)
-                        explicit_bzero(b.s, b.len);
                 strbuf_done(&b);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        if (set->n == n)
+                return 0;
+        StrBuf v = {};
+        int r = strbuf_printf(&v, "%" PRId64 "\n", version);
+        r = r ?: render_set_add(set, JOIN_SECRET_VERSION_PATH, 0644, &v);
+        strbuf_done(&v);
+        return r;
 }
 
 /* Inventory files in the tree that the source no longer has: a node removed from the cluster would otherwise

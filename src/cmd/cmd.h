@@ -171,10 +171,13 @@ void cmd_etcd_done(CmdEtcd *a);
  * cluster.yaml 0600 when it holds the bootstrap token, the rest 0644. */
 typedef struct RenderSet RenderSet;
 int cmd_inventory_files(const Inventory *inv, RenderSet *set);
-/* The cluster's join secret where this node keeps one, for set: its image's (JOIN_SECRET_PATH: to join again
- * after it was off past its certificates' expiry) and its bundle's (a master's join service answers with it;
- * clusterboot-join.service reads it at its start). 0600; a file this node does not have is not made. */
-int cmd_join_secret_files(const Options *o, const char *secret, RenderSet *set);
+/* The cluster's join secret of that version where this node keeps one, for set: its image's
+ * (JOIN_SECRET_PATH: to join again after it was off past its certificates' expiry) and its bundle's (a
+ * master's join service answers with it; clusterboot-join.service reads it at its start), 0600; a file this
+ * node does not have is not made. With them JOIN_SECRET_VERSION_PATH, the version they hold: never one older
+ * than the node has (a sync that read etcd before a rotation on this node does not undo it), 0 then. */
+#define JOIN_SECRET_VERSION_PATH STATE_DIR "/join-secret-version"
+int cmd_join_secret_files(const Options *o, const char *secret, int64_t version, RenderSet *set);
 /* Removes the node and service files under --root's CLUSTER_CONFIG_DIR that set does not have (a node taken
  * out of the inventory), saying so; with --dry-run only says. */
 int cmd_remove_stale_inventory(const Options *o, const RenderSet *set);

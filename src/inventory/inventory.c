@@ -592,25 +592,40 @@ char *inventory_auto_name(const Inventory *inv, const char *mac) {
                          norm[12], norm[13], norm[15], norm[16]);
 }
 
-int inventory_auto_node_fits(const Inventory *inv, const char *name, const IpAddr *ip, const char **ret_reason) {
+static bool node_has_mac(const Node *n, const char *mac) {
+        for (size_t i = 0; i < n->n_macs; i++)
+                if (streq(n->macs[i], mac))
+                        return true;
+        return false;
+}
+
+int inventory_auto_node_fits(const Inventory *inv, const char *name, const char *mac, const IpAddr *ip,
+                             const char **ret_reason) {
         const char *reason = NULL;
+        char norm[18];
         int r = 0;
         if (!inv->cluster.auto_register.enabled.v)
                 reason = "auto_register is off", r = -EPERM;
         else if (inventory_find_node(inv, name))
                 reason = "auto_register: the name is a node of the inventory", r = -EEXIST;
+        else if (mac && mac_addr_normalize(mac, norm) < 0)
+                reason = "bad hwaddr", r = -EINVAL;
         else if (ip && (!inv->node_cidr_valid || !ip_prefix_contains(&inv->node_cidr, ip)))
                 reason = "auto_register: the address is outside the node network", r = -EPERM;
-        for (size_t i = 0; ip && r == 0 && i < inv->n_nodes; i++)
-                if (inv->nodes[i].ip_valid && ip_addr_cmp(&inv->nodes[i].ip, ip) == 0)
+        for (size_t i = 0; r == 0 && i < inv->n_nodes; i++) {
+                const Node *n = inv->nodes + i;
+                if (ip && n->ip_valid && ip_addr_cmp(&n->ip, ip) == 0)
                         reason = "auto_register: the address is an inventory node's", r = -EEXIST;
-        if (ret_reason)
+                else if (mac && !n->auto_name && node_has_mac(n, norm))
+                        reason = "auto_register: the MAC is an inventory node's", r = -EEXIST;
+        }
+        if (r < 0 && ret_reason)
                 *ret_reason = reason;
         return r;
 }
 
 int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret) {
-        int r = inventory_auto_node_fits(inv, name, ip, NULL);
+        int r = inventory_auto_node_fits(inv, name, mac, ip, NULL);
         if (r < 0)
                 return r;
         Role role = role_from_string(inventory_auto_role(inv));

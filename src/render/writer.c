@@ -56,6 +56,7 @@ static WriteResult compare(const char *full, const RenderedFile *f, gid_t gid) {
         if (read_full_file(full, f->size, &data, &size) < 0)
                 return WRITE_UPDATED;
         bool same = size == f->size && memcmp(data, f->content, size) == 0;
+        explicit_bzero(data, size); /* it may be a key */
         free(data);
         return same ? WRITE_UNCHANGED : WRITE_UPDATED;
 }

@@ -378,8 +378,11 @@ check "sync on worker-01 takes it from a master's join service: node-aabbcc in i
 grep -q "client 10.20.0.21 node worker-01: inventory version 0, 1 auto-registered machines and join secret version 0 served" "$work/serve.log" &&
         ok "... the join service logged what it served" || not_ok "... the join service logged what it served" "$work/serve.log"
 stamp_w1=$(stat -c %y "$w1/etc/hosts")
-csync worker-01 "$work/sync-w1b.out" --inventory "$inv" --node worker-01 --root "$w1" >/dev/null
-check "sync on worker-01 again: /etc/hosts not rewritten" "$work/sync-w1b.out" test "$stamp_w1" = "$(stat -c %y "$w1/etc/hosts")"
+again_w1() {
+        csync worker-01 "$work/sync-w1b.out" --inventory "$inv" --node worker-01 --root "$w1" &&
+                [ "$stamp_w1" = "$(stat -c %y "$w1/etc/hosts")" ]
+}
+check "sync on worker-01 again: /etc/hosts not rewritten" "$work/sync-w1b.log" again_w1
 kubelet_cert node-aabbcc "$u" >"$work/kcu.log" 2>&1 || not_ok "node-aabbcc's kubelet client certificate" "$work/kcu.log"
 sync_u() {
         csync unknown "$work/sync-u.out" --inventory "$u/etc/cluster-config" --root "$u" && known "$u" &&
@@ -391,9 +394,11 @@ check "sync on the registered machine itself (its name from its facts): it and w
 etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/name/node-aabbcc >"$work/del.log" 2>&1 &&
         etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/address/10.20.0.50 >>"$work/del.log" 2>&1 ||
         not_ok "delete node-aabbcc's records" "$work/del.log"
-csync worker-01 "$work/sync-w1c.out" --inventory "$inv" --node worker-01 --root "$w1" >/dev/null
-forgot() { ! grep -q node-aabbcc "$w1/etc/hosts" && grep -qP '^10\.20\.0\.22\tworker-02' "$w1/etc/hosts"; }
-check "its records deleted, sync on worker-01 drops node-aabbcc from /etc/hosts" "$work/sync-w1c.out" forgot
+forgot() {
+        csync worker-01 "$work/sync-w1c.out" --inventory "$inv" --node worker-01 --root "$w1" &&
+                ! grep -q node-aabbcc "$w1/etc/hosts" && grep -qP '^10\.20\.0\.22\tworker-02' "$w1/etc/hosts"
+}
+check "its records deleted, sync on worker-01 drops node-aabbcc from /etc/hosts" "$work/sync-w1c.log" forgot
 csync unknown "$work/sync-u2.out" --inventory "$u/etc/cluster-config" --root "$u" >/dev/null
 rc=$?
 if [ "$rc" = 1 ] && grep -q "auto-registered machine that the masters' registry does not hold any more" "$work/sync-u2.out"; then

@@ -8,6 +8,7 @@
  *     health                     /health of the first endpoint
  *     get KEY                    "<mod_revision> <version> <value>"
  *     put-if KEY REV VALUE       KEY = VALUE if KEY was last written at REV (0: it does not exist)
+ *     prefix PREFIX PAGE LIMIT   every key under PREFIX, read PAGE keys at a time: "<key> <value>" each
  *
  * Exit status: 0, 75 -EAGAIN (EX_TEMPFAIL), 3 -ENOENT, 4 -EEXIST, 5 -EACCES, 6 -EALREADY, 7 -ENOKEY, 8 -ESTALE,
  * 2 usage, 1 anything else; the error goes to stderr. */
@@ -140,6 +141,16 @@ static int run(const char *verb, char **args, size_t n_args, const char *const *
         if (streq(verb, "put-if") && n_args == 3 && parse_u64(args[1], &id) && id <= INT64_MAX) {
                 const char *keys[] = { args[0] }, *values[] = { args[2] };
                 return etcd_put_if(eps, n_eps, tls, timeout_ms, args[0], (int64_t) id, keys, values, 1);
+        }
+        uint64_t page, limit;
+        if (streq(verb, "prefix") && n_args == 3 && parse_u64(args[1], &page) && parse_u64(args[2], &limit)) {
+                EtcdKeyValue *kvs = NULL;
+                size_t n = 0;
+                r = etcd_get_prefix(eps, n_eps, tls, timeout_ms, args[0], page, limit, &kvs, &n);
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        printf("%s %s\n", kvs[i].key, kvs[i].value.value);
+                etcd_key_values_free(kvs, n);
+                return r == -E2BIG ? -ESTALE : r; /* 8: more than LIMIT */
         }
         if (streq(verb, "health") && n_args == 0)
                 return etcd_endpoint_health(eps[0], tls, timeout_ms);

@@ -9,6 +9,7 @@
 #include "etcd-client.h"
 #include "inventory-store.h"
 #include "join-record.h"
+#include "secret-formats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,13 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int64_t version;
         char *secret = NULL;
         if (join_secret_record_parse(json_object_get(answer, "join_secret"), &version, &secret) >= 0)
-                free(secret);
+                secret_free(secret);
         json_decref(answer);
         decode(body, size, have ? &reg : NULL);
         registration_list_done(&reg);
         EtcdKeyValue *kvs = NULL;
         size_t n_kvs = 0;
-        if (etcd_parse_range_all(body, size, &kvs, &n_kvs) >= 0) {
+        bool more;
+        if (etcd_parse_range_all(body, size, &kvs, &n_kvs, &more) >= 0) {
                 if (registration_list_from_kvs(kvs, n_kvs, &reg) >= 0)
                         registration_list_done(&reg);
                 etcd_key_values_free(kvs, n_kvs);

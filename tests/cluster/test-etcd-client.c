@@ -315,31 +315,37 @@ static const char range_prefix_more[] =
 TEST(test_parse_range_all) {
         EtcdKeyValue *kvs = NULL;
         size_t n = 0;
-        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix), &kvs, &n), 0);
+        bool more = true;
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix), &kvs, &n, &more), 0);
         ASSERT_INT_EQ(n, 2);
+        ASSERT_TRUE(!more);
         ASSERT_STREQ(kvs[0].key, "/clusterboot/registry/name/node-aabbcc");
         ASSERT_STREQ(kvs[1].key, "/clusterboot/registry/name/node-ddeeff");
         ASSERT_TRUE(strstr(kvs[1].value.value, "\"ip\":\"10.20.0.51\"") != NULL);
         ASSERT_INT_EQ(kvs[1].value.mod_revision, 3);
         etcd_key_values_free(kvs, n);
-        kvs = NULL;
-        /* Cut by the limit: the caller must not take a part for the whole. */
-        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix_more), &kvs, &n), -E2BIG);
-        ASSERT_NULL(kvs);
+        /* Cut by the limit: the first page, and "more" says so. */
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_prefix_more), &kvs, &n, &more), 0);
+        ASSERT_INT_EQ(n, 1);
+        ASSERT_TRUE(more);
+        ASSERT_STREQ(kvs[0].key, "/clusterboot/registry/name/node-aabbcc");
+        etcd_key_values_free(kvs, n);
         /* No key under the prefix: "kvs" is left out. */
-        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_none), &kvs, &n), 0);
+        ASSERT_INT_EQ(etcd_parse_range_all(STR(range_none), &kvs, &n, &more), 0);
         ASSERT_INT_EQ(n, 0);
+        ASSERT_TRUE(!more);
         etcd_key_values_free(kvs, n);
         static const char *const bad[] = {
                 "{}",
                 "{\"header\":{},\"kvs\":{}}",
                 "{\"header\":{},\"more\":\"no\"}",
+                "{\"header\":{},\"more\":true}", /* cut, yet nothing: a paged read would never end */
                 "{\"header\":{},\"kvs\":[{\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}", /* no key */
                 "{\"header\":{},\"kvs\":[{\"key\":\"\",\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}",
                 "{\"header\":{},\"kvs\":[{\"key\":\"YQBi\",\"value\":\"aGk=\",\"mod_revision\":\"1\",\"version\":\"1\"}]}", /* a\0b */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                if (etcd_parse_range_all(STR(bad[i]), &kvs, &n) != -EBADMSG)
+                if (etcd_parse_range_all(STR(bad[i]), &kvs, &n, &more) != -EBADMSG)
                         TAP_FAIL("range answer %s was not refused", bad[i]);
 }
 

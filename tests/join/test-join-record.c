@@ -204,7 +204,8 @@ static const char *const fleet[] = {
         "    roles: [master]\n"
         "  - name: worker-01\n"
         "    ip: 192.168.50.21\n"
-        "    roles: [worker]\n",
+        "    roles: [worker]\n"
+        "    mac_addresses: [\"52:54:00:00:00:21\"]\n",
         NULL,
 };
 
@@ -223,6 +224,7 @@ TEST(test_merge) {
                 { "edge-000010", "52:54:00:00:00:10", "192.168.50.10" }, /* master-01's address */
                 { "edge-000011", "52:54:00:00:00:11", "10.0.0.7" },      /* outside node_cidr */
                 { "edge-000012", "52:54:00:00:00:12", "not-an-ip" },
+                { "edge-000021", "52:54:00:00:00:21", "192.168.50.61" }, /* worker-01's MAC: its node file came later */
                 { "edge-ddeeff", "52:54:00:dd:ee:ff", "192.168.50.51" },
         };
         RegistrationList l = { items, ELEMENTSOF(items), 0 };
@@ -231,7 +233,8 @@ TEST(test_merge) {
         ASSERT_STREQ(said, "worker-01: auto_register: the name is a node of the inventory\n"
                            "edge-000010: auto_register: the address is an inventory node's\n"
                            "edge-000011: auto_register: the address is outside the node network\n"
-                           "edge-000012: not a name, an address and a MAC\n");
+                           "edge-000012: not a name, an address and a MAC\n"
+                           "edge-000021: auto_register: the MAC is an inventory node's\n");
         const Node *n = inventory_find_node(inv, "edge-aabbcc");
         ASSERT_NOT_NULL(n);
         ASSERT_TRUE(n->auto_name && n->ip_valid && n->roles[ROLE_WORKER] && !n->roles[ROLE_MASTER]);
