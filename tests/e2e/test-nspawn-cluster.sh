@@ -22,7 +22,7 @@
 #      through the join service and hold no bundle and no CA key; each node's step markers. After the checks:
 #      certificate renewal (clusterboot-renew.service, as its timer starts it): `status` clean on every node;
 #      on master-03 (bundle) nothing due, then after `pki renew` etcd, the API server and its clients restart
-#      one at a time and serve the new certificates; on worker-01 (no bundle) the same through master-01's
+#      one at a time and serve the new certificates; on worker-01 (no bundle) the same through a master's
 #      join service by the kubelet's client certificate. Then day two: `apply` on master-01 of the inventory
 #      with a worker added and labels changed, clusterboot-sync.service on every node (/etc/hosts, CoreDNS,
 #      only the kubelet whose labels changed restarts, its Node labelled), and back to the image's inventory
@@ -753,7 +753,7 @@ EOF
 # Certificates that renew themselves, after the cluster's checks of scenario 1 (so that the restarts cannot
 # disturb them): on master-03, which received the bundle, clusterboot-renew.service (what its timer starts)
 # with nothing due, then after `pki renew` made every certificate new (as a third of their life left would);
-# on worker-01, which has no bundle under the join policy, the same through master-01's join service by the
+# on worker-01, which has no bundle under the join policy, the same through a master's join service by the
 # kubelet's client certificate. Results to $work/s1/renew/.
 renew_run() { # MACHINE NAME: start clusterboot-renew.service, its result and its journal of this run into NAME.*
     local w=$work/s1/renew since
@@ -831,7 +831,10 @@ late_checks_s1() {
     nspawn_exec worker-01 sh -c 'openssl x509 -noout -serial -in /etc/mosquitto/certs/server.crt
         echo | openssl s_client -connect "$1:$2" 2>/dev/null | openssl x509 -noout -serial' \
         sh "${ip[worker-01]}" "$(checks_plan_get 'd["mqtt"]["tls_port"]')" >"$w/worker-serials" 2>&1
-    nspawn_exec master-01 journalctl -u clusterboot-join.service -o cat --no-pager >"$w/join-master-01.log" 2>&1
+    # The node asks the masters from a random one on (join_node_urls): each master's join service's journal.
+    for m in master-01 master-02 master-03; do
+        nspawn_exec "$m" journalctl -u clusterboot-join.service -o cat --no-pager >"$w/join-$m.log" 2>&1
+    done
     sync_s1
 }
 # Day two, after the renewal: `apply` on master-01 of the inventory with worker-04 added (a worker with no
@@ -989,8 +992,12 @@ renew_worker() { # through the join service, by the kubelet's client certificate
         return 1
     grep -qx 'Result=success' "$w/worker-after-renew.start" &&
         [ "$(sed -n 1p "$w/worker-serials")" = "$(sed -n 2p "$w/worker-serials")" ] || return 1
-    grep -q 'node worker-01: renewed certificates \[.*\] (by its client certificate)' "$w/join-master-01.log" ||
-        { echo "master-01's join service did not log the renewal"; return 1; }
+    # The master whose join service renewed it, by the URL it names, logged who asked.
+    local url by=""
+    url=$(grep -o 'through the join service of https://[0-9.]*' "$w/worker-pki-renew.out" | head -n 1)
+    for m in master-01 master-02 master-03; do [ "${url##*//}" = "${ip[$m]}" ] && by=$m; done
+    [ -n "$by" ] && grep -q 'node worker-01: renewed certificates \[.*\] (by its client certificate)' "$w/join-$by.log" ||
+        { echo "the join service that renewed it (${by:-none named: $url}) did not log the renewal"; return 1; }
 }
 
 if wanted 1; then
@@ -1017,7 +1024,7 @@ if wanted 1; then
         renew_nothing_due
     check "scenario 1: after pki renew on master-03, clusterboot-renew.service restarts etcd, the API server and its clients one at a time; they serve the new certificates; a second run restarts nothing" \
         renew_restarts -- "$(rep $s master-03)/etcd.log"
-    check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service renews through master-01's join service by the kubelet's client certificate: nothing due, then after pki renew the kubelet, kube-proxy and mosquitto restart; mosquitto serves the new certificate" \
+    check "scenario 1: on worker-01 (the join policy: no bundle) clusterboot-renew.service renews through a master's join service by the kubelet's client certificate: nothing due, then after pki renew the kubelet, kube-proxy and mosquitto restart; mosquitto serves the new certificate" \
         renew_worker -- "$(rep $s worker-01)/mosquitto.log"
     check "scenario 1: apply on master-01 of the inventory with worker-04 added and worker-01's labels changed: stored in etcd as version 1" \
         apply_stored apply-1.out 1
