@@ -43,7 +43,7 @@ void node_host_names(const Inventory *inv, const Node *n, NodeHostNames *ret);
 char *inventory_auto_name(const Inventory *inv, const char *mac);
 /* The role an auto-registered machine gets: cluster.auto_register.role, "worker" when not given. */
 const char *inventory_auto_role(const Inventory *inv);
-/* Whether an auto-registered machine with this MAC (NULL: not checked) may be name at ip (NULL: not known
+/* Whether an auto-registered machine with this MAC (NULL: not checked) may be named name, at ip (NULL: not known
  * yet) in inv: 0, or -EPERM (auto_register is off, or ip is outside node_cidr), -EEXIST (the name, the MAC
  * or ip is a node's) or -EINVAL (not a MAC), with the reason in *ret_reason (untouched on success). The join
  * service's rule when it registers one, and every node's when it takes the registry in. */
