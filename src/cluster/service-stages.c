@@ -121,7 +121,7 @@ static int make_monmap(BootstrapContext *c, const char *conf, const char *path) 
 }
 
 int bootstrap_ceph_mon(BootstrapContext *c) {
-        _cleanup_free_ char *rel = strprintf(CEPH_DATA_DIR "/mon/ceph-%s", c->node->name);
+        _cleanup_free_ char *rel = strprintf(CEPH_MON_STORE_PREFIX "%s", c->node->name);
         _cleanup_free_ char *data = rel ? path_join_root(c->root, rel) : NULL;
         _cleanup_free_ char *tmp = data ? strprintf("%s.mkfs", data) : NULL;
         _cleanup_free_ char *monmap = data ? strprintf("%s.monmap", data) : NULL;

@@ -62,17 +62,6 @@ static void on_write(const RenderedFile *f, WriteResult res, void *userdata) {
                 printf("  %s%s %s\n", o->dry_run ? "would be " : "", write_result_to_string(res), f->path);
 }
 
-/* The join policy: the image carries the join secret alone. */
-static int add_join_secret(RenderSet *set, const char *secret) {
-        StrBuf b = {};
-        int r = strbuf_printf(&b, "%s\n", secret);
-        r = r ?: render_set_add(set, JOIN_SECRET_PATH, 0600, &b);
-        if (b.s)
-                OPENSSL_cleanse(b.s, b.len);
-        strbuf_done(&b);
-        return r;
-}
-
 /* Without a bundle: the join secret the image has already (installing again changes nothing), or a new one.
  * The first master makes the cluster's bundle around it at its first boot. */
 static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
@@ -88,7 +77,7 @@ static int keep_or_make_join_secret(const Options *o, RenderSet *set) {
                           JOIN_SECRET_PATH);
         else if (r < 0)
                 log_error_errno(r, "cannot read or make the join secret %s: %m", JOIN_SECRET_PATH);
-        r = r ?: add_join_secret(set, secret);
+        r = r ?: cmd_add_join_secret(set, JOIN_SECRET_PATH, secret);
         secret_free(secret);
         return r;
 }
@@ -135,7 +124,7 @@ int cmd_install(int argc, char **argv, const Options *o) {
                 else if (o->embedded && (r = bundle_collect(o->secrets, SECRETS_BUNDLE_DIR, &set)) < 0)
                         log_error_errno(r, "cannot read the secrets bundle %s: %m", o->secrets);
                 else if (!o->embedded)
-                        r = add_join_secret(&set, b.join_secret);
+                        r = cmd_add_join_secret(&set, JOIN_SECRET_PATH, b.join_secret);
                 bundle_done(&b);
         } else if (r >= 0)
                 r = keep_or_make_join_secret(o, &set);

@@ -229,7 +229,7 @@ static int sync_etcd_members(const Options *o, const Inventory *inv, const Node 
 static int sync_ceph_mons(const Options *o, const Inventory *inv, const Node *self, int64_t version) {
         if (!inv->services[SERVICE_CEPH] || !self->roles[ROLE_CEPH_MON])
                 return 0;
-        _cleanup_free_ char *store = strprintf("%s" CEPH_DATA_DIR "/mon/ceph-%s", strempty(o->root), self->name);
+        _cleanup_free_ char *store = strprintf("%s" CEPH_MON_STORE_PREFIX "%s", strempty(o->root), self->name);
         if (!store)
                 return log_error_errno(-ENOMEM, "out of memory");
         if (access(store, F_OK) < 0)

@@ -214,6 +214,17 @@ int cmd_inventory_files(const Inventory *inv, RenderSet *set) {
         return r;
 }
 
+int cmd_add_join_secret(RenderSet *set, const char *path, const char *secret) {
+        /* One buffer of the right size: no copy of the secret left behind by a realloc. */
+        StrBuf b = {};
+        int r = strbuf_printf(&b, "%s\n", secret);
+        r = r ?: render_set_add(set, path, 0600, &b);
+        if (b.s) /* not taken: an error */
+                explicit_bzero(b.s, b.len);
+        strbuf_done(&b);
+        return r;
+}
+
 int cmd_join_secret_files(const Options *o, const char *secret, int64_t version, RenderSet *set) {
         static const char *const kept[] = { JOIN_SECRET_PATH, SECRETS_BUNDLE_DIR "/join-secret" };
         _cleanup_free_ char *version_path = path_join_root(o->root, JOIN_SECRET_VERSION_PATH), *had = NULL;
@@ -229,11 +240,7 @@ int cmd_join_secret_files(const Options *o, const char *secret, int64_t version,
                         return -ENOMEM;
                 if (access(path, F_OK) < 0)
                         continue;
-                /* One buffer of the right size: no copy of the secret left behind by a realloc. */
-                StrBuf b = {};
-                int r = strbuf_printf(&b, "%s\n", secret);
-                r = r ?: render_set_add(set, kept[i], 0600, &b);
-                strbuf_done(&b);
+                int r = cmd_add_join_secret(set, kept[i], secret);
                 if (r < 0)
                         return r;
         }

@@ -177,6 +177,8 @@ int cmd_inventory_files(const Inventory *inv, RenderSet *set);
  * node does not have is not made. With them JOIN_SECRET_VERSION_PATH, the version they hold: never one older
  * than the node has (a sync that read etcd before a rotation on this node does not undo it), 0 then. */
 #define JOIN_SECRET_VERSION_PATH STATE_DIR "/join-secret-version"
+/* A join secret file at path for set: the secret and a newline, 0600, from one buffer that is wiped. */
+int cmd_add_join_secret(RenderSet *set, const char *path, const char *secret);
 int cmd_join_secret_files(const Options *o, const char *secret, int64_t version, RenderSet *set);
 /* Removes the node and service files under --root's CLUSTER_CONFIG_DIR that set does not have (a node taken
  * out of the inventory), saying so; with --dry-run only says. */

@@ -37,6 +37,8 @@
 #define KAFKA_DATA_DIR "/var/lib/kafka"
 #define CEPH_CONFIG_DIR "/etc/ceph"
 #define CEPH_DATA_DIR "/var/lib/ceph"
+/* A monitor's store: this and its name (ceph-mon --mon-data; stage ceph-mon makes it). */
+#define CEPH_MON_STORE_PREFIX CEPH_DATA_DIR "/mon/ceph-"
 #define CEPH_RUN_DIR "/run/ceph" /* the daemons' admin sockets: $run_dir/$cluster-$name.asok */
 #define MOSQUITTO_CONFIG_DIR "/etc/mosquitto"
 #define MOSQUITTO_DATA_DIR "/var/lib/mosquitto"
