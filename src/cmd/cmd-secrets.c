@@ -145,7 +145,8 @@ static int rotate_join_secret(const Options *o, const Inventory *inv, const Node
                        o->dry_run ? "would store" : "stored", version + 1, version ? "version " : "the bundle's, version ",
                        version, o->dry_run ? " (dry run: nothing written)" : "");
                 for (size_t i = 0; i < set.n; i++)
-                        printf("  %s%s (0600)\n", o->dry_run ? "would write " : "", set.files[i].path);
+                        printf("  %s%s (%04o)\n", o->dry_run ? "would write " : "", set.files[i].path,
+                               (unsigned) set.files[i].mode);
                 printf("Every other node takes it at its next sync (within about a quarter of an hour, or run "
                        "'clusterboot sync' there); each master's join service restarts with it.\n"
                        "Machines that boot an image built before can no longer join: build the image again with "
