@@ -265,15 +265,12 @@ int registration_list_merge(Inventory *inv, const RegistrationList *l, Registrat
                 int r;
                 if (!is_dns_label(reg->name) || ip_addr_parse(reg->ip, &ip) < 0 || mac_addr_normalize(reg->mac, mac) < 0)
                         reason = "not a name, an address and a MAC";
-                else if ((r = inventory_auto_node_fits(inv, reg->name, mac, &ip, &reason)) >= 0) {
-                        r = inventory_add_auto_node(inv, reg->name, mac, &ip, NULL);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0)
-                                reason = "auto_register: its role cannot be given";
-                        else
-                                added++;
-                }
+                else if ((r = inventory_add_auto_node(inv, reg->name, mac, &ip, NULL, &reason)) == -ENOMEM)
+                        return r;
+                else if (r >= 0)
+                        added++;
+                else if (!reason)
+                        reason = "auto_register: its role cannot be given";
                 if (reason && skipped)
                         skipped(reg, reason, userdata);
         }

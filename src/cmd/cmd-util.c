@@ -56,7 +56,7 @@ int cmd_add_auto_node(const Options *o, Inventory *inv, const char *name, Node *
         IpAddr ip;
         bool have_ip = read_full_file(addr_path, 256, &addr, &size) >= 0 &&
                        (addr[strcspn(addr, "\n")] = 0, ip_addr_parse(addr, &ip) >= 0);
-        r = inventory_add_auto_node(inv, name, id.matched, have_ip ? &ip : NULL, ret);
+        r = inventory_add_auto_node(inv, name, id.matched, have_ip ? &ip : NULL, ret, NULL);
         identity_done(&id);
         return r;
 }

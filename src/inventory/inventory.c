@@ -624,8 +624,9 @@ int inventory_auto_node_fits(const Inventory *inv, const char *name, const char 
         return r;
 }
 
-int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret) {
-        int r = inventory_auto_node_fits(inv, name, mac, ip, NULL);
+int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret,
+                            const char **ret_reason) {
+        int r = inventory_auto_node_fits(inv, name, mac, ip, ret_reason);
         if (r < 0)
                 return r;
         Role role = role_from_string(inventory_auto_role(inv));

@@ -51,8 +51,10 @@ int inventory_auto_node_fits(const Inventory *inv, const char *name, const char 
                              const char **ret_reason);
 /* Adds a node for an auto-registered machine: that name, the MAC, auto_register's role, and ip (NULL: not
  * known yet, ip_valid false). Keeps the nodes sorted, so Node pointers taken before are invalid after.
- * Errors as inventory_auto_node_fits()'s, -EINVAL for a bad MAC. */
-int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret);
+ * Errors as inventory_auto_node_fits()'s, with its reason in *ret_reason (may be NULL), -EINVAL for a bad
+ * MAC or a role auto_register cannot give. */
+int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, const IpAddr *ip, Node **ret,
+                            const char **ret_reason);
 
 /* kubeadm's mark of a master: this label (set through the API: the kubelet may not set it), and, unless
  * kubernetes.schedule_on_masters, this taint (registered by the kubelet). */
