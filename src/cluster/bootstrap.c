@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@
 
 #define ETCD_JOIN_ENV ENVIRONMENT_DIR "/etcd-join.env"
 
+
+void bootstrap_kill_point(const char *stage, const char *point) {
+        const char *at = getenv("CLUSTERBOOT_TEST_KILL_AT");
+        size_t n = strlen(stage);
+        if (at && strncmp(at, stage, n) == 0 && at[n] == ':' && streq(at + n + 1, point)) {
+                log_warning("CLUSTERBOOT_TEST_KILL_AT=%s: killing myself", at);
+                fflush(NULL);
+                raise(SIGKILL);
+        }
+}
 
 void bootstrap_message(BootstrapContext *c, const char *fmt, ...) {
         va_list ap;

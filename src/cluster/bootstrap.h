@@ -33,6 +33,13 @@ typedef struct BootstrapContext {
 /* Sets c->message, what the stage did or waits for. */
 void bootstrap_message(BootstrapContext *c, const char *fmt, ...) _printf_(2, 3);
 
+/* Fault injection for the crash tests (tests/bootstrap, tests/e2e): $CLUSTERBOOT_TEST_KILL_AT=STAGE:POINT
+ * makes the process SIGKILL itself at that point of that stage, as a power cut or `kill -9` would. Every
+ * stage has "before" (nothing done), "after-run" (the work done, no unit started, nothing recorded) and
+ * "after-gate" (healthy, not recorded); a stage may name points of its own work. A crash anywhere must
+ * converge on the next run. */
+void bootstrap_kill_point(const char *stage, const char *point);
+
 int bootstrap_context_init(BootstrapContext *c, const Inventory *inv, const Node *node, const char *root);
 void bootstrap_context_done(BootstrapContext *c);
 

@@ -45,6 +45,15 @@ char *ceph_label_osd_uuid(const char *output) {
         return NULL;
 }
 
+int ceph_osd_new_parse(const char *output, int64_t *ret_id) {
+        _cleanup_(json_decrefp) json_t *answer = ceph_output_json(output);
+        json_t *id = json_object_get(answer, "osdid");
+        if (!json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) > INT32_MAX)
+                return -EBADMSG;
+        *ret_id = (int64_t) json_integer_value(id);
+        return 0;
+}
+
 char *ceph_daemon_state(const char *output) {
         _cleanup_(json_decrefp) json_t *status = ceph_output_json(output);
         const char *state = json_string_value(json_object_get(status, "state"));

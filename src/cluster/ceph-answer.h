@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What the bootstrap stages read of the Ceph tools' answers. A tool may log to stderr before its answer and an
  * admin socket answers over several lines, so the answer is the first JSON object that starts a line. Pure:
@@ -18,6 +19,10 @@ int ceph_mgr_stat_parse(const char *output, char **ret_active, bool *ret_availab
 /* `ceph-bluestore-tool show-label --dev DEV` ({"DEV": {"osd_uuid": ...}}): the OSD uuid of the label, or NULL
  * (none, or out of memory). */
 char *ceph_label_osd_uuid(const char *output);
+
+/* `ceph osd new UUID -i FILE --format json` ({"osdid": 3}): the id Ceph gave the OSD (the same again for the
+ * same uuid). -EBADMSG: no such answer. */
+int ceph_osd_new_parse(const char *output, int64_t *ret_id);
 
 /* A daemon's own status: `ceph --admin-daemon OSD.asok status` ("active", "booting" ...), `ceph tell mon.NAME
  * mon_status` ("leader", "peon", "electing" ...). Its state, or NULL (none, or out of memory). */

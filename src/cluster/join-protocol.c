@@ -443,8 +443,7 @@ static int auto_node(const Inventory *inv, const JoinRequest *req, const IpAddr 
         Role role = role_from_string(inventory_auto_role(inv));
         if (role < 0)
                 return refuse(ret_reason, "auto_register: the service has no role to give", -EIO);
-        *n = (Node) { .name = name, .hostname = name, .ip = *peer, .ip_valid = true, .kafka_node_id = -1,
-                      .first_osd_id = -1 };
+        *n = (Node) { .name = name, .hostname = name, .ip = *peer, .ip_valid = true, .kafka_node_id = -1 };
         n->roles[role] = true;
         *ret_name = TAKE_PTR(name);
         return 0;

@@ -11,12 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activate.h"
 #include "bootstrap.h"
 #include "ceph-admin.h"
 #include "ceph-answer.h"
 #include "disk-probe.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "osd-record.h"
 #include "paths.h"
 #include "process.h"
 #include "render.h"
@@ -332,15 +334,15 @@ static char *bluestore_osd_uuid(const char *dev) {
         return ceph_label_osd_uuid(output);
 }
 
-/* An OSD's device is blank, or holds this very OSD's BlueStore (uuid, recorded before `ceph osd new`: a run
- * that died in ceph-osd --mkfs). Anything else is refused and never written: the node file may name the
+/* An OSD's device is blank, or holds this very OSD's BlueStore (its uuid, recorded before `ceph osd new`: a
+ * run that died in ceph-osd --mkfs). Anything else is refused and never written: the node file may name the
  * wrong disk, or the disk may hold another cluster's OSD. -EEXIST then, with the stage's message. */
-static int check_osd_device(BootstrapContext *c, const char *dev, const char *device, int64_t id, const char *uuid) {
+static int check_osd_device(BootstrapContext *c, const char *dev, const char *device, const char *uuid) {
         DiskContent d = {};
         _cleanup_free_ char *why = NULL, *found = NULL;
         int r = disk_probe(dev, &d, &why);
         if (r < 0) {
-                bootstrap_message(c, "cannot tell what %s (osd.%" PRId64 ") holds: %s", device, id, strempty(why));
+                bootstrap_message(c, "cannot tell what the OSD device %s holds: %s", device, strempty(why));
                 return r;
         }
         if (d.blank)
@@ -351,116 +353,137 @@ static int check_osd_device(BootstrapContext *c, const char *dev, const char *de
                 return 0;
         }
         if (bluestore)
-                bootstrap_message(c, "%s (osd.%" PRId64 ") holds the BlueStore of %s%s, not this OSD's: it is never "
-                                     "wiped; if that OSD may go, wipe the disk (wipefs -a %s) and run again, or name the right "
-                                     "disk in nodes/%s.yaml",
-                                  device, id, found ? "OSD " : "another OSD", strempty(found), device, c->node->name);
+                bootstrap_message(c, "the OSD device %s holds the BlueStore of %s%s, not one this node made: it is never "
+                                     "wiped; if that OSD may go, wipe the disk (wipefs -a %s) and run again, or name the "
+                                     "right disk in nodes/%s.yaml",
+                                  device, found ? "OSD " : "another OSD", strempty(found), device, c->node->name);
         else
-                bootstrap_message(c, "%s (osd.%" PRId64 ") holds %s, which Ceph did not make: it is never wiped; if what it "
+                bootstrap_message(c, "the OSD device %s holds %s, which Ceph did not make: it is never wiped; if what it "
                                      "holds may go, wipe it (wipefs -a %s) and run again, or name the right disk in "
                                      "nodes/%s.yaml",
-                                  device, id, d.type, device, c->node->name);
+                                  device, d.type, device, c->node->name);
         disk_content_done(&d);
         return -EEXIST;
 }
 
-/* One OSD on one device (Ceph's "long form" manual deployment, without ceph-volume):
- *   ceph osd new UUID ID -i {"cephx_secret": KEY}   as client.bootstrap-osd: the OSD exists in the map,
- *                                                   with the id the inventory numbers it by (so that the
- *                                                   enabled ceph-osd@ID.service is its unit)
- *   /var/lib/ceph/osd/ceph-ID: keyring, block -> the device; ceph-osd --mkfs (BlueStore)
- * The UUID and the key are kept in the state directory before `osd new`, so a run that died after it
- * repeats the same call (Ceph answers the same id for the same UUID) instead of making another OSD.
- * With only_check, it stops once it knows the device may be used (check_osd_device). */
-static int prepare_osd(BootstrapContext *c, const char *device, int64_t id, bool only_check) {
-        _cleanup_free_ char *dir = path_join_root(c->root, STATE_DIR "/ceph-osd");
-        _cleanup_free_ char *uuid_path = dir ? strprintf("%s/osd.%" PRId64 ".uuid", dir, id) : NULL;
-        _cleanup_free_ char *key_path = dir ? strprintf("%s/osd.%" PRId64 ".key", dir, id) : NULL;
-        _cleanup_free_ char *req_path = dir ? strprintf("%s/osd.%" PRId64 ".json", dir, id) : NULL;
-        _cleanup_free_ char *data = strprintf("%s" CEPH_DATA_DIR "/osd/ceph-%" PRId64, strempty(c->root), id);
+static char *osd_data_dir(const char *root, int64_t id) {
+        return strprintf("%s" CEPH_DATA_DIR "/osd/ceph-%" PRId64, strempty(root), id);
+}
+
+/* osd.ID made: ceph-osd --mkfs wrote "ready" last, with its own fsync. */
+static bool osd_made(const char *root, int64_t id) {
+        _cleanup_free_ char *data = osd_data_dir(root, id);
+        _cleanup_free_ char *ready = data ? strprintf("%s/ready", data) : NULL;
+        return ready && exists(ready);
+}
+
+/* The id Ceph gives the OSD of rec (Ceph's "long form" manual deployment, without ceph-volume):
+ *   ceph osd new UUID -i {"cephx_secret": KEY} --format json   as client.bootstrap-osd: {"osdid": ID}
+ * Ceph picks the lowest free id. The uuid and the key were recorded before, so a run that died before the
+ * answer was recorded asks again with both, and Ceph answers the same id. */
+static int osd_new(BootstrapContext *c, OsdRecords *records, OsdRecord *rec, const char *key) {
+        _cleanup_free_ char *dir = path_join_root(c->root, OSD_RECORD_DIR);
+        _cleanup_free_ char *req_path = dir ? strprintf("%s/%s.json", dir, rec->uuid) : NULL;
         _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
         _cleanup_free_ char *boot = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.bootstrap-osd.keyring");
-        _cleanup_free_ char *dev = path_join_root(c->root, device);
-        _cleanup_free_ char *ready = data ? strprintf("%s/ready", data) : NULL;
-        _cleanup_free_ char *uuid = NULL, *output = NULL, *idstr = strprintf("%" PRId64, id);
-        _cleanup_secret_free_ char *key = NULL, *keyring = NULL;
-        int r;
-        if (!uuid_path || !key_path || !req_path || !data || !conf || !boot || !dev || !ready || !idstr)
+        _cleanup_free_ char *req = strprintf("{\"cephx_secret\": \"%s\"}", key);
+        _cleanup_free_ char *output = NULL;
+        if (!req_path || !conf || !boot || !req)
                 return -ENOMEM;
-        if (exists(ready))
-                return 0;
-        if (!exists(dev)) {
-                bootstrap_message(c, "%s (osd.%" PRId64 ") does not exist on this node", device, id);
-                return -ENOENT;
-        }
-
-        r = mkdir_p(dir, 0700);
+        int r = write_file_atomic(req_path, req, strlen(req), 0600);
+        explicit_bzero(req, strlen(req));
         if (r < 0)
                 return r;
-        uuid = state_line(uuid_path);
-        r = check_osd_device(c, dev, device, id, uuid);
+        char *argv[] = { "/usr/bin/ceph", "--conf", conf, "--name", "client.bootstrap-osd", "--keyring", boot,
+                         "--connect-timeout", "10", "osd", "new", rec->uuid, "-i", req_path, "--format", "json", NULL };
+        r = run_program(argv, &output);
+        (void) unlink(req_path);
+        if (r != 0) {
+                /* Most often: no monitor answers yet. */
+                bootstrap_message(c, "ceph osd new for %s failed (%s%d): %s", rec->device, r < 0 ? "error " : "exit ", r,
+                                  output_last_line(output));
+                return r < 0 ? r : r == 1 || strstr(output_last_line(output), "timed out") ? -EAGAIN : -EIO;
+        }
+        int64_t id;
+        if (ceph_osd_new_parse(output, &id) < 0) {
+                bootstrap_message(c, "ceph osd new for %s answered no OSD id: %s", rec->device, output_last_line(output));
+                return -EIO;
+        }
+        bootstrap_kill_point("ceph-osd", "after-osd-new");
+        rec->id = id;
+        return osd_records_save(c->root, records);
+}
+
+/* One OSD on one device: its record (uuid and key, before anything is asked of Ceph), its id from Ceph,
+ * then /var/lib/ceph/osd/ceph-ID (keyring, block -> the device) and ceph-osd --mkfs (BlueStore). With
+ * only_check, it stops once it knows the device may be used (check_osd_device). */
+static int prepare_osd(BootstrapContext *c, OsdRecords *records, const char *device, bool only_check) {
+        OsdRecord *rec = osd_records_find(records, device);
+        _cleanup_free_ char *dir = path_join_root(c->root, OSD_RECORD_DIR);
+        _cleanup_free_ char *dev = path_join_root(c->root, device);
+        _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
+        _cleanup_free_ char *output = NULL, *key_path = NULL;
+        _cleanup_secret_free_ char *key = NULL, *keyring = NULL;
+        int r;
+        if (!dir || !dev || !conf)
+                return -ENOMEM;
+        if (rec && rec->id >= 0 && osd_made(c->root, rec->id))
+                return 0;
+        if (!exists(dev)) {
+                bootstrap_message(c, "the OSD device %s does not exist on this node", device);
+                return -ENOENT;
+        }
+        r = check_osd_device(c, dev, device, rec ? rec->uuid : NULL);
         if (r < 0 || only_check)
                 return r;
-        key = state_line(key_path);
-        if (!uuid) {
+
+        if (!rec) {
                 char u[37];
                 r = uuid_generate_v4(u);
-                r = r ?: write_file_atomic(uuid_path, u, strlen(u), 0644);
-                if (r < 0 || !(uuid = strdup(u)))
-                        return r < 0 ? r : -ENOMEM;
+                r = r ?: osd_records_add(records, device, u, &rec);
+                r = r ?: osd_records_save(c->root, records);
+                if (r < 0)
+                        return r;
         }
+        if (!(key_path = strprintf("%s/%s.key", dir, rec->uuid)))
+                return -ENOMEM;
+        key = state_line(key_path);
         if (!key) {
+                /* Never after `ceph osd new`: the key is written before it is first asked. */
                 r = cephx_key_generate(&key);
                 r = r ?: write_file_atomic(key_path, key, strlen(key), 0600);
                 if (r < 0)
                         return r;
         }
-        _cleanup_free_ char *req = strprintf("{\"cephx_secret\": \"%s\"}", key);
-        r = req ? write_file_atomic(req_path, req, strlen(req), 0600) : -ENOMEM;
-        if (req)
-                explicit_bzero(req, strlen(req));
-        if (r < 0)
+        if (rec->id < 0 && (r = osd_new(c, records, rec, key)) < 0)
                 return r;
-        char *argv[] = { "/usr/bin/ceph", "--conf", conf, "--name", "client.bootstrap-osd", "--keyring", boot,
-                         "--connect-timeout", "10", "osd", "new", uuid, idstr, "-i", req_path, NULL };
-        r = run_program(argv, &output);
-        (void) unlink(req_path);
-        if (r != 0) {
-                /* Most often: no monitor answers yet. */
-                bootstrap_message(c, "ceph osd new for osd.%" PRId64 " (%s) failed (%s%d): %s", id, device,
-                                  r < 0 ? "error " : "exit ", r, output_last_line(output));
-                return r < 0 ? r : r == 1 || strstr(output_last_line(output), "timed out") ? -EAGAIN : -EIO;
-        }
 
         /* The data directory, made again from the start if a run died in it. */
+        _cleanup_free_ char *data = osd_data_dir(c->root, rec->id), *idstr = strprintf("%" PRId64, rec->id);
+        _cleanup_free_ char *keyring_path = data ? strprintf("%s/keyring", data) : NULL;
+        _cleanup_free_ char *block = data ? strprintf("%s/block", data) : NULL;
+        if (!idstr || !keyring_path || !block)
+                return -ENOMEM;
         r = remove_tree(data);
         r = r ?: mkdir_p(data, 0755);
         char entity[32];
-        snprintf(entity, sizeof(entity), "osd.%" PRId64, id);
+        snprintf(entity, sizeof(entity), "osd.%" PRId64, rec->id);
         r = r ?: cephx_keyring_entry(entity, key, NULL, &keyring);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *keyring_path = strprintf("%s/keyring", data), *block = strprintf("%s/block", data);
-        if (!keyring_path || !block)
-                return -ENOMEM;
-        r = write_file_atomic(keyring_path, keyring, strlen(keyring), 0600);
+        r = r ?: write_file_atomic(keyring_path, keyring, strlen(keyring), 0600);
         if (r >= 0 && symlink(dev, block) < 0)
                 r = -errno;
         if (r < 0)
                 return r;
-        free(output);
-        output = NULL;
-        char *mkfs[] = { "/usr/bin/ceph-osd", "--conf", conf, "--mkfs", "-i", idstr, "--osd-uuid", uuid,
+        char *mkfs[] = { "/usr/bin/ceph-osd", "--conf", conf, "--mkfs", "-i", idstr, "--osd-uuid", rec->uuid,
                          "--osd-data", data, "--osd-objectstore", "bluestore", "--keyring", keyring_path, NULL };
         r = run_program(mkfs, &output);
         if (r != 0) {
-                bootstrap_message(c, "ceph-osd --mkfs for osd.%" PRId64 " on %s failed (%s%d): %s", id, device,
+                bootstrap_message(c, "ceph-osd --mkfs for osd.%" PRId64 " on %s failed (%s%d): %s", rec->id, device,
                                   r < 0 ? "error " : "exit ", r, output_last_line(output));
                 return r < 0 ? r : -EIO;
         }
         r = give_to(c->root, "ceph", data);
-        /* ceph-osd --mkfs writes "ready" last, with its own fsync: the OSD is made. */
-        return r < 0 ? r : exists(ready) ? 0 : -EIO;
+        return r < 0 ? r : osd_made(c->root, rec->id) ? 0 : -EIO;
 }
 
 int bootstrap_ceph_osd(BootstrapContext *c) {
@@ -469,34 +492,58 @@ int bootstrap_ceph_osd(BootstrapContext *c) {
                 bootstrap_message(c, "no OSD devices in nodes/%s.yaml", n->name);
                 return 0;
         }
-        StrBuf ids = {};
-        int r = 0;
+        OsdRecords records = {};
+        int r = osd_records_load(c->root, &records);
+        if (r < 0) {
+                bootstrap_message(c, "cannot read the node's OSDs from %s: %s%s", OSD_RECORD_PATH, strerror(-r),
+                                  r == -EBADMSG ? " (clusterboot did not write it as it is; move it away only if no "
+                                                  "OSD was made on this node)"
+                                                : "");
+                return r;
+        }
+        StrBuf made = {}, gone = {};
         /* Every device first: a disk that is refused stops the stage before any OSD is made. */
         for (size_t i = 0; i < n->n_osds && r >= 0; i++)
-                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, n->first_osd_id + (int64_t) i, true);
+                r = prepare_osd(c, &records, n->file->ceph.osd_devices.items[i].v, true);
         for (size_t i = 0; i < n->n_osds && r >= 0; i++) {
-                int64_t id = n->first_osd_id + (int64_t) i;
-                r = prepare_osd(c, n->file->ceph.osd_devices.items[i].v, id, false);
-                r = r ?: strbuf_printf(&ids, "%sosd.%" PRId64 " on %s", i ? ", " : "", id,
-                                       n->file->ceph.osd_devices.items[i].v);
+                const char *device = n->file->ceph.osd_devices.items[i].v;
+                r = prepare_osd(c, &records, device, false);
+                r = r ?: strbuf_printf(&made, "%sosd.%" PRId64 " on %s", i ? ", " : "",
+                                       osd_records_find(&records, device)->id, device);
         }
+        /* Each made OSD is wanted by ceph-osd.target from now on (the next boot starts it); one whose device
+         * left the node file is not, and is not started: it stays in Ceph's map until it is purged. */
+        r = r ?: activate_osds_offline(c->root, n, false, NULL, NULL);
+        for (size_t i = 0; i < records.n && r >= 0; i++)
+                if (records.items[i].id >= 0 && !osd_node_lists(n, records.items[i].device))
+                        r = strbuf_printf(&gone, "%sosd.%" PRId64 " (%s)", gone.len ? ", " : "", records.items[i].id,
+                                          records.items[i].device);
         if (r >= 0)
-                bootstrap_message(c, "%s made (BlueStore)", ids.s);
+                bootstrap_message(c, "%s made (BlueStore)%s%s%s", made.s, gone.len ? "; not in the node file any more, "
+                                                                                     "so not started: "
+                                                                                   : "",
+                                  strempty(gone.s), gone.len ? " (ceph osd purge ID when its data moved)" : "");
         else if (!c->message)
                 bootstrap_message(c, "cannot make the OSDs of this node");
-        strbuf_done(&ids);
+        strbuf_done(&made);
+        strbuf_done(&gone);
+        osd_records_done(&records);
         return r;
 }
 
 /* Each OSD of the node says, on its admin socket, that it is "active": booted, and marked up by the
  * monitors. The local daemon answers without a key, however big the cluster is. */
 int bootstrap_ceph_osd_health(BootstrapContext *c, char **ret_why) {
-        const Node *n = c->node;
+        _cleanup_free_ int64_t *osds = NULL;
+        size_t n_osds;
         StrBuf ids = {};
         char *why = NULL;
-        int r = 0;
-        for (size_t i = 0; i < n->n_osds && r >= 0 && !why; i++) {
-                int64_t id = n->first_osd_id + (int64_t) i;
+        int r = osd_node_ids(c->root, c->node, false, &osds, &n_osds);
+        if (r >= 0 && n_osds < c->node->n_osds)
+                why = strprintf("%zu of the node's %zu OSD devices have no OSD yet", c->node->n_osds - n_osds,
+                                c->node->n_osds);
+        for (size_t i = 0; i < n_osds && r >= 0 && !why; i++) {
+                int64_t id = osds[i];
                 _cleanup_free_ char *asok = strprintf(CEPH_RUN_DIR "/ceph-osd.%" PRId64 ".asok", id);
                 _cleanup_free_ char *output = NULL;
                 char *argv[] = { "/usr/bin/ceph", "--admin-daemon", asok, "status", NULL };

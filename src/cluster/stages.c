@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "paths.h"
 #include "renderers.h"
+#include "osd-record.h"
 #include "stages.h"
 #include "secret-formats.h"
 #include "string-util.h"
@@ -282,8 +283,17 @@ char *stage_names(void) {
         return strbuf_steal(&b);
 }
 
-int stage_units(const Stage *s, const Node *node, char ***ret, size_t *ret_n) {
-        size_t max = ELEMENTSOF(s->units) * (node->n_osds + 1), n = 0;
+int stage_units(const Stage *s, const Node *node, const char *root, char ***ret, size_t *ret_n) {
+        _cleanup_free_ int64_t *osds = NULL;
+        size_t n_osds = 0;
+        for (size_t i = 0; i < ELEMENTSOF(s->units) && s->units[i]; i++)
+                if (strstr(s->units[i], "%o")) {
+                        int k = osd_node_ids(root, node, false, &osds, &n_osds);
+                        if (k < 0)
+                                return k;
+                        break;
+                }
+        size_t max = ELEMENTSOF(s->units) * (n_osds + 1), n = 0;
         char **units = calloc(max + 1, sizeof(char *));
         if (!units)
                 return -ENOMEM;
@@ -298,9 +308,9 @@ int stage_units(const Stage *s, const Node *node, char ***ret, size_t *ret_n) {
                         units[n++] = TAKE_PTR(named);
                         continue;
                 }
-                for (size_t k = 0; k < node->n_osds && r >= 0; k++) {
+                for (size_t k = 0; k < n_osds && r >= 0; k++) {
                         char id[24];
-                        snprintf(id, sizeof(id), "%" PRId64, node->first_osd_id + (int64_t) k);
+                        snprintf(id, sizeof(id), "%" PRId64, osds[k]);
                         if (!(units[n++] = strreplace(named, "%o", id)))
                                 r = -ENOMEM;
                 }

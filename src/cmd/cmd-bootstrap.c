@@ -83,20 +83,6 @@ static int run_stage(const Options *o, BootstrapContext *c, const char *name, in
         }
 }
 
-/* Fault injection for the crash tests (tests/bootstrap, tests/e2e): $CLUSTERBOOT_TEST_KILL_AT=STAGE:POINT
- * makes the process SIGKILL itself at that point of that stage -- "before" (nothing done), "after-run"
- * (the work done, no unit started, nothing recorded) or "after-gate" (healthy, not recorded) -- as a power
- * cut or `kill -9` would. A crash anywhere must converge on the next run. */
-static void maybe_die(const char *stage, const char *point) {
-        const char *at = getenv("CLUSTERBOOT_TEST_KILL_AT");
-        size_t n = strlen(stage);
-        if (at && strncmp(at, stage, n) == 0 && at[n] == ':' && streq(at + n + 1, point)) {
-                log_warning("CLUSTERBOOT_TEST_KILL_AT=%s: killing myself", at);
-                fflush(NULL);
-                raise(SIGKILL);
-        }
-}
-
 /* One stage: its work, its units, its health gate, and the record that it is done. With --stage its work
  * and then its gate (even when the stage is recorded), and nothing is started. */
 static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) {
@@ -111,15 +97,15 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         }
         /* A state that cannot be read counts as not done: the stage's own work says why. */
         bool done_before = cluster_state_step_recorded(c->root, s->name) > 0;
-        maybe_die(s->name, "before");
+        bootstrap_kill_point(s->name, "before");
         if (s->run)
                 r = run_stage(o, c, s->name, s->run, WORK_BACKOFF_MAX_MS);
         if (r >= 0)
-                maybe_die(s->name, "after-run");
+                bootstrap_kill_point(s->name, "after-run");
         if (r >= 0 && !o->stage && s->units[0]) {
                 char **units = NULL;
                 size_t n = 0;
-                r = stage_units(s, c->node, &units, &n);
+                r = stage_units(s, c->node, c->root, &units, &n);
                 r = r ?: units_start((const char *const *) units, n);
                 if (r < 0)
                         log_error_errno(r, "cannot start %s: %m", n > 0 ? units[0] : s->units[0]);
@@ -131,7 +117,7 @@ static int stage_execute(const Options *o, BootstrapContext *c, const Stage *s) 
         if (r >= 0 && s->gate && (o->stage || !done_before)) {
                 r = run_stage(o, c, s->name, s->gate, GATE_BACKOFF_MAX_MS);
                 if (r >= 0)
-                        maybe_die(s->name, "after-gate");
+                        bootstrap_kill_point(s->name, "after-gate");
         }
         if (r >= 0 && !done_before) {
                 r = cluster_state_mark_step(c->root, s->name, time(NULL));

@@ -58,9 +58,10 @@ static void print_text(json_t *plan) {
                        (long long) json_integer_value(json_object_get(v, "osd_pool_default_size")),
                        (long long) json_integer_value(json_object_get(v, "osd_pool_default_min_size")));
                 printf("  mon host:        %s\n", str(v, "mon_host"));
+                if (json_array_size(json_object_get(v, "osds")) > 0)
+                        printf("  OSDs (Ceph numbers each one when it is made):\n");
                 json_array_foreach(json_object_get(v, "osds"), i, n)
-                        printf("  osd.%-4lld        %s %s\n", (long long) json_integer_value(json_object_get(n, "id")),
-                               str(n, "node"), str(n, "device"));
+                        printf("    %-16s %s\n", str(n, "node"), str(n, "device"));
         }
         if ((v = json_object_get(plan, "mqtt")))
                 print_list("\nMQTT brokers:      ", json_object_get(v, "brokers"), "endpoint");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "activate.h"
 #include "ceph-admin.h"
 #include "ceph-answer.h"
 #include "cmd.h"
@@ -22,6 +23,7 @@
 #include "kubeconfig.h"
 #include "log.h"
 #include "membership.h"
+#include "osd-record.h"
 #include "paths.h"
 #include "plan.h"
 #include "render.h"
@@ -284,6 +286,41 @@ static int sync_ceph_mons(const Options *o, const Inventory *inv, const Node *se
         return r;
 }
 
+static void on_osd_link(const char *unit, ActivateChange change, void *userdata) {
+        const Options *o = userdata;
+        if (change == ACTIVATE_DISABLED)
+                printf("  %s: its device is not in the node file any more: %s; Ceph marks it out and moves its data "
+                       "to the other OSDs; purge it then (ceph osd purge ID --yes-i-really-mean-it)\n",
+                       unit, o->dry_run ? "would be disabled and stopped" : "disabled and stopped");
+}
+
+/* The OSDs this node made whose device its node file no longer lists: no longer wanted by ceph-osd.target,
+ * and stopped. They stay in Ceph's map, and their disks as they are, until an operator purges them: sync
+ * never destroys data. The other OSDs keep their ids (Ceph's, osd-record.h). A device added to the node file
+ * becomes an OSD at the node's next bootstrap (its stage ceph-osd). */
+static int sync_ceph_osds(const Options *o, const Node *self) {
+        _cleanup_free_ int64_t *gone = NULL;
+        size_t n_gone;
+        int r = osd_node_ids(o->root, self, true, &gone, &n_gone);
+        if (r < 0)
+                return log_error_errno(r, "cannot read this node's OSDs from %s: %m", OSD_RECORD_PATH);
+        if (n_gone == 0)
+                return 0;
+        r = activate_osds_offline(o->root, self, o->dry_run, on_osd_link, (void *) o);
+        if (r < 0)
+                return log_error_errno(r, "cannot disable the OSDs whose devices left the node file: %m");
+        if (o->root || o->dry_run)
+                return 0;
+        char **units = calloc(n_gone + 1, sizeof(char *));
+        for (size_t i = 0; units && i < n_gone; i++)
+                if (!(units[i] = strprintf("ceph-osd@%" PRId64 ".service", gone[i])))
+                        r = -ENOMEM;
+        r = !units ? -ENOMEM : r ?: units_stop((const char *const *) units, n_gone);
+        if (units)
+                strv_free_n(units, n_gone);
+        return r < 0 ? log_error_errno(r, "cannot stop the OSDs whose devices left the node file: %m") : 0;
+}
+
 /* The labels a node's file gives it, as pairs key, value, NULL-terminated (into v, room for max pairs). */
 static size_t label_pairs(const Node *n, const char **v, size_t max) {
         size_t k = 0;
@@ -544,7 +581,11 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         if (o->root)
                 printf("  under --root: nothing is restarted\n");
         else {
-                json_t *units = plan_node_units(stored->inv, self);
+                _cleanup_free_ int64_t *osds = NULL;
+                size_t n_osds = 0;
+                json_t *units = osd_node_ids(o->root, self, false, &osds, &n_osds) >= 0
+                                        ? plan_node_units(stored->inv, self, osds, n_osds)
+                                        : plan_node_units(stored->inv, self, NULL, 0);
                 size_t n = json_array_size(units);
                 const char **names = calloc(n + 1, sizeof(char *));
                 for (size_t i = 0; names && i < n; i++)
@@ -562,7 +603,8 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         int t = o->root || !applied ? 0 : sync_cluster_taints(o, installed, stored->inv, self);
         int e = applied ? sync_etcd_members(o, stored->inv, self, stored->version) : 0;
         int m = applied ? sync_ceph_mons(o, stored->inv, self, stored->version) : 0;
-        if (e < 0 || m < 0 || k < 0 || t < 0) {
+        int d = applied ? sync_ceph_osds(o, self) : 0;
+        if (e < 0 || m < 0 || k < 0 || t < 0 || d < 0) {
                 /* The rest is done; the next run tries the labels, the taints and the membership again. */
                 r = EXIT_TEMPFAIL;
                 goto finish;

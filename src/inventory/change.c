@@ -45,7 +45,7 @@ static bool int_same(const IntVal *a, const IntVal *b) {
         return a->v == b->v;
 }
 
-/* The same items in the same order (OSD devices: the order numbers them). */
+/* The same items in the same order (DNS servers and forwarders are asked in order). */
 static bool list_same(const StrList *a, const StrList *b) {
         if (a->n != b->n)
                 return false;
@@ -336,7 +336,7 @@ static void node_changed(Ctx *c, const Node *a, const Node *b) {
                 { "network.interface", streq_ptr(interface(a), interface(b)) },
                 { "labels", kv_same(labels(a), labels(b)) },
                 { "taints", list_same_set(taints(a), taints(b)) },
-                { "ceph.osd_devices", list_same(osd_devices(a), osd_devices(b)) },
+                { "ceph.osd_devices", list_same_set(osd_devices(a), osd_devices(b)) },
         };
         for (size_t i = 0; i < ELEMENTSOF(fields) && r >= 0; i++)
                 if (!fields[i].same)
@@ -355,36 +355,6 @@ static void node_changed(Ctx *c, const Node *a, const Node *b) {
         strv_free_n(ch.what, ch.n_what);
         if (r < 0 && c->r >= 0)
                 c->r = r;
-}
-
-/* The OSD id of a node's device, or -1. */
-static int64_t osd_id(const Node *n, const char *device) {
-        const StrList *l = osd_devices(n);
-        for (size_t i = 0; i < l->n; i++)
-                if (streq_ptr(l->items[i].v, device))
-                        return n->first_osd_id + (int64_t) i;
-        return -1;
-}
-
-/* An OSD in both inventories keeps its id: Ceph knows it by it. */
-static void compare_osd_ids(Ctx *c) {
-        for (size_t i = 0; i < c->new->n_nodes; i++) {
-                const Node *b = c->new->nodes + i, *a = inventory_find_node(c->old, b->name);
-                const StrList *l = osd_devices(b);
-                for (size_t d = 0; a && d < l->n; d++) {
-                        int64_t was = osd_id(a, l->items[d].v), is = b->first_osd_id + (int64_t) d;
-                        if (was >= 0 && was != is) {
-                                report_add(c->report, SEVERITY_ERROR, l->items[d].loc, NULL,
-                                           "OSD ids follow the nodes' name order and each node's device order: add "
-                                           "OSD nodes after the last one in name order and devices at the end of "
-                                           "their list, and remove them with their node or from the end",
-                                           "node %s: %s is osd.%" PRId64 " and would become osd.%" PRId64
-                                           ": Ceph knows an OSD by its id",
-                                           b->name, l->items[d].v, was, is);
-                                return; /* one says it: every later id moves the same way */
-                        }
-                }
-        }
 }
 
 /* etcd members or Ceph monitors: one at a time, and what stays must be a majority of what runs. */
@@ -464,7 +434,6 @@ static void compare_nodes(Ctx *c) {
         }
         compare_quorum(c, ROLE_MASTER, "etcd members");
         compare_quorum(c, ROLE_CEPH_MON, "Ceph monitors");
-        compare_osd_ids(c);
 }
 
 int inventory_compare(const Inventory *running, const Inventory *proposed, Report *report, InventoryDiff *ret) {

@@ -13,8 +13,7 @@
  * the report, pointing at the new inventory's value that makes it (or at its file), saying why and what to
  * do instead: networks, names and addresses the certificates carry, a renamed or readdressed node, more
  * than one etcd member or Ceph monitor at once or a removal below quorum, a master or monitor role given to
- * or taken from a running node, Kafka's voters (KRaft 3.6's quorum is static), Ceph OSD ids that would be
- * renumbered, versions the image carries. What it can take is listed in the diff. */
+ * or taken from a running node, Kafka's voters (KRaft 3.6's quorum is static), versions the image carries. What it can take is listed in the diff. */
 
 typedef struct NodeChange {
         char *name;

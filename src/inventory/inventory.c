@@ -637,7 +637,7 @@ int inventory_add_auto_node(Inventory *inv, const char *name, const char *mac, c
         if (!nodes)
                 return -ENOMEM;
         inv->nodes = nodes;
-        Node n = { .kafka_node_id = -1, .first_osd_id = -1 };
+        Node n = { .kafka_node_id = -1 };
         n.auto_name = strdup(name);
         n.macs = calloc(1, sizeof(*n.macs));
         if (!n.auto_name || !n.macs) {
@@ -836,13 +836,10 @@ static int assign_kafka_ids(Inventory *inv) {
         return 0;
 }
 
-static void assign_osd_ids(Inventory *inv) {
-        int64_t next = 0;
+static void count_osds(Inventory *inv) {
         for (size_t i = 0; i < inv->n_nodes; i++) {
                 Node *n = inv->nodes + i;
                 n->n_osds = n->roles[ROLE_CEPH_OSD] && n->file ? n->file->ceph.osd_devices.n : 0;
-                n->first_osd_id = next;
-                next += (int64_t) n->n_osds;
         }
 }
 
@@ -885,7 +882,7 @@ static int build_nodes(Inventory *inv, Report *report) {
         for (size_t i = 0; i < n; i++)
                 if (node_set_macs(inv->nodes + i) < 0)
                         return -ENOMEM;
-        assign_osd_ids(inv);
+        count_osds(inv);
         return assign_kafka_ids(inv);
 }
 

@@ -232,9 +232,9 @@ typedef struct Node {
         char (*macs)[18]; /* normalized, lowercase */
         size_t n_macs;
         int64_t kafka_node_id; /* assigned when not written; -1 for non-brokers */
-        /* Ceph OSD ids: numbered across the cluster in node-name order, then device order. */
-        size_t n_osds;         /* the node's OSD devices, 0 without the ceph-osd role */
-        int64_t first_osd_id;
+        /* The node's OSD devices, 0 without the ceph-osd role. Their OSD ids are Ceph's, given when each OSD
+         * is made (osd-record.h), not the inventory's. */
+        size_t n_osds;
         /* Where to point at for a value: the node file's if it has one, else cluster.yaml's. */
         Loc name_loc, ip_loc, roles_loc, hostname_loc;
         /* A machine not in the inventory, added by cluster.auto_register (inventory_add_auto_node()); it

@@ -32,7 +32,7 @@ static json_t *strlist_json(const StrList *l) {
         return a;
 }
 
-json_t *plan_node_units(const Inventory *inv, const Node *n) {
+json_t *plan_node_units(const Inventory *inv, const Node *n, const int64_t *osd_ids, size_t n_osd_ids) {
         json_t *u = json_array();
         if (!u)
                 return NULL;
@@ -58,8 +58,8 @@ json_t *plan_node_units(const Inventory *inv, const Node *n) {
                 json_array_append_new(u, json_sprintf("ceph-mon@%s.service", n->name));
                 json_array_append_new(u, json_sprintf("ceph-mgr@%s.service", n->name));
         }
-        for (size_t i = 0; i < n->n_osds; i++)
-                json_array_append_new(u, json_sprintf("ceph-osd@%" PRId64 ".service", n->first_osd_id + (int64_t) i));
+        for (size_t i = 0; i < n_osd_ids; i++)
+                json_array_append_new(u, json_sprintf("ceph-osd@%" PRId64 ".service", osd_ids[i]));
         if (n->roles[ROLE_KAFKA_BROKER])
                 json_array_append_new(u, json_string("kafka.service"));
         if (n->roles[ROLE_MQTT_BROKER])
@@ -81,7 +81,7 @@ static json_t *node_json(const Inventory *inv, const Node *n) {
 
         json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "name", n->name, "hostname", n->hostname, "ip",
                               ip_json(&n->ip), "mac_addresses", macs, "roles", roles, "targets", targets, "units",
-                              plan_node_units(inv, n));
+                              plan_node_units(inv, n, NULL, 0));
         if (o && n->kafka_node_id >= 0)
                 json_object_set_new(o, "kafka_node_id", json_integer(n->kafka_node_id));
         if (o && n->file && n->file->network.interface.v)
@@ -194,8 +194,8 @@ static json_t *ceph_json(const Inventory *inv) {
                         (void) strbuf_printf(&mon_host, "%s%s", mon_host.len ? "," : "", ip);
                 }
                 for (size_t j = 0; j < n->n_osds; j++)
-                        json_array_append_new(osds, json_pack("{s:I,s:s,s:s}", "id", (json_int_t) (n->first_osd_id + (int64_t) j), "node", n->name,
-                                                              "device", n->file->ceph.osd_devices.items[j].v));
+                        json_array_append_new(osds, json_pack("{s:s,s:s}", "node", n->name, "device",
+                                                              n->file->ceph.osd_devices.items[j].v));
         }
         json_t *o = json_pack("{s:o,s:s,s:o,s:I,s:I,s:o,s:o}", "monitors", nodes_with_role(inv, ROLE_CEPH_MON, 3300),
                               "mon_host", strempty(mon_host.s), "osds", osds, "osd_pool_default_size",

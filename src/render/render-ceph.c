@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* /etc/ceph/ceph.conf, the same on every Ceph node, and the node's part of the Ceph plan in ceph.env.
- * Monitors, their order and the OSD ids are the ones `clusterboot plan` shows: OSDs are numbered from 0
- * over the nodes in name order, device by device. services/ceph.yaml's extra_config is merged in: a key
+ * Monitors and their order are the ones `clusterboot plan` shows; OSD ids are Ceph's, given when each OSD
+ * is made (osd-record.h), so nothing here names them. services/ceph.yaml's extra_config is merged in: a key
  * that Ceph reads as one already written replaces its value ("mon allow pool delete" and
  * "mon_allow_pool_delete" are the same option to Ceph), anything else is added. */
 #include <errno.h>
@@ -201,22 +201,17 @@ static int render_ceph_conf(const RenderContext *c, RenderSet *out) {
 
 static int render_ceph_env(const RenderContext *c, RenderSet *out) {
         const Node *n = c->node;
-        StrBuf ids = {}, devices = {}, b = {};
-        int64_t id = n->first_osd_id;
+        StrBuf devices = {}, b = {};
         int r = 0;
 
-        for (size_t i = 0; i < n->n_osds && r >= 0; i++) {
-                r = strbuf_printf(&ids, "%s%" PRId64, i ? " " : "", id + (int64_t) i);
-                r = r ?: strbuf_printf(&devices, "%s%s", i ? " " : "", n->file->ceph.osd_devices.items[i].v);
-        }
+        for (size_t i = 0; i < n->n_osds && r >= 0; i++)
+                r = strbuf_printf(&devices, "%s%s", i ? " " : "", n->file->ceph.osd_devices.items[i].v);
         r = r ?: render_header(&b, "#");
         r = r ?: render_env(&b, "CEPH_NODE_NAME", n->name);
         r = r ?: render_env(&b, "CEPH_MON", n->roles[ROLE_CEPH_MON] ? "1" : "0");
-        r = r ?: render_env(&b, "CEPH_OSD_IDS", strempty(ids.s));
         r = r ?: render_env(&b, "CEPH_OSD_DEVICES", strempty(devices.s));
         r = r ?: render_set_add(out, ENVIRONMENT_DIR "/ceph.env", 0644, &b);
         strbuf_done(&b);
-        strbuf_done(&ids);
         strbuf_done(&devices);
         return r;
 }

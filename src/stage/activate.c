@@ -13,6 +13,7 @@
 #include "activate.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "osd-record.h"
 #include "paths.h"
 #include "string-util.h"
 #include "banned.h"
@@ -54,7 +55,15 @@ static int add(UnitLink **links, size_t *n, size_t *allocated, bool want, const 
         return 0;
 }
 
-int activate_links(const Node *n, UnitLink **ret, size_t *ret_n) {
+static int add_osds(UnitLink **links, size_t *n, size_t *allocated, const int64_t *ids, size_t n_ids) {
+        int r = 0;
+        for (size_t i = 0; i < n_ids && r >= 0; i++)
+                r = add(links, n, allocated, true, "ceph-osd.target", "ceph-osd@.service", "ceph-osd@%" PRId64 ".service",
+                        ids[i]);
+        return r;
+}
+
+int activate_links(const Node *n, const int64_t *osd_ids, size_t n_osd_ids, UnitLink **ret, size_t *ret_n) {
         UnitLink *links = NULL;
         size_t count = 0, allocated = 0;
         int r = 0;
@@ -67,9 +76,7 @@ int activate_links(const Node *n, UnitLink **ret, size_t *ret_n) {
                 r = r ?: add(&links, &count, &allocated, true, "ceph-mon.target", "ceph-mgr@.service",
                              "ceph-mgr@%s.service", n->name);
         }
-        for (size_t i = 0; i < n->n_osds && r >= 0; i++)
-                r = add(&links, &count, &allocated, true, "ceph-osd.target", "ceph-osd@.service",
-                        "ceph-osd@%" PRId64 ".service", n->first_osd_id + (int64_t) i);
+        r = r ?: add_osds(&links, &count, &allocated, osd_ids, n_osd_ids);
         if (r < 0) {
                 free(links);
                 return r;
@@ -77,6 +84,14 @@ int activate_links(const Node *n, UnitLink **ret, size_t *ret_n) {
         *ret = links;
         *ret_n = count;
         return 0;
+}
+
+/* The node's links, with the ids of the OSDs it made (osd-record.h) under root. */
+static int node_links(const char *root, const Node *n, UnitLink **ret, size_t *ret_n) {
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n_ids;
+        int r = osd_node_ids(root, n, false, &ids, &n_ids);
+        return r < 0 ? r : activate_links(n, ids, n_ids, ret, ret_n);
 }
 
 bool link_is(const char *path, const char *target) {
@@ -136,12 +151,16 @@ static bool in_links(const UnitLink *links, size_t n, const char *unit) {
         return false;
 }
 
-/* Ceph instances linked under their targets that the node no longer needs. */
-static int stale_instances(const char *root, const UnitLink *links, size_t n, UnitLink **ret, size_t *ret_n) {
+/* Ceph instances linked under their targets that the node no longer needs; of one template only when
+ * template is not NULL. */
+static int stale_instances(const char *root, const char *template, const UnitLink *links, size_t n, UnitLink **ret,
+                           size_t *ret_n) {
         UnitLink *stale = NULL;
         size_t count = 0, allocated = 0;
 
         for (size_t t = 0; t < ELEMENTSOF(ceph_templates); t++) {
+                if (template && !streq(template, ceph_templates[t].file))
+                        continue;
                 _cleanup_free_ char *wants = strprintf("%s/%s.wants", SYSTEMD_ADMIN_DIR, ceph_templates[t].wanted_by);
                 _cleanup_free_ char *dir = wants ? path_join_root(root, wants) : NULL;
                 _cleanup_free_ char *prefix = strndup(ceph_templates[t].file, strlen(ceph_templates[t].file) - strlen(".service"));
@@ -173,15 +192,10 @@ static int stale_instances(const char *root, const UnitLink *links, size_t n, Un
         return 0;
 }
 
-int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
-        _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
-        size_t n_links, n_stale;
-        int r = activate_links(n, &links, &n_links);
-        if (r < 0)
-                return r;
-        r = stale_instances(root, links, n_links, &stale, &n_stale);
-        if (r < 0)
-                return r;
+/* links, and then stale, offline under root. */
+static int link_all(const char *root, const UnitLink *links, size_t n_links, const UnitLink *stale, size_t n_stale,
+                    bool dry_run, ActivateCallback cb, void *userdata) {
+        int r;
 
         for (size_t pass = 0; pass < 2; pass++) {
                 const UnitLink *list = pass ? stale : links;
@@ -195,6 +209,24 @@ int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCall
                 }
         }
         return 0;
+}
+
+int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
+        _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
+        size_t n_links, n_stale;
+        int r = node_links(root, n, &links, &n_links);
+        r = r ?: stale_instances(root, NULL, links, n_links, &stale, &n_stale);
+        return r ?: link_all(root, links, n_links, stale, n_stale, dry_run, cb, userdata);
+}
+
+int activate_osds_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
+        _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n_links = 0, allocated = 0, n_stale, n_ids;
+        int r = osd_node_ids(root, n, false, &ids, &n_ids);
+        r = r ?: add_osds(&links, &n_links, &allocated, ids, n_ids);
+        r = r ?: stale_instances(root, "ceph-osd@.service", links, n_links, &stale, &n_stale);
+        return r ?: link_all(root, links, n_links, stale, n_stale, dry_run, cb, userdata);
 }
 
 static int call_unit_files(sd_bus *bus, const char *method, const UnitLink *links, size_t n, bool want) {
@@ -249,6 +281,14 @@ static int bus_open_systemd(sd_bus **ret) {
                 return sd_bus_default_system(ret);
         *ret = TAKE_PTR(bus);
         return 0;
+}
+
+int units_stop(const char *const *units, size_t n) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r = bus_open_systemd(&bus);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = call_unit(bus, "StopUnit", units[i]);
+        return r;
 }
 
 int units_start(const char *const *units, size_t n) {
@@ -371,10 +411,8 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
         size_t n_links, n_stale;
-        int r = activate_links(n, &links, &n_links);
-        if (r < 0)
-                return r;
-        r = stale_instances(NULL, links, n_links, &stale, &n_stale);
+        int r = node_links(NULL, n, &links, &n_links);
+        r = r ?: stale_instances(NULL, NULL, links, n_links, &stale, &n_stale);
         if (r < 0)
                 return r;
 

@@ -33,13 +33,18 @@ typedef struct UnitLink {
 } UnitLink;
 
 /* Every link that concerns the node: its role targets (want set for the roles it has, clear for the
- * others) and the Ceph instances it needs. *ret is malloc()ed. */
-int activate_links(const Node *n, UnitLink **ret, size_t *ret_n);
+ * others) and the Ceph instances it needs, with osd_ids the ids of the OSDs it made (osd-record.h: Ceph
+ * numbers them, the inventory does not). *ret is malloc()ed. */
+int activate_links(const Node *n, const int64_t *osd_ids, size_t n_osd_ids, UnitLink **ret, size_t *ret_n);
 
 /* Offline, under root, making and removing the links themselves; Ceph instances linked under their
- * targets that the node no longer needs (an OSD removed from the inventory) are unlinked too. With
- * dry_run nothing is changed; the callback says what would be. */
+ * targets that the node no longer needs (an OSD whose device left the node file) are unlinked too. The
+ * OSDs are those the node made (osd-record.h), none before its stage ceph-osd ran. With dry_run nothing is
+ * changed; the callback says what would be. */
 int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata);
+/* The same for the OSD instances alone: each OSD the node made of a device its node file lists is linked
+ * under ceph-osd.target, every other ceph-osd@ instance unlinked (stage ceph-osd, sync). */
+int activate_osds_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata);
 
 /* Live, through systemd's D-Bus API: EnableUnitFiles/DisableUnitFiles, a daemon reload, then start the
  * wanted targets and stop the others that were on. */
@@ -52,6 +57,8 @@ const char *activate_change_to_string(ActivateChange c);
 
 /* Starts units (StartUnit, mode "replace") through the running systemd. */
 int units_start(const char *const *units, size_t n);
+/* Stops them (StopUnit, mode "replace"). */
+int units_stop(const char *const *units, size_t n);
 
 typedef enum UnitRestart {
         UNIT_RESTARTED,

@@ -160,7 +160,16 @@ else
 fi
 
 # --- ceph-osd: the node's devices (here: sparse files standing in for /dev/sdb and /dev/sdc under the
-# root) made OSDs with the inventory's ids, then run by the real ceph-osd ---
+# root) made OSDs with the ids Ceph gives, recorded on the node, then run by the real ceph-osd ---
+osd_record=$root/var/lib/cluster-state/ceph-osd/osds.json
+wants=$root/etc/systemd/system/ceph-osd.target.wants
+# recorded DEVICE: the id the node's record holds for DEVICE ("none" before Ceph answered, "" without one).
+recorded() {
+        python3 -c 'import json, sys
+for o in json.load(open(sys.argv[1]))["osds"]:
+    if o["device"] == sys.argv[2]:
+        print(o.get("id", "none"))' "$osd_record" "$1" 2>/dev/null
+}
 if have ceph-osd; then
         mkdir -p "$root/dev" && truncate -s 4G "$root/dev/sdb" "$root/dev/sdc"
         # A disk that holds something else (here: an ext4 on /dev/sdc): refused, untouched, and no OSD made.
@@ -168,22 +177,39 @@ if have ceph-osd; then
         sdc_sum=$(sha256sum <"$root/dev/sdc")
         stage ceph-osd --retry-timeout 0
         rc=$?
-        if [ "$rc" = 1 ] && grep -q "/dev/sdc (osd.1) holds ext4, which Ceph did not make: it is never wiped; if what it holds may go, wipe it (wipefs -a /dev/sdc)" \
-                "$work/stage-ceph-osd.log" && [ "$(sha256sum <"$root/dev/sdc")" = "$sdc_sum" ] && [ ! -e "$root/var/lib/ceph/osd/ceph-0" ]; then
+        if [ "$rc" = 1 ] && grep -q "the OSD device /dev/sdc holds ext4, which Ceph did not make: it is never wiped; if what it holds may go, wipe it (wipefs -a /dev/sdc)" \
+                "$work/stage-ceph-osd.log" && [ "$(sha256sum <"$root/dev/sdc")" = "$sdc_sum" ] && [ ! -e "$osd_record" ]; then
                 ok "an OSD device holding an ext4: refused (exit 1) with the reason and the way out; the disk untouched, no OSD made"
         else
                 not_ok "an OSD device holding an ext4: refused, untouched, no OSD made (exit $rc)" "$work/stage-ceph-osd.log"
         fi
         wipefs -q -a "$root/dev/sdc"
-        (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-run stage ceph-osd --retry-timeout 30) 2>/dev/null # bash reports the kill
+        # Killed when Ceph has answered osd.0's id and the node has not recorded it yet: the next run asks
+        # again with the same uuid and key, and Ceph answers the same id (no second OSD in its map).
+        (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-osd-new stage ceph-osd --retry-timeout 30) 2>/dev/null # bash reports the kill
+        rc=$?
+        if [ "$rc" = 137 ] && [ "$(recorded /dev/sdb)" = none ] && admin osd ls >"$work/osd-ls.out" 2>"$work/osd-ls.err" &&
+                [ "$(tr '\n' ' ' <"$work/osd-ls.out")" = "0 " ]; then
+                ok "killed (SIGKILL) right after ceph osd new answered: Ceph has osd.0, the node's record has /dev/sdb's uuid and no id yet"
+        else
+                not_ok "killed right after ceph osd new (exit $rc, /dev/sdb: $(recorded /dev/sdb))" "$work/stage-ceph-osd.log" "$work/osd-ls.out"
+        fi
+        (CLUSTERBOOT_TEST_KILL_AT=ceph-osd:after-run stage ceph-osd --retry-timeout 30) 2>/dev/null
         stage ceph-osd --retry-timeout 0
         rc=$?
+        admin osd ls >"$work/osd-ls.out" 2>"$work/osd-ls.err"
         if grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made (BlueStore)" "$work/stage-ceph-osd.log" &&
-                [ -f "$root/var/lib/ceph/osd/ceph-0/ready" ] && [ -f "$root/var/lib/ceph/osd/ceph-1/ready" ]; then
-                ok "stage ceph-osd (after a kill -9 right after its work): osd.0 and osd.1 made, as the inventory numbers them"
+                [ -f "$root/var/lib/ceph/osd/ceph-0/ready" ] && [ -f "$root/var/lib/ceph/osd/ceph-1/ready" ] &&
+                [ "$(tr '\n' ' ' <"$work/osd-ls.out")" = "0 1 " ]; then
+                ok "stage ceph-osd (after those kills): osd.0 and osd.1 made, as Ceph numbered them; Ceph's map holds those two only"
         else
-                not_ok "stage ceph-osd: osd.0 and osd.1 made" "$work/stage-ceph-osd.log"
+                not_ok "stage ceph-osd: osd.0 and osd.1 made" "$work/stage-ceph-osd.log" "$work/osd-ls.out"
         fi
+        [ "$(recorded /dev/sdb)/$(recorded /dev/sdc)" = 0/1 ] && [ "$(stat -c %a "$osd_record")" = 644 ] &&
+                [ "$(find "${osd_record%/*}" -name '*.key' -perm 0600 | wc -l)" = 2 ] &&
+                [ -L "$wants/ceph-osd@0.service" ] && [ -L "$wants/ceph-osd@1.service" ] &&
+                ok "... recorded on the node (/dev/sdb osd.0, /dev/sdc osd.1; each key 0600), each wanted by ceph-osd.target" ||
+                not_ok "... recorded and wanted ($(recorded /dev/sdb)/$(recorded /dev/sdc))" "$osd_record"
         if [ "$rc" = 75 ] && grep -q "ceph-osd is not healthy yet (osd.0 does not answer on /run/ceph/ceph-osd.0.asok" \
                 "$work/stage-ceph-osd.log"; then
                 ok "... before the OSDs run, its gate says so (exit 75)"
@@ -192,23 +218,25 @@ if have ceph-osd; then
         fi
         # The admin sockets where the units' daemons have them (the gate asks there).
         mkdir -p /run/ceph
-        for id in 0 1; do
-                ip netns exec "$mns" ceph-osd -f -i "$id" --osd-data "$root/var/lib/ceph/osd/ceph-$id" -c "$conf" \
-                        --keyring "$root/var/lib/ceph/osd/ceph-$id/keyring" --run-dir "$run" \
-                        --admin-socket "/run/ceph/ceph-osd.$id.asok" --pid-file "$run/osd.$id.pid" \
-                        --log-file "$work/osd.$id.log" >"$work/osd.$id.out" 2>&1 &
+        start_osd() {
+                ip netns exec "$mns" ceph-osd -f -i "$1" --osd-data "$root/var/lib/ceph/osd/ceph-$1" -c "$conf" \
+                        --keyring "$root/var/lib/ceph/osd/ceph-$1/keyring" --run-dir "$run" \
+                        --admin-socket "/run/ceph/ceph-osd.$1.asok" --pid-file "$run/osd.$1.pid" \
+                        --log-file "$work/osd.$1.log" >"$work/osd.$1.out" 2>&1 &
                 pids+=("$!")
-        done
-        osds_up() {
-                ip netns exec "$mns" timeout 20 ceph -c "$conf" -k "$root/etc/ceph/ceph.client.admin.keyring" \
-                        -n client.admin --connect-timeout 10 osd stat >"$work/osd-stat.out" 2>&1 &&
-                        grep -q "2 osds: 2 up.*2 in" "$work/osd-stat.out"
+                osd_pid[$1]=$!
         }
-        if wait_for 120 osds_up; then ok "ceph osd stat: 2 osds: 2 up, 2 in"; else
+        declare -A osd_pid=()
+        start_osd 0
+        start_osd 1
+        osds_up() {
+                admin osd stat >"$work/osd-stat.out" 2>&1 && grep -q "$1 osds: $2 up.*$3 in" "$work/osd-stat.out"
+        }
+        if wait_for 120 osds_up 2 2 2; then ok "ceph osd stat: 2 osds: 2 up, 2 in"; else
                 not_ok "the two OSDs up and in" "$work/osd-stat.out" "$work/osd.0.log" "$work/osd.0.out"
         fi
         stage ceph-osd --retry-timeout 30
-        grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made" "$work/stage-ceph-osd.log" && osds_up &&
+        grep -q "osd.0 on /dev/sdb, osd.1 on /dev/sdc made" "$work/stage-ceph-osd.log" && osds_up 2 2 2 &&
                 grep -q "ceph-osd is healthy (osd.0, osd.1 active)" "$work/stage-ceph-osd.log" &&
                 ok "... the stage again: nothing made again, still 2 osds, the gate passes (osd.0, osd.1 active)" ||
                 not_ok "... the stage again" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
@@ -222,8 +250,42 @@ if have ceph-osd; then
         else
                 skip "ceph-mgr is not installed"
         fi
+
+        # /dev/sdb taken out of the node file and /dev/sdd added: osd.1 stays osd.1 on /dev/sdc (numbered by
+        # the inventory's order, /dev/sdc would have become osd.0), /dev/sdd gets the id Ceph gives, and
+        # osd.0 is no longer wanted (the disk and Ceph's map keep it until an operator purges it).
+        inv2=$work/inv-disk-removed
+        cp -r "$inv" "$inv2"
+        sed -i 's|osd_devices: \[/dev/sdb, /dev/sdc\]|osd_devices: [/dev/sdc, /dev/sdd]|' "$inv2/nodes/$node.yaml"
+        truncate -s 4G "$root/dev/sdd"
+        ip netns exec "$mns" "$cb" bootstrap --inventory "$inv2" --node "$node" --root "$root" --stage ceph-osd \
+                --retry-timeout 0 >"$work/stage-ceph-osd.log" 2>&1
+        rc=$?
+        admin osd ls >"$work/osd-ls.out" 2>"$work/osd-ls.err"
+        if [ "$rc" = 75 ] && grep -q "osd.1 on /dev/sdc, osd.2 on /dev/sdd made (BlueStore); not in the node file any more, so not started: osd.0 (/dev/sdb)" \
+                "$work/stage-ceph-osd.log" && [ "$(recorded /dev/sdc)/$(recorded /dev/sdd)" = 1/2 ] &&
+                [ "$(tr '\n' ' ' <"$work/osd-ls.out")" = "0 1 2 " ]; then
+                ok "a disk removed and one added: osd.1 keeps its id on /dev/sdc, /dev/sdd is osd.2 (Ceph's next id), osd.0 is not started"
+        else
+                not_ok "a disk removed and one added (exit $rc)" "$work/stage-ceph-osd.log" "$work/osd-ls.out" "$osd_record"
+        fi
+        [ ! -e "$wants/ceph-osd@0.service" ] && [ -L "$wants/ceph-osd@1.service" ] && [ -L "$wants/ceph-osd@2.service" ] &&
+                ok "... ceph-osd.target wants ceph-osd@1 and @2, no longer @0" ||
+                not_ok "... the OSD units wanted" <(ls -l "$wants")
+        kill "${osd_pid[0]}" 2>/dev/null
+        start_osd 2
+        stage_inv2() {
+                ip netns exec "$mns" "$cb" bootstrap --inventory "$inv2" --node "$node" --root "$root" --stage ceph-osd \
+                        --retry-timeout 0 >"$work/stage-ceph-osd.log" 2>&1
+        }
+        if wait_for 120 stage_inv2 && grep -q "ceph-osd is healthy (osd.1, osd.2 active)" "$work/stage-ceph-osd.log" &&
+                wait_for 60 osds_up 3 2 3; then
+                ok "... with osd.0 stopped and osd.2 started: the gate passes (osd.1, osd.2 active); Ceph: 3 osds, 2 up"
+        else
+                not_ok "... the gate after the change" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
+        fi
 else
-        for _ in 1 2 3 4 5 6; do skip "ceph-osd is not installed"; done
+        for _ in 1 2 3 4 5 6 7 8 9 10 11; do skip "ceph-osd is not installed"; done
 fi
 
 # --- kafka ---

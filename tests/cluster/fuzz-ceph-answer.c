@@ -22,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(active);
         free(ceph_label_osd_uuid(text));
         free(ceph_daemon_state(text));
+        int64_t id;
+        (void) ceph_osd_new_parse(text, &id);
         CephQuorum q = {};
         if (ceph_quorum_parse(text, &q) >= 0)
                 ceph_quorum_done(&q);

@@ -53,6 +53,24 @@ TEST(test_label_uuid) {
         ASSERT_NULL(none);
 }
 
+TEST(test_osd_new) {
+        _cleanup_free_ char *s = answer("osd-new.json");
+        int64_t id = -1;
+        ASSERT_NOT_NULL(s);
+        ASSERT_INT_EQ(ceph_osd_new_parse(s, &id), 0);
+        ASSERT_INT_EQ(id, 3);
+        /* Refusals and what is no id: nothing is taken. */
+        id = -1;
+        ASSERT_INT_EQ(ceph_osd_new_parse("Error EEXIST: uuid 11111111-2222-4333-8444-555555555555 already in use\n", &id),
+                      -EBADMSG);
+        ASSERT_INT_EQ(ceph_osd_new_parse("{\"osdid\": -1}\n", &id), -EBADMSG);
+        ASSERT_INT_EQ(ceph_osd_new_parse("{\"osdid\": \"3\"}\n", &id), -EBADMSG);
+        ASSERT_INT_EQ(ceph_osd_new_parse("{\"osdid\": 4294967296}\n", &id), -EBADMSG);
+        ASSERT_INT_EQ(id, -1);
+        ASSERT_INT_EQ(ceph_osd_new_parse("a log line\n{\"osdid\": 12}\n", &id), 0);
+        ASSERT_INT_EQ(id, 12);
+}
+
 TEST(test_osd_state) {
         _cleanup_free_ char *s = answer("osd-status.json"), *state = NULL;
         ASSERT_NOT_NULL(s);
@@ -114,6 +132,7 @@ int main(int argc, char **argv) {
         RUN(test_mgr_stat_none_after_a_log_line);
         RUN(test_mgr_stat_no_json);
         RUN(test_label_uuid);
+        RUN(test_osd_new);
         RUN(test_osd_state);
         RUN(test_broken_answers);
         RUN(test_first_object_starting_a_line);

@@ -197,8 +197,12 @@ ln -s /usr/bin/etcd "$img6/usr/local/bin/etcd"
 check "... and not once the image has it (an absolute link, followed within the image)" 0 \
     '"unit": "etcd.service", *"state": null, *"in_image": true' -- \
     sh -c '"$1" status --inventory "$2" --node master-01 --root "$3" --output json | tr -d "\n"' _ "$bin" "$inv" "$img6"
-check "... a template's instance is looked up in its template (ceph-osd@0 of storage-01)" 0 \
-    "^  ceph-osd@0.service +not in this image \(no /usr/bin/ceph-osd\)$" -- \
+# The OSD ids are the ones Ceph gave when the node made each OSD (its record), not the inventory's.
+mkdir -p "$img6/var/lib/cluster-state/ceph-osd"
+printf '{"osds": [{"device": "/dev/sdc", "uuid": "8c1e1a94-3b3d-4c0e-9d5e-0a4c2b1f7e02", "id": 4}]}\n' \
+    >"$img6/var/lib/cluster-state/ceph-osd/osds.json"
+check "... a template's instance is looked up in its template (ceph-osd@4, the OSD storage-01 made)" 0 \
+    "^  ceph-osd@4.service +not in this image \(no /usr/bin/ceph-osd\)$" -- \
     "$bin" status --inventory "$inv" --node storage-01 --root "$img6"
 
 check "install refuses an invalid inventory" 1 "unknown role 'mastr'" -- \

@@ -8,6 +8,7 @@
 
 #include "activate.h"
 #include "fs-util.h"
+#include "osd-record.h"
 #include "tap.h"
 
 static char root[64];
@@ -83,26 +84,60 @@ TEST(test_stale_link_and_dry_run) {
 
 TEST(test_ceph_instances) {
         /* A ceph-mon.target cannot name ceph-mon@storage-01: the instances are linked under it. */
+        StrVal devices[] = { { .v = "/dev/sdb" }, { .v = "/dev/sdc" }, { .v = "/dev/sdd" } };
+        NodeFile file = { .ceph.osd_devices = { .items = devices, .n = 3 } };
         Node n = { .name = "storage-01",
+                   .file = &file,
                    .roles = { [ROLE_CEPH_MON] = true, [ROLE_CEPH_OSD] = true },
-                   .n_osds = 2,
-                   .first_osd_id = 3 };
+                   .n_osds = 3 };
         ASSERT_INT_EQ(activate_offline(root, &n, false, NULL, NULL), 0);
         ASSERT_TRUE(linked(MU, "ceph-mon.target", NULL));
         ASSERT_TRUE(linked(MU, "ceph-osd.target", NULL));
         ASSERT_TRUE(linked("ceph-mon.target", "ceph-mon@storage-01.service", "ceph-mon@.service"));
         ASSERT_TRUE(linked("ceph-mon.target", "ceph-mgr@storage-01.service", "ceph-mgr@.service"));
-        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
-        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@4.service", "ceph-osd@.service"));
         ASSERT_TRUE(!exists(MU, "kubernetes-master.target")); /* roles it lost since the last test */
+        /* Before its stage ceph-osd made an OSD, no OSD instance: Ceph has not numbered one. */
+        ASSERT_TRUE(!exists("ceph-osd.target", "ceph-osd@0.service"));
 
-        /* One disk removed from the inventory: its OSD instance goes, the other stays. */
-        n.n_osds = 1;
+        /* The ids Ceph gave (not in device order, not from 0), and a device that has none yet. */
+        OsdRecords rec = {};
+        OsdRecord *o;
+        ASSERT_INT_EQ(osd_records_add(&rec, "/dev/sdb", "8c1e1a94-3b3d-4c0e-9d5e-0a4c2b1f7e01", &o), 0);
+        o->id = 7;
+        ASSERT_INT_EQ(osd_records_add(&rec, "/dev/sdc", "8c1e1a94-3b3d-4c0e-9d5e-0a4c2b1f7e02", &o), 0);
+        o->id = 3;
+        ASSERT_INT_EQ(osd_records_add(&rec, "/dev/sdd", "8c1e1a94-3b3d-4c0e-9d5e-0a4c2b1f7e03", NULL), 0);
+        ASSERT_INT_EQ(osd_records_save(root, &rec), 0);
+        osd_records_done(&rec);
+        ASSERT_INT_EQ(activate_offline(root, &n, false, NULL, NULL), 0);
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@7.service", "ceph-osd@.service"));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+        ASSERT_TRUE(!exists("ceph-osd.target", "ceph-osd@2.service"));
+
+        /* A disk removed from the node file: its OSD instance goes, the other keeps its id. The OSD-only
+         * pass (stage ceph-osd, sync) leaves the role targets alone. */
+        devices[0] = devices[1];
+        devices[1] = devices[2];
+        file.ceph.osd_devices.n = n.n_osds = 2;
+        changes = 0;
+        ASSERT_INT_EQ(activate_osds_offline(root, &n, true, count, NULL), 0);
+        ASSERT_INT_EQ(changes, 1);
+        ASSERT_TRUE(exists("ceph-osd.target", "ceph-osd@7.service")); /* a dry run */
+        changes = 0;
+        ASSERT_INT_EQ(activate_osds_offline(root, &n, false, count, NULL), 0);
+        ASSERT_INT_EQ(changes, 1);
+        ASSERT_TRUE(!exists("ceph-osd.target", "ceph-osd@7.service"));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+        ASSERT_TRUE(linked("ceph-mon.target", "ceph-mon@storage-01.service", "ceph-mon@.service"));
+        int64_t *gone = NULL;
+        size_t n_gone;
+        ASSERT_INT_EQ(osd_node_ids(root, &n, true, &gone, &n_gone), 0);
+        ASSERT_INT_EQ(n_gone, 1);
+        ASSERT_INT_EQ(gone[0], 7);
+        free(gone);
         changes = 0;
         ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
-        ASSERT_INT_EQ(changes, 1);
-        ASSERT_TRUE(!exists("ceph-osd.target", "ceph-osd@4.service"));
-        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+        ASSERT_INT_EQ(changes, 0);
 
         /* No longer a monitor: the instances go with the target. */
         n.roles[ROLE_CEPH_MON] = false;

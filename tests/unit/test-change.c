@@ -235,25 +235,32 @@ TEST(test_master_role_given_refused) {
         ASSERT_INT_EQ(report.n_errors, 1);
 }
 
-TEST(test_osd_renumbering_refused) {
-        /* worker-00 sorts first: its OSD would take osd.0, and worker-01's would move to osd.1. */
-        static const char *const before[] = {
+TEST(test_osds_added_and_removed_anywhere) {
+        /* OSD ids are Ceph's, recorded on each node when it makes an OSD (osd-record.h): an OSD node that
+         * sorts first, a disk taken from the front of a list, the list reordered -- no OSD gets another id,
+         * so none is refused. */
+        static const char *const first[] = {
                 "cluster.yaml", "", "  - name: worker-00\n    ip: 10.20.0.20\n    roles: [worker, ceph-osd]\n",
                 "nodes/worker-00.yaml", "", "node:\n  name: worker-00\n  ceph:\n    osd_devices: [/dev/vdb]\n", NULL,
         };
-        ASSERT_INT_EQ(compare(before), 0);
-        const Diagnostic *d = refusal("node worker-01: /dev/vdb is osd.0 and would become osd.1");
-        ASSERT_NOT_NULL(d);
-        ASSERT_INT_EQ(report.n_errors, 1); /* said once */
-        /* After the last one in name order: nothing moves. */
-        static const char *const after[] = {
-                "cluster.yaml", "", "  - name: worker-04\n    ip: 10.20.0.24\n    roles: [worker, ceph-osd]\n",
-                "nodes/worker-04.yaml", "", "node:\n  name: worker-04\n  ceph:\n    osd_devices: [/dev/vdb, /dev/vdc]\n",
-                NULL,
-        };
-        ASSERT_INT_EQ(compare(after), 0);
+        ASSERT_INT_EQ(compare(first), 0);
         ASSERT_INT_EQ(report.n_errors, 0);
-        ASSERT_STREQ(diff.added[0], "worker-04");
+        ASSERT_INT_EQ(diff.n_added, 1);
+        ASSERT_STREQ(diff.added[0], "worker-00");
+
+        static const char *const two[] = { "nodes/worker-01.yaml", "[/dev/vdb]", "[/dev/vdb, /dev/vdc]", NULL };
+        static const char *const front_removed[] = { "nodes/worker-01.yaml", "[/dev/vdb]", "[/dev/vdc]", NULL };
+        ASSERT_INT_EQ(compare_edited(two, front_removed), 0);
+        ASSERT_INT_EQ(report.n_errors, 0);
+        ASSERT_INT_EQ(diff.n_changed, 1);
+        ASSERT_STREQ(diff.changed[0].name, "worker-01");
+        ASSERT_STREQ(diff.changed[0].what[0], "ceph.osd_devices");
+
+        /* The same disks in another order: the same OSDs, nothing to change. */
+        static const char *const reordered[] = { "nodes/worker-01.yaml", "[/dev/vdb]", "[/dev/vdc, /dev/vdb]", NULL };
+        ASSERT_INT_EQ(compare_edited(two, reordered), 0);
+        ASSERT_INT_EQ(report.n_errors, 0);
+        ASSERT_INT_EQ(diff.n_changed, 0);
 }
 
 TEST(test_state_disk_fixed) {
@@ -324,7 +331,7 @@ int main(int argc, char **argv) {
         RUN(test_two_masters_removed_refused);
         RUN(test_kafka_voters_fixed);
         RUN(test_master_role_given_refused);
-        RUN(test_osd_renumbering_refused);
+        RUN(test_osds_added_and_removed_anywhere);
         RUN(test_state_disk_fixed);
         RUN(test_version_refused);
         RUN(test_unset_and_kafka_id);

@@ -715,7 +715,7 @@ TEST(test_flannel) {
         ASSERT_NOT_NULL(strstr(tmpl, "\"ipMasq\": false,"));
         ASSERT_NOT_NULL(strstr(tmpl, "\"mtu\": 1450,"));
         render_set_done(&s);
-        json_t *units = plan_node_units(inv, inventory_find_node(inv, "worker-01"));
+        json_t *units = plan_node_units(inv, inventory_find_node(inv, "worker-01"), NULL, 0);
         char *u = json_dumps(units, JSON_COMPACT);
         ASSERT_NOT_NULL(strstr(u, "\"flanneld.service\""));
         free(u);

@@ -99,8 +99,8 @@ static json_t *plan_node(json_t *plan, const char *name) {
         return NULL;
 }
 
-/* "0 1" for the node: the ids plan_build() gives the node's OSDs, in its order. */
-static void plan_osd_ids(json_t *plan, const char *node, char *buf, size_t size) {
+/* "/dev/sdb /dev/sdc" for the node: the OSD devices plan_build() lists for it, in its order. */
+static void plan_osd_devices(json_t *plan, const char *node, char *buf, size_t size) {
         json_t *osds = json_object_get(json_object_get(plan, "ceph"), "osds");
         size_t len = 0;
         buf[0] = 0;
@@ -108,8 +108,8 @@ static void plan_osd_ids(json_t *plan, const char *node, char *buf, size_t size)
                 json_t *o = json_array_get(osds, i);
                 if (!streq(json_string_value(json_object_get(o, "node")), node))
                         continue;
-                len += (size_t) snprintf(buf + len, size - len, "%s%" JSON_INTEGER_FORMAT, len ? " " : "",
-                                         json_integer_value(json_object_get(o, "id")));
+                len += (size_t) snprintf(buf + len, size - len, "%s%s", len ? " " : "",
+                                         json_string_value(json_object_get(o, "device")));
         }
 }
 
@@ -274,22 +274,21 @@ TEST(test_ceph_homelab) {
         ASSERT_INT_EQ(count_line(conf, "mon allow pool delete = false"), 1);
         ASSERT_INT_EQ(count_prefix(conf, "["), 1);
 
-        /* OSD ids as plan numbers them: storage-01 sorts before worker-02. */
+        /* The node's OSD devices as plan lists them; no ids: Ceph gives them when it makes each OSD. */
         const char *env = content(&mon, "/etc/cluster-config/environment/ceph.env");
         ASSERT_NOT_NULL(env);
-        plan_osd_ids(plan, "storage-01", ids_buf, sizeof(ids_buf));
-        ASSERT_STREQ(ids_buf, "0 1");
-        snprintf(buf, sizeof(buf), "CEPH_OSD_IDS=\"%s\"", ids_buf);
+        plan_osd_devices(plan, "storage-01", ids_buf, sizeof(ids_buf));
+        ASSERT_STREQ(ids_buf, "/dev/sdb /dev/sdc");
+        snprintf(buf, sizeof(buf), "CEPH_OSD_DEVICES=\"%s\"", ids_buf);
         ASSERT_INT_EQ(count_line(env, buf), 1);
-        ASSERT_INT_EQ(count_line(env, "CEPH_OSD_DEVICES=\"/dev/sdb /dev/sdc\""), 1);
+        ASSERT_INT_EQ(count_prefix(env, "CEPH_OSD_IDS="), 0);
         ASSERT_INT_EQ(count_line(env, "CEPH_MON=\"1\""), 1);
         ASSERT_INT_EQ(count_line(env, "CEPH_NODE_NAME=\"storage-01\""), 1);
 
         env = content(&osd, "/etc/cluster-config/environment/ceph.env");
         ASSERT_NOT_NULL(env);
-        plan_osd_ids(plan, "worker-02", ids_buf, sizeof(ids_buf));
-        ASSERT_STREQ(ids_buf, "2");
-        ASSERT_INT_EQ(count_line(env, "CEPH_OSD_IDS=\"2\""), 1);
+        plan_osd_devices(plan, "worker-02", ids_buf, sizeof(ids_buf));
+        ASSERT_STREQ(ids_buf, "/dev/sdb");
         ASSERT_INT_EQ(count_line(env, "CEPH_OSD_DEVICES=\"/dev/sdb\""), 1);
         ASSERT_INT_EQ(count_line(env, "CEPH_MON=\"0\""), 1);
 
@@ -318,15 +317,14 @@ TEST(test_ceph_ha) {
         ASSERT_INT_EQ(count_line(conf, "osd_pool_default_size = 3"), 1);
         ASSERT_INT_EQ(count_line(conf, "osd_pool_default_min_size = 2"), 1);
         ASSERT_INT_EQ(count_line(conf, "public_network = 10.20.0.0/24"), 1);
-        ASSERT_INT_EQ(count_line(content(&s, "/etc/cluster-config/environment/ceph.env"), "CEPH_OSD_IDS=\"\""), 1);
+        ASSERT_INT_EQ(count_line(content(&s, "/etc/cluster-config/environment/ceph.env"), "CEPH_OSD_DEVICES=\"\""), 1);
         render_set_done(&s);
 
         for (size_t i = 0; i < ELEMENTSOF(osds); i++) {
                 ASSERT_INT_EQ(render(ha, osds[i], "ceph", &s), 0);
-                plan_osd_ids(plan, osds[i], ids_buf, sizeof(ids_buf));
-                snprintf(buf, sizeof(buf), "CEPH_OSD_IDS=\"%s\"", ids_buf);
-                ASSERT_INT_EQ(count_line(content(&s, "/etc/cluster-config/environment/ceph.env"), buf), 1);
-                snprintf(buf, sizeof(buf), "CEPH_OSD_IDS=\"%zu\"", i);
+                plan_osd_devices(plan, osds[i], ids_buf, sizeof(ids_buf));
+                ASSERT_STREQ(ids_buf, "/dev/vdb");
+                snprintf(buf, sizeof(buf), "CEPH_OSD_DEVICES=\"%s\"", ids_buf);
                 ASSERT_INT_EQ(count_line(content(&s, "/etc/cluster-config/environment/ceph.env"), buf), 1);
                 render_set_done(&s);
         }
