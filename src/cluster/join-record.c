@@ -218,6 +218,18 @@ int registration_list_from_kvs(const EtcdKeyValue *kvs, size_t n, RegistrationLi
         return 0;
 }
 
+int join_record_get(const JoinEtcd *e, const char *name, Registration *ret) {
+        _cleanup_free_ char *key = strprintf(REGISTRY_NAME_PREFIX "%s", name);
+        EtcdValue v = {};
+        if (!key)
+                return -ENOMEM;
+        int r = etcd_get(e->endpoints, e->n_endpoints, e->tls, e->timeout_ms, key, &v);
+        r = r ?: registry_record_parse(v.value, v.size, ret);
+        etcd_value_done(&v);
+        /* A record under another name than its own is not one clusterboot wrote. */
+        return r < 0 ? r : streq(ret->name, name) ? 0 : -EBADMSG;
+}
+
 int join_record_list(const JoinEtcd *e, RegistrationList *ret) {
         EtcdKeyValue *kvs = NULL;
         size_t n = 0;

@@ -73,6 +73,10 @@ RegistryVerdict registry_decide(const Registration *want, const char *by_name, c
                                 Registration *ret_holder, char ret_old_ip[static IP_ADDR_STRLEN],
                                 char ret_old_name[static 64]);
 
+/* The record of the machine auto_register named name: 0, -ENOENT none, -EBADMSG not one of ours, -EAGAIN
+ * no etcd answers, other etcd_get() errors. */
+int join_record_get(const JoinEtcd *e, const char *name, Registration *ret);
+
 /* Registers want as asked by master: 0 registered (or registered so before), -EEXIST taken (ret_holder
  * says by whom, and which: *ret_taken is REGISTRY_NAME_TAKEN or REGISTRY_ADDRESS_TAKEN), -EBADMSG a record
  * that is not ours, -EAGAIN no etcd answers or the records kept changing, other etcd_txn() errors. */

@@ -391,6 +391,35 @@ static X509 *client_certificate(struct evhttp_request *req) {
         return ssl ? SSL_get1_peer_certificate(ssl) : NULL;
 }
 
+/* A machine auto_register named renews as what its record in etcd says it is: its MAC and the address it
+ * was given stand in for the join request's, and join_issue() judges them as at its registration (the
+ * inventory may have taken the name, the MAC or the address since, or turned auto_register off). */
+static int registered_machine(JoinServer *s, const char *node, Registration *ret, IpAddr *ret_ip,
+                              const char **reason) {
+        JoinEtcd e;
+        if (!s->inv->cluster.auto_register.enabled.v) {
+                *reason = "unknown node";
+                return -ENOENT;
+        }
+        if (!cluster_etcd(s, &e)) {
+                *reason = "this join service reads no etcd: it cannot renew an auto-registered machine";
+                return -EAGAIN;
+        }
+        int r = join_record_get(&e, node, ret);
+        if (r >= 0 && ip_addr_parse(ret->ip, ret_ip) < 0)
+                r = -EBADMSG;
+        if (r == -ENOENT)
+                *reason = "unknown node: neither in the inventory nor registered by auto_register";
+        else if (r == -EBADMSG) {
+                *reason = "auto_register: its record in etcd is not clusterboot's";
+                r = -EIO;
+        } else if (r < 0) {
+                *reason = "auto_register: the masters' shared records (etcd) do not answer: ask again later";
+                r = r == -ENOMEM ? r : -EAGAIN;
+        }
+        return r;
+}
+
 static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *ip) {
         size_t size;
         const char *body = request_body(req, ip, &size);
@@ -409,9 +438,24 @@ static void handle_renew(JoinServer *s, struct evhttp_request *req, const char *
                 return;
         }
         r = join_renew_authorize(s->bundle->ca, client, jr.node, now, &reason);
-        /* Only nodes of the inventory: no auto-registration here (jr has no hwaddr). */
+        /* A node of the inventory, or a machine of the registry (never a new one: a renewal registers
+         * nothing). */
+        Registration record;
+        IpAddr recorded, *at = NULL;
+        if (r >= 0 && !inventory_find_node(s->inv, jr.node) &&
+            (r = registered_machine(s, jr.node, &record, &recorded, &reason)) >= 0) {
+                jr.hwaddr = record.mac;
+                at = &recorded;
+        }
         if (r >= 0)
-                r = join_issue(s->inv, s->bundle, NULL, &jr, NULL, now, &resp, &names, &reason);
+                r = join_issue(s->inv, s->bundle, NULL, &jr, at, now, &resp, &names, &reason);
+        /* auto_register names a MAC by hostname_prefix, which may have changed since: certificates are
+         * renewed under the name they carry, or not at all. */
+        if (r >= 0 && !streq_ptr(json_string_value(json_object_get(resp, "node")), jr.node)) {
+                reason = "auto_register now gives this machine another name (hostname_prefix changed): it must "
+                         "join again";
+                r = -EPERM;
+        }
         char *out = r >= 0 ? json_dumps(resp, JSON_COMPACT) : NULL;
         if (r >= 0 && !out) {
                 r = -ENOMEM;

@@ -390,6 +390,19 @@ sync_u() {
 }
 check "sync on the registered machine itself (its name from its facts): it and worker-01 in its /etc/hosts" \
         "$work/sync-u.log" sync_u
+# Its certificates renew through the join service as an inventory node's do (by its kubelet's client
+# certificate): the service takes its name, MAC and address from its record in etcd.
+renew_u() {
+        local before
+        before=$(openssl x509 -in "$u/var/lib/kubelet/pki/kubelet.crt" -noout -serial)
+        ip netns exec "${ns[unknown]}" "$cb" pki renew --inventory "$u/etc/cluster-config" --root "$u" &&
+                [ "$(openssl x509 -in "$u/var/lib/kubelet/pki/kubelet.crt" -noout -serial)" != "$before" ] &&
+                openssl x509 -in "$u/var/lib/kubelet/pki/kubelet.crt" -noout -subject | grep -q 'node-aabbcc' &&
+                openssl x509 -in "$u/var/lib/kubelet/pki/kubelet.crt" -noout -ext subjectAltName | grep -q 'IP Address:10.20.0.50' &&
+                grep -q "node node-aabbcc: renewed certificates \[" "$work/serve.log"
+}
+check "pki renew on the registered machine: renewed through the join service (by its record: node-aabbcc, IP 10.20.0.50)" \
+        "$work/renew-u.log" renew_u
 # A machine gone for good: its records deleted on a master (docs/bootstrap.md), the next sync forgets it.
 etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/name/node-aabbcc >"$work/del.log" 2>&1 &&
         etcd_ctl master-01 https://10.20.0.11:2379 del /clusterboot/registry/address/10.20.0.50 >>"$work/del.log" 2>&1 ||
@@ -405,6 +418,15 @@ if [ "$rc" = 1 ] && grep -q "auto-registered machine that the masters' registry 
         ok "... and on the machine itself, sync says its registration is gone and changes nothing (exit 1)"
 else
         not_ok "... and on the machine itself, sync says its registration is gone and changes nothing (exit $rc)" "$work/sync-u2.out"
+fi
+kcu_sum=$(sha256sum <"$u/var/lib/kubelet/pki/kubelet.crt")
+ip netns exec "${ns[unknown]}" "$cb" pki renew --inventory "$u/etc/cluster-config" --root "$u" >"$work/renew-u2.out" 2>&1
+rc=$?
+if [ "$rc" != 0 ] && grep -q "unknown node: neither in the inventory nor registered by auto_register" "$work/renew-u2.out" &&
+        [ "$kcu_sum" = "$(sha256sum <"$u/var/lib/kubelet/pki/kubelet.crt")" ]; then
+        ok "... and a renewal is refused, naming why, its certificates left as they are (exit $rc)"
+else
+        not_ok "... and a renewal is refused (exit $rc)" "$work/renew-u2.out"
 fi
 
 # --- the join secret rotated in the running cluster: `secrets rotate join-secret` on master-01 stores a new
