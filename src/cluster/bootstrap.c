@@ -192,7 +192,7 @@ static int write_join_env(BootstrapContext *c, const char *initial_cluster) {
         RenderSet set = {};
         StrBuf b = {};
         int r = strbuf_append(&b, "# Written by `clusterboot bootstrap --stage etcd-member` when this master was added to the\n"
-                                  "# etcd cluster: the members at that moment. Overrides etcd.env; do not edit.\n");
+                                  "# etcd cluster: the members at that moment. Overrides etcd-initial.env; do not edit.\n");
         r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER", initial_cluster);
         r = r ?: render_env(&b, "ETCD_INITIAL_CLUSTER_STATE", "existing");
         r = r ?: render_set_add(&set, ETCD_JOIN_ENV, 0644, &b);

@@ -8,6 +8,8 @@
 #define NODE_IDENTITY_PATH CLUSTER_CONFIG_DIR "/node-identity"
 #define CURRENT_NODE_PATH CLUSTER_CONFIG_DIR "/current-node.yaml"
 #define ENVIRONMENT_DIR CLUSTER_CONFIG_DIR "/environment"
+/* etcd's variables it reads only to make its member (render-etcd.c): a change restarts nothing. */
+#define ETCD_INITIAL_ENV ENVIRONMENT_DIR "/etcd-initial.env"
 /* The secrets bundle on a node under the "embedded" policy (the seeds' option A): install --secrets puts
  * it there, and render, pki and firstboot use it when it is there. */
 #define SECRETS_BUNDLE_DIR CLUSTER_CONFIG_DIR "/secrets"

@@ -52,7 +52,8 @@ static const struct {
         { ENVIRONMENT_DIR "/flanneld.env", { "flanneld.service" } },
         { FLANNEL_NET_CONF, { "flanneld.service" } },
         /* the cluster's services */
-        { CEPH_CONFIG_DIR "/ceph.conf", { CEPH_DAEMONS } },
+        /* ceph.conf restarts nothing by itself: ceph.env carries the digest of its settings but the monitors'
+         * addresses, which a running daemon takes from the monmap (render-ceph.c). */
         { ENVIRONMENT_DIR "/ceph.env", { CEPH_DAEMONS } },
         { KAFKA_CONFIG_DIR "/server.properties", { "kafka.service" } },
         { ENVIRONMENT_DIR "/kafka.env", { "kafka.service" } },

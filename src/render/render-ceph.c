@@ -6,6 +6,8 @@
  * "mon_allow_pool_delete" are the same option to Ceph), anything else is added. */
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,14 +140,17 @@ static char *mon_names(const Inventory *inv, const char *sep) {
         return strbuf_steal(&b);
 }
 
-static int build_global(const RenderContext *c, ConfSection *g) {
+/* [global], with the monitors' names and addresses or without (the settings_digest()). */
+static int build_global(const RenderContext *c, bool monitors, ConfSection *g) {
         const Inventory *inv = c->inv;
         const CephConfig *ceph = &inv->ceph;
         int r;
 
         r = conf_set(g, "fsid", strdup(c->ids->ceph_fsid));
-        r = r ?: conf_set(g, "mon_initial_members", mon_names(inv, ","));
-        r = r ?: conf_set(g, "mon_host", mon_host(inv));
+        if (monitors) {
+                r = r ?: conf_set(g, "mon_initial_members", mon_names(inv, ","));
+                r = r ?: conf_set(g, "mon_host", mon_host(inv));
+        }
         r = r ?: conf_set(g, "public_network", strdup(strempty(ceph->public_network.v)));
         r = r ?: conf_set(g, "cluster_network", strdup(strempty(ceph->cluster_network.v)));
         r = r ?: conf_set(g, "auth_cluster_required", strdup("cephx"));
@@ -185,24 +190,46 @@ static int merge_extra(const Inventory *inv, Conf *conf) {
         return 0;
 }
 
-static int render_ceph_conf(const RenderContext *c, RenderSet *out) {
+static int conf_text(const RenderContext *c, bool monitors, StrBuf *b) {
         Conf conf = {};
-        StrBuf b = {};
         ConfSection *g = conf_section(&conf, "global");
-        int r = g ? build_global(c, g) : -ENOMEM;
+        int r = g ? build_global(c, monitors, g) : -ENOMEM;
         r = r ?: merge_extra(c->inv, &conf);
-        r = r ?: render_header(&b, "#");
-        r = r ?: conf_write(&conf, &b);
+        r = r ?: conf_write(&conf, b);
+        conf_done(&conf);
+        return r;
+}
+
+static int render_ceph_conf(const RenderContext *c, RenderSet *out) {
+        StrBuf b = {};
+        int r = render_header(&b, "#");
+        r = r ?: conf_text(c, true, &b);
         r = r ?: render_set_add(out, CEPH_CONFIG_DIR "/ceph.conf", 0644, &b);
         strbuf_done(&b);
-        conf_done(&conf);
+        return r;
+}
+
+/* The SHA-256 of ceph.conf without the monitors' names and addresses. A running daemon follows the monmap,
+ * not mon_host: a monitor added or removed needs no restart, and restarting a monitor while a removed one
+ * is still in the monmap could cost the quorum. Any other setting does need one. So the daemons restart for
+ * ceph.env (readers.c), which carries this digest, and not for ceph.conf. */
+static int settings_digest(const RenderContext *c, char ret[static 65]) {
+        StrBuf b = {};
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        int r = conf_text(c, false, &b);
+        if (r >= 0 && !SHA256((const unsigned char *) strempty(b.s), b.len, md))
+                r = -EIO;
+        for (size_t i = 0; r >= 0 && i < sizeof(md); i++)
+                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        strbuf_done(&b);
         return r;
 }
 
 static int render_ceph_env(const RenderContext *c, RenderSet *out) {
         const Node *n = c->node;
         StrBuf devices = {}, b = {};
-        int r = 0;
+        char digest[65];
+        int r = settings_digest(c, digest);
 
         for (size_t i = 0; i < n->n_osds && r >= 0; i++)
                 r = strbuf_printf(&devices, "%s%s", i ? " " : "", n->file->ceph.osd_devices.items[i].v);
@@ -210,6 +237,7 @@ static int render_ceph_env(const RenderContext *c, RenderSet *out) {
         r = r ?: render_env(&b, "CEPH_NODE_NAME", n->name);
         r = r ?: render_env(&b, "CEPH_MON", n->roles[ROLE_CEPH_MON] ? "1" : "0");
         r = r ?: render_env(&b, "CEPH_OSD_DEVICES", strempty(devices.s));
+        r = r ?: render_env(&b, "CEPH_SETTINGS_SHA256", digest);
         r = r ?: render_set_add(out, ENVIRONMENT_DIR "/ceph.env", 0644, &b);
         strbuf_done(&b);
         strbuf_done(&devices);

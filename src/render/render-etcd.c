@@ -167,17 +167,28 @@ static int etcd_vars(const RenderContext *c, EnvList *l) {
         return 0;
 }
 
+/* The variables etcd reads only when it makes its member, with no data yet (the cluster it starts or joins,
+ * and its token). They go to their own file, which restarts nothing when it changes (readers.c): a master
+ * taken out of the inventory changes them on the others, and restarting a member then could cost the
+ * quorum while the removed one is still a member. */
+static bool initial_only(const char *key) {
+        return startswith(key, "ETCD_INITIAL_CLUSTER");
+}
+
 int render_etcd(const RenderContext *c, RenderSet *out) {
         if (!c->node->ip_valid)
                 return -EINVAL;
         EnvList l = {};
-        StrBuf b = {};
+        StrBuf b = {}, initial = {};
         int r = etcd_vars(c, &l);
         r = r ?: render_header(&b, "#");
+        r = r ?: render_header(&initial, "#");
         for (size_t i = 0; r >= 0 && i < l.n; i++)
-                r = render_env(&b, l.items[i].key, l.items[i].value);
+                r = render_env(initial_only(l.items[i].key) ? &initial : &b, l.items[i].key, l.items[i].value);
         r = r ?: render_set_add(out, ENVIRONMENT_DIR "/etcd.env", 0644, &b);
+        r = r ?: render_set_add(out, ETCD_INITIAL_ENV, 0644, &initial);
         strbuf_done(&b);
+        strbuf_done(&initial);
         env_list_done(&l);
         return r;
 }

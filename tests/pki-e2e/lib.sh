@@ -170,7 +170,9 @@ wait_tcp() {
 etcd_env() {
         local r=$1 f line k v
         local -A vars=()
-        for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-join.env"; do
+        # As units/etcd.service reads them: each file overrides the ones before.
+        for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-initial.env" \
+                "$r/etc/cluster-config/environment/etcd-join.env"; do
                 [ -f "$f" ] || continue
                 while IFS= read -r line; do
                         [[ $line =~ ^([A-Z0-9_]+)=(.*)$ ]] || continue

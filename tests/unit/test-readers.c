@@ -25,12 +25,14 @@ TEST(test_rendered_files) {
         static const char *const kafka_kubelet[] = { "/etc/kafka/server.properties", "/etc/cluster-config/environment/kubelet.env" };
         size_t n = node_units_to_restart(kafka_kubelet, 2, worker_units, 8, units, NODE_MAX_READERS);
         ASSERT_STREQ(joined(units, n), "kubelet.service kafka.service");
-        /* ceph.conf: every Ceph daemon of this node, and only those. */
-        static const char *const ceph[] = { "/etc/ceph/ceph.conf" };
-        n = node_units_to_restart(ceph, 1, worker_units, 8, units, NODE_MAX_READERS);
+        /* A Ceph setting changes ceph.env's digest of them: every Ceph daemon of this node, and only those. */
+        static const char *const ceph[] = { "/etc/ceph/ceph.conf", "/etc/cluster-config/environment/ceph.env" };
+        n = node_units_to_restart(ceph, 2, worker_units, 8, units, NODE_MAX_READERS);
         ASSERT_STREQ(joined(units, n), "ceph-osd@0.service ceph-osd@3.service");
         /* Without the node's units a template has nobody to stand for. */
-        ASSERT_INT_EQ(node_units_to_restart(ceph, 1, NULL, 0, units, NODE_MAX_READERS), 0);
+        ASSERT_INT_EQ(node_units_to_restart(ceph, 2, NULL, 0, units, NODE_MAX_READERS), 0);
+        /* Only the monitors' addresses (ceph.conf alone): nothing, a running daemon follows the monmap. */
+        ASSERT_INT_EQ(node_units_to_restart(ceph, 1, worker_units, 8, units, NODE_MAX_READERS), 0);
 }
 
 TEST(test_read_again_by_their_programs) {
@@ -56,6 +58,9 @@ TEST(test_inventory_files) {
         ASSERT_STREQ(joined(units, n), "clusterboot-join.service");
         /* What the node's own programs write there is nobody's to restart for. */
         ASSERT_NULL(node_file_readers("/etc/cluster-config/node-identity")[0]);
+        /* etcd reads its initial cluster only to make its member: a master removed from the inventory
+         * changes it on the others, and restarting them then could cost the quorum. */
+        ASSERT_NULL(node_file_readers("/etc/cluster-config/environment/etcd-initial.env")[0]);
 }
 
 TEST(test_order_and_once) {

@@ -98,6 +98,8 @@ start_etcd() {
         set -a
         # shellcheck disable=SC1091
         . "$root/etc/cluster-config/environment/etcd.env" || exit 1
+        # shellcheck disable=SC1091
+        . "$root/etc/cluster-config/environment/etcd-initial.env" || exit 1
         set +a
         for v in $(compgen -v ETCD_); do
                 case ${!v} in /*) export "$v=$root${!v}" ;; esac

@@ -297,6 +297,74 @@ TEST(test_ceph_homelab) {
         json_decref(plan);
 }
 
+/* A Ceph cluster of the monitors MONS and one OSD node, with services/ceph.yaml's extra_config EXTRA. */
+#define CEPH_INVENTORY(mons, extra)                                                                              \
+        "cluster.yaml",                                                                                      \
+                CLUSTER_HEAD "  services: [ceph]\n"                                                          \
+                             "nodes:\n" mons "  - { name: o1, ip: 10.0.0.21, roles: [ceph-osd] }\n",         \
+                "nodes/o1.yaml", "node:\n  name: o1\n  ceph:\n    osd_devices: [/dev/vdb]\n",                \
+                "services/ceph.yaml",                                                                        \
+                "ceph:\n  osd_pool_default_size: 1\n  osd_pool_default_min_size: 1\n  extra_config:\n    global:\n" \
+                "      " extra "\n"
+
+/* The env line "KEY=..." of the node's ceph.env, or "" (into buf). */
+static void ceph_env_line(const Inventory *inv, const char *node, const char *key, char *buf, size_t size) {
+        RenderSet s;
+        buf[0] = 0;
+        if (render(inv, node, "ceph", &s) < 0)
+                return;
+        const char *env = content(&s, "/etc/cluster-config/environment/ceph.env");
+        const char *line = env ? strstr(env, key) : NULL;
+        if (line)
+                snprintf(buf, size, "%.*s", (int) strcspn(line, "\n"), line);
+        render_set_done(&s);
+}
+
+TEST(test_ceph_settings_digest) {
+        /* A monitor removed: ceph.conf's mon_host changes, ceph.env's digest of the settings does not, so no
+         * Ceph daemon restarts (readers.c): a running daemon follows the monmap, and restarting a monitor
+         * while the removed one is still in it could cost the quorum. Any other setting changes the digest. */
+        static const char *const three[] = {
+                CEPH_INVENTORY("  - { name: m1, ip: 10.0.0.11, roles: [ceph-mon] }\n"
+                           "  - { name: m2, ip: 10.0.0.12, roles: [ceph-mon] }\n"
+                           "  - { name: m3, ip: 10.0.0.13, roles: [ceph-mon] }\n", "mon allow pool delete: \"false\""),
+                NULL,
+        };
+        static const char *const two[] = {
+                CEPH_INVENTORY("  - { name: m2, ip: 10.0.0.12, roles: [ceph-mon] }\n"
+                           "  - { name: m3, ip: 10.0.0.13, roles: [ceph-mon] }\n", "mon allow pool delete: \"false\""),
+                NULL,
+        };
+        static const char *const resized[] = {
+                CEPH_INVENTORY("  - { name: m1, ip: 10.0.0.11, roles: [ceph-mon] }\n"
+                           "  - { name: m2, ip: 10.0.0.12, roles: [ceph-mon] }\n"
+                           "  - { name: m3, ip: 10.0.0.13, roles: [ceph-mon] }\n", "mon allow pool delete: \"true\""),
+                NULL,
+        };
+        Inventory *a = load_mem(three), *b = load_mem(two), *c = load_mem(resized);
+        ASSERT_NOT_NULL(a);
+        ASSERT_NOT_NULL(b);
+        ASSERT_NOT_NULL(c);
+        char da[128], db[128], dc[128];
+        ceph_env_line(a, "m2", "CEPH_SETTINGS_SHA256=", da, sizeof(da));
+        ceph_env_line(b, "m2", "CEPH_SETTINGS_SHA256=", db, sizeof(db));
+        ceph_env_line(c, "m2", "CEPH_SETTINGS_SHA256=", dc, sizeof(dc));
+        ASSERT_INT_EQ(strlen(da), strlen("CEPH_SETTINGS_SHA256=\"\"") + 64);
+        ASSERT_STREQ(da, db);
+        ASSERT_TRUE(strcmp(da, dc) != 0);
+        RenderSet sa, sb;
+        ASSERT_INT_EQ(render(a, "o1", "ceph", &sa), 0);
+        ASSERT_INT_EQ(render(b, "o1", "ceph", &sb), 0);
+        ASSERT_TRUE(strcmp(content(&sa, "/etc/ceph/ceph.conf"), content(&sb, "/etc/ceph/ceph.conf")) != 0);
+        ASSERT_STREQ(content(&sa, "/etc/cluster-config/environment/ceph.env"),
+                     content(&sb, "/etc/cluster-config/environment/ceph.env"));
+        render_set_done(&sa);
+        render_set_done(&sb);
+        inventory_free(a);
+        inventory_free(b);
+        inventory_free(c);
+}
+
 TEST(test_ceph_ha) {
         static const char *const osds[] = { "worker-01", "worker-02", "worker-03" };
         char buf[256], ids_buf[64];
@@ -682,6 +750,7 @@ int main(int argc, char **argv) {
         RUN(test_kafka_extra_properties_override);
         RUN(test_ceph_homelab);
         RUN(test_ceph_ha);
+        RUN(test_ceph_settings_digest);
         RUN(test_ceph_extra_config_merge);
         RUN(test_mosquitto_homelab);
         RUN(test_mosquitto_no_tls_no_persistence);
