@@ -35,7 +35,9 @@
 #      other five of 1 in a random order: it gets the bundle, its old etcd member is replaced, three voters;
 #      the other five redo nothing. Then master-01 is gone for good (its power cut): etcd on the other two
 #      commits, master-02's API server serves, a join is answered by another master's join service, and every
-#      worker's kubelet keeps the API through its relay (clusterboot-api-proxy) to the other two
+#      worker's kubelet keeps the API through its relay (clusterboot-api-proxy) to the other two. Then master-01
+#      is taken out of the inventory (`apply` on master-02, clusterboot-sync.service on the other five): etcd's
+#      members and the monmap shrink to master-02 and -03, and neither etcd nor a monitor restarts on the way
 #   2  "small" (one master, two workers; validated): two power cuts of all three during assembly, each at a
 #      random second, then a boot in a random order: the same outcome, and what was made before a cut (the
 #      bundle, the CAs, etcd's cluster id) is what the cluster has at the end
@@ -132,7 +134,7 @@ declare -A nodes_of=([s1]="${all[*]}" [s4]="${all[*]}" [s6]="${all[*]}"
 declare -A rootset=([s1]=r1 [s4]=r1 [s6]=r1 [s2]=r2 [s3]=r3 [s5]=r5)
 declare -A image_of=([s1]=ha [s4]=ha [s6]=ha [s2]=small [s3]=ha [s5]=ha)
 
-nspawn_init 123
+nspawn_init 126
 note "random choices from seed $seed (CB_E2E_SEED=$seed repeats them)"
 nspawn_preflight "$cb" openssl sha256sum debootstrap dig
 [ -f "$ha/cluster.yaml" ] || { not_ok "examples/ha in $examples"; skip_rest "no inventory"; }
@@ -1189,6 +1191,75 @@ late_checks_s6() {
     for m in worker-01 worker-02 worker-03; do
         nspawn_exec "$m" journalctl -u clusterboot-api-proxy.service -o cat --no-pager >"$w/relay-$m.log" 2>&1
     done
+    removed_s6
+}
+# Then master-01 taken out of the inventory for good (docs/operations.md, "Remove a master"): `apply` on
+# master-02 of the inventory without it, and clusterboot-sync.service on the other five (each master's again
+# until it succeeds: etcd refuses a member change for a few seconds after a peer reconnects, exit 75). etcd's
+# members and the monmap shrink to master-02 and -03, and neither their etcd nor their monitors restart on the
+# way (master-01's member was still there: restarting one of the two others would have cost the quorum).
+# Results to $work/s6/removed/.
+five=(master-02 master-03 worker-01 worker-02 worker-03)
+quorum_since() { # MACHINE: "UNIT SINCE" of etcd and the node's Ceph monitor
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec "$1" sh -c 'for u in etcd.service ceph-mon@$(hostname).service; do
+        echo "$u $(systemctl show -p ActiveState --value $u) $(systemctl show -p ActiveEnterTimestampMonotonic --value $u)"
+    done'
+}
+removed_s6() {
+    local w=$work/s6/removed m i
+    mkdir -p "$w"
+    for m in "${five[@]}"; do nspawn_exec "$m" systemctl stop clusterboot-sync.timer >>"$w/timers" 2>&1; done
+    # shellcheck disable=SC2016 # expanded inside the machine
+    nspawn_exec master-02 sh -c 'rm -rf /tmp/inv-rm && mkdir /tmp/inv-rm && cp -r /etc/cluster-config/cluster.yaml \
+            /etc/cluster-config/nodes /etc/cluster-config/services /tmp/inv-rm/ &&
+        sed -i "/^  - name: master-01$/,/mac_addresses:/d" /tmp/inv-rm/cluster.yaml && ! grep -q master-01 /tmp/inv-rm/cluster.yaml &&
+        clusterboot apply --inventory /tmp/inv-rm' >"$w/apply.out" 2>&1
+    echo "rc $?" >>"$w/apply.out"
+    for m in master-02 master-03; do quorum_since "$m" >"$w/$m.before"; done
+    for m in "${five[@]}"; do
+        for i in 1 2 3 4 5 6; do
+            nspawn_exec "$m" systemctl start clusterboot-sync.service >"$w/$m.start" 2>&1 && break
+            sleep 5
+        done
+        echo "rc $? after $i" >>"$w/$m.start"
+        nspawn_exec "$m" journalctl -u clusterboot-sync.service -o cat --no-pager | tail -n 60 >"$w/$m.log" 2>&1
+    done
+    for m in master-02 master-03; do quorum_since "$m" >"$w/$m.after"; done
+    nspawn_exec master-02 etcdctl --endpoints="https://${ip[master-02]}:2379" --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+        --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key \
+        --command-timeout=10s member list >"$w/members" 2>&1
+    nspawn_exec master-02 timeout 30 ceph quorum_status --format json --connect-timeout 10 >"$w/quorum.json" 2>"$w/quorum.err"
+    for m in "${five[@]}"; do nspawn_exec "$m" systemctl start clusterboot-sync.timer >>"$w/timers" 2>&1; done
+}
+removed_stored() {
+    cat "$work/s6/removed/apply.out"
+    grep -qx 'rc 0' "$work/s6/removed/apply.out" && grep -q "stored in etcd as version [0-9]* (/clusterboot/inventory)" "$work/s6/removed/apply.out"
+}
+removed_members() {
+    local w=$work/s6/removed m bad=0
+    for m in "${five[@]}"; do
+        grep -q '^rc 0 ' "$w/$m.start" || { echo "$m: sync did not succeed:"; cat "$w/$m.start" "$w/$m.log"; bad=1; }
+    done
+    grep -h "removed etcd member master-01\|removed Ceph monitor master-01" "$w"/master-0?.log
+    cat "$w/members"
+    [ "$(grep -c ', started, ' "$w/members")" = 2 ] && grep -q ', started, master-02, ' "$w/members" &&
+        grep -q ', started, master-03, ' "$w/members" || { echo "etcd's members are not master-02 and -03"; bad=1; }
+    python3 -c 'import json, sys
+q = json.load(open(sys.argv[1]))
+mons = sorted(m["name"] for m in q["monmap"]["mons"])
+print("monmap:", " ".join(mons), "quorum:", " ".join(sorted(q["quorum_names"])))
+sys.exit(0 if mons == ["master-02", "master-03"] and sorted(q["quorum_names"]) == mons else 1)' "$w/quorum.json" ||
+        { cat "$w/quorum.err"; bad=1; }
+    return $bad
+}
+removed_no_restart() {
+    local w=$work/s6/removed m
+    for m in master-02 master-03; do
+        echo "$m before: $(tr '\n' ' ' <"$w/$m.before")"
+        echo "$m after:  $(tr '\n' ' ' <"$w/$m.after")"
+        grep -q ' active ' "$w/$m.after" && cmp -s "$w/$m.before" "$w/$m.after" || return 1
+    done
 }
 workers_renewed() { # AFTER: each worker's lease renewed after AFTER (epoch seconds), its Node Ready
     local m t bad=0
@@ -1276,8 +1347,13 @@ if wanted 6 && [ -s "$work/s1/cluster" ]; then
     fi
     check "scenario 6, master-01 gone for good: a join by the join secret (worker-03's certificates, into a scratch root) is answered by master-02's or master-03's join service" \
         gone_join
+    check "scenario 6, master-01 then taken out of the inventory: apply on master-02 stores it" removed_stored
+    check "scenario 6, master-01 taken out: sync on the other five; etcd's members and the monmap are master-02 and -03, both monitors in quorum" \
+        removed_members
+    check "scenario 6, master-01 taken out: neither etcd nor the Ceph monitor of master-02 or -03 restarted on the way (the quorum was never at stake)" \
+        removed_no_restart
 else
-    skip_points 19 "scenario 6 (reinstalled master): $(wanted 6 && echo "scenario 1 formed no cluster" || echo "not asked for")"
+    skip_points 22 "scenario 6 (reinstalled master): $(wanted 6 && echo "scenario 1 formed no cluster" || echo "not asked for")"
 fi
 [ -n "${KEEP_WORK:-}" ] || { nspawn_unmount "$work/roots-r1"; rm -rf "$work/roots-r1"; }
 # Without a cluster in scenario 1, each other scenario would only wait for its reports' time limit.
