@@ -1173,8 +1173,11 @@ late_checks_s6() {
     # The workers' kubelets, through their relays (clusterboot-api-proxy) to the other masters: each renews
     # its Node's lease 45 s or more after the cut (a client-go connection to a dead server is given up after
     # about that long) and its Node is Ready; within 150 s of the cut.
-    has_prog /usr/local/bin/kube-apiserver || return 0
-    local cut deadline
+    has_prog /usr/local/bin/kube-apiserver && gone_leases
+    removed_s6
+}
+gone_leases() {
+    local w=$work/s6/gone m cut deadline
     cut=$(cat "$w/cut-at")
     deadline=$((cut + 150))
     while :; do
@@ -1191,7 +1194,6 @@ late_checks_s6() {
     for m in worker-01 worker-02 worker-03; do
         nspawn_exec "$m" journalctl -u clusterboot-api-proxy.service -o cat --no-pager >"$w/relay-$m.log" 2>&1
     done
-    removed_s6
 }
 # Then master-01 taken out of the inventory for good (docs/operations.md, "Remove a master"): `apply` on
 # master-02 of the inventory without it, and clusterboot-sync.service on the other five (each master's again
@@ -1217,12 +1219,14 @@ removed_s6() {
         clusterboot apply --inventory /tmp/inv-rm' >"$w/apply.out" 2>&1
     echo "rc $?" >>"$w/apply.out"
     for m in master-02 master-03; do quorum_since "$m" >"$w/$m.before"; done
+    local rc
     for m in "${five[@]}"; do
+        rc=1
         for i in 1 2 3 4 5 6; do
-            nspawn_exec "$m" systemctl start clusterboot-sync.service >"$w/$m.start" 2>&1 && break
+            if nspawn_exec "$m" systemctl start clusterboot-sync.service >"$w/$m.start" 2>&1; then rc=0 && break; fi
             sleep 5
         done
-        echo "rc $? after $i" >>"$w/$m.start"
+        echo "rc $rc after $i" >>"$w/$m.start"
         nspawn_exec "$m" journalctl -u clusterboot-sync.service -o cat --no-pager | tail -n 60 >"$w/$m.log" 2>&1
     done
     for m in master-02 master-03; do quorum_since "$m" >"$w/$m.after"; done
@@ -1258,7 +1262,7 @@ removed_no_restart() {
     for m in master-02 master-03; do
         echo "$m before: $(tr '\n' ' ' <"$w/$m.before")"
         echo "$m after:  $(tr '\n' ' ' <"$w/$m.after")"
-        grep -q ' active ' "$w/$m.after" && cmp -s "$w/$m.before" "$w/$m.after" || return 1
+        [ "$(grep -c ' active ' "$w/$m.after")" = 2 ] && cmp -s "$w/$m.before" "$w/$m.after" || return 1
     done
 }
 workers_renewed() { # AFTER: each worker's lease renewed after AFTER (epoch seconds), its Node Ready
