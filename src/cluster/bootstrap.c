@@ -349,7 +349,7 @@ int bootstrap_etcd_member(BootstrapContext *c) {
                         r = r ?: prove_no_cluster(c, secret, own_ca);
                 }
                 if (r >= 0 && !existing) {
-                        /* Nobody has a cluster: make the one-member cluster etcd.env describes. */
+                        /* Nobody has a cluster: make the one-member cluster etcd-initial.env describes. */
                         _cleanup_free_ char *force = path_join_root(c->root, FORCE_NEW_CLUSTER_PATH);
                         r = remove_join_env(c);
                         r = r ?: cluster_state_set_role(c->root, "first-master");

@@ -18,6 +18,7 @@
 #include "disk-probe.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "log.h"
 #include "osd-record.h"
 #include "paths.h"
 #include "process.h"
@@ -377,11 +378,27 @@ static bool osd_made(const char *root, int64_t id) {
         return ready && exists(ready);
 }
 
+/* Forgets rec and its key: its OSD is gone from Ceph (purged, its id given to another), or its disk no
+ * longer holds it (replaced, or wiped once it was purged). */
+static int forget_osd(BootstrapContext *c, OsdRecords *records, OsdRecord *rec) {
+        _cleanup_free_ char *key_path = osd_key_path(c->root, rec);
+        if (!key_path)
+                return -ENOMEM;
+        log_info("forgetting osd.%" PRId64 " of %s (uuid %s): Ceph or the disk no longer has it", rec->id, rec->device,
+                 rec->uuid);
+        osd_records_remove(records, rec);
+        int r = osd_records_save(c->root, records);
+        if (r >= 0 && unlink(key_path) < 0 && errno != ENOENT)
+                r = -errno;
+        return r;
+}
+
 /* The id Ceph gives the OSD of rec (Ceph's "long form" manual deployment, without ceph-volume):
  *   ceph osd new UUID -i {"cephx_secret": KEY} --format json   as client.bootstrap-osd: {"osdid": ID}
  * Ceph picks the lowest free id. The uuid and the key were recorded before, so a run that died before the
  * answer was recorded asks again with both, and Ceph answers the same id. */
-static int osd_new(BootstrapContext *c, OsdRecords *records, OsdRecord *rec, const char *key) {
+static int osd_new(BootstrapContext *c, OsdRecords *records, OsdRecord **recp, const char *key) {
+        OsdRecord *rec = *recp;
         _cleanup_free_ char *dir = path_join_root(c->root, OSD_RECORD_DIR);
         _cleanup_free_ char *req_path = dir ? strprintf("%s/%s.json", dir, rec->uuid) : NULL;
         _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
@@ -410,6 +427,19 @@ static int osd_new(BootstrapContext *c, OsdRecords *records, OsdRecord *rec, con
                 return -EIO;
         }
         bootstrap_kill_point("ceph-osd", "after-osd-new");
+        /* Ceph gives an id again only once its OSD was purged: a record of this node that still holds it is
+         * of that gone OSD. */
+        for (size_t i = 0; i < records->n; i++)
+                if (records->items[i].id == id && records->items + i != rec) {
+                        _cleanup_free_ char *device = strdup(rec->device);
+                        if (!device)
+                                return -ENOMEM;
+                        int k = forget_osd(c, records, records->items + i);
+                        if (k < 0)
+                                return k;
+                        *recp = rec = osd_records_find(records, device);
+                        break;
+                }
         rec->id = id;
         return osd_records_save(c->root, records);
 }
@@ -419,16 +449,33 @@ static int osd_new(BootstrapContext *c, OsdRecords *records, OsdRecord *rec, con
  * only_check, it stops once it knows the device may be used (check_osd_device). */
 static int prepare_osd(BootstrapContext *c, OsdRecords *records, const char *device, bool only_check) {
         OsdRecord *rec = osd_records_find(records, device);
-        _cleanup_free_ char *dir = path_join_root(c->root, OSD_RECORD_DIR);
         _cleanup_free_ char *dev = path_join_root(c->root, device);
         _cleanup_free_ char *conf = path_join_root(c->root, CEPH_CONFIG_DIR "/ceph.conf");
         _cleanup_free_ char *output = NULL, *key_path = NULL;
         _cleanup_secret_free_ char *key = NULL, *keyring = NULL;
         int r;
-        if (!dir || !dev || !conf)
+        if (!dev || !conf)
                 return -ENOMEM;
-        if (rec && rec->id >= 0 && osd_made(c->root, rec->id))
-                return 0;
+        if (rec && rec->id >= 0 && osd_made(c->root, rec->id)) {
+                /* A disk gone missing: its OSD does not start, and Ceph says so; the node's other stages go on. */
+                if (!exists(dev))
+                        return 0;
+                _cleanup_free_ char *found = bluestore_osd_uuid(dev);
+                if (streq_ptr(found, rec->uuid))
+                        return 0;
+                DiskContent d = {};
+                _cleanup_free_ char *why = NULL;
+                bool blank = disk_probe(dev, &d, &why) >= 0 && d.blank;
+                disk_content_done(&d);
+                /* A blank disk where this OSD was (replaced, or wiped after its OSD was purged): a new OSD.
+                 * Anything else is refused below. */
+                if (blank && !only_check) {
+                        r = forget_osd(c, records, rec);
+                        if (r < 0)
+                                return r;
+                        rec = NULL;
+                }
+        }
         if (!exists(dev)) {
                 bootstrap_message(c, "the OSD device %s does not exist on this node", device);
                 return -ENOENT;
@@ -445,17 +492,24 @@ static int prepare_osd(BootstrapContext *c, OsdRecords *records, const char *dev
                 if (r < 0)
                         return r;
         }
-        if (!(key_path = strprintf("%s/%s.key", dir, rec->uuid)))
+        if (!(key_path = osd_key_path(c->root, rec)))
                 return -ENOMEM;
         key = state_line(key_path);
+        if (!key && rec->id >= 0) {
+                bootstrap_message(c, "the cephx key of osd.%" PRId64 " (%s) is gone from %s: it cannot be made again "
+                                     "with another; purge it (ceph osd purge %" PRId64 " --yes-i-really-mean-it), wipe %s "
+                                     "and run again",
+                                  rec->id, device, key_path, rec->id, device);
+                return -ENOKEY;
+        }
         if (!key) {
-                /* Never after `ceph osd new`: the key is written before it is first asked. */
+                /* Before `ceph osd new` is first asked: it is asked with this key every time. */
                 r = cephx_key_generate(&key);
                 r = r ?: write_file_atomic(key_path, key, strlen(key), 0600);
                 if (r < 0)
                         return r;
         }
-        if (rec->id < 0 && (r = osd_new(c, records, rec, key)) < 0)
+        if (rec->id < 0 && (r = osd_new(c, records, &rec, key)) < 0)
                 return r;
 
         /* The data directory, made again from the start if a run died in it. */

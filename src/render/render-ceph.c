@@ -225,22 +225,20 @@ static int settings_digest(const RenderContext *c, char ret[static 65]) {
         return r;
 }
 
+/* What the node's Ceph daemons restart for (readers.c), and nothing else: not its OSD devices, which
+ * the stage ceph-osd reads from the node file (a disk added or removed restarts no monitor). */
 static int render_ceph_env(const RenderContext *c, RenderSet *out) {
         const Node *n = c->node;
-        StrBuf devices = {}, b = {};
+        StrBuf b = {};
         char digest[65];
         int r = settings_digest(c, digest);
 
-        for (size_t i = 0; i < n->n_osds && r >= 0; i++)
-                r = strbuf_printf(&devices, "%s%s", i ? " " : "", n->file->ceph.osd_devices.items[i].v);
         r = r ?: render_header(&b, "#");
         r = r ?: render_env(&b, "CEPH_NODE_NAME", n->name);
         r = r ?: render_env(&b, "CEPH_MON", n->roles[ROLE_CEPH_MON] ? "1" : "0");
-        r = r ?: render_env(&b, "CEPH_OSD_DEVICES", strempty(devices.s));
         r = r ?: render_env(&b, "CEPH_SETTINGS_SHA256", digest);
         r = r ?: render_set_add(out, ENVIRONMENT_DIR "/ceph.env", 0644, &b);
         strbuf_done(&b);
-        strbuf_done(&devices);
         return r;
 }
 

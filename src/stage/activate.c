@@ -13,6 +13,7 @@
 #include "activate.h"
 #include "fileio.h"
 #include "fs-util.h"
+#include "log.h"
 #include "osd-record.h"
 #include "paths.h"
 #include "string-util.h"
@@ -86,12 +87,22 @@ int activate_links(const Node *n, const int64_t *osd_ids, size_t n_osd_ids, Unit
         return 0;
 }
 
-/* The node's links, with the ids of the OSDs it made (osd-record.h) under root. */
-static int node_links(const char *root, const Node *n, UnitLink **ret, size_t *ret_n) {
+/* The node's links, with the ids of the OSDs it made (osd-record.h) under root. A record that cannot be read
+ * does not stop the rest of the node: its OSD instances are then left as they are (*ret_osds_known false),
+ * and the stage ceph-osd says what is wrong with it. */
+static int node_links(const char *root, const Node *n, UnitLink **ret, size_t *ret_n, bool *ret_osds_known) {
         _cleanup_free_ int64_t *ids = NULL;
-        size_t n_ids;
+        size_t n_ids = 0;
         int r = osd_node_ids(root, n, false, &ids, &n_ids);
-        return r < 0 ? r : activate_links(n, ids, n_ids, ret, ret_n);
+        *ret_osds_known = r >= 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_warning("cannot read this node's OSDs from %s (%s): its ceph-osd@ instances are left as they are",
+                            OSD_RECORD_PATH, strerror(-r));
+                n_ids = 0;
+        }
+        return activate_links(n, ids, n_ids, ret, ret_n);
 }
 
 bool link_is(const char *path, const char *target) {
@@ -152,14 +163,14 @@ static bool in_links(const UnitLink *links, size_t n, const char *unit) {
 }
 
 /* Ceph instances linked under their targets that the node no longer needs; of one template only when
- * template is not NULL. */
-static int stale_instances(const char *root, const char *template, const UnitLink *links, size_t n, UnitLink **ret,
-                           size_t *ret_n) {
+ * template is not NULL, and never of except. */
+static int stale_instances(const char *root, const char *template, const char *except, const UnitLink *links, size_t n,
+                           UnitLink **ret, size_t *ret_n) {
         UnitLink *stale = NULL;
         size_t count = 0, allocated = 0;
 
         for (size_t t = 0; t < ELEMENTSOF(ceph_templates); t++) {
-                if (template && !streq(template, ceph_templates[t].file))
+                if ((template && !streq(template, ceph_templates[t].file)) || streq_ptr(except, ceph_templates[t].file))
                         continue;
                 _cleanup_free_ char *wants = strprintf("%s/%s.wants", SYSTEMD_ADMIN_DIR, ceph_templates[t].wanted_by);
                 _cleanup_free_ char *dir = wants ? path_join_root(root, wants) : NULL;
@@ -214,8 +225,9 @@ static int link_all(const char *root, const UnitLink *links, size_t n_links, con
 int activate_offline(const char *root, const Node *n, bool dry_run, ActivateCallback cb, void *userdata) {
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
         size_t n_links, n_stale;
-        int r = node_links(root, n, &links, &n_links);
-        r = r ?: stale_instances(root, NULL, links, n_links, &stale, &n_stale);
+        bool osds_known;
+        int r = node_links(root, n, &links, &n_links, &osds_known);
+        r = r ?: stale_instances(root, NULL, osds_known ? NULL : "ceph-osd@.service", links, n_links, &stale, &n_stale);
         return r ?: link_all(root, links, n_links, stale, n_stale, dry_run, cb, userdata);
 }
 
@@ -225,7 +237,7 @@ int activate_osds_offline(const char *root, const Node *n, bool dry_run, Activat
         size_t n_links = 0, allocated = 0, n_stale, n_ids;
         int r = osd_node_ids(root, n, false, &ids, &n_ids);
         r = r ?: add_osds(&links, &n_links, &allocated, ids, n_ids);
-        r = r ?: stale_instances(root, "ceph-osd@.service", links, n_links, &stale, &n_stale);
+        r = r ?: stale_instances(root, "ceph-osd@.service", NULL, links, n_links, &stale, &n_stale);
         return r ?: link_all(root, links, n_links, stale, n_stale, dry_run, cb, userdata);
 }
 
@@ -286,6 +298,13 @@ static int bus_open_systemd(sd_bus **ret) {
 int units_stop(const char *const *units, size_t n) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r = bus_open_systemd(&bus);
+        if (r >= 0) {
+                /* The links are gone already: systemd forgets the target's Wants= of them. */
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "Reload", &error, NULL, NULL);
+                sd_bus_error_free(&error);
+        }
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = call_unit(bus, "StopUnit", units[i]);
         return r;
@@ -411,8 +430,9 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ UnitLink *links = NULL, *stale = NULL;
         size_t n_links, n_stale;
-        int r = node_links(NULL, n, &links, &n_links);
-        r = r ?: stale_instances(NULL, NULL, links, n_links, &stale, &n_stale);
+        bool osds_known;
+        int r = node_links(NULL, n, &links, &n_links, &osds_known);
+        r = r ?: stale_instances(NULL, NULL, osds_known ? NULL : "ceph-osd@.service", links, n_links, &stale, &n_stale);
         if (r < 0)
                 return r;
 

@@ -57,7 +57,7 @@ const char *activate_change_to_string(ActivateChange c);
 
 /* Starts units (StartUnit, mode "replace") through the running systemd. */
 int units_start(const char *const *units, size_t n);
-/* Stops them (StopUnit, mode "replace"). */
+/* Stops them (StopUnit, mode "replace"), after a daemon reload (their links were removed offline). */
 int units_stop(const char *const *units, size_t n);
 
 typedef enum UnitRestart {

@@ -31,13 +31,19 @@ typedef struct OsdRecords {
         size_t n;
 } OsdRecords;
 
-/* The node's records under root. No file: none. -EBADMSG for a file that is not a record (its path is the
+/* The node's records under root. No file: none, or those a node kept before osds.json (osd.ID.uuid beside
+ * it, the OSD's block link to its device). -EBADMSG for a file that is not a record (its path is the
  * caller's to name). */
 int osd_records_load(const char *root, OsdRecords *ret);
 /* Written atomically (0644: no secret in it). */
 int osd_records_save(const char *root, const OsdRecords *r);
 /* The record of device, or NULL. */
 OsdRecord *osd_records_find(const OsdRecords *r, const char *device);
+/* Where the OSD's cephx key is (0600): OSD_RECORD_DIR/UUID.key, or osd.ID.key as written before osds.json.
+ * malloc()ed, or NULL. */
+char *osd_key_path(const char *root, const OsdRecord *o);
+/* Forgets o (its OSD is gone: purged, or its disk replaced); pointers into r after it move. */
+void osd_records_remove(OsdRecords *r, OsdRecord *o);
 /* A new record of device with uuid and no id yet; *ret points into r (valid until the next add). */
 int osd_records_add(OsdRecords *r, const char *device, const char *uuid, OsdRecord **ret);
 void osd_records_done(OsdRecords *r);

@@ -284,8 +284,23 @@ if have ceph-osd; then
         else
                 not_ok "... the gate after the change" "$work/stage-ceph-osd.log" "$work/osd-stat.out"
         fi
+        # osd.0 purged, as operations.md says once its data moved: Ceph gives its id to the next new OSD
+        # (/dev/sde here), and the node forgets the gone OSD's record of that id.
+        admin osd purge 0 --yes-i-really-mean-it >"$work/purge.out" 2>&1
+        sed -i 's|osd_devices: \[/dev/sdc, /dev/sdd\]|osd_devices: [/dev/sdc, /dev/sdd, /dev/sde]|' "$inv2/nodes/$node.yaml"
+        truncate -s 4G "$root/dev/sde"
+        stage_inv2
+        rc=$?
+        admin osd ls >"$work/osd-ls.out" 2>"$work/osd-ls.err"
+        if [ "$rc" = 75 ] && grep -q "osd.1 on /dev/sdc, osd.2 on /dev/sdd, osd.0 on /dev/sde made (BlueStore)$" "$work/stage-ceph-osd.log" &&
+                [ "$(recorded /dev/sde)/$(recorded /dev/sdb)" = 0/ ] && [ "$(tr '\n' ' ' <"$work/osd-ls.out")" = "0 1 2 " ] &&
+                "$cb" status --inventory "$inv2" --node "$node" --root "$root" >"$work/status-osd.out" 2>&1; then
+                ok "osd.0 purged, /dev/sde added: Ceph gives it id 0 again, and the node's record of the purged osd.0 (/dev/sdb) is forgotten"
+        else
+                not_ok "osd.0 purged, /dev/sde added (exit $rc)" "$work/purge.out" "$work/stage-ceph-osd.log" "$work/osd-ls.out" "$osd_record"
+        fi
 else
-        for _ in 1 2 3 4 5 6 7 8 9 10 11; do skip "ceph-osd is not installed"; done
+        for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "ceph-osd is not installed"; done
 fi
 
 # --- kafka ---

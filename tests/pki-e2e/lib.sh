@@ -164,13 +164,12 @@ wait_tcp() {
         done
 }
 
-# etcd_env ROOT: etcd's environment as units/etcd.service gives it (EnvironmentFile= etcd.env, then
-# etcd-join.env when bootstrap wrote one, overriding), with ETCD_DATA_DIR and ETCD_*_FILE moved under ROOT.
+# etcd_env ROOT: etcd's environment as units/etcd.service gives it (EnvironmentFile= etcd.env, etcd-initial.env,
+# then etcd-join.env when bootstrap wrote one, overriding), with ETCD_DATA_DIR and ETCD_*_FILE moved under ROOT.
 # Prints NAME=VALUE lines.
 etcd_env() {
         local r=$1 f line k v
         local -A vars=()
-        # As units/etcd.service reads them: each file overrides the ones before.
         for f in "$r/etc/cluster-config/environment/etcd.env" "$r/etc/cluster-config/environment/etcd-initial.env" \
                 "$r/etc/cluster-config/environment/etcd-join.env"; do
                 [ -f "$f" ] || continue

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "activate.h"
+#include "fileio.h"
 #include "fs-util.h"
 #include "osd-record.h"
 #include "tap.h"
@@ -138,6 +140,18 @@ TEST(test_ceph_instances) {
         changes = 0;
         ASSERT_INT_EQ(activate_offline(root, &n, false, count, NULL), 0);
         ASSERT_INT_EQ(changes, 0);
+
+        /* A record that cannot be read: the rest of the node is activated, its OSD instances left as they
+         * are (the stage ceph-osd says what is wrong). */
+        char path[160];
+        snprintf(path, sizeof(path), "%s" OSD_RECORD_PATH, root);
+        ASSERT_INT_EQ(write_file_atomic(path, "{\"osds\": 7}\n", 13, 0644), 0);
+        n.roles[ROLE_KAFKA_BROKER] = true;
+        ASSERT_INT_EQ(activate_offline(root, &n, false, NULL, NULL), 0);
+        ASSERT_TRUE(linked(MU, "kafka.target", NULL));
+        ASSERT_TRUE(linked("ceph-osd.target", "ceph-osd@3.service", "ceph-osd@.service"));
+        ASSERT_INT_EQ(activate_osds_offline(root, &n, false, NULL, NULL), -EBADMSG);
+        n.roles[ROLE_KAFKA_BROKER] = false;
 
         /* No longer a monitor: the instances go with the target. */
         n.roles[ROLE_CEPH_MON] = false;

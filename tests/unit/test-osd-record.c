@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "fs-util.h"
@@ -114,6 +115,61 @@ TEST(test_ids_of_the_node) {
         free(ids);
 }
 
+TEST(test_removed) {
+        OsdRecords r = {};
+        OsdRecord *o;
+        ASSERT_INT_EQ(osd_records_add(&r, "/dev/sdb", U1, &o), 0);
+        o->id = 0;
+        ASSERT_INT_EQ(osd_records_add(&r, "/dev/sdc", U2, &o), 0);
+        o->id = 1;
+        ASSERT_INT_EQ(osd_records_add(&r, "/dev/sdd", U3, &o), 0);
+        o->id = 2;
+        osd_records_remove(&r, osd_records_find(&r, "/dev/sdc"));
+        ASSERT_INT_EQ(r.n, 2);
+        ASSERT_NULL(osd_records_find(&r, "/dev/sdc"));
+        ASSERT_INT_EQ(osd_records_find(&r, "/dev/sdd")->id, 2);
+        osd_records_done(&r);
+}
+
+TEST(test_kept_before_the_record_file) {
+        /* A node made by an earlier clusterboot: osd.ID.uuid and osd.ID.key, ID the inventory's, and the OSD's
+         * block link to its device. Read as records; the key where it was. osd.7 was never made (no link). */
+        char path[256], dir[160];
+        snprintf(dir, sizeof(dir), "%s" OSD_RECORD_DIR, root);
+        ASSERT_INT_EQ(rm_rf(dir), 0);
+        ASSERT_INT_EQ(mkdir_p(dir, 0700), 0);
+        snprintf(path, sizeof(path), "%s/osd.3.uuid", dir);
+        ASSERT_INT_EQ(write_file_atomic(path, U1 "\n", 37, 0644), 0);
+        snprintf(path, sizeof(path), "%s/osd.3.key", dir);
+        ASSERT_INT_EQ(write_file_atomic(path, "KEY\n", 4, 0600), 0);
+        snprintf(path, sizeof(path), "%s/osd.7.uuid", dir);
+        ASSERT_INT_EQ(write_file_atomic(path, U2 "\n", 37, 0644), 0);
+        snprintf(path, sizeof(path), "%s/var/lib/ceph/osd/ceph-3", root);
+        ASSERT_INT_EQ(mkdir_p(path, 0755), 0);
+        char link[300], target[300];
+        snprintf(link, sizeof(link), "%s/block", path);
+        snprintf(target, sizeof(target), "%s/dev/sdc", root); /* made under root, as the stage makes it */
+        ASSERT_INT_EQ(symlink(target, link), 0);
+
+        OsdRecords r = {};
+        ASSERT_INT_EQ(osd_records_load(root, &r), 0);
+        ASSERT_INT_EQ(r.n, 1);
+        ASSERT_STREQ(r.items[0].device, "/dev/sdc");
+        ASSERT_STREQ(r.items[0].uuid, U1);
+        ASSERT_INT_EQ(r.items[0].id, 3);
+        char *key = osd_key_path(root, r.items);
+        snprintf(path, sizeof(path), "%s/osd.3.key", dir);
+        ASSERT_STREQ(key, path);
+        free(key);
+        /* Saved once, it is osds.json; a new OSD's key is UUID.key. */
+        ASSERT_INT_EQ(osd_records_add(&r, "/dev/sdd", U3, NULL), 0);
+        key = osd_key_path(root, r.items + 1);
+        snprintf(path, sizeof(path), "%s/" U3 ".key", dir);
+        ASSERT_STREQ(key, path);
+        free(key);
+        osd_records_done(&r);
+}
+
 int main(void) {
         snprintf(root, sizeof(root), "/tmp/test-osd-record-XXXXXX");
         if (!mkdtemp(root))
@@ -122,6 +178,8 @@ int main(void) {
         RUN(test_saved_and_read_back);
         RUN(test_not_a_record);
         RUN(test_ids_of_the_node);
+        RUN(test_removed);
+        RUN(test_kept_before_the_record_file);
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
         if (system(cmd) != 0)
