@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "inventory.h"
 #include "log.h"
-#include "osd-record.h"
 #include "node-pki.h"
 #include "plan.h"
 #include "state.h"
@@ -60,13 +59,8 @@ static int status(const Options *o, const Inventory *inv, const Node *node, cons
         if (r < 0)
                 return log_error_errno(r, "cannot read the bootstrap state: %m"), EXIT_FAILED;
 
-        /* The units of the node's roles (its OSDs: those it made); their states only from a running systemd
-         * (not under --root). Unreadable OSD records show no OSD here; the stage ceph-osd says why. */
-        _cleanup_free_ int64_t *osds = NULL;
-        size_t n_osds = 0;
-        if (osd_node_ids(o->root, node, false, &osds, &n_osds) < 0)
-                n_osds = 0;
-        json_t *units = plan_node_units(inv, node, osds, n_osds);
+        /* The units of the node's roles; their states only from a running systemd (not under --root). */
+        json_t *units = cmd_node_units(o, inv, node);
         size_t n = json_array_size(units);
         const char **names = calloc(n + 1, sizeof(char *));
         char **states = NULL;

@@ -581,11 +581,7 @@ static int sync_node(const Options *o, const Inventory *installed, const Node *n
         if (o->root)
                 printf("  under --root: nothing is restarted\n");
         else {
-                _cleanup_free_ int64_t *osds = NULL;
-                size_t n_osds = 0;
-                json_t *units = osd_node_ids(o->root, self, false, &osds, &n_osds) >= 0
-                                        ? plan_node_units(stored->inv, self, osds, n_osds)
-                                        : plan_node_units(stored->inv, self, NULL, 0);
+                json_t *units = cmd_node_units(o, stored->inv, self);
                 size_t n = json_array_size(units);
                 const char **names = calloc(n + 1, sizeof(char *));
                 for (size_t i = 0; names && i < n; i++)

@@ -16,7 +16,9 @@
 #include "identity.h"
 #include "inventory.h"
 #include "log.h"
+#include "osd-record.h"
 #include "paths.h"
+#include "plan.h"
 #include "readers.h"
 #include "render.h"
 #include "string-util.h"
@@ -117,6 +119,14 @@ static void on_restart(const char *unit, UnitRestart what, void *userdata) {
                 printf("  restarted %s\n", unit); /* one that is not running reads the files when it starts */
         if (what == UNIT_RESTART_FAILED)
                 log_error("%s is not active again after its restart: see 'journalctl -u %s'", unit, unit);
+}
+
+json_t *cmd_node_units(const Options *o, const Inventory *inv, const Node *node) {
+        _cleanup_free_ int64_t *osds = NULL;
+        size_t n_osds = 0;
+        if (osd_node_ids(o->root, node, false, &osds, &n_osds) < 0)
+                n_osds = 0;
+        return plan_node_units(inv, node, osds, n_osds);
 }
 
 int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_paths, const char *const *node_units,

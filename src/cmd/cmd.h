@@ -148,6 +148,9 @@ int cmd_run_pki(const Options *o, const Inventory *inv, const Node *node, bool r
  * changed; each must be active again before the next. restarts: a JSON array to add {unit, result} to, or
  * NULL to print. With --dry-run it only says. Logs; 0 or a negative errno once the restarts stopped. */
 typedef struct json_t json_t;
+/* The units node runs now (plan_node_units()), its OSDs those it made (osd-record.h, under --root): a JSON
+ * array of strings. Unreadable OSD records count no OSD; the stage ceph-osd says what is wrong with them. */
+json_t *cmd_node_units(const Options *o, const Inventory *inv, const Node *node);
 int cmd_restart_readers(const Options *o, const char *const *paths, size_t n_paths, const char *const *node_units,
                         size_t n_units, json_t *restarts);
 
