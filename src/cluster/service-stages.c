@@ -465,8 +465,15 @@ static int prepare_osd(BootstrapContext *c, OsdRecords *records, const char *dev
                         return 0;
                 DiskContent d = {};
                 _cleanup_free_ char *why = NULL;
-                bool blank = disk_probe(dev, &d, &why) >= 0 && d.blank;
+                bool probed = disk_probe(dev, &d, &why) >= 0, blank = probed && d.blank;
+                bool bluestore = probed && streq_ptr(d.type, "ceph_bluestore");
                 disk_content_done(&d);
+                /* A BlueStore whose label could not be read now is not taken for another OSD's. */
+                if (!found && bluestore) {
+                        log_warning("cannot read the BlueStore label of %s: taking it for osd.%" PRId64 "'s", device,
+                                    rec->id);
+                        return 0;
+                }
                 /* A blank disk where this OSD was (replaced, or wiped after its OSD was purged): a new OSD.
                  * Anything else is refused below. */
                 if (blank && !only_check) {
