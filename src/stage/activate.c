@@ -295,16 +295,21 @@ static int bus_open_systemd(sd_bus **ret) {
         return 0;
 }
 
+/* systemctl daemon-reload. */
+static int daemon_reload(sd_bus *bus) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "Reload", &error, NULL, NULL);
+        sd_bus_error_free(&error);
+        return r;
+}
+
 int units_stop(const char *const *units, size_t n) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r = bus_open_systemd(&bus);
-        if (r >= 0) {
-                /* The links are gone already: systemd forgets the target's Wants= of them. */
-                sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "Reload", &error, NULL, NULL);
-                sd_bus_error_free(&error);
-        }
+        /* The links are gone already: systemd forgets the target's Wants= of them. */
+        if (r >= 0)
+                r = daemon_reload(bus);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = call_unit(bus, "StopUnit", units[i]);
         return r;
@@ -456,10 +461,7 @@ int activate_live(const Node *n, bool dry_run, ActivateCallback cb, void *userda
                         return r;
                 if (n_stale > 0 && (r = call_unit_files(bus, "DisableUnitFiles", stale, n_stale, false)) < 0)
                         return r;
-                sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "Reload", &error, NULL, NULL);
-                sd_bus_error_free(&error);
+                r = daemon_reload(bus);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n_links + n_stale; i++) {
